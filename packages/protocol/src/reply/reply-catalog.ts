@@ -73,6 +73,12 @@ export const replies = {
   noValidRecipients: { code: 554, enhanced: '5.5.1', text: 'No valid recipients' },
   requireTlsWithoutTls: { code: 530, enhanced: '5.7.10', text: 'REQUIRETLS needs a TLS session' }, // RFC 8689 §4.1
   transactionFailed: { code: 554, enhanced: '5.0.0', text: 'Transaction failed' },
+  // server session (added by the server-session helper)
+  lmtpServiceReady: { code: 220, text: 'LMTP ready' },
+  cannotExpand: { code: 252, enhanced: '2.1.5', text: 'Cannot EXPN list, but will accept message and attempt delivery' },
+  bareLineFeedInCommand: { code: 500, enhanced: '5.5.2', text: 'Command lines must end with CRLF' }, // RFC 5321 §2.3.8
+  messageLineTooLong: { code: 552, enhanced: '5.6.0', text: 'Message line too long' }, // RFC 5321 §4.5.3.1.6
+  messageReset: { code: 554, enhanced: '5.5.1', text: 'Message abandoned' },
 } as const satisfies Record<string, ReplyInit>;
 
 export type ReplyName = keyof typeof replies;
