@@ -59,3 +59,11 @@ export class SmtpCapabilityError extends SmtpError {
     this.capability = capability;
   }
 }
+
+/**
+ * The peer broke the protocol in a way no reply can describe: a malformed reply line, a reply nobody asked
+ * for, a SASL exchange the server could not complete properly. The session reports it and closes.
+ */
+export class SmtpProtocolError extends SmtpError {
+  override readonly name = 'SmtpProtocolError';
+}

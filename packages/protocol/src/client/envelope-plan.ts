@@ -1,0 +1,163 @@
+// Turns what the caller asked for into the MAIL and RCPT commands to send, after checking that the
+// server can carry it. Everything here throws before a single byte is written: SmtpCapabilityError when
+// the server lacks an extension the message needs, SmtpUsageError when the envelope itself is wrong.
+
+import type { Domain, ForwardPath, Mailbox, ReversePath } from '../address/mailbox.js';
+import type { Command, MailParameters, RcptParameters } from '../command/command.js';
+import { SmtpCapabilityError, SmtpUsageError } from '../errors.js';
+import type { Capabilities } from '../reply/capabilities.js';
+import type { EnvelopeInit, RecipientInit } from './client-events.js';
+
+export interface EnvelopePlan {
+  readonly mail: Extract<Command, { verb: 'MAIL' }>;
+  readonly recipients: readonly {
+    readonly to: ForwardPath;
+    readonly command: Extract<Command, { verb: 'RCPT' }>;
+  }[];
+  readonly transfer: 'DATA' | 'BDAT';
+}
+
+export interface EnvelopeContext {
+  readonly capabilities: Capabilities;
+  readonly isTlsActive: boolean;
+  /** The session's `chunking` option: may 'auto' pick BDAT. */
+  readonly isChunkingAllowed: boolean;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+// A CR or LF would end the command line early and let the rest be read as another command (command
+// injection); NUL is never valid in a command (RFC 5321 §4.1.1: commands are text without CTLs).
+const lineBreaking = /[\r\n\0]/;
+const nonAscii = /[^\x00-\x7f]/;
+
+function checkText(text: string, what: string): void {
+  if (lineBreaking.test(text)) throw new SmtpUsageError(`${what} must not contain CR, LF or NUL`);
+}
+
+function domainTexts(domain: Domain): string[] {
+  switch (domain.kind) {
+    case 'name':
+      return [domain.name];
+    case 'general':
+      return [domain.tag, domain.content];
+    default:
+      return [domain.address];
+  }
+}
+
+/** Checks a mailbox for injection; returns whether it needs SMTPUTF8 (RFC 6531 §3.3). */
+function checkMailbox(mailbox: Mailbox, what: string): boolean {
+  const texts = [mailbox.localPart, ...domainTexts(mailbox.domain)];
+  let needsUtf8 = false;
+  for (const text of texts) {
+    checkText(text, what);
+    if (nonAscii.test(text)) needsUtf8 = true;
+  }
+  return needsUtf8;
+}
+
+function isRecipientInit(value: ForwardPath | RecipientInit): value is RecipientInit {
+  return typeof value === 'object' && 'to' in value;
+}
+
+function missing(capability: string, message: string): SmtpCapabilityError {
+  return new SmtpCapabilityError(capability, message);
+}
+
+export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): EnvelopePlan {
+  const { capabilities } = context;
+  if (envelope.to.length === 0) throw new SmtpUsageError('An envelope needs at least one recipient');
+
+  let needsUtf8 = envelope.smtpUtf8 === true;
+  const from: ReversePath = envelope.from;
+  if (from !== null && checkMailbox(from, 'The sender address')) needsUtf8 = true;
+
+  let usesDsn =
+    envelope.dsn !== undefined && (envelope.dsn.ret !== undefined || envelope.dsn.envid !== undefined);
+  const recipientInits: RecipientInit[] = envelope.to.map((entry) =>
+    isRecipientInit(entry) ? entry : { to: entry },
+  );
+  for (const recipient of recipientInits) {
+    if (recipient.to !== 'Postmaster' && checkMailbox(recipient.to, 'A recipient address')) needsUtf8 = true;
+    if (recipient.notify !== undefined || recipient.orcpt !== undefined) usesDsn = true;
+    if (recipient.orcpt !== undefined) {
+      checkText(recipient.orcpt.addressType, 'ORCPT address type');
+      checkText(recipient.orcpt.address, 'ORCPT address');
+    }
+    if (Array.isArray(recipient.notify) && recipient.notify.length === 0) {
+      throw new SmtpUsageError(
+        'NOTIFY needs NEVER or at least one of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1)',
+      );
+    }
+  }
+  if (envelope.dsn?.envid !== undefined) checkText(envelope.dsn.envid, 'ENVID');
+
+  // RFC 1870 §4: a message larger than the announced fixed maximum will be refused, so do not try.
+  const { size } = envelope;
+  if (size !== undefined) {
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new SmtpUsageError(`size must be a non-negative integer, got ${size}`);
+    if (capabilities.size !== null && capabilities.size > 0 && size > capabilities.size) {
+      throw missing(
+        'SIZE',
+        `The message (${size} bytes) exceeds the server's limit of ${capabilities.size} bytes`,
+      );
+    }
+  }
+
+  const body = envelope.body ?? '7BIT';
+  const canBdat = capabilities.chunking;
+  let transfer: 'DATA' | 'BDAT';
+  switch (envelope.transfer ?? 'auto') {
+    case 'DATA':
+      transfer = 'DATA';
+      break;
+    case 'BDAT':
+      if (!canBdat) throw missing('CHUNKING', 'BDAT needs the CHUNKING extension (RFC 3030)');
+      transfer = 'BDAT';
+      break;
+    default:
+      transfer = canBdat && (context.isChunkingAllowed || body === 'BINARYMIME') ? 'BDAT' : 'DATA';
+  }
+  if (body === '8BITMIME' && !capabilities.eightBitMime) {
+    throw missing('8BITMIME', 'An 8-bit body needs the 8BITMIME extension (RFC 6152)');
+  }
+  if (body === 'BINARYMIME') {
+    if (!capabilities.binaryMime || !capabilities.chunking) {
+      throw missing('BINARYMIME', 'A binary body needs the BINARYMIME and CHUNKING extensions (RFC 3030 §3)');
+    }
+    if (transfer === 'DATA') throw new SmtpUsageError('BINARYMIME cannot be sent with DATA (RFC 3030 §3)');
+  }
+  if (needsUtf8 && !capabilities.smtpUtf8) {
+    throw missing('SMTPUTF8', 'Internationalized addresses need the SMTPUTF8 extension (RFC 6531)');
+  }
+  if (envelope.requireTls === true) {
+    // RFC 8689 §4.1: REQUIRETLS only means something on a TLS session that offers it.
+    if (!context.isTlsActive)
+      throw missing('REQUIRETLS', 'REQUIRETLS needs an active TLS session (RFC 8689 §4.1)');
+    if (!capabilities.requireTls)
+      throw missing('REQUIRETLS', 'The server does not offer REQUIRETLS (RFC 8689)');
+  }
+  if (usesDsn && !capabilities.dsn) throw missing('DSN', 'DSN parameters need the DSN extension (RFC 3461)');
+
+  const parameters: Mutable<MailParameters> = { unknown: [] };
+  if (size !== undefined && capabilities.size !== null) parameters.size = size;
+  // BODY=7BIT is only meaningful (and only known) to servers that offer 8BITMIME (RFC 6152 §3).
+  if (envelope.body !== undefined && (body !== '7BIT' || capabilities.eightBitMime)) parameters.body = body;
+  if (needsUtf8) parameters.smtpUtf8 = true;
+  if (envelope.dsn?.ret !== undefined) parameters.ret = envelope.dsn.ret;
+  if (envelope.dsn?.envid !== undefined) parameters.envid = envelope.dsn.envid;
+  if (envelope.requireTls === true) parameters.requireTls = true;
+
+  const recipients = recipientInits.map((recipient) => {
+    const rcptParameters: Mutable<RcptParameters> = { unknown: [] };
+    if (recipient.notify !== undefined) rcptParameters.notify = recipient.notify;
+    if (recipient.orcpt !== undefined) rcptParameters.orcpt = recipient.orcpt;
+    return {
+      to: recipient.to,
+      command: { verb: 'RCPT', to: recipient.to, parameters: rcptParameters } as const,
+    };
+  });
+  return { mail: { verb: 'MAIL', from, parameters }, recipients, transfer };
+}
