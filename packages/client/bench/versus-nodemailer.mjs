@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// @smtp/client versus nodemailer's SMTP transport, same run, same peer: Postfix's smtp-sink on loopback.
+// Scenarios: 5,000 × 1 KB and 200 × 1 MB raw messages; pooled (10 connections) and unpooled (one connection
+// per message, 10 in flight). Reports messages/s, MB/s and client CPU time per message (process.cpuUsage:
+// smtp-sink runs in its own process), prints the ratios and writes bench/results/versus-nodemailer.json.
+//
+// Run: pnpm bench (builds first). Needs /usr/sbin/smtp-sink (apt-get install postfix).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect } from 'node:net';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import nodemailer from 'nodemailer';
+import { createClient } from '../dist/index.js';
+
+const nodemailerVersion = JSON.parse(
+  readFileSync(fileURLToPath(import.meta.resolve('nodemailer/package.json')), 'utf8'),
+).version;
+
+const smtpSinkPath = '/usr/sbin/smtp-sink';
+const repetitions = Number(process.env.BENCH_REPETITIONS ?? 2);
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+
+if (!existsSync(smtpSinkPath)) {
+  console.error(`${smtpSinkPath} is missing: install it with \`apt-get install postfix\``);
+  process.exit(1);
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startSink() {
+  const port = await freePort();
+  // -m: allow the connection count the unpooled runs need; no dump: measure the client, not the disk.
+  const child = spawn(smtpSinkPath, ['-u', 'nobody', '-m', '1024', `127.0.0.1:${port}`, '1024'], {
+    stdio: 'ignore',
+  });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const ok = await new Promise((resolve) => {
+      const socket = netConnect(port, '127.0.0.1');
+      socket.once('connect', () => resolve(socket.destroy() || true));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return { port, stop: () => child.kill('SIGTERM') };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('smtp-sink did not start');
+}
+
+function makeMessage(bytes) {
+  const header =
+    'From: bench@example.com\r\nTo: sink@example.com\r\nSubject: bench\r\nMessage-ID: <bench@example.com>\r\n\r\n';
+  const line = `${'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(2)}\r\n`; // 74 bytes
+  const body = line.repeat(Math.ceil((bytes - header.length) / line.length));
+  return Buffer.from(`${(header + body).slice(0, bytes - 2)}\r\n`);
+}
+
+/** Runs `send` for `count` messages with at most `inFlight` at once (Infinity: all queued at once). */
+async function drive(count, inFlight, send) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      await send();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
+}
+
+const contenders = {
+  '@smtp/client': (port, pooled) => {
+    const client = createClient({
+      host: '127.0.0.1',
+      port,
+      starttls: 'never',
+      name: 'bench.example.com',
+      pool: pooled ? { maxConnections: 10, maxMessagesPerConnection: Number.POSITIVE_INFINITY } : false,
+    });
+    return {
+      send: (message) => client.send({ from: 'bench@example.com', to: 'sink@example.com', message }),
+      close: () => client.close(),
+    };
+  },
+  nodemailer: (port, pooled) => {
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      name: 'bench.example.com',
+      ...(pooled ? { pool: true, maxConnections: 10, maxMessages: Number.POSITIVE_INFINITY } : {}),
+    });
+    return {
+      send: (message) =>
+        transport.sendMail({
+          envelope: { from: 'bench@example.com', to: ['sink@example.com'] },
+          raw: message,
+        }),
+      close: async () => transport.close(),
+    };
+  },
+};
+
+async function measure(name, port, pooled, count, message) {
+  const contender = contenders[name](port, pooled);
+  // Warm up (JIT, connections).
+  await drive(Math.min(20, count), 10, () => contender.send(message));
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  // Pooled: every send is queued at once, as an application would; unpooled: 10 in flight.
+  await drive(count, pooled ? count : 10, () => contender.send(message));
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  await contender.close();
+  const cpuMicrosecondsPerMessage = (cpu.user + cpu.system) / count;
+  return {
+    messagesPerSecond: (count * 1000) / elapsedMs,
+    megabytesPerSecond: (count * message.byteLength) / 1024 / 1024 / (elapsedMs / 1000),
+    cpuMicrosecondsPerMessage,
+    elapsedMs,
+  };
+}
+
+const scenarios = [
+  { name: '5,000 × 1 KB', count: Math.round(5000 * scale), bytes: 1024 },
+  { name: '200 × 1 MB', count: Math.round(200 * scale), bytes: 1024 * 1024 },
+];
+
+const sink = await startSink();
+const rows = [];
+try {
+  for (const scenario of scenarios) {
+    const message = makeMessage(scenario.bytes);
+    for (const pooled of [true, false]) {
+      const best = {};
+      for (let repetition = 0; repetition < repetitions; repetition++) {
+        // Alternate the order so neither side always runs on a warmer machine.
+        const order = repetition % 2 === 0 ? ['@smtp/client', 'nodemailer'] : ['nodemailer', '@smtp/client'];
+        for (const name of order) {
+          const result = await measure(name, sink.port, pooled, scenario.count, message);
+          if (!best[name] || result.messagesPerSecond > best[name].messagesPerSecond) best[name] = result;
+        }
+      }
+      const ours = best['@smtp/client'];
+      const theirs = best.nodemailer;
+      rows.push({
+        scenario: scenario.name,
+        mode: pooled ? 'pool 10' : 'no pool',
+        ours,
+        nodemailer: theirs,
+        throughputRatio: ours.messagesPerSecond / theirs.messagesPerSecond,
+        cpuRatio: ours.cpuMicrosecondsPerMessage / theirs.cpuMicrosecondsPerMessage,
+      });
+    }
+  }
+} finally {
+  sink.stop();
+}
+
+const format = (value, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const table = rows.map((row) => ({
+  scenario: row.scenario,
+  mode: row.mode,
+  '@smtp msg/s': format(row.ours.messagesPerSecond),
+  'nodemailer msg/s': format(row.nodemailer.messagesPerSecond),
+  'msg/s ratio': `${format(row.throughputRatio, 2)}×`,
+  '@smtp MB/s': format(row.ours.megabytesPerSecond, 1),
+  'nodemailer MB/s': format(row.nodemailer.megabytesPerSecond, 1),
+  '@smtp CPU µs/msg': format(row.ours.cpuMicrosecondsPerMessage),
+  'nodemailer CPU µs/msg': format(row.nodemailer.cpuMicrosecondsPerMessage),
+  'CPU ratio': `${format(row.cpuRatio, 2)}×`,
+}));
+console.log(
+  `@smtp/client vs nodemailer ${nodemailerVersion} → smtp-sink on loopback, best of ${repetitions}, ${cpus().length} cores, Node ${process.version}`,
+);
+console.table(table);
+
+function postfixVersion() {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f', '$' + '{Version}', 'postfix'])
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const resultsDirectory = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(resultsDirectory, { recursive: true });
+const output = {
+  date: new Date().toISOString(),
+  nodemailer: nodemailerVersion,
+  node: process.version,
+  cores: cpus().length,
+  peer: `smtp-sink (postfix ${postfixVersion()})`,
+  repetitions,
+  rows,
+};
+writeFileSync(`${resultsDirectory}versus-nodemailer.json`, `${JSON.stringify(output, null, 2)}\n`);
+console.log(`wrote ${resultsDirectory}versus-nodemailer.json`);

@@ -1,0 +1,135 @@
+import { SmtpUsageError } from '@smtp/protocol';
+import { deadlineSignal } from './abort.js';
+import type { ConnectionInit } from './connection.js';
+import { establish } from './establish.js';
+import type { ClientOptions, PoolOptions, SendOptions, SendResult } from './options.js';
+import { Pool } from './pool.js';
+import { prepareSend } from './prepare-send.js';
+import { runTransaction, throwIfUndelivered } from './send-transaction.js';
+import { resolveTimeouts } from './timeouts.js';
+
+export interface SmtpClient {
+  /**
+   * Sends one message. Resolves when the server accepted it for at least one recipient (the result lists
+   * who was refused); throws SmtpReplyError when nobody got it, SmtpCapabilityError before sending when
+   * the server lacks what the message needs, SmtpConnectionError / SmtpTlsError / SmtpTimeoutError for
+   * network, TLS and time failures, or the signal's reason when aborted.
+   */
+  send(options: SendOptions): Promise<SendResult>;
+  /** Waits for queued and running sends, then QUITs every connection. Later sends are refused. */
+  close(): Promise<void>;
+  /** Drops every connection at once; queued and running sends fail. */
+  destroy(): void;
+  /** Open (or opening) connections and sends waiting for one, for monitoring. */
+  readonly stats: { readonly connections: number; readonly pending: number };
+}
+
+const defaultPool = {
+  maxConnections: 5,
+  maxMessagesPerConnection: 100,
+  idleTimeoutMs: 10_000,
+} as const;
+
+/**
+ * An SMTP (or LMTP) client for one server: pooled connections, STARTTLS or implicit TLS, AUTH, and
+ * per-step timeouts plus an overall deadline for every send.
+ */
+export function createClient(options: ClientOptions = {}): SmtpClient {
+  const init = resolveConnectionInit(options);
+  const timeouts = init.timeouts;
+  const poolOptions: PoolOptions =
+    options.pool === false
+      ? { maxConnections: Number.POSITIVE_INFINITY, maxMessagesPerConnection: 1, idleTimeoutMs: 0 }
+      : options.pool === true || options.pool === undefined
+        ? {}
+        : options.pool;
+  validatePool(poolOptions);
+  const pool = new Pool({
+    maxConnections: poolOptions.maxConnections ?? defaultPool.maxConnections,
+    maxMessagesPerConnection: poolOptions.maxMessagesPerConnection ?? defaultPool.maxMessagesPerConnection,
+    idleTimeoutMs: poolOptions.idleTimeoutMs ?? defaultPool.idleTimeoutMs,
+    maxMessagesPerSecond: poolOptions.maxMessagesPerSecond ?? null,
+    resetBetweenMessages: poolOptions.resetBetweenMessages ?? 'after-failure',
+    open: (signal) => establish(init, signal),
+  });
+
+  return {
+    async send(sendOptions) {
+      const started = performance.now();
+      const deadline = deadlineSignal(sendOptions?.signal, timeouts.sendMs);
+      try {
+        const prepared = await prepareSend(sendOptions);
+        // A stream is read past its peeked head only once the server is ready for data, so a send retried
+        // before that point (pool: 421 or a dropped connection) still has the whole message.
+        const { outcome, queuedMs } = await pool.run(async (connection, attempt, signal) => {
+          const outcome = await runTransaction(connection, prepared, attempt, signal);
+          return { outcome, queuedMs: attempt.queuedMs };
+        }, deadline.signal);
+        throwIfUndelivered(outcome);
+        return {
+          accepted: outcome.accepted,
+          rejected: outcome.rejected,
+          reply: outcome.reply,
+          messageBytes: outcome.messageBytes,
+          timings: { queuedMs, transactionMs: outcome.transactionMs, totalMs: performance.now() - started },
+        };
+      } catch (error) {
+        throw deadline.signal.aborted && !sendOptions?.signal?.aborted ? deadline.signal.reason : error;
+      } finally {
+        deadline.dispose();
+      }
+    },
+    close: () => pool.close(),
+    destroy: () => pool.destroy(),
+    get stats() {
+      return { connections: pool.size, pending: pool.pending };
+    },
+  };
+}
+
+export function resolveConnectionInit(options: ClientOptions): ConnectionInit & {
+  starttls: 'required' | 'opportunistic' | 'never';
+  auth: ClientOptions['auth'];
+} {
+  const secure = options.secure ?? false;
+  const lmtp = options.lmtp ?? false;
+  if (options.name !== undefined && /[\s\0]/.test(options.name)) {
+    throw new SmtpUsageError(
+      `name must be a domain or address literal without spaces or line breaks: ${JSON.stringify(options.name)}`,
+    );
+  }
+  if (
+    options.port !== undefined &&
+    !(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)
+  ) {
+    throw new SmtpUsageError(`port must be 1..65535, got ${options.port}`);
+  }
+  return {
+    ...(options.path === undefined ? { host: options.host ?? 'localhost' } : {}),
+    port: options.port ?? (secure ? 465 : lmtp ? 24 : 587),
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    secure,
+    tls: options.tls ?? {},
+    timeouts: resolveTimeouts(options.timeouts),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    lmtp,
+    pipelining: options.pipelining ?? true,
+    chunking: options.chunking ?? true,
+    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    starttls: secure ? 'never' : (options.starttls ?? 'required'),
+    auth: options.auth,
+  };
+}
+
+function validatePool(pool: PoolOptions): void {
+  const positive = (value: number | undefined, name: string) => {
+    if (value !== undefined && !(value > 0))
+      throw new SmtpUsageError(`pool.${name} must be a positive number, got ${value}`);
+  };
+  positive(pool.maxConnections, 'maxConnections');
+  positive(pool.maxMessagesPerConnection, 'maxMessagesPerConnection');
+  positive(pool.maxMessagesPerSecond, 'maxMessagesPerSecond');
+  if (pool.idleTimeoutMs !== undefined && !(pool.idleTimeoutMs >= 0)) {
+    throw new SmtpUsageError(`pool.idleTimeoutMs must be >= 0, got ${pool.idleTimeoutMs}`);
+  }
+}

@@ -1,0 +1,352 @@
+import { isIP } from 'node:net';
+import { createReply, type Domain, type Reply, SmtpReplyError, SmtpUsageError } from '@smtp/protocol';
+import { deadlineSignal } from './abort.js';
+import type { Connection } from './connection.js';
+import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
+import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
+import { establish } from './establish.js';
+import { isMessageSource, type MessageSource } from './message-source.js';
+import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
+import { prepareSend } from './prepare-send.js';
+import { createSystemResolver, type MxResolver, resolveAddresses, resolveMx } from './resolve-mx.js';
+import { runTransaction } from './send-transaction.js';
+import { resolveTimeouts } from './timeouts.js';
+
+export interface DeliverOptions {
+  readonly from: AddressInput | null;
+  readonly to: AddressInput | readonly AddressInput[];
+  /**
+   * The message. Direct delivery may need it more than once (one transaction per domain, the next MX host
+   * after a 4xx): strings and byte arrays are reused; for streams pass a function returning a fresh one.
+   * A bare stream is sent once; recipients that would need it again are reported deferred.
+   */
+  readonly message: MessageSource | (() => MessageSource);
+  readonly body?: '7BIT' | '8BITMIME' | 'BINARYMIME';
+  readonly size?: number;
+  readonly smtpUtf8?: boolean;
+  readonly requireTls?: boolean;
+  readonly dsn?: DsnOptions;
+  /** EHLO name; for delivery to the Internet this should be a name whose A/PTR records match. */
+  readonly name?: string;
+  /** Default 25. Tests point this elsewhere. */
+  readonly port?: number;
+  /**
+   * Default 'opportunistic' (RFC 3207 §4, RFC 7435): MX hosts are not authenticated by classic SMTP, so
+   * certificates are not verified unless `tls.rejectUnauthorized` is set to true.
+   */
+  readonly starttls?: StartTlsPolicy;
+  readonly tls?: TlsOptions;
+  readonly timeouts?: TimeoutOptions;
+  /** DNS lookups; default node:dns. */
+  readonly resolver?: MxResolver;
+  /** Try at most this many MX hosts per domain. Default 5. */
+  readonly maxHostsPerDomain?: number;
+  readonly signal?: AbortSignal;
+}
+
+export type RecipientStatus = 'delivered' | 'deferred' | 'failed';
+
+export interface RecipientDelivery {
+  readonly to: string;
+  readonly domain: string;
+  /** delivered: a server accepted it; failed: permanent (5xx, Null MX, no such domain); deferred: try later. */
+  readonly status: RecipientStatus;
+  /** The server's reply that decided it (or a synthesised one for DNS outcomes); null for network errors. */
+  readonly reply: Reply | null;
+  /** The last error when no reply decided it. */
+  readonly error: Error | null;
+  /** The MX host that accepted or last refused it. */
+  readonly host: string | null;
+}
+
+export interface DeliveryReport {
+  readonly recipients: readonly RecipientDelivery[];
+  readonly delivered: readonly string[];
+  readonly deferred: readonly string[];
+  readonly failed: readonly string[];
+}
+
+interface PendingRecipient {
+  readonly address: string;
+  reply: Reply | null;
+  error: Error | null;
+  host: string | null;
+  permanent: boolean;
+}
+
+/**
+ * Direct delivery (RFC 5321 §5): recipients grouped by domain, MX lookup with A/AAAA fallback and Null MX
+ * (RFC 7505), hosts tried in preference order, moving on after a connect failure or a temporary (4xx)
+ * refusal, each host reached with happy eyeballs over its IPv6 and IPv4 addresses. Never throws for
+ * delivery outcomes: the report says, per recipient, what happened.
+ */
+export async function deliver(options: DeliverOptions): Promise<DeliveryReport> {
+  const envelope = resolveEnvelope(options.from, options.to);
+  const messageFactory = toFactory(options.message);
+  const resolver = options.resolver ?? createSystemResolver();
+  const timeouts = resolveTimeouts(options.timeouts);
+  const deadline = deadlineSignal(options.signal, timeouts.sendMs);
+  try {
+    const byDomain = new Map<
+      string,
+      { domain: Domain; recipients: ResolvedEnvelope['recipients'][number][] }
+    >();
+    for (const recipient of envelope.recipients) {
+      if (recipient.path === 'Postmaster')
+        throw new SmtpUsageError('<Postmaster> without a domain cannot be delivered directly');
+      const key = domainKey(recipient.path.domain);
+      const group = byDomain.get(key) ?? { domain: recipient.path.domain, recipients: [] };
+      group.recipients.push(recipient);
+      byDomain.set(key, group);
+    }
+    let streamUsed = false;
+    const takeMessage = (): MessageSource | null => {
+      if (messageFactory.reusable) return messageFactory.create();
+      if (streamUsed) return null;
+      streamUsed = true;
+      return messageFactory.create();
+    };
+    const groups = await Promise.all(
+      [...byDomain.entries()].map(([key, group]) =>
+        deliverToDomain(
+          key,
+          group.domain,
+          group.recipients.map((r) => r.address),
+          {
+            options,
+            resolver,
+            takeMessage,
+            timeouts,
+            signal: deadline.signal,
+          },
+        ),
+      ),
+    );
+    const recipients = groups.flat();
+    return {
+      recipients,
+      delivered: recipients.filter((r) => r.status === 'delivered').map((r) => r.to),
+      deferred: recipients.filter((r) => r.status === 'deferred').map((r) => r.to),
+      failed: recipients.filter((r) => r.status === 'failed').map((r) => r.to),
+    };
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function deliverToDomain(
+  domain: string,
+  parsedDomain: Domain,
+  addresses: readonly string[],
+  context: {
+    options: DeliverOptions;
+    resolver: MxResolver;
+    takeMessage: () => MessageSource | null;
+    timeouts: ReturnType<typeof resolveTimeouts>;
+    signal: AbortSignal;
+  },
+): Promise<RecipientDelivery[]> {
+  const { options, resolver } = context;
+  const report = (status: RecipientStatus, pending: readonly PendingRecipient[]): RecipientDelivery[] =>
+    pending.map((p) => ({ to: p.address, domain, status, reply: p.reply, error: p.error, host: p.host }));
+  const pending: PendingRecipient[] = addresses.map((address) => ({
+    address,
+    reply: null,
+    error: null,
+    host: null,
+    permanent: false,
+  }));
+  const done: RecipientDelivery[] = [];
+
+  // Address literals (user@[192.0.2.1]) name the host directly (RFC 5321 §4.1.3), no MX lookup.
+  let hosts: { exchange: string; addresses: readonly string[] | null }[];
+  if (parsedDomain.kind === 'ipv4' || parsedDomain.kind === 'ipv6') {
+    hosts = [{ exchange: parsedDomain.address, addresses: [parsedDomain.address] }];
+  } else if (parsedDomain.kind === 'general') {
+    for (const p of pending)
+      p.reply = createReply({
+        code: 550,
+        enhanced: '5.1.2',
+        text: `Cannot deliver to address literal ${domain}`,
+      });
+    return report('failed', pending);
+  } else {
+    const resolution = await resolveMx(parsedDomain.name, resolver);
+    if (resolution.kind === 'null-mx') {
+      // RFC 7505 §4.2
+      for (const p of pending)
+        p.reply = createReply({
+          code: 556,
+          enhanced: '5.1.10',
+          text: `${domain} does not accept mail (Null MX)`,
+        });
+      return report('failed', pending);
+    }
+    if (resolution.kind === 'no-domain') {
+      for (const p of pending) {
+        p.reply = createReply({ code: 550, enhanced: '5.1.2', text: `Domain ${domain} does not exist` });
+        p.error = asError(resolution.error);
+      }
+      return report('failed', pending);
+    }
+    if (resolution.kind === 'temporary') {
+      for (const p of pending) {
+        p.reply = createReply({ code: 451, enhanced: '4.4.3', text: `DNS lookup for ${domain} failed` });
+        p.error = asError(resolution.error);
+      }
+      return report('deferred', pending);
+    }
+    hosts = resolution.hosts
+      .slice(0, options.maxHostsPerDomain ?? 5)
+      .map((host) => ({ exchange: host.exchange, addresses: null }));
+  }
+
+  for (const host of hosts) {
+    if (pending.length === 0 || context.signal.aborted) break;
+    const hostAddresses = host.addresses ?? (await resolveAddresses(host.exchange, resolver));
+    if (hostAddresses.length === 0) {
+      for (const p of pending) {
+        p.error = new SmtpConnectionError(`MX host ${host.exchange} has no A or AAAA records`);
+        p.host = host.exchange;
+      }
+      continue;
+    }
+    const source = context.takeMessage();
+    if (source === null) {
+      for (const p of pending) {
+        p.error = new SmtpUsageError(
+          'The message stream was already consumed; pass a function returning a fresh stream to retry',
+        );
+      }
+      break;
+    }
+    let connection: Connection | null = null;
+    try {
+      const prepared = await prepareSend({
+        from: options.from,
+        to: pending.map((p) => p.address),
+        message: source,
+        ...(options.body !== undefined ? { body: options.body } : {}),
+        ...(options.size !== undefined ? { size: options.size } : {}),
+        ...(options.smtpUtf8 !== undefined ? { smtpUtf8: options.smtpUtf8 } : {}),
+        ...(options.requireTls !== undefined ? { requireTls: options.requireTls } : {}),
+        ...(options.dsn !== undefined ? { dsn: options.dsn } : {}),
+      });
+      connection = await establish(
+        {
+          ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
+          addresses: hostAddresses,
+          port: options.port ?? 25,
+          secure: false,
+          tls: { rejectUnauthorized: false, ...options.tls },
+          timeouts: context.timeouts,
+          ...(options.name !== undefined ? { name: options.name } : {}),
+          lmtp: false,
+          pipelining: true,
+          chunking: true,
+          starttls: options.starttls ?? 'opportunistic',
+        },
+        context.signal,
+      );
+      const outcome = await runTransaction(
+        connection,
+        prepared,
+        { dataStarted: false, queuedMs: 0 },
+        context.signal,
+      );
+      const stillPending: PendingRecipient[] = [];
+      const byAddress = new Map(pending.map((p) => [p.address, p]));
+      for (const entry of outcome.accepted) {
+        const p = byAddress.get(entry.to);
+        if (!p) continue;
+        done.push({
+          to: p.address,
+          domain,
+          status: 'delivered',
+          reply: outcome.reply ?? entry.reply,
+          error: null,
+          host: host.exchange,
+        });
+        byAddress.delete(entry.to);
+      }
+      for (const entry of outcome.rejected) {
+        const p = byAddress.get(entry.to);
+        if (!p) continue;
+        p.reply = entry.reply;
+        p.error = null;
+        p.host = host.exchange;
+        byAddress.delete(entry.to);
+        // RFC 5321 §4.2.1: 5yz is permanent; a 4yz is worth another host.
+        if (entry.reply.code >= 500)
+          done.push({ to: p.address, domain, status: 'failed', reply: p.reply, error: null, host: p.host });
+        else stillPending.push(p);
+      }
+      // Recipients the server never answered for (should not happen) stay pending.
+      stillPending.push(...byAddress.values());
+      pending.splice(0, pending.length, ...stillPending);
+    } catch (error) {
+      const failure = asError(error);
+      for (const p of pending) {
+        p.host = host.exchange;
+        if (error instanceof SmtpReplyError) {
+          p.reply = error.reply;
+          p.error = null;
+          p.permanent = error.isPermanent;
+        } else {
+          p.error = failure;
+          p.permanent = !isTemporaryError(failure);
+        }
+      }
+      // A permanent refusal of the whole transaction (e.g. 5xx to MAIL) ends the attempts for this domain.
+      if (error instanceof SmtpReplyError && error.isPermanent) break;
+    } finally {
+      await connection?.quit();
+    }
+  }
+  for (const p of pending) {
+    done.push({
+      to: p.address,
+      domain,
+      status: p.permanent ? 'failed' : 'deferred',
+      reply: p.reply,
+      error:
+        p.error ??
+        (p.reply === null ? new SmtpConnectionError(`No MX host for ${domain} could be reached`) : null),
+      host: p.host,
+    });
+  }
+  return done;
+}
+
+function isTemporaryError(error: Error): boolean {
+  return (
+    error instanceof SmtpConnectionError ||
+    error instanceof SmtpTimeoutError ||
+    error instanceof SmtpTlsError ||
+    (error instanceof SmtpReplyError && error.isTemporary)
+  );
+}
+
+function toFactory(message: DeliverOptions['message']): { create: () => MessageSource; reusable: boolean } {
+  if (typeof message === 'function') return { create: message, reusable: true };
+  if (!isMessageSource(message))
+    throw new SmtpUsageError('message must be a message source or a function returning one');
+  return { create: () => message, reusable: typeof message === 'string' || message instanceof Uint8Array };
+}
+
+function domainKey(domain: Domain): string {
+  switch (domain.kind) {
+    case 'name':
+      return domain.name.toLowerCase();
+    case 'ipv4':
+      return `[${domain.address}]`;
+    case 'ipv6':
+      return `[IPv6:${domain.address}]`;
+    default:
+      return `[${domain.tag}:${domain.content}]`;
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,132 @@
+import {
+  type DsnNotify,
+  type EnvelopeInit,
+  type ForwardPath,
+  type Mailbox,
+  parseMailbox,
+  type RecipientInit,
+  type ReversePath,
+  SmtpUsageError,
+  serializeMailbox,
+} from '@smtp/protocol';
+import type { AddressInput, DsnOptions } from './options.js';
+
+/** An envelope recipient with the text it had on the wire, for reports. */
+export interface ResolvedRecipient {
+  readonly path: ForwardPath;
+  readonly address: string;
+}
+
+export interface ResolvedEnvelope {
+  readonly from: ReversePath;
+  readonly recipients: readonly ResolvedRecipient[];
+  readonly needsSmtpUtf8: boolean;
+}
+
+const lineBreak = /[\r\n]/;
+
+/**
+ * Checks that a caller-supplied value cannot inject a line into the SMTP stream or a header
+ * (RFC 5321 §2.3.8: CR and LF only ever appear together, as the line end).
+ */
+export function assertNoLineBreak(value: string, what: string): void {
+  if (lineBreak.test(value)) {
+    throw new SmtpUsageError(`${what} must not contain CR or LF: ${JSON.stringify(value)}`);
+  }
+  if (value.includes('\0'))
+    throw new SmtpUsageError(`${what} must not contain NUL: ${JSON.stringify(value)}`);
+}
+
+/** Parses `user@example.com` or `<user@example.com>`; Mailbox values are re-serialised and checked too. */
+export function resolveMailbox(input: AddressInput, what: string): Mailbox {
+  if (typeof input !== 'string') {
+    assertNoLineBreak(serializeMailbox(input), what);
+    return input;
+  }
+  assertNoLineBreak(input, what);
+  let text = input.trim();
+  if (text.startsWith('<') && text.endsWith('>')) text = text.slice(1, -1);
+  // UTF-8 is accepted here; whether the server may see it (SMTPUTF8) is the core's decision.
+  const parsed = parseMailbox(text, { mode: 'strict', smtpUtf8: true });
+  if (!parsed.ok) {
+    throw new SmtpUsageError(
+      `${what} is not a valid address: ${JSON.stringify(input)} (${parsed.reply.lines.join(' ')})`,
+    );
+  }
+  return parsed.value;
+}
+
+export function resolveEnvelope(
+  from: AddressInput | null,
+  to: AddressInput | readonly AddressInput[],
+): ResolvedEnvelope {
+  const reversePath: ReversePath =
+    from === null || from === '' || from === '<>' ? null : resolveMailbox(from, 'from');
+  const list =
+    typeof to === 'string' || !Array.isArray(to) ? [to as AddressInput] : (to as readonly AddressInput[]);
+  if (list.length === 0) throw new SmtpUsageError('A message needs at least one recipient');
+  const recipients: ResolvedRecipient[] = [];
+  const seen = new Set<string>();
+  for (const input of list) {
+    const mailbox = resolveMailbox(input, 'to');
+    const address = serializeMailbox(mailbox);
+    // The same recipient twice would be delivered twice by many servers.
+    if (seen.has(address)) continue;
+    seen.add(address);
+    recipients.push({ path: mailbox, address });
+  }
+  let needsSmtpUtf8 = reversePath !== null && !isAsciiText(serializeMailbox(reversePath));
+  for (const recipient of recipients) needsSmtpUtf8 ||= !isAsciiText(recipient.address);
+  return { from: reversePath, recipients, needsSmtpUtf8 };
+}
+
+export function forwardPathText(path: ForwardPath): string {
+  return path === 'Postmaster' ? 'Postmaster' : serializeMailbox(path);
+}
+
+export function buildEnvelopeInit(
+  envelope: ResolvedEnvelope,
+  options: {
+    size: number | null;
+    body: '7BIT' | '8BITMIME' | 'BINARYMIME';
+    smtpUtf8: boolean;
+    requireTls: boolean;
+    dsn: DsnOptions | undefined;
+  },
+): EnvelopeInit {
+  const { dsn } = options;
+  if (dsn?.envid !== undefined) assertNoLineBreak(dsn.envid, 'dsn.envid');
+  const notify: DsnNotify | undefined = dsn?.notify;
+  const to = envelope.recipients.map((recipient): ForwardPath | RecipientInit => {
+    if (notify === undefined && !dsn?.orcpt) return recipient.path;
+    return {
+      to: recipient.path,
+      ...(notify !== undefined ? { notify } : {}),
+      ...(dsn?.orcpt
+        ? { orcpt: { addressType: options.smtpUtf8 ? 'utf-8' : 'rfc822', address: recipient.address } }
+        : {}),
+    };
+  });
+  const dsnParameters =
+    dsn?.ret !== undefined || dsn?.envid !== undefined
+      ? {
+          dsn: {
+            ...(dsn.ret !== undefined ? { ret: dsn.ret } : {}),
+            ...(dsn.envid !== undefined ? { envid: dsn.envid } : {}),
+          },
+        }
+      : {};
+  return {
+    from: envelope.from,
+    to,
+    ...(options.size !== null ? { size: options.size } : {}),
+    body: options.body,
+    ...(options.smtpUtf8 ? { smtpUtf8: true } : {}),
+    ...(options.requireTls ? { requireTls: true } : {}),
+    ...dsnParameters,
+  };
+}
+
+function isAsciiText(text: string): boolean {
+  return /^[\x00-\x7f]*$/.test(text);
+}

@@ -1,0 +1,50 @@
+// @smtp/client: named re-exports only.
+export { type SmtpClient, createClient } from './create-client.js';
+export { type SessionOptions, type SmtpSession, connect } from './session.js';
+export {
+  type DeliverOptions,
+  type DeliveryReport,
+  type RecipientDelivery,
+  type RecipientStatus,
+  deliver,
+} from './deliver.js';
+export {
+  type MxHost,
+  type MxResolution,
+  type MxResolver,
+  createSystemResolver,
+  resolveMx,
+} from './resolve-mx.js';
+export {
+  type ComposeAddress,
+  type ComposeAttachment,
+  type ComposedMessage,
+  type ComposeOptions,
+  compose,
+} from './compose.js';
+export { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError, type TimeoutKind } from './errors.js';
+export type { MessageSource } from './message-source.js';
+export type {
+  AddressInput,
+  AuthOptions,
+  ClientOptions,
+  ConnectOptions,
+  DsnOptions,
+  PoolOptions,
+  RecipientReport,
+  SendOptions,
+  SendResult,
+  SendTimings,
+  StartTlsPolicy,
+  TimeoutOptions,
+  TlsOptions,
+} from './options.js';
+// Errors and values shared with the core, so one import is enough.
+export {
+  SmtpCapabilityError,
+  SmtpError,
+  SmtpProtocolError,
+  SmtpReplyError,
+  SmtpUsageError,
+} from '@smtp/protocol';
+export type { Capabilities, EnhancedStatus, Mailbox, Reply } from '@smtp/protocol';

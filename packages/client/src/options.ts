@@ -1,0 +1,164 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { DsnNotify, DsnReturn, Mailbox, Reply, SaslMechanismName } from '@smtp/protocol';
+import type { MessageSource } from './message-source.js';
+
+/** Per-step timeouts in milliseconds. Defaults follow RFC 5321 §4.5.3.2 where it names one. */
+export interface TimeoutOptions {
+  /** TCP connect (and, with `secure`, the TLS handshake). Default 30 s. */
+  readonly connectMs?: number;
+  /** STARTTLS/implicit TLS handshake. Default 30 s. */
+  readonly tlsHandshakeMs?: number;
+  /** Initial 220 greeting. RFC 5321 §4.5.3.2.1: 5 min. */
+  readonly greetingMs?: number;
+  /** MAIL reply. §4.5.3.2.2: 5 min. */
+  readonly mailMs?: number;
+  /** RCPT reply. §4.5.3.2.3: 5 min. */
+  readonly rcptMs?: number;
+  /** DATA (354) reply. §4.5.3.2.4: 2 min. */
+  readonly dataInitMs?: number;
+  /** Each write of message data (socket not drained). §4.5.3.2.5: 3 min. */
+  readonly dataBlockMs?: number;
+  /** Reply to the end of data. §4.5.3.2.6: 10 min. */
+  readonly dataEndMs?: number;
+  /** Any other reply (EHLO, AUTH, RSET, QUIT, raw commands). Default 5 min. */
+  readonly commandMs?: number;
+  /**
+   * Overall deadline for one `send()`, from the call until its result, queueing included. Default 15 min:
+   * no send stays pending forever even if every step stays just under its own timeout.
+   */
+  readonly sendMs?: number;
+}
+
+export interface AuthOptions {
+  readonly username: string;
+  readonly password?: string;
+  /** OAuth 2 bearer token, or a function returning a fresh one (called for each new connection). */
+  readonly token?: string | ((options: { signal: AbortSignal }) => string | Promise<string>);
+  readonly authorizationId?: string;
+  /**
+   * The mechanism(s) to use, in order of preference. Default: the strongest one both sides support:
+   * with a token OAUTHBEARER > XOAUTH2; with a password SCRAM-SHA-256 > CRAM-MD5 > PLAIN > LOGIN.
+   */
+  readonly mechanism?: SaslMechanismName | readonly SaslMechanismName[];
+  /**
+   * Allow mechanisms that expose the secret (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) on a connection without TLS.
+   * Default false: such a send fails with SmtpCapabilityError instead of leaking the password.
+   */
+  readonly allowPlaintext?: boolean;
+}
+
+export interface PoolOptions {
+  /** Connections open at the same time. Default 5. */
+  readonly maxConnections?: number;
+  /** Messages sent over one connection before it is closed and replaced. Default 100. */
+  readonly maxMessagesPerConnection?: number;
+  /** An idle connection is closed (QUIT) after this long. Default 10 s. */
+  readonly idleTimeoutMs?: number;
+  /** Start at most this many messages per second across the pool (token bucket). Default: unlimited. */
+  readonly maxMessagesPerSecond?: number;
+  /**
+   * When to send RSET before reusing a connection. 'after-failure' (default): only when the previous
+   * transaction did not end with the final reply (a completed transaction already resets the server's
+   * state, RFC 5321 §4.1.1.4); 'always': before every message but the first.
+   */
+  readonly resetBetweenMessages?: 'always' | 'after-failure';
+}
+
+export type StartTlsPolicy = 'required' | 'opportunistic' | 'never';
+
+/** TLS options passed to `tls.connect` (ca, cert, key, minVersion, rejectUnauthorized, servername, ...). */
+export type TlsOptions = Omit<TlsConnectionOptions, 'socket' | 'host' | 'port' | 'path'>;
+
+export interface ConnectOptions {
+  /** Server host name or IP address. Default 'localhost'. */
+  readonly host?: string;
+  /** Default: 465 with `secure`, 24 with `lmtp`, else 587. */
+  readonly port?: number;
+  /** A Unix socket path instead of host/port (typical for LMTP). */
+  readonly path?: string;
+  /** Implicit TLS from the first byte (port 465, RFC 8314). Default false. */
+  readonly secure?: boolean;
+  /**
+   * STARTTLS policy when not `secure` (RFC 3207). Default 'required': a server that does not offer STARTTLS
+   * fails the send with SmtpTlsError. 'opportunistic' upgrades when offered; 'never' stays in plaintext.
+   */
+  readonly starttls?: StartTlsPolicy;
+  readonly tls?: TlsOptions;
+  readonly auth?: AuthOptions;
+  /** EHLO/LHLO name. Default: the machine's host name if it is a dotted name, else the local address literal. */
+  readonly name?: string;
+  /** Speak LMTP (RFC 2033): LHLO and one reply per recipient after the data. Default false. */
+  readonly lmtp?: boolean;
+  readonly timeouts?: TimeoutOptions;
+  /** Use PIPELINING when the server offers it (RFC 2920). Default true. */
+  readonly pipelining?: boolean;
+  /** Use CHUNKING/BDAT when the server offers it (RFC 3030). Default true. */
+  readonly chunking?: boolean;
+  /** Local address to bind the socket to. */
+  readonly localAddress?: string;
+}
+
+export interface ClientOptions extends ConnectOptions {
+  /** Pooling; `false` opens one connection per send. Default: a pool with the PoolOptions defaults. */
+  readonly pool?: boolean | PoolOptions;
+}
+
+/** An envelope address: `user@example.com`, `<user@example.com>`, or a parsed Mailbox. */
+export type AddressInput = string | Mailbox;
+
+export interface DsnOptions {
+  /** RFC 3461 §4.3: return the full message or only its headers in a failure DSN. */
+  readonly ret?: DsnReturn;
+  /** RFC 3461 §4.4: envelope identifier echoed back in DSNs. */
+  readonly envid?: string;
+  /** RFC 3461 §4.1, for every recipient. */
+  readonly notify?: DsnNotify;
+  /** RFC 3461 §4.2: send ORCPT=rfc822;<recipient> with each recipient. Default false. */
+  readonly orcpt?: boolean;
+}
+
+export interface SendOptions {
+  readonly from: AddressInput | null;
+  readonly to: AddressInput | readonly AddressInput[];
+  /** The RFC 5322 message, sent as given (line ends are normalised to CRLF and dots stuffed on the way). */
+  readonly message: MessageSource;
+  /**
+   * What the message contains, for BODY= (RFC 6152, RFC 3030). Default: detected. Strings and byte arrays
+   * are scanned whole; streams are scanned as they pass (see the README, "8-bit detection").
+   */
+  readonly body?: '7BIT' | '8BITMIME' | 'BINARYMIME';
+  /** Message size in bytes for SIZE= when the message is a stream (RFC 1870). Known for strings and bytes. */
+  readonly size?: number;
+  /** Request SMTPUTF8 (RFC 6531). Default: when an envelope address is not ASCII. */
+  readonly smtpUtf8?: boolean;
+  /** REQUIRETLS (RFC 8689). */
+  readonly requireTls?: boolean;
+  readonly dsn?: DsnOptions;
+  readonly signal?: AbortSignal;
+}
+
+export interface RecipientReport {
+  /** The address as it went on the wire (without angle brackets). */
+  readonly to: string;
+  readonly reply: Reply;
+}
+
+export interface SendTimings {
+  /** Time spent waiting for a connection (queue, rate limit, connect, greeting, EHLO, TLS, AUTH). */
+  readonly queuedMs: number;
+  /** From the first MAIL byte to the final reply. */
+  readonly transactionMs: number;
+  readonly totalMs: number;
+}
+
+export interface SendResult {
+  /** Recipients the server accepted (in LMTP: accepted after the data too). */
+  readonly accepted: readonly RecipientReport[];
+  /** Recipients refused at RCPT (or, in LMTP, after the data), with the server's reply. */
+  readonly rejected: readonly RecipientReport[];
+  /** The reply to the end of the data: it usually names the server's queue id. In LMTP, the last one. */
+  readonly reply: Reply;
+  /** Bytes of message data sent, before dot-stuffing. */
+  readonly messageBytes: number;
+  readonly timings: SendTimings;
+}

@@ -1,0 +1,34 @@
+import { SmtpUsageError } from '@smtp/protocol';
+import { assertNoLineBreak, resolveEnvelope } from './envelope.js';
+import { isMessageSource, openMessage } from './message-source.js';
+import type { SendOptions } from './options.js';
+import type { PreparedSend } from './send-transaction.js';
+
+/**
+ * Checks a send request before anything touches the network: addresses parse and carry no CR/LF, DSN
+ * values are clean, the message is a supported source. Then opens the message and peeks at its start.
+ */
+export async function prepareSend(options: SendOptions): Promise<PreparedSend> {
+  if (typeof options !== 'object' || options === null)
+    throw new SmtpUsageError('send() needs an options object');
+  const envelope = resolveEnvelope(options.from, options.to);
+  if (!isMessageSource(options.message)) {
+    throw new SmtpUsageError(
+      'message must be a string, Uint8Array, ReadableStream, Node Readable or AsyncIterable<Uint8Array>',
+    );
+  }
+  if (options.dsn?.envid !== undefined) assertNoLineBreak(options.dsn.envid, 'dsn.envid');
+  if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
+    throw new SmtpUsageError(`size must be a non-negative integer, got ${options.size}`);
+  }
+  const message = await openMessage(options.message);
+  return {
+    envelope,
+    message,
+    body: options.body,
+    size: message.size ?? options.size ?? null,
+    smtpUtf8: options.smtpUtf8 ?? envelope.needsSmtpUtf8,
+    requireTls: options.requireTls ?? false,
+    dsn: options.dsn,
+  };
+}

@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { deliver, type MxResolver } from '../src/index.js';
+import { type Aiosmtpd, type ScriptedServer, startAiosmtpd, startScriptedServer } from './helpers.js';
+
+let server: Aiosmtpd | null = null;
+let other: ScriptedServer | null = null;
+afterEach(async () => {
+  await server?.stop();
+  await other?.close();
+  server = null;
+  other = null;
+});
+
+const message = 'From: a@sender.test\r\nSubject: direct\r\n\r\nHello\r\n';
+
+function dnsError(code: string): Error {
+  return Object.assign(new Error(`DNS ${code}`), { code });
+}
+
+/** A fake DNS: MX and address records by name; missing names are NXDOMAIN. */
+function fakeResolver(zone: {
+  mx?: Record<string, { exchange: string; priority: number }[] | 'nodata' | 'servfail'>;
+  a?: Record<string, string[]>;
+  aaaa?: Record<string, string[]>;
+}): MxResolver & { lookups: string[] } {
+  const lookups: string[] = [];
+  return {
+    lookups,
+    async resolveMx(domain) {
+      lookups.push(`MX ${domain}`);
+      const records = zone.mx?.[domain];
+      if (records === undefined) throw dnsError('ENOTFOUND');
+      if (records === 'nodata') throw dnsError('ENODATA');
+      if (records === 'servfail') throw dnsError('ESERVFAIL');
+      return records;
+    },
+    async resolve4(hostname) {
+      lookups.push(`A ${hostname}`);
+      const records = zone.a?.[hostname];
+      if (!records) throw dnsError('ENODATA');
+      return records;
+    },
+    async resolve6(hostname) {
+      lookups.push(`AAAA ${hostname}`);
+      const records = zone.aaaa?.[hostname];
+      if (!records) throw dnsError('ENODATA');
+      return records;
+    },
+  };
+}
+
+describe('deliver', () => {
+  it('tries MX hosts in preference order and moves on after a connect failure', async () => {
+    server = await startAiosmtpd();
+    const resolver = fakeResolver({
+      mx: {
+        'example.test': [
+          { exchange: 'mx2.example.test', priority: 20 },
+          { exchange: 'mx1.example.test', priority: 10 },
+        ],
+      },
+      // 127.0.0.2 has nothing listening on the port: connection refused.
+      a: { 'mx1.example.test': ['127.0.0.2'], 'mx2.example.test': ['127.0.0.1'] },
+    });
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: 'b@example.test',
+      message,
+      resolver,
+      port: server.port,
+      name: 'client.test',
+    });
+    expect(report.delivered).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.host).toBe('mx2.example.test');
+    expect(resolver.lookups.indexOf('A mx1.example.test')).toBeLessThan(
+      resolver.lookups.indexOf('A mx2.example.test'),
+    );
+    await server.waitForMessages(1);
+  });
+
+  it('moves to the next host after a 4xx and reports per recipient', async () => {
+    server = await startAiosmtpd();
+    // mx1 (127.0.0.3, same port) answers every RCPT with 451.
+    other = await startScriptedServer(
+      '220 busy.test ESMTP',
+      (line, _connection, state) => {
+        if (line.startsWith('EHLO')) return '250 busy.test';
+        if (line.startsWith('RCPT')) return '451 4.3.0 Try again later';
+        if (line.startsWith('QUIT')) return { reply: '221 bye', close: true };
+        return state.inData ? null : '250 ok';
+      },
+      { host: '127.0.0.3', port: server.port },
+    );
+    const resolver = fakeResolver({
+      mx: {
+        'example.test': [
+          { exchange: 'mx1.example.test', priority: 10 },
+          { exchange: 'mx2.example.test', priority: 20 },
+        ],
+        'null.test': [{ exchange: '', priority: 0 }],
+      },
+      a: { 'mx1.example.test': ['127.0.0.3'], 'mx2.example.test': ['127.0.0.1'] },
+    });
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: ['b@example.test', 'perm@example.test', 'c@null.test', 'd@nowhere.test'],
+      message,
+      resolver,
+      port: server.port,
+      name: 'client.test',
+    });
+    const byAddress = Object.fromEntries(report.recipients.map((entry) => [entry.to, entry]));
+    expect(byAddress['b@example.test']?.status).toBe('delivered');
+    expect(byAddress['b@example.test']?.host).toBe('mx2.example.test');
+    expect(byAddress['perm@example.test']?.status).toBe('failed');
+    expect(byAddress['perm@example.test']?.reply?.code).toBe(550);
+    // RFC 7505 §4.2: Null MX.
+    expect(byAddress['c@null.test']?.status).toBe('failed');
+    expect(byAddress['c@null.test']?.reply?.code).toBe(556);
+    expect(byAddress['c@null.test']?.reply?.enhanced).toBe('5.1.10');
+    expect(byAddress['d@nowhere.test']?.status).toBe('failed');
+    expect(other.received[0]?.some((line) => line.startsWith('RCPT'))).toBe(true);
+    const [received] = await server.waitForMessages(1);
+    expect(received?.to).toEqual(['b@example.test']);
+  });
+
+  it('falls back to the domain itself (implicit MX) when there are no MX records, racing IPv6 and IPv4', async () => {
+    server = await startAiosmtpd();
+    // aiosmtpd listens on 127.0.0.1 only: ::1 is refused and happy eyeballs falls back to IPv4.
+    const resolver = fakeResolver({
+      mx: { 'example.test': 'nodata' },
+      a: { 'example.test': ['127.0.0.1'] },
+      aaaa: { 'example.test': ['::1'] },
+    });
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: 'b@example.test',
+      message,
+      resolver,
+      port: server.port,
+      name: 'client.test',
+    });
+    expect(report.delivered).toEqual(['b@example.test']);
+    expect(resolver.lookups).toContain('A example.test');
+  });
+
+  it('defers on a temporary DNS failure and when no host answers', async () => {
+    const resolver = fakeResolver({
+      mx: { 'broken.test': 'servfail', 'down.test': [{ exchange: 'mx.down.test', priority: 5 }] },
+      a: { 'mx.down.test': ['127.0.0.2'] },
+    });
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: ['x@broken.test', 'y@down.test'],
+      message,
+      resolver,
+      port: 1025,
+      name: 'client.test',
+      timeouts: { connectMs: 2000 },
+    });
+    expect([...report.deferred].sort()).toEqual(['x@broken.test', 'y@down.test']);
+    expect(report.recipients.find((entry) => entry.to === 'y@down.test')?.error?.name).toBe(
+      'SmtpConnectionError',
+    );
+  });
+});

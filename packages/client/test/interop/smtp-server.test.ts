@@ -1,0 +1,133 @@
+import { text } from 'node:stream/consumers';
+import { deriveScramCredentials } from '@smtp/protocol';
+import { createServer, type SmtpServer } from '@smtp/server';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compose, connect, createClient, SmtpReplyError } from '../../src/index.js';
+import { type Certificates, makeCertificates } from '../helpers.js';
+
+// Against our own @smtp/server: the mechanisms and extensions the other peers lack (SCRAM-SHA-256,
+// CRAM-MD5, CHUNKING/BDAT, LMTP with per-recipient replies after the data).
+
+let certificates: Certificates;
+let server: SmtpServer | null = null;
+beforeAll(() => {
+  certificates = makeCertificates();
+});
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+const scram = deriveScramCredentials('s3cret', {
+  salt: new TextEncoder().encode('0123456789abcdef'),
+  iterations: 4096,
+});
+
+async function start(options: Parameters<typeof createServer>[0], received: string[]) {
+  server = createServer({
+    hostname: 'mx.test',
+    tls: { key: certificates.keyPem, cert: certificates.certPem },
+    async onData(stream) {
+      received.push(await text(stream));
+      return 'Queued as S1';
+    },
+    ...options,
+  });
+  const address = await server.listen({ port: 0, host: '127.0.0.1' });
+  return address.port;
+}
+
+describe('against @smtp/server', () => {
+  it.each(['SCRAM-SHA-256', 'CRAM-MD5'] as const)(
+    'authenticates with %s over STARTTLS',
+    async (mechanism) => {
+      const received: string[] = [];
+      const port = await start(
+        {
+          onAuthSecret: ({ username }) =>
+            username === 'alice' ? (mechanism === 'CRAM-MD5' ? { password: 's3cret' } : { scram }) : null,
+          authMechanisms: [mechanism],
+        },
+        received,
+      );
+      const client = createClient({
+        host: 'localhost',
+        port,
+        tls: { ca: certificates.caPem },
+        auth: { username: 'alice', password: 's3cret' },
+      });
+      const result = await client.send({
+        from: 'a@example.com',
+        to: 'b@example.com',
+        message: 'Subject: auth\r\n\r\nhi\r\n',
+      });
+      await client.close();
+      expect(result.reply.lines.join(' ')).toContain('Queued as S1');
+      expect(received).toEqual(['Subject: auth\r\n\r\nhi\r\n']);
+    },
+  );
+
+  it('chooses SCRAM-SHA-256 over PLAIN when both are offered', async () => {
+    const port = await start(
+      { onAuthSecret: () => ({ scram }), onAuth: () => true, authMechanisms: ['PLAIN', 'SCRAM-SHA-256'] },
+      [],
+    );
+    const session = await connect({ host: 'localhost', port, tls: { ca: certificates.caPem } });
+    await session.ehlo();
+    await session.starttls();
+    await session.auth({ username: 'alice', password: 's3cret' });
+    await session.quit();
+    expect(session.transcriptLines).toContain('C: AUTH SCRAM-SHA-256 ***');
+  });
+
+  it('sends with BDAT when CHUNKING is offered, streaming a composed MIME message', async () => {
+    const received: string[] = [];
+    const port = await start({}, received);
+    const session = await connect({ host: 'localhost', port, tls: { ca: certificates.caPem } });
+    await session.ehlo();
+    await session.starttls();
+    const composed = compose({
+      from: { name: 'Andr\u00e9', address: 'andre@example.com' },
+      to: 'b@example.com',
+      subject: 'R\u00e9sum\u00e9',
+      text: 'Plain text',
+      html: '<p>HTML</p>',
+      attachments: [{ filename: 'data.bin', content: new Uint8Array([0, 1, 2, 255]) }],
+    });
+    const result = await session.data(composed);
+    await session.quit();
+    expect(result.reply.code).toBe(250);
+    expect(session.transcript).toMatch(/C: BDAT \d+ LAST|bytes of message data/);
+    expect(session.transcript).not.toContain('C: DATA');
+    expect(received[0]).toContain('Subject: =?UTF-8?');
+    expect(received[0]).toContain('multipart/alternative');
+    expect(received[0]).toContain(composed.messageId);
+  });
+
+  it('reports LMTP per-recipient replies after the data', async () => {
+    const received: string[] = [];
+    const port = await start(
+      {
+        mode: 'lmtp',
+        async onData(stream) {
+          received.push(await text(stream));
+          return {
+            recipients: [
+              undefined,
+              new SmtpReplyError({ code: 452, enhanced: '4.2.2', text: 'Mailbox full' }),
+            ],
+          };
+        },
+      },
+      received,
+    );
+    const client = createClient({ host: '127.0.0.1', port, lmtp: true, starttls: 'never', pool: false });
+    const result = await client.send({
+      from: 'a@example.com',
+      to: ['one@example.com', 'two@example.com'],
+      message: 'Subject: lmtp\r\n\r\nhi\r\n',
+    });
+    expect(result.accepted.map((entry) => entry.to)).toEqual(['one@example.com']);
+    expect(result.rejected.map((entry) => [entry.to, entry.reply.code])).toEqual([['two@example.com', 452]]);
+  });
+});
