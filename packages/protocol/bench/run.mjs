@@ -2,7 +2,7 @@
 // @smtp/protocol benchmarks: `pnpm bench` (in this package, after `pnpm build`). Speed is measured here,
 // never in timed unit tests. Prints a table and writes bench/results.json. Single-threaded: one core.
 import { writeFileSync } from 'node:fs';
-import { DotDecoder, DotEncoder, ServerSession, parseCommand } from '../dist/index.js';
+import { DotDecoder, DotEncoder, parseCommand, ServerSession } from '../dist/index.js';
 
 const encoder = new TextEncoder();
 const results = [];
@@ -114,5 +114,8 @@ for (const result of results) {
   );
 }
 const output = new URL('./results.json', import.meta.url);
-writeFileSync(output, `${JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`);
+writeFileSync(
+  output,
+  `${JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`,
+);
 console.log(`\nwritten: ${output.pathname}`);

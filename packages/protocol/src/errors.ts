@@ -5,6 +5,7 @@ const marker = Symbol.for('@smtp/protocol.error');
 
 /** Base class of every error the toolkit throws. `isInstance` works across duplicated package copies. */
 export abstract class SmtpError extends Error {
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read by isInstance through the `in` operator
   private readonly [marker] = true;
 
   static isInstance(error: unknown): error is SmtpError {
