@@ -21,13 +21,122 @@ export { createReply, isEnhancedStatus } from './reply/create-reply.js';
 export { type ReplyName, replies } from './reply/reply-catalog.js';
 
 // --- bytes, addresses, commands (grammar) ---
+export { decodeBase64, encodeBase64 } from './bytes/base64.js';
+export { decodeLatin1, decodeUtf8, encodeUtf8, isAscii } from './bytes/utf8.js';
+export { decodeXtext, encodeXtext } from './bytes/xtext.js';
+export { parseDomain, parseForwardPath, parseMailbox, parseReversePath } from './address/parse-path.js';
+export {
+  serializeDomain,
+  serializeForwardPath,
+  serializeMailbox,
+  serializeReversePath,
+} from './address/serialize-path.js';
+export { parseCommand } from './command/parse-command.js';
+export { serializeCommand } from './command/serialize-command.js';
+export { parseMailParameters, serializeMailParameters } from './command/mail-parameters.js';
+export { parseRcptParameters, serializeRcptParameters } from './command/rcpt-parameters.js';
+export { parseXclientAttributes, type XclientPeer, xclientAttributeNames } from './proxy/xclient.js';
 
 // --- replies, capabilities, proxy ---
+export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';
+export { type SerializeReplyOptions, serializeReply } from './reply/serialize-reply.js';
+export { describeReplyCode, type ReplyCode, replyCodes } from './reply/reply-codes.js';
+export {
+  describeEnhancedStatus,
+  type EnhancedStatusKey,
+  enhancedStatusClasses,
+  enhancedStatusCodes,
+  enhancedStatusSubjects,
+} from './reply/enhanced-status.js';
+export {
+  type Capabilities,
+  emptyCapabilities,
+  parseCapabilities,
+  serializeCapabilities,
+} from './reply/capabilities.js';
+export {
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyHeaderParseResult,
+  type ProxyProtocol,
+  parseProxyHeader,
+  serializeProxyHeaderV1,
+  serializeProxyHeaderV2,
+} from './proxy/proxy-header.js';
+export type { SerializeProxyHeaderV2Options } from './proxy/proxy-header-v2.js';
 
 // --- message codecs (DATA/BDAT) ---
+export {
+  type DotDecodeResult,
+  DotDecoder,
+  type DotDecoderOptions,
+  type DotViolation,
+} from './message/dot-decoder.js';
+export { DotEncoder } from './message/dot-encoder.js';
+export { BdatReader, encodeBdat } from './message/bdat.js';
+export { hasEightBit } from './message/eight-bit.js';
 
 // --- sasl ---
+export {
+  isPlaintextMechanism,
+  isSaslMechanismName,
+  type SaslMechanismName,
+  saslMechanismNames,
+} from './sasl/sasl-mechanism.js';
+export type {
+  SaslCredentials,
+  SaslSecret,
+  SaslServer,
+  SaslServerOptions,
+  SaslServerStep,
+  ScramStoredCredentials,
+} from './sasl/sasl-server.js';
+export type {
+  SaslClient,
+  SaslClientCredentials,
+  SaslClientOptions,
+  SaslClientResult,
+} from './sasl/sasl-client.js';
+export { createSaslServer } from './sasl/create-sasl-server.js';
+export { createSaslClient } from './sasl/create-sasl-client.js';
+export { deriveScramCredentials } from './sasl/scram-credentials.js';
 
 // --- server session ---
+export { ServerSession } from './server/server-session.js';
+export type { ServerSessionOptions } from './server/server-options.js';
+export type {
+  AuthenticatedIdentity,
+  CloseReason,
+  Envelope,
+  MessageAbortReason,
+  PendingServerEvent,
+  Recipient,
+  SaslAppStep,
+  ServerEvent,
+  ServerState,
+  ServerTimeout,
+} from './server/server-events.js';
+export {
+  type CommandPhase,
+  findTransition,
+  type ServerAction,
+  serverTransitions,
+  type Transition,
+  verbExtensions,
+  verbsBeforeTls,
+} from './server/server-transitions.js';
 
 // --- client session ---
+export { ClientSession } from './client/client-session.js';
+export type {
+  ClientEvent,
+  ClientPhase,
+  ClientSessionOptions,
+  ClientState,
+  ClientTimeout,
+  EnvelopeInit,
+  RecipientInit,
+  RecipientReply,
+  TransactionResult,
+} from './client/client-events.js';
+export { SmtpProtocolError } from './errors.js';

@@ -78,7 +78,6 @@ export const replies = {
   cannotExpand: { code: 252, enhanced: '2.1.5', text: 'Cannot EXPN list, but will accept message and attempt delivery' },
   bareLineFeedInCommand: { code: 500, enhanced: '5.5.2', text: 'Command lines must end with CRLF' }, // RFC 5321 §2.3.8
   messageLineTooLong: { code: 552, enhanced: '5.6.0', text: 'Message line too long' }, // RFC 5321 §4.5.3.1.6
-  messageReset: { code: 554, enhanced: '5.5.1', text: 'Message abandoned' },
 } as const satisfies Record<string, ReplyInit>;
 
 export type ReplyName = keyof typeof replies;
