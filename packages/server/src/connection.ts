@@ -1,0 +1,863 @@
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import {
+  type ReplyInit,
+  replies,
+  type SaslSecret,
+  type ServerEvent,
+  ServerSession,
+  type ServerSessionOptions,
+  SmtpError,
+  type SmtpReplyError,
+} from '@smtp/protocol';
+import type {
+  AcceptText,
+  AuthenticatedUser,
+  LmtpDataResult,
+  ServerHooks,
+  SessionEnvelope,
+  SmtpSession,
+} from './hooks.js';
+import type { AddressMatcher, AuthThrottle } from './limits.js';
+import type { LogEvent, Logger } from './logging.js';
+import { MessageAbortedError, MessageStream } from './message-stream.js';
+import type { ServerMetrics } from './metrics.js';
+import type { TimeoutDurations, TimeoutKind } from './timeouts.js';
+import { describeTls, type TlsContextStore, type TlsInfo } from './tls-context.js';
+
+/** What every connection of one server shares. Built once by createServer. */
+export interface ConnectionContext {
+  readonly sessionOptions: ServerSessionOptions;
+  readonly hooks: ServerHooks;
+  readonly logger: Logger;
+  readonly isDebug: boolean;
+  readonly metrics: ServerMetrics;
+  readonly timeouts: TimeoutDurations;
+  readonly tlsStore: TlsContextStore | null;
+  readonly authThrottle: AuthThrottle;
+  readonly xclientPeers: AddressMatcher;
+  /** Unconsumed input the core may hold while a handler runs before we stop reading the socket. */
+  readonly maxBufferedBytes: number;
+  readonly messageHighWaterMark: number;
+  readonly earlyTalkerDelayMs: number;
+  readonly greeting: ReplyInit | undefined;
+}
+
+// Why the socket is paused; reading resumes when no reason is left.
+const pausedForStream = 1;
+const pausedForWrite = 2;
+const pausedForInput = 4;
+
+const connectionKey = Symbol('smtp.connection');
+type OwnedSocket = Socket & { [connectionKey]?: Connection };
+
+// Shared listeners (one function per server, not per connection) keep idle connections small.
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[connectionKey]?.receive(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  this[connectionKey]?.receiveEnd();
+}
+function onSocketDrain(this: OwnedSocket): void {
+  this[connectionKey]?.drained();
+}
+function onSocketTimeout(this: OwnedSocket): void {
+  this[connectionKey]?.timedOut();
+}
+function onSocketError(this: OwnedSocket, error: Error): void {
+  this[connectionKey]?.socketError(error);
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[connectionKey]?.closed();
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isReplyError(error: unknown): error is SmtpReplyError {
+  return SmtpError.isInstance(error) && 'reply' in error;
+}
+
+function toReplyInit(error: SmtpReplyError): ReplyInit {
+  const reply = error.reply;
+  return reply.enhanced
+    ? { code: reply.code, enhanced: reply.enhanced, text: reply.lines }
+    : { code: reply.code, text: reply.lines };
+}
+
+let connectionCounter = 0;
+const idPrefix = Date.now().toString(36);
+
+/** Connection-level facts decided before the session starts (PROXY header, listener). */
+export interface ConnectionPeer {
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  readonly socketAddress: string;
+}
+
+/**
+ * The pump (GUIDE §2.3): bytes from the socket go into the ServerSession; its events go to the
+ * hooks; their decisions go back as accept()/reject(); its output goes to the socket. No protocol
+ * decision is made here.
+ */
+export class Connection implements SmtpSession {
+  readonly id = `${idPrefix}${(connectionCounter++).toString(36)}`;
+  readonly data: Record<string, unknown> = {};
+  readonly #context: ConnectionContext;
+  readonly #peer: ConnectionPeer;
+  readonly #onEnd: (connection: Connection) => void;
+  #socket: Socket;
+  #session: ServerSession | null = null;
+  #tls: TlsInfo | null = null;
+  #helloVerb: SmtpSession['helloVerb'] = null;
+  #clientHostname: SmtpSession['clientHostname'] = null;
+  #messageCount = 0;
+  #isPumping = false;
+  #pausedFor = 0;
+  #timeoutKind: TimeoutKind | 'close' | null = null;
+  #stream: MessageStream | null = null;
+  #dataOutcome: Promise<AcceptText | LmtpDataResult> | null = null;
+  #isDataSettled = false;
+  #isClosed = false;
+  #isShutdownRequested = false;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #messageStartedAt = 0;
+
+  constructor(
+    socket: Socket,
+    peer: ConnectionPeer,
+    context: ConnectionContext,
+    onEnd: (connection: Connection) => void,
+  ) {
+    this.#socket = socket;
+    this.#peer = peer;
+    this.#context = context;
+    this.#onEnd = onEnd;
+  }
+
+  // --- SmtpSession, the handlers' view ---
+  get remoteAddress(): string {
+    return this.#peer.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.#peer.remotePort;
+  }
+  get localAddress(): string {
+    return this.#peer.localAddress;
+  }
+  get localPort(): number {
+    return this.#peer.localPort;
+  }
+  get socketAddress(): string {
+    return this.#peer.socketAddress;
+  }
+  get clientHostname(): SmtpSession['clientHostname'] {
+    return this.#clientHostname;
+  }
+  get helloVerb(): SmtpSession['helloVerb'] {
+    return this.#helloVerb;
+  }
+  get tls(): TlsInfo | null {
+    return this.#tls;
+  }
+  get user(): AuthenticatedUser | null {
+    return this.#session?.authenticated ?? null;
+  }
+  get envelope(): SessionEnvelope | null {
+    return this.#session?.envelope ?? null;
+  }
+  get messageCount(): number {
+    return this.#messageCount;
+  }
+  /** Whether the socket is gone. */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /**
+   * Starts the session on a socket that is ready for SMTP (PROXY header read, implicit TLS done).
+   * `pending` holds bytes already read past the PROXY header.
+   */
+  async start(tls: TlsInfo | null, pending: Uint8Array | null, offerStartTls: boolean): Promise<void> {
+    const context = this.#context;
+    this.#tls = tls;
+    const socket = this.#socket as OwnedSocket;
+    socket[connectionKey] = this;
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    this.#log('info', 'connect', { tls: tls !== null });
+
+    let greeting: ReplyInit | SmtpReplyError | undefined = context.greeting;
+    const onConnect = context.hooks.onConnect;
+    if (onConnect) {
+      try {
+        await onConnect(this);
+      } catch (error) {
+        greeting = this.#replyFor(error, 'onConnect');
+      }
+      if (this.#isClosed) return;
+    }
+    if (context.earlyTalkerDelayMs > 0 && greeting === undefined) {
+      // Opt-in (RFC 5321 §4.3.1 lets a server delay the greeting): a client that talks before it
+      // is greeted does not follow the protocol; spam engines often do.
+      const talkedEarly = await detectEarlyTalker(socket, context.earlyTalkerDelayMs, pending);
+      if (this.#isClosed) return;
+      if (talkedEarly) {
+        this.#log('info', 'connection-refused', { reason: 'early-talker' });
+        greeting = replies.serviceRefused;
+      }
+    }
+
+    const isXclientPeer = context.xclientPeers.matches(this.#peer.socketAddress);
+    const options = context.sessionOptions;
+    const session = new ServerSession({
+      ...options,
+      extensions: {
+        ...options.extensions,
+        startTls: offerStartTls && options.extensions?.startTls === true,
+        ...(isXclientPeer ? { xclient: true } : {}),
+      },
+      tls: { active: tls !== null },
+    });
+    this.#session = session;
+    session.greet(greeting === undefined || !isReplyError(greeting) ? greeting : toReplyInit(greeting));
+    if (greeting !== undefined && (isReplyError(greeting) ? greeting.code : greeting.code) >= 400) {
+      // Refused (onConnect threw, early talker): say so and hang up rather than serve 503s.
+      context.metrics.values.connectionsRefused += 1;
+      this.#flush();
+      this.#endSocket();
+      return;
+    }
+
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('drain', onSocketDrain);
+    socket.on('timeout', onSocketTimeout);
+    if (pending && pending.byteLength > 0) session.receive(pending);
+    if (socket.isPaused()) socket.resume();
+    this.#pump();
+  }
+
+  // --- socket events ---
+
+  receive(chunk: Uint8Array): void {
+    const session = this.#session;
+    if (!session) return;
+    session.receive(chunk);
+    if (this.#isPumping) {
+      // A handler is running: the core keeps the input; stop reading before it holds too much.
+      if (session.bufferedBytes > this.#context.maxBufferedBytes) this.#pause(pausedForInput);
+      return;
+    }
+    this.#pump();
+  }
+
+  receiveEnd(): void {
+    const session = this.#session;
+    if (!session || session.isClosed) return;
+    session.receiveEnd();
+    if (!this.#isPumping) this.#pump();
+  }
+
+  drained(): void {
+    this.#resume(pausedForWrite);
+  }
+
+  timedOut(): void {
+    const session = this.#session;
+    if (!session || session.isClosed || this.#timeoutKind === 'close') {
+      // Closing and the peer does not read: stop waiting for it.
+      this.#socket.destroy();
+      return;
+    }
+    this.#context.metrics.values.timeouts += 1;
+    this.#log('info', 'timeout', { waitingFor: this.#timeoutKind });
+    session.timedOut();
+    if (this.#isPumping) {
+      // A handler is still running; the 421 must not wait for it.
+      this.#flush();
+      this.#endSocket();
+    } else {
+      this.#pump();
+    }
+  }
+
+  socketError(error: Error): void {
+    this.#log('debug', 'socket-error', { error: error.message });
+  }
+
+  closed(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    if (this.#stream) {
+      this.#stream.destroy(new MessageAbortedError('peer-closed'));
+      this.#stream = null;
+    }
+    this.#log('info', 'close', { messages: this.#messageCount });
+    this.#onEnd(this);
+    const onClose = this.#context.hooks.onClose;
+    if (onClose) {
+      try {
+        const result = onClose(this);
+        if (isPromiseLike(result))
+          result.then(undefined, (error: unknown) => this.#logHandlerError('onClose', error));
+      } catch (error) {
+        this.#logHandlerError('onClose', error);
+      }
+    }
+  }
+
+  // --- graceful shutdown ---
+
+  /** Ends the session at the next point where no transaction would be lost (immediately if idle). */
+  requestShutdown(): void {
+    this.#isShutdownRequested = true;
+    if (!this.#isPumping) this.#shutdownIfIdle();
+  }
+
+  /** The deadline passed: 421 now, whatever the session is doing. */
+  forceShutdown(): void {
+    const session = this.#session;
+    if (this.#isClosed) return;
+    if (!session || session.isClosed) {
+      this.#socket.destroy();
+      return;
+    }
+    session.shutdown();
+    this.#flush();
+    this.#endSocket();
+  }
+
+  #shutdownIfIdle(): void {
+    const session = this.#session;
+    if (!session || session.isClosed) return;
+    const phase = session.state.phase;
+    if (phase === 'greeting' || phase === 'ready') {
+      session.shutdown();
+      this.#pump();
+    }
+  }
+
+  // --- the pump ---
+
+  #pump(): void {
+    if (this.#isPumping || this.#isClosed) return;
+    this.#isPumping = true;
+    this.#run();
+  }
+
+  #run(): void {
+    const session = this.#session!;
+    for (;;) {
+      if (this.#isClosed) {
+        this.#isPumping = false;
+        return;
+      }
+      const event = session.nextEvent();
+      if (event === null) break;
+      const wait = this.#handle(event);
+      if (wait) {
+        // Replies the client is waiting for leave now; if more pipelined input is queued, they
+        // wait to leave together with the replies still to come (RFC 2920 §3.2).
+        if (session.bufferedBytes === 0) this.#flush();
+        wait.then(
+          () => this.#run(),
+          (error: unknown) => {
+            this.#logHandlerError('pump', error);
+            this.#socket.destroy();
+          },
+        );
+        return;
+      }
+    }
+    this.#isPumping = false;
+    this.#resume(pausedForInput);
+    this.#flush();
+    if (this.#isShutdownRequested) this.#shutdownIfIdle();
+    if (!this.#isClosed && !session.isClosed) this.#armTimer(session.timeout);
+  }
+
+  #handle(event: ServerEvent): Promise<void> | undefined {
+    const session = this.#session!;
+    const hooks = this.#context.hooks;
+    switch (event.type) {
+      case 'hello': {
+        const hook = event.verb === 'HELO' ? hooks.onHelo : hooks.onEhlo;
+        return this.#decide(hook && (() => hook(event.client, this)), 'hello', (text) => {
+          this.#helloVerb = event.verb;
+          this.#clientHostname = event.client;
+          session.accept(text === undefined ? undefined : { text });
+        });
+      }
+      case 'mail': {
+        const hook = hooks.onMailFrom;
+        return this.#decide(hook && (() => hook(event.from, event.parameters, this)), 'onMailFrom', (text) =>
+          session.accept(text === undefined ? undefined : { text }),
+        );
+      }
+      case 'rcpt': {
+        const hook = hooks.onRcptTo;
+        const metrics = this.#context.metrics.values;
+        return this.#decide(
+          hook && (() => hook(event.to, event.parameters, this)),
+          'onRcptTo',
+          (text) => {
+            metrics.recipientsAccepted += 1;
+            session.accept(text === undefined ? undefined : { text });
+          },
+          () => {
+            metrics.recipientsRejected += 1;
+          },
+        );
+      }
+      case 'auth':
+        return this.#authenticate(event);
+      case 'authenticated':
+        this.#context.metrics.values.authSucceeded += 1;
+        this.#log('info', 'auth-ok', { username: event.username, mechanism: event.mechanism });
+        return undefined;
+      case 'message-start':
+        this.#startMessage();
+        return undefined;
+      case 'message-chunk': {
+        this.#context.metrics.values.messageBytesReceived += event.bytes.byteLength;
+        const stream = this.#stream;
+        if (stream && !this.#isDataSettled && !stream.destroyed) {
+          if (!stream.write(event.bytes)) {
+            this.#pause(pausedForStream);
+            stream.onDemand = () => this.#resume(pausedForStream);
+          }
+        }
+        return undefined;
+      }
+      case 'message-end':
+        return this.#endMessage(event.size);
+      case 'message-abort':
+        this.#abortMessage(event.reason);
+        return undefined;
+      case 'tls-ready':
+        return this.#upgradeToTls();
+      case 'reset':
+        if (event.cause === 'tls') {
+          this.#helloVerb = null;
+          this.#clientHostname = null;
+        }
+        this.#abortMessage('reset');
+        return this.#notify(hooks.onReset, 'onReset');
+      case 'xclient':
+        // Only trusted peers are offered XCLIENT (see start()); the core parsed and validated it.
+        if (event.peer.address !== undefined) this.#peer.remoteAddress = event.peer.address;
+        if (event.peer.port !== undefined) this.#peer.remotePort = event.peer.port;
+        this.#log('info', 'xclient', { peer: event.peer });
+        session.accept();
+        return undefined;
+      case 'command-rejected':
+        this.#context.metrics.values.commandsRejected += 1;
+        if (this.#context.isDebug)
+          this.#log('debug', 'command', { rejected: event.line, code: event.reply.code });
+        return undefined;
+      case 'close':
+        this.#abortMessage('peer-closed');
+        this.#flush();
+        this.#endSocket();
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Runs a handler and turns its outcome into accept()/reject(). Synchronous handlers (or none)
+   * take no detour through the microtask queue.
+   */
+  #decide(
+    run: (() => unknown) | undefined,
+    hookName: string,
+    accept: (text: string | undefined) => void,
+    onReject?: () => void,
+  ): Promise<void> | undefined {
+    if (this.#context.isDebug) this.#log('debug', 'command', { hook: hookName });
+    return this.#invoke(
+      run,
+      (value) => accept(typeof value === 'string' ? value : undefined),
+      (error) => {
+        onReject?.();
+        this.#reject(this.#replyFor(error, hookName));
+      },
+    );
+  }
+
+  /**
+   * Runs a handler (or nothing) and hands its value or exception on; skipped once the session is
+   * closed. A handler that returns synchronously takes no detour through the microtask queue.
+   */
+  #invoke(
+    run: (() => unknown) | undefined,
+    settle: (value: unknown) => void,
+    fail: (error: unknown) => void,
+  ): Promise<void> | undefined {
+    const session = this.#session!;
+    const onValue = (value: unknown): void => {
+      if (!session.isClosed) settle(value);
+    };
+    const onError = (error: unknown): void => {
+      if (!session.isClosed) fail(error);
+    };
+    let result: unknown;
+    try {
+      result = run?.();
+    } catch (error) {
+      onError(error);
+      return undefined;
+    }
+    if (isPromiseLike(result)) return Promise.resolve(result).then(onValue, onError);
+    onValue(result);
+    return undefined;
+  }
+
+  #notify(
+    hook: ((session: SmtpSession) => unknown) | undefined,
+    hookName: string,
+  ): Promise<void> | undefined {
+    if (!hook) return undefined;
+    try {
+      const result = hook(this);
+      if (isPromiseLike(result)) {
+        return Promise.resolve(result).then(
+          () => undefined,
+          (error: unknown) => this.#logHandlerError(hookName, error),
+        );
+      }
+    } catch (error) {
+      this.#logHandlerError(hookName, error);
+    }
+    return undefined;
+  }
+
+  /** A thrown SmtpReplyError is the reply; anything else is our user's bug: 451 4.3.0, logged. */
+  #replyFor(error: unknown, hookName: string): ReplyInit | SmtpReplyError {
+    if (isReplyError(error)) return error;
+    this.#logHandlerError(hookName, error);
+    return replies.localError;
+  }
+
+  #reject(reply: ReplyInit | SmtpReplyError): void {
+    const session = this.#session!;
+    try {
+      session.reject(reply);
+    } catch (error) {
+      // e.g. a handler threw an SmtpReplyError with a 2xx code: our user's bug, not the client's.
+      this.#logHandlerError('reject', error);
+      session.reject(replies.localError);
+    }
+  }
+
+  #logHandlerError(hookName: string, error: unknown): void {
+    this.#context.metrics.values.handlerErrors += 1;
+    this.#context.logger.error(
+      { event: 'handler-error' satisfies LogEvent, sessionId: this.id, hook: hookName, err: error },
+      `${hookName} failed`,
+    );
+  }
+
+  // --- AUTH ---
+
+  #authenticate(event: Extract<ServerEvent, { type: 'auth' }>): Promise<void> | undefined {
+    const context = this.#context;
+    const address = this.#peer.remoteAddress;
+    const metrics = context.metrics.values;
+    if (context.authThrottle.isThrottled(address)) {
+      metrics.authThrottled += 1;
+      this.#log('warn', 'auth-failed', { mechanism: event.mechanism, reason: 'throttled' });
+      this.#reject(replies.authThrottled);
+      return undefined;
+    }
+    const failed = (reason: string, username: string | undefined): void => {
+      metrics.authFailed += 1;
+      context.authThrottle.recordFailure(address);
+      this.#log('warn', 'auth-failed', { mechanism: event.mechanism, username, reason });
+    };
+    const step = event.step;
+    const session = this.#session!;
+    if (step.type === 'verify') {
+      const hook = context.hooks.onAuth;
+      const username = step.credentials.username;
+      return this.#invoke(
+        hook && (() => hook(step.credentials, this)),
+        (value) => {
+          if (value === false || !hook) {
+            failed('invalid-credentials', username);
+            this.#reject(replies.authFailed);
+          } else {
+            session.accept();
+          }
+        },
+        (error) => {
+          failed('handler-rejected', username);
+          this.#reject(this.#replyFor(error, 'onAuth'));
+        },
+      );
+    }
+    const hook = context.hooks.onAuthSecret;
+    const request = {
+      mechanism: event.mechanism,
+      username: step.username,
+      authorizationId: step.authorizationId,
+    };
+    return this.#invoke(
+      hook && (() => hook(request, this)),
+      (secret) => {
+        if (secret === null || secret === undefined) {
+          failed('unknown-user', step.username);
+          this.#reject(replies.authFailed);
+        } else {
+          session.accept({ secret: secret as SaslSecret });
+        }
+      },
+      (error) => {
+        failed('handler-rejected', step.username);
+        this.#reject(this.#replyFor(error, 'onAuthSecret'));
+      },
+    );
+  }
+
+  // --- message ---
+
+  #startMessage(): void {
+    this.#messageStartedAt = performance.now();
+    const hook = this.#context.hooks.onData;
+    this.#isDataSettled = false;
+    if (!hook) {
+      this.#stream = null;
+      this.#dataOutcome = null;
+      return;
+    }
+    const stream = new MessageStream(this.#context.messageHighWaterMark);
+    this.#stream = stream;
+    let outcome: Promise<AcceptText | LmtpDataResult>;
+    try {
+      outcome = Promise.resolve(hook(stream, this));
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    // Once the handler has settled it reads no more: the rest of the message is discarded.
+    const settled = (): void => {
+      if (this.#stream === stream) this.#isDataSettled = true;
+      this.#resume(pausedForStream);
+    };
+    outcome.then(settled, settled);
+    this.#dataOutcome = outcome;
+  }
+
+  #endMessage(size: number): Promise<void> | undefined {
+    const session = this.#session!;
+    const stream = this.#stream;
+    const outcome = this.#dataOutcome;
+    this.#stream = null;
+    this.#dataOutcome = null;
+    if (stream && !stream.destroyed) stream.push(null);
+    const elapsedMs = performance.now() - this.#messageStartedAt;
+    const accept = (value: AcceptText | LmtpDataResult): void => {
+      if (session.isClosed) return;
+      this.#messageCount += 1;
+      this.#context.metrics.values.messagesAccepted += 1;
+      this.#log('info', 'message-accepted', { size, elapsedMs: Math.round(elapsedMs) });
+      if (typeof value === 'object' && value !== null && 'recipients' in value) {
+        try {
+          session.acceptEach(value.recipients.map((outcome) => this.#lmtpReply(outcome)));
+        } catch (error) {
+          // e.g. not one outcome per recipient: our user's bug.
+          this.#logHandlerError('onData', error);
+          this.#reject(replies.localError);
+        }
+      } else {
+        session.accept(typeof value === 'string' ? { text: value } : undefined);
+      }
+    };
+    const reject = (error: unknown): void => {
+      if (session.isClosed) return;
+      const reply = this.#replyFor(error, 'onData');
+      this.#context.metrics.values.messagesRejected += 1;
+      this.#log('info', 'message-rejected', { size, code: 'code' in reply ? reply.code : undefined });
+      this.#reject(reply);
+    };
+    if (!outcome) {
+      accept(undefined);
+      return undefined;
+    }
+    return outcome.then(accept, reject);
+  }
+
+  #lmtpReply(outcome: string | undefined | SmtpReplyError | ReplyInit): ReplyInit {
+    if (outcome === undefined || typeof outcome === 'string') {
+      return outcome === undefined ? replies.messageAccepted : { ...replies.messageAccepted, text: outcome };
+    }
+    if (isReplyError(outcome)) return toReplyInit(outcome);
+    return outcome;
+  }
+
+  #abortMessage(reason: string): void {
+    const stream = this.#stream;
+    this.#stream = null;
+    if (this.#dataOutcome) {
+      this.#context.metrics.values.messagesRejected += 1;
+      this.#log('info', 'message-rejected', { reason });
+    }
+    this.#dataOutcome = null;
+    this.#resume(pausedForStream);
+    if (stream && !stream.destroyed) stream.destroy(new MessageAbortedError(reason));
+  }
+
+  // --- STARTTLS ---
+
+  #upgradeToTls(): Promise<void> | undefined {
+    const store = this.#context.tlsStore;
+    const session = this.#session!;
+    if (!store) {
+      // Cannot happen: STARTTLS is only offered with TLS options.
+      this.#socket.destroy();
+      return undefined;
+    }
+    const raw = this.#socket as OwnedSocket;
+    const output = session.takeOutput();
+    // The 220 leaves in plaintext; nothing after it is read as plaintext (RFC 3207 §4.2).
+    raw.off('data', onSocketData);
+    raw.off('end', onSocketEnd);
+    raw.off('drain', onSocketDrain);
+    raw.off('timeout', onSocketTimeout);
+    raw.off('close', onSocketClose);
+    raw.pause();
+    return new Promise<void>((resolve) => {
+      const upgrade = (): void => {
+        if (this.#isClosed || raw.destroyed) {
+          this.closed();
+          resolve();
+          return;
+        }
+        const tlsOptions = store.options;
+        const secure = new TLSSocket(raw, {
+          isServer: true,
+          secureContext: store.defaultContext,
+          SNICallback: store.sniCallback,
+          ...(tlsOptions.requestCert !== undefined ? { requestCert: tlsOptions.requestCert } : {}),
+          ...(tlsOptions.rejectUnauthorized !== undefined
+            ? { rejectUnauthorized: tlsOptions.rejectUnauthorized }
+            : {}),
+        }) as TLSSocket & OwnedSocket;
+        delete raw[connectionKey];
+        secure[connectionKey] = this;
+        this.#socket = secure;
+        secure.on('close', onSocketClose);
+        secure.on('error', onSocketError);
+        secure.setTimeout(this.#context.timeouts['tls-handshake']);
+        this.#timeoutKind = 'tls-handshake';
+        const onHandshakeTimeout = (): void => {
+          secure.destroy();
+        };
+        secure.once('timeout', onHandshakeTimeout);
+        const onFailure = (error: Error): void => {
+          this.#context.metrics.values.tlsFailures += 1;
+          this.#log('info', 'tls-failed', { error: error.message });
+          secure.destroy();
+          resolve();
+        };
+        secure.once('_tlsError', onFailure);
+        secure.once('secure', () => {
+          secure.off('_tlsError', onFailure);
+          secure.off('timeout', onHandshakeTimeout);
+          if (this.#isClosed) return resolve();
+          if (tlsOptions.rejectUnauthorized && tlsOptions.requestCert && !secure.authorized) {
+            onFailure(new Error(`client certificate rejected: ${String(secure.authorizationError)}`));
+            return;
+          }
+          this.#tls = describeTls(secure, false);
+          this.#context.metrics.values.tlsHandshakes += 1;
+          this.#log('info', 'tls', {
+            protocol: this.#tls.protocol,
+            cipher: this.#tls.cipher,
+            servername: this.#tls.servername,
+          });
+          secure.on('data', onSocketData);
+          secure.on('end', onSocketEnd);
+          secure.on('drain', onSocketDrain);
+          secure.on('timeout', onSocketTimeout);
+          session.tlsStarted();
+          resolve();
+        });
+      };
+      if (output) raw.write(output, upgrade);
+      else upgrade();
+    });
+  }
+
+  // --- output, flow control, timers ---
+
+  #flush(): void {
+    const output = this.#session?.takeOutput();
+    if (!output) return;
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) return;
+    if (this.#context.isDebug) this.#log('debug', 'reply', { text: Buffer.from(output).toString('latin1') });
+    // A client that does not read its replies stops getting its commands read (bounded memory).
+    if (!socket.write(output)) this.#pause(pausedForWrite);
+  }
+
+  #endSocket(): void {
+    const socket = this.#socket;
+    if (!socket.destroyed) socket.end();
+    this.#armTimer('close');
+    if (!this.#closeTimer) {
+      this.#closeTimer = setTimeout(() => socket.destroy(), this.#context.timeouts.close);
+      this.#closeTimer.unref();
+    }
+  }
+
+  #armTimer(kind: TimeoutKind | 'close'): void {
+    if (kind === this.#timeoutKind) return;
+    this.#timeoutKind = kind;
+    // net.Socket timers reset on every read and write: an idle timeout, as RFC 5321 §4.5.3.2 means it.
+    this.#socket.setTimeout(this.#context.timeouts[kind]);
+  }
+
+  #pause(reason: number): void {
+    if (this.#pausedFor === 0) this.#socket.pause();
+    this.#pausedFor |= reason;
+  }
+
+  #resume(reason: number): void {
+    if ((this.#pausedFor & reason) === 0) return;
+    this.#pausedFor &= ~reason;
+    if (this.#pausedFor === 0 && !this.#isClosed) this.#socket.resume();
+  }
+
+  #log(level: 'debug' | 'info' | 'warn', event: LogEvent, fields: Record<string, unknown>): void {
+    if (level === 'debug' && !this.#context.isDebug) return;
+    this.#context.logger[level](
+      { event, sessionId: this.id, remoteAddress: this.#peer.remoteAddress, ...fields },
+      event,
+    );
+  }
+}
+
+/** Waits `delayMs`; true if the client sent anything in that time (the bytes are dropped: it is refused). */
+function detectEarlyTalker(socket: Socket, delayMs: number, pending: Uint8Array | null): Promise<boolean> {
+  if ((pending && pending.byteLength > 0) || socket.readableLength > 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onData = (): void => {
+      clearTimeout(timer);
+      socket.pause();
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      socket.off('data', onData);
+      resolve(false);
+    }, delayMs);
+    socket.once('data', onData);
+  });
+}

@@ -1,0 +1,3 @@
+import { defineLibrary } from '@smtp/tsup-config';
+
+export default defineLibrary({ platform: 'node' });
