@@ -1,0 +1,202 @@
+import { createClient } from '@smtp/client';
+import { Command, Option } from 'commander';
+import { createBenchMessage } from '../bench/bench-message.js';
+import { BenchStatistics, type BenchSummary } from '../bench/bench-statistics.js';
+import { usageError } from '../cli-error.js';
+import { describeError } from '../describe-error.js';
+import { type ExitCode, exitCodes } from '../exit-codes.js';
+import {
+  addAuthOptions,
+  addServerOption,
+  addTlsOptions,
+  type ConnectionFlags,
+  resolveConnection,
+} from '../options/connection-options.js';
+import { parseDurationMs, parseInteger, parseSizeBytes } from '../options/parse-number.js';
+import { formatServerAddress } from '../options/parse-server.js';
+import { createProgress } from '../output/progress.js';
+import { printJson, type Terminal } from '../output/terminal.js';
+import type { CommandContext } from '../program-context.js';
+
+interface BenchFlags extends ConnectionFlags {
+  readonly count?: string;
+  readonly concurrency?: string;
+  readonly size?: string;
+  readonly pipelining?: boolean;
+  readonly duration?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly json?: boolean;
+}
+
+const examples = `
+Examples:
+  $ smtp bench --server 127.0.0.1:2525 --count 10000 --concurrency 20
+  $ smtp bench -s mx.test:25 --duration 30s --size 100k --no-pipelining
+  $ smtp bench -s 127.0.0.1:2525 --count 500 --json > result.json
+
+Only benchmark servers you run or may load: this sends as fast as the server accepts.
+Exit codes: 0 every message accepted, 2/3 all failed with 4xx/5xx, 4 all failed on the network,
+            5 some failed (see "errors by reply code")
+`;
+
+export function createBenchCommand(context: CommandContext): Command {
+  const command = new Command('bench')
+    .summary('load-test a server: messages/s, MB/s, latency percentiles, errors by reply code')
+    .description(
+      'Send many messages over a pool of connections and report throughput, latency p50/p95/p99 and failures by reply code.',
+    );
+  addServerOption(command, 'server to load (default localhost:25)');
+  command
+    .option('-n, --count <n>', 'messages to send (default 1000; with --duration: no limit)')
+    .option('-c, --concurrency <n>', 'connections in parallel', '10')
+    .option('--size <bytes>', 'message size, e.g. 2048, 10k, 1M', '10k')
+    .option('--pipelining', 'use PIPELINING when offered (default)')
+    .option('--no-pipelining', 'one command per round trip')
+    .option('--duration <time>', 'send for this long, e.g. 30s, 2m')
+    .addOption(
+      new Option('-f, --from <address>', 'envelope sender')
+        .default('bench@smtp-bench.invalid')
+        .env('SMTP_FROM'),
+    )
+    .option('-t, --to <address>', 'recipient', 'sink@smtp-bench.invalid');
+  addTlsOptions(command, { lmtp: true });
+  addAuthOptions(command);
+  command
+    .option('--json', 'print one JSON document (schemas/bench.schema.json)')
+    .addHelpText('after', examples)
+    .action(async (flags: BenchFlags) => {
+      context.setExitCode(await runBench(flags, context.terminal));
+    });
+  return command;
+}
+
+async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode> {
+  const durationMs = flags.duration === undefined ? null : parseDurationMs(flags.duration, '--duration');
+  const count =
+    flags.count === undefined
+      ? durationMs === null
+        ? 1000
+        : Number.POSITIVE_INFINITY
+      : parseInteger(flags.count, '--count');
+  const concurrency = parseInteger(flags.concurrency ?? '10', '--concurrency');
+  const sizeBytes = parseSizeBytes(flags.size ?? '10k', '--size');
+  if (sizeBytes < 200)
+    throw usageError(`--size ${flags.size}: give at least 200 bytes (the headers alone take that)`);
+  const connection = await resolveConnection(flags, { allowAuth: true });
+  const server = formatServerAddress(connection.address);
+  const from = flags.from ?? 'bench@smtp-bench.invalid';
+  const to = flags.to ?? 'sink@smtp-bench.invalid';
+  const message = createBenchMessage({ from, to, sizeBytes });
+  const client = createClient({
+    host: connection.address.host,
+    port: connection.address.port,
+    secure: connection.secure,
+    starttls: connection.starttls,
+    tls: connection.tls,
+    lmtp: connection.lmtp,
+    timeouts: connection.timeouts,
+    pipelining: flags.pipelining !== false,
+    ...(connection.name !== undefined ? { name: connection.name } : {}),
+    ...(connection.auth ? { auth: connection.auth } : {}),
+    pool: { maxConnections: concurrency, maxMessagesPerConnection: 1000 },
+  });
+  const statistics = new BenchStatistics();
+  const progress = createProgress({
+    total: Number.isFinite(count) ? count : Math.max(1, Math.round((durationMs ?? 0) / 1000)),
+    label: 'bench',
+    enabled: !flags.json,
+  });
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+  process.once('SIGINT', onInterrupt);
+  const started = performance.now();
+  const deadline = durationMs === null ? Number.POSITIVE_INFINITY : started + durationMs;
+  let issued = 0;
+  const worker = async () => {
+    while (issued < count && performance.now() < deadline && !abort.signal.aborted) {
+      issued += 1;
+      const sendStarted = performance.now();
+      try {
+        const result = await client.send({ from, to, message, signal: abort.signal });
+        if (result.rejected.length > 0)
+          statistics.failure(String(result.rejected[0]?.reply.code ?? 'rejected'));
+        else statistics.success(performance.now() - sendStarted, result.messageBytes);
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        statistics.failure(failureKey(error));
+      }
+      if (Number.isFinite(count)) progress.increment();
+    }
+  };
+  // A duration run shows elapsed seconds instead of a message count.
+  const ticker = Number.isFinite(count) ? null : setInterval(() => progress.increment(), 1000);
+  try {
+    await Promise.all(
+      Array.from({ length: Number.isFinite(count) ? Math.min(concurrency, count) : concurrency }, worker),
+    );
+  } finally {
+    if (ticker) clearInterval(ticker);
+    progress.stop();
+    process.off('SIGINT', onInterrupt);
+    await client.close().catch(() => client.destroy());
+  }
+  const summary = statistics.summarize(performance.now() - started);
+  const exitCode = benchExitCode(summary);
+  if (flags.json) {
+    printJson(terminal, {
+      command: 'bench',
+      server,
+      exitCode,
+      settings: {
+        concurrency,
+        sizeBytes: message.byteLength,
+        pipelining: flags.pipelining !== false,
+        count: Number.isFinite(count) ? count : null,
+        durationMs,
+      },
+      results: summary,
+    });
+  } else {
+    printBench(terminal, server, summary);
+  }
+  return exitCode;
+}
+
+function failureKey(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'reply' in error) {
+    const code = (error as { reply?: { code?: number } }).reply?.code;
+    if (typeof code === 'number') return String(code);
+  }
+  return describeError(error).kind;
+}
+
+function benchExitCode(summary: BenchSummary): ExitCode {
+  if (summary.failed === 0) return exitCodes.ok;
+  if (summary.succeeded > 0) return exitCodes.partial;
+  const keys = Object.keys(summary.errors);
+  if (keys.every((key) => key.startsWith('4'))) return exitCodes.temporary;
+  if (keys.every((key) => key.startsWith('5'))) return exitCodes.permanent;
+  if (keys.every((key) => !/^\d/.test(key))) return exitCodes.network;
+  return exitCodes.partial;
+}
+
+function printBench(terminal: Terminal, server: string, summary: BenchSummary): void {
+  const colors = terminal.colors;
+  const latency = summary.latencyMs;
+  terminal.out(`${colors.bold('server')}        ${server}`);
+  terminal.out(
+    `${colors.bold('messages')}      ${summary.succeeded} accepted, ${summary.failed} failed in ${(summary.durationMs / 1000).toFixed(2)} s`,
+  );
+  terminal.out(
+    `${colors.bold('throughput')}    ${colors.green(`${summary.messagesPerSecond} msg/s`)}, ${summary.megabytesPerSecond} MB/s`,
+  );
+  terminal.out(
+    `${colors.bold('latency')}       p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms (min ${latency.min}, max ${latency.max})`,
+  );
+  const errors = Object.entries(summary.errors);
+  if (errors.length > 0) {
+    terminal.out(colors.bold('errors by reply code'));
+    for (const [key, times] of errors) terminal.out(`  ${colors.red(key.padEnd(10))} ${times}`);
+  }
+}

@@ -1,0 +1,197 @@
+import { type MxResolver, resolveMx } from '@smtp/client';
+import { Command, Option } from 'commander';
+import { usageError } from '../cli-error.js';
+import { type ExitCode, exitCodes } from '../exit-codes.js';
+import { createResolver } from '../mx/create-resolver.js';
+import { parseDurationMs } from '../options/parse-number.js';
+import { printJson, type Terminal } from '../output/terminal.js';
+import type { CommandContext } from '../program-context.js';
+
+interface MxFlags {
+  readonly dnsServer?: string;
+  readonly timeout?: string;
+  readonly port?: string;
+  readonly json?: boolean;
+}
+
+const examples = `
+Examples:
+  $ smtp mx example.com
+  $ smtp mx example.com --dns-server 1.1.1.1 --json
+  $ SMTP_DNS_SERVER=127.0.0.1:5353 smtp mx test.example
+
+Exit codes: 0 hosts found, 2 temporary DNS failure (SERVFAIL), 3 the domain accepts no mail
+            (Null MX, RFC 7505) or does not exist, 4 DNS server unreachable or timed out
+`;
+
+interface HostPlan {
+  exchange: string;
+  preference: number;
+  implicit: boolean;
+  ipv6: string[];
+  ipv4: string[];
+  error: string | null;
+}
+
+interface MxReport {
+  command: 'mx';
+  domain: string;
+  exitCode: ExitCode;
+  result: 'hosts' | 'null-mx' | 'no-domain' | 'temporary' | 'network';
+  hosts: HostPlan[];
+  /** Connection attempts in order: every address of the first host (IPv6 first), then the next host. */
+  plan: { exchange: string; address: string; port: number }[];
+  error: string | null;
+}
+
+export function createMxCommand(context: CommandContext): Command {
+  return new Command('mx')
+    .summary('look up where mail for a domain goes: MX records, A/AAAA fallback, Null MX, delivery plan')
+    .description(
+      'Resolve the MX records of a domain (RFC 5321 §5.1) in preference order, the addresses of each host, the implicit MX ' +
+        '(A/AAAA of the domain itself) when there is none, Null MX (RFC 7505), and the order in which a sender tries them.',
+    )
+    .argument('<domain>', 'the domain after the @ of an address')
+    .addOption(
+      new Option(
+        '--dns-server <address[:port]>',
+        'ask this DNS server (comma-separated list) instead of the system resolvers',
+      ).env('SMTP_DNS_SERVER'),
+    )
+    .addOption(
+      new Option('--timeout <duration>', 'timeout for each DNS query').default('5s').env('SMTP_TIMEOUT'),
+    )
+    .option('--port <port>', 'SMTP port for the plan', '25')
+    .option('--json', 'print one JSON document (schemas/mx.schema.json)')
+    .addHelpText('after', examples)
+    .action(async (domain: string, flags: MxFlags) => {
+      context.setExitCode(await runMx(domain, flags, context.terminal));
+    });
+}
+
+async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): Promise<ExitCode> {
+  const domain = domainInput.trim().replace(/\.$/, '').toLowerCase().replace(/^.*@/, '');
+  if (
+    !/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(domain) &&
+    !/^xn--/.test(domain)
+  ) {
+    if (!/^[\p{L}\p{N}.-]+$/u.test(domain))
+      throw usageError(`'${domainInput}' is not a domain name: give e.g. example.com`);
+  }
+  const port = Number(flags.port ?? '25');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw usageError(`--port '${flags.port}': give 1..65535`);
+  const resolver = createResolver({
+    ...(flags.dnsServer !== undefined ? { servers: flags.dnsServer } : {}),
+    timeoutMs: parseDurationMs(flags.timeout ?? '5s', '--timeout'),
+  });
+  const report: MxReport = {
+    command: 'mx',
+    domain,
+    exitCode: exitCodes.ok,
+    result: 'hosts',
+    hosts: [],
+    plan: [],
+    error: null,
+  };
+  // Equal preferences keep the DNS order here, so the output is stable; a sender shuffles them.
+  const resolution = await resolveMx(domain, resolver, () => 0);
+  if (resolution.kind === 'null-mx') {
+    report.result = 'null-mx';
+    report.exitCode = exitCodes.permanent;
+  } else if (resolution.kind === 'no-domain') {
+    report.result = 'no-domain';
+    report.exitCode = exitCodes.permanent;
+    report.error = `${domain} does not exist (NXDOMAIN)`;
+  } else if (resolution.kind === 'temporary') {
+    const code = errorCode(resolution.error);
+    const isNetwork = code === 'ETIMEOUT' || code === 'ECONNREFUSED' || code === 'ETIMEDOUT';
+    report.result = isNetwork ? 'network' : 'temporary';
+    report.exitCode = isNetwork ? exitCodes.network : exitCodes.temporary;
+    report.error = `DNS lookup failed (${code ?? 'error'})${isNetwork ? ': the DNS server did not answer; check --dns-server or the network' : ': try again later'}`;
+  } else {
+    report.hosts = await Promise.all(resolution.hosts.map((host) => resolveHost(host, resolver)));
+    report.plan = report.hosts.flatMap((host) =>
+      [...host.ipv6, ...host.ipv4].map((address) => ({ exchange: host.exchange, address, port })),
+    );
+    if (report.plan.length === 0) {
+      report.exitCode = exitCodes.temporary;
+      report.error = 'no host has an address: mail cannot be delivered until the A/AAAA records exist';
+      if (resolution.hosts.every((host) => host.implicit)) {
+        report.exitCode = exitCodes.permanent;
+        report.error = `${domain} has no MX and no A/AAAA records: it receives no mail`;
+      }
+    }
+  }
+  if (flags.json) printJson(terminal, report);
+  else printMx(terminal, report);
+  return report.exitCode;
+}
+
+async function resolveHost(
+  host: { exchange: string; preference: number; implicit: boolean },
+  resolver: MxResolver,
+): Promise<HostPlan> {
+  const [v6, v4] = await Promise.allSettled([
+    resolver.resolve6(host.exchange),
+    resolver.resolve4(host.exchange),
+  ]);
+  const failures = [v6, v4]
+    .filter((item) => item.status === 'rejected')
+    .map((item) => errorCode((item as PromiseRejectedResult).reason));
+  const hardFailure = failures.find((code) => code !== 'ENODATA' && code !== 'ENOTFOUND');
+  return {
+    exchange: host.exchange,
+    preference: host.preference,
+    implicit: host.implicit,
+    ipv6: v6.status === 'fulfilled' ? [...v6.value] : [],
+    ipv4: v4.status === 'fulfilled' ? [...v4.value] : [],
+    error: hardFailure
+      ? `address lookup failed (${hardFailure})`
+      : failures.includes('ENOTFOUND')
+        ? 'host name does not exist'
+        : null,
+  };
+}
+
+function printMx(terminal: Terminal, report: MxReport): void {
+  const colors = terminal.colors;
+  if (report.result === 'null-mx') {
+    terminal.out(
+      `${report.domain}: ${colors.red('Null MX')}: the domain accepts no mail (RFC 7505); senders bounce at once`,
+    );
+    return;
+  }
+  if (report.result !== 'hosts') {
+    terminal.error(terminal.errorColors.red(`smtp mx: ${report.error}`));
+    return;
+  }
+  const implicit = report.hosts.length === 1 && report.hosts[0]?.implicit;
+  terminal.out(
+    implicit
+      ? `${report.domain}: no MX records; the domain itself is the mail host (implicit MX, RFC 5321 §5.1)`
+      : `${report.domain}: ${report.hosts.length} MX host(s), lowest preference first`,
+  );
+  for (const host of report.hosts) {
+    const addresses = [...host.ipv6, ...host.ipv4];
+    terminal.out(
+      `  ${colors.cyan(String(host.preference).padStart(5))}  ${colors.bold(host.exchange)}${host.error ? colors.yellow(`  (${host.error})`) : ''}`,
+    );
+    for (const address of addresses) terminal.out(`         ${address}`);
+    if (addresses.length === 0 && !host.error) terminal.out(colors.yellow('         no A/AAAA records'));
+  }
+  if (report.plan.length > 0) {
+    terminal.out('delivery plan:');
+    report.plan.forEach((step, index) => {
+      const address = step.address.includes(':') ? `[${step.address}]` : step.address;
+      terminal.out(`  ${index + 1}. ${address}:${step.port} (${step.exchange})`);
+    });
+  }
+  if (report.error) terminal.error(terminal.errorColors.yellow(`smtp mx: ${report.error}`));
+}
+
+function errorCode(error: unknown): string | null {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : null;
+}

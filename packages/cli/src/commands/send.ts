@@ -1,0 +1,289 @@
+import { createClient, type DsnOptions } from '@smtp/client';
+import type { DsnNotify, DsnReturn } from '@smtp/protocol';
+import { Command, Option } from 'commander';
+import { usageError } from '../cli-error.js';
+import { combineExitCodes, type ExitCode } from '../exit-codes.js';
+import {
+  addAuthOptions,
+  addServerOption,
+  addTlsOptions,
+  type ConnectionFlags,
+  type ResolvedConnection,
+  resolveConnection,
+} from '../options/connection-options.js';
+import { parseInteger } from '../options/parse-number.js';
+import { formatServerAddress } from '../options/parse-server.js';
+import { collect } from '../options/split-list.js';
+import { formatReply } from '../output/format-reply.js';
+import { createProgress } from '../output/progress.js';
+import { type OutputMode, printJson, type Terminal } from '../output/terminal.js';
+import { TranscriptPrinter } from '../output/transcript-printer.js';
+import type { CommandContext } from '../program-context.js';
+import { type MessageFlags, type MessagePlan, planMessage } from '../send/message-plan.js';
+import { type MessageOutcome, outcomeFromError, outcomeFromResult, round } from '../send/outcome.js';
+import { sendOne } from '../send/send-one.js';
+
+interface SendFlags extends ConnectionFlags, MessageFlags {
+  readonly dsnNotify?: string;
+  readonly dsnRet?: string;
+  readonly count?: string;
+  readonly concurrency?: string;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+}
+
+const examples = `
+Examples:
+  $ smtp send --server mx.example.com --from me@example.org --to you@example.com
+  $ smtp send -s smtp.example.com:587 --starttls --user me@example.com --to you@example.com \\
+      --subject 'Hello' --body-file body.txt --attach report.pdf
+  $ smtp send -s smtp.example.com --tls --user me --to a@example.com,b@example.com --quiet
+  $ smtp send --data message.eml --from me@example.org --to you@example.com
+  $ cat message.eml | smtp send --data - --to you@example.com --json
+  $ smtp send -s 127.0.0.1:2525 --to test@example.com --count 1000 --concurrency 10
+
+Exit codes: 0 all recipients accepted, 1 usage error, 2 temporary failure (4xx),
+            3 permanent failure (5xx), 4 network/TLS/timeout error, 5 partial (some rejected)
+`;
+
+export function createSendCommand(context: CommandContext): Command {
+  const command = new Command('send')
+    .summary('send one message or many, showing the SMTP conversation')
+    .description(
+      'Send a test message and print the protocol transcript (C: what we sent, S: what the server answered; AUTH secrets masked). ' +
+        'Without --data the message is composed (MIME) from --subject, --body, --html-file, --attach and --header.',
+    );
+  addServerOption(command, 'server to send to (default localhost:25; port 465 with --tls, 24 with --lmtp)');
+  command
+    .addOption(
+      new Option('-f, --from <address>', 'envelope sender and From: header (default: $USER@host)').env(
+        'SMTP_FROM',
+      ),
+    )
+    .option('-t, --to <addresses>', 'recipient(s), repeatable or comma-separated', collect)
+    .option('--cc <addresses>', 'Cc recipient(s), repeatable or comma-separated', collect)
+    .option('--bcc <addresses>', 'Bcc recipient(s): envelope only, not in the headers', collect)
+    .option('--subject <text>', 'Subject: header (default: "test <date>")')
+    .option('--body <text>', 'plain-text body')
+    .option('--body-file <file>', 'plain-text body from a file')
+    .option('--html-file <file>', 'HTML alternative from a file')
+    .option('-a, --attach <file>', 'attach a file (repeatable)', collect)
+    .option('-H, --header <"Name: value">', 'add a header (repeatable)', collect)
+    .option('-d, --data <file>', "send this RFC 5322 message as it is ('-' reads standard input)");
+  addTlsOptions(command, { lmtp: true });
+  addAuthOptions(command);
+  command
+    .option(
+      '--dsn-notify <when>',
+      'DSN NOTIFY= for every recipient: NEVER, or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461)',
+    )
+    .option('--dsn-ret <what>', 'DSN RET=: FULL or HDRS (RFC 3461)')
+    .option('-n, --count <n>', 'send the message N times (progress bar on a terminal)', '1')
+    .option('-c, --concurrency <n>', 'with --count: connections in parallel', '1')
+    .option('-q, --quiet', 'print only the outcome, not the transcript')
+    .option('--json', 'print one JSON document (schemas/send.schema.json)')
+    .addHelpText('after', examples)
+    .action(async (flags: SendFlags) => {
+      context.setExitCode(await runSend(flags, context.terminal));
+    });
+  return command;
+}
+
+async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> {
+  if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
+  const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
+  const count = parseInteger(flags.count ?? '1', '--count');
+  const concurrency = parseInteger(flags.concurrency ?? '1', '--concurrency');
+  const dsn = parseDsn(flags);
+  const plan = await planMessage(flags);
+  const connection = await resolveConnection(flags, { allowAuth: true });
+  const server = formatServerAddress(connection.address);
+  const started = performance.now();
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+  process.once('SIGINT', onInterrupt);
+  try {
+    if (count === 1) {
+      const transcript: string[] = [];
+      const printer = new TranscriptPrinter(terminal.colors, terminal.out);
+      const outcome = await runOne(connection, plan, dsn, abort.signal, (line) => {
+        transcript.push(line);
+        if (mode === 'transcript') printer.print(line);
+      });
+      report(terminal, mode, {
+        server,
+        outcomes: [outcome],
+        transcript,
+        durationMs: performance.now() - started,
+      });
+      return outcome.exitCode;
+    }
+    const outcomes = await runMany(connection, plan, dsn, {
+      count,
+      concurrency,
+      showProgress: mode === 'transcript',
+      signal: abort.signal,
+    });
+    report(terminal, mode, { server, outcomes, transcript: null, durationMs: performance.now() - started });
+    return combineExitCodes(outcomes.map((outcome) => outcome.exitCode));
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+async function runOne(
+  connection: ResolvedConnection,
+  plan: MessagePlan,
+  dsn: DsnOptions | undefined,
+  signal: AbortSignal,
+  onLine: (line: string) => void,
+): Promise<MessageOutcome> {
+  const started = performance.now();
+  try {
+    const { result } = await sendOne({ connection, message: plan.next(), dsn, onLine, signal });
+    return outcomeFromResult(result, performance.now() - started);
+  } catch (error) {
+    return outcomeFromError(error, performance.now() - started, formatServerAddress(connection.address));
+  }
+}
+
+/** --count: a pool of --concurrency connections from @smtp/client, at most that many sends in flight. */
+async function runMany(
+  connection: ResolvedConnection,
+  plan: MessagePlan,
+  dsn: DsnOptions | undefined,
+  options: { count: number; concurrency: number; showProgress: boolean; signal: AbortSignal },
+): Promise<MessageOutcome[]> {
+  const client = createClient({
+    host: connection.address.host,
+    port: connection.address.port,
+    secure: connection.secure,
+    starttls: connection.starttls,
+    tls: connection.tls,
+    lmtp: connection.lmtp,
+    timeouts: connection.timeouts,
+    ...(connection.name !== undefined ? { name: connection.name } : {}),
+    ...(connection.auth ? { auth: connection.auth } : {}),
+    pool: { maxConnections: options.concurrency },
+  });
+  const progress = createProgress({ total: options.count, label: 'sending', enabled: options.showProgress });
+  const outcomes: MessageOutcome[] = new Array(options.count);
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < options.count && !options.signal.aborted) {
+      const index = nextIndex++;
+      const started = performance.now();
+      try {
+        const message = plan.next();
+        const result = await client.send({
+          from: message.from,
+          to: message.to,
+          message: message.message,
+          ...(dsn ? { dsn } : {}),
+          signal: options.signal,
+        });
+        outcomes[index] = outcomeFromResult(result, performance.now() - started);
+      } catch (error) {
+        outcomes[index] = outcomeFromError(
+          error,
+          performance.now() - started,
+          formatServerAddress(connection.address),
+        );
+      }
+      progress.increment();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  } finally {
+    progress.stop();
+    await client.close().catch(() => client.destroy());
+  }
+  return outcomes.filter((outcome) => outcome !== undefined);
+}
+
+function report(
+  terminal: Terminal,
+  mode: OutputMode,
+  run: {
+    server: string;
+    outcomes: readonly MessageOutcome[];
+    transcript: readonly string[] | null;
+    durationMs: number;
+  },
+): void {
+  const exitCode = combineExitCodes(run.outcomes.map((outcome) => outcome.exitCode));
+  const tally = {
+    count: run.outcomes.length,
+    accepted: run.outcomes.filter((outcome) => outcome.status === 'accepted').length,
+    partial: run.outcomes.filter((outcome) => outcome.status === 'partial').length,
+    failed: run.outcomes.filter((outcome) => outcome.status === 'failed').length,
+  };
+  if (mode === 'json') {
+    printJson(terminal, {
+      command: 'send',
+      server: run.server,
+      status: exitCode === 0 ? 'accepted' : tally.failed === tally.count ? 'failed' : 'partial',
+      exitCode,
+      summary: { ...tally, durationMs: round(run.durationMs) },
+      messages: run.outcomes,
+      ...(run.transcript ? { transcript: run.transcript } : {}),
+    });
+    return;
+  }
+  const colors = terminal.colors;
+  if (run.outcomes.length === 1) {
+    const outcome = run.outcomes[0] as MessageOutcome;
+    for (const item of outcome.rejected) {
+      terminal.out(colors.yellow(`rejected <${item.to}>: ${formatReply(item.reply)}`));
+    }
+    if (outcome.error) {
+      // Failures go to stderr with the fix; the transcript above shows the details.
+      terminal.error(terminal.errorColors.red(`smtp send: ${outcome.error.message}`));
+    } else if (outcome.reply) {
+      const reply = outcome.reply;
+      const who = `${outcome.accepted.length} of ${outcome.accepted.length + outcome.rejected.length} recipient(s)`;
+      terminal.out(
+        `${outcome.status === 'accepted' ? colors.green('accepted') : colors.yellow('partially accepted')}: ${who} by ${run.server}: ${formatReply(reply)}`,
+      );
+    }
+    return;
+  }
+  const seconds = run.durationMs / 1000;
+  terminal.out(
+    `${tally.accepted} accepted, ${tally.partial} partial, ${tally.failed} failed of ${tally.count} messages to ${run.server} in ${seconds.toFixed(2)} s (${(tally.count / seconds).toFixed(1)} msg/s)`,
+  );
+  const errors = new Map<string, number>();
+  for (const outcome of run.outcomes) {
+    if (outcome.error) errors.set(outcome.error.message, (errors.get(outcome.error.message) ?? 0) + 1);
+  }
+  for (const [message, times] of errors)
+    terminal.error(terminal.errorColors.red(`smtp send: ${times} × ${message}`));
+}
+
+function parseDsn(flags: SendFlags): DsnOptions | undefined {
+  let notify: DsnNotify | undefined;
+  let ret: DsnReturn | undefined;
+  if (flags.dsnNotify !== undefined) {
+    const values = flags.dsnNotify.split(',').map((value) => value.trim().toUpperCase());
+    if (values.length === 1 && values[0] === 'NEVER') notify = 'NEVER';
+    else if (
+      values.every((value) => value === 'SUCCESS' || value === 'FAILURE' || value === 'DELAY') &&
+      new Set(values).size === values.length
+    ) {
+      notify = values as ('SUCCESS' | 'FAILURE' | 'DELAY')[];
+    } else {
+      throw usageError(
+        `--dsn-notify '${flags.dsnNotify}': give NEVER, or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1)`,
+      );
+    }
+  }
+  if (flags.dsnRet !== undefined) {
+    const value = flags.dsnRet.toUpperCase();
+    if (value !== 'FULL' && value !== 'HDRS')
+      throw usageError(`--dsn-ret '${flags.dsnRet}': give FULL or HDRS (RFC 3461 §4.3)`);
+    ret = value;
+  }
+  if (notify === undefined && ret === undefined) return undefined;
+  return { ...(notify !== undefined ? { notify } : {}), ...(ret !== undefined ? { ret } : {}) };
+}

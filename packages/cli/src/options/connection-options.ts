@@ -1,0 +1,182 @@
+import type { AuthOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from '@smtp/client';
+import { isSaslMechanismName, type SaslMechanismName, saslMechanismNames } from '@smtp/protocol';
+import { type Command, Option } from 'commander';
+import { usageError } from '../cli-error.js';
+import { parseDurationMs } from './parse-number.js';
+import { parseServerAddress, type ServerAddress } from './parse-server.js';
+import { promptPassword } from './prompt-password.js';
+
+/** The flags every client-side command shares, as commander hands them over. */
+export interface ConnectionFlags {
+  readonly server?: string;
+  readonly tls?: boolean;
+  readonly starttls?: string | boolean;
+  readonly insecure?: boolean;
+  readonly ehlo?: string;
+  readonly lmtp?: boolean;
+  readonly timeout?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly authMech?: string;
+  readonly allowPlaintextAuth?: boolean;
+}
+
+export interface ResolvedConnection {
+  readonly address: ServerAddress;
+  readonly secure: boolean;
+  readonly starttls: StartTlsPolicy;
+  readonly tls: TlsOptions;
+  readonly name: string | undefined;
+  readonly lmtp: boolean;
+  readonly timeouts: TimeoutOptions;
+  /** Applies to each step; also used by the probe's own TLS check. */
+  readonly stepTimeoutMs: number | undefined;
+  readonly auth: AuthOptions | undefined;
+}
+
+const starttlsPolicies: readonly StartTlsPolicy[] = ['required', 'opportunistic', 'never'];
+
+export function addServerOption(command: Command, description: string): Command {
+  return command.addOption(new Option('-s, --server <host[:port]>', description).env('SMTP_SERVER'));
+}
+
+export function addTlsOptions(command: Command, options: { lmtp: boolean }): Command {
+  command
+    .addOption(new Option('--tls', 'implicit TLS from the first byte (port 465, RFC 8314)').env('SMTP_TLS'))
+    .addOption(
+      new Option(
+        '--starttls [policy]',
+        'STARTTLS policy: required (the default when the flag has no value), opportunistic (use it when offered; the default without the flag) or never',
+      ).env('SMTP_STARTTLS'),
+    )
+    .addOption(
+      new Option('-k, --insecure', 'skip certificate checks (self-signed test servers)').env('SMTP_INSECURE'),
+    )
+    .addOption(new Option('--ehlo <name>', 'name to send in EHLO/LHLO (default: this host)').env('SMTP_EHLO'))
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'timeout for connecting and for each reply, e.g. 10s, 500ms (default: RFC 5321 values)',
+      ).env('SMTP_TIMEOUT'),
+    );
+  if (options.lmtp)
+    command.option('--lmtp', 'speak LMTP (RFC 2033): LHLO and one reply per recipient; default port 24');
+  return command;
+}
+
+export function addAuthOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-u, --user <name>', 'authenticate (AUTH, RFC 4954) as this user').env('SMTP_USER'))
+    .addOption(
+      new Option(
+        '-p, --password <password>',
+        'password; prefer SMTP_PASSWORD or the prompt, flags show up in ps',
+      ).env('SMTP_PASSWORD'),
+    )
+    .addOption(
+      new Option(
+        '--auth-mech <mechanisms>',
+        `SASL mechanism(s), comma-separated, in order of preference: ${saslMechanismNames.join(', ')} (default: the strongest both sides support)`,
+      ).env('SMTP_AUTH_MECH'),
+    )
+    .option(
+      '--allow-plaintext-auth',
+      'allow PLAIN/LOGIN without TLS (local test servers only: the password crosses the network readable)',
+    );
+}
+
+/** Turns the flags into client options, asking for a password on a TTY when --user has none. */
+export async function resolveConnection(
+  flags: ConnectionFlags,
+  options: { allowAuth: boolean },
+): Promise<ResolvedConnection> {
+  const secure = flags.tls === true || (typeof flags.tls === 'string' && isTruthy(flags.tls));
+  const lmtp = flags.lmtp === true;
+  const defaultPort = secure ? 465 : lmtp ? 24 : 25;
+  const address = parseServerAddress(flags.server ?? 'localhost', defaultPort);
+  const starttls = resolveStartTls(flags.starttls, secure);
+  const stepTimeoutMs = flags.timeout === undefined ? undefined : parseDurationMs(flags.timeout, '--timeout');
+  const timeouts: TimeoutOptions =
+    stepTimeoutMs === undefined
+      ? {}
+      : {
+          connectMs: stepTimeoutMs,
+          tlsHandshakeMs: stepTimeoutMs,
+          greetingMs: stepTimeoutMs,
+          mailMs: stepTimeoutMs,
+          rcptMs: stepTimeoutMs,
+          dataInitMs: stepTimeoutMs,
+          dataBlockMs: stepTimeoutMs,
+          dataEndMs: stepTimeoutMs,
+          commandMs: stepTimeoutMs,
+        };
+  if (flags.ehlo !== undefined && !/^[^\s\0]+$/.test(flags.ehlo)) {
+    throw usageError(
+      `--ehlo '${flags.ehlo}': give a domain or an address literal such as [192.0.2.1], without spaces`,
+    );
+  }
+  let auth: AuthOptions | undefined;
+  if (flags.user !== undefined && options.allowAuth) {
+    const password = flags.password ?? (await promptPassword(flags.user));
+    const mechanisms = parseMechanisms(flags.authMech);
+    auth = {
+      username: flags.user,
+      password,
+      ...(mechanisms ? { mechanism: mechanisms } : {}),
+      allowPlaintext: flags.allowPlaintextAuth === true,
+    };
+  } else if (flags.authMech !== undefined && flags.user === undefined && options.allowAuth) {
+    throw usageError('--auth-mech needs --user (or SMTP_USER): give the user to authenticate as');
+  }
+  return {
+    address,
+    secure,
+    starttls,
+    tls: {
+      rejectUnauthorized:
+        flags.insecure !== true && !(typeof flags.insecure === 'string' && isTruthy(flags.insecure)),
+    },
+    name: flags.ehlo,
+    lmtp,
+    timeouts,
+    stepTimeoutMs,
+    auth,
+  };
+}
+
+function resolveStartTls(value: string | boolean | undefined, secure: boolean): StartTlsPolicy {
+  if (secure) {
+    if (value !== undefined && value !== 'never' && value !== false) {
+      throw usageError(
+        '--tls and --starttls exclude each other: --tls is TLS from the first byte (port 465), --starttls upgrades a plain connection (25/587)',
+      );
+    }
+    return 'never';
+  }
+  if (value === undefined || value === false) return 'opportunistic';
+  if (value === true) return 'required';
+  const policy = value.toLowerCase();
+  if (!(starttlsPolicies as readonly string[]).includes(policy)) {
+    throw usageError(`--starttls '${value}': choose required, opportunistic or never`);
+  }
+  return policy as StartTlsPolicy;
+}
+
+function parseMechanisms(value: string | undefined): SaslMechanismName[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((name) => name.trim().toUpperCase())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!isSaslMechanismName(name))
+      throw usageError(`--auth-mech '${name}': choose from ${saslMechanismNames.join(', ')}`);
+  }
+  if (names.length === 0)
+    throw usageError(`--auth-mech is empty: choose from ${saslMechanismNames.join(', ')}`);
+  return names as SaslMechanismName[];
+}
+
+function isTruthy(value: string): boolean {
+  return !['0', 'false', 'no', 'off', ''].includes(value.toLowerCase());
+}

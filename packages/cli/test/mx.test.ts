@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { startDnsStub } from './helpers/dns-stub.js';
+import { schemaErrors } from './helpers/schemas.js';
+
+// `smtp mx` resolves through node:dns against a DNS stub on a loopback port (--dns-server).
+describe('smtp mx', () => {
+  let dns: Awaited<ReturnType<typeof startDnsStub>>;
+
+  beforeAll(async () => {
+    dns = await startDnsStub({
+      'example.test': {
+        mx: [
+          { preference: 20, exchange: 'backup.example.test' },
+          { preference: 10, exchange: 'mx1.example.test' },
+        ],
+      },
+      'mx1.example.test': { a: ['192.0.2.1'], aaaa: ['2001:db8::1'] },
+      'backup.example.test': { a: ['192.0.2.2'] },
+      'bare.test': { a: ['192.0.2.9'] },
+      'nullmx.test': { mx: [{ preference: 0, exchange: '.' }] },
+      'broken.test': { servfail: true },
+    });
+  });
+  afterAll(async () => {
+    await dns?.close();
+  });
+
+  it('lists MX hosts by preference with addresses and a delivery plan (IPv6 first)', async () => {
+    const result = await runCli(['mx', 'example.test', '--dns-server', dns.address, '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(schemaErrors('mx', report)).toBe('');
+    expect(
+      report.hosts.map((host: { exchange: string; preference: number }) => [host.preference, host.exchange]),
+    ).toEqual([
+      [10, 'mx1.example.test'],
+      [20, 'backup.example.test'],
+    ]);
+    expect(report.plan.map((step: { address: string }) => step.address)).toEqual([
+      '2001:db8::1',
+      '192.0.2.1',
+      '192.0.2.2',
+    ]);
+    const text = await runCli(['mx', 'example.test', '--dns-server', dns.address]);
+    expect(text.stdout).toMatch(/1\. \[2001:db8::1\]:25 \(mx1\.example\.test\)/);
+  });
+
+  it('falls back to the A record without MX (implicit MX, RFC 5321 §5.1)', async () => {
+    const result = await runCli(['mx', 'user@bare.test', '--json'], {
+      env: { SMTP_DNS_SERVER: dns.address },
+    });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(schemaErrors('mx', report)).toBe('');
+    expect(report.hosts).toEqual([
+      { exchange: 'bare.test', preference: 0, implicit: true, ipv6: [], ipv4: ['192.0.2.9'], error: null },
+    ]);
+  });
+
+  it('reports Null MX (RFC 7505) with exit 3', async () => {
+    const result = await runCli(['mx', 'nullmx.test', '--dns-server', dns.address]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/Null MX/);
+  });
+
+  it('exits 3 for a domain that does not exist and 2 for SERVFAIL', async () => {
+    const missing = await runCli(['mx', 'missing.test', '--dns-server', dns.address, '--json']);
+    expect(missing.code).toBe(3);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ result: 'no-domain' });
+    const broken = await runCli(['mx', 'broken.test', '--dns-server', dns.address, '--json']);
+    expect(broken.code).toBe(2);
+    expect(schemaErrors('mx', JSON.parse(broken.stdout))).toBe('');
+  });
+
+  it('rejects a DNS server given as a name', async () => {
+    const result = await runCli(['mx', 'example.test', '--dns-server', 'dns.example']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--dns-server/);
+  });
+});
