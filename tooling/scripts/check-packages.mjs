@@ -19,7 +19,9 @@ for (const name of readdirSync(join(root, 'packages'))) {
     ['publint', ['--strict', dir]],
     // Binaries-only packages have no types to check; the rest must resolve under node16 (CJS and ESM) and
     // bundler resolution. node10 resolution (no `exports`) cannot see subpaths and predates our engines (>= 20).
-    ...(manifest.exports ? [['attw', ['--pack', dir, '--profile', 'node16', '--format', 'table-flipped']]] : []),
+    ...(manifest.exports
+      ? [['attw', ['--pack', dir, '--profile', 'node16', '--format', 'table-flipped']]]
+      : []),
   ]) {
     try {
       execFileSync(bin(tool), args, { stdio: 'pipe', cwd: dir });

@@ -38,7 +38,9 @@ function* sourceFiles(dir) {
 const problems = [];
 for (const file of sourceFiles(sourceDir)) {
   // Comments may name what they avoid ("no Buffer here"): blank them out, keeping line numbers.
-  const source = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, ' '));
+  const source = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, (comment) =>
+    comment.replace(/[^\n]/g, ' '),
+  );
   const lines = source.split('\n');
   lines.forEach((line, index) => {
     const code = line.replace(/\/\/.*$/, '');

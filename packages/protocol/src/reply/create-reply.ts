@@ -21,7 +21,8 @@ export function createReply(init: ReplyInit): Reply {
   if (enhanced !== undefined) {
     const match = enhancedPattern.exec(enhanced);
     if (!match) throw new SmtpUsageError(`Not an enhanced status code: ${enhanced}`);
-    if (code >= 300 && code < 400) throw new SmtpUsageError('3xx replies carry no enhanced status (RFC 2034 §4)');
+    if (code >= 300 && code < 400)
+      throw new SmtpUsageError('3xx replies carry no enhanced status (RFC 2034 §4)');
     if (Number(match[1]) !== Math.floor(code / 100)) {
       throw new SmtpUsageError(`Enhanced status ${enhanced} does not match the class of reply code ${code}`);
     }

@@ -22,7 +22,11 @@ export const replies = {
   resetOk: { code: 250, enhanced: '2.0.0', text: 'Reset OK' },
   noopOk: { code: 250, enhanced: '2.0.0', text: 'OK' },
   bdatOk: { code: 250, enhanced: '2.0.0', text: 'Chunk received' },
-  cannotVerify: { code: 252, enhanced: '2.1.5', text: 'Cannot VRFY user, but will accept message and attempt delivery' },
+  cannotVerify: {
+    code: 252,
+    enhanced: '2.1.5',
+    text: 'Cannot VRFY user, but will accept message and attempt delivery',
+  },
   help: { code: 214, enhanced: '2.0.0', text: 'See https://www.rfc-editor.org/rfc/rfc5321' },
   authSucceeded: { code: 235, enhanced: '2.7.0', text: 'Authentication successful' }, // RFC 4954 §6
   etrnQueued: { code: 250, enhanced: '2.0.0', text: 'Queuing started' },
@@ -51,22 +55,42 @@ export const replies = {
   rcptFirst: { code: 503, enhanced: '5.5.1', text: 'Need RCPT command first' },
   nestedMail: { code: 503, enhanced: '5.5.1', text: 'Sender already specified' },
   alreadyAuthenticated: { code: 503, enhanced: '5.5.1', text: 'Already authenticated' },
-  authNotDuringTransaction: { code: 503, enhanced: '5.5.1', text: 'AUTH not permitted during a mail transaction' },
+  authNotDuringTransaction: {
+    code: 503,
+    enhanced: '5.5.1',
+    text: 'AUTH not permitted during a mail transaction',
+  },
   alreadyTls: { code: 503, enhanced: '5.5.1', text: 'TLS already active' },
-  bdatMixedWithData: { code: 503, enhanced: '5.5.1', text: 'DATA not allowed after BDAT in the same transaction' },
+  bdatMixedWithData: {
+    code: 503,
+    enhanced: '5.5.1',
+    text: 'DATA not allowed after BDAT in the same transaction',
+  },
   parameterNotImplemented: { code: 504, enhanced: '5.5.4', text: 'Command parameter not implemented' },
   unknownMechanism: { code: 504, enhanced: '5.5.4', text: 'Unrecognized authentication mechanism' }, // RFC 4954 §6
-  unknownParameter: { code: 555, enhanced: '5.5.4', text: 'MAIL FROM/RCPT TO parameters not recognized or not implemented' },
+  unknownParameter: {
+    code: 555,
+    enhanced: '5.5.4',
+    text: 'MAIL FROM/RCPT TO parameters not recognized or not implemented',
+  },
   // 5xx policy and content
   authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' }, // RFC 4954 §6
   tlsRequired: { code: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first' }, // RFC 3207 §4
-  encryptionRequiredForAuth: { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
+  encryptionRequiredForAuth: {
+    code: 538,
+    enhanced: '5.7.11',
+    text: 'Encryption required for requested authentication mechanism',
+  },
   authFailed: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
   authCancelled: { code: 501, enhanced: '5.0.0', text: 'Authentication cancelled' }, // RFC 4954 §4: "*"
   authMalformed: { code: 501, enhanced: '5.5.2', text: 'Cannot decode response' },
   tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
   messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed maximum message size' }, // RFC 1870 §6
-  declaredSizeTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed maximum message size' },
+  declaredSizeTooBig: {
+    code: 552,
+    enhanced: '5.3.4',
+    text: 'Message size exceeds fixed maximum message size',
+  },
   bareLineEnding: { code: 550, enhanced: '5.6.11', text: 'Bare CR or LF in message data is not allowed' }, // smuggling defence
   eightBitWithoutEightBitMime: { code: 554, enhanced: '5.6.1', text: '8-bit data requires BODY=8BITMIME' },
   binaryRequiresBdat: { code: 503, enhanced: '5.5.1', text: 'BINARYMIME requires BDAT' }, // RFC 3030 §3
@@ -75,7 +99,11 @@ export const replies = {
   transactionFailed: { code: 554, enhanced: '5.0.0', text: 'Transaction failed' },
   // server session (added by the server-session helper)
   lmtpServiceReady: { code: 220, text: 'LMTP ready' },
-  cannotExpand: { code: 252, enhanced: '2.1.5', text: 'Cannot EXPN list, but will accept message and attempt delivery' },
+  cannotExpand: {
+    code: 252,
+    enhanced: '2.1.5',
+    text: 'Cannot EXPN list, but will accept message and attempt delivery',
+  },
   bareLineFeedInCommand: { code: 500, enhanced: '5.5.2', text: 'Command lines must end with CRLF' }, // RFC 5321 §2.3.8
   messageLineTooLong: { code: 552, enhanced: '5.6.0', text: 'Message line too long' }, // RFC 5321 §4.5.3.1.6
 } as const satisfies Record<string, ReplyInit>;
