@@ -1,0 +1,35 @@
+// Runs the benchmarks: bundles bench/*.ts with esbuild (workspace sources via the "source"
+// condition, npm packages external) and runs them one after the other on the built app.
+//   node bench/run.mjs            both
+//   node bench/run.mjs ingest     only ingest vs MailDev
+//   node bench/run.mjs api        only API latency at 100,000 messages
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const appRoot = join(benchDir, '..');
+const outdir = join(benchDir, 'results', '.build');
+mkdirSync(outdir, { recursive: true });
+const which = process.argv[2] ?? 'all';
+const entries = { ingest: 'ingest.ts', api: 'api-latency.ts' };
+const selected = which === 'all' ? Object.keys(entries) : [which];
+
+execFileSync('pnpm', ['run', 'build'], { cwd: appRoot, stdio: 'inherit' });
+for (const name of selected) {
+  const entry = entries[name];
+  if (entry === undefined) throw new Error(`Unknown benchmark ${name}: use ingest, api or nothing`);
+  await build({
+    entryPoints: [join(benchDir, entry)],
+    outfile: join(outdir, `${name}.mjs`),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  await import(pathToFileURL(join(outdir, `${name}.mjs`)).href);
+}

@@ -1,0 +1,144 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import type { AppConfig } from './config/config-schema.js';
+import { MailEvents } from './events/mail-events.js';
+import { createHttpApp } from './http/create-http-app.js';
+import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
+import { ParsePool } from './mime/parse-pool.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { AppMetrics } from './observability/metrics.js';
+import { IngestPipeline } from './pipeline/ingest-pipeline.js';
+import {
+  createNotifyStage,
+  createParseStage,
+  createReceiveStage,
+  createStoreStage,
+} from './pipeline/stages.js';
+import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
+import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
+import { loadCertificate } from './smtp/tls-certificate.js';
+import { RetentionRunner } from './store/retention-runner.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface StartAppOptions {
+  readonly config: AppConfig;
+  readonly logger?: Logger;
+  /** Replaceable for tests of the release endpoint's error paths. */
+  readonly releaseMessage?: ReleaseMessage;
+  /** Serve the web UI from here instead of the built dist/web. */
+  readonly webRoot?: string | null;
+}
+
+export interface RunningApp {
+  readonly store: Store;
+  readonly events: MailEvents;
+  readonly pipeline: IngestPipeline;
+  readonly smtpAddress: { readonly host: string; readonly port: number };
+  readonly httpAddress: { readonly host: string; readonly port: number };
+  /** e.g. http://127.0.0.1:8025 */
+  readonly httpUrl: string;
+  readonly retention: RetentionRunner;
+  stop(): Promise<void>;
+}
+
+/** Wires store, pipeline, SMTP and HTTP together and starts listening. */
+export async function startApp(options: StartAppOptions): Promise<RunningApp> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.log.level);
+  const dataDir = resolve(config.storage.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = new SqliteStore({ path: join(dataDir, 'messages.sqlite') });
+  const events = new MailEvents();
+  const metrics = new AppMetrics(store);
+  const parsePool = new ParsePool(config.ingest.parseWorkers);
+  const pipeline = new IngestPipeline([
+    createReceiveStage(),
+    createParseStage(parsePool.parse),
+    createStoreStage(store),
+    createNotifyStage(events),
+  ]);
+  const retention = new RetentionRunner({
+    store,
+    policy: { maxMessages: config.retention.maxMessages, maxAgeMs: config.retention.maxAge },
+    intervalMs: config.retention.interval,
+    events,
+    logger,
+  });
+
+  let smtp: SmtpListener | null = null;
+  let http: ServerType | null = null;
+  try {
+    const certificate =
+      config.smtp.tls.starttls || config.smtp.tls.required
+        ? await loadCertificate({
+            certFile: config.smtp.tls.certFile,
+            keyFile: config.smtp.tls.keyFile,
+            dataDir,
+            hostname: config.smtp.hostname,
+          })
+        : null;
+    smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+    const app = createHttpApp({
+      store,
+      events,
+      metrics,
+      logger,
+      releaseMessage: options.releaseMessage ?? releaseMessage,
+      releaseAllowedHosts: config.release.allowedHosts.map((host) => host.toLowerCase()),
+      assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
+    });
+    http = await listenHttp(app.fetch, config.http.host, config.http.port);
+  } catch (error) {
+    await smtp?.close();
+    await parsePool.close();
+    await store.close();
+    throw error;
+  }
+  retention.start();
+
+  const httpInfo = http.address() as AddressInfo;
+  const httpHost = httpInfo.family === 'IPv6' ? `[${httpInfo.address}]` : httpInfo.address;
+  const running: RunningApp = {
+    store,
+    events,
+    pipeline,
+    smtpAddress: { host: smtp.address.address, port: smtp.address.port },
+    httpAddress: { host: httpInfo.address, port: httpInfo.port },
+    httpUrl: `http://${httpHost}:${httpInfo.port}`,
+    retention,
+    async stop() {
+      await retention.stop();
+      await smtp?.close();
+      await new Promise<void>((resolveClose) => {
+        http?.close(() => resolveClose());
+        // SSE streams keep connections open; end them so close() can finish.
+        if (http !== null && 'closeAllConnections' in http) http.closeAllConnections();
+      });
+      await parsePool.close();
+      await store.close();
+    },
+  };
+  logger.info(
+    { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
+    `capturing mail on smtp://${smtp.address.address}:${smtp.address.port}, inbox at ${running.httpUrl}`,
+  );
+  return running;
+}
+
+function certificate(config: AppConfig): string {
+  return config.smtp.tls.starttls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
+}
+
+function listenHttp(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
+  return new Promise((resolveListen, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolveListen(server));
+    server.once('error', reject);
+  });
+}

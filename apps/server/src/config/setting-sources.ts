@@ -1,0 +1,100 @@
+/** How a text value from an environment variable or a flag becomes a config value. */
+export type SettingKind = 'string' | 'number' | 'boolean' | 'list' | 'users' | 'duration';
+
+export interface Setting {
+  /** Dotted path in the config file, e.g. "smtp.maxMessageBytes". */
+  readonly path: string;
+  readonly kind: SettingKind;
+  readonly description: string;
+}
+
+/** Every leaf setting that env vars and flags can set. The config file can set all of them too. */
+export const settings: readonly Setting[] = [
+  { path: 'smtp.host', kind: 'string', description: 'SMTP listen address' },
+  { path: 'smtp.port', kind: 'number', description: 'SMTP listen port (0 = any free port)' },
+  { path: 'smtp.hostname', kind: 'string', description: 'name in the SMTP greeting' },
+  { path: 'smtp.maxMessageBytes', kind: 'number', description: 'largest message accepted (SIZE)' },
+  { path: 'smtp.maxRecipients', kind: 'number', description: 'most recipients per message' },
+  { path: 'smtp.auth.required', kind: 'boolean', description: 'require AUTH before MAIL' },
+  {
+    path: 'smtp.auth.acceptAny',
+    kind: 'boolean',
+    description: 'accept any credentials when no users are set',
+  },
+  { path: 'smtp.auth.users', kind: 'users', description: 'user:password pairs, comma-separated' },
+  { path: 'smtp.auth.allowPlaintext', kind: 'boolean', description: 'offer PLAIN/LOGIN without TLS' },
+  { path: 'smtp.tls.starttls', kind: 'boolean', description: 'offer STARTTLS' },
+  { path: 'smtp.tls.required', kind: 'boolean', description: 'refuse mail before STARTTLS' },
+  { path: 'smtp.tls.certFile', kind: 'string', description: 'PEM certificate (default: self-signed)' },
+  { path: 'smtp.tls.keyFile', kind: 'string', description: 'PEM private key' },
+  { path: 'http.host', kind: 'string', description: 'web UI and API listen address' },
+  { path: 'http.port', kind: 'number', description: 'web UI and API listen port (0 = any free port)' },
+  {
+    path: 'ingest.parseWorkers',
+    kind: 'number',
+    description: 'worker threads for MIME parsing (0 = inline)',
+  },
+  { path: 'storage.dataDir', kind: 'string', description: 'directory for the database' },
+  { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
+  { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
+  { path: 'retention.interval', kind: 'duration', description: 'how often retention runs' },
+  { path: 'release.allowedHosts', kind: 'list', description: 'hosts messages may be released to' },
+  { path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
+];
+
+const envPrefix = 'SMTP_APP_';
+
+/** "smtp.maxMessageBytes" → "SMTP_APP_SMTP_MAX_MESSAGE_BYTES" */
+export function envNameOf(path: string): string {
+  return (
+    envPrefix +
+    path
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .replaceAll('.', '_')
+      .toUpperCase()
+  );
+}
+
+/** "smtp.maxMessageBytes" → "smtp-max-message-bytes" (used as --smtp-max-message-bytes) */
+export function flagNameOf(path: string): string {
+  return path
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .replaceAll('.', '-')
+    .toLowerCase();
+}
+
+/**
+ * Text → value. Values that do not fit the kind are passed through as text, so the schema reports
+ * them with the key's name instead of this function guessing.
+ */
+export function coerceSetting(kind: SettingKind, text: string): unknown {
+  switch (kind) {
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+    case 'boolean': {
+      const normalized = text.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
+      if (['false', '0', 'no', 'off'].includes(normalized)) return false;
+      return text;
+    }
+    case 'list':
+      return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    case 'users':
+      return text
+        .split(',')
+        .filter((pair) => pair.trim() !== '')
+        .map((pair) => {
+          const separator = pair.indexOf(':');
+          return separator === -1
+            ? { username: pair.trim(), password: '' }
+            : { username: pair.slice(0, separator).trim(), password: pair.slice(separator + 1) };
+        });
+    case 'duration':
+      return /^\d+$/.test(text.trim()) ? Number(text) : text;
+    case 'string':
+      return text;
+  }
+}

@@ -1,0 +1,109 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { MailEvents } from '../events/mail-events.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppMetrics } from '../observability/metrics.js';
+import type { ReleaseMessage } from '../release/release-message.js';
+import type { Store } from '../store/store.js';
+import { registerMessageRoutes } from './message-routes.js';
+import { openApiDocument } from './openapi-document.js';
+import type { StaticAsset } from './static-assets.js';
+
+export interface HttpAppOptions {
+  readonly store: Store;
+  readonly events: MailEvents;
+  readonly metrics: AppMetrics;
+  readonly logger: Logger;
+  readonly releaseMessage: ReleaseMessage;
+  readonly releaseAllowedHosts: readonly string[];
+  readonly assets: ReadonlyMap<string, StaticAsset>;
+  /** SSE keep-alive comment interval; proxies drop idle streams. */
+  readonly keepAliveMs?: number;
+}
+
+const uiContentSecurityPolicy = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "script-src 'self'",
+  "frame-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The web UI and REST API. Hono: a small router on web-standard Request/Response with a built-in
+ * SSE helper and typed context, served by @hono/node-server, light enough that a list request
+ * costs little more than its SQL.
+ */
+export function createHttpApp(options: HttpAppOptions): Hono {
+  const app = new Hono();
+  const { metrics, logger } = options;
+
+  app.use(async (context, next) => {
+    const started = performance.now();
+    await next();
+    context.header('X-Content-Type-Options', 'nosniff');
+    context.header('Referrer-Policy', 'no-referrer');
+    const route = context.req.routePath;
+    metrics.httpRequestSeconds.observe(
+      { method: context.req.method, route, status: String(context.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+
+  app.onError((error, context) => {
+    logger.error({ err: error, method: context.req.method, path: context.req.path }, 'request failed');
+    return context.json({ error: 'Internal error' }, 500);
+  });
+
+  app.get('/healthz', async (context) => {
+    const counts = await options.store.counts();
+    return context.json({ status: 'ok', messages: counts.messageCount });
+  });
+
+  app.get('/metrics', async (context) => {
+    context.header('Content-Type', metrics.registry.contentType);
+    return context.body(await metrics.registry.metrics());
+  });
+
+  app.get('/api/v1/openapi.json', (context) => context.json(openApiDocument));
+
+  app.get('/api/v1/events', (context) =>
+    streamSSE(context, async (stream) => {
+      const unsubscribe = options.events.subscribe((event) => {
+        void stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(() => undefined);
+      });
+      stream.onAbort(unsubscribe);
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      while (!stream.aborted && !stream.closed) {
+        await stream.sleep(options.keepAliveMs ?? 20_000);
+        if (!stream.aborted) await stream.write(': keep-alive\n\n').catch(() => undefined);
+      }
+      unsubscribe();
+    }),
+  );
+
+  registerMessageRoutes(app, options);
+
+  app.get('*', (context) => {
+    const path = context.req.path;
+    const asset =
+      options.assets.get(path) ?? (path.startsWith('/api/') ? undefined : options.assets.get('/index.html'));
+    if (asset === undefined) {
+      if (path.startsWith('/api/')) return context.json({ error: 'Not found' }, 404);
+      return context.text('The web UI is not built: run `pnpm --filter @smtp/app build`.', 503);
+    }
+    context.header('Content-Type', asset.contentType);
+    if (asset.contentType.startsWith('text/html')) {
+      context.header('Content-Security-Policy', uiContentSecurityPolicy);
+      context.header('Cache-Control', 'no-cache');
+    }
+    return context.body(asset.body as Uint8Array<ArrayBuffer>);
+  });
+
+  return app;
+}

@@ -1,0 +1,251 @@
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { MailEvents } from '../events/mail-events.js';
+import { extractAttachment } from '../mime/parse-message.js';
+import type { Logger } from '../observability/logger.js';
+import type { ReleaseMessage } from '../release/release-message.js';
+import { StoreQueryError } from '../store/sqlite-store.js';
+import type { Store, StoredMessage } from '../store/store.js';
+import { hasRemoteContent, preparePreviewHtml, previewContentSecurityPolicy } from './html-preview.js';
+
+export interface MessageRoutesOptions {
+  readonly store: Store;
+  readonly events: MailEvents;
+  readonly logger: Logger;
+  readonly releaseMessage: ReleaseMessage;
+  /** Hosts a message may be released to; empty = any. */
+  readonly releaseAllowedHosts: readonly string[];
+}
+
+const releaseBody = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535).default(25),
+  security: z.enum(['none', 'opportunistic', 'starttls', 'tls']).default('opportunistic'),
+  allowInvalidCertificate: z.boolean().default(false),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  from: z.string().optional(),
+  to: z.array(z.string().min(1)).min(1).optional(),
+  timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
+});
+
+const updateBody = z.strictObject({ isRead: z.boolean() });
+
+// Inline display is limited to raster images: anything else from a message (HTML, SVG, PDF) could
+// run on the app's origin, so it is always a download.
+const inlineSafeTypes = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/bmp',
+  'image/avif',
+]);
+
+export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions): void {
+  const { store, events } = options;
+  const api = '/api/v1/messages';
+
+  app.get(api, async (context) => {
+    const limitText = context.req.query('limit');
+    const limit = limitText === undefined ? undefined : Number(limitText);
+    if (limit !== undefined && !Number.isInteger(limit))
+      return problem(context, 400, 'limit must be an integer');
+    const search = context.req.query('search') ?? context.req.query('query');
+    const cursor = context.req.query('cursor');
+    try {
+      const page = await store.list({
+        ...(search === undefined ? {} : { search }),
+        ...(limit === undefined ? {} : { limit }),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      const counts = await store.counts();
+      return context.json({ ...page, unread: counts.unreadCount, count: counts.messageCount });
+    } catch (error) {
+      if (error instanceof StoreQueryError) return problem(context, 400, error.message);
+      throw error;
+    }
+  });
+
+  app.delete(api, async (context) => {
+    const deleted = await store.deleteAll();
+    events.publish({ type: 'messages-cleared' });
+    return context.json({ deleted });
+  });
+
+  app.post(`${api}/read`, async (context) => {
+    const count = await store.markAllRead();
+    events.publish({ type: 'messages-read', count });
+    return context.json({ updated: count });
+  });
+
+  app.get(`${api}/:id`, async (context) => {
+    const message = await store.get(context.req.param('id'));
+    if (message === null) return notFound(context);
+    // Opening a message marks it read, as in every mail client; API users can opt out.
+    if (!message.isRead && context.req.query('markRead') !== 'false') {
+      await store.setRead(message.id, true);
+      events.publish({ type: 'message-updated', id: message.id, isRead: true });
+      return context.json(toMessageJson({ ...message, isRead: true }));
+    }
+    return context.json(toMessageJson(message));
+  });
+
+  app.patch(`${api}/:id`, async (context) => {
+    const body = await readJson(context, updateBody);
+    if (!body.ok) return body.response;
+    const id = context.req.param('id');
+    const isRead = await store.setRead(id, body.value.isRead);
+    if (isRead === null) return notFound(context);
+    events.publish({ type: 'message-updated', id, isRead });
+    return context.json({ id, isRead });
+  });
+
+  app.delete(`${api}/:id`, async (context) => {
+    const id = context.req.param('id');
+    if (!(await store.delete(id))) return notFound(context);
+    events.publish({ type: 'message-deleted', ids: [id] });
+    return context.body(null, 204);
+  });
+
+  app.get(`${api}/:id/raw`, async (context) => {
+    const id = context.req.param('id');
+    const raw = await store.getRaw(id);
+    if (raw === null) return notFound(context);
+    const isDownload = context.req.query('download') !== undefined;
+    // text/plain for viewing: the browser shows it and never renders it as HTML.
+    context.header('Content-Type', isDownload ? 'message/rfc822' : 'text/plain; charset=utf-8');
+    if (isDownload) context.header('Content-Disposition', `attachment; filename="${safeFilename(id)}.eml"`);
+    context.header('Content-Length', String(raw.byteLength));
+    return context.body(raw as Uint8Array<ArrayBuffer>);
+  });
+
+  app.get(`${api}/:id/parts`, async (context) => {
+    const message = await store.get(context.req.param('id'));
+    if (message === null) return notFound(context);
+    return context.json({
+      text: message.text,
+      html: message.html,
+      hasRemoteContent: message.html === null ? false : hasRemoteContent(message.html),
+      attachments: message.attachments,
+    });
+  });
+
+  app.get(`${api}/:id/html`, async (context) => {
+    const message = await store.get(context.req.param('id'));
+    if (message === null) return notFound(context);
+    const allowRemote = context.req.query('remote') === '1';
+    context.header('Content-Security-Policy', previewContentSecurityPolicy(allowRemote));
+    context.header('Cache-Control', 'no-store');
+    const html =
+      message.html ??
+      `<pre style="white-space:pre-wrap;font:14px/1.4 ui-monospace,monospace">${escapeHtml(message.text ?? '')}</pre>`;
+    return context.html(
+      preparePreviewHtml(html, { messageId: message.id, attachments: message.attachments }),
+    );
+  });
+
+  app.get(`${api}/:id/attachments`, async (context) => {
+    const message = await store.get(context.req.param('id'));
+    if (message === null) return notFound(context);
+    return context.json({ attachments: message.attachments });
+  });
+
+  app.get(`${api}/:id/attachments/:index`, async (context) => {
+    const id = context.req.param('id');
+    const index = Number(context.req.param('index'));
+    const raw = await store.getRaw(id);
+    if (raw === null || !Number.isInteger(index) || index < 0) return notFound(context);
+    const attachment = await extractAttachment(raw, index);
+    if (attachment === null) return notFound(context);
+    const contentType = attachment.metadata.contentType.toLowerCase();
+    const isInline = context.req.query('inline') === '1' && inlineSafeTypes.has(contentType);
+    const filename = attachment.metadata.filename ?? `attachment-${index}`;
+    context.header('Content-Type', isInline ? contentType : 'application/octet-stream');
+    context.header(
+      'Content-Disposition',
+      `${isInline ? 'inline' : 'attachment'}; filename="${safeFilename(filename)}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+    );
+    context.header('Content-Security-Policy', "default-src 'none'; sandbox");
+    context.header('Content-Length', String(attachment.content.byteLength));
+    return context.body(attachment.content as Uint8Array<ArrayBuffer>);
+  });
+
+  app.post(`${api}/:id/release`, async (context) => {
+    const body = await readJson(context, releaseBody);
+    if (!body.ok) return body.response;
+    const message = await store.get(context.req.param('id'));
+    const raw = message === null ? null : await store.getRaw(message.id);
+    if (message === null || raw === null) return notFound(context);
+    const target = body.value;
+    const allowed = options.releaseAllowedHosts;
+    if (allowed.length > 0 && !allowed.includes(target.host.toLowerCase())) {
+      return problem(context, 403, `Release to ${target.host} is not allowed (release.allowedHosts)`);
+    }
+    try {
+      const result = await options.releaseMessage(raw, {
+        host: target.host,
+        port: target.port,
+        security: target.security,
+        allowInvalidCertificate: target.allowInvalidCertificate,
+        username: target.username,
+        password: target.password,
+        from: target.from ?? message.envelope.from,
+        to: target.to ?? message.envelope.to,
+        timeoutMs: target.timeoutMs,
+      });
+      options.logger.info({ id: message.id, host: target.host, port: target.port }, 'message released');
+      return context.json(result);
+    } catch (error) {
+      options.logger.warn({ id: message.id, err: error }, 'release failed');
+      return problem(context, 502, `Release failed: ${(error as Error).message}`);
+    }
+  });
+}
+
+function toMessageJson(message: StoredMessage) {
+  return { ...message, hasRemoteContent: message.html === null ? false : hasRemoteContent(message.html) };
+}
+
+type JsonResult<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** JSON bodies only: requiring the content type also stops cross-site form posts (no CORS preflight). */
+async function readJson<T>(context: Context, schema: z.ZodType<T>): Promise<JsonResult<T>> {
+  if (!(context.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+    return { ok: false, response: problem(context, 415, 'Send the body as application/json') };
+  }
+  let document: unknown;
+  try {
+    document = await context.req.json();
+  } catch {
+    return { ok: false, response: problem(context, 400, 'The body is not valid JSON') };
+  }
+  const result = schema.safeParse(document);
+  if (!result.success) {
+    const detail = result.error.issues
+      .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+      .join('; ');
+    return { ok: false, response: problem(context, 400, detail) };
+  }
+  return { ok: true, value: result.data };
+}
+
+export function problem(
+  context: Context,
+  status: 400 | 403 | 404 | 413 | 415 | 500 | 502,
+  detail: string,
+): Response {
+  return context.json({ error: detail }, status);
+}
+
+function notFound(context: Context): Response {
+  return problem(context, 404, 'No such message');
+}
+
+function safeFilename(name: string): string {
+  return name.replace(/[^\w.\- ]/g, '_').slice(0, 200);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}

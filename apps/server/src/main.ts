@@ -1,0 +1,44 @@
+import { startApp } from './app.js';
+import { ConfigError, formatHelp, loadConfig } from './config/load-config.js';
+import { createLogger } from './observability/logger.js';
+
+/** `smtp-app`: load the configuration, start, and stop cleanly on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`smtp-app: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  if (loaded.isHelpRequested) {
+    process.stdout.write(`${formatHelp()}\n`);
+    return;
+  }
+  const logger = createLogger(loaded.config.log.level);
+  if (loaded.configFile !== null) logger.info({ configFile: loaded.configFile }, 'configuration loaded');
+  const app = await startApp({ config: loaded.config, logger });
+  let isStopping = false;
+  const stop = (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal }, 'stopping');
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`smtp-app: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

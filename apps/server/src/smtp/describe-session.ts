@@ -1,0 +1,49 @@
+import { type MailParameters, serializeDomain, serializeForwardPath, serializeMailbox } from '@smtp/protocol';
+import type { SessionEnvelope, SmtpSession } from '@smtp/server';
+import type { SmtpSessionDetails, StoredEnvelope } from '../store/store.js';
+
+/** The envelope as stored: addresses as written on the wire, without angle brackets. */
+export function describeEnvelope(envelope: SessionEnvelope | null): StoredEnvelope {
+  if (envelope === null) return { from: '', to: [], mailParameters: {} };
+  return {
+    from: envelope.from === null ? '' : serializeMailbox(envelope.from),
+    to: envelope.recipients.map((recipient) =>
+      recipient.to === 'Postmaster' ? 'Postmaster' : serializeForwardPath(recipient.to).replace(/^<|>$/g, ''),
+    ),
+    mailParameters: describeMailParameters(envelope.parameters),
+  };
+}
+
+function describeMailParameters(parameters: MailParameters): Record<string, string> {
+  const described: Record<string, string> = {};
+  if (parameters.size !== undefined) described.SIZE = String(parameters.size);
+  if (parameters.body !== undefined) described.BODY = parameters.body;
+  if (parameters.smtpUtf8) described.SMTPUTF8 = '';
+  if (parameters.requireTls) described.REQUIRETLS = '';
+  if (parameters.ret !== undefined) described.RET = parameters.ret;
+  if (parameters.envid !== undefined) described.ENVID = parameters.envid;
+  if (parameters.auth !== undefined) described.AUTH = parameters.auth ?? '<>';
+  for (const parameter of parameters.unknown) described[parameter.keyword] = parameter.value ?? '';
+  return described;
+}
+
+/** The session details shown with a message; the protocol name follows RFC 3848 (ESMTPSA etc.). */
+export function describeSession(session: SmtpSession): SmtpSessionDetails {
+  const isExtended = session.helloVerb !== 'HELO';
+  const protocol = !isExtended
+    ? 'SMTP'
+    : `ESMTP${session.tls === null ? '' : 'S'}${session.user === null ? '' : 'A'}`;
+  return {
+    remoteAddress: session.remoteAddress,
+    remotePort: session.remotePort,
+    localAddress: session.localAddress,
+    localPort: session.localPort,
+    helo: session.clientHostname === null ? '' : serializeDomain(session.clientHostname),
+    protocol: protocol as SmtpSessionDetails['protocol'],
+    tls:
+      session.tls === null
+        ? null
+        : { protocol: session.tls.protocol ?? 'unknown', cipher: session.tls.cipher },
+    authenticatedUser: session.user?.username ?? null,
+  };
+}

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+
+export interface CertificatePair {
+  readonly cert: string;
+  readonly key: string;
+  /** Where it came from, for the startup log. */
+  readonly source: 'configured' | 'generated' | 'generated-earlier';
+}
+
+/**
+ * The configured PEM files, or a self-signed certificate for `hostname` kept in <dataDir>/tls so it
+ * stays the same across restarts (clients can pin it).
+ */
+export async function loadCertificate(options: {
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  readonly dataDir: string;
+  readonly hostname: string;
+}): Promise<CertificatePair> {
+  if (options.certFile !== undefined || options.keyFile !== undefined) {
+    if (options.certFile === undefined || options.keyFile === undefined) {
+      throw new Error('smtp.tls.certFile and smtp.tls.keyFile must be set together');
+    }
+    const [cert, key] = await Promise.all([
+      readFile(options.certFile, 'utf8'),
+      readFile(options.keyFile, 'utf8'),
+    ]);
+    return { cert, key, source: 'configured' };
+  }
+  const directory = join(options.dataDir, 'tls');
+  const certPath = join(directory, 'self-signed-cert.pem');
+  const keyPath = join(directory, 'self-signed-key.pem');
+  if (existsSync(certPath) && existsSync(keyPath)) {
+    const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+    return { cert, key, source: 'generated-earlier' };
+  }
+  const notAfterDate = new Date();
+  notAfterDate.setFullYear(notAfterDate.getFullYear() + 2);
+  const pems = await generate([{ name: 'commonName', value: options.hostname }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notAfterDate,
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: options.hostname },
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+        ],
+      },
+    ],
+  });
+  await mkdir(directory, { recursive: true });
+  await writeFile(keyPath, pems.private, { mode: 0o600 });
+  await writeFile(certPath, pems.cert);
+  return { cert: pems.cert, key: pems.private, source: 'generated' };
+}

@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReleaseTarget } from '../src/release/release-message.js';
+import { startHttpHarness } from './support/http-harness.js';
+import { composeRaw } from './support/messages.js';
+
+const htmlMessage = [
+  'From: Shop <shop@example.com>',
+  'To: customer@example.net',
+  'Subject: Your order',
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/related; boundary="rel"',
+  '',
+  '--rel',
+  'Content-Type: text/html; charset=utf-8',
+  '',
+  '<html><body><h1>Thanks!</h1><img src="cid:logo@shop"><img src="https://tracker.example/pixel.gif"><script>parent.hacked=1</script></body></html>',
+  '--rel',
+  'Content-Type: image/png',
+  'Content-ID: <logo@shop>',
+  'Content-Disposition: inline; filename="logo.png"',
+  'Content-Transfer-Encoding: base64',
+  '',
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  '--rel--',
+  '',
+].join('\r\n');
+
+describe('REST API over HTTP', () => {
+  let harness: Awaited<ReturnType<typeof startHttpHarness>>;
+  const releases: { raw: Uint8Array; target: ReleaseTarget }[] = [];
+
+  beforeAll(async () => {
+    harness = await startHttpHarness({
+      releaseAllowedHosts: ['127.0.0.1', 'relay.example'],
+      releaseMessage: async (raw, target) => {
+        if (target.host === 'relay.example') throw new Error('connect ECONNREFUSED');
+        releases.push({ raw, target });
+        return { accepted: [...target.to], rejected: [], reply: '250 2.0.0 OK' };
+      },
+    });
+  });
+  afterAll(() => harness.close());
+  beforeEach(async () => {
+    await fetch(`${harness.baseUrl}/api/v1/messages`, { method: 'DELETE' });
+  });
+
+  const getJson = async (path: string) => {
+    const response = await fetch(harness.baseUrl + path);
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+
+  it('lists newest first and pages with nextCursor', async () => {
+    for (let index = 0; index < 7; index += 1)
+      await harness.ingest(composeRaw({ subject: `Page test ${index}` }));
+    const first = await getJson('/api/v1/messages?limit=3');
+    expect(first.status).toBe(200);
+    expect(first.body.total).toBe(7);
+    expect(first.body.unread).toBe(7);
+    expect(first.body.messages.map((message: { subject: string }) => message.subject)).toEqual([
+      'Page test 6',
+      'Page test 5',
+      'Page test 4',
+    ]);
+    const second = await getJson(`/api/v1/messages?limit=3&cursor=${first.body.nextCursor}`);
+    expect(second.body.messages[0].subject).toBe('Page test 3');
+    const third = await getJson(`/api/v1/messages?limit=3&cursor=${second.body.nextCursor}`);
+    expect(third.body.messages).toHaveLength(1);
+    expect(third.body.nextCursor).toBeNull();
+  });
+
+  it('searches', async () => {
+    await harness.ingest(composeRaw({ subject: 'Password reset', body: 'Click the link' }));
+    const wanted = await harness.ingest(composeRaw({ subject: 'Weekly digest', body: 'News of the week' }));
+    const found = await getJson('/api/v1/messages?search=digest');
+    expect(found.body.messages.map((message: { id: string }) => message.id)).toEqual([wanted]);
+    expect((await getJson('/api/v1/messages?search=subject%3Aclick')).body.messages).toEqual([]);
+  });
+
+  it('answers 400 for a bad cursor or limit', async () => {
+    expect((await getJson('/api/v1/messages?cursor=zzz')).status).toBe(400);
+    expect((await getJson('/api/v1/messages?limit=abc')).status).toBe(400);
+  });
+
+  it('gets a message, marking it read unless asked not to', async () => {
+    const id = await harness.ingest(composeRaw({ subject: 'Read me' }));
+    const peek = await getJson(`/api/v1/messages/${id}?markRead=false`);
+    expect(peek.body).toMatchObject({
+      id,
+      subject: 'Read me',
+      isRead: false,
+      envelope: { from: 'alice@example.com' },
+    });
+    const opened = await getJson(`/api/v1/messages/${id}`);
+    expect(opened.body.isRead).toBe(true);
+    expect((await getJson('/api/v1/messages')).body.unread).toBe(0);
+    const patched = await fetch(`${harness.baseUrl}/api/v1/messages/${id}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ isRead: false }),
+    });
+    expect(patched.status).toBe(200);
+    expect((await getJson('/api/v1/messages')).body.unread).toBe(1);
+    expect((await getJson('/api/v1/messages/nope')).status).toBe(404);
+  });
+
+  it('refuses state changes that are not JSON (no cross-site form posts)', async () => {
+    const id = await harness.ingest(composeRaw());
+    const response = await fetch(`${harness.baseUrl}/api/v1/messages/${id}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'text/plain' },
+      body: JSON.stringify({ isRead: true }),
+    });
+    expect(response.status).toBe(415);
+  });
+
+  it('serves the raw message byte-exact', async () => {
+    const raw = new Uint8Array([
+      ...new TextEncoder().encode(composeRaw({ body: 'caf\u00e9' })),
+      0xff,
+      0x0d,
+      0x0a,
+    ]);
+    const id = await harness.ingest(raw);
+    const response = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/raw`);
+    expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(raw))).toBe(true);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const download = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/raw?download=1`);
+    expect(download.headers.get('content-type')).toBe('message/rfc822');
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${id}.eml"`);
+  });
+
+  it('serves parts, a sandboxed HTML preview and attachments', async () => {
+    const id = await harness.ingest(htmlMessage);
+    const parts = await getJson(`/api/v1/messages/${id}/parts`);
+    expect(parts.body.html).toContain('<h1>Thanks!</h1>');
+    expect(parts.body.hasRemoteContent).toBe(true);
+    expect(parts.body.attachments).toEqual([
+      {
+        index: 0,
+        filename: 'logo.png',
+        contentType: 'image/png',
+        disposition: 'inline',
+        contentId: 'logo@shop',
+        sizeBytes: 70,
+      },
+    ]);
+
+    const preview = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/html`);
+    const csp = preview.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain('sandbox');
+    expect(csp).not.toContain('allow-scripts');
+    expect(csp).not.toContain('https:');
+    const html = await preview.text();
+    expect(html).toContain(`/api/v1/messages/${id}/attachments/0?inline=1`); // cid: rewritten
+    const remote = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/html?remote=1`);
+    expect(remote.headers.get('content-security-policy')).toContain('https:');
+
+    const inline = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/attachments/0?inline=1`);
+    expect(inline.headers.get('content-type')).toBe('image/png');
+    const bytes = new Uint8Array(await inline.arrayBuffer());
+    expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]); // PNG signature
+    const download = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/attachments/0`);
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="logo.png"/);
+    expect(download.headers.get('content-type')).toBe('application/octet-stream');
+    expect((await fetch(`${harness.baseUrl}/api/v1/messages/${id}/attachments/5`)).status).toBe(404);
+    expect((await getJson(`/api/v1/messages/${id}/attachments`)).body.attachments).toHaveLength(1);
+  });
+
+  it('deletes one and all', async () => {
+    const keep = await harness.ingest(composeRaw({ subject: 'keep' }));
+    const drop = await harness.ingest(composeRaw({ subject: 'drop' }));
+    expect((await fetch(`${harness.baseUrl}/api/v1/messages/${drop}`, { method: 'DELETE' })).status).toBe(
+      204,
+    );
+    expect((await fetch(`${harness.baseUrl}/api/v1/messages/${drop}`, { method: 'DELETE' })).status).toBe(
+      404,
+    );
+    expect(
+      (await getJson('/api/v1/messages')).body.messages.map((message: { id: string }) => message.id),
+    ).toEqual([keep]);
+    const cleared = await fetch(`${harness.baseUrl}/api/v1/messages`, { method: 'DELETE' });
+    expect(await cleared.json()).toEqual({ deleted: 1 });
+    expect((await getJson('/api/v1/messages')).body.total).toBe(0);
+  });
+
+  it('releases through the release function with the captured envelope by default', async () => {
+    const raw = composeRaw({ subject: 'Release me' });
+    const id = await harness.ingest(raw, { from: 'app@example.com', to: ['qa@example.org'] });
+    const response = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/release`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ host: '127.0.0.1', port: 2626 }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      accepted: ['qa@example.org'],
+      rejected: [],
+      reply: '250 2.0.0 OK',
+    });
+    const release = releases.at(-1);
+    expect(release?.target).toMatchObject({
+      host: '127.0.0.1',
+      port: 2626,
+      from: 'app@example.com',
+      to: ['qa@example.org'],
+    });
+    expect(new TextDecoder().decode(release?.raw)).toBe(raw);
+
+    const forbidden = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/release`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ host: 'mail.elsewhere.example', port: 25 }),
+    });
+    expect(forbidden.status).toBe(403);
+    const failing = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/release`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ host: 'relay.example', port: 25 }),
+    });
+    expect(failing.status).toBe(502);
+    expect(((await failing.json()) as { error: string }).error).toContain('ECONNREFUSED');
+    const invalid = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/release`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ host: '127.0.0.1', port: 'x' }),
+    });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: string }).error).toContain('port');
+  });
+
+  it('streams events over SSE', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${harness.baseUrl}/api/v1/events`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const readUntil = async (text: string) => {
+      while (!received.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        received += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil('event: ready');
+    const id = await harness.ingest(composeRaw({ subject: 'Live one' }));
+    await readUntil(id);
+    expect(received).toContain('event: message-stored');
+    expect(received).toContain('"subject":"Live one"');
+    await fetch(`${harness.baseUrl}/api/v1/messages/${id}`, { method: 'DELETE' });
+    await readUntil('event: message-deleted');
+    controller.abort();
+  });
+
+  it('serves the OpenAPI document, health, metrics and the UI shell', async () => {
+    const openapi = await getJson('/api/v1/openapi.json');
+    expect(openapi.body.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/messages',
+        '/api/v1/messages/{id}',
+        '/api/v1/messages/{id}/raw',
+        '/api/v1/messages/{id}/release',
+        '/api/v1/events',
+      ]),
+    );
+    await harness.ingest(composeRaw());
+    expect((await getJson('/healthz')).body).toEqual({ status: 'ok', messages: 1 });
+    const metrics = await (await fetch(`${harness.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('store_messages 1');
+    expect(metrics).toMatch(/store_message_bytes \d+/);
+    const page = await fetch(`${harness.baseUrl}/`);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect((await fetch(`${harness.baseUrl}/api/v1/nothing`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,237 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStore, StoreQueryError } from '../src/store/sqlite-store.js';
+import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
+
+describe('SqliteStore', () => {
+  let directory: ReturnType<typeof temporaryDirectory>;
+  let store: SqliteStore;
+
+  beforeEach(() => {
+    directory = temporaryDirectory();
+    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
+  });
+  afterEach(async () => {
+    await store.close();
+    directory.remove();
+  });
+
+  it('returns the raw message byte for byte, including 8-bit bytes, NUL and bare CR', async () => {
+    const head = new TextEncoder().encode(composeRaw({ body: 'x' }));
+    const tail = Uint8Array.from([0xff, 0xfe, 0x00, 0x0d, 0x41, 0x0a, 0xe2, 0x82, 0xac, 0x0d, 0x0a]);
+    const raw = new Uint8Array([...head, ...tail]);
+    const message = await newMessage(raw);
+    await store.insert(message);
+    const stored = await store.getRaw(message.id);
+    expect(stored).not.toBeNull();
+    expect(Buffer.from(stored!).equals(Buffer.from(raw))).toBe(true);
+  });
+
+  it('stores parsed headers, envelope and attachment metadata', async () => {
+    const raw = [
+      'From: "Carol" <carol@example.org>',
+      'To: dave@example.com, Eve <eve@example.com>',
+      'Subject: =?UTF-8?B?w5xiZXIgYWxsZXM=?=',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'See attached.',
+      '--b1',
+      'Content-Type: application/pdf; name="report.pdf"',
+      'Content-Disposition: attachment; filename="report.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('%PDF-1.4 fake').toString('base64'),
+      '--b1--',
+      '',
+    ].join('\r\n');
+    const message = await newMessage(raw, { envelopeTo: ['dave@example.com', 'hidden@example.com'] });
+    await store.insert(message);
+    const stored = await store.get(message.id);
+    expect(stored?.subject).toBe('Über alles'); // RFC 2047 B-encoding decoded
+    expect(stored?.from).toEqual({ name: 'Carol', address: 'carol@example.org' });
+    expect(stored?.to.map((address) => address.address)).toEqual(['dave@example.com', 'eve@example.com']);
+    expect(stored?.envelope.to).toEqual(['dave@example.com', 'hidden@example.com']);
+    expect(stored?.attachments).toEqual([
+      {
+        index: 0,
+        filename: 'report.pdf',
+        contentType: 'application/pdf',
+        disposition: 'attachment',
+        contentId: null,
+        sizeBytes: 13,
+      },
+    ]);
+    expect(stored?.attachmentCount).toBe(1);
+    expect(stored?.text?.trim()).toBe('See attached.');
+    expect(stored?.headers.find((header) => header.name.toLowerCase() === 'content-type')?.value).toContain(
+      'multipart/mixed',
+    );
+  });
+
+  it('finds messages by from, to, subject and body with prefix matching', async () => {
+    const first = await newMessage(
+      composeRaw({ subject: 'Invoice 2024-17', body: 'Please pay the amount.' }),
+    );
+    const second = await newMessage(
+      composeRaw({
+        from: 'Zed <zed@shop.example>',
+        to: 'quinn@customers.example',
+        subject: 'Welcome',
+        body: 'Your account is ready.',
+      }),
+      { envelopeFrom: 'zed@shop.example', envelopeTo: ['quinn@customers.example'] },
+    );
+    await Promise.all([store.insert(first), store.insert(second)]);
+    const ids = async (search: string) =>
+      (await store.list({ search })).messages.map((message) => message.id);
+    expect(await ids('invoice')).toEqual([first.id]);
+    expect(await ids('invo')).toEqual([first.id]); // prefix
+    expect(await ids('subject:welcome')).toEqual([second.id]);
+    expect(await ids('from:zed')).toEqual([second.id]);
+    expect(await ids('from:alice')).toEqual([first.id]);
+    expect(await ids('to:quinn@customers.example')).toEqual([second.id]);
+    expect(await ids('body:account')).toEqual([second.id]);
+    expect(await ids('subject:account')).toEqual([]);
+    expect(await ids('"pay the amount"')).toEqual([first.id]);
+    expect(await ids('pay welcome')).toEqual([]); // every term must match
+  });
+
+  it('treats FTS5 syntax typed by a user as plain text', async () => {
+    await store.insert(await newMessage(composeRaw({ subject: 'Q&A (draft) "quoted" NEAR AND OR' })));
+    for (const search of ['"', 'AND', '(draft', 'NEAR(', '*', 'a"b', 'subject:"', ':', '-', 'OR NOT', '^x']) {
+      await expect(store.list({ search })).resolves.toBeDefined();
+    }
+    expect((await store.list({ search: 'NEAR AND' })).messages).toHaveLength(1);
+  });
+
+  it('filters on read state and attachments', async () => {
+    const read = await newMessage(composeRaw({ subject: 'one' }));
+    const unread = await newMessage(composeRaw({ subject: 'two' }));
+    await store.insert(read);
+    await store.insert(unread);
+    expect(await store.setRead(read.id, true)).toBe(true);
+    expect(await store.setRead('missing', true)).toBeNull();
+    expect((await store.list({ search: 'is:unread' })).messages.map((message) => message.id)).toEqual([
+      unread.id,
+    ]);
+    expect((await store.list({ search: 'is:read' })).messages.map((message) => message.id)).toEqual([
+      read.id,
+    ]);
+    expect((await store.list({ search: 'is:unread subject:one' })).messages).toEqual([]);
+    expect((await store.list({ search: 'has:attachment' })).messages).toEqual([]);
+    expect((await store.stats()).unreadCount).toBe(1);
+    expect(await store.markAllRead()).toBe(1);
+    expect((await store.stats()).unreadCount).toBe(0);
+  });
+
+  it('pages newest first with a keyset cursor that is not disturbed by new arrivals', async () => {
+    const inserted: string[] = [];
+    for (let index = 0; index < 120; index += 1) {
+      const message = await newMessage(
+        composeRaw({ subject: `Message ${index}`, body: index % 2 === 0 ? 'even' : 'odd' }),
+      );
+      inserted.push(message.id);
+      await store.insert(message);
+    }
+    const first = await store.list({ limit: 50 });
+    expect(first.total).toBe(120);
+    expect(first.messages.map((message) => message.subject)).toEqual(
+      Array.from({ length: 50 }, (_, index) => `Message ${119 - index}`),
+    );
+    // A message arriving between pages must not shift the next page.
+    await store.insert(await newMessage(composeRaw({ subject: 'Late arrival' })));
+    const second = await store.list({ limit: 50, cursor: first.nextCursor! });
+    const third = await store.list({ limit: 50, cursor: second.nextCursor! });
+    expect(second.messages[0]?.subject).toBe('Message 69');
+    expect(third.messages).toHaveLength(20);
+    expect(third.nextCursor).toBeNull();
+    const seen = [...first.messages, ...second.messages, ...third.messages].map((message) => message.id);
+    expect(new Set(seen).size).toBe(120);
+    expect([...seen].reverse()).toEqual(inserted);
+
+    const evenPage = await store.list({ search: 'even', limit: 25 });
+    expect(evenPage.total).toBe(60);
+    const evenNext = await store.list({ search: 'even', limit: 25, cursor: evenPage.nextCursor! });
+    expect(evenNext.messages[0]?.subject).toBe('Message 68');
+  });
+
+  it('rejects a forged cursor', async () => {
+    await expect(store.list({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(StoreQueryError);
+  });
+
+  it('caps the counted total of a search', async () => {
+    const capped = new SqliteStore({ path: join(directory.path, 'capped.sqlite'), searchTotalCap: 3 });
+    for (let index = 0; index < 5; index += 1)
+      await capped.insert(await newMessage(composeRaw({ subject: 'same' })));
+    const page = await capped.list({ search: 'same' });
+    expect(page).toMatchObject({ total: 3, isTotalCapped: true });
+    expect(page.messages).toHaveLength(5);
+    await capped.close();
+  });
+
+  it('deletes one message everywhere, including the search index', async () => {
+    const message = await newMessage(composeRaw({ subject: 'Remove me' }));
+    await store.insert(message);
+    expect(await store.delete(message.id)).toBe(true);
+    expect(await store.delete(message.id)).toBe(false);
+    expect(await store.get(message.id)).toBeNull();
+    expect(await store.getRaw(message.id)).toBeNull();
+    expect((await store.list({ search: 'remove' })).messages).toEqual([]);
+  });
+
+  it('deletes everything', async () => {
+    for (let index = 0; index < 3; index += 1)
+      await store.insert(await newMessage(composeRaw({ subject: 'bulk' })));
+    expect(await store.deleteAll()).toBe(3);
+    expect((await store.list({})).messages).toEqual([]);
+    expect((await store.list({ search: 'bulk' })).messages).toEqual([]);
+    expect((await store.stats()).messageCount).toBe(0);
+  });
+
+  it('prunes the oldest messages beyond maxMessages', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 10; index += 1) {
+      const message = await newMessage(composeRaw({ subject: `n${index}` }));
+      ids.push(message.id);
+      await store.insert(message);
+    }
+    const deleted = await store.prune({ maxMessages: 4, maxAgeMs: 0 }, Date.now());
+    expect([...deleted].sort()).toEqual(ids.slice(0, 6).sort());
+    expect((await store.list({})).messages.map((message) => message.id)).toEqual(ids.slice(6).reverse());
+    expect(await store.prune({ maxMessages: 4, maxAgeMs: 0 }, Date.now())).toEqual([]);
+  });
+
+  it('prunes messages older than maxAge', async () => {
+    const nowMs = Date.UTC(2025, 0, 10);
+    const old = await newMessage(composeRaw({ subject: 'old' }), { receivedAtMs: nowMs - 8 * 86_400_000 });
+    const fresh = await newMessage(composeRaw({ subject: 'fresh' }), { receivedAtMs: nowMs - 86_400_000 });
+    await store.insert(old);
+    await store.insert(fresh);
+    expect(await store.prune({ maxMessages: 0, maxAgeMs: 7 * 86_400_000 }, nowMs)).toEqual([old.id]);
+    expect((await store.list({ search: 'old' })).messages).toEqual([]);
+    expect(await store.get(fresh.id)).not.toBeNull();
+  });
+
+  it('group-commits concurrent inserts and keeps them across a reopen', async () => {
+    const messages = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => newMessage(composeRaw({ subject: `burst ${index}` }))),
+    );
+    await Promise.all(messages.map((message) => store.insert(message)));
+    await store.close();
+    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
+    expect((await store.stats()).messageCount).toBe(40);
+    expect((await store.list({ search: 'burst', limit: 100 })).messages).toHaveLength(40);
+  });
+
+  it('isolates a failing insert from the others in its batch', async () => {
+    const good = await newMessage(composeRaw({ subject: 'good' }));
+    const duplicate = { ...good, subject: 'duplicate id' };
+    const results = await Promise.allSettled([store.insert(good), store.insert(duplicate)]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
+    expect((await store.get(good.id))?.subject).toBe('good');
+  });
+});

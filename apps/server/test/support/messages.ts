@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseMessage } from '../../src/mime/parse-message.js';
+import { createMessageId } from '../../src/pipeline/message-id.js';
+import type { NewMessage } from '../../src/store/store.js';
+
+export interface RawMessageInit {
+  readonly from?: string;
+  readonly to?: string;
+  readonly subject?: string;
+  readonly body?: string;
+  readonly extraHeaders?: readonly string[];
+}
+
+/** A plain RFC 5322 message with CRLF line ends. */
+export function composeRaw(init: RawMessageInit = {}): string {
+  return [
+    `From: ${init.from ?? 'Alice Sender <alice@example.com>'}`,
+    `To: ${init.to ?? 'Bob Receiver <bob@example.net>'}`,
+    `Subject: ${init.subject ?? 'Hello'}`,
+    'Date: Mon, 02 Jan 2023 10:00:00 +0000',
+    'Message-ID: <test@example.com>',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    ...(init.extraHeaders ?? []),
+    '',
+    init.body ?? 'Just a test.',
+    '',
+  ].join('\r\n');
+}
+
+/** A NewMessage the way the pipeline builds it: parsed from the raw bytes. */
+export async function newMessage(
+  raw: string | Uint8Array,
+  options: { receivedAtMs?: number; envelopeFrom?: string; envelopeTo?: readonly string[] } = {},
+): Promise<NewMessage> {
+  const bytes = typeof raw === 'string' ? new TextEncoder().encode(raw) : raw;
+  const receivedAtMs = options.receivedAtMs ?? Date.now();
+  return {
+    id: createMessageId(receivedAtMs),
+    receivedAtMs,
+    envelope: {
+      from: options.envelopeFrom ?? 'alice@example.com',
+      to: options.envelopeTo ?? ['bob@example.net'],
+      mailParameters: {},
+    },
+    session: null,
+    raw: bytes,
+    ...(await parseMessage(bytes)),
+  };
+}
+
+export function temporaryDirectory(): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), 'smtp-app-test-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
