@@ -108,7 +108,7 @@ export function readLocalPart(
   if (text.charCodeAt(scan.end) !== 64) return 'syntax';
   // RFC 5321 §4.5.3.1.1, counted as written (quotes and escapes included): that is what travels.
   if (!options.lenient) {
-    const octets = options.utf8 ? utf8ByteLength(text.slice(start, scan.end)) : scan.end - start;
+    const octets = options.utf8 ? utf8ByteLength(text, start, scan.end) : scan.end - start;
     if (octets > maxLocalPartOctets) return 'length';
   }
   return scan;

@@ -47,7 +47,7 @@ function checkDomainName(
       return 'syntax';
     }
   }
-  const octets = ascii ? end - start : utf8ByteLength(text.slice(start, end));
+  const octets = ascii ? end - start : utf8ByteLength(text, start, end);
   return octets > maxDomainOctets ? 'length' : null;
 }
 

@@ -77,7 +77,7 @@ function isPostmaster(text: string, start: number): boolean {
 const postmaster = 'postmaster';
 
 function pathOctets(text: string, start: number, end: number, options: GrammarOptions): number {
-  return options.utf8 ? utf8ByteLength(text.slice(start, end)) : end - start;
+  return options.utf8 ? utf8ByteLength(text, start, end) : end - start;
 }
 
 /** Lenient mode: a path written without angle brackets ends at the next space. */

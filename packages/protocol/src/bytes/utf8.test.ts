@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { decodeLatin1, decodeUtf8, decodeUtf8Strict, encodeUtf8, isAscii, utf8ByteLength } from './utf8.js';
 
@@ -30,3 +31,12 @@ describe('utf8', () => {
     }
   });
 });
+
+test.prop([fc.string({ unit: 'binary', maxLength: 30 }), fc.nat({ max: 35 }), fc.nat({ max: 35 })])(
+  'utf8ByteLength of a range is the length of the encoded slice (split pairs count as U+FFFD)',
+  (text, first, second) => {
+    const start = Math.min(first, second, text.length);
+    const end = Math.min(Math.max(first, second), text.length);
+    expect(utf8ByteLength(text, start, end)).toBe(encodeUtf8(text.slice(start, end)).length);
+  },
+);

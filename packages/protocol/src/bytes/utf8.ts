@@ -53,15 +53,18 @@ export function decodeLatin1(bytes: Uint8Array): string {
   return text;
 }
 
-/** Octets `text` takes in UTF-8, without encoding it. Lone surrogates count as U+FFFD (3 octets). */
-export function utf8ByteLength(text: string): number {
-  let octets = text.length;
-  for (let index = 0; index < text.length; index++) {
+/**
+ * Octets `text[start, end)` takes in UTF-8, without encoding or slicing it. Lone surrogates count as
+ * U+FFFD (3 octets).
+ */
+export function utf8ByteLength(text: string, start = 0, end = text.length): number {
+  let octets = end - start;
+  for (let index = start; index < end; index++) {
     const unit = text.charCodeAt(index);
     if (unit < 0x80) continue;
     if (unit < 0x800) {
       octets += 1;
-    } else if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) {
+    } else if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < end) {
       const next = text.charCodeAt(index + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
         // A surrogate pair: two units, four octets.

@@ -418,6 +418,89 @@ describe('transactions', () => {
     expect(written(session)).toBe('x\r\n.\r\n');
   });
 
+  it('pipelines the next transaction after "." in the same write (RFC 2920 §3.1)', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '250 OK', '250 OK', '354 Go');
+    drain(session);
+    session.endBody(encoder.encode('one\r\n'));
+    session.startTransaction({ from: mailbox('c@client.example'), to: [mailbox('d@mx.example')] });
+    expect(written(session)).toBe(
+      'one\r\n.\r\nMAIL FROM:<c@client.example>\r\nRCPT TO:<d@mx.example>\r\nDATA\r\n',
+    );
+    // The first message's final reply comes first and ends the first transaction only.
+    serve(session, '250 2.0.0 queued as A', '250 OK', '250 OK', '354 Go');
+    const events = drain(session);
+    expect(types(events)).toEqual(['transaction-end', 'recipient-result', 'body-ready']);
+    expect(events[0]).toMatchObject({
+      result: { reply: { code: 250, enhanced: '2.0.0', lines: ['queued as A'] } },
+    });
+    expect(session.state).toEqual({ phase: 'body', transfer: 'DATA' });
+    session.endBody(encoder.encode('two\r\n'));
+    expect(written(session)).toBe('two\r\n.\r\n');
+    serve(session, '250 2.0.0 queued as B');
+    expect(drain(session)[0]).toMatchObject({
+      type: 'transaction-end',
+      result: { reply: { code: 250, enhanced: '2.0.0', lines: ['queued as B'] }, rejected: [] },
+    });
+    expect(session.isIdle).toBe(true);
+  });
+
+  it('a refused first message does not disturb the pipelined next transaction', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    serve(session, '250 OK', '250 OK', '354 Go');
+    drain(session);
+    session.endBody(encoder.encode('one\r\n'));
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '554 5.7.1 Rejected', '250 OK', '250 OK', '354 Go');
+    const events = drain(session);
+    expect(types(events)).toEqual(['transaction-end', 'recipient-result', 'body-ready']);
+    expect(events[0]).toMatchObject({ result: { reply: { code: 554 } } });
+    // No RSET: the final reply to "." ends the transaction on the server too (RFC 5321 §4.1.1.4).
+    expect(session.takeOutput()).toBeNull();
+  });
+
+  it('pipelines QUIT after "." and closes on the reply', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    serve(session, '250 OK', '250 OK', '354 Go');
+    drain(session);
+    written(session);
+    session.endBody(encoder.encode('one\r\n'));
+    session.quit();
+    expect(written(session)).toBe('one\r\n.\r\nQUIT\r\n');
+    serve(session, '250 2.0.0 queued', '221 Bye');
+    expect(types(drain(session))).toEqual(['transaction-end', 'close']);
+    expect(session.state).toEqual({ phase: 'closed', reason: 'quit' });
+  });
+
+  it('refuses the next transaction while the body is still being written', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    serve(session, '250 OK', '250 OK', '354 Go');
+    drain(session);
+    session.writeBody(encoder.encode('half'));
+    expect(() => session.startTransaction(simpleEnvelope)).toThrow(SmtpUsageError);
+  });
+
+  it('takeOutputChunks() returns the same bytes as takeOutput(), without copying the body', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '250 OK', '250 OK', '354 Go');
+    drain(session);
+    const body = encoder.encode('line one\r\n.dot line\r\nend\r\n');
+    session.endBody(body);
+    const parts = session.takeOutputChunks();
+    expect(decoder.decode(Buffer.concat(parts))).toBe('line one\r\n..dot line\r\nend\r\n.\r\n');
+    expect(parts.some((part) => part.buffer === body.buffer)).toBe(true);
+    expect(session.takeOutputChunks()).toEqual([]);
+    expect(session.takeOutput()).toBeNull();
+  });
+
   it('does not pipeline when the pipelining option is off', () => {
     const session = ready(['PIPELINING'], { pipelining: false });
     session.startTransaction(simpleEnvelope);
@@ -718,6 +801,35 @@ describe('BDAT (RFC 3030)', () => {
     session.writeBody(encoder.encode('ignored'));
     session.endBody();
     expect(session.takeOutput()).toBeNull();
+  });
+});
+
+describe('BDAT and the next transaction', () => {
+  it('waits for an unanswered BDAT chunk before the next MAIL (RFC 3030 §2: a failed chunk needs RSET)', () => {
+    const session = ready(['PIPELINING', 'CHUNKING']);
+    session.startTransaction(simpleEnvelope);
+    serve(session, '250 OK', '250 OK');
+    drain(session);
+    written(session);
+    session.writeBody(encoder.encode('part'));
+    session.endBody(encoder.encode('last'));
+    expect(() => session.startTransaction(simpleEnvelope)).toThrow(SmtpUsageError);
+    serve(session, '250 2.0.0 chunk');
+    session.startTransaction(simpleEnvelope);
+    expect(written(session)).toContain('MAIL FROM');
+  });
+
+  it('allows the next MAIL right after a lone BDAT LAST', () => {
+    const session = ready(['PIPELINING', 'CHUNKING']);
+    session.startTransaction(simpleEnvelope);
+    serve(session, '250 OK', '250 OK');
+    drain(session);
+    written(session);
+    session.endBody(encoder.encode('all'));
+    session.startTransaction(simpleEnvelope);
+    expect(written(session)).toBe(
+      'BDAT 3 LAST\r\nallMAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n',
+    );
   });
 });
 

@@ -248,6 +248,17 @@ export class ClientSession {
     return buffer;
   }
 
+  /**
+   * Everything to write as the parts queued (views into the caller's chunks and small constants, not
+   * copies); empty when there is nothing. The same bytes takeOutput() would return, for an I/O layer that
+   * writes large bodies with a vectored write instead of copying them into one buffer.
+   */
+  takeOutputChunks(): Uint8Array[] {
+    const parts = this.#output;
+    if (parts.length > 0) this.#output = [];
+    return parts;
+  }
+
   // ---- intents ----
 
   /** EHLO (LHLO in LMTP); falls back to HELO when EHLO is not recognised (RFC 5321 §3.2). */
@@ -303,7 +314,7 @@ export class ClientSession {
    * one at a time. Checks the envelope against the server's capabilities first and throws before writing.
    */
   startTransaction(envelope: EnvelopeInit): void {
-    const capabilities = this.#assertReady('startTransaction()');
+    const capabilities = this.#assertReadyForTransaction();
     const plan = planEnvelope(envelope, {
       capabilities,
       isTlsActive: this.#isTlsActive,
@@ -697,6 +708,29 @@ export class ClientSession {
     this.#assertOpen(method);
     this.#assertQuiet(method);
     if (this.#capabilities === null) throw new SmtpUsageError(`${method} before the server answered hello()`);
+    return this.#capabilities;
+  }
+
+  /**
+   * Like #assertReady, but a transaction whose body is complete (only its final reply outstanding) does
+   * not block the next one: RFC 2920 §3.1 lets MAIL follow "." or BDAT LAST in the same group, so a busy
+   * connection sends one write per message. Not after a BDAT chunk that is not the last one still waits
+   * for its reply: if it failed, the server needs RSET before MAIL (RFC 3030 §2).
+   */
+  #assertReadyForTransaction(): Capabilities {
+    const previous = this.#transaction;
+    if (previous === null || previous.body !== 'closed') return this.#assertReady('startTransaction()');
+    const method = 'startTransaction()';
+    this.#assertOpen(method);
+    if (this.#capabilities === null) throw new SmtpUsageError(`${method} before the server answered hello()`);
+    const isUnansweredChunk = (expected: Expected) =>
+      expected.transaction === previous && expected.kind === 'bdat';
+    if (
+      this.#inFlight.some(isUnansweredChunk) ||
+      this.#queue.some((queued) => queued.expects.some(isUnansweredChunk))
+    ) {
+      throw new SmtpUsageError(`${method} while a BDAT chunk of the previous transaction is unanswered`);
+    }
     return this.#capabilities;
   }
 

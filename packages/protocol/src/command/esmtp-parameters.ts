@@ -45,6 +45,7 @@ export function splitParameters(
   options: GrammarOptions,
 ): EsmtpParameter[] | null {
   const parameters: EsmtpParameter[] = [];
+  const lenient = options.lenient;
   let index = start;
   const end = text.length;
   if (index >= end) return null; // "SP" must be followed by a parameter
@@ -53,7 +54,7 @@ export function splitParameters(
     let equals = -1;
     while (tokenEnd < end) {
       const code = text.charCodeAt(tokenEnd);
-      if (isSpace(code, options.lenient)) break;
+      if (isSpace(code, lenient)) break;
       if (code === 61 && equals === -1) equals = tokenEnd;
       tokenEnd++;
     }
@@ -68,7 +69,7 @@ export function splitParameters(
     index = tokenEnd;
     if (index < end) {
       index++;
-      if (options.lenient) while (index < end && isSpace(text.charCodeAt(index), true)) index++;
+      if (lenient) while (index < end && isSpace(text.charCodeAt(index), true)) index++;
       else if (index >= end) return null; // a trailing SP
     }
   }

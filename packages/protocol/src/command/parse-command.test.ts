@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { encodeUtf8 } from '../bytes/utf8.js';
 import { createReply } from '../reply/create-reply.js';
@@ -329,6 +330,9 @@ describe('ESMTP parameters on MAIL and RCPT', () => {
     'RCPT TO:<a@b> NOTIFY=SUCCESS,SUCCESS',
     'RCPT TO:<a@b> NOTIFY=',
     'RCPT TO:<a@b> NOTIFY=SOMETIMES',
+    'RCPT TO:<a@b> NOTIFY=SUCCESS,', // RFC 3461 §4.1: 1#notify-list-element, no empty element
+    'RCPT TO:<a@b> NOTIFY=,DELAY',
+    'RCPT TO:<a@b> NOTIFY=SUCCESSFAILURE',
     'RCPT TO:<a@b> NOTIFY=NEVER NOTIFY=NEVER',
     'RCPT TO:<a@b> ORCPT=rfc822',
     'RCPT TO:<a@b> ORCPT=;a@b',
@@ -448,5 +452,32 @@ describe('serializeCommand', () => {
       serializeCommand({ verb: 'RCPT', to: 'Postmaster', parameters: { notify: [], unknown: [] } }),
     ).toThrow();
     expect(() => serializeCommand({ verb: 'XCLIENT', attributes: new Map() })).toThrow();
+  });
+});
+
+describe('four-byte lines (read from the bytes, without decoding)', () => {
+  const bareVerbs = ['DATA', 'QUIT', 'RSET', 'NOOP'] as const;
+  it('takes DATA, QUIT, RSET and NOOP in any case (RFC 5321 §2.4: verbs are case-insensitive)', () => {
+    for (const verb of bareVerbs) {
+      for (let mask = 0; mask < 16; mask++) {
+        const line = [...verb].map((letter, index) => (mask & (1 << index) ? letter.toLowerCase() : letter));
+        const expected = verb === 'NOOP' ? { verb, argument: '' } : { verb };
+        expect(parse(line.join(''))).toEqual({ ok: true, value: expected });
+      }
+    }
+  });
+  test.prop([fc.uint8Array({ minLength: 4, maxLength: 4 })])(
+    'accept no other four bytes, and refuse NUL first',
+    (bytes) => {
+      const result = parseCommand(bytes);
+      const text = String.fromCharCode(...bytes).toUpperCase();
+      if (bytes.includes(0)) expect(result).toEqual(rejectedWith('nulInCommand'));
+      else if (result.ok) expect([...bareVerbs, 'HELP']).toContain(text);
+    },
+  );
+  it('refuses near misses that `| 0x20` does not turn into letters', () => {
+    // "@" | 0x20 is "`" and "\x01" | 0x20 is "!": neither is a letter.
+    expect(parse('DAT@')).toEqual(rejectedWith('syntaxError'));
+    expect(parseCommand(Uint8Array.from([0x44, 0x41, 0x54, 0x01]))).toEqual(rejectedWith('syntaxError'));
   });
 });

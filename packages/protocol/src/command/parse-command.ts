@@ -67,7 +67,19 @@ const bareCommands = {
   RSET: Object.freeze({ ok: true, value: Object.freeze({ verb: 'RSET' }) }),
   QUIT: Object.freeze({ ok: true, value: Object.freeze({ verb: 'QUIT' }) }),
   STARTTLS: Object.freeze({ ok: true, value: Object.freeze({ verb: 'STARTTLS' }) }),
+  NOOP: Object.freeze({ ok: true, value: Object.freeze({ verb: 'NOOP', argument: '' }) }),
 } as const satisfies Record<string, ParseResult<Command>>;
+
+/** The verb of a four-byte line, packed like `packVerb`, without decoding it; -1 for anything else. */
+function packVerbBytes(line: Uint8Array): number {
+  if (line.length !== 4) return -1;
+  return (
+    (((line[0] as number) | 0x20) << 24) |
+    (((line[1] as number) | 0x20) << 16) |
+    (((line[2] as number) | 0x20) << 8) |
+    ((line[3] as number) | 0x20)
+  );
+}
 
 /** The decoded line and what every verb parser needs to know about it. */
 interface CommandLine {
@@ -121,12 +133,26 @@ const tabCharacter = /\t/;
  * with the catalogue reply to send (500 unknown verb, 501 bad arguments, 553 non-ASCII address...).
  */
 export function parseCommand(line: Uint8Array, syntax: CommandSyntax = defaultSyntax): ParseResult<Command> {
-  if (line.indexOf(0) !== -1) return rejection('nulInCommand');
+  // Hot path: DATA, QUIT, RSET and NOOP without argument, read from the bytes with no decoding.
+  // (`byte | 0x20` is a lower-case letter only for that letter in either case, so no other line matches.)
+  switch (packVerbBytes(line)) {
+    case verbCodes.data:
+      return bareCommands.DATA;
+    case verbCodes.quit:
+      return bareCommands.QUIT;
+    case verbCodes.rset:
+      return bareCommands.RSET;
+    case verbCodes.noop:
+      return bareCommands.NOOP;
+  }
   let text = decodeUtf8Strict(line);
   const validUtf8 = text !== null;
   // Malformed UTF-8 still gets parsed byte for byte, so 8-bit junk in a path is answered like any
   // other non-ASCII address (553 without SMTPUTF8).
   if (text === null) text = decodeLatin1(line);
+  // A NUL byte decodes to U+0000 either way (strict UTF-8 has no other encoding of it); searching the
+  // short string is cheaper than searching the bytes.
+  if (text.includes('\u0000')) return rejection('nulInCommand');
   const ascii = validUtf8 && text.length === line.length;
   const lenient = syntax.mode === 'lenient';
   if (lenient) text = trimWhitespace(text);

@@ -31,15 +31,26 @@ function parseNotify(value: string | null, lenient: boolean): DsnNotify | null {
   const upper = value.toUpperCase();
   if (upper === 'NEVER') return 'NEVER';
   const events: NotifyEvent[] = [];
-  for (const element of upper.split(',')) {
-    if (element !== 'SUCCESS' && element !== 'FAILURE' && element !== 'DELAY') return null;
-    if (events.includes(element)) {
-      if (lenient) continue;
-      return null;
-    }
-    events.push(element);
+  // Walks the commas in place: no split() array, no substrings.
+  for (let start = 0; ; ) {
+    const comma = upper.indexOf(',', start);
+    const end = comma === -1 ? upper.length : comma;
+    const event = notifyEventAt(upper, start, end);
+    if (event === null) return null;
+    if (!events.includes(event)) events.push(event);
+    else if (!lenient) return null;
+    if (comma === -1) return events;
+    start = comma + 1;
   }
-  return events;
+}
+
+const notifyEvents: readonly NotifyEvent[] = ['SUCCESS', 'FAILURE', 'DELAY'];
+
+/** The notify-list-element that is exactly text[start, end), or null. */
+function notifyEventAt(text: string, start: number, end: number): NotifyEvent | null {
+  for (const event of notifyEvents)
+    if (end - start === event.length && text.startsWith(event, start)) return event;
+  return null;
 }
 
 /** original-recipient-address = addr-type ";" xtext */

@@ -21,12 +21,7 @@ interface Decoded {
 }
 
 /** Feeds `stream` split at `cuts` (positions, any order), stopping at the end of the data like a session. */
-function decodeSplit(
-  stream: Uint8Array,
-  cuts: readonly number[],
-  options: DotDecoderOptions = {},
-  exact = false,
-): Decoded {
+function decodeSplit(stream: Uint8Array, cuts: readonly number[], options: DotDecoderOptions = {}): Decoded {
   const decoder = new DotDecoder(options);
   const points = [...new Set(cuts.map((cut) => cut % (stream.length + 1)))].sort((a, b) => a - b);
   const bounds = [0, ...points, stream.length];
@@ -35,7 +30,7 @@ function decodeSplit(
   let last: DotDecodeResult | null = null;
   for (let index = 0; index + 1 < bounds.length; index++) {
     const chunk = stream.subarray(bounds[index], bounds[index + 1]);
-    last = exact ? decoder.decodeExact(chunk) : decoder.decode(chunk);
+    last = decoder.decode(chunk);
     content += join(last.output);
     consumedBytes += last.consumedBytes;
     if (last.ended) break;
@@ -255,7 +250,6 @@ describe('DotDecoder', () => {
       const bytes = toBytes(stream);
       const whole = decodeSplit(bytes, [], options);
       expect(decodeSplit(bytes, cuts, options)).toEqual(whole);
-      expect(decodeSplit(bytes, cuts, options, true)).toEqual(whole);
       const everyByte = Array.from({ length: bytes.length }, (_, index) => index);
       expect(decodeSplit(bytes, everyByte, options)).toEqual(whole);
     },
@@ -285,6 +279,50 @@ describe('DotDecoder', () => {
     },
   );
 
+  // Long streams, so the four-bytes-at-a-time scan runs (chunks of 64 bytes and more), at every alignment.
+  const longStreamArbitrary = fc
+    .array(
+      fc.constantFrom(
+        '\r',
+        '\n',
+        '.',
+        '\r\n',
+        '\r\n.',
+        '\r\n.\r\n',
+        '\t',
+        'x'.repeat(13),
+        'y'.repeat(70),
+        `${'z'.repeat(30)}\r\n`,
+        '\xff',
+        '\x0e', // right above the 0x0e threshold of the word scan: a possible false flag after a CR/LF
+        '\x0b',
+      ),
+      { maxLength: 40 },
+    )
+    .map((parts) => parts.join(''));
+
+  const longOptionsArbitrary = fc.record({
+    bareLineEndings: fc.constantFrom('reject' as const, 'normalize' as const),
+    maxLineBytes: fc.constantFrom(0, 8, 32, 71, 72, 73, 100),
+  });
+
+  test.prop([longStreamArbitrary, fc.nat({ max: 3 }), cutsArbitrary, longOptionsArbitrary])(
+    'long chunks at any alignment agree with the reference and with a byte-by-byte feed',
+    (stream, offset, cuts, options) => {
+      const buffer = new Uint8Array(offset + stream.length);
+      buffer.set(toBytes(stream), offset);
+      const bytes = buffer.subarray(offset);
+      const whole = decodeSplit(bytes, [], options);
+      const expected = referenceDecode(stream, options);
+      expect(whole.ended).toBe(expected.ended);
+      expect(whole.consumedBytes).toBe(expected.consumedBytes);
+      if (expected.ended) expect(whole).toEqual(expected);
+      expect(decodeSplit(bytes, cuts, options)).toEqual(whole);
+      const everyByte = Array.from({ length: bytes.length }, (_, index) => index);
+      expect(decodeSplit(bytes, everyByte, options)).toEqual(whole);
+    },
+  );
+
   test.prop([fc.uint8Array({ maxLength: 300 }), cutsArbitrary, optionsArbitrary])(
     'never throws on arbitrary bytes',
     (bytes, cuts, options) => {
@@ -292,7 +330,39 @@ describe('DotDecoder', () => {
     },
   );
 
-  it('stays exact on big chunks with a bare CR deep inside (fast path falls back)', () => {
+  it('unstuffs a dot that starts the next chunk after a CRLF that ends a long one, at any alignment', () => {
+    for (let lineBytes = 62; lineBytes <= 70; lineBytes++) {
+      for (const offset of [0, 1, 2, 3]) {
+        const first = `${'x'.repeat(lineBytes)}\r\n`;
+        const buffer = new Uint8Array(offset + first.length);
+        buffer.set(toBytes(first), offset);
+        const decoder = new DotDecoder({ maxLineBytes: lineBytes + 2 });
+        const head = decoder.decode(buffer.subarray(offset));
+        const tail = decoder.decode(toBytes('..y\r\n.\r\n'));
+        expect(join([...head.output, ...tail.output])).toBe(`${first}.y\r\n`);
+        expect(tail.ended).toBe(true);
+        expect(tail.violation).toBe(null);
+      }
+    }
+  });
+
+  it('counts line lengths exactly in long chunks: the CRLF included, the stuffing dot excluded', () => {
+    const limit = 72;
+    const plain = `${'p'.repeat(limit - 2)}\r\n`; // exactly the limit
+    const stuffed = `..${'s'.repeat(limit - 3)}\r\n`; // limit + 1 on the wire, the limit once unstuffed
+    const fits = `${plain}${stuffed}${plain}`.repeat(4);
+    for (const offset of [0, 1, 2, 3]) {
+      for (const stream of [`${fits}.\r\n`, `${fits}${'q'.repeat(limit - 1)}\r\n${plain}.\r\n`]) {
+        const buffer = new Uint8Array(offset + stream.length);
+        buffer.set(toBytes(stream), offset);
+        const result = new DotDecoder({ maxLineBytes: limit }).decode(buffer.subarray(offset));
+        expect(result.ended).toBe(true);
+        expect(result.violation).toBe(stream.includes('q') ? 'line-too-long' : null);
+      }
+    }
+  });
+
+  it('finds a bare CR deep inside a big chunk', () => {
     const lines = 'x'.repeat(70).concat('\r\n').repeat(2000);
     const stream = `${lines}bad\rline\r\n${lines}.\r\n`;
     const result = decodeWhole(stream);

@@ -46,6 +46,8 @@ import {
 const LF = 0x0a;
 const CR = 0x0d;
 const emptyBytes = new Uint8Array(0);
+/** No transaction yet. Frozen: recipients are only ever added to the array MAIL's acceptance creates. */
+const noRecipients: Recipient[] = Object.freeze([]) as unknown as Recipient[];
 
 /** Which reader consumes input now; chosen by phase (house guide §2.3). */
 type Reader =
@@ -117,11 +119,14 @@ export class ServerSession implements TransitionContext {
 
   // events and output
   // Queues reused without truncation (setting length is slow); slots are cleared as they are read.
-  #events: (ServerEvent | undefined)[] = [];
+  // Allocated on first use, and output's first piece has a slot of its own: an idle session (one
+  // greeting written and taken) holds no queue at all.
+  #events: (ServerEvent | undefined)[] | null = null;
   #eventHead = 0;
   #eventCount = 0;
   #pending: PendingServerEvent | null = null;
-  #output: (Uint8Array | undefined)[] = [];
+  #firstOutput: Uint8Array | null = null;
+  #moreOutput: (Uint8Array | undefined)[] | null = null; // pieces 2, 3, …
   #outputCount = 0;
   #outputBytes = 0;
 
@@ -139,7 +144,7 @@ export class ServerSession implements TransitionContext {
   // transaction (phase 'transaction')
   #from: ReversePath = null;
   #mailParameters: MailParameters | null = null;
-  #recipients: Recipient[] = [];
+  #recipients: Recipient[] = noRecipients; // a fresh array once MAIL is accepted
   #hasRcptAttempt = false;
   #messageSize = 0;
   #isMessageOpen = false; // message-start emitted, no end/abort yet
@@ -304,8 +309,9 @@ export class ServerSession implements TransitionContext {
   nextEvent(): ServerEvent | null {
     for (;;) {
       if (this.#eventHead < this.#eventCount) {
-        const event = this.#events[this.#eventHead] as ServerEvent;
-        this.#events[this.#eventHead] = undefined;
+        const events = this.#events as (ServerEvent | undefined)[];
+        const event = events[this.#eventHead] as ServerEvent;
+        events[this.#eventHead] = undefined;
         this.#eventHead += 1;
         if (this.#eventHead === this.#eventCount) {
           this.#eventHead = 0;
@@ -355,10 +361,20 @@ export class ServerSession implements TransitionContext {
   /** Everything queued since the last call, in command order, as one buffer; null when nothing is queued. */
   takeOutput(): Uint8Array | null {
     if (this.#outputBytes === 0) return null;
+    const first = this.#firstOutput as Uint8Array;
+    this.#firstOutput = null;
+    if (this.#outputCount === 1) {
+      // The usual case (one reply per flush): the piece itself, no copy. Pieces are never mutated
+      // (catalogue bytes are shared constants), so handing one out is safe.
+      this.#outputCount = 0;
+      this.#outputBytes = 0;
+      return first;
+    }
     const output = allocateOutput(this.#outputBytes);
-    const pieces = this.#output;
-    let position = 0;
-    for (let index = 0; index < this.#outputCount; index++) {
+    output.set(first, 0);
+    let position = first.length;
+    const pieces = this.#moreOutput as (Uint8Array | undefined)[];
+    for (let index = 0; index < this.#outputCount - 1; index++) {
       const piece = pieces[index] as Uint8Array;
       output.set(piece, position);
       position += piece.length;
@@ -370,7 +386,12 @@ export class ServerSession implements TransitionContext {
   }
 
   #write(bytes: Uint8Array): void {
-    this.#output[this.#outputCount] = bytes;
+    if (this.#outputCount === 0) {
+      this.#firstOutput = bytes;
+    } else {
+      this.#moreOutput ??= [];
+      this.#moreOutput[this.#outputCount - 1] = bytes;
+    }
     this.#outputCount += 1;
     this.#outputBytes += bytes.length;
   }
@@ -380,6 +401,7 @@ export class ServerSession implements TransitionContext {
   }
 
   #emit(event: ServerEvent): void {
+    this.#events ??= [];
     this.#events[this.#eventCount] = event;
     this.#eventCount += 1;
   }
@@ -780,7 +802,7 @@ export class ServerSession implements TransitionContext {
     if (this.#phase === 'transaction') this.#phase = 'ready';
     this.#from = null;
     this.#mailParameters = null;
-    if (this.#recipients.length > 0) this.#recipients = [];
+    this.#recipients = noRecipients;
     this.#hasRcptAttempt = false;
     this.#isBdatUsed = false;
     this.#isMessageOpen = false;
@@ -945,10 +967,10 @@ export class ServerSession implements TransitionContext {
    * Accepts the pending event with the catalogue's 2xx (`text` replaces the wording, e.g. a queue id).
    * For an 'auth' lookup step, pass `secret`. After the session closed this does nothing.
    */
-  accept(options: { text?: string; secret?: SaslSecret } = {}): void {
+  accept(options?: { text?: string; secret?: SaslSecret }): void {
     const event = this.#takePending();
     if (event === null) return;
-    const { text } = options;
+    const text = options?.text; // no default object: accept() runs several times per message
     switch (event.type) {
       case 'hello':
         this.#acceptHello(event.verb, event.client, text);
@@ -985,7 +1007,7 @@ export class ServerSession implements TransitionContext {
           this.#authSucceeded(step.credentials.username, step.credentials.authorizationId);
           return;
         }
-        if (options.secret === undefined) {
+        if (options?.secret === undefined) {
           this.#pending = event;
           throw new SmtpUsageError("accept() of an 'auth' lookup step needs { secret }");
         }
