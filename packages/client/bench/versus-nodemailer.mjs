@@ -4,21 +4,31 @@
 // per message, 10 in flight). Reports messages/s, MB/s and client CPU time per message (process.cpuUsage:
 // smtp-sink runs in its own process), prints the ratios and writes bench/results/versus-nodemailer.json.
 //
-// Run: pnpm bench (builds first). Needs /usr/sbin/smtp-sink (apt-get install postfix).
+// Noise: every scenario runs BENCH_REPETITIONS times (default 5), alternating which peer goes first, and
+// the table shows the median of each figure; "paired" is the range of the per-repetition ratios.
+//
+// Run: pnpm bench (bundles src/ with @smtp/protocol from source into bench/dist first; see
+// bench/tsup.config.ts). Needs /usr/sbin/smtp-sink (apt-get install postfix).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { basename, resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import nodemailer from 'nodemailer';
-import { createClient } from '../dist/index.js';
 
 const nodemailerVersion = JSON.parse(
   readFileSync(fileURLToPath(import.meta.resolve('nodemailer/package.json')), 'utf8'),
 ).version;
 
+// BENCH_CLIENT: another build of @smtp/client to measure (e.g. one bundled from an older commit).
+const clientModule = process.env.BENCH_CLIENT
+  ? pathToFileURL(resolvePath(process.env.BENCH_CLIENT)).href
+  : new URL('./dist/client.js', import.meta.url).href;
+const { createClient } = await import(clientModule);
+
 const smtpSinkPath = '/usr/sbin/smtp-sink';
-const repetitions = Number(process.env.BENCH_REPETITIONS ?? 2);
+const repetitions = Number(process.env.BENCH_REPETITIONS ?? 5);
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 
 if (!existsSync(smtpSinkPath)) {
@@ -109,8 +119,10 @@ const contenders = {
 
 async function measure(name, port, pooled, count, message) {
   const contender = contenders[name](port, pooled);
-  // Warm up (JIT, connections).
-  await drive(Math.min(20, count), 10, () => contender.send(message));
+  // Warm up the JIT and the connections: about 2 MB of messages, at least 20 (a cold first run would
+  // otherwise measure the compiler more than the client).
+  const warmUpCount = Math.min(count, Math.max(20, Math.round((2 * 1024 * 1024) / message.byteLength)));
+  await drive(warmUpCount, 10, () => contender.send(message));
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   // Pooled: every send is queued at once, as an application would; unpooled: 10 in flight.
@@ -132,23 +144,44 @@ const scenarios = [
   { name: '200 × 1 MB', count: Math.round(200 * scale), bytes: 1024 * 1024 },
 ];
 
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** The median of each figure over the runs of one contender. */
+function summarise(runs) {
+  return {
+    messagesPerSecond: median(runs.map((run) => run.messagesPerSecond)),
+    megabytesPerSecond: median(runs.map((run) => run.megabytesPerSecond)),
+    cpuMicrosecondsPerMessage: median(runs.map((run) => run.cpuMicrosecondsPerMessage)),
+    elapsedMs: median(runs.map((run) => run.elapsedMs)),
+    runs: runs.length,
+  };
+}
+
 const sink = await startSink();
 const rows = [];
 try {
   for (const scenario of scenarios) {
     const message = makeMessage(scenario.bytes);
     for (const pooled of [true, false]) {
-      const best = {};
+      const runs = { '@smtp/client': [], nodemailer: [] };
       for (let repetition = 0; repetition < repetitions; repetition++) {
-        // Alternate the order so neither side always runs on a warmer machine.
+        // Alternate the order so neither side always runs on a warmer (or busier) machine.
         const order = repetition % 2 === 0 ? ['@smtp/client', 'nodemailer'] : ['nodemailer', '@smtp/client'];
         for (const name of order) {
-          const result = await measure(name, sink.port, pooled, scenario.count, message);
-          if (!best[name] || result.messagesPerSecond > best[name].messagesPerSecond) best[name] = result;
+          runs[name].push(await measure(name, sink.port, pooled, scenario.count, message));
         }
       }
-      const ours = best['@smtp/client'];
-      const theirs = best.nodemailer;
+      const ours = summarise(runs['@smtp/client']);
+      const theirs = summarise(runs.nodemailer);
+      // Each repetition ran both peers back to back: their ratio is the least disturbed by machine drift.
+      const paired = runs['@smtp/client'].map((run, index) => ({
+        throughput: run.messagesPerSecond / runs.nodemailer[index].messagesPerSecond,
+        cpu: run.cpuMicrosecondsPerMessage / runs.nodemailer[index].cpuMicrosecondsPerMessage,
+      }));
       rows.push({
         scenario: scenario.name,
         mode: pooled ? 'pool 10' : 'no pool',
@@ -156,6 +189,9 @@ try {
         nodemailer: theirs,
         throughputRatio: ours.messagesPerSecond / theirs.messagesPerSecond,
         cpuRatio: ours.cpuMicrosecondsPerMessage / theirs.cpuMicrosecondsPerMessage,
+        pairedThroughputRatios: paired.map((pair) => pair.throughput),
+        pairedCpuRatios: paired.map((pair) => pair.cpu),
+        runs,
       });
     }
   }
@@ -165,22 +201,26 @@ try {
 
 const format = (value, digits = 0) =>
   value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const range = (values) => `${format(Math.min(...values), 2)}–${format(Math.max(...values), 2)}`;
 const table = rows.map((row) => ({
   scenario: row.scenario,
   mode: row.mode,
   '@smtp msg/s': format(row.ours.messagesPerSecond),
   'nodemailer msg/s': format(row.nodemailer.messagesPerSecond),
   'msg/s ratio': `${format(row.throughputRatio, 2)}×`,
+  'paired msg/s': range(row.pairedThroughputRatios),
   '@smtp MB/s': format(row.ours.megabytesPerSecond, 1),
   'nodemailer MB/s': format(row.nodemailer.megabytesPerSecond, 1),
   '@smtp CPU µs/msg': format(row.ours.cpuMicrosecondsPerMessage),
   'nodemailer CPU µs/msg': format(row.nodemailer.cpuMicrosecondsPerMessage),
   'CPU ratio': `${format(row.cpuRatio, 2)}×`,
+  'paired CPU': range(row.pairedCpuRatios),
 }));
 console.log(
-  `@smtp/client vs nodemailer ${nodemailerVersion} → smtp-sink on loopback, best of ${repetitions}, ${cpus().length} cores, Node ${process.version}`,
+  `@smtp/client (${fileURLToPath(clientModule)}) vs nodemailer ${nodemailerVersion} → smtp-sink on loopback, median of ${repetitions} alternating runs, ${cpus().length} cores, Node ${process.version}`,
 );
 console.table(table);
+console.log('target: msg/s ratio ≥ 1.50× and CPU ratio < 1.00× in every row');
 
 function postfixVersion() {
   try {
@@ -196,12 +236,17 @@ const resultsDirectory = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDirectory, { recursive: true });
 const output = {
   date: new Date().toISOString(),
+  client: process.env.BENCH_CLIENT ?? 'bench/dist/client.js',
   nodemailer: nodemailerVersion,
   node: process.version,
   cores: cpus().length,
   peer: `smtp-sink (postfix ${postfixVersion()})`,
   repetitions,
+  statistic: 'median',
   rows,
 };
-writeFileSync(`${resultsDirectory}versus-nodemailer.json`, `${JSON.stringify(output, null, 2)}\n`);
-console.log(`wrote ${resultsDirectory}versus-nodemailer.json`);
+const outputName = process.env.BENCH_CLIENT
+  ? `versus-nodemailer.${basename(process.env.BENCH_CLIENT, '.js')}.json`
+  : 'versus-nodemailer.json';
+writeFileSync(`${resultsDirectory}${outputName}`, `${JSON.stringify(output, null, 2)}\n`);
+console.log(`wrote ${resultsDirectory}${outputName}`);

@@ -1,6 +1,6 @@
 import { isIP, type Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import {
   type Capabilities,
   type ClientEvent,
@@ -14,7 +14,9 @@ import {
 import { abortReason } from './abort.js';
 import { dial } from './dial.js';
 import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
+import { messageChunks, type OpenedMessage } from './message-source.js';
 import type { TlsOptions } from './options.js';
+import { StepTimer } from './step-timer.js';
 import { type ResolvedTimeouts, timeoutForKind } from './timeouts.js';
 import type { TranscriptRecorder } from './transcript.js';
 
@@ -37,27 +39,70 @@ export interface ConnectionInit {
 
 /** How long QUIT waits for the server's 221 and close before the socket is simply destroyed. */
 const quitTimeoutMs = 5_000;
+/** Output at least this large, in at most this many parts, is written vectored instead of copied. */
+const vectoredWriteMinBytes = 64 * 1024;
+const vectoredWriteMaxParts = 64;
 
 type Waiter = { resolve: (event: ClientEvent) => void; reject: (error: unknown) => void };
 
+/** What one mail transaction needs while it runs; see Connection#transaction. */
+export interface TransactionOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Sees every chunk before it is written (8-bit detection); throwing aborts the send and drops the connection. */
+  readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
+  readonly onRecipient?: ((event: Extract<ClientEvent, { type: 'recipient-result' }>) => void) | undefined;
+  /**
+   * Called once the end of data ("." or BDAT LAST) is queued, before it is written: the next transaction
+   * (or QUIT) started from here leaves in the same write (RFC 2920 §3.1).
+   */
+  readonly onBodyEnd?: (() => void) | undefined;
+}
+
+export interface TransactionOutcomeRaw {
+  readonly result: TransactionResult;
+  readonly messageBytes: number;
+}
+
+/** A transaction in progress. With pipelining several can be alive: older ones awaiting their final reply, the newest. */
+interface Run {
+  readonly message: OpenedMessage;
+  readonly options: TransactionOptions;
+  readonly resolve: (value: TransactionOutcomeRaw) => void;
+  readonly reject: (error: unknown) => void;
+  onAbort: (() => void) | null;
+  messageBytes: number;
+  isBodyStarted: boolean;
+  isSettled: boolean;
+}
+
 /**
  * One SMTP connection: the pump between a socket and the sans-I/O ClientSession (GUIDE §2.3). It moves
- * bytes both ways, turns the session's `timeout` kind into a timer, upgrades to TLS when the session says
- * `tls-ready`, and exposes each protocol step as an async method. It never looks inside a reply: every
- * protocol decision is the session's.
+ * bytes both ways (one socket write per takeOutput()), turns the session's `timeout` kind into one re-armed
+ * timer, upgrades to TLS when the session says `tls-ready`, and exposes each protocol step as an async
+ * method. It never looks inside a reply: every protocol decision is the session's.
+ *
+ * Mail transactions are driven from the data handler itself: the replies to MAIL/RCPT/DATA and the final
+ * reply settle one promise per transaction, and a message held in memory is written in the same turn
+ * as the 354 arrives, so a transaction costs no event-loop hops between its steps.
  */
 export class Connection {
   readonly #session: ClientSession;
   readonly #init: ConnectionInit;
   readonly #transcript: TranscriptRecorder | null;
+  readonly #timer: StepTimer;
   #socket: Socket;
   readonly #events: ClientEvent[] = [];
+  readonly #runs: Run[] = [];
   #waiter: Waiter | null = null;
+  /** Why the connection is unusable; built lazily (an Error's stack trace costs) when nobody waits. */
   #failure: Error | null = null;
-  #timer: NodeJS.Timeout | undefined;
+  #failureFactory: (() => Error) | null = null;
   #greeting: Reply | null = null;
   #hello: Reply | null = null;
   #writingBody = false;
+  #isPumping = false;
+  #isPumpAgain = false;
+  #isQuitSent = false;
   /** Number of transactions that ended with a final reply on this connection. */
   messagesSent = 0;
 
@@ -65,6 +110,17 @@ export class Connection {
     this.#socket = socket;
     this.#init = init;
     this.#transcript = init.transcript ?? null;
+    this.#timer = new StepTimer((kind, timeoutMs) => {
+      this.#fail(
+        new SmtpTimeoutError(kind, timeoutMs, {
+          message:
+            kind === 'data-block'
+              ? `The server did not read the message data within ${timeoutMs} ms`
+              : `No reply from the server within ${timeoutMs} ms (${kind})`,
+        }),
+      );
+      this.#socket.destroy();
+    });
     this.#session = new ClientSession({
       name: init.name ?? defaultName(socket),
       mode: init.lmtp ? 'lmtp' : 'smtp',
@@ -89,7 +145,6 @@ export class Connection {
       socket = await upgradeSocket(socket, init, signal);
       init.transcript?.tls();
     }
-    socket.setNoDelay(true);
     const connection = new Connection(socket, init);
     try {
       const event = await connection.#expect(['greeting'], signal, 'greeting');
@@ -115,10 +170,10 @@ export class Connection {
     return this.#session.isTlsActive;
   }
   get isClosed(): boolean {
-    return this.#failure !== null || this.#session.isClosed;
+    return this.#isFailed || this.#session.isClosed;
   }
   get isIdle(): boolean {
-    return !this.isClosed && this.#session.isIdle && this.#events.length === 0;
+    return !this.isClosed && this.#session.isIdle && this.#events.length === 0 && this.#runs.length === 0;
   }
   get remoteAddress(): string | null {
     return this.#socket.remoteAddress ?? null;
@@ -167,48 +222,48 @@ export class Connection {
   }
 
   /**
-   * One mail transaction: MAIL, RCPTs, DATA or BDAT, the message, and the final reply(ies). `chunks` is
-   * read only after the server is ready for data, and only as fast as the socket drains. `onChunk` sees
-   * every chunk before it is written (8-bit detection); throwing from it aborts the send and drops the
-   * connection before the end of data, so the server discards what it got.
+   * One mail transaction: MAIL, RCPTs, DATA or BDAT, the message, and the final reply(ies). A message
+   * held in memory is written as soon as the server is ready for data; a stream is read only then, and
+   * only as fast as the socket drains. `onChunk` throwing aborts the send and drops the connection before
+   * the end of data, so the server discards what it got. With PIPELINING the next transaction may be
+   * started from `onBodyEnd`, before this one's final reply.
    */
-  async transaction(
+  transaction(
     envelope: EnvelopeInit,
-    chunks: AsyncIterable<Uint8Array>,
-    options: {
-      signal?: AbortSignal | undefined;
-      onChunk?: (chunk: Uint8Array) => void;
-      onRecipient?: (event: ClientEvent) => void;
-    } = {},
-  ): Promise<{ result: TransactionResult; messageBytes: number }> {
+    message: OpenedMessage,
+    options: TransactionOptions = {},
+  ): Promise<TransactionOutcomeRaw> {
     const { signal } = options;
-    this.#session.startTransaction(envelope);
-    let messageBytes = 0;
-    let isBodyWritten = false;
-    for (;;) {
-      const event = await this.#expect(
-        ['body-ready', 'transaction-end', 'recipient-result'],
-        signal,
-        'MAIL FROM',
-      );
-      if (event.type === 'recipient-result') {
-        options.onRecipient?.(event);
-        continue;
+    if (this.#isFailed) return Promise.reject(this.#error());
+    if (signal?.aborted) return Promise.reject(this.#abort(signal));
+    return new Promise<TransactionOutcomeRaw>((resolve, reject) => {
+      try {
+        this.#session.startTransaction(envelope);
+      } catch (error) {
+        // SmtpCapabilityError and friends: nothing was written.
+        reject(error);
+        return;
       }
-      if (event.type === 'transaction-end') return { result: event.result, messageBytes };
-      // body-ready: stream the message.
-      if (isBodyWritten) continue;
-      isBodyWritten = true;
-      const written = await this.#writeBody(chunks, options.onChunk, signal);
-      messageBytes = written.messageBytes;
-      // The last chunk and the terminator ("." or BDAT … LAST) are still message data for the transcript.
-      this.#writingBody = true;
-      this.#session.endBody(written.last);
-      this.#flush();
-      this.#writingBody = false;
-      this.#transcript?.bodyEnd();
+      const run: Run = {
+        message,
+        options,
+        resolve,
+        reject,
+        onAbort: null,
+        messageBytes: 0,
+        isBodyStarted: false,
+        isSettled: false,
+      };
+      if (signal) {
+        run.onAbort = () => {
+          this.#settleRun(run);
+          run.reject(this.#abort(signal));
+        };
+        signal.addEventListener('abort', run.onAbort, { once: true });
+      }
+      this.#runs.push(run);
       this.#pump();
-    }
+    });
   }
 
   /** RSET (RFC 5321 §4.1.1.5). */
@@ -225,14 +280,31 @@ export class Connection {
     return event.reply;
   }
 
+  /**
+   * Queues QUIT without waiting for anything. Called from `onBodyEnd` on a connection that will not be
+   * reused, QUIT leaves with the end of data (RFC 2920 §3.1 lets it end the group); quit() then only
+   * waits for the close. Returns false when QUIT cannot be sent now.
+   */
+  sendQuit(): boolean {
+    if (this.#isQuitSent) return true;
+    if (this.isClosed) return false;
+    try {
+      this.#session.quit();
+    } catch {
+      return false;
+    }
+    this.#isQuitSent = true;
+    this.#pump();
+    return true;
+  }
+
   /** QUIT and wait for the server to answer and close, within the command timeout. Never throws. */
   async quit(signal?: AbortSignal): Promise<void> {
     if (this.isClosed) return this.destroy();
     try {
-      this.#session.quit();
-      this.#pump();
-      // Waiting long for a goodbye helps nobody: bound it however long the command timeout is.
-      await this.#expect(['close'], signal ?? AbortSignal.timeout(quitTimeoutMs), 'QUIT');
+      if (!this.sendQuit()) return;
+      // Waiting long for a goodbye helps nobody: #armTimer bounds it however long the command timeout is.
+      await this.#expect(['close'], signal, 'QUIT');
     } catch {
       // A server that drops the connection instead of answering QUIT is fine.
     } finally {
@@ -242,7 +314,7 @@ export class Connection {
 
   /** Closes the socket at once. Pending operations reject with `error` (default: a connection error). */
   destroy(error?: Error): void {
-    this.#fail(error ?? new SmtpConnectionError('Connection closed'));
+    this.#fail(error ?? (() => new SmtpConnectionError('Connection closed')));
     this.#socket.destroy();
   }
 
@@ -255,8 +327,8 @@ export class Connection {
   };
 
   readonly #onEnd = (): void => {
-    if (this.#failure) return;
-    clearTimeout(this.#timer);
+    if (this.#isFailed) return;
+    this.#timer.stop();
     this.#session.receiveEnd();
     // The core reports replies still owed as a protocol error; to the caller this is a dropped connection.
     let cause: unknown;
@@ -265,12 +337,13 @@ export class Connection {
       else this.#events.push(event);
     }
     this.#fail(
-      new SmtpConnectionError(
-        cause === undefined
-          ? 'The server closed the connection'
-          : 'The server closed the connection with replies outstanding',
-        { cause, address: this.#describe() },
-      ),
+      () =>
+        new SmtpConnectionError(
+          cause === undefined
+            ? 'The server closed the connection'
+            : 'The server closed the connection with replies outstanding',
+          { cause, address: this.#describe() },
+        ),
     );
   };
 
@@ -284,6 +357,7 @@ export class Connection {
   };
 
   #attach(socket: Socket): void {
+    socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('close', this.#onEnd);
@@ -297,40 +371,189 @@ export class Connection {
     socket.off('error', this.#onError);
   }
 
-  /** Collect events, write what the session queued, re-arm the timer, wake the waiting operation. */
+  /**
+   * Hands the session's events to the running transaction (or queues them for #expect), writes what the
+   * session queued in one socket write, re-arms the timer and wakes the waiting operation. Re-entrant
+   * calls (a transaction started from onBodyEnd) only ask the outer call to go round again, so everything
+   * a turn produces leaves in a single write.
+   */
   #pump(): void {
-    for (let event = this.#session.nextEvent(); event !== null; event = this.#session.nextEvent()) {
-      this.#events.push(event);
+    if (this.#isPumping) {
+      this.#isPumpAgain = true;
+      return;
     }
-    this.#flush();
+    this.#isPumping = true;
+    try {
+      do {
+        this.#isPumpAgain = false;
+        for (let event = this.#session.nextEvent(); event !== null; event = this.#session.nextEvent()) {
+          if (this.#runs.length > 0) this.#route(event);
+          else this.#events.push(event);
+        }
+      } while (this.#isPumpAgain);
+      this.#flush();
+    } finally {
+      this.#isPumping = false;
+    }
     this.#armTimer();
     this.#wake();
   }
 
-  #flush(): boolean {
-    const output = this.#session.takeOutput();
-    if (output === null || this.#failure) return true;
-    if (this.#transcript) {
-      if (this.#writingBody) this.#transcript.body(output.byteLength);
-      else this.#transcript.client(output);
+  /** One event for the oldest running transaction (replies arrive in order: RFC 2920 §3.1). */
+  #route(event: ClientEvent): void {
+    const run = this.#runs[0]!;
+    switch (event.type) {
+      case 'recipient-result':
+        run.options.onRecipient?.(event);
+        return;
+      case 'body-ready':
+        if (run.isBodyStarted) return;
+        run.isBodyStarted = true;
+        if (run.message.complete) this.#writeWholeBody(run);
+        else void this.#streamBody(run);
+        return;
+      case 'transaction-end':
+        this.#settleRun(run);
+        run.resolve({ result: event.result, messageBytes: run.messageBytes });
+        return;
+      case 'error':
+        this.#failRuns(withCommand(event.error, 'MAIL FROM'));
+        return;
+      case 'close':
+        this.#failRuns(
+          (this.#isFailed ? this.#error() : null) ??
+            new SmtpConnectionError('The server closed the connection (during MAIL FROM)', {
+              address: this.#describe(),
+            }),
+        );
+        return;
+      default:
+      // Informational for a transaction (e.g. a late greeting).
     }
-    return this.#socket.write(output);
+  }
+
+  #settleRun(run: Run): void {
+    if (run.isSettled) return;
+    run.isSettled = true;
+    const index = this.#runs.indexOf(run);
+    if (index >= 0) this.#runs.splice(index, 1);
+    if (run.onAbort) run.options.signal?.removeEventListener('abort', run.onAbort);
+  }
+
+  #failRuns(error: unknown): void {
+    for (const run of this.#runs.splice(0)) {
+      this.#settleRun(run);
+      run.reject(error);
+    }
+  }
+
+  /** The whole message is in memory: queue it and its end now, in this turn. */
+  #writeWholeBody(run: Run): void {
+    const chunks = run.message.head;
+    const { onChunk } = run.options;
+    const lastIndex = chunks.length - 1;
+    try {
+      for (let index = 0; index < lastIndex; index++) {
+        const chunk = chunks[index]!;
+        onChunk?.(chunk);
+        run.messageBytes += chunk.byteLength;
+        this.#session.writeBody(chunk);
+      }
+      const last = chunks[lastIndex];
+      if (last !== undefined) {
+        onChunk?.(last);
+        run.messageBytes += last.byteLength;
+      }
+      this.#endBody(run, last);
+    } catch (error) {
+      this.#dropMidBody(run, error);
+    }
+  }
+
+  /** A stream: read it as the socket drains, one chunk held back to travel with the end (BDAT n LAST). */
+  async #streamBody(run: Run): Promise<void> {
+    const { onChunk, signal } = run.options;
+    let held: Uint8Array | undefined;
+    this.#writingBody = true;
+    this.#timer.disarm();
+    try {
+      for await (const chunk of messageChunks(run.message)) {
+        if (this.#isFailed) throw this.#error();
+        if (signal?.aborted) throw abortReason(signal);
+        // With BDAT the server answers each chunk; a refusal ends the transaction early.
+        if (run.isSettled) break;
+        onChunk?.(chunk);
+        run.messageBytes += chunk.byteLength;
+        if (held !== undefined) {
+          this.#session.writeBody(held);
+          if (!this.#flush()) await this.#drain(signal);
+        }
+        held = chunk;
+      }
+      if (!run.isSettled) this.#endBody(run, held);
+    } catch (error) {
+      this.#dropMidBody(run, error);
+    } finally {
+      this.#writingBody = false;
+    }
+    // Write what the end of data (and anything pipelined from onBodyEnd) queued, and re-arm the timer.
+    this.#pump();
+  }
+
+  #endBody(run: Run, last: Uint8Array | undefined): void {
+    // The last chunk and the terminator ("." or BDAT … LAST) are still message data for the transcript.
+    this.#writingBody = true;
+    this.#session.endBody(last);
+    if (this.#transcript) {
+      this.#flush();
+      this.#transcript.bodyEnd();
+    }
+    this.#writingBody = false;
+    run.options.onBodyEnd?.();
+  }
+
+  /** Dropping the connection before the end of data makes the server discard the message (RFC 5321 §4.1.1.4). */
+  #dropMidBody(run: Run, error: unknown): void {
+    this.#writingBody = false;
+    this.#settleRun(run);
+    run.reject(error);
+    this.destroy(error instanceof Error ? error : undefined);
+  }
+
+  /** Everything the session queued, in one socket write (a vectored one for large bodies). */
+  #flush(): boolean {
+    const parts = this.#session.takeOutputChunks();
+    if (parts.length === 0 || this.#isFailed) return true;
+    let totalBytes = 0;
+    for (const part of parts) totalBytes += part.byteLength;
+    if (this.#transcript) {
+      if (this.#writingBody) this.#transcript.body(totalBytes);
+      else this.#transcript.client(Buffer.concat(parts, totalBytes));
+    }
+    if (parts.length === 1) return this.#socket.write(parts[0]!);
+    if (totalBytes < vectoredWriteMinBytes || parts.length > vectoredWriteMaxParts) {
+      // Commands and small messages: one copy into one buffer beats a writev of many small pieces.
+      return this.#socket.write(Buffer.concat(parts, totalBytes));
+    }
+    // A large body: hand the views to one writev instead of copying megabytes.
+    const socket = this.#socket;
+    socket.cork();
+    let isDrained = true;
+    for (const part of parts) isDrained = socket.write(part);
+    socket.uncork();
+    return isDrained;
   }
 
   #armTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#failure || this.#session.isClosed || this.#session.isIdle || this.#writingBody) return;
+    // While a stream is written, #streamBody owns the timer (disarmed, or data-block while draining).
+    if (this.#writingBody) return;
+    if (this.#isFailed || this.#session.isClosed || this.#session.isIdle) {
+      this.#timer.disarm();
+      return;
+    }
     const kind = this.#session.timeout;
     const timeoutMs = timeoutForKind(this.#init.timeouts, kind);
-    this.#timer = setTimeout(() => {
-      this.#fail(
-        new SmtpTimeoutError(kind, timeoutMs, {
-          message: `No reply from the server within ${timeoutMs} ms (${kind})`,
-        }),
-      );
-      this.#socket.destroy();
-    }, timeoutMs);
+    this.#timer.arm(kind, this.#isQuitSent ? Math.min(timeoutMs, quitTimeoutMs) : timeoutMs);
   }
 
   #wake(): void {
@@ -340,37 +563,55 @@ export class Connection {
     if (event !== undefined) {
       this.#waiter = null;
       waiter.resolve(event);
-    } else if (this.#failure) {
+    } else if (this.#isFailed) {
       this.#waiter = null;
-      waiter.reject(this.#failure);
+      waiter.reject(this.#error());
     }
   }
 
-  #fail(error: Error): void {
-    if (this.#failure) return;
-    this.#failure = error;
-    clearTimeout(this.#timer);
+  get #isFailed(): boolean {
+    return this.#failure !== null || this.#failureFactory !== null;
+  }
+
+  #error(): Error {
+    if (this.#failure === null) {
+      this.#failure = this.#failureFactory?.() ?? new SmtpConnectionError('Connection closed');
+      this.#failureFactory = null;
+    }
+    return this.#failure;
+  }
+
+  #fail(error: Error | (() => Error)): void {
+    if (this.#isFailed) return;
+    if (typeof error === 'function') this.#failureFactory = error;
+    else this.#failure = error;
+    this.#timer.stop();
+    if (this.#runs.length > 0) this.#failRuns(this.#error());
     this.#wake();
   }
 
   #nextEvent(signal?: AbortSignal): Promise<ClientEvent> {
     const event = this.#events.shift();
     if (event !== undefined) return Promise.resolve(event);
-    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#isFailed) return Promise.reject(this.#error());
     if (signal?.aborted) return Promise.reject(this.#abort(signal));
     return new Promise<ClientEvent>((resolve, reject) => {
+      if (!signal) {
+        this.#waiter = { resolve, reject };
+        return;
+      }
       const onAbort = () => {
         this.#waiter = null;
-        reject(this.#abort(signal!));
+        reject(this.#abort(signal));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       this.#waiter = {
         resolve: (value) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           resolve(value);
         },
         reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           reject(error);
         },
       };
@@ -398,16 +639,10 @@ export class Connection {
       const event = await this.#nextEvent(signal);
       if ((types as readonly string[]).includes(event.type))
         return event as Extract<ClientEvent, { type: T }>;
-      if (event.type === 'error') {
-        const error = event.error;
-        if (error instanceof SmtpReplyError && error.command === undefined) {
-          throw new SmtpReplyError(error.reply, { command, cause: error });
-        }
-        throw error;
-      }
+      if (event.type === 'error') throw withCommand(event.error, command);
       if (event.type === 'close') {
         throw (
-          this.#failure ??
+          (this.#isFailed ? this.#error() : null) ??
           new SmtpConnectionError(`The server closed the connection (during ${command})`, {
             address: this.#describe(),
           })
@@ -426,47 +661,13 @@ export class Connection {
     }
   }
 
-  async #writeBody(
-    chunks: AsyncIterable<Uint8Array>,
-    onChunk: ((chunk: Uint8Array) => void) | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<{ messageBytes: number; last: Uint8Array | undefined }> {
-    let messageBytes = 0;
-    // One chunk is held back so the last one can travel with the end of the body (BDAT n LAST, RFC 3030).
-    let held: Uint8Array | undefined;
-    this.#writingBody = true;
-    clearTimeout(this.#timer);
-    try {
-      for await (const chunk of chunks) {
-        if (this.#failure) throw this.#failure;
-        if (signal?.aborted) throw this.#abort(signal);
-        onChunk?.(chunk);
-        messageBytes += chunk.byteLength;
-        if (held !== undefined) {
-          this.#session.writeBody(held);
-          if (!this.#flush()) await this.#drain(signal);
-        }
-        held = chunk;
-        // With BDAT the server answers each chunk; a refusal ends the transaction early.
-        if (this.#events.length > 0) break;
-      }
-    } catch (error) {
-      // Dropping the connection before the end of data makes the server discard the message (RFC 5321 §4.1.1.4).
-      this.destroy(error instanceof Error ? error : undefined);
-      throw error;
-    } finally {
-      this.#writingBody = false;
-    }
-    return { messageBytes, last: held };
-  }
-
   /** Waits until the socket drains, bounded by the data-block timeout (RFC 5321 §4.5.3.2.5). */
   #drain(signal: AbortSignal | undefined): Promise<void> {
     const socket = this.#socket;
-    const timeoutMs = this.#init.timeouts.dataBlockMs;
+    this.#timer.arm('data-block', this.#init.timeouts.dataBlockMs);
     return new Promise<void>((resolve, reject) => {
       const cleanup = () => {
-        clearTimeout(timer);
+        this.#timer.disarm();
         socket.off('drain', onDrain);
         socket.off('close', onClose);
         signal?.removeEventListener('abort', onAbort);
@@ -477,20 +678,16 @@ export class Connection {
       };
       const onClose = () => {
         cleanup();
-        reject(this.#failure ?? new SmtpConnectionError('The server closed the connection during the data'));
+        reject(
+          this.#isFailed
+            ? this.#error()
+            : new SmtpConnectionError('The server closed the connection during the data'),
+        );
       };
       const onAbort = () => {
         cleanup();
         reject(abortReason(signal!));
       };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new SmtpTimeoutError('data-block', timeoutMs, {
-            message: `The server did not read the message data within ${timeoutMs} ms`,
-          }),
-        );
-      }, timeoutMs);
       socket.once('drain', onDrain);
       socket.once('close', onClose);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -502,6 +699,14 @@ export class Connection {
   }
 }
 
+/** A reply error from the core does not know which of our steps it ended; name the step. */
+function withCommand(error: Error, command: string): Error {
+  if (error instanceof SmtpReplyError && error.command === undefined) {
+    return new SmtpReplyError(error.reply, { command, cause: error });
+  }
+  return error;
+}
+
 /** Wraps a connected socket in TLS (implicit TLS or after STARTTLS) and waits for the handshake. */
 function upgradeSocket(
   socket: Socket,
@@ -511,12 +716,19 @@ function upgradeSocket(
   const host = init.host;
   const servername = init.tls.servername ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
   const timeoutMs = init.timeouts.tlsHandshakeMs;
+  const reuse = tlsReuseFor(init.tls);
+  const sessionKey = `${servername ?? host ?? init.path ?? ''}:${init.port}`;
+  const session = reuse.sessions.get(sessionKey);
   return new Promise<TLSSocket>((resolve, reject) => {
     const secure = tlsConnect({
       ...init.tls,
+      secureContext: reuse.context,
       socket,
       ...(servername !== undefined ? { servername } : {}),
+      ...(session !== undefined ? { session } : {}),
     });
+    // Resumption (RFC 8446 §2.2) skips the certificate exchange and most of the handshake's CPU.
+    secure.on('session', (ticket: Buffer) => rememberSession(reuse.sessions, sessionKey, ticket));
     const cleanup = () => {
       clearTimeout(timer);
       secure.off('secureConnect', onSecure);
@@ -526,6 +738,8 @@ function upgradeSocket(
     };
     const fail = (error: unknown) => {
       cleanup();
+      // A session that led to a failed handshake is not offered again.
+      reuse.sessions.delete(sessionKey);
       secure.destroy();
       socket.destroy();
       reject(error);
@@ -551,12 +765,43 @@ function upgradeSocket(
   });
 }
 
+interface TlsReuse {
+  /** Built once per options object: loading the CA store per connection costs milliseconds. */
+  readonly context: SecureContext;
+  /** The latest session ticket per server, for resumption. */
+  readonly sessions: Map<string, Buffer>;
+}
+
+const tlsReuse = new WeakMap<TlsOptions, TlsReuse>();
+const maxRememberedSessions = 100;
+
+function tlsReuseFor(options: TlsOptions): TlsReuse {
+  let reuse = tlsReuse.get(options);
+  if (reuse === undefined) {
+    reuse = { context: options.secureContext ?? createSecureContext(options), sessions: new Map() };
+    tlsReuse.set(options, reuse);
+  }
+  return reuse;
+}
+
+function rememberSession(sessions: Map<string, Buffer>, key: string, ticket: Buffer): void {
+  sessions.delete(key);
+  sessions.set(key, ticket);
+  if (sessions.size > maxRememberedSessions) {
+    const oldest = sessions.keys().next().value;
+    if (oldest !== undefined) sessions.delete(oldest);
+  }
+}
+
+let localHostname: string | undefined;
+
 /**
  * RFC 5321 §4.1.4: EHLO carries the client's primary host name, or an address literal when it has none.
  * A name without a dot is not a usable FQDN, so the local address is sent instead.
  */
 export function defaultName(socket: Socket): string {
-  const name = hostname();
+  localHostname ??= hostname();
+  const name = localHostname;
   if (name.includes('.') && !name.endsWith('.local')) return name;
   const local = socket.localAddress;
   if (local === undefined) return 'localhost';

@@ -1,5 +1,5 @@
 import { SmtpUsageError } from '@smtp/protocol';
-import { deadlineSignal } from './abort.js';
+import { SendDeadline } from './abort.js';
 import type { ConnectionInit } from './connection.js';
 import { establish } from './establish.js';
 import type { ClientOptions, PoolOptions, SendOptions, SendResult } from './options.js';
@@ -50,21 +50,24 @@ export function createClient(options: ClientOptions = {}): SmtpClient {
     idleTimeoutMs: poolOptions.idleTimeoutMs ?? defaultPool.idleTimeoutMs,
     maxMessagesPerSecond: poolOptions.maxMessagesPerSecond ?? null,
     resetBetweenMessages: poolOptions.resetBetweenMessages ?? 'after-failure',
-    open: (signal) => establish(init, signal),
+    open: () => establish(init),
   });
 
   return {
     async send(sendOptions) {
       const started = performance.now();
-      const deadline = deadlineSignal(sendOptions?.signal, timeouts.sendMs);
+      // One timer per send for the overall deadline; no AbortController unless the caller brought a signal.
+      const deadline = new SendDeadline(sendOptions?.signal, timeouts.sendMs);
       try {
-        const prepared = await prepareSend(sendOptions);
+        const opened = prepareSend(sendOptions);
+        const prepared = opened instanceof Promise ? await raceDeadline(opened, deadline) : opened;
         // A stream is read past its peeked head only once the server is ready for data, so a send retried
         // before that point (pool: 421 or a dropped connection) still has the whole message.
-        const { outcome, queuedMs } = await pool.run(async (connection, attempt, signal) => {
-          const outcome = await runTransaction(connection, prepared, attempt, signal);
+        const attempt = await pool.run(async (connection, attempt) => {
+          const outcome = await runTransaction(connection, prepared, attempt, undefined);
           return { outcome, queuedMs: attempt.queuedMs };
-        }, deadline.signal);
+        }, deadline);
+        const { outcome, queuedMs } = attempt;
         throwIfUndelivered(outcome);
         return {
           accepted: outcome.accepted,
@@ -74,7 +77,7 @@ export function createClient(options: ClientOptions = {}): SmtpClient {
           timings: { queuedMs, transactionMs: outcome.transactionMs, totalMs: performance.now() - started },
         };
       } catch (error) {
-        throw deadline.signal.aborted && !sendOptions?.signal?.aborted ? deadline.signal.reason : error;
+        throw deadline.isCancelled ? deadline.reason : error;
       } finally {
         deadline.dispose();
       }
@@ -119,6 +122,14 @@ export function resolveConnectionInit(options: ClientOptions): ConnectionInit & 
     starttls: secure ? 'never' : (options.starttls ?? 'required'),
     auth: options.auth,
   };
+}
+
+/** Waits for `promise` unless the send is cancelled first (a message stream that never yields its head). */
+function raceDeadline<T>(promise: Promise<T>, deadline: SendDeadline): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    deadline.onCancel(reject);
+    promise.then(resolve, reject).finally(() => deadline.onCancel(null));
+  });
 }
 
 function validatePool(pool: PoolOptions): void {

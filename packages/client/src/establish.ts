@@ -13,7 +13,7 @@ export interface EstablishInit extends ConnectionInit {
  * Opens a connection ready for transactions: greeting, EHLO (HELO fallback in the core), STARTTLS per
  * policy (RFC 3207), then AUTH (RFC 4954). On any failure the connection is closed and the error thrown.
  */
-export async function establish(init: EstablishInit, signal: AbortSignal): Promise<Connection> {
+export async function establish(init: EstablishInit, signal?: AbortSignal): Promise<Connection> {
   const connection = await Connection.open(init, signal);
   try {
     let capabilities = await connection.hello(signal);
@@ -37,7 +37,7 @@ export async function establish(init: EstablishInit, signal: AbortSignal): Promi
     }
     if (init.auth) {
       const mechanism = chooseMechanism(init.auth, capabilities, connection.isTlsActive);
-      const client = await createAuthClient(init.auth, mechanism, signal);
+      const client = await createAuthClient(init.auth, mechanism, signal ?? new AbortController().signal);
       await connection.authenticate(client, signal);
     }
     return connection;

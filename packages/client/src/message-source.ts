@@ -46,14 +46,9 @@ export function isMessageSource(value: unknown): value is MessageSource {
  * streams are read lazily afterwards through `rest`.
  */
 export async function openMessage(source: MessageSource): Promise<OpenedMessage> {
-  if (typeof source === 'string') {
-    const bytes = encoder.encode(source);
-    return { size: bytes.byteLength, head: [bytes], complete: true, rest: null, cancel() {} };
-  }
-  if (source instanceof Uint8Array) {
-    return { size: source.byteLength, head: [source], complete: true, rest: null, cancel() {} };
-  }
-  const iterator = toChunkIterator(source);
+  const inMemory = openMessageNow(source);
+  if (inMemory !== null) return inMemory;
+  const iterator = toChunkIterator(source as Exclude<MessageSource, string | Uint8Array>);
   const head: Uint8Array[] = [];
   let headBytes = 0;
   while (headBytes < peekLimitBytes) {
@@ -73,6 +68,20 @@ export async function openMessage(source: MessageSource): Promise<OpenedMessage>
     },
   };
 }
+
+/** A string or byte array opened synchronously; null for the stream forms. */
+export function openMessageNow(source: MessageSource): OpenedMessage | null {
+  if (typeof source === 'string') {
+    const bytes = encoder.encode(source);
+    return { size: bytes.byteLength, head: [bytes], complete: true, rest: null, cancel: noop };
+  }
+  if (source instanceof Uint8Array) {
+    return { size: source.byteLength, head: [source], complete: true, rest: null, cancel: noop };
+  }
+  return null;
+}
+
+function noop(): void {}
 
 /** All chunks of an opened message, head first. */
 export async function* messageChunks(message: OpenedMessage): AsyncGenerator<Uint8Array> {

@@ -1,5 +1,5 @@
 import { SmtpReplyError, SmtpUsageError } from '@smtp/protocol';
-import { abortReason } from './abort.js';
+import type { SendDeadline } from './abort.js';
 import type { Connection } from './connection.js';
 import { SmtpConnectionError } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -10,8 +10,8 @@ export interface PoolInit {
   readonly idleTimeoutMs: number;
   readonly maxMessagesPerSecond: number | null;
   readonly resetBetweenMessages: 'always' | 'after-failure';
-  /** Opens a ready connection (greeted, EHLO, TLS, AUTH done). */
-  readonly open: (signal: AbortSignal) => Promise<Connection>;
+  /** Opens a ready connection (greeted, EHLO, TLS, AUTH done), bounded by the connection's own timeouts. */
+  readonly open: () => Promise<Connection>;
 }
 
 /** What a job learns about its own attempt, so the pool knows whether a retry could duplicate the message. */
@@ -20,34 +20,43 @@ export interface Attempt {
   dataStarted: boolean;
   /** Time spent waiting for a connection, for the result's timings. */
   readonly queuedMs: number;
+  /**
+   * Called by the transaction once its end of data is queued, before it is written: the pool may start
+   * the next queued send on the same connection (or QUIT it) so that both leave in one write.
+   */
+  readonly onBodyEnd?: () => void;
 }
 
-export type PoolWork<T> = (connection: Connection, attempt: Attempt, signal: AbortSignal) => Promise<T>;
+export type PoolWork<T> = (connection: Connection, attempt: Attempt) => Promise<T>;
 
 interface Job {
   readonly work: PoolWork<unknown>;
-  readonly signal: AbortSignal;
+  readonly deadline: SendDeadline;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly enqueuedAt: number;
   retries: number;
-  onAbort: () => void;
 }
 
 interface Slot {
   connection: Connection | null;
+  /** Sends finished on this connection. */
   messages: number;
-  busy: boolean;
+  /** Sends running on it: 0 (idle), 1, or more while the next ones are pipelined behind final replies. */
+  active: number;
   needsReset: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
 /**
  * A fair pool of SMTP connections. `send` calls queue in arrival order (FIFO) and each takes the next free
- * connection; new connections are opened up to `maxConnections` only while calls are waiting. A connection
- * is replaced after `maxMessagesPerConnection`, closed after `idleTimeoutMs` idle, and dropped on 421 or a
- * network error; a send that failed that way before any message data went out is retried once on a fresh
- * connection (never after: the server may already have the message).
+ * connection; new connections are opened up to `maxConnections` only while calls are waiting. With
+ * PIPELINING, a connection whose message has been written takes the next queued send at once, so its
+ * MAIL/RCPT/DATA leave together with the end of the previous message (RFC 2920 §3.1). A connection is
+ * replaced after `maxMessagesPerConnection` (its QUIT pipelined after the last message), closed after
+ * `idleTimeoutMs` idle, and dropped on 421 or a network error; a send that failed that way before any
+ * message data went out is retried once on a fresh connection (never after: the server may already have
+ * the message).
  */
 export class Pool {
   readonly #init: PoolInit;
@@ -57,6 +66,7 @@ export class Pool {
   #connecting = 0;
   #rateTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | null = null;
+  #isClosing = false;
   #drained: (() => void) | null = null;
 
   constructor(init: PoolInit) {
@@ -73,34 +83,27 @@ export class Pool {
     return this.#queue.length;
   }
 
-  run<T>(work: PoolWork<T>, signal: AbortSignal): Promise<T> {
+  /** Runs `work` on a connection; `deadline` cancels it while queued or running. */
+  run<T>(work: PoolWork<T>, deadline: SendDeadline): Promise<T> {
     if (this.#closing) return Promise.reject(new SmtpUsageError('The client is closed'));
-    if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (deadline.isCancelled) return Promise.reject(deadline.reason);
     return new Promise<T>((resolve, reject) => {
       const job: Job = {
         work: work as PoolWork<unknown>,
-        signal,
+        deadline,
         resolve: resolve as (value: unknown) => void,
         reject,
         enqueuedAt: performance.now(),
         retries: 0,
-        onAbort: () => {
-          const index = this.#queue.indexOf(job);
-          if (index >= 0) {
-            this.#queue.splice(index, 1);
-            reject(abortReason(signal));
-            this.#checkDrained();
-          }
-        },
       };
-      signal.addEventListener('abort', job.onAbort, { once: true });
-      this.#queue.push(job);
+      this.#enqueue(job, false);
       this.#dispatch();
     });
   }
 
   /** Finishes every queued and running send, then QUITs all connections. Later sends are refused. */
   close(): Promise<void> {
+    this.#isClosing = true;
     this.#closing ??= new Promise<void>((resolve) => {
       this.#drained = resolve;
       this.#checkDrained();
@@ -113,6 +116,7 @@ export class Pool {
 
   /** Drops every connection at once and fails what is queued. */
   destroy(error: Error = new SmtpConnectionError('The client was destroyed')): void {
+    this.#isClosing = true;
     this.#closing ??= Promise.resolve();
     for (const job of this.#queue.splice(0)) this.#settle(job, error, false);
     for (const slot of this.#slots) {
@@ -121,6 +125,19 @@ export class Pool {
     }
     this.#slots.clear();
     clearTimeout(this.#rateTimer);
+  }
+
+  /** Queues a job (at the front for a retry); cancelling it while queued takes it out and rejects it. */
+  #enqueue(job: Job, isRetry: boolean): void {
+    if (isRetry) this.#queue.unshift(job);
+    else this.#queue.push(job);
+    job.deadline.onCancel((reason) => {
+      const index = this.#queue.indexOf(job);
+      if (index < 0) return;
+      this.#queue.splice(index, 1);
+      job.reject(reason);
+      this.#checkDrained();
+    });
   }
 
   #dispatch(): void {
@@ -153,11 +170,12 @@ export class Pool {
 
   #idleSlot(): Slot | null {
     for (const slot of this.#slots) {
-      if (!slot.busy && slot.connection !== null) {
+      if (slot.active === 0 && slot.connection !== null) {
         clearTimeout(slot.idleTimer);
         if (slot.connection.isClosed) {
           // The server hung up while we were idle (e.g. its own idle timeout).
           this.#slots.delete(slot);
+          slot.connection.destroy();
           continue;
         }
         return slot;
@@ -167,16 +185,15 @@ export class Pool {
   }
 
   #openSlot(): void {
-    const slot: Slot = { connection: null, messages: 0, busy: true, needsReset: false, idleTimer: undefined };
+    const slot: Slot = { connection: null, messages: 0, active: 1, needsReset: false, idleTimer: undefined };
     this.#slots.add(slot);
     this.#connecting++;
-    // A connect is bounded by its own timeouts; it is not tied to any one caller's signal.
-    const controller = new AbortController();
-    this.#init.open(controller.signal).then(
+    // A connect is bounded by its own timeouts; it is not tied to any one caller's deadline.
+    this.#init.open().then(
       (connection) => {
         this.#connecting--;
         slot.connection = connection;
-        slot.busy = false;
+        slot.active = 0;
         if (this.#queue.length === 0) this.#idle(slot);
         this.#dispatch();
       },
@@ -194,39 +211,78 @@ export class Pool {
     );
   }
 
+  /**
+   * The running send on `slot` has queued its end of data. Start the next queued send right behind it
+   * (pipelined), or queue QUIT when this was the connection's last message.
+   */
+  #onBodyEnd(slot: Slot): void {
+    const connection = slot.connection;
+    if (connection === null) return;
+    // Sends started on this connection so far, the one ending included (finished ones may not have been
+    // counted in `messages` yet: their promise settles after this turn).
+    if (slot.messages + slot.active >= this.#init.maxMessagesPerConnection) {
+      connection.sendQuit();
+      return;
+    }
+    if (this.#queue.length === 0) {
+      if (this.#isClosing) connection.sendQuit();
+      return;
+    }
+    // RSET between messages and rate limiting keep the plain one-send-at-a-time path.
+    if (this.#limiter !== null || slot.needsReset || this.#init.resetBetweenMessages === 'always') return;
+    const job = this.#queue.shift()!;
+    void this.#runOn(slot, job);
+  }
+
   async #runOn(slot: Slot, job: Job): Promise<void> {
-    slot.busy = true;
+    slot.active++;
+    // A send that fails as the very first on a fresh connection is not retried: the server itself is
+    // likely the problem. Later (and pipelined) sends may have met a connection gone stale.
+    const isFirstOnConnection = slot.messages + slot.active === 1;
     const connection = slot.connection!;
-    const attempt: Attempt = { dataStarted: false, queuedMs: performance.now() - job.enqueuedAt };
+    const deadline = job.deadline;
+    // Cancelling a running send drops its connection; a send pipelined behind it sees a connection error
+    // (and is retried), the cancelled one its own reason.
+    deadline.onCancel((reason) => {
+      connection.destroy(new SmtpConnectionError('The send was cancelled', { cause: reason }));
+    });
+    const attempt: Attempt = {
+      dataStarted: false,
+      queuedMs: performance.now() - job.enqueuedAt,
+      onBodyEnd: () => this.#onBodyEnd(slot),
+    };
     try {
       if (slot.messages > 0 && (slot.needsReset || this.#init.resetBetweenMessages === 'always')) {
-        await connection.reset(job.signal);
+        await connection.reset();
       }
       slot.needsReset = false;
-      const value = await job.work(connection, attempt, job.signal);
+      const value = await job.work(connection, attempt);
       slot.messages++;
       this.#settle(job, value, true);
     } catch (error) {
       slot.messages++;
       slot.needsReset = true;
-      const reusable = slot.messages > 1 || isServerShutdown(error);
+      const reusable = !isFirstOnConnection || isServerShutdown(error);
       if (
         !attempt.dataStarted &&
         job.retries === 0 &&
-        !job.signal.aborted &&
+        !deadline.isCancelled &&
         isRetryable(error) &&
         reusable
       ) {
         // RFC 5321 §3.8 / §4.2.2 421: the server is closing; the message was not sent, so try a fresh connection.
         job.retries++;
-        this.#queue.unshift(job);
+        this.#enqueue(job, true);
       } else {
-        this.#settle(job, error, false);
+        this.#settle(job, deadline.isCancelled ? deadline.reason : error, false);
       }
     }
-    slot.busy = false;
-    if (connection.isClosed) {
+    slot.active--;
+    if (slot.active > 0) {
+      // The send pipelined behind this one still runs on the connection.
+    } else if (connection.isClosed) {
       this.#slots.delete(slot);
+      connection.destroy();
     } else if (
       slot.messages >= this.#init.maxMessagesPerConnection ||
       (this.#closing && this.#queue.length === 0)
@@ -246,7 +302,7 @@ export class Pool {
       return;
     }
     slot.idleTimer = setTimeout(() => {
-      if (!slot.busy) void this.#retire(slot);
+      if (slot.active === 0) void this.#retire(slot);
     }, this.#init.idleTimeoutMs);
     slot.idleTimer.unref?.();
   }
@@ -259,14 +315,14 @@ export class Pool {
   }
 
   #settle(job: Job, value: unknown, ok: boolean): void {
-    job.signal.removeEventListener('abort', job.onAbort);
+    job.deadline.onCancel(null);
     if (ok) job.resolve(value);
     else job.reject(value);
   }
 
   #checkDrained(): void {
     if (!this.#drained || this.#queue.length > 0) return;
-    for (const slot of this.#slots) if (slot.busy) return;
+    for (const slot of this.#slots) if (slot.active > 0) return;
     const drained = this.#drained;
     this.#drained = null;
     drained();

@@ -1,6 +1,6 @@
 import { SmtpUsageError } from '@smtp/protocol';
-import { assertNoLineBreak, resolveEnvelope } from './envelope.js';
-import { isMessageSource, openMessage } from './message-source.js';
+import { assertNoLineBreak, type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
+import { isMessageSource, type OpenedMessage, openMessage, openMessageNow } from './message-source.js';
 import type { SendOptions } from './options.js';
 import type { PreparedSend } from './send-transaction.js';
 
@@ -8,7 +8,7 @@ import type { PreparedSend } from './send-transaction.js';
  * Checks a send request before anything touches the network: addresses parse and carry no CR/LF, DSN
  * values are clean, the message is a supported source. Then opens the message and peeks at its start.
  */
-export async function prepareSend(options: SendOptions): Promise<PreparedSend> {
+export function prepareSend(options: SendOptions): PreparedSend | Promise<PreparedSend> {
   if (typeof options !== 'object' || options === null)
     throw new SmtpUsageError('send() needs an options object');
   const envelope = resolveEnvelope(options.from, options.to);
@@ -21,7 +21,13 @@ export async function prepareSend(options: SendOptions): Promise<PreparedSend> {
   if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
     throw new SmtpUsageError(`size must be a non-negative integer, got ${options.size}`);
   }
-  const message = await openMessage(options.message);
+  // A message in memory is opened without a promise: most sends are strings or byte arrays.
+  const message = openMessageNow(options.message) ?? openMessage(options.message);
+  if (message instanceof Promise) return message.then((opened) => prepared(options, envelope, opened));
+  return prepared(options, envelope, message);
+}
+
+function prepared(options: SendOptions, envelope: ResolvedEnvelope, message: OpenedMessage): PreparedSend {
   return {
     envelope,
     message,

@@ -7,7 +7,7 @@ import {
 } from '@smtp/protocol';
 import type { Connection } from './connection.js';
 import { buildEnvelopeInit, forwardPathText, type ResolvedEnvelope } from './envelope.js';
-import { messageChunks, type OpenedMessage } from './message-source.js';
+import type { OpenedMessage } from './message-source.js';
 import type { DsnOptions, RecipientReport } from './options.js';
 import type { Attempt } from './pool.js';
 
@@ -39,7 +39,7 @@ export async function runTransaction(
   connection: Connection,
   prepared: PreparedSend,
   attempt: Attempt,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<TransactionOutcome> {
   const started = performance.now();
   const capabilities = connection.capabilities;
@@ -54,7 +54,7 @@ export async function runTransaction(
     requireTls: prepared.requireTls,
     dsn: prepared.dsn,
   });
-  const { result, messageBytes } = await connection.transaction(envelope, messageChunks(prepared.message), {
+  const { result, messageBytes } = await connection.transaction(envelope, prepared.message, {
     signal,
     onChunk: (chunk) => {
       attempt.dataStarted = true;
@@ -65,6 +65,7 @@ export async function runTransaction(
         );
       }
     },
+    onBodyEnd: attempt.onBodyEnd,
   });
   // LMTP has no single final reply; the last per-recipient one stands for it (RFC 2033 §4.2).
   const reply = result.reply ?? result.lmtpReplies?.at(-1)?.reply ?? null;
