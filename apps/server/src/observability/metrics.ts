@@ -1,5 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServerMetricsSnapshot } from '@smtp/server';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
 
 export type RejectReason = 'auth' | 'too-large' | 'policy' | 'storage' | 'protocol';
@@ -112,7 +112,11 @@ export class AppMetrics {
           this.inc(snapshot()[key]);
         },
       });
-    mirror('smtp_commands_rejected_total', 'Commands the protocol core refused on its own', 'commandsRejected');
+    mirror(
+      'smtp_commands_rejected_total',
+      'Commands the protocol core refused on its own',
+      'commandsRejected',
+    );
     mirror('smtp_recipients_rejected_total', 'Recipients refused', 'recipientsRejected');
     mirror('smtp_auth_failures_total', 'Failed authentications', 'authFailed');
     mirror('smtp_tls_failures_total', 'Failed TLS handshakes', 'tlsFailures');
