@@ -18,21 +18,38 @@ import type {
   SessionEnvelope,
   SmtpSession,
 } from './hooks.js';
-import type { AddressMatcher, AuthThrottle } from './limits.js';
+import type { IdleSweeper, SweptConnection } from './idle-sweeper.js';
+import { type AddressMatcher, type AuthThrottle, normalizeAddress } from './limits.js';
 import type { LogEvent, Logger } from './logging.js';
 import { MessageAbortedError, MessageStream } from './message-stream.js';
 import type { ServerMetrics } from './metrics.js';
-import type { TimeoutDurations, TimeoutKind } from './timeouts.js';
+import type { TimeoutKind } from './timeouts.js';
 import { describeTls, type TlsContextStore, type TlsInfo } from './tls-context.js';
+
+/** Options for the sessions of one kind of connection, and the greeting such a session sends. */
+export interface SessionKind {
+  readonly options: ServerSessionOptions;
+  /** What `greet()` writes by default: the same bytes for every session with these options. */
+  readonly greeting: Uint8Array;
+}
 
 /** What every connection of one server shares. Built once by createServer. */
 export interface ConnectionContext {
-  readonly sessionOptions: ServerSessionOptions;
+  /**
+   * Session options for this kind of connection, and its default greeting. The same object for the
+   * same arguments, so the core's per-options profile (EHLO bytes, greeting, limits) is built once,
+   * not per connection.
+   */
+  sessionKindFor(offerStartTls: boolean, isXclientPeer: boolean, isTlsActive: boolean): SessionKind;
   readonly hooks: ServerHooks;
   readonly logger: Logger;
   readonly isDebug: boolean;
+  /** Whether info records are wanted: when not, none is built (a silent logger costs nothing per message). */
+  readonly isInfo: boolean;
   readonly metrics: ServerMetrics;
-  readonly timeouts: TimeoutDurations;
+  readonly sweeper: IdleSweeper;
+  /** Idle timeouts in sweeper ticks. */
+  readonly timeoutTicks: Readonly<Record<TimeoutKind | 'close', number>>;
   readonly tlsStore: TlsContextStore | null;
   readonly authThrottle: AuthThrottle;
   readonly xclientPeers: AddressMatcher;
@@ -60,9 +77,6 @@ function onSocketEnd(this: OwnedSocket): void {
 }
 function onSocketDrain(this: OwnedSocket): void {
   this[connectionKey]?.drained();
-}
-function onSocketTimeout(this: OwnedSocket): void {
-  this[connectionKey]?.timedOut();
 }
 function onSocketError(this: OwnedSocket, error: Error): void {
   this[connectionKey]?.socketError(error);
@@ -93,11 +107,10 @@ const idPrefix = Date.now().toString(36);
 
 /** Connection-level facts decided before the session starts (PROXY header, listener). */
 export interface ConnectionPeer {
-  remoteAddress: string;
-  remotePort: number;
-  localAddress: string;
-  localPort: number;
-  readonly socketAddress: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
 }
 
 /**
@@ -105,14 +118,27 @@ export interface ConnectionPeer {
  * hooks; their decisions go back as accept()/reject(); its output goes to the socket. No protocol
  * decision is made here.
  */
-export class Connection implements SmtpSession {
-  readonly id = `${idPrefix}${(connectionCounter++).toString(36)}`;
-  readonly data: Record<string, unknown> = {};
+export class Connection implements SmtpSession, SweptConnection {
+  // Lazy: an idle connection should hold as little as possible (issue #3: memory per idle connection).
+  readonly #serial = connectionCounter++;
+  #id: string | null = null;
+  #data: Record<string, unknown> | null = null;
+  // SweptConnection: the idle timeout (one shared interval for all connections, see IdleSweeper).
+  activeTick = 0;
+  timeoutTicks = 0;
   readonly #context: ConnectionContext;
-  readonly #peer: ConnectionPeer;
   readonly #onEnd: (connection: Connection) => void;
+  readonly #socketAddress: string;
+  #remoteAddress: string;
+  #remotePort: number;
+  // Read from the socket when first needed (Node caches an object per socket once asked).
+  #localAddress: string | null = null;
+  #localPort = 0;
   #socket: Socket;
+  #isStarted = false;
   #session: ServerSession | null = null;
+  /** Set when the greeting went out without a session: the session to create on first input. */
+  #sessionKind: SessionKind | null = null;
   #tls: TlsInfo | null = null;
   #helloVerb: SmtpSession['helloVerb'] = null;
   #clientHostname: SmtpSession['clientHostname'] = null;
@@ -125,36 +151,71 @@ export class Connection implements SmtpSession {
   #isDataSettled = false;
   #isClosed = false;
   #isShutdownRequested = false;
-  #closeTimer: NodeJS.Timeout | null = null;
   #messageStartedAt = 0;
 
+  /**
+   * Owns the socket from the moment it is accepted: `onEnd` (shared by all connections of a server)
+   * runs once when it closes, whether or not the session ever started.
+   */
   constructor(
     socket: Socket,
-    peer: ConnectionPeer,
+    socketAddress: string,
     context: ConnectionContext,
     onEnd: (connection: Connection) => void,
   ) {
     this.#socket = socket;
-    this.#peer = peer;
+    this.#socketAddress = socketAddress;
+    this.#remoteAddress = socketAddress;
+    this.#remotePort = socket.remotePort ?? 0;
     this.#context = context;
     this.#onEnd = onEnd;
+    (socket as OwnedSocket)[connectionKey] = this;
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+  }
+
+  /** What a trusted PROXY header says about the real client and the address it connected to. */
+  setPeer(peer: ConnectionPeer): void {
+    this.#remoteAddress = normalizeAddress(peer.remoteAddress);
+    this.#remotePort = peer.remotePort;
+    this.#localAddress = normalizeAddress(peer.localAddress);
+    this.#localPort = peer.localPort;
   }
 
   // --- SmtpSession, the handlers' view ---
+  get id(): string {
+    this.#id ??= `${idPrefix}${this.#serial.toString(36)}`;
+    return this.#id;
+  }
+  get data(): Record<string, unknown> {
+    this.#data ??= {};
+    return this.#data;
+  }
   get remoteAddress(): string {
-    return this.#peer.remoteAddress;
+    return this.#remoteAddress;
   }
   get remotePort(): number {
-    return this.#peer.remotePort;
+    return this.#remotePort;
   }
   get localAddress(): string {
-    return this.#peer.localAddress;
+    return this.#localAddress ?? this.#readLocalAddress();
   }
   get localPort(): number {
-    return this.#peer.localPort;
+    if (this.#localAddress === null) this.#readLocalAddress();
+    return this.#localPort;
+  }
+  /**
+   * Not read at accept time: a connection that never says anything does not need it. It is read
+   * before the first handler runs (onConnect, or the first input), while the socket is open.
+   */
+  #readLocalAddress(): string {
+    const socket = this.#socket;
+    this.#localAddress = normalizeAddress(socket.localAddress ?? '');
+    this.#localPort = socket.localPort ?? 0;
+    return this.#localAddress;
   }
   get socketAddress(): string {
-    return this.#peer.socketAddress;
+    return this.#socketAddress;
   }
   get clientHostname(): SmtpSession['clientHostname'] {
     return this.#clientHostname;
@@ -181,20 +242,34 @@ export class Connection implements SmtpSession {
 
   /**
    * Starts the session on a socket that is ready for SMTP (PROXY header read, implicit TLS done).
-   * `pending` holds bytes already read past the PROXY header.
+   * `socket` is the accepted one, or the TLSSocket over it (implicit TLS); `pending` holds bytes
+   * already read past the PROXY header.
    */
-  async start(tls: TlsInfo | null, pending: Uint8Array | null, offerStartTls: boolean): Promise<void> {
+  async start(
+    socket: OwnedSocket,
+    tls: TlsInfo | null,
+    pending: Uint8Array | null,
+    offerStartTls: boolean,
+  ): Promise<void> {
     const context = this.#context;
+    this.#isStarted = true;
     this.#tls = tls;
-    const socket = this.#socket as OwnedSocket;
-    socket[connectionKey] = this;
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
-    this.#log('info', 'connect', { tls: tls !== null });
+    if (socket !== this.#socket) {
+      // Implicit TLS: the TLS socket is the one we talk over. The accepted socket keeps its
+      // listeners: whichever closes first ends the connection (closed() runs once).
+      this.#readLocalAddress(); // from the TCP socket
+      this.#socket = socket;
+      socket[connectionKey] = this;
+      socket.on('error', onSocketError);
+      socket.on('close', onSocketClose);
+    }
+    context.sweeper.add(this);
+    if (context.isInfo) this.#log('info', 'connect', { tls: tls !== null });
 
     let greeting: ReplyInit | SmtpReplyError | undefined = context.greeting;
     const onConnect = context.hooks.onConnect;
     if (onConnect) {
+      this.#readLocalAddress();
       try {
         await onConnect(this);
       } catch (error) {
@@ -213,17 +288,20 @@ export class Connection implements SmtpSession {
       }
     }
 
-    const isXclientPeer = context.xclientPeers.matches(this.#peer.socketAddress);
-    const options = context.sessionOptions;
-    const session = new ServerSession({
-      ...options,
-      extensions: {
-        ...options.extensions,
-        startTls: offerStartTls && options.extensions?.startTls === true,
-        ...(isXclientPeer ? { xclient: true } : {}),
-      },
-      tls: { active: tls !== null },
-    });
+    const isXclientPeer = context.xclientPeers.matches(this.#socketAddress);
+    const kind = context.sessionKindFor(offerStartTls, isXclientPeer, tls !== null);
+    if (greeting === undefined && (pending === null || pending.byteLength === 0)) {
+      // The default greeting is the same bytes for every connection of this kind: it goes out
+      // without a session, which is created when the client first sends something. A connection
+      // that only sits there holds no session (issue #3: memory per idle connection).
+      this.#sessionKind = kind;
+      this.#listen(socket);
+      this.#send(kind.greeting);
+      this.#armTimer('command');
+      if (this.#isShutdownRequested) this.#shutdownIfIdle();
+      return;
+    }
+    const session = new ServerSession(kind.options);
     this.#session = session;
     session.greet(greeting === undefined || !isReplyError(greeting) ? greeting : toReplyInit(greeting));
     if (greeting !== undefined && (isReplyError(greeting) ? greeting.code : greeting.code) >= 400) {
@@ -234,20 +312,40 @@ export class Connection implements SmtpSession {
       return;
     }
 
+    this.#listen(socket);
+    if (pending && pending.byteLength > 0) session.receive(pending);
+    this.#pump();
+  }
+
+  #listen(socket: Socket): void {
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('drain', onSocketDrain);
-    socket.on('timeout', onSocketTimeout);
-    if (pending && pending.byteLength > 0) session.receive(pending);
     if (socket.isPaused()) socket.resume();
-    this.#pump();
+  }
+
+  /** The session; created now if the greeting went out without one. Null before start(). */
+  #currentSession(): ServerSession | null {
+    const session = this.#session;
+    const kind = this.#sessionKind;
+    if (session !== null || kind === null) return session;
+    if (this.#localAddress === null) this.#readLocalAddress();
+    const created = new ServerSession(kind.options);
+    created.greet();
+    created.takeOutput(); // the greeting, already sent (the same bytes)
+    this.#session = created;
+    this.#sessionKind = null;
+    return created;
   }
 
   // --- socket events ---
 
   receive(chunk: Uint8Array): void {
-    const session = this.#session;
+    const session = this.#currentSession();
     if (!session) return;
+    // The peer is active (RFC 5321 §4.5.3.2 timeouts are idle times) unless we are closing: a peer
+    // that keeps sending but never reads must not hold the socket open.
+    if (this.#timeoutKind !== 'close') this.activeTick = this.#context.sweeper.tick;
     session.receive(chunk);
     if (this.#isPumping) {
       // A handler is running: the core keeps the input; stop reading before it holds too much.
@@ -258,7 +356,7 @@ export class Connection implements SmtpSession {
   }
 
   receiveEnd(): void {
-    const session = this.#session;
+    const session = this.#currentSession();
     if (!session || session.isClosed) return;
     session.receiveEnd();
     if (!this.#isPumping) this.#pump();
@@ -268,15 +366,17 @@ export class Connection implements SmtpSession {
     this.#resume(pausedForWrite);
   }
 
-  timedOut(): void {
-    const session = this.#session;
-    if (!session || session.isClosed || this.#timeoutKind === 'close') {
-      // Closing and the peer does not read: stop waiting for it.
+  /** The peer was silent too long (called by the IdleSweeper). */
+  expire(): void {
+    const session = this.#currentSession();
+    const kind = this.#timeoutKind;
+    if (!session || session.isClosed || kind === 'close' || kind === 'tls-handshake') {
+      // Closing and the peer does not read, or a handshake that never completes: stop waiting.
       this.#socket.destroy();
       return;
     }
     this.#context.metrics.values.timeouts += 1;
-    this.#log('info', 'timeout', { waitingFor: this.#timeoutKind });
+    if (this.#context.isInfo) this.#log('info', 'timeout', { waitingFor: kind });
     session.timedOut();
     if (this.#isPumping) {
       // A handler is still running; the 421 must not wait for it.
@@ -294,12 +394,18 @@ export class Connection implements SmtpSession {
   closed(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.timeoutTicks = 0;
+    if (!this.#isStarted) {
+      // Closed before the session started (bad PROXY header, failed implicit-TLS handshake).
+      this.#onEnd(this);
+      return;
+    }
+    this.#context.sweeper.delete(this);
     if (this.#stream) {
       this.#stream.destroy(new MessageAbortedError('peer-closed'));
       this.#stream = null;
     }
-    this.#log('info', 'close', { messages: this.#messageCount });
+    if (this.#context.isInfo) this.#log('info', 'close', { messages: this.#messageCount });
     this.#onEnd(this);
     const onClose = this.#context.hooks.onClose;
     if (onClose) {
@@ -323,8 +429,8 @@ export class Connection implements SmtpSession {
 
   /** The deadline passed: 421 now, whatever the session is doing. */
   forceShutdown(): void {
-    const session = this.#session;
     if (this.#isClosed) return;
+    const session = this.#currentSession();
     if (!session || session.isClosed) {
       this.#socket.destroy();
       return;
@@ -335,7 +441,7 @@ export class Connection implements SmtpSession {
   }
 
   #shutdownIfIdle(): void {
-    const session = this.#session;
+    const session = this.#currentSession();
     if (!session || session.isClosed) return;
     const phase = session.state.phase;
     if (phase === 'greeting' || phase === 'ready') {
@@ -389,23 +495,45 @@ export class Connection implements SmtpSession {
     switch (event.type) {
       case 'hello': {
         const hook = event.verb === 'HELO' ? hooks.onHelo : hooks.onEhlo;
-        return this.#decide(hook && (() => hook(event.client, this)), 'hello', (text) => {
+        if (!hook) {
+          // No handler: no closures, no promise (the common case on the hot path).
           this.#helloVerb = event.verb;
           this.#clientHostname = event.client;
-          session.accept(text === undefined ? undefined : { text });
-        });
+          session.accept();
+          return undefined;
+        }
+        return this.#decide(
+          () => hook(event.client, this),
+          'hello',
+          (text) => {
+            this.#helloVerb = event.verb;
+            this.#clientHostname = event.client;
+            session.accept(text === undefined ? undefined : { text });
+          },
+        );
       }
       case 'mail': {
         const hook = hooks.onMailFrom;
-        return this.#decide(hook && (() => hook(event.from, event.parameters, this)), 'onMailFrom', (text) =>
-          session.accept(text === undefined ? undefined : { text }),
+        if (!hook) {
+          session.accept();
+          return undefined;
+        }
+        return this.#decide(
+          () => hook(event.from, event.parameters, this),
+          'onMailFrom',
+          (text) => session.accept(text === undefined ? undefined : { text }),
         );
       }
       case 'rcpt': {
         const hook = hooks.onRcptTo;
         const metrics = this.#context.metrics.values;
+        if (!hook) {
+          metrics.recipientsAccepted += 1;
+          session.accept();
+          return undefined;
+        }
         return this.#decide(
-          hook && (() => hook(event.to, event.parameters, this)),
+          () => hook(event.to, event.parameters, this),
           'onRcptTo',
           (text) => {
             metrics.recipientsAccepted += 1;
@@ -420,7 +548,8 @@ export class Connection implements SmtpSession {
         return this.#authenticate(event);
       case 'authenticated':
         this.#context.metrics.values.authSucceeded += 1;
-        this.#log('info', 'auth-ok', { username: event.username, mechanism: event.mechanism });
+        if (this.#context.isInfo)
+          this.#log('info', 'auth-ok', { username: event.username, mechanism: event.mechanism });
         return undefined;
       case 'message-start':
         this.#startMessage();
@@ -452,9 +581,9 @@ export class Connection implements SmtpSession {
         return this.#notify(hooks.onReset, 'onReset');
       case 'xclient':
         // Only trusted peers are offered XCLIENT (see start()); the core parsed and validated it.
-        if (event.peer.address !== undefined) this.#peer.remoteAddress = event.peer.address;
-        if (event.peer.port !== undefined) this.#peer.remotePort = event.peer.port;
-        this.#log('info', 'xclient', { peer: event.peer });
+        if (event.peer.address !== undefined) this.#remoteAddress = event.peer.address;
+        if (event.peer.port !== undefined) this.#remotePort = event.peer.port;
+        if (this.#context.isInfo) this.#log('info', 'xclient', { peer: event.peer });
         session.accept();
         return undefined;
       case 'command-rejected':
@@ -570,7 +699,7 @@ export class Connection implements SmtpSession {
 
   #authenticate(event: Extract<ServerEvent, { type: 'auth' }>): Promise<void> | undefined {
     const context = this.#context;
-    const address = this.#peer.remoteAddress;
+    const address = this.#remoteAddress;
     const metrics = context.metrics.values;
     if (context.authThrottle.isThrottled(address)) {
       metrics.authThrottled += 1;
@@ -630,7 +759,7 @@ export class Connection implements SmtpSession {
   // --- message ---
 
   #startMessage(): void {
-    this.#messageStartedAt = performance.now();
+    if (this.#context.isInfo) this.#messageStartedAt = performance.now();
     const hook = this.#context.hooks.onData;
     this.#isDataSettled = false;
     if (!hook) {
@@ -662,12 +791,15 @@ export class Connection implements SmtpSession {
     this.#stream = null;
     this.#dataOutcome = null;
     if (stream && !stream.destroyed) stream.push(null);
-    const elapsedMs = performance.now() - this.#messageStartedAt;
+    const context = this.#context;
     const accept = (value: AcceptText | LmtpDataResult): void => {
       if (session.isClosed) return;
       this.#messageCount += 1;
-      this.#context.metrics.values.messagesAccepted += 1;
-      this.#log('info', 'message-accepted', { size, elapsedMs: Math.round(elapsedMs) });
+      context.metrics.values.messagesAccepted += 1;
+      if (context.isInfo) {
+        const elapsedMs = Math.round(performance.now() - this.#messageStartedAt);
+        this.#log('info', 'message-accepted', { size, elapsedMs });
+      }
       if (typeof value === 'object' && value !== null && 'recipients' in value) {
         try {
           session.acceptEach(value.recipients.map((outcome) => this.#lmtpReply(outcome)));
@@ -684,7 +816,8 @@ export class Connection implements SmtpSession {
       if (session.isClosed) return;
       const reply = this.#replyFor(error, 'onData');
       this.#context.metrics.values.messagesRejected += 1;
-      this.#log('info', 'message-rejected', { size, code: 'code' in reply ? reply.code : undefined });
+      if (this.#context.isInfo)
+        this.#log('info', 'message-rejected', { size, code: 'code' in reply ? reply.code : undefined });
       this.#reject(reply);
     };
     if (!outcome) {
@@ -707,7 +840,7 @@ export class Connection implements SmtpSession {
     this.#stream = null;
     if (this.#dataOutcome) {
       this.#context.metrics.values.messagesRejected += 1;
-      this.#log('info', 'message-rejected', { reason });
+      if (this.#context.isInfo) this.#log('info', 'message-rejected', { reason });
     }
     this.#dataOutcome = null;
     this.#resume(pausedForStream);
@@ -730,8 +863,6 @@ export class Connection implements SmtpSession {
     raw.off('data', onSocketData);
     raw.off('end', onSocketEnd);
     raw.off('drain', onSocketDrain);
-    raw.off('timeout', onSocketTimeout);
-    raw.off('close', onSocketClose);
     raw.pause();
     return new Promise<void>((resolve) => {
       const upgrade = (): void => {
@@ -750,17 +881,13 @@ export class Connection implements SmtpSession {
             ? { rejectUnauthorized: tlsOptions.rejectUnauthorized }
             : {}),
         }) as TLSSocket & OwnedSocket;
-        delete raw[connectionKey];
+        // The plain socket keeps its 'close' listener: whichever closes first ends the connection.
         secure[connectionKey] = this;
         this.#socket = secure;
         secure.on('close', onSocketClose);
         secure.on('error', onSocketError);
-        secure.setTimeout(this.#context.timeouts['tls-handshake']);
-        this.#timeoutKind = 'tls-handshake';
-        const onHandshakeTimeout = (): void => {
-          secure.destroy();
-        };
-        secure.once('timeout', onHandshakeTimeout);
+        // The whole handshake must finish in time: its bytes do not count as activity (expire() destroys).
+        this.#armTimer('tls-handshake');
         const onFailure = (error: Error): void => {
           this.#context.metrics.values.tlsFailures += 1;
           this.#log('info', 'tls-failed', { error: error.message });
@@ -770,7 +897,6 @@ export class Connection implements SmtpSession {
         secure.once('_tlsError', onFailure);
         secure.once('secure', () => {
           secure.off('_tlsError', onFailure);
-          secure.off('timeout', onHandshakeTimeout);
           if (this.#isClosed) return resolve();
           if (tlsOptions.rejectUnauthorized && tlsOptions.requestCert && !secure.authorized) {
             onFailure(new Error(`client certificate rejected: ${String(secure.authorizationError)}`));
@@ -778,15 +904,15 @@ export class Connection implements SmtpSession {
           }
           this.#tls = describeTls(secure, false);
           this.#context.metrics.values.tlsHandshakes += 1;
-          this.#log('info', 'tls', {
-            protocol: this.#tls.protocol,
-            cipher: this.#tls.cipher,
-            servername: this.#tls.servername,
-          });
+          if (this.#context.isInfo)
+            this.#log('info', 'tls', {
+              protocol: this.#tls.protocol,
+              cipher: this.#tls.cipher,
+              servername: this.#tls.servername,
+            });
           secure.on('data', onSocketData);
           secure.on('end', onSocketEnd);
           secure.on('drain', onSocketDrain);
-          secure.on('timeout', onSocketTimeout);
           session.tlsStarted();
           resolve();
         });
@@ -800,7 +926,10 @@ export class Connection implements SmtpSession {
 
   #flush(): void {
     const output = this.#session?.takeOutput();
-    if (!output) return;
+    if (output) this.#send(output);
+  }
+
+  #send(output: Uint8Array): void {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
     if (this.#context.isDebug) this.#log('debug', 'reply', { text: Buffer.from(output).toString('latin1') });
@@ -811,18 +940,17 @@ export class Connection implements SmtpSession {
   #endSocket(): void {
     const socket = this.#socket;
     if (!socket.destroyed) socket.end();
+    // From now on input does not count as activity: the socket is destroyed `closeMs` after this.
     this.#armTimer('close');
-    if (!this.#closeTimer) {
-      this.#closeTimer = setTimeout(() => socket.destroy(), this.#context.timeouts.close);
-      this.#closeTimer.unref();
-    }
   }
 
+  /** What the peer owes us now; its timeout counts from now and restarts with every read. */
   #armTimer(kind: TimeoutKind | 'close'): void {
     if (kind === this.#timeoutKind) return;
     this.#timeoutKind = kind;
-    // net.Socket timers reset on every read and write: an idle timeout, as RFC 5321 §4.5.3.2 means it.
-    this.#socket.setTimeout(this.#context.timeouts[kind]);
+    const context = this.#context;
+    this.activeTick = context.sweeper.tick;
+    this.timeoutTicks = context.timeoutTicks[kind];
   }
 
   #pause(reason: number): void {
@@ -839,7 +967,7 @@ export class Connection implements SmtpSession {
   #log(level: 'debug' | 'info' | 'warn', event: LogEvent, fields: Record<string, unknown>): void {
     if (level === 'debug' && !this.#context.isDebug) return;
     this.#context.logger[level](
-      { event, sessionId: this.id, remoteAddress: this.#peer.remoteAddress, ...fields },
+      { event, sessionId: this.id, remoteAddress: this.#remoteAddress, ...fields },
       event,
     );
   }

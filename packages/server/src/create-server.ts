@@ -7,12 +7,14 @@ import {
   type ReplyInit,
   replies,
   type SaslMechanismName,
+  ServerSession,
   type ServerSessionOptions,
   SmtpUsageError,
   serializeReply,
 } from '@smtp/protocol';
-import { Connection, type ConnectionContext, type ConnectionPeer } from './connection.js';
+import { Connection, type ConnectionContext, type SessionKind } from './connection.js';
 import type { ServerHooks } from './hooks.js';
+import { IdleSweeper } from './idle-sweeper.js';
 import {
   AddressMatcher,
   AuthThrottle,
@@ -28,10 +30,10 @@ import {
   type ListenOptions,
   openListener,
 } from './listeners.js';
-import { isDebugEnabled, type Logger, silentLogger } from './logging.js';
+import { isDebugEnabled, isLevelEnabled, type Logger, silentLogger } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { readProxyHeader } from './proxy-reader.js';
-import { resolveTimeouts, type TimeoutOptions } from './timeouts.js';
+import { resolveTimeouts, type TimeoutDurations, type TimeoutOptions } from './timeouts.js';
 import { describeTls, TlsContextStore, type TlsInfo, type TlsOptions } from './tls-context.js';
 
 type SessionExtensions = NonNullable<ServerSessionOptions['extensions']>;
@@ -125,6 +127,7 @@ export class SmtpServer extends TypedEmitter {
   readonly #listeners: Listener[] = [];
   readonly #connections = new Set<Connection>();
   readonly #logger: Logger;
+  readonly #timeouts: TimeoutDurations;
   #isClosing = false;
   #closed: Promise<void> | null = null;
 
@@ -135,13 +138,27 @@ export class SmtpServer extends TypedEmitter {
     this.#tlsStore = options.tls ? new TlsContextStore(options.tls) : null;
     this.#limiter = new ConnectionLimiter(options.limits);
     this.#proxyUpstreams = new AddressMatcher(options.proxyProtocol?.trustedUpstreams ?? []);
+    const timeouts = resolveTimeouts(options.timeouts);
+    this.#timeouts = timeouts;
+    const sweeper = new IdleSweeper(
+      Math.min(...Object.values(timeouts).filter((durationMs) => durationMs > 0)),
+    );
     this.#context = {
-      sessionOptions: buildSessionOptions(options, this.#tlsStore !== null),
+      sessionKindFor: sessionKindCache(buildSessionOptions(options, this.#tlsStore !== null)),
       hooks: options,
       logger: this.#logger,
       isDebug: isDebugEnabled(this.#logger),
+      isInfo: isLevelEnabled(this.#logger, 'info'),
       metrics: this.metrics,
-      timeouts: resolveTimeouts(options.timeouts),
+      sweeper,
+      timeoutTicks: {
+        greeting: sweeper.ticksFor(timeouts.greeting),
+        command: sweeper.ticksFor(timeouts.command),
+        data: sweeper.ticksFor(timeouts.data),
+        auth: sweeper.ticksFor(timeouts.auth),
+        'tls-handshake': sweeper.ticksFor(timeouts['tls-handshake']),
+        close: sweeper.ticksFor(timeouts.close),
+      },
       tlsStore: this.#tlsStore,
       authThrottle: new AuthThrottle(options.limits),
       xclientPeers: new AddressMatcher(options.xclient?.trustedPeers ?? []),
@@ -217,10 +234,17 @@ export class SmtpServer extends TypedEmitter {
 
   #onDrained: (() => void) | null = null;
 
+  /** Runs once per connection when its socket closes: frees its slot. One function per server. */
+  readonly #connectionEnded = (connection: Connection): void => {
+    this.#limiter.release(connection.socketAddress);
+    this.metrics.values.connectionsActive -= 1;
+    this.#connections.delete(connection);
+    if (this.#connections.size === 0) this.#onDrained?.();
+  };
+
   #accept(socket: Socket, tls: 'starttls' | 'implicit' | 'off'): void {
     const metrics = this.metrics.values;
     const socketAddress = normalizeAddress(socket.remoteAddress ?? 'unix');
-    socket.on('error', ignoreError);
     if (this.#isClosing) {
       this.#refuse(socket, replies.shuttingDown);
       return;
@@ -237,37 +261,21 @@ export class SmtpServer extends TypedEmitter {
     }
     metrics.connectionsTotal += 1;
     metrics.connectionsActive += 1;
-    const peer: ConnectionPeer = {
-      remoteAddress: socketAddress,
-      remotePort: socket.remotePort ?? 0,
-      localAddress: normalizeAddress(socket.localAddress ?? ''),
-      localPort: socket.localPort ?? 0,
-      socketAddress,
-    };
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.#limiter.release(socketAddress);
-      metrics.connectionsActive -= 1;
-    };
-    socket.once('close', release);
-    this.#prepare(socket, peer, tls).then(
+    // From here the connection owns the socket: its close releases the slot, whatever happens next.
+    const connection = new Connection(socket, socketAddress, this.#context, this.#connectionEnded);
+    this.#connections.add(connection);
+    if (this.#proxyUpstreams.isEmpty && tls !== 'implicit') {
+      // The common case: nothing to read or negotiate before the greeting, no promise.
+      this.#start(connection, socket, null, null, tls);
+      return;
+    }
+    this.#prepare(socket, connection, tls).then(
       (prepared) => {
         if (!prepared || prepared.socket.destroyed) {
           socket.destroy();
           return;
         }
-        const connection = new Connection(prepared.socket, peer, this.#context, (ended) => {
-          this.#connections.delete(ended);
-          if (this.#connections.size === 0) this.#onDrained?.();
-        });
-        this.#connections.add(connection);
-        if (this.#isClosing) connection.requestShutdown();
-        connection.start(prepared.tls, prepared.pending, tls === 'starttls').catch((error: unknown) => {
-          this.#logger.error({ event: 'handler-error', err: error }, 'connection start failed');
-          prepared.socket.destroy();
-        });
+        this.#start(connection, prepared.socket, prepared.tls, prepared.pending, tls);
       },
       (error: unknown) => {
         this.#logger.error({ event: 'socket-error', err: error }, 'connection setup failed');
@@ -276,36 +284,52 @@ export class SmtpServer extends TypedEmitter {
     );
   }
 
+  #start(
+    connection: Connection,
+    socket: Socket,
+    tlsInfo: TlsInfo | null,
+    pending: Uint8Array | null,
+    tls: 'starttls' | 'implicit' | 'off',
+  ): void {
+    if (this.#isClosing) connection.requestShutdown();
+    connection.start(socket, tlsInfo, pending, tls === 'starttls').catch((error: unknown) => {
+      this.#logger.error({ event: 'handler-error', err: error }, 'connection start failed');
+      socket.destroy();
+    });
+  }
+
   /** Before the greeting: the PROXY header from trusted upstreams, then the implicit-TLS handshake. */
   async #prepare(
     socket: Socket,
-    peer: ConnectionPeer,
+    connection: Connection,
     tls: 'starttls' | 'implicit' | 'off',
   ): Promise<{ socket: Socket; tls: TlsInfo | null; pending: Uint8Array | null } | null> {
-    const timeouts = this.#context.timeouts;
+    const timeouts = this.#timeouts;
     let pending: Uint8Array | null = null;
-    if (this.#proxyUpstreams.matches(peer.socketAddress)) {
+    if (this.#proxyUpstreams.matches(connection.socketAddress)) {
       // proxy-protocol.txt §2: a receiver configured for the header requires it from these peers.
       const result = await readProxyHeader(socket, timeouts.greeting);
       if (!result.ok) {
         this.#logger.warn(
-          { event: 'proxy', remoteAddress: peer.socketAddress, reason: result.reason },
+          { event: 'proxy', remoteAddress: connection.socketAddress, reason: result.reason },
           'bad PROXY header',
         );
         return null;
       }
       const { header } = result;
       if (header.command === 'PROXY' && header.source && header.destination) {
-        peer.remoteAddress = normalizeAddress(header.source.address);
-        peer.remotePort = header.source.port;
-        peer.localAddress = normalizeAddress(header.destination.address);
-        peer.localPort = header.destination.port;
+        connection.setPeer({
+          remoteAddress: header.source.address,
+          remotePort: header.source.port,
+          localAddress: header.destination.address,
+          localPort: header.destination.port,
+        });
       }
       this.#logger.info(
         {
           event: 'proxy',
-          remoteAddress: peer.remoteAddress,
-          upstream: peer.socketAddress,
+          remoteAddress: connection.remoteAddress,
+          upstream: connection.socketAddress,
           version: header.version,
         },
         'PROXY header',
@@ -336,7 +360,7 @@ export class SmtpServer extends TypedEmitter {
       const fail = (error: Error): void => {
         clearTimeout(timer);
         this.#logger.info(
-          { event: 'tls-failed', remoteAddress: peer.remoteAddress, error: error.message },
+          { event: 'tls-failed', remoteAddress: connection.remoteAddress, error: error.message },
           'TLS failed',
         );
         resolve(false);
@@ -359,7 +383,7 @@ export class SmtpServer extends TypedEmitter {
     this.#logger.info(
       {
         event: 'tls',
-        remoteAddress: peer.remoteAddress,
+        remoteAddress: connection.remoteAddress,
         protocol: info.protocol,
         cipher: info.cipher,
         servername: info.servername,
@@ -370,8 +394,9 @@ export class SmtpServer extends TypedEmitter {
   }
 
   #refuse(socket: Socket, reply: ReplyInit): void {
+    socket.on('error', ignoreError);
     socket.end(serializeReply(createReply(reply)));
-    const timer = setTimeout(() => socket.destroy(), this.#context.timeouts.close);
+    const timer = setTimeout(() => socket.destroy(), this.#timeouts.close);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   }
@@ -408,6 +433,38 @@ function buildSessionOptions(options: SmtpServerOptions, hasTls: boolean): Serve
       ...(options.auth?.required !== undefined ? { required: options.auth.required } : {}),
     },
     ...(options.requireTls !== undefined ? { requireTls: options.requireTls } : {}),
+  };
+}
+
+/**
+ * One options object per kind of connection (STARTTLS offered or not, XCLIENT peer or not, TLS
+ * active or not), built on first use: the core derives its profile (EHLO reply bytes, greeting,
+ * resolved limits) once per options object, so connections share it instead of rebuilding it.
+ */
+function sessionKindCache(
+  base: ServerSessionOptions,
+): (offerStartTls: boolean, isXclientPeer: boolean, isTlsActive: boolean) => SessionKind {
+  const cache: (SessionKind | undefined)[] = [];
+  return (offerStartTls, isXclientPeer, isTlsActive) => {
+    const key = (offerStartTls ? 1 : 0) | (isXclientPeer ? 2 : 0) | (isTlsActive ? 4 : 0);
+    let kind = cache[key];
+    if (kind === undefined) {
+      const options: ServerSessionOptions = {
+        ...base,
+        extensions: {
+          ...base.extensions,
+          startTls: offerStartTls && base.extensions?.startTls === true,
+          ...(isXclientPeer ? { xclient: true } : {}),
+        },
+        tls: { active: isTlsActive },
+      };
+      // The default greeting, from the core itself, for connections that get it before they have a session.
+      const probe = new ServerSession(options);
+      probe.greet();
+      kind = { options, greeting: probe.takeOutput() as Uint8Array };
+      cache[key] = kind;
+    }
+    return kind;
   };
 }
 

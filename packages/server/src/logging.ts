@@ -45,9 +45,18 @@ export const silentLogger: Logger = {
   isLevelEnabled: () => false,
 };
 
-/** Whether debug records (every command and reply) are wanted; checked once per connection, not per line. */
+/** Whether debug records (every command and reply) are wanted; checked once per server, not per line. */
 export function isDebugEnabled(logger: Logger): boolean {
+  return isLevelEnabled(logger, 'debug');
+}
+
+/**
+ * Whether records of this level are wanted. Checked once per server, so that a silent logger costs
+ * nothing per message: no record object is built for a level that is off.
+ */
+export function isLevelEnabled(logger: Logger, level: 'debug' | 'info' | 'warn'): boolean {
   if (logger === silentLogger) return false;
-  if (typeof logger.isLevelEnabled === 'function') return logger.isLevelEnabled('debug');
+  if (typeof logger.isLevelEnabled === 'function') return logger.isLevelEnabled(level);
+  if (level !== 'debug') return true;
   return logger.level === 'debug' || logger.level === 'trace';
 }
