@@ -3,6 +3,7 @@ import { TLSSocket } from 'node:tls';
 import {
   type ReplyInit,
   replies,
+  type SaslMechanismName,
   type SaslSecret,
   type ServerEvent,
   ServerSession,
@@ -10,6 +11,7 @@ import {
   SmtpError,
   type SmtpReplyError,
 } from '@smtp/protocol';
+import { describeCommand, splitReplies } from './debug-records.js';
 import type {
   AcceptText,
   AuthenticatedUser,
@@ -152,6 +154,12 @@ export class Connection implements SmtpSession, SweptConnection {
   #isClosed = false;
   #isShutdownRequested = false;
   #messageStartedAt = 0;
+  /**
+   * A CRAM-MD5 / SCRAM exchange whose secret we supplied: the core verifies the client's proof and
+   * reports success ('authenticated') but no event for a failure, so an exchange that ends without
+   * success is counted as a failure here (see #settleAuthExchange).
+   */
+  #authExchange: { readonly mechanism: SaslMechanismName; readonly username: string } | null = null;
 
   /**
    * Owns the socket from the moment it is accepted: `onEnd` (shared by all connections of a server)
@@ -401,6 +409,7 @@ export class Connection implements SmtpSession, SweptConnection {
       return;
     }
     this.#context.sweeper.delete(this);
+    if (this.#authExchange !== null) this.#settleAuthExchange('closed');
     if (this.#stream) {
       this.#stream.destroy(new MessageAbortedError('peer-closed'));
       this.#stream = null;
@@ -466,7 +475,10 @@ export class Connection implements SmtpSession, SweptConnection {
         return;
       }
       const event = session.nextEvent();
+      // A new AUTH can only start once the previous exchange is over.
+      if (this.#authExchange !== null) this.#settleAuthExchange(event?.type === 'auth' ? 'new-auth' : 'step');
       if (event === null) break;
+      if (this.#context.isDebug) this.#logCommand(event);
       const wait = this.#handle(event);
       if (wait) {
         // Replies the client is waiting for leave now; if more pipelined input is queued, they
@@ -487,6 +499,16 @@ export class Connection implements SmtpSession, SweptConnection {
     this.#flush();
     if (this.#isShutdownRequested) this.#shutdownIfIdle();
     if (!this.#isClosed && !session.isClosed) this.#armTimer(session.timeout);
+  }
+
+  #logCommand(event: ServerEvent): void {
+    let fields: Record<string, unknown> | null;
+    try {
+      fields = describeCommand(event);
+    } catch {
+      fields = { type: event.type }; // a debug record must never break the session
+    }
+    if (fields !== null) this.#log('debug', 'command', fields);
   }
 
   #handle(event: ServerEvent): Promise<void> | undefined {
@@ -611,7 +633,6 @@ export class Connection implements SmtpSession, SweptConnection {
     accept: (text: string | undefined) => void,
     onReject?: () => void,
   ): Promise<void> | undefined {
-    if (this.#context.isDebug) this.#log('debug', 'command', { hook: hookName });
     return this.#invoke(
       run,
       (value) => accept(typeof value === 'string' ? value : undefined),
@@ -746,7 +767,10 @@ export class Connection implements SmtpSession, SweptConnection {
           failed('unknown-user', step.username);
           this.#reject(replies.authFailed);
         } else {
+          this.#authExchange = { mechanism: event.mechanism, username: step.username };
           session.accept({ secret: secret as SaslSecret });
+          // CRAM-MD5 is decided right here; SCRAM waits for the client-final-message.
+          this.#settleAuthExchange('step');
         }
       },
       (error) => {
@@ -754,6 +778,36 @@ export class Connection implements SmtpSession, SweptConnection {
         this.#reject(this.#replyFor(error, 'onAuthSecret'));
       },
     );
+  }
+
+  /**
+   * Counts a core-verified exchange (CRAM-MD5, SCRAM-SHA-256) that ended without success as a failed
+   * AUTH, so password guessing against these mechanisms is throttled like any other. Called after
+   * each core step ('step'), when a new AUTH starts (the previous exchange is then over) and when
+   * the connection closes.
+   */
+  #settleAuthExchange(cause: 'step' | 'new-auth' | 'closed'): void {
+    const exchange = this.#authExchange;
+    const session = this.#session;
+    if (exchange === null || session === null) return;
+    if (session.authenticated !== null) {
+      this.#authExchange = null;
+      return;
+    }
+    const state = session.state;
+    if (cause === 'step' && state.phase === 'auth') return;
+    this.#authExchange = null;
+    // Closed mid-exchange (peer gone, timeout) is counted too: a client that drops the connection
+    // instead of finishing must not get free guesses. (A wrong proof followed at once by the end of
+    // the connection also looks like this from here.)
+    const isIncomplete =
+      (cause === 'closed' && state.phase === 'auth') ||
+      (state.phase === 'closed' && state.reason !== 'too-many-errors');
+    const reason = isIncomplete ? 'incomplete' : 'invalid-credentials';
+    const context = this.#context;
+    context.metrics.values.authFailed += 1;
+    context.authThrottle.recordFailure(this.#remoteAddress);
+    this.#log('warn', 'auth-failed', { mechanism: exchange.mechanism, username: exchange.username, reason });
   }
 
   // --- message ---
@@ -932,7 +986,9 @@ export class Connection implements SmtpSession, SweptConnection {
   #send(output: Uint8Array): void {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
-    if (this.#context.isDebug) this.#log('debug', 'reply', { text: Buffer.from(output).toString('latin1') });
+    if (this.#context.isDebug) {
+      for (const reply of splitReplies(output)) this.#log('debug', 'reply', reply);
+    }
     // A client that does not read its replies stops getting its commands read (bounded memory).
     if (!socket.write(output)) this.#pause(pausedForWrite);
   }
