@@ -378,6 +378,7 @@ describe('lenient mode (docs/lenient-mode.md)', () => {
     ['HELO [broken', { verb: 'HELO', client: { kind: 'name', name: '[broken' } }],
     ['EHLO host.example (comment)', { verb: 'EHLO', client: { kind: 'name', name: 'host.example' } }],
     ['NOOP  padded  ', { verb: 'NOOP', argument: 'padded' }],
+    ['VRFY john\tsmith', { verb: 'VRFY', argument: 'john smith' }],
     ['BDAT  10  last ', { verb: 'BDAT', size: 10, last: true }],
   ])('%j', (line, value) => {
     expect(parse(line, lenient)).toEqual({ ok: true, value });

@@ -321,8 +321,11 @@ function parseText(
   }
   if (!command.ascii && !(command.syntax.smtpUtf8 && command.validUtf8))
     return rejection('syntaxErrorInParameters');
-  return { ok: true, value: { verb, argument } };
+  // Lenient mode reads a tab as a space; writing it back as a space keeps the command on the grammar.
+  return { ok: true, value: { verb, argument: lenient ? argument.replace(tabsGlobal, ' ') : argument } };
 }
+
+const tabsGlobal = /\t/g;
 
 /** RFC 4422 §3.1 mechanism names: 1*20 upper-case letters, digits, "-" and "_"; we accept any case. */
 const mechanismPattern = /^[A-Za-z0-9_-]{1,20}$/;
