@@ -58,7 +58,12 @@ export interface SmtpSession {
 }
 
 /** A hook may answer with a custom text for the 2xx reply (e.g. "Queued as 8F3A"), or nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => {}` handlers type-check as "no text"
 export type AcceptText = string | undefined | void;
+
+/** What onAuth answers: false rejects; true or nothing accepts. */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => {}` handlers type-check as "accept"
+export type AuthVerdict = boolean | undefined | void;
 
 /** LMTP: one outcome per accepted recipient, in order. A string or undefined accepts; an error or ReplyInit rejects. */
 export interface LmtpDataResult {
@@ -82,7 +87,7 @@ export interface ServerHooks {
   onAuth?(
     credentials: SaslCredentials,
     session: SmtpSession,
-  ): Promise<boolean | undefined | void> | boolean | undefined | void;
+  ): Promise<AuthVerdict> | AuthVerdict;
   /**
    * CRAM-MD5, SCRAM-SHA-256: the core verifies, you supply the stored secret for a username
    * (`{ password }`, or `{ scram }` from deriveScramCredentials). Return null for an unknown user.

@@ -12,6 +12,7 @@ export {
 } from './create-server.js';
 export type {
   AcceptText,
+  AuthVerdict,
   AuthenticatedUser,
   LmtpDataResult,
   ServerHooks,
