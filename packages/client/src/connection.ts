@@ -18,6 +18,7 @@ import { messageChunks, type OpenedMessage } from './message-source.js';
 import type { TlsOptions } from './options.js';
 import { StepTimer } from './step-timer.js';
 import { type ResolvedTimeouts, timeoutForKind } from './timeouts.js';
+import { describeTlsSocket, type TlsDetails } from './tls-details.js';
 import type { TranscriptRecorder } from './transcript.js';
 
 export interface ConnectionInit {
@@ -100,14 +101,20 @@ export class Connection {
   #greeting: Reply | null = null;
   #hello: Reply | null = null;
   #writingBody = false;
+  /** How the message being written goes out, for the transcript. */
+  #bodyTransfer: 'DATA' | 'BDAT' = 'DATA';
   #isPumping = false;
   #isPumpAgain = false;
   #isQuitSent = false;
+  /** Set when the socket is TLS (implicit or after STARTTLS); details are read from the socket on demand. */
+  #tlsHandshakeMs: number | null = null;
+  #tlsDetails: TlsDetails | null = null;
   /** Number of transactions that ended with a final reply on this connection. */
   messagesSent = 0;
 
-  private constructor(socket: Socket, init: ConnectionInit) {
+  private constructor(socket: Socket, init: ConnectionInit, tlsHandshakeMs: number | null) {
     this.#socket = socket;
+    this.#tlsHandshakeMs = tlsHandshakeMs;
     this.#init = init;
     this.#transcript = init.transcript ?? null;
     this.#timer = new StepTimer((kind, timeoutMs) => {
@@ -141,11 +148,14 @@ export class Connection {
       connectMs: init.timeouts.connectMs,
       signal,
     });
+    let tlsHandshakeMs: number | null = null;
     if (init.secure) {
+      const started = performance.now();
       socket = await upgradeSocket(socket, init, signal);
+      tlsHandshakeMs = performance.now() - started;
       init.transcript?.tls();
     }
-    const connection = new Connection(socket, init);
+    const connection = new Connection(socket, init, tlsHandshakeMs);
     try {
       const event = await connection.#expect(['greeting'], signal, 'greeting');
       connection.#greeting = event.reply;
@@ -175,6 +185,15 @@ export class Connection {
   get isIdle(): boolean {
     return !this.isClosed && this.#session.isIdle && this.#events.length === 0 && this.#runs.length === 0;
   }
+  /**
+   * Protocol, cipher, certificate and verification of the TLS layer; null without TLS. Read from the
+   * socket on first use (pooled connections never pay for it) and kept, so it survives the close.
+   */
+  get tlsDetails(): TlsDetails | null {
+    if (this.#tlsHandshakeMs === null) return null;
+    this.#tlsDetails ??= describeTlsSocket(this.#socket as TLSSocket, this.#tlsHandshakeMs);
+    return this.#tlsDetails;
+  }
   get remoteAddress(): string | null {
     return this.#socket.remoteAddress ?? null;
   }
@@ -194,7 +213,9 @@ export class Connection {
     const plain = this.#socket;
     this.#detach(plain);
     try {
+      const started = performance.now();
       this.#socket = await upgradeSocket(plain, this.#init, signal);
+      this.#tlsHandshakeMs = performance.now() - started;
     } catch (error) {
       this.#fail(error instanceof Error ? error : new SmtpTlsError(String(error)));
       throw error;
@@ -409,6 +430,7 @@ export class Connection {
       case 'body-ready':
         if (run.isBodyStarted) return;
         run.isBodyStarted = true;
+        this.#bodyTransfer = event.transfer;
         if (run.message.complete) this.#writeWholeBody(run);
         else void this.#streamBody(run);
         return;
@@ -527,7 +549,8 @@ export class Connection {
     let totalBytes = 0;
     for (const part of parts) totalBytes += part.byteLength;
     if (this.#transcript) {
-      if (this.#writingBody) this.#transcript.body(totalBytes);
+      if (this.#writingBody && this.#bodyTransfer === 'BDAT') this.#transcript.bdat(parts);
+      else if (this.#writingBody) this.#transcript.body(totalBytes);
       else this.#transcript.client(Buffer.concat(parts, totalBytes));
     }
     if (parts.length === 1) return this.#socket.write(parts[0]!);

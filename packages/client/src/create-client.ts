@@ -5,7 +5,7 @@ import { establish } from './establish.js';
 import type { ClientOptions, PoolOptions, SendOptions, SendResult } from './options.js';
 import { Pool } from './pool.js';
 import { prepareSend } from './prepare-send.js';
-import { runTransaction, throwIfUndelivered } from './send-transaction.js';
+import { queueIdOf, runTransaction, throwIfUndelivered } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
 
 export interface SmtpClient {
@@ -73,6 +73,7 @@ export function createClient(options: ClientOptions = {}): SmtpClient {
           accepted: outcome.accepted,
           rejected: outcome.rejected,
           reply: outcome.reply,
+          ...queueIdOf(outcome.reply),
           messageBytes: outcome.messageBytes,
           timings: { queuedMs, transactionMs: outcome.transactionMs, totalMs: performance.now() - started },
         };

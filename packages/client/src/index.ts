@@ -1,6 +1,7 @@
 // @smtp/client: named re-exports only.
 export { type SmtpClient, createClient } from './create-client.js';
 export { type SessionOptions, type SmtpSession, connect } from './session.js';
+export type { CertificateDetails, TlsDetails } from './tls-details.js';
 export {
   type DeliverOptions,
   type DeliveryReport,

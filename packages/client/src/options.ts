@@ -158,6 +158,11 @@ export interface SendResult {
   readonly rejected: readonly RecipientReport[];
   /** The reply to the end of the data: it usually names the server's queue id. In LMTP, the last one. */
   readonly reply: Reply;
+  /**
+   * The server's queue id read from `reply` (Postfix "queued as …", Exim "id=…", Sendmail, Gmail, SES,
+   * "Queued as …"), absent when the reply names none. A heuristic: the reply text is free-form.
+   */
+  readonly queueId?: string;
   /** Bytes of message data sent, before dot-stuffing. */
   readonly messageBytes: number;
   readonly timings: SendTimings;

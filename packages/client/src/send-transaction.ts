@@ -1,4 +1,5 @@
 import {
+  extractQueueId,
   hasEightBit,
   type Reply,
   SmtpCapabilityError,
@@ -137,4 +138,10 @@ export function throwIfUndelivered(
   if (first === undefined)
     throw new SmtpReplyError({ code: 554, enhanced: '5.0.0', text: 'Transaction failed' });
   throw new SmtpReplyError(first.reply, { command: `RCPT TO:<${first.to}>` });
+}
+
+/** `queueId` for a send result: present only when the final reply names one (exactOptionalPropertyTypes). */
+export function queueIdOf(reply: Reply): { queueId?: string } {
+  const queueId = extractQueueId(reply);
+  return queueId === undefined ? {} : { queueId };
 }

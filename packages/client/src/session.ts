@@ -12,7 +12,8 @@ import { resolveConnectionInit } from './create-client.js';
 import { assertNoLineBreak, resolveEnvelope, resolveMailbox } from './envelope.js';
 import type { AddressInput, AuthOptions, ConnectOptions, SendOptions, SendResult } from './options.js';
 import { prepareSend } from './prepare-send.js';
-import { runTransaction, throwIfUndelivered } from './send-transaction.js';
+import { queueIdOf, runTransaction, throwIfUndelivered } from './send-transaction.js';
+import type { TlsDetails } from './tls-details.js';
 import { TranscriptRecorder } from './transcript.js';
 
 export interface SessionOptions extends ConnectOptions {
@@ -32,6 +33,11 @@ export interface SmtpSession {
   /** Capabilities from the last EHLO; null before it (or after HELO fallback: all off). */
   readonly capabilities: Capabilities | null;
   readonly isTlsActive: boolean;
+  /**
+   * The TLS layer once there is one (implicit TLS from connect(), or after starttls()): protocol, cipher,
+   * the server's certificate and whether it verified. Null in plaintext.
+   */
+  readonly tls: TlsDetails | null;
   /** The session so far in the house transcript notation (`C:`/`S:` lines), AUTH secrets masked. */
   readonly transcript: string;
   readonly transcriptLines: readonly string[];
@@ -77,6 +83,8 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
   const init = { ...resolveConnectionInit(options), transcript };
   const connection = await Connection.open(init, options.signal);
   const greeting = connection.greeting!;
+  // Read while the socket is open: the details stay available after quit().
+  void connection.tlsDetails;
   const raw = async (line: string, signal: AbortSignal | undefined) => {
     assertNoLineBreak(line, 'command');
     return connection.command(line, signal);
@@ -89,6 +97,9 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
     get isTlsActive() {
       return connection.isTlsActive;
     },
+    get tls() {
+      return connection.tlsDetails;
+    },
     get transcript() {
       return transcript.toString();
     },
@@ -96,7 +107,11 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
       return transcript.lines;
     },
     ehlo: (step) => connection.hello(step?.signal),
-    starttls: (step) => connection.startTls(step?.signal),
+    async starttls(step) {
+      const capabilities = await connection.startTls(step?.signal);
+      void connection.tlsDetails;
+      return capabilities;
+    },
     async auth(auth, step) {
       const capabilities = connection.capabilities;
       if (capabilities === null) throw new SmtpUsageError('Call ehlo() before auth()');
@@ -135,6 +150,7 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
         accepted: outcome.accepted,
         rejected: outcome.rejected,
         reply: outcome.reply,
+        ...queueIdOf(outcome.reply),
         messageBytes: outcome.messageBytes,
         timings: { queuedMs: 0, transactionMs: outcome.transactionMs, totalMs: performance.now() - started },
       };

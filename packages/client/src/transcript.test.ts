@@ -41,4 +41,29 @@ describe('TranscriptRecorder', () => {
     recorder.bodyEnd();
     expect(recorder.lines).toEqual(['# 1024 bytes of message data']);
   });
+
+  it('shows each BDAT command line and notes its octets instead of the data (RFC 3030 §2)', () => {
+    const recorder = new TranscriptRecorder();
+    const chunk = bytes('BDAT 9 LAST\r\nnot a command, data');
+    // The first chunk's data looks like a BDAT line on purpose: it must be counted, not shown.
+    recorder.bdat([bytes('BDAT 18\r\n'), chunk.subarray(0, 18)]);
+    recorder.bdat([bytes('BDAT 1024 LAST\r\n'), new Uint8Array(1000), new Uint8Array(24)]);
+    recorder.bodyEnd();
+    recorder.client(bytes('QUIT\r\n'));
+    expect(recorder.lines).toEqual([
+      'C: BDAT 18',
+      '# <18 octets>',
+      'C: BDAT 1024 LAST',
+      '# <1024 octets>',
+      'C: QUIT',
+    ]);
+  });
+
+  it('reads a BDAT line and its data from one part, and a chunk split across writes', () => {
+    const recorder = new TranscriptRecorder();
+    recorder.bdat([bytes('BDAT 5\r\nabc')]);
+    recorder.bdat([bytes('deBDAT 0 LAST\r\n')]);
+    recorder.bodyEnd();
+    expect(recorder.lines).toEqual(['C: BDAT 5', '# <5 octets>', 'C: BDAT 0 LAST', '# <0 octets>']);
+  });
 });

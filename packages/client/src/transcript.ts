@@ -10,6 +10,9 @@ export class TranscriptRecorder {
   #clientPartial = '';
   #masking = false;
   #bodyBytes = 0;
+  /** Octets of the current BDAT chunk still to come (RFC 3030 §2): they are data, not a command. */
+  #bdatRemainingBytes = 0;
+  #bdatLine = '';
   readonly #onLine: ((line: string) => void) | null;
 
   constructor(onLine?: (line: string) => void) {
@@ -40,8 +43,40 @@ export class TranscriptRecorder {
   }
 
   bodyEnd(): void {
-    this.#push(`# ${this.#bodyBytes} bytes of message data`);
+    // BDAT chunks were noted one by one as they went.
+    if (this.#bdatLine === '') this.#push(`# ${this.#bodyBytes} bytes of message data`);
     this.#bodyBytes = 0;
+    this.#bdatLine = '';
+  }
+
+  /**
+   * Output written while a message goes out with BDAT: each `BDAT n [LAST]` line is shown as a command,
+   * followed by a note for its n octets of data, which are counted, not copied. Parts are as the core
+   * queued them (a command line in a part of its own, then the chunk); anything else is shown as sent.
+   */
+  bdat(parts: readonly Uint8Array[]): void {
+    for (const part of parts) {
+      let offset = 0;
+      while (offset < part.byteLength) {
+        if (this.#bdatRemainingBytes > 0) {
+          const taken = Math.min(this.#bdatRemainingBytes, part.byteLength - offset);
+          this.#bdatRemainingBytes -= taken;
+          offset += taken;
+          continue;
+        }
+        const rest = offset === 0 ? part : part.subarray(offset);
+        const command = bdatCommand(rest);
+        if (command === null) {
+          this.client(rest);
+          break;
+        }
+        this.#bdatLine = command.line;
+        this.#push(`C: ${command.line}`);
+        this.#push(`# <${command.sizeBytes} octets>`);
+        this.#bdatRemainingBytes = command.sizeBytes;
+        offset += command.lineBytes;
+      }
+    }
   }
 
   /** From an AUTH command to its final reply, client lines carry credentials. */
@@ -81,4 +116,18 @@ export class TranscriptRecorder {
     this.#lines.push(line);
     this.#onLine?.(line);
   }
+}
+
+const maxBdatLineBytes = 40;
+
+/** `BDAT <size> [LAST]` CRLF at the start of `bytes` (RFC 3030 §2), or null. */
+function bdatCommand(bytes: Uint8Array): { line: string; sizeBytes: number; lineBytes: number } | null {
+  // "BDAT" in ASCII: B=0x42 D=0x44 A=0x41 T=0x54.
+  if (bytes[0] !== 0x42 || bytes[1] !== 0x44 || bytes[2] !== 0x41 || bytes[3] !== 0x54) return null;
+  const newline = bytes.subarray(0, maxBdatLineBytes).indexOf(0x0a);
+  if (newline < 0) return null;
+  const line = String.fromCharCode(...bytes.subarray(0, newline)).replace(/\r$/, '');
+  const match = /^BDAT (\d+)( LAST)?$/.exec(line);
+  if (match === null) return null;
+  return { line, sizeBytes: Number(match[1]), lineBytes: newline + 1 };
 }

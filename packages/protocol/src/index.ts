@@ -41,6 +41,7 @@ export { parseXclientAttributes, type XclientPeer, xclientAttributeNames } from 
 export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';
 export { type SerializeReplyOptions, serializeReply } from './reply/serialize-reply.js';
 export { describeReplyCode, type ReplyCode, replyCodes } from './reply/reply-codes.js';
+export { extractQueueId } from './reply/queue-id.js';
 export {
   describeEnhancedStatus,
   type EnhancedStatusKey,
