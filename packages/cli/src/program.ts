@@ -7,6 +7,7 @@ import { createSendCommand } from './commands/send.js';
 import { createServeCommand } from './commands/serve.js';
 import { describeError } from './describe-error.js';
 import { type ExitCode, exitCodes } from './exit-codes.js';
+import { applyBooleanEnv } from './options/boolean-env.js';
 import { createTerminal } from './output/terminal.js';
 
 const subcommands = ['send', 'probe', 'mx', 'bench', 'serve'] as const;
@@ -76,6 +77,8 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
     for (const child of command.commands) configure(child);
   };
   configure(program);
+  // SMTP_TLS=0 means off: commander alone would turn the flag on for any value.
+  program.hook('preAction', (_program, actionCommand) => applyBooleanEnv(actionCommand));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

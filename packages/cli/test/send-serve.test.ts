@@ -63,6 +63,8 @@ describe('smtp send → smtp serve', () => {
     expect(lines).toContain('C: RCPT TO:<two@example.com>');
     expect(lines).toContain('C: QUIT');
     expect(result.stdout).toMatch(/accepted: 2 of 2 recipient\(s\)/);
+    // smtp serve answers "Queued as <session id>.<n>" (base 36 session ids).
+    expect(result.stdout).toMatch(/^queue id: [0-9a-z]+\.1$/m);
     const [event] = await plain.waitFor('message');
     const path = String(event?.path);
     // Maildir: delivered into new/, nothing left in tmp/.

@@ -9,7 +9,7 @@ import { formatReply, replyToJson } from '../output/format-reply.js';
 import { printJson, type Terminal } from '../output/terminal.js';
 import { TranscriptPrinter } from '../output/transcript-printer.js';
 import { type ExplainedCapability, explainCapabilities } from '../probe/explain-capabilities.js';
-import { inspectTls, type TlsInspection } from '../probe/inspect-tls.js';
+import { inspectSessionTls, type TlsInspection } from '../probe/tls-report.js';
 import type { CommandContext } from '../program-context.js';
 import { round } from '../send/outcome.js';
 
@@ -155,32 +155,21 @@ async function runProbe(
     } else if (!connection.secure && connection.starttls === 'required') {
       throw new CliError(`${server} does not offer STARTTLS`, exitCodes.network);
     }
+    // The TLS details come from this very connection: one connection per probe, no second look.
+    const tls = opened.tls;
+    if (tls !== null) {
+      report.tls = { ...report.tls, ...inspectSessionTls(tls, Date.now()), error: null };
+      report.timings.tlsHandshakeMs = round(tls.handshakeMs);
+      if (!tls.authorized && connection.tls.rejectUnauthorized !== false) report.exitCode = exitCodes.network;
+    }
     const [, noopMs] = await timed(() => opened.noop());
     report.timings.noopMs = noopMs;
     await opened.quit().catch(() => {});
     session = null;
-    if (report.tls.mode !== 'none') {
-      try {
-        const inspection = await inspectTls({
-          host: connection.address.host,
-          port: connection.address.port,
-          mode: report.tls.mode,
-          name: connection.name ?? 'probe.invalid',
-          timeoutMs: connection.stepTimeoutMs ?? 30_000,
-        });
-        report.tls = { ...report.tls, ...inspection, error: null };
-        report.timings.tlsHandshakeMs = round(inspection.handshakeMs);
-        delete (report.tls as { handshakeMs?: number }).handshakeMs;
-        if (!inspection.verified && connection.tls.rejectUnauthorized !== false)
-          report.exitCode = exitCodes.network;
-      } catch (error) {
-        report.tls.error = describeError(error).message;
-        report.exitCode = exitCodes.network;
-      }
-    }
   } catch (error) {
     session?.close();
     const described = describeError(error);
+    if (described.kind === 'tls' && report.tls.mode !== 'none') report.tls.error = described.message;
     report.error = { kind: described.kind, message: described.message };
     report.exitCode = described.exitCode;
   }

@@ -26,6 +26,8 @@ import { sendOne } from '../send/send-one.js';
 interface SendFlags extends ConnectionFlags, MessageFlags {
   readonly dsnNotify?: string;
   readonly dsnRet?: string;
+  readonly dsnEnvid?: string;
+  readonly requiretls?: boolean;
   readonly count?: string;
   readonly concurrency?: string;
   readonly quiet?: boolean;
@@ -78,6 +80,11 @@ export function createSendCommand(context: CommandContext): Command {
       'DSN NOTIFY= for every recipient: NEVER, or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461)',
     )
     .option('--dsn-ret <what>', 'DSN RET=: FULL or HDRS (RFC 3461)')
+    .option('--dsn-envid <id>', 'DSN ENVID=: an identifier DSNs echo back, up to 100 characters (RFC 3461)')
+    .option(
+      '--requiretls',
+      'REQUIRETLS (RFC 8689): every hop must deliver over verified TLS, or the message bounces; needs TLS here',
+    )
     .option('-n, --count <n>', 'send the message N times (progress bar on a terminal)', '1')
     .option('-c, --concurrency <n>', 'with --count: connections in parallel', '1')
     .option('-q, --quiet', 'print only the outcome, not the transcript')
@@ -89,12 +96,19 @@ export function createSendCommand(context: CommandContext): Command {
   return command;
 }
 
+/** Per-message options for the transaction besides the envelope. */
+interface DeliveryOptions {
+  readonly dsn: DsnOptions | undefined;
+  readonly requireTls: boolean;
+}
+
 async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> {
   if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
   const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
   const count = parseInteger(flags.count ?? '1', '--count');
   const concurrency = parseInteger(flags.concurrency ?? '1', '--concurrency');
   const dsn = parseDsn(flags);
+  const delivery: DeliveryOptions = { dsn, requireTls: flags.requiretls === true };
   const plan = await planMessage(flags);
   const connection = await resolveConnection(flags, { allowAuth: true });
   const server = formatServerAddress(connection.address);
@@ -106,7 +120,7 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
     if (count === 1) {
       const transcript: string[] = [];
       const printer = new TranscriptPrinter(terminal.colors, terminal.out);
-      const outcome = await runOne(connection, plan, dsn, abort.signal, (line) => {
+      const outcome = await runOne(connection, plan, delivery, abort.signal, (line) => {
         transcript.push(line);
         if (mode === 'transcript') printer.print(line);
       });
@@ -118,7 +132,7 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
       });
       return outcome.exitCode;
     }
-    const outcomes = await runMany(connection, plan, dsn, {
+    const outcomes = await runMany(connection, plan, delivery, {
       count,
       concurrency,
       showProgress: mode === 'transcript',
@@ -134,13 +148,13 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
 async function runOne(
   connection: ResolvedConnection,
   plan: MessagePlan,
-  dsn: DsnOptions | undefined,
+  delivery: DeliveryOptions,
   signal: AbortSignal,
   onLine: (line: string) => void,
 ): Promise<MessageOutcome> {
   const started = performance.now();
   try {
-    const { result } = await sendOne({ connection, message: plan.next(), dsn, onLine, signal });
+    const { result } = await sendOne({ connection, message: plan.next(), ...delivery, onLine, signal });
     return outcomeFromResult(result, performance.now() - started);
   } catch (error) {
     return outcomeFromError(error, performance.now() - started, formatServerAddress(connection.address));
@@ -151,7 +165,7 @@ async function runOne(
 async function runMany(
   connection: ResolvedConnection,
   plan: MessagePlan,
-  dsn: DsnOptions | undefined,
+  delivery: DeliveryOptions,
   options: { count: number; concurrency: number; showProgress: boolean; signal: AbortSignal },
 ): Promise<MessageOutcome[]> {
   const client = createClient({
@@ -179,7 +193,8 @@ async function runMany(
           from: message.from,
           to: message.to,
           message: message.message,
-          ...(dsn ? { dsn } : {}),
+          ...(delivery.dsn ? { dsn: delivery.dsn } : {}),
+          ...(delivery.requireTls ? { requireTls: true } : {}),
           signal: options.signal,
         });
         outcomes[index] = outcomeFromResult(result, performance.now() - started);
@@ -246,6 +261,7 @@ function report(
       terminal.out(
         `${outcome.status === 'accepted' ? colors.green('accepted') : colors.yellow('partially accepted')}: ${who} by ${run.server}: ${formatReply(reply)}`,
       );
+      if (outcome.queueId !== null) terminal.out(`queue id: ${outcome.queueId}`);
     }
     return;
   }
@@ -264,6 +280,13 @@ function report(
 function parseDsn(flags: SendFlags): DsnOptions | undefined {
   let notify: DsnNotify | undefined;
   let ret: DsnReturn | undefined;
+  const envid = flags.dsnEnvid;
+  // RFC 3461 §4.4: up to 100 printable US-ASCII characters (the client encodes them as xtext).
+  if (envid !== undefined && !/^[\x20-\x7e]{1,100}$/.test(envid)) {
+    throw usageError(
+      `--dsn-envid '${envid}': give 1 to 100 printable ASCII characters (RFC 3461 §4.4), e.g. --dsn-envid order-1234`,
+    );
+  }
   if (flags.dsnNotify !== undefined) {
     const values = flags.dsnNotify.split(',').map((value) => value.trim().toUpperCase());
     if (values.length === 1 && values[0] === 'NEVER') notify = 'NEVER';
@@ -284,6 +307,10 @@ function parseDsn(flags: SendFlags): DsnOptions | undefined {
       throw usageError(`--dsn-ret '${flags.dsnRet}': give FULL or HDRS (RFC 3461 §4.3)`);
     ret = value;
   }
-  if (notify === undefined && ret === undefined) return undefined;
-  return { ...(notify !== undefined ? { notify } : {}), ...(ret !== undefined ? { ret } : {}) };
+  if (notify === undefined && ret === undefined && envid === undefined) return undefined;
+  return {
+    ...(notify !== undefined ? { notify } : {}),
+    ...(ret !== undefined ? { ret } : {}),
+    ...(envid !== undefined ? { envid } : {}),
+  };
 }

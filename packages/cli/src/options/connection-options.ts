@@ -29,7 +29,7 @@ export interface ResolvedConnection {
   readonly name: string | undefined;
   readonly lmtp: boolean;
   readonly timeouts: TimeoutOptions;
-  /** Applies to each step; also used by the probe's own TLS check. */
+  /** Applies to each step. */
   readonly stepTimeoutMs: number | undefined;
   readonly auth: AuthOptions | undefined;
 }
@@ -90,7 +90,7 @@ export async function resolveConnection(
   flags: ConnectionFlags,
   options: { allowAuth: boolean },
 ): Promise<ResolvedConnection> {
-  const secure = flags.tls === true || (typeof flags.tls === 'string' && isTruthy(flags.tls));
+  const secure = flags.tls === true;
   const lmtp = flags.lmtp === true;
   const defaultPort = secure ? 465 : lmtp ? 24 : 25;
   const address = parseServerAddress(flags.server ?? 'localhost', defaultPort);
@@ -133,8 +133,7 @@ export async function resolveConnection(
     secure,
     starttls,
     tls: {
-      rejectUnauthorized:
-        flags.insecure !== true && !(typeof flags.insecure === 'string' && isTruthy(flags.insecure)),
+      rejectUnauthorized: flags.insecure !== true,
     },
     name: flags.ehlo,
     lmtp,
@@ -175,8 +174,4 @@ function parseMechanisms(value: string | undefined): SaslMechanismName[] | undef
   if (names.length === 0)
     throw usageError(`--auth-mech is empty: choose from ${saslMechanismNames.join(', ')}`);
   return names as SaslMechanismName[];
-}
-
-function isTruthy(value: string): boolean {
-  return !['0', 'false', 'no', 'off', ''].includes(value.toLowerCase());
 }

@@ -13,6 +13,8 @@ export interface MessageOutcome {
   readonly accepted: readonly { to: string; reply: ReturnType<typeof replyToJson> }[];
   readonly rejected: readonly { to: string; reply: ReturnType<typeof replyToJson> }[];
   readonly reply: ReturnType<typeof replyToJson> | null;
+  /** From the final reply (@smtp/client's SendResult.queueId); null when the server names none. */
+  readonly queueId: string | null;
   readonly messageBytes: number | null;
   readonly durationMs: number;
   readonly error: { kind: DescribedError['kind']; message: string; code: number | null } | null;
@@ -26,6 +28,7 @@ export function outcomeFromResult(result: SendResult, durationMs: number): Messa
     accepted: result.accepted.map((item) => ({ to: item.to, reply: replyToJson(item.reply) })),
     rejected: result.rejected.map((item) => ({ to: item.to, reply: replyToJson(item.reply) })),
     reply: replyToJson(result.reply),
+    queueId: result.queueId ?? null,
     messageBytes: result.messageBytes,
     durationMs: round(durationMs),
     error: null,
@@ -47,6 +50,7 @@ export function outcomeFromError(error: unknown, durationMs: number, server: str
     accepted: [],
     rejected: [],
     reply: reply ? replyToJson(reply) : null,
+    queueId: null,
     messageBytes: null,
     durationMs: round(durationMs),
     error: { kind: described.kind, message, code: reply?.code ?? null },

@@ -15,6 +15,8 @@ export async function sendOne(options: {
   connection: ResolvedConnection;
   message: OutgoingMessage;
   dsn: DsnOptions | undefined;
+  /** REQUIRETLS (RFC 8689); BODY= and SMTPUTF8 are the client's to decide from the message and addresses. */
+  requireTls: boolean;
   onLine: (line: string) => void;
   signal: AbortSignal;
 }): Promise<{ result: SendResult; isTlsActive: boolean }> {
@@ -76,6 +78,7 @@ export async function sendOne(options: {
       to: options.message.to,
       message: options.message.message,
       ...(options.dsn ? { dsn: options.dsn } : {}),
+      ...(options.requireTls ? { requireTls: true } : {}),
       signal: options.signal,
     });
     isDone = true;
