@@ -9,13 +9,9 @@ import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
 import { ParsePool } from './mime/parse-pool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
-import { IngestPipeline } from './pipeline/ingest-pipeline.js';
-import {
-  createNotifyStage,
-  createParseStage,
-  createReceiveStage,
-  createStoreStage,
-} from './pipeline/stages.js';
+import { createCapturePipeline } from './pipeline/capture-pipeline.js';
+import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
@@ -41,6 +37,8 @@ export interface RunningApp {
   /** e.g. http://127.0.0.1:8025 */
   readonly httpUrl: string;
   readonly retention: RetentionRunner;
+  /** Resolves when the messages a crash left unparsed are parsed again (startup recovery). */
+  readonly recovered: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,12 +52,15 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const events = new MailEvents();
   const metrics = new AppMetrics(store);
   const parsePool = new ParsePool(config.ingest.parseWorkers);
-  const pipeline = new IngestPipeline([
-    createReceiveStage(),
-    createParseStage(parsePool.parse),
-    createStoreStage(store),
-    createNotifyStage(events),
-  ]);
+  const pipeline = createCapturePipeline({
+    store,
+    events,
+    parse: parsePool.parse,
+    onBackgroundError(error, context) {
+      // The message is stored; it stays unparsed until the next start retries it.
+      logger.error({ err: error, id: context.id }, 'could not parse or index a stored message');
+    },
+  });
   const retention = new RetentionRunner({
     store,
     policy: { maxMessages: config.retention.maxMessages, maxAgeMs: config.retention.maxAge },
@@ -68,9 +69,15 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     logger,
   });
 
+  let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
   let http: ServerType | null = null;
   try {
+    // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
+    // wait for pending parses covers them.
+    const recovery = await recoverUnparsed(store, pipeline);
+    if (recovery.count > 0) logger.info({ count: recovery.count }, 'parsing messages left unparsed');
+    recovered = recovery.done.catch((error: unknown) => logger.error({ err: error }, 'recovery stopped'));
     const certificate =
       config.smtp.tls.starttls || config.smtp.tls.required
         ? await loadCertificate({
@@ -83,6 +90,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
     const app = createHttpApp({
       store,
+      ingest: pipeline,
       events,
       metrics,
       logger,
@@ -93,6 +101,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     http = await listenHttp(app.fetch, config.http.host, config.http.port);
   } catch (error) {
     await smtp?.close();
+    await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await store.close();
     throw error;
@@ -109,9 +118,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
     httpUrl: `http://${httpHost}:${httpInfo.port}`,
     retention,
+    recovered,
     async stop() {
       await retention.stop();
       await smtp?.close();
+      // Let accepted messages finish parsing; any that do not are redone at the next start.
+      await pipeline.settled({ timeoutMs: 10_000 });
       await new Promise<void>((resolveClose) => {
         http?.close(() => resolveClose());
         // SSE streams keep connections open; end them so close() can finish.

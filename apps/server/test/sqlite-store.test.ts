@@ -234,4 +234,65 @@ describe('SqliteStore', () => {
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
     expect((await store.get(good.id))?.subject).toBe('good');
   });
+
+  it('commits a received message before its parse and completes it with saveParsed', async () => {
+    const full = await newMessage(composeRaw({ subject: 'Deferred parse', body: 'later words' }), {
+      envelopeTo: ['x@example.net'],
+    });
+    const { id, receivedAtMs, envelope, raw } = full;
+    const session = {
+      remoteAddress: '127.0.0.1',
+      remotePort: 40000,
+      localAddress: '127.0.0.1',
+      localPort: 2525,
+      helo: 'client.test',
+      protocol: 'ESMTP' as const,
+      tls: null,
+      authenticatedUser: null,
+    };
+    await store.insertReceived({ id, receivedAtMs, envelope, session, raw });
+    // Durable and listed at once, but not parsed: no subject, not searchable yet.
+    const pending = await store.get(id);
+    expect(pending).toMatchObject({ id, isParsed: false, subject: '', envelope, session, attachments: [] });
+    expect((await store.list({})).messages.map((message) => [message.id, message.isParsed])).toEqual([
+      [id, false],
+    ]);
+    expect((await store.list({ search: 'deferred' })).messages).toEqual([]);
+    expect(await store.listUnparsed(10)).toEqual([id]);
+    expect(Buffer.from((await store.getRaw(id))!).equals(Buffer.from(raw))).toBe(true);
+
+    const { id: _id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = full;
+    const summary = await store.saveParsed(id, parsed);
+    expect(summary).toMatchObject({
+      id,
+      subject: 'Deferred parse',
+      isParsed: true,
+      envelopeTo: ['x@example.net'],
+    });
+    expect(summary?.snippet).toBe('later words');
+    expect(await store.get(id)).toMatchObject({
+      subject: 'Deferred parse',
+      isParsed: true,
+      envelope,
+      session,
+    });
+    expect((await store.list({ search: 'words' })).messages.map((message) => message.id)).toEqual([id]);
+    expect((await store.list({ search: 'to:x@example.net' })).messages.map((message) => message.id)).toEqual([
+      id,
+    ]);
+    expect(await store.listUnparsed(10)).toEqual([]);
+    expect(await store.saveParsed(id, parsed)).toBeNull(); // parsed once only
+    expect(await store.saveParsed('missing', parsed)).toBeNull();
+  });
+
+  it('keeps an unparsed message across a reopen and can delete it', async () => {
+    const message = await newMessage(composeRaw({ subject: 'Crash before parse' }));
+    await store.insertReceived(message);
+    await store.close();
+    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
+    expect(await store.listUnparsed(10)).toEqual([message.id]);
+    expect(await store.delete(message.id)).toBe(true);
+    expect(await store.listUnparsed(10)).toEqual([]);
+    expect((await store.stats()).messageCount).toBe(0);
+  });
 });

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { Store } from '../store/store.js';
-import { registerMessageRoutes } from './message-routes.js';
+import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { StaticAsset } from './static-assets.js';
 
@@ -17,6 +17,8 @@ export interface HttpAppOptions {
   readonly releaseMessage: ReleaseMessage;
   readonly releaseAllowedHosts: readonly string[];
   readonly assets: ReadonlyMap<string, StaticAsset>;
+  /** The ingest pipeline: reads wait briefly for messages accepted but not parsed yet. */
+  readonly ingest?: IngestReadiness;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }

@@ -15,6 +15,15 @@ export interface MessageRoutesOptions {
   readonly releaseMessage: ReleaseMessage;
   /** Hosts a message may be released to; empty = any. */
   readonly releaseAllowedHosts: readonly string[];
+  /** The ingest pipeline, so reads can wait for messages accepted but not yet parsed. */
+  readonly ingest?: IngestReadiness;
+  /** How long a read waits for pending parses before answering with `isParsed: false`. Default 2 s. */
+  readonly parseWaitMs?: number;
+}
+
+/** What the routes need of the ingest pipeline (IngestPipeline implements it). */
+export interface IngestReadiness {
+  settled(options: { readonly id?: string; readonly timeoutMs: number }): Promise<boolean>;
 }
 
 const releaseBody = z.strictObject({
@@ -45,6 +54,18 @@ const inlineSafeTypes = new Set([
 export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions): void {
   const { store, events } = options;
   const api = '/api/v1/messages';
+  const parseWaitMs = options.parseWaitMs ?? 2000;
+
+  /**
+   * Reads see what was acknowledged: the 250 comes before the parse, so a message read right after
+   * it may still be parsing. Wait for it briefly; after that it is served as it is, `isParsed: false`.
+   */
+  const getParsed = async (id: string): Promise<StoredMessage | null> => {
+    const message = await store.get(id);
+    if (message === null || message.isParsed || options.ingest === undefined) return message;
+    await options.ingest.settled({ id, timeoutMs: parseWaitMs });
+    return store.get(id);
+  };
 
   app.get(api, async (context) => {
     const limitText = context.req.query('limit');
@@ -53,6 +74,9 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
       return problem(context, 400, 'limit must be an integer');
     const search = context.req.query('search') ?? context.req.query('query');
     const cursor = context.req.query('cursor');
+    // Messages accepted before this request are listed and searchable once parsed (no wait when
+    // nothing is pending).
+    await options.ingest?.settled({ timeoutMs: parseWaitMs });
     try {
       const page = await store.list({
         ...(search === undefined ? {} : { search }),
@@ -80,7 +104,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.get(`${api}/:id`, async (context) => {
-    const message = await store.get(context.req.param('id'));
+    const message = await getParsed(context.req.param('id'));
     if (message === null) return notFound(context);
     // Opening a message marks it read, as in every mail client; API users can opt out.
     if (!message.isRead && context.req.query('markRead') !== 'false') {
@@ -121,7 +145,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.get(`${api}/:id/parts`, async (context) => {
-    const message = await store.get(context.req.param('id'));
+    const message = await getParsed(context.req.param('id'));
     if (message === null) return notFound(context);
     return context.json({
       text: message.text,
@@ -132,7 +156,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.get(`${api}/:id/html`, async (context) => {
-    const message = await store.get(context.req.param('id'));
+    const message = await getParsed(context.req.param('id'));
     if (message === null) return notFound(context);
     const allowRemote = context.req.query('remote') === '1';
     context.header('Content-Security-Policy', previewContentSecurityPolicy(allowRemote));
@@ -146,7 +170,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.get(`${api}/:id/attachments`, async (context) => {
-    const message = await store.get(context.req.param('id'));
+    const message = await getParsed(context.req.param('id'));
     if (message === null) return notFound(context);
     return context.json({ attachments: message.attachments });
   });

@@ -234,6 +234,11 @@ export const openApiDocument = {
           isRead: { type: 'boolean' },
           attachmentCount: { type: 'integer' },
           snippet: { type: 'string' },
+          isParsed: {
+            type: 'boolean',
+            description:
+              'false while the message is committed but not parsed yet (just after its 250): subject, addresses, snippet and attachments are empty and it is not searchable. Reads wait up to 2 s for pending parses first.',
+          },
         },
       },
       MessagePage: {

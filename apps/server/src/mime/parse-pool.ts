@@ -3,8 +3,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ParsedMessage, parseMessage } from './parse-message.js';
 
-const inlineBelowBytes = 16 * 1024;
-
 export type ParseFunction = (raw: Uint8Array) => Promise<ParsedMessage>;
 
 interface PendingParse {
@@ -19,7 +17,8 @@ interface PoolWorker {
 
 /**
  * Parses in worker threads so the SMTP connections and SQLite on the main thread keep one core to
- * themselves. Messages of 16 KB or more go to the least busy worker; smaller ones parse inline. The worker script exists only in the build
+ * themselves. Every message goes to the least busy worker: parsing happens after the 250, so the
+ * trip to a worker adds no reply latency. The worker script exists only in the build
  * (dist/parse-worker.js); when it is missing (sources under test) or the size is 0, parsing runs
  * inline: the same function either way.
  */
@@ -52,8 +51,6 @@ export class ParsePool {
   }
 
   readonly parse: ParseFunction = (raw) => {
-    // Small messages parse in a fraction of a millisecond: the trip to a worker costs more than it saves.
-    if (raw.byteLength < inlineBelowBytes) return parseMessage(raw);
     const entry = this.#workers.reduce<PoolWorker | undefined>(
       (least, each) => (least === undefined || each.pending.size < least.pending.size ? each : least),
       undefined,

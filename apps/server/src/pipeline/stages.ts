@@ -1,6 +1,5 @@
 import type { MailEvents } from '../events/mail-events.js';
 import { type ParsedMessage, parseMessage } from '../mime/parse-message.js';
-import { snippetOf } from '../mime/text-of.js';
 import type { Store } from '../store/store.js';
 import type { IngestContext, IngestStage } from './ingest-pipeline.js';
 
@@ -20,6 +19,26 @@ export function createReceiveStage(): IngestStage {
   };
 }
 
+/**
+ * Commits the raw bytes, envelope and session, and resolves only once they are durable: the 250
+ * comes after this stage. Nothing parsed is needed here, so MIME parsing stays off the critical path.
+ */
+export function createStoreStage(store: Store): IngestStage {
+  return {
+    name: 'store',
+    async run(context) {
+      await store.insertReceived({
+        id: context.id,
+        receivedAtMs: context.receivedAtMs,
+        envelope: context.envelope,
+        session: context.session,
+        raw: requireRaw(context),
+      });
+      context.isStored = true;
+    },
+  };
+}
+
 /** `parse` is parseMessage itself or a worker pool's (mime/parse-pool.ts). */
 export function createParseStage(
   parse: (raw: Uint8Array) => Promise<ParsedMessage> = parseMessage,
@@ -32,48 +51,24 @@ export function createParseStage(
   };
 }
 
-/** Resolves only once the store says the message is durable: the 250 comes after this. */
-export function createStoreStage(store: Store): IngestStage {
+/** Saves the parse: headers, bodies, attachment metadata and the search index. */
+export function createIndexStage(store: Store): IngestStage {
   return {
-    name: 'store',
+    name: 'index',
     async run(context) {
-      const raw = requireRaw(context);
-      const parsed = context.parsed ?? (await parseMessage(raw));
-      await store.insert({
-        id: context.id,
-        receivedAtMs: context.receivedAtMs,
-        envelope: context.envelope,
-        session: context.session,
-        raw,
-        ...parsed,
-      });
-      context.isStored = true;
+      if (context.parsed === null) throw new Error('The parse stage must run before the index stage');
+      context.summary = await store.saveParsed(context.id, context.parsed);
     },
   };
 }
 
+/** Tells the web UI once the message can be shown with its subject, i.e. after the index stage. */
 export function createNotifyStage(events: MailEvents): IngestStage {
   return {
     name: 'notify',
     async run(context) {
-      const parsed = context.parsed;
-      if (!context.isStored || parsed === null) return;
-      events.publish({
-        type: 'message-stored',
-        message: {
-          id: context.id,
-          receivedAtMs: context.receivedAtMs,
-          subject: parsed.subject,
-          from: parsed.from,
-          to: parsed.to,
-          envelopeFrom: context.envelope.from,
-          envelopeTo: context.envelope.to,
-          sizeBytes: context.raw?.byteLength ?? 0,
-          isRead: false,
-          attachmentCount: parsed.attachments.length,
-          snippet: snippetOf(parsed),
-        },
-      });
+      if (context.summary === null) return; // deleted before its parse was saved
+      events.publish({ type: 'message-stored', message: context.summary });
     },
   };
 }

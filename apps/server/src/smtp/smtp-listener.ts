@@ -33,7 +33,8 @@ export interface SmtpListener {
 
 /**
  * The SMTP side of capture mode: accepts every message (optionally after AUTH), runs the ingest
- * pipeline and answers 250 only after the store committed, with the message id in the reply.
+ * pipeline and answers 250 once the store committed the raw message, envelope and session (parsing
+ * follows in the background), with the message id in the reply.
  */
 export async function startSmtpListener(options: SmtpListenerOptions): Promise<SmtpListener> {
   const { config, pipeline, metrics, logger } = options;
@@ -55,7 +56,13 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       const details: SmtpSessionDetails = describeSession(session);
       const endTimer = metrics.ingestSeconds.startTimer();
       try {
-        const context = await pipeline.run({ id, receivedAtMs, envelope, session: details, source: stream });
+        const context = await pipeline.accept({
+          id,
+          receivedAtMs,
+          envelope,
+          session: details,
+          source: stream,
+        });
         const sizeBytes = context.raw?.byteLength ?? 0;
         metrics.messagesReceived.inc();
         metrics.messageBytes.inc(sizeBytes);

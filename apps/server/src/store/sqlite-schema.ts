@@ -35,4 +35,9 @@ export const schemaMigrations: readonly string[] = [
     content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
   );
   `,
+  // 2: raw bytes are committed before the 250, the parse after it. Existing rows are parsed.
+  `
+  ALTER TABLE messages ADD COLUMN is_parsed INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX messages_unparsed ON messages (seq) WHERE is_parsed = 0;
+  `,
 ];

@@ -11,6 +11,8 @@ import type {
   MessagePage,
   MessageSummary,
   NewMessage,
+  ParsedContent,
+  ReceivedMessage,
   RetentionPolicy,
   SmtpSessionDetails,
   Store,
@@ -29,13 +31,19 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** Count matches of a search only up to this many (counting a million FTS hits is not free). */
   readonly searchTotalCap?: number;
-  /** How long an insert waits for others to share its commit (group commit). Default 2 ms. */
+  /**
+   * How long an insert waits for others to share its commit (group commit). Default 0: the commit
+   * runs once the current batch of socket reads is handled (setImmediate), so whatever arrived
+   * while the last fsync blocked the event loop shares the next one without adding latency.
+   */
   readonly groupCommitWindowMs?: number;
 }
 
 const maxPageSize = 500;
 const defaultPageSize = 50;
 const pruneBatchSize = 500;
+/** How long a parse waits for a durable commit to join before committing on its own. */
+const lazyCommitWindowMs = 20;
 
 interface SummaryRow {
   seq: number;
@@ -50,6 +58,7 @@ interface SummaryRow {
   is_read: number;
   attachment_count: number;
   snippet: string;
+  is_parsed: number;
 }
 
 interface DetailRow extends SummaryRow {
@@ -72,11 +81,15 @@ interface MessageDetail {
 }
 
 const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_json, m.to_json, m.envelope_from,
-  m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet`;
+  m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed`;
 
-interface PendingInsert {
-  readonly message: NewMessage;
-  readonly resolve: () => void;
+/** One write waiting for the next group commit. */
+interface PendingWrite {
+  /** Runs inside the shared transaction. */
+  readonly apply: () => unknown;
+  /** Whether its caller was promised durability (a 250 waits on it). */
+  readonly isDurable: boolean;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -85,15 +98,18 @@ interface PendingInsert {
  * to date with SQLite releases). Durability: WAL with synchronous=FULL, so a transaction is on disk
  * when COMMIT returns. Inserts that arrive together are group-committed: one transaction and one
  * fsync for every message queued in the same event-loop turn, and each caller is resolved only
- * after that commit.
+ * after that commit. Parses (saveParsed) join the same commits; a batch of parses alone commits
+ * without fsync, since a parse lost to a power cut is redone at startup.
  */
 export class SqliteStore implements Store {
   readonly #database: Database.Database;
   readonly #path: string;
   readonly #searchTotalCap: number;
   readonly #groupCommitWindowMs: number;
-  #pendingInserts: PendingInsert[] = [];
-  #isFlushScheduled = false;
+  #pendingWrites: PendingWrite[] = [];
+  /** Cancels the pending flush; null when none is scheduled. Whether it is the short (durable) one. */
+  #cancelFlush: (() => void) | null = null;
+  #isFlushSoon = false;
   #isClosed = false;
   readonly #statements;
   /** List queries vary by filter: prepared once per distinct SQL text. */
@@ -102,7 +118,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.#path = options.path;
     this.#searchTotalCap = options.searchTotalCap ?? 10_000;
-    this.#groupCommitWindowMs = options.groupCommitWindowMs ?? 2;
+    this.#groupCommitWindowMs = options.groupCommitWindowMs ?? 0;
     this.#database = new Database(options.path);
     this.#database.pragma('journal_mode = WAL');
     // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and we promise
@@ -112,6 +128,19 @@ export class SqliteStore implements Store {
     this.#migrate();
     const database = this.#database;
     this.#statements = {
+      insertReceived: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
+        envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json, is_parsed)
+        VALUES (@id, @receivedAtMs, '', NULL, '[]', @envelopeFrom, @envelopeToJson, @sizeBytes, 0, '',
+        @detailJson, 0)`),
+      getUnparsed: database.prepare(
+        `SELECT ${summaryColumns}, m.detail_json FROM messages m WHERE m.id = ? AND m.is_parsed = 0`,
+      ),
+      updateParsed: database.prepare(`UPDATE messages SET subject = @subject, from_json = @fromJson,
+        to_json = @toJson, attachment_count = @attachmentCount, snippet = @snippet, detail_json = @detailJson,
+        is_parsed = 1 WHERE seq = @seq`),
+      listUnparsed: database
+        .prepare('SELECT id FROM messages WHERE is_parsed = 0 ORDER BY seq LIMIT ?')
+        .pluck(),
       insertMessage: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
         envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json)
         VALUES (@id, @receivedAtMs, @subject, @fromJson, @toJson, @envelopeFrom, @envelopeToJson, @sizeBytes,
@@ -166,40 +195,138 @@ export class SqliteStore implements Store {
     }
   }
 
-  insert(message: NewMessage): Promise<void> {
+  async insertReceived(message: ReceivedMessage): Promise<void> {
+    await this.#enqueueWrite(() => this.#insertReceivedNow(message), true);
+  }
+
+  async insert(message: NewMessage): Promise<void> {
+    await this.#enqueueWrite(() => this.#insertNow(message), true);
+  }
+
+  saveParsed(id: string, parsed: ParsedContent): Promise<MessageSummary | null> {
+    return this.#enqueueWrite(() => this.#saveParsedNow(id, parsed), false) as Promise<MessageSummary | null>;
+  }
+
+  async listUnparsed(limit: number): Promise<readonly string[]> {
+    return this.#statements.listUnparsed.all(limit) as string[];
+  }
+
+  #enqueueWrite(apply: () => unknown, isDurable: boolean): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(new Error('The store is closed'));
     return new Promise((resolve, reject) => {
-      this.#pendingInserts.push({ message, resolve, reject });
-      if (!this.#isFlushScheduled) {
-        this.#isFlushScheduled = true;
-        // Wait a moment for messages from other connections to join this commit: one fsync for the
-        // whole group blocks the event loop far less than one per message.
-        setTimeout(() => this.#flushInserts(), this.#groupCommitWindowMs);
-      }
+      this.#pendingWrites.push({ apply, isDurable, resolve, reject });
+      if (this.#cancelFlush !== null && (this.#isFlushSoon || !isDurable)) return;
+      this.#cancelFlush?.();
+      // Durable writes wait a moment for messages from other connections to join their commit: one
+      // fsync for the whole group blocks the event loop far less than one per message. Parses wait
+      // longer, so under load they ride along in the next durable commit instead of adding their own.
+      this.#isFlushSoon = isDurable;
+      this.#cancelFlush = this.#scheduleFlush(isDurable ? this.#groupCommitWindowMs : lazyCommitWindowMs);
     });
   }
 
-  #flushInserts(): void {
-    this.#isFlushScheduled = false;
-    const batch = this.#pendingInserts;
-    this.#pendingInserts = [];
+  #scheduleFlush(delayMs: number): () => void {
+    if (delayMs <= 0) {
+      const immediate = setImmediate(() => this.#flushWrites());
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(() => this.#flushWrites(), delayMs);
+    return () => clearTimeout(timer);
+  }
+
+  #flushWrites(): void {
+    this.#cancelFlush?.();
+    this.#cancelFlush = null;
+    const batch = this.#pendingWrites;
+    this.#pendingWrites = [];
     if (batch.length === 0) return;
+    // WAL commits are ordered, so a commit without fsync is made durable by the next FULL one; if
+    // power fails first, only parses are lost, and startup recovery redoes them.
+    const needsSync = batch.some((pending) => pending.isDurable);
+    if (!needsSync) this.#database.pragma('synchronous = NORMAL');
     try {
-      this.#database.transaction(() => {
-        for (const pending of batch) this.#insertNow(pending.message);
-      })();
-      for (const pending of batch) pending.resolve();
+      const results = this.#database.transaction(() => batch.map((pending) => pending.apply()))();
+      for (const [index, pending] of batch.entries()) pending.resolve(results[index]);
     } catch {
       // One bad message must not fail its neighbours: retry each on its own transaction.
       for (const pending of batch) {
         try {
-          this.#database.transaction(() => this.#insertNow(pending.message))();
-          pending.resolve();
+          pending.resolve(this.#database.transaction(() => pending.apply())());
         } catch (error) {
           pending.reject(error);
         }
       }
+    } finally {
+      if (!needsSync) this.#database.pragma('synchronous = FULL');
     }
+  }
+
+  #insertReceivedNow(message: ReceivedMessage): void {
+    const detail: MessageDetail = {
+      ...emptyDetail,
+      envelope: message.envelope,
+      session: message.session,
+    };
+    const result = this.#statements.insertReceived.run({
+      id: message.id,
+      receivedAtMs: message.receivedAtMs,
+      envelopeFrom: message.envelope.from,
+      envelopeToJson: JSON.stringify(message.envelope.to),
+      sizeBytes: message.raw.byteLength,
+      detailJson: JSON.stringify(detail),
+    });
+    this.#statements.insertRaw.run(Number(result.lastInsertRowid), message.raw);
+  }
+
+  #saveParsedNow(id: string, parsed: ParsedContent): MessageSummary | null {
+    const row = this.#statements.getUnparsed.get(id) as (SummaryRow & { detail_json: string }) | undefined;
+    if (row === undefined) return null;
+    const received = JSON.parse(row.detail_json) as MessageDetail;
+    const detail: MessageDetail = {
+      envelope: received.envelope,
+      session: received.session,
+      cc: parsed.cc,
+      bcc: parsed.bcc,
+      replyTo: parsed.replyTo,
+      messageIdHeader: parsed.messageIdHeader,
+      dateHeaderMs: parsed.dateHeaderMs,
+      headers: parsed.headers,
+      attachments: parsed.attachments,
+    };
+    const fromJson = parsed.from === null ? null : JSON.stringify(parsed.from);
+    const toJson = JSON.stringify(parsed.to);
+    const snippet = snippetOf(parsed);
+    this.#statements.updateParsed.run({
+      seq: row.seq,
+      subject: parsed.subject,
+      fromJson,
+      toJson,
+      attachmentCount: parsed.attachments.length,
+      snippet,
+      detailJson: JSON.stringify(detail),
+    });
+    this.#indexParsed(row.seq, parsed, received.envelope);
+    return toSummary({
+      ...row,
+      subject: parsed.subject,
+      from_json: fromJson,
+      to_json: toJson,
+      attachment_count: parsed.attachments.length,
+      snippet,
+      is_parsed: 1,
+    });
+  }
+
+  /** Bodies and the search index: written when the parse is known. */
+  #indexParsed(seq: number, parsed: ParsedContent, envelope: StoredEnvelope): void {
+    this.#statements.insertBody.run(seq, parsed.text, parsed.html);
+    this.#statements.insertFts.run(
+      seq,
+      [formatAddress(parsed.from), envelope.from].join(' '),
+      [...parsed.to, ...parsed.cc, ...parsed.bcc].map(formatAddress).concat(envelope.to).join(' '),
+      parsed.subject,
+      textOf(parsed),
+    );
   }
 
   #insertNow(message: NewMessage): void {
@@ -214,7 +341,6 @@ export class SqliteStore implements Store {
       headers: message.headers,
       attachments: message.attachments,
     };
-    const bodyText = textOf(message);
     const result = this.#statements.insertMessage.run({
       id: message.id,
       receivedAtMs: message.receivedAtMs,
@@ -229,15 +355,8 @@ export class SqliteStore implements Store {
       detailJson: JSON.stringify(detail),
     });
     const seq = Number(result.lastInsertRowid);
-    this.#statements.insertBody.run(seq, message.text, message.html);
     this.#statements.insertRaw.run(seq, message.raw);
-    this.#statements.insertFts.run(
-      seq,
-      [formatAddress(message.from), message.envelope.from].join(' '),
-      [...message.to, ...message.cc, ...message.bcc].map(formatAddress).concat(message.envelope.to).join(' '),
-      message.subject,
-      bodyText,
-    );
+    this.#indexParsed(seq, message, message.envelope);
   }
 
   async list(query: ListQuery): Promise<MessagePage> {
@@ -436,7 +555,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#isClosed) return;
-    this.#flushInserts();
+    this.#flushWrites();
     this.#isClosed = true;
     this.#database.close();
   }
@@ -455,8 +574,21 @@ function toSummary(row: SummaryRow): MessageSummary {
     isRead: row.is_read === 1,
     attachmentCount: row.attachment_count,
     snippet: row.snippet,
+    isParsed: row.is_parsed === 1,
   };
 }
+
+const emptyDetail: MessageDetail = {
+  envelope: { from: '', to: [], mailParameters: {} },
+  session: null,
+  cc: [],
+  bcc: [],
+  replyTo: [],
+  messageIdHeader: null,
+  dateHeaderMs: null,
+  headers: [],
+  attachments: [],
+};
 
 function formatAddress(address: MessageAddress | null): string {
   return address === null ? '' : `${address.name} ${address.address}`.trim();

@@ -47,14 +47,21 @@ export interface MessageHeader {
   readonly value: string;
 }
 
-/** What the pipeline hands to the store: everything derived from one accepted message. */
-export interface NewMessage {
+/**
+ * What must be durable before the 250: the bytes, the envelope and the session. Everything else is
+ * derived from these and can be derived again (see ParsedContent).
+ */
+export interface ReceivedMessage {
   readonly id: string;
   readonly receivedAtMs: number;
   readonly envelope: StoredEnvelope;
   readonly session: SmtpSessionDetails | null;
   /** The message exactly as received after dot-unstuffing: the source of truth. */
   readonly raw: Uint8Array;
+}
+
+/** What parsing derives from the raw bytes: headers, bodies, attachment metadata. */
+export interface ParsedContent {
   readonly subject: string;
   readonly from: MessageAddress | null;
   readonly to: readonly MessageAddress[];
@@ -70,6 +77,9 @@ export interface NewMessage {
   readonly attachments: readonly AttachmentMetadata[];
 }
 
+/** A received message together with its parse, stored in one go (imports, tests). */
+export interface NewMessage extends ReceivedMessage, ParsedContent {}
+
 /** One row of the inbox list: cheap to load, no bodies. */
 export interface MessageSummary {
   readonly id: string;
@@ -84,6 +94,11 @@ export interface MessageSummary {
   readonly attachmentCount: number;
   /** The first characters of the text body. */
   readonly snippet: string;
+  /**
+   * False between the commit of the raw bytes (the 250) and the end of parsing: subject, from, to,
+   * snippet and attachments are still empty and the message is not searchable yet.
+   */
+  readonly isParsed: boolean;
 }
 
 export interface StoredMessage extends MessageSummary {
@@ -135,7 +150,20 @@ export interface RetentionPolicy {
 }
 
 export interface Store {
-  /** Resolves once the message is durable: the caller may then send 250. */
+  /**
+   * Resolves once the raw bytes, envelope and session are durable: the caller may then send 250.
+   * The message is listed with `isParsed: false` until saveParsed() adds what parsing derived.
+   */
+  insertReceived(message: ReceivedMessage): Promise<void>;
+  /**
+   * Adds the parse of a received message (headers, bodies, search index) and returns its summary,
+   * or null when it is gone (deleted meanwhile) or was parsed already. Need not be durable: a parse
+   * lost in a crash is redone from the raw bytes at startup (listUnparsed()).
+   */
+  saveParsed(id: string, parsed: ParsedContent): Promise<MessageSummary | null>;
+  /** Ids of stored messages whose parse is missing, oldest first (startup recovery). */
+  listUnparsed(limit: number): Promise<readonly string[]>;
+  /** Stores a message and its parse at once, durably. */
   insert(message: NewMessage): Promise<void>;
   list(query: ListQuery): Promise<MessagePage>;
   get(id: string): Promise<StoredMessage | null>;

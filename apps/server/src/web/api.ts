@@ -17,6 +17,8 @@ export interface MessageSummary {
   readonly isRead: boolean;
   readonly attachmentCount: number;
   readonly snippet: string;
+  /** false for a moment after the 250, until the server has parsed the message. */
+  readonly isParsed: boolean;
 }
 
 export interface Attachment {

@@ -62,7 +62,11 @@ export function MessageList(props: MessageListProps) {
                         📎
                       </span>
                     )}
-                    {message.subject === '' ? '(no subject)' : message.subject}
+                    {message.subject !== ''
+                      ? message.subject
+                      : message.isParsed
+                        ? '(no subject)'
+                        : '(processing…)'}
                   </span>
                   <span class="row-snippet">{message.snippet}</span>
                 </a>

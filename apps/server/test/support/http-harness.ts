@@ -5,14 +5,8 @@ import { MailEvents } from '../../src/events/mail-events.js';
 import { createHttpApp } from '../../src/http/create-http-app.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { AppMetrics } from '../../src/observability/metrics.js';
-import { IngestPipeline } from '../../src/pipeline/ingest-pipeline.js';
+import { createCapturePipeline } from '../../src/pipeline/capture-pipeline.js';
 import { createMessageId } from '../../src/pipeline/message-id.js';
-import {
-  createNotifyStage,
-  createParseStage,
-  createReceiveStage,
-  createStoreStage,
-} from '../../src/pipeline/stages.js';
 import type { ReleaseMessage } from '../../src/release/release-message.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { temporaryDirectory } from './messages.js';
@@ -26,14 +20,10 @@ export async function startHttpHarness(
   const events = new MailEvents();
   const metrics = new AppMetrics(store);
   const logger = createLogger('silent');
-  const pipeline = new IngestPipeline([
-    createReceiveStage(),
-    createParseStage(),
-    createStoreStage(store),
-    createNotifyStage(events),
-  ]);
+  const pipeline = createCapturePipeline({ store, events });
   const app = createHttpApp({
     store,
+    ingest: pipeline,
     events,
     metrics,
     logger,
@@ -62,6 +52,7 @@ export async function startHttpHarness(
     baseUrl,
     store,
     events,
+    pipeline,
     async ingest(
       raw: string | Uint8Array,
       envelope = { from: 'alice@example.com', to: ['bob@example.net'] },
@@ -82,6 +73,7 @@ export async function startHttpHarness(
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
+      await pipeline.settled({ timeoutMs: 5000 });
       await store.close();
       directory.remove();
     },

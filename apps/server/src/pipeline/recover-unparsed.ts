@@ -1,0 +1,59 @@
+import type { Store } from '../store/store.js';
+import type { IngestPipeline } from './ingest-pipeline.js';
+
+export interface Recovery {
+  /** Messages found stored but unparsed at startup. */
+  readonly count: number;
+  /** Resolves when every one of them went through the stages after the reply. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Startup recovery: a crash between the commit of a message (its 250) and the commit of its parse
+ * leaves it stored but unparsed. Runs those messages through the pipeline's stages after the reply
+ * point again, `concurrency` at a time. Resolves once the first ones are in flight, so API readers
+ * that wait for pending parses (pipeline.settled) already see them.
+ */
+export async function recoverUnparsed(
+  store: Store,
+  pipeline: IngestPipeline,
+  concurrency = 4,
+): Promise<Recovery> {
+  const ids = await store.listUnparsed(Number.MAX_SAFE_INTEGER);
+  let next = 0;
+  const resumeNext = async (): Promise<boolean> => {
+    const id = ids[next++];
+    if (id === undefined) return false;
+    const [stored, raw] = [await store.get(id), await store.getRaw(id)];
+    if (stored === null || raw === null) return true; // deleted meanwhile
+    pipeline.resume({
+      id,
+      receivedAtMs: stored.receivedAtMs,
+      envelope: stored.envelope,
+      session: stored.session,
+      source: [raw],
+      raw,
+      isStored: true,
+      parsed: null,
+      summary: null,
+    });
+    return true;
+  };
+  const lanes: Promise<void>[] = [];
+  for (let lane = 0; lane < concurrency; lane += 1) {
+    const started = next;
+    if (!(await resumeNext())) break;
+    const first = ids[started];
+    lanes.push(
+      (async () => {
+        if (first !== undefined) await pipeline.whenDone(first);
+        for (;;) {
+          const id = ids[next];
+          if (!(await resumeNext())) return;
+          if (id !== undefined) await pipeline.whenDone(id);
+        }
+      })(),
+    );
+  }
+  return { count: ids.length, done: Promise.all(lanes).then(() => undefined) };
+}

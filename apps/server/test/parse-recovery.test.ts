@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningApp, startApp } from '../src/app.js';
+import { configSchema } from '../src/config/config-schema.js';
+import { createLogger } from '../src/observability/logger.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
+
+/**
+ * A crash between the commit of a message (its 250) and the commit of its parse leaves the message
+ * stored but unparsed. Starting the app again must parse it: subject, search, SSE-visible summary.
+ */
+describe('startup recovery of unparsed messages', () => {
+  const directory = temporaryDirectory();
+  let app: RunningApp | null = null;
+  afterEach(async () => {
+    await app?.stop();
+    directory.remove();
+  });
+
+  it('parses and indexes messages that were stored but never parsed', async () => {
+    const path = `${directory.path}/messages.sqlite`;
+    const crashed = new SqliteStore({ path });
+    const messages = await Promise.all(
+      Array.from({ length: 7 }, (_, index) =>
+        newMessage(composeRaw({ subject: `Recovered ${index}`, body: `orphan number${index}` })),
+      ),
+    );
+    // Only what the store stage commits before the 250: as if the process died right after it.
+    for (const { id, receivedAtMs, envelope, session, raw } of messages) {
+      await crashed.insertReceived({ id, receivedAtMs, envelope, session, raw });
+    }
+    await crashed.close();
+
+    app = await startApp({
+      config: configSchema.parse({
+        smtp: { port: 0 },
+        http: { port: 0 },
+        storage: { dataDir: directory.path },
+        log: { level: 'silent' },
+      }),
+      logger: createLogger('silent'),
+      webRoot: null,
+    });
+    await app.recovered;
+    expect(await app.store.listUnparsed(100)).toEqual([]);
+    for (const [index, message] of messages.entries()) {
+      const stored = await app.store.get(message.id);
+      expect(stored).toMatchObject({ subject: `Recovered ${index}`, isParsed: true });
+    }
+    const response = await fetch(`${app.httpUrl}/api/v1/messages?search=number3`);
+    const page = (await response.json()) as { messages: { id: string; subject: string }[] };
+    expect(page.messages.map((message) => message.subject)).toEqual(['Recovered 3']);
+  });
+});
