@@ -4,7 +4,11 @@ import { defineLibrary } from '@smtp/tsup-config';
 // from their sources (the "source" condition), so building this app does not need theirs built
 // first; npm dependencies stay external. The web UI is built by scripts/build-web.mjs.
 export default defineLibrary({
-  entry: { main: 'src/main.ts', 'parse-worker': 'src/mime/parse-worker.ts' },
+  entry: {
+    main: 'src/main.ts',
+    'parse-worker': 'src/mime/parse-worker.ts',
+    'sqlite-write-worker': 'src/store/sqlite-write-worker.ts',
+  },
   format: ['esm'],
   dts: false,
   treeshake: false,

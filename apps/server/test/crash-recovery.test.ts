@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,8 @@ describe('durability', () => {
   });
 
   it('keeps a message whose 250 was sent when the process is killed with SIGKILL', async () => {
+    // The build commits ingest writes on its writer thread: that is the path under test here.
+    expect(existsSync(join(appRoot, 'dist/sqlite-write-worker.js'))).toBe(true);
     const [smtpPort, httpPort] = [await freePort(), await freePort()];
     child = await startBuiltApp(directory.path, smtpPort, httpPort);
     const running = child;

@@ -1,22 +1,25 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { snippetOf, textOf } from '../mime/text-of.js';
 import { parseSearchQuery } from './search-query.js';
+import {
+  type DetailRow,
+  type MessageDetail,
+  type SummaryRow,
+  summaryColumns,
+  toSummary,
+} from './sqlite-rows.js';
 import { schemaMigrations } from './sqlite-schema.js';
+import { defaultWriterScript, SqliteWriterThread } from './sqlite-writer-thread.js';
+import { GroupCommitQueue, openConnection, type WriteRequest } from './sqlite-writes.js';
 import type {
-  AttachmentMetadata,
   ListQuery,
-  MessageAddress,
-  MessageHeader,
   MessagePage,
   MessageSummary,
   NewMessage,
   ParsedContent,
   ReceivedMessage,
   RetentionPolicy,
-  SmtpSessionDetails,
   Store,
-  StoredEnvelope,
   StoredMessage,
   StoreStats,
 } from './store.js';
@@ -37,79 +40,37 @@ export interface SqliteStoreOptions {
    * while the last fsync blocked the event loop shares the next one without adding latency.
    */
   readonly groupCommitWindowMs?: number;
+  /**
+   * The writer thread's script; null writes on this thread. Default: dist/sqlite-write-worker.js
+   * next to the running code when it exists (the build), else this thread (sources under test).
+   * ':memory:' stores always write on this thread (a second connection would be another database).
+   */
+  readonly writerScript?: string | null;
+  /** Told when the writer thread dies; every write fails from then on. */
+  readonly onWriterFailure?: (error: Error) => void;
 }
 
 const maxPageSize = 500;
 const defaultPageSize = 50;
 const pruneBatchSize = 500;
-/** How long a parse waits for a durable commit to join before committing on its own. */
-const lazyCommitWindowMs = 20;
-
-interface SummaryRow {
-  seq: number;
-  id: string;
-  received_at_ms: number;
-  subject: string;
-  from_json: string | null;
-  to_json: string;
-  envelope_from: string;
-  envelope_to_json: string;
-  size_bytes: number;
-  is_read: number;
-  attachment_count: number;
-  snippet: string;
-  is_parsed: number;
-}
-
-interface DetailRow extends SummaryRow {
-  detail_json: string;
-  text: string | null;
-  html: string | null;
-}
-
-/** The parts of a message kept as one JSON document: read together, never filtered on. */
-interface MessageDetail {
-  envelope: StoredEnvelope;
-  session: SmtpSessionDetails | null;
-  cc: readonly MessageAddress[];
-  bcc: readonly MessageAddress[];
-  replyTo: readonly MessageAddress[];
-  messageIdHeader: string | null;
-  dateHeaderMs: number | null;
-  headers: readonly MessageHeader[];
-  attachments: readonly AttachmentMetadata[];
-}
-
-const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_json, m.to_json, m.envelope_from,
-  m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed`;
-
-/** One write waiting for the next group commit. */
-interface PendingWrite {
-  /** Runs inside the shared transaction. */
-  readonly apply: () => unknown;
-  /** Whether its caller was promised durability (a 250 waits on it). */
-  readonly isDurable: boolean;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-}
 
 /**
  * The embedded store on better-sqlite3 (synchronous, the fastest SQLite driver for Node, kept up
  * to date with SQLite releases). Durability: WAL with synchronous=FULL, so a transaction is on disk
- * when COMMIT returns. Inserts that arrive together are group-committed: one transaction and one
- * fsync for every message queued in the same event-loop turn, and each caller is resolved only
- * after that commit. Parses (saveParsed) join the same commits; a batch of parses alone commits
- * without fsync, since a parse lost to a power cut is redone at startup.
+ * when COMMIT returns. The ingest writes (insertReceived, saveParsed, insert) are group-committed
+ * (sqlite-writes.ts): one transaction and one fsync for every message queued meanwhile, each caller
+ * resolved only after that commit; a batch of parses alone commits without fsync, since a parse lost
+ * to a power cut is redone at startup. In the build they run on a writer thread with its own
+ * connection, so the main thread serves SMTP while a commit's fsync runs; reads, deletes, flags and
+ * retention stay on this thread's connection (SQLite serialises the two writers; busy_timeout).
  */
 export class SqliteStore implements Store {
   readonly #database: Database.Database;
   readonly #path: string;
   readonly #searchTotalCap: number;
-  readonly #groupCommitWindowMs: number;
-  #pendingWrites: PendingWrite[] = [];
-  /** Cancels the pending flush; null when none is scheduled. Whether it is the short (durable) one. */
-  #cancelFlush: (() => void) | null = null;
-  #isFlushSoon = false;
+  /** Exactly one of these applies the ingest writes. */
+  readonly #writerThread: SqliteWriterThread | null = null;
+  readonly #inThreadWrites: GroupCommitQueue | null = null;
   #isClosed = false;
   readonly #statements;
   /** List queries vary by filter: prepared once per distinct SQL text. */
@@ -118,38 +79,30 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.#path = options.path;
     this.#searchTotalCap = options.searchTotalCap ?? 10_000;
-    this.#groupCommitWindowMs = options.groupCommitWindowMs ?? 0;
-    this.#database = new Database(options.path);
-    this.#database.pragma('journal_mode = WAL');
-    // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and we promise
-    // that a 250 means the message survives.
-    this.#database.pragma('synchronous = FULL');
-    this.#database.pragma('busy_timeout = 5000');
+    const groupCommitWindowMs = options.groupCommitWindowMs ?? 0;
+    this.#database = openConnection(options.path);
+    // Before the writer thread opens its connection: it finds the schema in place.
     this.#migrate();
+    const writerScript =
+      options.path === ':memory:'
+        ? null
+        : options.writerScript === undefined
+          ? defaultWriterScript()
+          : options.writerScript;
+    if (writerScript === null) {
+      this.#inThreadWrites = new GroupCommitQueue(this.#database, groupCommitWindowMs);
+    } else {
+      this.#writerThread = new SqliteWriterThread(
+        writerScript,
+        { path: options.path, groupCommitWindowMs },
+        options.onWriterFailure ?? (() => undefined),
+      );
+    }
     const database = this.#database;
     this.#statements = {
-      insertReceived: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
-        envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json, is_parsed)
-        VALUES (@id, @receivedAtMs, '', NULL, '[]', @envelopeFrom, @envelopeToJson, @sizeBytes, 0, '',
-        @detailJson, 0)`),
-      getUnparsed: database.prepare(
-        `SELECT ${summaryColumns}, m.detail_json FROM messages m WHERE m.id = ? AND m.is_parsed = 0`,
-      ),
-      updateParsed: database.prepare(`UPDATE messages SET subject = @subject, from_json = @fromJson,
-        to_json = @toJson, attachment_count = @attachmentCount, snippet = @snippet, detail_json = @detailJson,
-        is_parsed = 1 WHERE seq = @seq`),
       listUnparsed: database
         .prepare('SELECT id FROM messages WHERE is_parsed = 0 ORDER BY seq LIMIT ?')
         .pluck(),
-      insertMessage: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
-        envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json)
-        VALUES (@id, @receivedAtMs, @subject, @fromJson, @toJson, @envelopeFrom, @envelopeToJson, @sizeBytes,
-        @attachmentCount, @snippet, @detailJson)`),
-      insertBody: database.prepare('INSERT INTO message_bodies (seq, text, html) VALUES (?, ?, ?)'),
-      insertRaw: database.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)'),
-      insertFts: database.prepare(
-        'INSERT INTO messages_fts (rowid, from_text, to_text, subject, body) VALUES (?, ?, ?, ?, ?)',
-      ),
       getDetail: database.prepare(`SELECT ${summaryColumns}, m.detail_json, b.text, b.html
         FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ?`),
       getRaw: database.prepare(
@@ -196,167 +149,25 @@ export class SqliteStore implements Store {
   }
 
   async insertReceived(message: ReceivedMessage): Promise<void> {
-    await this.#enqueueWrite(() => this.#insertReceivedNow(message), true);
+    await this.#write({ kind: 'insertReceived', message });
   }
 
   async insert(message: NewMessage): Promise<void> {
-    await this.#enqueueWrite(() => this.#insertNow(message), true);
+    await this.#write({ kind: 'insert', message });
   }
 
   saveParsed(id: string, parsed: ParsedContent): Promise<MessageSummary | null> {
-    return this.#enqueueWrite(() => this.#saveParsedNow(id, parsed), false) as Promise<MessageSummary | null>;
+    return this.#write({ kind: 'saveParsed', id, parsed }) as Promise<MessageSummary | null>;
   }
 
   async listUnparsed(limit: number): Promise<readonly string[]> {
     return this.#statements.listUnparsed.all(limit) as string[];
   }
 
-  #enqueueWrite(apply: () => unknown, isDurable: boolean): Promise<unknown> {
+  #write(request: WriteRequest): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(new Error('The store is closed'));
-    return new Promise((resolve, reject) => {
-      this.#pendingWrites.push({ apply, isDurable, resolve, reject });
-      if (this.#cancelFlush !== null && (this.#isFlushSoon || !isDurable)) return;
-      this.#cancelFlush?.();
-      // Durable writes wait a moment for messages from other connections to join their commit: one
-      // fsync for the whole group blocks the event loop far less than one per message. Parses wait
-      // longer, so under load they ride along in the next durable commit instead of adding their own.
-      this.#isFlushSoon = isDurable;
-      this.#cancelFlush = this.#scheduleFlush(isDurable ? this.#groupCommitWindowMs : lazyCommitWindowMs);
-    });
-  }
-
-  #scheduleFlush(delayMs: number): () => void {
-    if (delayMs <= 0) {
-      const immediate = setImmediate(() => this.#flushWrites());
-      return () => clearImmediate(immediate);
-    }
-    const timer = setTimeout(() => this.#flushWrites(), delayMs);
-    return () => clearTimeout(timer);
-  }
-
-  #flushWrites(): void {
-    this.#cancelFlush?.();
-    this.#cancelFlush = null;
-    const batch = this.#pendingWrites;
-    this.#pendingWrites = [];
-    if (batch.length === 0) return;
-    // WAL commits are ordered, so a commit without fsync is made durable by the next FULL one; if
-    // power fails first, only parses are lost, and startup recovery redoes them.
-    const needsSync = batch.some((pending) => pending.isDurable);
-    if (!needsSync) this.#database.pragma('synchronous = NORMAL');
-    try {
-      const results = this.#database.transaction(() => batch.map((pending) => pending.apply()))();
-      for (const [index, pending] of batch.entries()) pending.resolve(results[index]);
-    } catch {
-      // One bad message must not fail its neighbours: retry each on its own transaction.
-      for (const pending of batch) {
-        try {
-          pending.resolve(this.#database.transaction(() => pending.apply())());
-        } catch (error) {
-          pending.reject(error);
-        }
-      }
-    } finally {
-      if (!needsSync) this.#database.pragma('synchronous = FULL');
-    }
-  }
-
-  #insertReceivedNow(message: ReceivedMessage): void {
-    const detail: MessageDetail = {
-      ...emptyDetail,
-      envelope: message.envelope,
-      session: message.session,
-    };
-    const result = this.#statements.insertReceived.run({
-      id: message.id,
-      receivedAtMs: message.receivedAtMs,
-      envelopeFrom: message.envelope.from,
-      envelopeToJson: JSON.stringify(message.envelope.to),
-      sizeBytes: message.raw.byteLength,
-      detailJson: JSON.stringify(detail),
-    });
-    this.#statements.insertRaw.run(Number(result.lastInsertRowid), message.raw);
-  }
-
-  #saveParsedNow(id: string, parsed: ParsedContent): MessageSummary | null {
-    const row = this.#statements.getUnparsed.get(id) as (SummaryRow & { detail_json: string }) | undefined;
-    if (row === undefined) return null;
-    const received = JSON.parse(row.detail_json) as MessageDetail;
-    const detail: MessageDetail = {
-      envelope: received.envelope,
-      session: received.session,
-      cc: parsed.cc,
-      bcc: parsed.bcc,
-      replyTo: parsed.replyTo,
-      messageIdHeader: parsed.messageIdHeader,
-      dateHeaderMs: parsed.dateHeaderMs,
-      headers: parsed.headers,
-      attachments: parsed.attachments,
-    };
-    const fromJson = parsed.from === null ? null : JSON.stringify(parsed.from);
-    const toJson = JSON.stringify(parsed.to);
-    const snippet = snippetOf(parsed);
-    this.#statements.updateParsed.run({
-      seq: row.seq,
-      subject: parsed.subject,
-      fromJson,
-      toJson,
-      attachmentCount: parsed.attachments.length,
-      snippet,
-      detailJson: JSON.stringify(detail),
-    });
-    this.#indexParsed(row.seq, parsed, received.envelope);
-    return toSummary({
-      ...row,
-      subject: parsed.subject,
-      from_json: fromJson,
-      to_json: toJson,
-      attachment_count: parsed.attachments.length,
-      snippet,
-      is_parsed: 1,
-    });
-  }
-
-  /** Bodies and the search index: written when the parse is known. */
-  #indexParsed(seq: number, parsed: ParsedContent, envelope: StoredEnvelope): void {
-    this.#statements.insertBody.run(seq, parsed.text, parsed.html);
-    this.#statements.insertFts.run(
-      seq,
-      [formatAddress(parsed.from), envelope.from].join(' '),
-      [...parsed.to, ...parsed.cc, ...parsed.bcc].map(formatAddress).concat(envelope.to).join(' '),
-      parsed.subject,
-      textOf(parsed),
-    );
-  }
-
-  #insertNow(message: NewMessage): void {
-    const detail: MessageDetail = {
-      envelope: message.envelope,
-      session: message.session,
-      cc: message.cc,
-      bcc: message.bcc,
-      replyTo: message.replyTo,
-      messageIdHeader: message.messageIdHeader,
-      dateHeaderMs: message.dateHeaderMs,
-      headers: message.headers,
-      attachments: message.attachments,
-    };
-    const result = this.#statements.insertMessage.run({
-      id: message.id,
-      receivedAtMs: message.receivedAtMs,
-      subject: message.subject,
-      fromJson: message.from === null ? null : JSON.stringify(message.from),
-      toJson: JSON.stringify(message.to),
-      envelopeFrom: message.envelope.from,
-      envelopeToJson: JSON.stringify(message.envelope.to),
-      sizeBytes: message.raw.byteLength,
-      attachmentCount: message.attachments.length,
-      snippet: snippetOf(message),
-      detailJson: JSON.stringify(detail),
-    });
-    const seq = Number(result.lastInsertRowid);
-    this.#statements.insertRaw.run(seq, message.raw);
-    this.#indexParsed(seq, message, message.envelope);
+    if (this.#writerThread !== null) return this.#writerThread.write(request);
+    return (this.#inThreadWrites as GroupCommitQueue).enqueue(request);
   }
 
   async list(query: ListQuery): Promise<MessagePage> {
@@ -474,13 +285,15 @@ export class SqliteStore implements Store {
   }
 
   async deleteAll(): Promise<number> {
-    const deleted = this.#database.transaction(() => {
-      const count = this.#statements.count.get() as number;
-      // Unconditional DELETEs take SQLite's truncate fast path; FTS5's 'delete-all' empties the index.
-      this.#database.exec(`DELETE FROM messages; DELETE FROM message_bodies; DELETE FROM message_raw;
+    const deleted = this.#database
+      .transaction(() => {
+        const count = this.#statements.count.get() as number;
+        // Unconditional DELETEs take SQLite's truncate fast path; FTS5's 'delete-all' empties the index.
+        this.#database.exec(`DELETE FROM messages; DELETE FROM message_bodies; DELETE FROM message_raw;
         INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');`);
-      return count;
-    })();
+        return count;
+      })
+      .immediate(); // it reads first: take the write lock up front (see sqlite-writes.ts)
     this.#database.pragma('incremental_vacuum');
     return deleted;
   }
@@ -555,43 +368,12 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#isClosed) return;
-    this.#flushWrites();
     this.#isClosed = true;
+    // Pending writes are committed first (the thread flushes, then stops).
+    this.#inThreadWrites?.flush();
+    await this.#writerThread?.close();
     this.#database.close();
   }
-}
-
-function toSummary(row: SummaryRow): MessageSummary {
-  return {
-    id: row.id,
-    receivedAtMs: row.received_at_ms,
-    subject: row.subject,
-    from: row.from_json === null ? null : (JSON.parse(row.from_json) as MessageAddress),
-    to: JSON.parse(row.to_json) as MessageAddress[],
-    envelopeFrom: row.envelope_from,
-    envelopeTo: JSON.parse(row.envelope_to_json) as string[],
-    sizeBytes: row.size_bytes,
-    isRead: row.is_read === 1,
-    attachmentCount: row.attachment_count,
-    snippet: row.snippet,
-    isParsed: row.is_parsed === 1,
-  };
-}
-
-const emptyDetail: MessageDetail = {
-  envelope: { from: '', to: [], mailParameters: {} },
-  session: null,
-  cc: [],
-  bcc: [],
-  replyTo: [],
-  messageIdHeader: null,
-  dateHeaderMs: null,
-  headers: [],
-  attachments: [],
-};
-
-function formatAddress(address: MessageAddress | null): string {
-  return address === null ? '' : `${address.name} ${address.address}`.trim();
 }
 
 function encodeCursor(seq: number): string {

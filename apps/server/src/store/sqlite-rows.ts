@@ -1,0 +1,77 @@
+import type {
+  AttachmentMetadata,
+  MessageAddress,
+  MessageHeader,
+  MessageSummary,
+  SmtpSessionDetails,
+  StoredEnvelope,
+} from './store.js';
+
+/** The row shapes and JSON documents of the SQLite store, shared by its reads and its writes. */
+
+export interface SummaryRow {
+  seq: number;
+  id: string;
+  received_at_ms: number;
+  subject: string;
+  from_json: string | null;
+  to_json: string;
+  envelope_from: string;
+  envelope_to_json: string;
+  size_bytes: number;
+  is_read: number;
+  attachment_count: number;
+  snippet: string;
+  is_parsed: number;
+}
+
+export interface DetailRow extends SummaryRow {
+  detail_json: string;
+  text: string | null;
+  html: string | null;
+}
+
+/** The parts of a message kept as one JSON document: read together, never filtered on. */
+export interface MessageDetail {
+  envelope: StoredEnvelope;
+  session: SmtpSessionDetails | null;
+  cc: readonly MessageAddress[];
+  bcc: readonly MessageAddress[];
+  replyTo: readonly MessageAddress[];
+  messageIdHeader: string | null;
+  dateHeaderMs: number | null;
+  headers: readonly MessageHeader[];
+  attachments: readonly AttachmentMetadata[];
+}
+
+export const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_json, m.to_json, m.envelope_from,
+  m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed`;
+
+export const emptyDetail: MessageDetail = {
+  envelope: { from: '', to: [], mailParameters: {} },
+  session: null,
+  cc: [],
+  bcc: [],
+  replyTo: [],
+  messageIdHeader: null,
+  dateHeaderMs: null,
+  headers: [],
+  attachments: [],
+};
+
+export function toSummary(row: SummaryRow): MessageSummary {
+  return {
+    id: row.id,
+    receivedAtMs: row.received_at_ms,
+    subject: row.subject,
+    from: row.from_json === null ? null : (JSON.parse(row.from_json) as MessageAddress),
+    to: JSON.parse(row.to_json) as MessageAddress[],
+    envelopeFrom: row.envelope_from,
+    envelopeTo: JSON.parse(row.envelope_to_json) as string[],
+    sizeBytes: row.size_bytes,
+    isRead: row.is_read === 1,
+    attachmentCount: row.attachment_count,
+    snippet: row.snippet,
+    isParsed: row.is_parsed === 1,
+  };
+}

@@ -1,0 +1,55 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { WriterRequest, WriterResponse, WriterSettings } from './sqlite-writer-thread.js';
+import { GroupCommitQueue, openConnection } from './sqlite-writes.js';
+
+/**
+ * Runs in the writer thread: owns its own connection and applies the ingest writes. While a commit's
+ * fsync blocks this thread, requests keep queueing here and the main thread keeps serving SMTP; the
+ * next commit takes all of them (the flush is scheduled with setImmediate, after the queued
+ * messages are delivered).
+ */
+const settings = workerData as WriterSettings;
+const database = openConnection(settings.path);
+const queue = new GroupCommitQueue(database, settings.groupCommitWindowMs);
+const port = parentPort;
+
+/** Answers of one commit, sent as one message: they are settled in the same microtask run. */
+let outbox: WriterResponse[] = [];
+
+function reply(response: WriterResponse): void {
+  outbox.push(response);
+  if (outbox.length === 1) queueMicrotask(sendReplies);
+}
+
+function sendReplies(): void {
+  const responses = outbox;
+  outbox = [];
+  port?.postMessage(responses);
+}
+
+port?.on('message', (requests: readonly WriterRequest[]) => {
+  for (const request of requests) handle(request);
+});
+
+function handle(message: WriterRequest): void {
+  if (message.type === 'flush') {
+    queue.flush();
+    // The flushed writes post their results from promise callbacks; acknowledge after those.
+    setImmediate(() => reply({ id: message.id, result: null }));
+    return;
+  }
+  queue.enqueue(message.request).then(
+    (result) => reply({ id: message.id, result }),
+    (error: unknown) => {
+      const { name, message: text, code } = error as { name?: string; message?: string; code?: unknown };
+      reply({
+        id: message.id,
+        error: {
+          name: name ?? 'Error',
+          message: text ?? String(error),
+          code: typeof code === 'string' ? code : null,
+        },
+      });
+    },
+  );
+}

@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { NewMessage, ReceivedMessage } from '../src/store/store.js';
+import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
+
+const appRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function received({ id, receivedAtMs, envelope, session, raw }: NewMessage): ReceivedMessage {
+  return { id, receivedAtMs, envelope, session, raw };
+}
+
+function parsedPart(message: NewMessage) {
+  const {
+    id: _id,
+    receivedAtMs: _at,
+    envelope: _envelope,
+    session: _session,
+    raw: _raw,
+    ...parsed
+  } = message;
+  return parsed;
+}
+
+/**
+ * The store as the built app runs it: ingest writes on the writer thread (its own connection), the
+ * rest on the main thread. The thread script is bundled here the way tsup bundles
+ * dist/sqlite-write-worker.js, into a private folder: other tests may be rebuilding dist/ meanwhile.
+ */
+describe('SqliteStore with the writer thread', () => {
+  const directory = temporaryDirectory();
+  // Inside the app so the bundle finds better-sqlite3 in node_modules, as dist/ does.
+  const scriptDirectory = mkdtempSync(join(appRoot, 'node_modules', '.writer-thread-test-'));
+  const writerScript = join(scriptDirectory, 'sqlite-write-worker.js');
+
+  beforeAll(async () => {
+    await build({
+      entryPoints: [join(appRoot, 'src/store/sqlite-write-worker.ts')],
+      outfile: writerScript,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+  }, 60_000);
+  afterAll(() => {
+    directory.remove();
+    rmSync(scriptDirectory, { recursive: true, force: true });
+  });
+
+  it('commits concurrent receives and parses, answers each caller, and keeps them after a reopen', async () => {
+    const path = join(directory.path, 'concurrent.sqlite');
+    const failures: Error[] = [];
+    const store = new SqliteStore({ path, writerScript, onWriterFailure: (error) => failures.push(error) });
+    const messages = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        newMessage(composeRaw({ subject: `Threaded ${index}`, body: `writer body${index}` })),
+      ),
+    );
+    const [firstHalf, secondHalf] = [messages.slice(0, 20), messages.slice(20)];
+    await Promise.all(firstHalf.map((message) => store.insertReceived(received(message))));
+
+    // Parses of the first half race receives of the second: they share the writer's commits.
+    const [summaries] = await Promise.all([
+      Promise.all(firstHalf.map((message) => store.saveParsed(message.id, parsedPart(message)))),
+      Promise.all(secondHalf.map((message) => store.insertReceived(received(message)))),
+    ]);
+    for (const [index, summary] of summaries.entries()) {
+      expect(summary).toMatchObject({
+        id: firstHalf[index]!.id,
+        subject: `Threaded ${index}`,
+        from: { name: 'Alice Sender', address: 'alice@example.com' },
+        envelopeTo: ['bob@example.net'],
+        isParsed: true,
+        isRead: false,
+      });
+    }
+    // A second parse of the same message finds nothing left to parse; an unknown id neither.
+    expect(await store.saveParsed(firstHalf[0]!.id, parsedPart(firstHalf[0]!))).toBeNull();
+    expect(await store.saveParsed('no-such-id', parsedPart(firstHalf[0]!))).toBeNull();
+
+    // Written by the writer thread, visible to the main thread's reads as soon as they resolve.
+    expect((await store.counts()).messageCount).toBe(40);
+    const unparsed = await store.listUnparsed(100);
+    expect([...unparsed].sort()).toEqual(secondHalf.map((message) => message.id).sort());
+    await store.close();
+    expect(failures).toEqual([]);
+
+    const reopened = new SqliteStore({ path, writerScript: null });
+    try {
+      for (const message of messages) {
+        const raw = await reopened.getRaw(message.id);
+        expect(Buffer.from(raw!).equals(Buffer.from(message.raw))).toBe(true);
+      }
+      expect((await reopened.get(firstHalf[3]!.id))?.text).toContain('writer body3');
+      const page = await reopened.list({ search: 'body7' });
+      expect(page.messages.map((summary) => summary.id)).toEqual([firstHalf[7]!.id]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('lets main-thread writes and the writer thread take turns instead of failing with SQLITE_BUSY', async () => {
+    const store = new SqliteStore({ path: join(directory.path, 'turns.sqlite'), writerScript });
+    try {
+      const messages = await Promise.all(
+        Array.from({ length: 60 }, (_, index) => newMessage(composeRaw({ subject: `turn ${index}` }))),
+      );
+      const writes = messages.map(async (message) => {
+        await store.insertReceived(received(message));
+        return store.saveParsed(message.id, parsedPart(message));
+      });
+      // Meanwhile the main thread writes on its own connection: flags, deletes, delete-all.
+      for (let round = 0; round < 20; round += 1) {
+        await store.markAllRead();
+        await store.setRead(messages[round]!.id, false);
+        await store.delete(messages[round]!.id);
+        if (round === 10) await store.deleteAll();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const outcomes = await Promise.allSettled(writes);
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects only the write that fails, not the others sharing its commit', async () => {
+    const store = new SqliteStore({ path: join(directory.path, 'duplicate.sqlite'), writerScript });
+    try {
+      const [first, second] = await Promise.all([
+        newMessage(composeRaw({ subject: 'first' })),
+        newMessage(composeRaw({ subject: 'second' })),
+      ]);
+      await store.insertReceived(received(first));
+      const outcomes = await Promise.allSettled([
+        store.insertReceived(received(second)),
+        store.insertReceived(received(first)), // the same id again: a UNIQUE violation
+      ]);
+      expect(outcomes[0]?.status).toBe('fulfilled');
+      expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { message: /UNIQUE/ } });
+      expect((await store.counts()).messageCount).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails pending and later writes with a clear error when the writer thread dies', async () => {
+    const dyingScript = join(scriptDirectory, 'dying-worker.mjs');
+    writeFileSync(
+      dyingScript,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => process.exit(3));\n",
+    );
+    const failures: Error[] = [];
+    const store = new SqliteStore({
+      path: join(directory.path, 'dying.sqlite'),
+      writerScript: dyingScript,
+      onWriterFailure: (error) => failures.push(error),
+    });
+    try {
+      const message = await newMessage(composeRaw({ subject: 'lost' }));
+      await expect(store.insertReceived(received(message))).rejects.toThrow(
+        /writer thread exited with code 3/,
+      );
+      await expect(store.saveParsed(message.id, parsedPart(message))).rejects.toThrow(/writer thread/);
+      expect(failures).toHaveLength(1);
+      // Nothing was stored, and the main thread's connection still answers.
+      expect(await store.getRaw(message.id)).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});
