@@ -84,10 +84,7 @@ export interface ServerHooks {
    * PLAIN, LOGIN, XOAUTH2, OAUTHBEARER: check the credentials. Return true/undefined to accept,
    * false to answer 535 5.7.8. Offered only when this hook exists.
    */
-  onAuth?(
-    credentials: SaslCredentials,
-    session: SmtpSession,
-  ): Promise<AuthVerdict> | AuthVerdict;
+  onAuth?(credentials: SaslCredentials, session: SmtpSession): Promise<AuthVerdict> | AuthVerdict;
   /**
    * CRAM-MD5, SCRAM-SHA-256: the core verifies, you supply the stored secret for a username
    * (`{ password }`, or `{ scram }` from deriveScramCredentials). Return null for an unknown user.
