@@ -185,6 +185,11 @@ export class Connection {
   get isIdle(): boolean {
     return !this.isClosed && this.#session.isIdle && this.#events.length === 0 && this.#runs.length === 0;
   }
+
+  /** Whether another transaction may start now, pipelined behind the current one's final reply (the core decides). */
+  get canStartTransaction(): boolean {
+    return !this.#isFailed && this.#session.canStartTransaction;
+  }
   /**
    * Protocol, cipher, certificate and verification of the TLS layer; null without TLS. Read from the
    * socket on first use (pooled connections never pay for it) and kept, so it survives the close.

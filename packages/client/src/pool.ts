@@ -228,8 +228,10 @@ export class Pool {
       if (this.#isClosing) connection.sendQuit();
       return;
     }
-    // RSET between messages and rate limiting keep the plain one-send-at-a-time path.
+    // RSET between messages and rate limiting keep the plain one-send-at-a-time path; so does a
+    // connection the core will not start a transaction on yet (an earlier BDAT chunk unanswered).
     if (this.#limiter !== null || slot.needsReset || this.#init.resetBetweenMessages === 'always') return;
+    if (!connection.canStartTransaction) return;
     const job = this.#queue.shift()!;
     void this.#runOn(slot, job);
   }

@@ -154,3 +154,36 @@ describe('transcript with BDAT', () => {
     expect(session.transcript).not.toContain('BDAT');
   });
 });
+
+describe('pooled BDAT', () => {
+  it('pipelines the next message only once no earlier BDAT chunk is unanswered (RFC 3030 §2)', async () => {
+    const received: string[] = [];
+    const port = await start({ received });
+    const client = createClient({
+      host: 'localhost',
+      port,
+      tls: { ca: certificates.caPem },
+      pool: { maxConnections: 1 },
+    });
+    // Each message arrives in three pieces, so it goes as BDAT n, BDAT n, BDAT n LAST: when its body
+    // ends, the first chunks may still be unanswered and the next MAIL has to wait for them.
+    async function* pieces(id: number) {
+      yield new TextEncoder().encode(`Subject: chunk ${id}\r\n`);
+      yield new TextEncoder().encode('\r\nfirst line\r\n');
+      yield new TextEncoder().encode(`second line of ${id}\r\n`);
+    }
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, id) =>
+        client.send({ from: 'a@example.com', to: 'b@example.com', message: pieces(id) }),
+      ),
+    );
+    await client.close();
+    expect(results.map((result) => result.reply.code)).toEqual(Array(20).fill(250));
+    expect(received.sort()).toEqual(
+      Array.from(
+        { length: 20 },
+        (_, id) => `Subject: chunk ${id}\r\n\r\nfirst line\r\nsecond line of ${id}\r\n`,
+      ).sort(),
+    );
+  });
+});

@@ -813,8 +813,10 @@ describe('BDAT and the next transaction', () => {
     written(session);
     session.writeBody(encoder.encode('part'));
     session.endBody(encoder.encode('last'));
+    expect(session.canStartTransaction).toBe(false);
     expect(() => session.startTransaction(simpleEnvelope)).toThrow(SmtpUsageError);
     serve(session, '250 2.0.0 chunk');
+    expect(session.canStartTransaction).toBe(true);
     session.startTransaction(simpleEnvelope);
     expect(written(session)).toContain('MAIL FROM');
   });
@@ -826,7 +828,9 @@ describe('BDAT and the next transaction', () => {
     drain(session);
     written(session);
     session.endBody(encoder.encode('all'));
+    expect(session.canStartTransaction).toBe(true);
     session.startTransaction(simpleEnvelope);
+    expect(session.canStartTransaction).toBe(false); // a transaction of its own is now under way
     expect(written(session)).toBe(
       'BDAT 3 LAST\r\nallMAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n',
     );

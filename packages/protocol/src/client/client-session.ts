@@ -177,6 +177,21 @@ export class ClientSession {
     return this.#isTlsActive;
   }
 
+  /**
+   * Whether startTransaction() may be called now. Besides an idle session, that is the moment a
+   * transaction's body is complete and only its final reply is outstanding (RFC 2920 §3.1), unless a
+   * BDAT chunk before the last one is still unanswered (RFC 3030 §2: a failed chunk needs RSET first).
+   */
+  get canStartTransaction(): boolean {
+    try {
+      this.#assertReadyForTransaction();
+      return true;
+    } catch (error) {
+      if (error instanceof SmtpUsageError) return false;
+      throw error;
+    }
+  }
+
   /** Nothing written is unanswered and nothing is waiting to be written. */
   get isIdle(): boolean {
     return this.#inFlight.length === 0 && this.#queue.length === 0;
