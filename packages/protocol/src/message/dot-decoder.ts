@@ -156,8 +156,9 @@ export class DotDecoder {
           break;
         }
         default: {
-          // midLine: find the next CR or LF, four bytes at a time (find-line-ending.ts). The hot loop
-          // handles ordinary CRLF lines, stuffed or not, in place: no state change, no function call.
+          // midLine: find the next CR or LF, four bytes at a time (the scan of line-ending-scan.ts, inlined
+          // on purpose). The hot loop handles ordinary CRLF lines, stuffed or not, in place: no state
+          // change, no function call.
           let found = -1;
           if (words !== null) {
             if (position < wordsStart) {

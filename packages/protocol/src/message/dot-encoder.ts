@@ -56,8 +56,8 @@ export class DotEncoder {
           segmentStart = position;
         }
       }
-      // Find the next CR or LF, four bytes at a time (find-line-ending.ts). The hot loop handles
-      // ordinary CRLF lines, stuffed or not, in place: no function call per line.
+      // Find the next CR or LF, four bytes at a time (the scan of line-ending-scan.ts, inlined on purpose).
+      // The hot loop handles ordinary CRLF lines, stuffed or not, in place: no function call per line.
       let found = -1;
       if (words !== null) {
         if (position < wordsStart) {
