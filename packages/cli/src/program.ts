@@ -24,6 +24,7 @@ Exit codes: 0 ok, 1 usage error, 2 temporary failure (4xx), 3 permanent failure 
             4 network/TLS/timeout error, 5 partial (some recipients rejected)
 Environment: SMTP_SERVER, SMTP_FROM, SMTP_USER, SMTP_PASSWORD, SMTP_AUTH_MECH, SMTP_EHLO,
              SMTP_STARTTLS, SMTP_TLS, SMTP_INSECURE, SMTP_TIMEOUT, SMTP_DNS_SERVER, NO_COLOR
+             (SMTP_TLS and SMTP_INSECURE take 1/0, true/false or yes/no)
 `;
 
 function readVersion(): string {
