@@ -285,6 +285,32 @@ describe('AUTH', () => {
     expect(session.authenticated).toBeNull();
   });
 
+  it('reports a proof it checked itself and found wrong', () => {
+    const session = started(options);
+    session.receive(bytes(`AUTH CRAM-MD5\r\n`));
+    drain(session);
+    session.receive(bytes(`${btoa('alice 0123456789abcdef0123456789abcdef')}\r\n`));
+    drain(session, () => undefined);
+    session.accept({ secret: { password: 'secret' } });
+    expect(drain(session)).toEqual([
+      { type: 'auth-failed', username: 'alice', mechanism: 'CRAM-MD5', reason: 'invalid-credentials' },
+    ]);
+
+    expect(session.authenticated).toBeNull();
+  });
+
+  it('reports a core-verified exchange cut short by the end of the connection as incomplete', () => {
+    const session = started({ ...options, extensions: { auth: ['SCRAM-SHA-256'] } });
+    session.receive(bytes(`AUTH SCRAM-SHA-256 ${btoa('n,,n=alice,r=abcdefghijklmnop')}\r\n`));
+    drain(session, () => session.accept({ secret: { password: 'secret' } }));
+    expect(output(session)).toMatch(/^334 /); // server-first-message; the client never answers
+    session.receiveEnd();
+    expect(drain(session)).toEqual([
+      { type: 'auth-failed', username: 'alice', mechanism: 'SCRAM-SHA-256', reason: 'incomplete' },
+      { type: 'close', reason: 'peer-closed' },
+    ]);
+  });
+
   it('does not show AUTH credentials in command-rejected events', () => {
     const session = started(options);
     session.receive(bytes('MAIL FROM:<a@x.example>\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n'));

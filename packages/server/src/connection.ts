@@ -154,12 +154,6 @@ export class Connection implements SmtpSession, SweptConnection {
   #isClosed = false;
   #isShutdownRequested = false;
   #messageStartedAt = 0;
-  /**
-   * A CRAM-MD5 / SCRAM exchange whose secret we supplied: the core verifies the client's proof and
-   * reports success ('authenticated') but no event for a failure, so an exchange that ends without
-   * success is counted as a failure here (see #settleAuthExchange).
-   */
-  #authExchange: { readonly mechanism: SaslMechanismName; readonly username: string } | null = null;
 
   /**
    * Owns the socket from the moment it is accepted: `onEnd` (shared by all connections of a server)
@@ -409,7 +403,6 @@ export class Connection implements SmtpSession, SweptConnection {
       return;
     }
     this.#context.sweeper.delete(this);
-    if (this.#authExchange !== null) this.#settleAuthExchange('closed');
     if (this.#stream) {
       this.#stream.destroy(new MessageAbortedError('peer-closed'));
       this.#stream = null;
@@ -475,8 +468,6 @@ export class Connection implements SmtpSession, SweptConnection {
         return;
       }
       const event = session.nextEvent();
-      // A new AUTH can only start once the previous exchange is over.
-      if (this.#authExchange !== null) this.#settleAuthExchange(event?.type === 'auth' ? 'new-auth' : 'step');
       if (event === null) break;
       if (this.#context.isDebug) this.#logCommand(event);
       const wait = this.#handle(event);
@@ -568,6 +559,10 @@ export class Connection implements SmtpSession, SweptConnection {
       }
       case 'auth':
         return this.#authenticate(event);
+      case 'auth-failed':
+        // The core rejected a proof it checked itself (CRAM-MD5, SCRAM-SHA-256).
+        this.#recordAuthFailure(event.mechanism, event.username, event.reason);
+        return undefined;
       case 'authenticated':
         this.#context.metrics.values.authSucceeded += 1;
         if (this.#context.isInfo)
@@ -718,6 +713,13 @@ export class Connection implements SmtpSession, SweptConnection {
 
   // --- AUTH ---
 
+  /** A failed AUTH, whoever judged it: counts toward the per-address throttle. */
+  #recordAuthFailure(mechanism: SaslMechanismName, username: string, reason: string): void {
+    this.#context.metrics.values.authFailed += 1;
+    this.#context.authThrottle.recordFailure(this.#remoteAddress);
+    this.#log('warn', 'auth-failed', { mechanism, username, reason });
+  }
+
   #authenticate(event: Extract<ServerEvent, { type: 'auth' }>): Promise<void> | undefined {
     const context = this.#context;
     const address = this.#remoteAddress;
@@ -728,11 +730,8 @@ export class Connection implements SmtpSession, SweptConnection {
       this.#reject(replies.authThrottled);
       return undefined;
     }
-    const failed = (reason: string, username: string | undefined): void => {
-      metrics.authFailed += 1;
-      context.authThrottle.recordFailure(address);
-      this.#log('warn', 'auth-failed', { mechanism: event.mechanism, username, reason });
-    };
+    const failed = (reason: string, username: string): void =>
+      this.#recordAuthFailure(event.mechanism, username, reason);
     const step = event.step;
     const session = this.#session!;
     if (step.type === 'verify') {
@@ -767,10 +766,8 @@ export class Connection implements SmtpSession, SweptConnection {
           failed('unknown-user', step.username);
           this.#reject(replies.authFailed);
         } else {
-          this.#authExchange = { mechanism: event.mechanism, username: step.username };
+          // The core checks the proof; a failure comes back as an 'auth-failed' event.
           session.accept({ secret: secret as SaslSecret });
-          // CRAM-MD5 is decided right here; SCRAM waits for the client-final-message.
-          this.#settleAuthExchange('step');
         }
       },
       (error) => {
@@ -778,36 +775,6 @@ export class Connection implements SmtpSession, SweptConnection {
         this.#reject(this.#replyFor(error, 'onAuthSecret'));
       },
     );
-  }
-
-  /**
-   * Counts a core-verified exchange (CRAM-MD5, SCRAM-SHA-256) that ended without success as a failed
-   * AUTH, so password guessing against these mechanisms is throttled like any other. Called after
-   * each core step ('step'), when a new AUTH starts (the previous exchange is then over) and when
-   * the connection closes.
-   */
-  #settleAuthExchange(cause: 'step' | 'new-auth' | 'closed'): void {
-    const exchange = this.#authExchange;
-    const session = this.#session;
-    if (exchange === null || session === null) return;
-    if (session.authenticated !== null) {
-      this.#authExchange = null;
-      return;
-    }
-    const state = session.state;
-    if (cause === 'step' && state.phase === 'auth') return;
-    this.#authExchange = null;
-    // Closed mid-exchange (peer gone, timeout) is counted too: a client that drops the connection
-    // instead of finishing must not get free guesses. (A wrong proof followed at once by the end of
-    // the connection also looks like this from here.)
-    const isIncomplete =
-      (cause === 'closed' && state.phase === 'auth') ||
-      (state.phase === 'closed' && state.reason !== 'too-many-errors');
-    const reason = isIncomplete ? 'incomplete' : 'invalid-credentials';
-    const context = this.#context;
-    context.metrics.values.authFailed += 1;
-    context.authThrottle.recordFailure(this.#remoteAddress);
-    this.#log('warn', 'auth-failed', { mechanism: exchange.mechanism, username: exchange.username, reason });
   }
 
   // --- message ---

@@ -63,6 +63,18 @@ export type ServerEvent =
       readonly authorizationId: string | null;
       readonly mechanism: SaslMechanismName;
     }
+  /**
+   * An exchange the core verified itself (CRAM-MD5, SCRAM-SHA-256: accept() gave it the secret) ended
+   * without success: a wrong proof, a cancel, a malformed answer ('invalid-credentials'), or the
+   * session closed mid-exchange ('incomplete'). Informational like 'authenticated': count it against
+   * the client, e.g. for AUTH throttling. Refusals decided by the application raise nothing.
+   */
+  | {
+      readonly type: 'auth-failed';
+      readonly username: string;
+      readonly mechanism: SaslMechanismName;
+      readonly reason: 'invalid-credentials' | 'incomplete';
+    }
   | { readonly type: 'mail'; readonly from: ReversePath; readonly parameters: MailParameters }
   | { readonly type: 'rcpt'; readonly to: ForwardPath; readonly parameters: RcptParameters }
   | { readonly type: 'message-start'; readonly transfer: 'DATA' | 'BDAT' }

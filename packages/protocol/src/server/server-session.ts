@@ -134,6 +134,8 @@ export class ServerSession implements TransitionContext {
   #reader: Reader = 'command';
   #phase: CommandPhase = 'greeting';
   #closeReason: CloseReason | null = null;
+  /** An exchange whose proof the core checks against a secret it was given: its failure is reported. */
+  #coreVerified: { readonly username: string; readonly mechanism: SaslMechanismName } | null = null;
   #isGreeted = false;
   #isRefused = false;
   #isTlsActive: boolean;
@@ -821,6 +823,7 @@ export class ServerSession implements TransitionContext {
 
   #close(reason: CloseReason): void {
     if (this.#closeReason !== null) return;
+    this.#reportCoreVerifiedFailure('incomplete');
     if (this.#isMessageOpen) this.#abortMessage(closeAbortReasons[reason]);
     this.#closeReason = reason;
     this.#reader = 'closed';
@@ -889,16 +892,25 @@ export class ServerSession implements TransitionContext {
     this.#authFailed(init);
   }
 
+  #reportCoreVerifiedFailure(reason: 'invalid-credentials' | 'incomplete'): void {
+    const exchange = this.#coreVerified;
+    if (exchange === null) return;
+    this.#coreVerified = null;
+    this.#emit({ type: 'auth-failed', ...exchange, reason });
+  }
+
   #authSucceeded(username: string, authorizationId: string | null): void {
     const mechanism = (this.#sasl as SaslServer).mechanism;
     this.#sasl = null;
     this.#reader = 'command';
+    this.#coreVerified = null;
     this.#authenticated = { username, authorizationId, mechanism };
     this.#writeCatalogue(replies.authSucceeded);
     this.#emit({ type: 'authenticated', username, authorizationId, mechanism });
   }
 
   #authFailed(init: ReplyInit | Reply): void {
+    this.#reportCoreVerifiedFailure('invalid-credentials');
     this.#sasl = null;
     this.#reader = 'command';
     this.#authFailureReply = null;
@@ -1011,7 +1023,9 @@ export class ServerSession implements TransitionContext {
           this.#pending = event;
           throw new SmtpUsageError("accept() of an 'auth' lookup step needs { secret }");
         }
-        this.#onSaslStep((this.#sasl as SaslServer).provideSecret(options.secret));
+        const sasl = this.#sasl as SaslServer;
+        this.#coreVerified = { username: step.username, mechanism: sasl.mechanism };
+        this.#onSaslStep(sasl.provideSecret(options.secret));
         return;
       }
       case 'xclient':
