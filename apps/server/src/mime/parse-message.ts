@@ -1,22 +1,9 @@
 import type { Address, Attachment, Email } from 'postal-mime';
 import PostalMime from 'postal-mime';
-import type { AttachmentMetadata, MessageAddress, MessageHeader } from '../store/store.js';
+import type { AttachmentMetadata, MessageAddress, MessageHeader, ParsedContent } from '../store/store.js';
 
-/** What the parse stage derives from the raw bytes. */
-export interface ParsedMessage {
-  readonly subject: string;
-  readonly from: MessageAddress | null;
-  readonly to: readonly MessageAddress[];
-  readonly cc: readonly MessageAddress[];
-  readonly bcc: readonly MessageAddress[];
-  readonly replyTo: readonly MessageAddress[];
-  readonly messageIdHeader: string | null;
-  readonly dateHeaderMs: number | null;
-  readonly headers: readonly MessageHeader[];
-  readonly text: string | null;
-  readonly html: string | null;
-  readonly attachments: readonly AttachmentMetadata[];
-}
+/** What the parse stage derives from the raw bytes: the store's ParsedContent. */
+export type ParsedMessage = ParsedContent;
 
 export interface AttachmentContent {
   readonly metadata: AttachmentMetadata;

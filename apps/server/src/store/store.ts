@@ -101,18 +101,10 @@ export interface MessageSummary {
   readonly isParsed: boolean;
 }
 
-export interface StoredMessage extends MessageSummary {
+/** A whole message: its inbox row, envelope and session, and the rest of its parse. */
+export interface StoredMessage extends MessageSummary, Omit<ParsedContent, 'subject' | 'from' | 'to'> {
   readonly envelope: StoredEnvelope;
   readonly session: SmtpSessionDetails | null;
-  readonly cc: readonly MessageAddress[];
-  readonly bcc: readonly MessageAddress[];
-  readonly replyTo: readonly MessageAddress[];
-  readonly messageIdHeader: string | null;
-  readonly dateHeaderMs: number | null;
-  readonly headers: readonly MessageHeader[];
-  readonly text: string | null;
-  readonly html: string | null;
-  readonly attachments: readonly AttachmentMetadata[];
 }
 
 export interface ListQuery {
