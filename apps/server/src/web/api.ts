@@ -1,60 +1,15 @@
+import type { AttachmentMetadata, MessageAddress, MessageSummary, StoredMessage } from '../store/store.js';
+
 /** Types and calls of the REST API, as the UI uses them (the server's OpenAPI document has the rest). */
 
-export interface Address {
-  readonly name: string;
-  readonly address: string;
-}
+// The wire types are the server's own (type-only imports: nothing from the server is bundled).
+export type { MessageSummary };
+export type Address = MessageAddress;
+export type Attachment = AttachmentMetadata;
 
-export interface MessageSummary {
-  readonly id: string;
-  readonly receivedAtMs: number;
-  readonly subject: string;
-  readonly from: Address | null;
-  readonly to: readonly Address[];
-  readonly envelopeFrom: string;
-  readonly envelopeTo: readonly string[];
-  readonly sizeBytes: number;
-  readonly isRead: boolean;
-  readonly attachmentCount: number;
-  readonly snippet: string;
-  /** false for a moment after the 250, until the server has parsed the message. */
-  readonly isParsed: boolean;
-}
-
-export interface Attachment {
-  readonly index: number;
-  readonly filename: string | null;
-  readonly contentType: string;
-  readonly disposition: string | null;
-  readonly contentId: string | null;
-  readonly sizeBytes: number;
-}
-
-export interface Message extends MessageSummary {
-  readonly envelope: {
-    readonly from: string;
-    readonly to: readonly string[];
-    readonly mailParameters: Record<string, string>;
-  };
-  readonly session: {
-    readonly remoteAddress: string;
-    readonly remotePort: number;
-    readonly localAddress: string;
-    readonly localPort: number;
-    readonly helo: string;
-    readonly protocol: string;
-    readonly tls: { readonly protocol: string; readonly cipher: string } | null;
-    readonly authenticatedUser: string | null;
-  } | null;
-  readonly cc: readonly Address[];
-  readonly replyTo: readonly Address[];
-  readonly messageIdHeader: string | null;
-  readonly dateHeaderMs: number | null;
-  readonly headers: readonly { readonly name: string; readonly value: string }[];
-  readonly text: string | null;
-  readonly html: string | null;
+/** GET /messages/{id}: the stored message, and whether its HTML would load remote content. */
+export interface Message extends StoredMessage {
   readonly hasRemoteContent: boolean;
-  readonly attachments: readonly Attachment[];
 }
 
 export interface MessagePage {

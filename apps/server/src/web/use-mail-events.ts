@@ -1,12 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
-import type { MessageSummary } from './api.js';
+import type { MailEvent } from '../events/mail-events.js';
 
-export type MailEvent =
-  | { readonly type: 'message-stored'; readonly message: MessageSummary }
-  | { readonly type: 'message-updated'; readonly id: string; readonly isRead: boolean }
-  | { readonly type: 'messages-read'; readonly count: number }
-  | { readonly type: 'message-deleted'; readonly ids: readonly string[] }
-  | { readonly type: 'messages-cleared' };
+export type { MailEvent };
 
 const eventTypes = [
   'message-stored',
