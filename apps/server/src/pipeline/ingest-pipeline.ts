@@ -56,6 +56,9 @@ const defaultMaxPendingBytes = 64 * 1024 * 1024;
 export class IngestPipeline {
   readonly #stages: readonly IngestStage[];
   readonly #options: IngestPipelineOptions;
+  /** The stages before the reply point (the client waits for them) and after it (background). */
+  readonly #beforeReply: readonly IngestStage[];
+  readonly #afterReply: readonly IngestStage[];
   /** Background runs by message id: readers may wait for a message to be parsed. */
   readonly #inFlight = new Map<string, Promise<void>>();
   #pendingBytes = 0;
@@ -63,6 +66,11 @@ export class IngestPipeline {
   constructor(stages: readonly IngestStage[], options: IngestPipelineOptions = {}) {
     this.#stages = stages;
     this.#options = options;
+    const name = options.replyAfter;
+    const index = name === undefined ? -1 : stages.findIndex((stage) => stage.name === name);
+    const split = index === -1 ? stages.length : index + 1;
+    this.#beforeReply = stages.slice(0, split);
+    this.#afterReply = stages.slice(split);
   }
 
   get stageNames(): readonly string[] {
@@ -88,9 +96,8 @@ export class IngestPipeline {
    */
   async accept(input: IngestInput): Promise<IngestContext> {
     const context: IngestContext = { ...input, raw: null, isStored: false, parsed: null, summary: null };
-    const split = this.#replyIndex();
-    for (const stage of this.#stages.slice(0, split)) await stage.run(context);
-    this.#runInBackground(context, this.#stages.slice(split));
+    for (const stage of this.#beforeReply) await stage.run(context);
+    this.#runInBackground(context, this.#afterReply);
     const maxPendingBytes = this.#options.maxPendingBytes ?? defaultMaxPendingBytes;
     while (this.#pendingBytes > maxPendingBytes && this.#inFlight.size > 1) {
       // Background runs never reject (errors go to onBackgroundError), so this only waits.
@@ -111,7 +118,7 @@ export class IngestPipeline {
    * of messages a crash left unparsed.
    */
   resume(context: IngestContext): void {
-    this.#runInBackground(context, this.#stages.slice(this.#replyIndex()));
+    this.#runInBackground(context, this.#afterReply);
   }
 
   /** Resolves when the background stages of `id` are done (at once if none are running). */
@@ -138,12 +145,6 @@ export class IngestPipeline {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  #replyIndex(): number {
-    const name = this.#options.replyAfter;
-    const index = name === undefined ? -1 : this.#stages.findIndex((stage) => stage.name === name);
-    return index === -1 ? this.#stages.length : index + 1;
   }
 
   #runInBackground(context: IngestContext, stages: readonly IngestStage[]): void {
