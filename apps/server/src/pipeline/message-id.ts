@@ -1,6 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32, as ULID
+const randomCharacters = 16;
+
+/** Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 256 ids instead of one per id. */
+const randomPool = Buffer.alloc(4096);
+let poolOffset = randomPool.length;
 
 /**
  * A ULID-shaped id: 10 characters of millisecond time then 16 of randomness. Sorts by arrival,
@@ -13,8 +18,14 @@ export function createMessageId(nowMs: number): string {
     time = alphabet[remaining % 32] + time;
     remaining = Math.floor(remaining / 32);
   }
-  const random = randomBytes(16);
+  if (poolOffset + randomCharacters > randomPool.length) {
+    randomFillSync(randomPool);
+    poolOffset = 0;
+  }
   let suffix = '';
-  for (const byte of random) suffix += alphabet[byte % 32];
+  for (let index = 0; index < randomCharacters; index += 1) {
+    suffix += alphabet[(randomPool[poolOffset + index] as number) % 32];
+  }
+  poolOffset += randomCharacters;
   return time + suffix;
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { MailEvents } from '../events/mail-events.js';
 import { type ParsedMessage, parseMessage } from '../mime/parse-message.js';
 import type { Store } from '../store/store.js';
@@ -8,15 +9,43 @@ export function createReceiveStage(): IngestStage {
   return {
     name: 'receive',
     async run(context) {
-      const chunks: Uint8Array[] = [];
-      let totalBytes = 0;
-      for await (const chunk of context.source) {
-        chunks.push(chunk);
-        totalBytes += chunk.byteLength;
-      }
-      context.raw = Buffer.concat(chunks, totalBytes);
+      context.raw =
+        context.source instanceof Readable ? await readAll(context.source) : await collect(context.source);
     },
   };
+}
+
+async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let totalBytes = 0;
+  for await (const chunk of source) {
+    chunks.push(chunk);
+    totalBytes += chunk.byteLength;
+  }
+  return Buffer.concat(chunks, totalBytes);
+}
+
+/**
+ * collect() for a Node stream, on its events: an async iterator costs a promise per chunk and
+ * end-of-stream tracking, a tenth of the main thread's time per small message.
+ */
+function readAll(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (stream.destroyed) {
+      reject(stream.errored ?? new Error('The message stream was closed before its end'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let totalBytes = 0;
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      totalBytes += chunk.byteLength;
+    });
+    stream.once('end', () => resolve(Buffer.concat(chunks, totalBytes)));
+    stream.once('error', reject);
+    // Destroyed without an error (or after 'end', when this does nothing): never hang.
+    stream.once('close', () => reject(new Error('The message stream was closed before its end')));
+  });
 }
 
 /**
@@ -51,7 +80,7 @@ export function createParseStage(
   };
 }
 
-/** Saves the parse: headers, bodies, attachment metadata and the search index. */
+/** Saves the parse: headers, addresses, attachment metadata and the search index. */
 export function createIndexStage(store: Store): IngestStage {
   return {
     name: 'index',
