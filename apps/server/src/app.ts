@@ -48,14 +48,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.log.level);
   const dataDir = resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  const parsePool = new ParsePool(config.ingest.parseWorkers);
   const store = new SqliteStore({
     path: join(dataDir, 'messages.sqlite'),
+    // The message view parses the raw bytes for the bodies: off the thread serving SMTP and HTTP.
+    parse: parsePool.parse,
     // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
     onWriterFailure: (error) => logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
   });
   const events = new MailEvents();
   const metrics = new AppMetrics(store);
-  const parsePool = new ParsePool(config.ingest.parseWorkers);
   const pipeline = createCapturePipeline({
     store,
     events,

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { schemaMigrations } from '../src/store/sqlite-schema.js';
 import { SqliteStore, StoreQueryError } from '../src/store/sqlite-store.js';
 import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
 
@@ -283,6 +285,116 @@ describe('SqliteStore', () => {
     expect(await store.listUnparsed(10)).toEqual([]);
     expect(await store.saveParsed(id, parsed)).toBeNull(); // parsed once only
     expect(await store.saveParsed('missing', parsed)).toBeNull();
+  });
+
+  it('commits a received message without waiting for the parses queued before it', async () => {
+    const first = await newMessage(composeRaw({ subject: 'First' }));
+    const second = await newMessage(composeRaw({ subject: 'Second' }));
+    await store.insertReceived(first);
+    const settled: string[] = [];
+    const {
+      id: _id,
+      receivedAtMs: _at,
+      envelope: _envelope,
+      session: _session,
+      raw: _raw,
+      ...parsed
+    } = first;
+    const parse = store.saveParsed(first.id, parsed).then(() => settled.push('parse of first'));
+    const receive = store.insertReceived(second).then(() => settled.push('receive of second'));
+    await Promise.all([parse, receive]);
+    // Parses wait to be committed in bulk; a client waiting for its 250 never waits for them.
+    expect(settled).toEqual(['receive of second', 'parse of first']);
+  });
+
+  it('reports the read flag set between the receive and the parse', async () => {
+    const message = await newMessage(composeRaw({ subject: 'Opened early' }));
+    await store.insertReceived(message);
+    expect(await store.setRead(message.id, true)).toBe(true);
+    const { id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = message;
+    expect(await store.saveParsed(id, parsed)).toMatchObject({ id, isRead: true, subject: 'Opened early' });
+  });
+
+  it('saves no parse for a message deleted between its receive and its parse', async () => {
+    const message = await newMessage(composeRaw({ subject: 'Gone', body: 'vanishing words' }));
+    await store.insertReceived(message);
+    expect(await store.delete(message.id)).toBe(true);
+    const { id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = message;
+    expect(await store.saveParsed(id, parsed)).toBeNull();
+    expect((await store.list({ search: 'vanishing' })).total).toBe(0);
+  });
+
+  it('reads the text and HTML bodies from the raw message, the only copy kept', async () => {
+    const raw = [
+      'From: a@example.com',
+      'To: b@example.net',
+      'Subject: Two bodies',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="alt"',
+      '',
+      '--alt',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Plain words',
+      '--alt',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p>Rich <b>words</b></p>',
+      '--alt--',
+      '',
+    ].join('\r\n');
+    const message = await newMessage(raw);
+    await store.insert(message);
+    expect(await store.get(message.id)).toMatchObject({
+      text: 'Plain words\n',
+      html: expect.stringContaining('<p>Rich <b>words</b></p>'),
+    });
+    const database = new Database(join(directory.path, 'messages.sqlite'), { readonly: true });
+    const tables = database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
+    database.close();
+    expect(tables).not.toContain('message_bodies');
+  });
+
+  it('migrates a version 2 database: bodies dropped, messages still read in full', async () => {
+    await store.close();
+    const path = join(directory.path, 'version2.sqlite');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    for (const migration of schemaMigrations.slice(0, 2)) old.exec(migration);
+    old.pragma('user_version = 2');
+    const message = await newMessage(composeRaw({ subject: 'From before', body: 'old body' }));
+    const seq = old
+      .prepare(`INSERT INTO messages (id, received_at_ms, subject, to_json, envelope_from, envelope_to_json,
+        size_bytes, attachment_count, snippet, detail_json) VALUES (?, ?, 'From before', '[]', '', '[]', ?, 0,
+        'old body', ?)`)
+      .run(
+        message.id,
+        message.receivedAtMs,
+        message.raw.byteLength,
+        JSON.stringify({
+          envelope: message.envelope,
+          session: null,
+          cc: [],
+          bcc: [],
+          replyTo: [],
+          messageIdHeader: null,
+          dateHeaderMs: null,
+          headers: [],
+          attachments: [],
+        }),
+      ).lastInsertRowid;
+    old.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)').run(seq, message.raw);
+    old.prepare('INSERT INTO message_bodies (seq, text, html) VALUES (?, ?, NULL)').run(seq, 'old body');
+    old.close();
+    store = new SqliteStore({ path });
+    expect(await store.get(message.id)).toMatchObject({
+      subject: 'From before',
+      text: 'old body\n',
+      html: null,
+    });
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(schemaMigrations.length);
+    reopened.close();
   });
 
   it('keeps an unparsed message across a reopen and can delete it', async () => {

@@ -27,8 +27,7 @@ export interface SummaryRow {
 
 export interface DetailRow extends SummaryRow {
   detail_json: string;
-  text: string | null;
-  html: string | null;
+  raw: Uint8Array;
 }
 
 /** The parts of a message kept as one JSON document: read together, never filtered on. */

@@ -4,9 +4,10 @@
  *
  * Layout choices:
  * - `messages` holds only what the inbox list shows, so a page is one narrow index range scan.
- * - Bodies and raw bytes live in their own tables: a list never reads them, and raw bytes stay a
- *   BLOB exactly as received (byte-exact).
- * - `messages_fts` is a contentless FTS5 table (the text is in `message_bodies` already) with
+ * - Raw bytes live in their own table, a BLOB exactly as received (byte-exact): a list never reads
+ *   them. They are the only copy of the bodies: the message view parses them again (since
+ *   version 3), which costs less than writing every body twice on ingest.
+ * - `messages_fts` is a contentless FTS5 table (it keeps no copy of the text either) with
  *   `contentless_delete=1` (SQLite ≥ 3.43) so deletes and retention remove index entries by rowid.
  */
 export const schemaMigrations: readonly string[] = [
@@ -39,5 +40,9 @@ export const schemaMigrations: readonly string[] = [
   `
   ALTER TABLE messages ADD COLUMN is_parsed INTEGER NOT NULL DEFAULT 1;
   CREATE INDEX messages_unparsed ON messages (seq) WHERE is_parsed = 0;
+  `,
+  // 3: bodies are parsed from the raw bytes when a message is viewed, not stored a second time.
+  `
+  DROP TABLE message_bodies;
   `,
 ];

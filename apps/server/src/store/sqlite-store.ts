@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { parseMessage } from '../mime/parse-message.js';
 import { parseSearchQuery } from './search-query.js';
 import {
   type DetailRow,
@@ -46,6 +47,11 @@ export interface SqliteStoreOptions {
    * ':memory:' stores always write on this thread (a second connection would be another database).
    */
   readonly writerScript?: string | null;
+  /**
+   * Parses a stored message's raw bytes for its bodies when it is read (get()): they are not
+   * stored twice. Default: parseMessage on this thread; the app passes its worker pool's.
+   */
+  readonly parse?: (raw: Uint8Array) => Promise<Pick<ParsedContent, 'text' | 'html'>>;
   /** Told when the writer thread dies; every write fails from then on. */
   readonly onWriterFailure?: (error: Error) => void;
 }
@@ -68,6 +74,7 @@ export class SqliteStore implements Store {
   readonly #database: Database.Database;
   readonly #path: string;
   readonly #searchTotalCap: number;
+  readonly #parse: (raw: Uint8Array) => Promise<Pick<ParsedContent, 'text' | 'html'>>;
   /** Exactly one of these applies the ingest writes. */
   readonly #writerThread: SqliteWriterThread | null = null;
   readonly #inThreadWrites: GroupCommitQueue | null = null;
@@ -79,6 +86,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.#path = options.path;
     this.#searchTotalCap = options.searchTotalCap ?? 10_000;
+    this.#parse = options.parse ?? parseMessage;
     const groupCommitWindowMs = options.groupCommitWindowMs ?? 0;
     this.#database = openConnection(options.path);
     // Before the writer thread opens its connection: it finds the schema in place.
@@ -103,8 +111,8 @@ export class SqliteStore implements Store {
       listUnparsed: database
         .prepare('SELECT id FROM messages WHERE is_parsed = 0 ORDER BY seq LIMIT ?')
         .pluck(),
-      getDetail: database.prepare(`SELECT ${summaryColumns}, m.detail_json, b.text, b.html
-        FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ?`),
+      getDetail: database.prepare(`SELECT ${summaryColumns}, m.detail_json, r.raw
+        FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?`),
       getRaw: database.prepare(
         'SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?',
       ),
@@ -112,7 +120,6 @@ export class SqliteStore implements Store {
       setRead: database.prepare('UPDATE messages SET is_read = ? WHERE id = ?'),
       markAllRead: database.prepare('UPDATE messages SET is_read = 1 WHERE is_read = 0'),
       deleteMessage: database.prepare('DELETE FROM messages WHERE seq = ?'),
-      deleteBody: database.prepare('DELETE FROM message_bodies WHERE seq = ?'),
       deleteRaw: database.prepare('DELETE FROM message_raw WHERE seq = ?'),
       deleteFts: database.prepare('DELETE FROM messages_fts WHERE rowid = ?'),
       count: database.prepare('SELECT count(*) AS n FROM messages').pluck(),
@@ -253,7 +260,8 @@ export class SqliteStore implements Store {
     const row = this.#statements.getDetail.get(id) as DetailRow | undefined;
     if (row === undefined) return null;
     const detail = JSON.parse(row.detail_json) as MessageDetail;
-    return { ...toSummary(row), ...detail, text: row.text, html: row.html };
+    const { text, html } = await this.#parse(row.raw);
+    return { ...toSummary(row), ...detail, text, html };
   }
 
   async getRaw(id: string): Promise<Uint8Array | null> {
@@ -279,7 +287,6 @@ export class SqliteStore implements Store {
 
   #deleteSeq(seq: number): void {
     this.#statements.deleteMessage.run(seq);
-    this.#statements.deleteBody.run(seq);
     this.#statements.deleteRaw.run(seq);
     this.#statements.deleteFts.run(seq);
   }
@@ -289,7 +296,7 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const count = this.#statements.count.get() as number;
         // Unconditional DELETEs take SQLite's truncate fast path; FTS5's 'delete-all' empties the index.
-        this.#database.exec(`DELETE FROM messages; DELETE FROM message_bodies; DELETE FROM message_raw;
+        this.#database.exec(`DELETE FROM messages; DELETE FROM message_raw;
         INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');`);
         return count;
       })

@@ -1,13 +1,14 @@
 import Database from 'better-sqlite3';
 import { snippetOf, textOf } from '../mime/text-of.js';
-import {
-  emptyDetail,
-  type MessageDetail,
-  type SummaryRow,
-  summaryColumns,
-  toSummary,
-} from './sqlite-rows.js';
-import type { MessageAddress, NewMessage, ParsedContent, ReceivedMessage, StoredEnvelope } from './store.js';
+import { emptyDetail, type MessageDetail } from './sqlite-rows.js';
+import type {
+  MessageAddress,
+  MessageSummary,
+  NewMessage,
+  ParsedContent,
+  ReceivedMessage,
+  StoredEnvelope,
+} from './store.js';
 
 /**
  * The writes on the ingest path and their group commit, in one place for both homes they can have:
@@ -19,8 +20,19 @@ export type WriteRequest =
   | { readonly kind: 'insert'; readonly message: NewMessage }
   | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedContent };
 
-/** How long a parse waits for a durable commit to join before committing on its own. */
-const lazyCommitWindowMs = 20;
+/**
+ * How long parses wait to be committed together. They are not on any client's critical path, and
+ * each commit costs a B-tree and search-index flush: one commit for a few hundred parses costs a
+ * fraction of one per parse.
+ */
+const parseCommitWindowMs = 20;
+/** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
+const maxParseBatch = 512;
+/**
+ * Received messages remembered until their parse arrives, so saveParsed need not read the row back
+ * (startup recovery, or a backlog beyond this, still reads it).
+ */
+const maxRememberedReceived = 10_000;
 
 /** Opens a connection with the store's durability settings. */
 export function openConnection(path: string): Database.Database {
@@ -40,26 +52,46 @@ function isDurable(request: WriteRequest): boolean {
   return request.kind !== 'saveParsed';
 }
 
-/** One write waiting for the next group commit. */
+/** One write waiting for its group commit. */
 interface PendingWrite {
   readonly request: WriteRequest;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
 
+/** What saveParsed needs of a received message's row, known without reading it back. */
+interface ReceivedRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly receivedAtMs: number;
+  readonly envelope: StoredEnvelope;
+  readonly session: ReceivedMessage['session'];
+  readonly sizeBytes: number;
+}
+
+/** Where one kind of write waits: its writes, and the scheduled commit (null when none is). */
+interface CommitLane {
+  writes: PendingWrite[];
+  cancelFlush: (() => void) | null;
+}
+
 /**
- * Applies writes in group commits: one transaction and one fsync for every write queued while the
- * previous commit ran (or in the same event-loop turn), each caller resolved only after that
- * commit. Parses join the same commits; a batch of parses alone commits without fsync.
+ * Applies writes in group commits, each caller resolved only after the commit holding its write.
+ * Two lanes, so that the writes a client waits for are never slowed by those it does not:
+ * - durable writes (received messages): one transaction and one fsync for every write queued
+ *   while the previous commit ran (or in the same event-loop turn);
+ * - parses: committed together every parseCommitWindowMs, without fsync. WAL commits are
+ *   ordered, so the next durable commit's fsync makes them durable too; if power fails first, only
+ *   parses are lost, and startup recovery redoes them.
  */
 export class GroupCommitQueue {
   readonly #database: Database.Database;
   readonly #groupCommitWindowMs: number;
   readonly #statements;
-  #pendingWrites: PendingWrite[] = [];
-  /** Cancels the pending flush; null when none is scheduled. Whether it is the short (durable) one. */
-  #cancelFlush: (() => void) | null = null;
-  #isFlushSoon = false;
+  readonly #durable: CommitLane = { writes: [], cancelFlush: null };
+  readonly #parses: CommitLane = { writes: [], cancelFlush: null };
+  /** Rows committed by insertReceived whose parse has not been saved yet, oldest first. */
+  readonly #receivedRows = new Map<string, ReceivedRow>();
 
   constructor(database: Database.Database, groupCommitWindowMs: number) {
     this.#database = database;
@@ -70,16 +102,17 @@ export class GroupCommitQueue {
         VALUES (@id, @receivedAtMs, '', NULL, '[]', @envelopeFrom, @envelopeToJson, @sizeBytes, 0, '',
         @detailJson, 0)`),
       getUnparsed: database.prepare(
-        `SELECT ${summaryColumns}, m.detail_json FROM messages m WHERE m.id = ? AND m.is_parsed = 0`,
+        `SELECT seq, id, received_at_ms, size_bytes, detail_json FROM messages WHERE id = ? AND is_parsed = 0`,
       ),
+      // RETURNING: the row's read flag as it is now (the web UI may have changed it); no row when
+      // the message was deleted or parsed meanwhile.
       updateParsed: database.prepare(`UPDATE messages SET subject = @subject, from_json = @fromJson,
         to_json = @toJson, attachment_count = @attachmentCount, snippet = @snippet, detail_json = @detailJson,
-        is_parsed = 1 WHERE seq = @seq`),
+        is_parsed = 1 WHERE seq = @seq AND is_parsed = 0 RETURNING is_read`),
       insertMessage: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
         envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json)
         VALUES (@id, @receivedAtMs, @subject, @fromJson, @toJson, @envelopeFrom, @envelopeToJson, @sizeBytes,
         @attachmentCount, @snippet, @detailJson)`),
-      insertBody: database.prepare('INSERT INTO message_bodies (seq, text, html) VALUES (?, ?, ?)'),
       insertRaw: database.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)'),
       insertFts: database.prepare(
         'INSERT INTO messages_fts (rowid, from_text, to_text, subject, body) VALUES (?, ?, ?, ?, ?)',
@@ -91,63 +124,80 @@ export class GroupCommitQueue {
   enqueue(request: WriteRequest): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const durable = isDurable(request);
-      this.#pendingWrites.push({ request, resolve, reject });
-      if (this.#cancelFlush !== null && (this.#isFlushSoon || !durable)) return;
-      this.#cancelFlush?.();
-      // Durable writes wait a moment for messages from other connections to join their commit: one
-      // fsync for the whole group instead of one per message. Parses wait longer, so under load they
-      // ride along in the next durable commit instead of adding their own.
-      this.#isFlushSoon = durable;
-      this.#cancelFlush = this.#scheduleFlush(durable ? this.#groupCommitWindowMs : lazyCommitWindowMs);
+      const lane = durable ? this.#durable : this.#parses;
+      lane.writes.push({ request, resolve, reject });
+      if (lane.cancelFlush !== null && (durable || lane.writes.length < maxParseBatch)) return;
+      lane.cancelFlush?.();
+      // A zero window still waits for setImmediate: every write that arrived in this event-loop
+      // turn (messages from other connections) shares the commit.
+      const delayMs = durable
+        ? this.#groupCommitWindowMs
+        : lane.writes.length < maxParseBatch
+          ? parseCommitWindowMs
+          : 0;
+      lane.cancelFlush = scheduleFlush(delayMs, () => this.#flushLane(lane, durable));
     });
-  }
-
-  #scheduleFlush(delayMs: number): () => void {
-    if (delayMs <= 0) {
-      const immediate = setImmediate(() => this.flush());
-      return () => clearImmediate(immediate);
-    }
-    const timer = setTimeout(() => this.flush(), delayMs);
-    return () => clearTimeout(timer);
   }
 
   /** Commits everything queued now. */
   flush(): void {
-    this.#cancelFlush?.();
-    this.#cancelFlush = null;
-    const batch = this.#pendingWrites;
-    this.#pendingWrites = [];
+    this.#flushLane(this.#durable, true);
+    this.#flushLane(this.#parses, false);
+  }
+
+  #flushLane(lane: CommitLane, durable: boolean): void {
+    lane.cancelFlush?.();
+    lane.cancelFlush = null;
+    const batch = lane.writes;
+    lane.writes = [];
     if (batch.length === 0) return;
-    // WAL commits are ordered, so a commit without fsync is made durable by the next FULL one; if
-    // power fails first, only parses are lost, and startup recovery redoes them.
-    const needsSync = batch.some((pending) => isDurable(pending.request));
-    if (!needsSync) this.#database.pragma('synchronous = NORMAL');
+    if (!durable) this.#database.pragma('synchronous = NORMAL');
     try {
-      // IMMEDIATE: take the write lock first (waiting up to busy_timeout for the other connection).
-      // A deferred transaction that reads first (saveParsed) could not upgrade to a write after the
-      // other connection commits, and would fail with SQLITE_BUSY at once.
+      this.#commit(batch);
+    } finally {
+      if (!durable) this.#database.pragma('synchronous = FULL');
+    }
+  }
+
+  #commit(batch: readonly PendingWrite[]): void {
+    // IMMEDIATE: take the write lock first (waiting up to busy_timeout for the other connection).
+    // A deferred transaction that reads first (saveParsed) could not upgrade to a write after the
+    // other connection commits, and would fail with SQLITE_BUSY at once.
+    const received: ReceivedRow[] = [];
+    try {
       const results = this.#database
-        .transaction(() => batch.map((pending) => this.#apply(pending.request)))
+        .transaction(() => batch.map((pending) => this.#apply(pending.request, received)))
         .immediate();
+      this.#remember(received);
       for (const [index, pending] of batch.entries()) pending.resolve(results[index]);
     } catch {
       // One bad message must not fail its neighbours: retry each on its own transaction.
       for (const pending of batch) {
+        const own: ReceivedRow[] = [];
         try {
-          pending.resolve(this.#database.transaction(() => this.#apply(pending.request)).immediate());
+          const result = this.#database.transaction(() => this.#apply(pending.request, own)).immediate();
+          this.#remember(own);
+          pending.resolve(result);
         } catch (error) {
           pending.reject(error);
         }
       }
-    } finally {
-      if (!needsSync) this.#database.pragma('synchronous = FULL');
     }
   }
 
-  #apply(request: WriteRequest): unknown {
+  /** Only rows whose transaction committed: a rolled-back insert's seq may be reused. */
+  #remember(rows: readonly ReceivedRow[]): void {
+    for (const row of rows) {
+      if (this.#receivedRows.size >= maxRememberedReceived) return;
+      this.#receivedRows.set(row.id, row);
+    }
+  }
+
+  #apply(request: WriteRequest, received: ReceivedRow[]): unknown {
     switch (request.kind) {
       case 'insertReceived':
-        return this.#insertReceived(request.message);
+        received.push(this.#insertReceived(request.message));
+        return undefined;
       case 'insert':
         return this.#insert(request.message);
       case 'saveParsed':
@@ -155,7 +205,7 @@ export class GroupCommitQueue {
     }
   }
 
-  #insertReceived(message: ReceivedMessage): void {
+  #insertReceived(message: ReceivedMessage): ReceivedRow {
     const detail: MessageDetail = { ...emptyDetail, envelope: message.envelope, session: message.session };
     const result = this.#statements.insertReceived.run({
       id: message.id,
@@ -165,13 +215,43 @@ export class GroupCommitQueue {
       sizeBytes: message.raw.byteLength,
       detailJson: JSON.stringify(detail),
     });
-    this.#statements.insertRaw.run(Number(result.lastInsertRowid), message.raw);
+    const seq = Number(result.lastInsertRowid);
+    this.#statements.insertRaw.run(seq, message.raw);
+    return {
+      seq,
+      id: message.id,
+      receivedAtMs: message.receivedAtMs,
+      envelope: message.envelope,
+      session: message.session,
+      sizeBytes: message.raw.byteLength,
+    };
   }
 
-  #saveParsed(id: string, parsed: ParsedContent) {
-    const row = this.#statements.getUnparsed.get(id) as (SummaryRow & { detail_json: string }) | undefined;
-    if (row === undefined) return null;
-    const received = JSON.parse(row.detail_json) as MessageDetail;
+  /** The received row from memory, or read back (recovery after a restart, or a long backlog). */
+  #receivedRow(id: string): ReceivedRow | undefined {
+    const remembered = this.#receivedRows.get(id);
+    if (remembered !== undefined) {
+      this.#receivedRows.delete(id);
+      return remembered;
+    }
+    const row = this.#statements.getUnparsed.get(id) as
+      | { seq: number; id: string; received_at_ms: number; size_bytes: number; detail_json: string }
+      | undefined;
+    if (row === undefined) return undefined;
+    const detail = JSON.parse(row.detail_json) as MessageDetail;
+    return {
+      seq: row.seq,
+      id: row.id,
+      receivedAtMs: row.received_at_ms,
+      envelope: detail.envelope,
+      session: detail.session,
+      sizeBytes: row.size_bytes,
+    };
+  }
+
+  #saveParsed(id: string, parsed: ParsedContent): MessageSummary | null {
+    const received = this.#receivedRow(id);
+    if (received === undefined) return null;
     const detail: MessageDetail = {
       envelope: received.envelope,
       session: received.session,
@@ -183,28 +263,32 @@ export class GroupCommitQueue {
       headers: parsed.headers,
       attachments: parsed.attachments,
     };
-    const fromJson = parsed.from === null ? null : JSON.stringify(parsed.from);
-    const toJson = JSON.stringify(parsed.to);
     const snippet = snippetOf(parsed);
-    this.#statements.updateParsed.run({
-      seq: row.seq,
+    const updated = this.#statements.updateParsed.get({
+      seq: received.seq,
       subject: parsed.subject,
-      fromJson,
-      toJson,
+      fromJson: parsed.from === null ? null : JSON.stringify(parsed.from),
+      toJson: JSON.stringify(parsed.to),
       attachmentCount: parsed.attachments.length,
       snippet,
       detailJson: JSON.stringify(detail),
-    });
-    this.#indexParsed(row.seq, parsed, received.envelope);
-    return toSummary({
-      ...row,
+    }) as { is_read: number } | undefined;
+    if (updated === undefined) return null; // deleted or parsed meanwhile
+    this.#indexParsed(received.seq, parsed, received.envelope);
+    return {
+      id: received.id,
+      receivedAtMs: received.receivedAtMs,
       subject: parsed.subject,
-      from_json: fromJson,
-      to_json: toJson,
-      attachment_count: parsed.attachments.length,
+      from: parsed.from,
+      to: parsed.to,
+      envelopeFrom: received.envelope.from,
+      envelopeTo: received.envelope.to,
+      sizeBytes: received.sizeBytes,
+      isRead: updated.is_read === 1,
+      attachmentCount: parsed.attachments.length,
       snippet,
-      is_parsed: 1,
-    });
+      isParsed: true,
+    };
   }
 
   #insert(message: NewMessage): void {
@@ -237,9 +321,8 @@ export class GroupCommitQueue {
     this.#indexParsed(seq, message, message.envelope);
   }
 
-  /** Bodies and the search index: written when the parse is known. */
+  /** The search index, written when the parse is known. The bodies are not stored: raw is their copy. */
   #indexParsed(seq: number, parsed: ParsedContent, envelope: StoredEnvelope): void {
-    this.#statements.insertBody.run(seq, parsed.text, parsed.html);
     this.#statements.insertFts.run(
       seq,
       [formatAddress(parsed.from), envelope.from].join(' '),
@@ -248,6 +331,15 @@ export class GroupCommitQueue {
       textOf(parsed),
     );
   }
+}
+
+function scheduleFlush(delayMs: number, flush: () => void): () => void {
+  if (delayMs <= 0) {
+    const immediate = setImmediate(flush);
+    return () => clearImmediate(immediate);
+  }
+  const timer = setTimeout(flush, delayMs);
+  return () => clearTimeout(timer);
 }
 
 function formatAddress(address: MessageAddress | null): string {

@@ -148,9 +148,10 @@ export interface Store {
    */
   insertReceived(message: ReceivedMessage): Promise<void>;
   /**
-   * Adds the parse of a received message (headers, bodies, search index) and returns its summary,
-   * or null when it is gone (deleted meanwhile) or was parsed already. Need not be durable: a parse
-   * lost in a crash is redone from the raw bytes at startup (listUnparsed()).
+   * Adds the parse of a received message (headers, addresses, attachment metadata, search index)
+   * and returns its summary, or null when it is gone (deleted meanwhile) or was parsed already.
+   * Need not be durable: a parse lost in a crash is redone from the raw bytes at startup
+   * (listUnparsed()).
    */
   saveParsed(id: string, parsed: ParsedContent): Promise<MessageSummary | null>;
   /** Ids of stored messages whose parse is missing, oldest first (startup recovery). */
