@@ -51,8 +51,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const parsePool = new ParsePool(config.ingest.parseWorkers);
   const store = new SqliteStore({
     path: join(dataDir, 'messages.sqlite'),
-    // The message view parses the raw bytes for the bodies: off the thread serving SMTP and HTTP.
+    // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
+    // ingest (parsePorts: the writer thread's own channels to the workers).
     parse: parsePool.parse,
+    parsePorts: parsePool.connect(),
     // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
     onWriterFailure: (error) => logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
   });
@@ -61,7 +63,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const pipeline = createCapturePipeline({
     store,
     events,
-    parse: parsePool.parse,
     onBackgroundError(error, context) {
       // The message is stored; it stays unparsed until the next start retries it.
       logger.error({ err: error, id: context.id }, 'could not parse or index a stored message');

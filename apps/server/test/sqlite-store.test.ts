@@ -307,6 +307,22 @@ describe('SqliteStore', () => {
     expect(settled).toEqual(['receive of second', 'parse of first']);
   });
 
+  it('indexes a received message from its bytes, remembered or read back after a reopen', async () => {
+    const [fresh, older] = await Promise.all([
+      newMessage(composeRaw({ subject: 'Fresh', body: 'freshword' })),
+      newMessage(composeRaw({ subject: 'Older', body: 'olderword' })),
+    ]);
+    await store.insertReceived(older);
+    await store.close();
+    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
+    await store.insertReceived(fresh);
+    expect(await store.indexReceived(fresh.id)).toMatchObject({ subject: 'Fresh', isParsed: true });
+    expect(await store.indexReceived(older.id)).toMatchObject({ subject: 'Older', isParsed: true });
+    expect((await store.list({ search: 'olderword' })).messages.map((each) => each.id)).toEqual([older.id]);
+    expect(await store.indexReceived(older.id)).toBeNull();
+    expect(await store.indexReceived('no-such-id')).toBeNull();
+  });
+
   it('reports the read flag set between the receive and the parse', async () => {
     const message = await newMessage(composeRaw({ subject: 'Opened early' }));
     await store.insertReceived(message);

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParseWorkerRequest } from '../src/mime/parse-client.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { NewMessage, ReceivedMessage } from '../src/store/store.js';
 import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
@@ -35,17 +37,23 @@ describe('SqliteStore with the writer thread', () => {
   // Inside the app so the bundle finds better-sqlite3 in node_modules, as dist/ does.
   const scriptDirectory = mkdtempSync(join(appRoot, 'node_modules', '.writer-thread-test-'));
   const writerScript = join(scriptDirectory, 'sqlite-write-worker.js');
+  const parseScript = join(scriptDirectory, 'parse-worker.js');
 
   beforeAll(async () => {
-    await build({
-      entryPoints: [join(appRoot, 'src/store/sqlite-write-worker.ts')],
-      outfile: writerScript,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      logLevel: 'silent',
-    });
+    for (const [entry, outfile] of [
+      ['src/store/sqlite-write-worker.ts', writerScript],
+      ['src/mime/parse-worker.ts', parseScript],
+    ] as const) {
+      await build({
+        entryPoints: [join(appRoot, entry)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        packages: 'external',
+        logLevel: 'silent',
+      });
+    }
   }, 60_000);
   afterAll(() => {
     directory.remove();
@@ -101,6 +109,72 @@ describe('SqliteStore with the writer thread', () => {
       expect(page.messages.map((summary) => summary.id)).toEqual([firstHalf[7]!.id]);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('indexes received messages on parse workers it talks to directly, and on its own without them', async () => {
+    const parseWorker = new Worker(parseScript);
+    const { port1, port2 } = new MessageChannel();
+    const attach: ParseWorkerRequest = { type: 'attach', port: port1 };
+    parseWorker.postMessage(attach, [port1]);
+    const withWorkers = new SqliteStore({
+      path: join(directory.path, 'indexed.sqlite'),
+      writerScript,
+      parsePorts: [port2],
+    });
+    const alone = new SqliteStore({ path: join(directory.path, 'indexed-alone.sqlite'), writerScript });
+    try {
+      for (const store of [withWorkers, alone]) {
+        const messages = await Promise.all(
+          Array.from({ length: 12 }, (_, index) =>
+            newMessage(composeRaw({ subject: `Indexed ${index}`, body: `parsedword${index}` })),
+          ),
+        );
+        await Promise.all(messages.map((message) => store.insertReceived(received(message))));
+        const summaries = await Promise.all(messages.map((message) => store.indexReceived(message.id)));
+        expect(summaries.map((summary) => summary?.subject)).toEqual(
+          messages.map((_, index) => `Indexed ${index}`),
+        );
+        expect(summaries.every((summary) => summary?.isParsed === true)).toBe(true);
+        expect((await store.list({ search: 'parsedword5' })).messages.map((each) => each.id)).toEqual([
+          messages[5]!.id,
+        ]);
+        expect(await store.indexReceived(messages[0]!.id)).toBeNull(); // parsed already
+        expect(await store.listUnparsed(100)).toEqual([]);
+      }
+    } finally {
+      await withWorkers.close();
+      await alone.close();
+      await parseWorker.terminate();
+    }
+  });
+
+  it('sends the bytes to an attached parse worker, not to the main thread', async () => {
+    // A stand-in worker whose parses are recognisable: the writer must have used its channel.
+    const standIn = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', ({ port }) => port.on('message', ({ id, raw }) => port.postMessage({ id, parsed: {
+        subject: 'parsed on the attached worker (' + raw.byteLength + ' bytes)', from: null, to: [], cc: [], bcc: [],
+        replyTo: [], messageIdHeader: null, dateHeaderMs: null, headers: [], text: null, html: null, attachments: [] } })));`,
+      { eval: true },
+    );
+    const { port1, port2 } = new MessageChannel();
+    const attach: ParseWorkerRequest = { type: 'attach', port: port1 };
+    standIn.postMessage(attach, [port1]);
+    const store = new SqliteStore({
+      path: join(directory.path, 'stand-in.sqlite'),
+      writerScript,
+      parsePorts: [port2],
+    });
+    try {
+      const message = await newMessage(composeRaw({ subject: 'Real subject' }));
+      await store.insertReceived(received(message));
+      expect((await store.indexReceived(message.id))?.subject).toBe(
+        `parsed on the attached worker (${message.raw.byteLength} bytes)`,
+      );
+    } finally {
+      await store.close();
+      await standIn.terminate();
     }
   });
 

@@ -1,25 +1,16 @@
 import type { MailEvents } from '../events/mail-events.js';
-import type { ParsedMessage } from '../mime/parse-message.js';
 import type { Store } from '../store/store.js';
 import { IngestPipeline, type IngestPipelineOptions } from './ingest-pipeline.js';
-import {
-  createIndexStage,
-  createNotifyStage,
-  createParseStage,
-  createReceiveStage,
-  createStoreStage,
-} from './stages.js';
+import { createIndexStage, createNotifyStage, createReceiveStage, createStoreStage } from './stages.js';
 
 export interface CapturePipelineOptions {
   readonly store: Store;
   readonly events: MailEvents;
-  /** parseMessage itself (default) or a worker pool's parse. */
-  readonly parse?: (raw: Uint8Array) => Promise<ParsedMessage>;
   readonly onBackgroundError?: IngestPipelineOptions['onBackgroundError'];
 }
 
 /**
- * Capture mode: receive → store | 250 | parse → index → notify. The reply waits only for the raw
+ * Capture mode: receive → store | 250 | index → notify. The reply waits only for the raw
  * bytes, envelope and session to be durable; the message is parsed, indexed and announced to the
  * web UI right after.
  */
@@ -28,7 +19,6 @@ export function createCapturePipeline(options: CapturePipelineOptions): IngestPi
     [
       createReceiveStage(),
       createStoreStage(options.store),
-      createParseStage(options.parse),
       createIndexStage(options.store),
       createNotifyStage(options.events),
     ],

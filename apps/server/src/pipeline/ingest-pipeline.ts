@@ -1,4 +1,3 @@
-import type { ParsedMessage } from '../mime/parse-message.js';
 import type { MessageSummary, SmtpSessionDetails, StoredEnvelope } from '../store/store.js';
 
 /** What a caller (the SMTP listener today, a submission API tomorrow) hands to the pipeline. */
@@ -15,7 +14,6 @@ export interface IngestInput {
 export interface IngestContext extends IngestInput {
   raw: Uint8Array | null;
   isStored: boolean;
-  parsed: ParsedMessage | null;
   /** The inbox row once the parse is saved; null if the message was deleted before that. */
   summary: MessageSummary | null;
 }
@@ -49,7 +47,7 @@ const defaultMaxPendingBytes = 64 * 1024 * 1024;
 
 /**
  * Runs IngestStages in order. Capture mode: receive → store (raw, envelope, session; durable) | 250 |
- * parse → index → notify. Only what must survive a crash is on the client's critical path; MIME
+ * index (parse and save) → notify. Only what must survive a crash is on the client's critical path; MIME
  * parsing and indexing happen after the reply, and startup redoes any that a crash cut short
  * (resume()). The MTA mode inserts DKIM/SPF checks before store and queue/relay after it.
  */
@@ -95,7 +93,7 @@ export class IngestPipeline {
    * in the background, tracked until they finish.
    */
   async accept(input: IngestInput): Promise<IngestContext> {
-    const context: IngestContext = { ...input, raw: null, isStored: false, parsed: null, summary: null };
+    const context: IngestContext = { ...input, raw: null, isStored: false, summary: null };
     for (const stage of this.#beforeReply) await stage.run(context);
     this.#runInBackground(context, this.#afterReply);
     const maxPendingBytes = this.#options.maxPendingBytes ?? defaultMaxPendingBytes;

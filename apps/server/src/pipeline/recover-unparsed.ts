@@ -34,7 +34,6 @@ export async function recoverUnparsed(
       source: [raw],
       raw,
       isStored: true,
-      parsed: null,
       summary: null,
     });
     return true;

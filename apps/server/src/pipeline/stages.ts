@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { MailEvents } from '../events/mail-events.js';
-import { type ParsedMessage, parseMessage } from '../mime/parse-message.js';
 import type { Store } from '../store/store.js';
 import type { IngestContext, IngestStage } from './ingest-pipeline.js';
 
@@ -68,25 +67,16 @@ export function createStoreStage(store: Store): IngestStage {
   };
 }
 
-/** `parse` is parseMessage itself or a worker pool's (mime/parse-pool.ts). */
-export function createParseStage(
-  parse: (raw: Uint8Array) => Promise<ParsedMessage> = parseMessage,
-): IngestStage {
-  return {
-    name: 'parse',
-    async run(context) {
-      context.parsed = await parse(requireRaw(context));
-    },
-  };
-}
-
-/** Saves the parse: headers, addresses, attachment metadata and the search index. */
+/**
+ * Parses the message and saves the parse: headers, addresses, attachment metadata and the search
+ * index. The store does both (Store.indexReceived), next to its writes: the SQLite store sends the
+ * bytes from its writer thread to a parse worker and back, so they never cross the main thread again.
+ */
 export function createIndexStage(store: Store): IngestStage {
   return {
     name: 'index',
     async run(context) {
-      if (context.parsed === null) throw new Error('The parse stage must run before the index stage');
-      context.summary = await store.saveParsed(context.id, context.parsed);
+      context.summary = await store.indexReceived(context.id);
     },
   };
 }

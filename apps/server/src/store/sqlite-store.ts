@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { parseMessage } from '../mime/parse-message.js';
+import { ReceivedIndexer } from './received-indexer.js';
 import { parseSearchQuery } from './search-query.js';
 import {
   type DetailRow,
@@ -48,12 +50,24 @@ export interface SqliteStoreOptions {
    */
   readonly writerScript?: string | null;
   /**
-   * Parses a stored message's raw bytes for its bodies when it is read (get()): they are not
-   * stored twice. Default: parseMessage on this thread; the app passes its worker pool's.
+   * Parses raw bytes on this thread's behalf: a message's bodies when it is read (get()), since
+   * they are not stored twice, and indexReceived() when writes run on this thread. Default:
+   * parseMessage inline; the app passes its worker pool's.
    */
-  readonly parse?: (raw: Uint8Array) => Promise<Pick<ParsedContent, 'text' | 'html'>>;
+  readonly parse?: (raw: Uint8Array) => Promise<ParsedContent>;
+  /**
+   * Channels to parse workers (ParsePool.connect()) for the writer thread's indexReceived(); it
+   * parses itself without them. Transferred to the writer thread: not usable afterwards.
+   */
+  readonly parsePorts?: readonly MessagePort[];
   /** Told when the writer thread dies; every write fails from then on. */
   readonly onWriterFailure?: (error: Error) => void;
+}
+
+/** The ingest writes when they run on this thread (sources under test, ':memory:' stores). */
+interface InThreadWrites {
+  readonly queue: GroupCommitQueue;
+  readonly indexer: ReceivedIndexer;
 }
 
 const maxPageSize = 500;
@@ -74,10 +88,10 @@ export class SqliteStore implements Store {
   readonly #database: Database.Database;
   readonly #path: string;
   readonly #searchTotalCap: number;
-  readonly #parse: (raw: Uint8Array) => Promise<Pick<ParsedContent, 'text' | 'html'>>;
-  /** Exactly one of these applies the ingest writes. */
+  readonly #parse: (raw: Uint8Array) => Promise<ParsedContent>;
+  /** Exactly one of these applies the ingest writes: the writer thread, or this thread's queue. */
   readonly #writerThread: SqliteWriterThread | null = null;
-  readonly #inThreadWrites: GroupCommitQueue | null = null;
+  readonly #inThread: InThreadWrites | null = null;
   #isClosed = false;
   readonly #statements;
   /** List queries vary by filter: prepared once per distinct SQL text. */
@@ -98,11 +112,15 @@ export class SqliteStore implements Store {
           ? defaultWriterScript()
           : options.writerScript;
     if (writerScript === null) {
-      this.#inThreadWrites = new GroupCommitQueue(this.#database, groupCommitWindowMs);
+      const queue = new GroupCommitQueue(this.#database, groupCommitWindowMs);
+      this.#inThread = {
+        queue,
+        indexer: new ReceivedIndexer({ database: this.#database, queue, parse: this.#parse }),
+      };
     } else {
       this.#writerThread = new SqliteWriterThread(
         writerScript,
-        { path: options.path, groupCommitWindowMs },
+        { path: options.path, groupCommitWindowMs, parsePorts: options.parsePorts ?? [] },
         options.onWriterFailure ?? (() => undefined),
       );
     }
@@ -157,6 +175,13 @@ export class SqliteStore implements Store {
 
   async insertReceived(message: ReceivedMessage): Promise<void> {
     await this.#write({ kind: 'insertReceived', message });
+    this.#inThread?.indexer.remember(message.id, message.raw);
+  }
+
+  indexReceived(id: string): Promise<MessageSummary | null> {
+    if (this.#isClosed) return Promise.reject(new Error('The store is closed'));
+    if (this.#writerThread !== null) return this.#writerThread.index(id) as Promise<MessageSummary | null>;
+    return (this.#inThread as InThreadWrites).indexer.index(id);
   }
 
   async insert(message: NewMessage): Promise<void> {
@@ -174,7 +199,7 @@ export class SqliteStore implements Store {
   #write(request: WriteRequest): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(new Error('The store is closed'));
     if (this.#writerThread !== null) return this.#writerThread.write(request);
-    return (this.#inThreadWrites as GroupCommitQueue).enqueue(request);
+    return (this.#inThread as InThreadWrites).queue.enqueue(request);
   }
 
   async list(query: ListQuery): Promise<MessagePage> {
@@ -377,7 +402,7 @@ export class SqliteStore implements Store {
     if (this.#isClosed) return;
     this.#isClosed = true;
     // Pending writes are committed first (the thread flushes, then stops).
-    this.#inThreadWrites?.flush();
+    this.#inThread?.queue.flush();
     await this.#writerThread?.close();
     this.#database.close();
   }

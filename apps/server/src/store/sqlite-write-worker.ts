@@ -1,4 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { ParseClient } from '../mime/parse-client.js';
+import { parseMessage } from '../mime/parse-message.js';
+import { ReceivedIndexer } from './received-indexer.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from './sqlite-writer-thread.js';
 import { GroupCommitQueue, openConnection } from './sqlite-writes.js';
 
@@ -6,11 +9,18 @@ import { GroupCommitQueue, openConnection } from './sqlite-writes.js';
  * Runs in the writer thread: owns its own connection and applies the ingest writes. While a commit's
  * fsync blocks this thread, requests keep queueing here and the main thread keeps serving SMTP; the
  * next commit takes all of them (the flush is scheduled with setImmediate, after the queued
- * messages are delivered).
+ * messages are delivered). Indexing happens here too: the raw bytes of a received message go
+ * straight to a parse worker and its parse straight back, without passing through the main thread.
  */
 const settings = workerData as WriterSettings;
 const database = openConnection(settings.path);
 const queue = new GroupCommitQueue(database, settings.groupCommitWindowMs);
+const parseClient = new ParseClient(settings.parsePorts);
+const indexer = new ReceivedIndexer({
+  database,
+  queue,
+  parse: (raw) => parseClient.parse(raw) ?? parseMessage(raw),
+});
 const port = parentPort;
 
 /** Answers of one commit, sent as one message: they are settled in the same microtask run. */
@@ -32,18 +42,34 @@ port?.on('message', (requests: readonly WriterRequest[]) => {
 });
 
 function handle(message: WriterRequest): void {
-  if (message.type === 'flush') {
-    queue.flush();
-    // The flushed writes post their results from promise callbacks; acknowledge after those.
-    setImmediate(() => reply({ id: message.id, result: null }));
-    return;
+  switch (message.type) {
+    case 'flush':
+      queue.flush();
+      // The flushed writes post their results from promise callbacks; acknowledge after those.
+      setImmediate(() => reply({ id: message.id, result: null }));
+      return;
+    case 'index':
+      answer(message.id, indexer.index(message.messageId));
+      return;
+    case 'write': {
+      const { request } = message;
+      const written = queue.enqueue(request);
+      if (request.kind === 'insertReceived') {
+        written.then(() => indexer.remember(request.message.id, request.message.raw), ignore);
+      }
+      answer(message.id, written);
+      return;
+    }
   }
-  queue.enqueue(message.request).then(
-    (result) => reply({ id: message.id, result }),
+}
+
+function answer(id: number, outcome: Promise<unknown>): void {
+  outcome.then(
+    (result) => reply({ id, result }),
     (error: unknown) => {
       const { name, message: text, code } = error as { name?: string; message?: string; code?: unknown };
       reply({
-        id: message.id,
+        id,
         error: {
           name: name ?? 'Error',
           message: text ?? String(error),
@@ -53,3 +79,5 @@ function handle(message: WriterRequest): void {
     },
   );
 }
+
+function ignore(): void {}

@@ -1,17 +1,20 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import type { WriteRequest } from './sqlite-writes.js';
 
 /** What the writer thread is started with (its workerData). */
 export interface WriterSettings {
   readonly path: string;
   readonly groupCommitWindowMs: number;
+  /** Channels to parse workers (ParsePool.connect()); none: the writer thread parses itself. */
+  readonly parsePorts: readonly MessagePort[];
 }
 
 /** Main thread → writer thread (sent in arrays, one per event-loop turn). A flush commits whatever is queued now and is answered after it. */
 export type WriterRequest =
   | { readonly type: 'write'; readonly id: number; readonly request: WriteRequest }
+  | { readonly type: 'index'; readonly id: number; readonly messageId: string }
   | { readonly type: 'flush'; readonly id: number };
 
 /** Writer thread → main thread (sent in arrays, one per commit): the result of one request, or why it failed. */
@@ -50,7 +53,7 @@ export class SqliteWriterThread {
 
   constructor(script: string, settings: WriterSettings, onFailure: (error: Error) => void) {
     this.#onFailure = onFailure;
-    this.#worker = new Worker(script, { workerData: settings });
+    this.#worker = new Worker(script, { workerData: settings, transferList: [...settings.parsePorts] });
     // Idle, the thread must not keep the process alive; with writes in flight it must.
     this.#worker.unref();
     this.#worker.on('message', (responses: readonly WriterResponse[]) => {
@@ -66,6 +69,11 @@ export class SqliteWriterThread {
 
   write(request: WriteRequest): Promise<unknown> {
     return this.#send((id) => ({ type: 'write', id, request }));
+  }
+
+  /** Parses a received message on the writer's parse channels and saves the parse (ReceivedIndexer). */
+  index(messageId: string): Promise<unknown> {
+    return this.#send((id) => ({ type: 'index', id, messageId }));
   }
 
   /** Commits pending writes, then stops the thread. */

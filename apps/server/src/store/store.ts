@@ -144,9 +144,16 @@ export interface RetentionPolicy {
 export interface Store {
   /**
    * Resolves once the raw bytes, envelope and session are durable: the caller may then send 250.
-   * The message is listed with `isParsed: false` until saveParsed() adds what parsing derived.
+   * The message is listed with `isParsed: false` until indexReceived() or saveParsed() adds
+   * what parsing derived.
    */
   insertReceived(message: ReceivedMessage): Promise<void>;
+  /**
+   * Parses a received message from its stored bytes and saves what parsing derived (saveParsed()):
+   * the capture pipeline's index stage. Resolves with its summary, or null when it is gone (deleted
+   * meanwhile) or was parsed already.
+   */
+  indexReceived(id: string): Promise<MessageSummary | null>;
   /**
    * Adds the parse of a received message (headers, addresses, attachment metadata, search index)
    * and returns its summary, or null when it is gone (deleted meanwhile) or was parsed already.
