@@ -323,6 +323,29 @@ describe('SqliteStore', () => {
     expect(await store.indexReceived('no-such-id')).toBeNull();
   });
 
+  it('answers a received message between chunks of a long parse backlog, and commits all of it on close', async () => {
+    const backlog = await Promise.all(
+      Array.from({ length: 64 }, (_, index) => newMessage(composeRaw({ subject: `Backlog ${index}` }))),
+    );
+    await Promise.all(backlog.map((message) => store.insertReceived(message)));
+    const settled: string[] = [];
+    const parses = backlog.map((message) => {
+      const { id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = message;
+      return store.saveParsed(id, parsed).then(() => settled.push(id));
+    });
+    // Arrives as soon as the backlog's first commit is done: answered before the backlog's end.
+    const late = await newMessage(composeRaw({ subject: 'Late arrival' }));
+    const settledWhenLateAnswered = await parses[0]!.then(async () => {
+      await store.insertReceived(late);
+      return settled.length;
+    });
+    expect(settledWhenLateAnswered).toBeLessThan(backlog.length);
+    await store.close();
+    await Promise.all(parses);
+    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
+    expect(await store.listUnparsed(100)).toEqual([late.id]);
+  });
+
   it('reports the read flag set between the receive and the parse', async () => {
     const message = await newMessage(composeRaw({ subject: 'Opened early' }));
     await store.insertReceived(message);

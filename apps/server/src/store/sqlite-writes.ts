@@ -29,6 +29,12 @@ const parseCommitWindowMs = 20;
 /** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
 const maxParseBatch = 512;
 /**
+ * What one parse commit may hold, by count and by indexed text: each commit holds this thread, so
+ * a durable commit (a client waiting for its 250) waits behind one chunk at most, about a millisecond.
+ */
+const parseChunkWrites = 16;
+const parseChunkTextLength = 256 * 1024;
+/**
  * Received messages remembered until their parse arrives, so saveParsed need not read the row back
  * (startup recovery, or a backlog beyond this, still reads it).
  */
@@ -80,7 +86,8 @@ interface CommitLane {
  * Two lanes, so that the writes a client waits for are never slowed by those it does not:
  * - durable writes (received messages): one transaction and one fsync for every write queued
  *   while the previous commit ran (or in the same event-loop turn);
- * - parses: committed together every parseCommitWindowMs, without fsync. WAL commits are
+ * - parses: gathered for parseCommitWindowMs, then committed in chunks of about a millisecond
+ *   each, without fsync, with any received messages that arrived meanwhile first. WAL commits are
  *   ordered, so the next durable commit's fsync makes them durable too; if power fails first, only
  *   parses are lost, and startup recovery redoes them.
  */
@@ -142,14 +149,29 @@ export class GroupCommitQueue {
   /** Commits everything queued now. */
   flush(): void {
     this.#flushLane(this.#durable, true);
-    this.#flushLane(this.#parses, false);
+    while (this.#parses.writes.length > 0) this.#flushLane(this.#parses, false);
+    this.#parses.cancelFlush?.();
+    this.#parses.cancelFlush = null;
   }
 
   #flushLane(lane: CommitLane, durable: boolean): void {
     lane.cancelFlush?.();
     lane.cancelFlush = null;
-    const batch = lane.writes;
-    lane.writes = [];
+    let batch: PendingWrite[];
+    if (durable) {
+      batch = lane.writes;
+      lane.writes = [];
+    } else {
+      // Received messages first: their clients are waiting. Their answers go out before the next
+      // parse chunk holds this thread again (on the next turn, after whatever arrives meanwhile).
+      if (this.#durable.writes.length > 0) {
+        this.#flushLane(this.#durable, true);
+        lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+        return;
+      }
+      batch = lane.writes.splice(0, parseChunkLength(lane.writes));
+      if (lane.writes.length > 0) lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+    }
     if (batch.length === 0) return;
     if (!durable) this.#database.pragma('synchronous = NORMAL');
     try {
@@ -331,6 +353,18 @@ export class GroupCommitQueue {
       textOf(parsed),
     );
   }
+}
+
+/** How many of the queued parses the next parse commit takes: at least one. */
+function parseChunkLength(writes: readonly PendingWrite[]): number {
+  let textLength = 0;
+  for (const [index, { request }] of writes.entries()) {
+    if (index === parseChunkWrites) return index;
+    if (request.kind === 'saveParsed')
+      textLength += (request.parsed.text ?? request.parsed.html ?? '').length;
+    if (textLength > parseChunkTextLength) return Math.max(index, 1);
+  }
+  return writes.length;
 }
 
 function scheduleFlush(delayMs: number, flush: () => void): () => void {
