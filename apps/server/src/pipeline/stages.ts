@@ -36,14 +36,20 @@ function readAll(stream: Readable): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let totalBytes = 0;
+    let hasEnded = false;
     stream.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       totalBytes += chunk.byteLength;
     });
-    stream.once('end', () => resolve(Buffer.concat(chunks, totalBytes)));
+    stream.once('end', () => {
+      hasEnded = true;
+      resolve(Buffer.concat(chunks, totalBytes));
+    });
     stream.once('error', reject);
-    // Destroyed without an error (or after 'end', when this does nothing): never hang.
-    stream.once('close', () => reject(new Error('The message stream was closed before its end')));
+    // Destroyed without an error: never hang. (Only then: an Error costs a stack trace.)
+    stream.once('close', () => {
+      if (!hasEnded) reject(new Error('The message stream was closed before its end'));
+    });
   });
 }
 
