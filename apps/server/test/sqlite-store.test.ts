@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyDetail } from '../src/store/sqlite-rows.js';
 import { schemaMigrations } from '../src/store/sqlite-schema.js';
 import { SqliteStore, StoreQueryError } from '../src/store/sqlite-store.js';
-import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
+import { composeRaw, newMessage, parsedPart, temporaryDirectory } from './support/messages.js';
 
 describe('SqliteStore', () => {
   let directory: ReturnType<typeof temporaryDirectory>;
@@ -263,7 +264,7 @@ describe('SqliteStore', () => {
     expect(await store.listUnparsed(10)).toEqual([id]);
     expect(Buffer.from((await store.getRaw(id))!).equals(Buffer.from(raw))).toBe(true);
 
-    const { id: _id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = full;
+    const parsed = parsedPart(full);
     const summary = await store.saveParsed(id, parsed);
     expect(summary).toMatchObject({
       id,
@@ -292,14 +293,7 @@ describe('SqliteStore', () => {
     const second = await newMessage(composeRaw({ subject: 'Second' }));
     await store.insertReceived(first);
     const settled: string[] = [];
-    const {
-      id: _id,
-      receivedAtMs: _at,
-      envelope: _envelope,
-      session: _session,
-      raw: _raw,
-      ...parsed
-    } = first;
+    const parsed = parsedPart(first);
     const parse = store.saveParsed(first.id, parsed).then(() => settled.push('parse of first'));
     const receive = store.insertReceived(second).then(() => settled.push('receive of second'));
     await Promise.all([parse, receive]);
@@ -330,7 +324,8 @@ describe('SqliteStore', () => {
     await Promise.all(backlog.map((message) => store.insertReceived(message)));
     const settled: string[] = [];
     const parses = backlog.map((message) => {
-      const { id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = message;
+      const { id } = message;
+      const parsed = parsedPart(message);
       return store.saveParsed(id, parsed).then(() => settled.push(id));
     });
     // Arrives as soon as the backlog's first commit is done: answered before the backlog's end.
@@ -350,7 +345,8 @@ describe('SqliteStore', () => {
     const message = await newMessage(composeRaw({ subject: 'Opened early' }));
     await store.insertReceived(message);
     expect(await store.setRead(message.id, true)).toBe(true);
-    const { id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = message;
+    const { id } = message;
+    const parsed = parsedPart(message);
     expect(await store.saveParsed(id, parsed)).toMatchObject({ id, isRead: true, subject: 'Opened early' });
   });
 
@@ -358,7 +354,8 @@ describe('SqliteStore', () => {
     const message = await newMessage(composeRaw({ subject: 'Gone', body: 'vanishing words' }));
     await store.insertReceived(message);
     expect(await store.delete(message.id)).toBe(true);
-    const { id, receivedAtMs: _at, envelope: _envelope, session: _session, raw: _raw, ...parsed } = message;
+    const { id } = message;
+    const parsed = parsedPart(message);
     expect(await store.saveParsed(id, parsed)).toBeNull();
     expect((await store.list({ search: 'vanishing' })).total).toBe(0);
   });
@@ -410,17 +407,7 @@ describe('SqliteStore', () => {
         message.id,
         message.receivedAtMs,
         message.raw.byteLength,
-        JSON.stringify({
-          envelope: message.envelope,
-          session: null,
-          cc: [],
-          bcc: [],
-          replyTo: [],
-          messageIdHeader: null,
-          dateHeaderMs: null,
-          headers: [],
-          attachments: [],
-        }),
+        JSON.stringify({ ...emptyDetail, envelope: message.envelope }),
       ).lastInsertRowid;
     old.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)').run(seq, message.raw);
     old.prepare('INSERT INTO message_bodies (seq, text, html) VALUES (?, ?, NULL)').run(seq, 'old body');

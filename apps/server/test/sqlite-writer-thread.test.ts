@@ -1,30 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParseWorkerRequest } from '../src/mime/parse-client.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { NewMessage, ReceivedMessage } from '../src/store/store.js';
-import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
+import { composeRaw, newMessage, parsedPart, receivedPart, temporaryDirectory } from './support/messages.js';
 
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function received({ id, receivedAtMs, envelope, session, raw }: NewMessage): ReceivedMessage {
-  return { id, receivedAtMs, envelope, session, raw };
-}
-
-function parsedPart(message: NewMessage) {
-  const {
-    id: _id,
-    receivedAtMs: _at,
-    envelope: _envelope,
-    session: _session,
-    raw: _raw,
-    ...parsed
-  } = message;
-  return parsed;
+/** A new channel to a parse worker, attached the way ParsePool.connect() does it. */
+function attachedPort(worker: Worker): MessagePort {
+  const { port1, port2 } = new MessageChannel();
+  const attach: ParseWorkerRequest = { type: 'attach', port: port1 };
+  worker.postMessage(attach, [port1]);
+  return port2;
 }
 
 /**
@@ -70,12 +61,12 @@ describe('SqliteStore with the writer thread', () => {
       ),
     );
     const [firstHalf, secondHalf] = [messages.slice(0, 20), messages.slice(20)];
-    await Promise.all(firstHalf.map((message) => store.insertReceived(received(message))));
+    await Promise.all(firstHalf.map((message) => store.insertReceived(receivedPart(message))));
 
     // Parses of the first half race receives of the second: they share the writer's commits.
     const [summaries] = await Promise.all([
       Promise.all(firstHalf.map((message) => store.saveParsed(message.id, parsedPart(message)))),
-      Promise.all(secondHalf.map((message) => store.insertReceived(received(message)))),
+      Promise.all(secondHalf.map((message) => store.insertReceived(receivedPart(message)))),
     ]);
     for (const [index, summary] of summaries.entries()) {
       expect(summary).toMatchObject({
@@ -114,13 +105,10 @@ describe('SqliteStore with the writer thread', () => {
 
   it('indexes received messages on parse workers it talks to directly, and on its own without them', async () => {
     const parseWorker = new Worker(parseScript);
-    const { port1, port2 } = new MessageChannel();
-    const attach: ParseWorkerRequest = { type: 'attach', port: port1 };
-    parseWorker.postMessage(attach, [port1]);
     const withWorkers = new SqliteStore({
       path: join(directory.path, 'indexed.sqlite'),
       writerScript,
-      parsePorts: [port2],
+      parsePorts: [attachedPort(parseWorker)],
     });
     const alone = new SqliteStore({ path: join(directory.path, 'indexed-alone.sqlite'), writerScript });
     try {
@@ -130,7 +118,7 @@ describe('SqliteStore with the writer thread', () => {
             newMessage(composeRaw({ subject: `Indexed ${index}`, body: `parsedword${index}` })),
           ),
         );
-        await Promise.all(messages.map((message) => store.insertReceived(received(message))));
+        await Promise.all(messages.map((message) => store.insertReceived(receivedPart(message))));
         const summaries = await Promise.all(messages.map((message) => store.indexReceived(message.id)));
         expect(summaries.map((summary) => summary?.subject)).toEqual(
           messages.map((_, index) => `Indexed ${index}`),
@@ -158,17 +146,14 @@ describe('SqliteStore with the writer thread', () => {
         replyTo: [], messageIdHeader: null, dateHeaderMs: null, headers: [], text: null, html: null, attachments: [] } })));`,
       { eval: true },
     );
-    const { port1, port2 } = new MessageChannel();
-    const attach: ParseWorkerRequest = { type: 'attach', port: port1 };
-    standIn.postMessage(attach, [port1]);
     const store = new SqliteStore({
       path: join(directory.path, 'stand-in.sqlite'),
       writerScript,
-      parsePorts: [port2],
+      parsePorts: [attachedPort(standIn)],
     });
     try {
       const message = await newMessage(composeRaw({ subject: 'Real subject' }));
-      await store.insertReceived(received(message));
+      await store.insertReceived(receivedPart(message));
       expect((await store.indexReceived(message.id))?.subject).toBe(
         `parsed on the attached worker (${message.raw.byteLength} bytes)`,
       );
@@ -185,7 +170,7 @@ describe('SqliteStore with the writer thread', () => {
         Array.from({ length: 60 }, (_, index) => newMessage(composeRaw({ subject: `turn ${index}` }))),
       );
       const writes = messages.map(async (message) => {
-        await store.insertReceived(received(message));
+        await store.insertReceived(receivedPart(message));
         return store.saveParsed(message.id, parsedPart(message));
       });
       // Meanwhile the main thread writes on its own connection: flags, deletes, delete-all.
@@ -210,10 +195,10 @@ describe('SqliteStore with the writer thread', () => {
         newMessage(composeRaw({ subject: 'first' })),
         newMessage(composeRaw({ subject: 'second' })),
       ]);
-      await store.insertReceived(received(first));
+      await store.insertReceived(receivedPart(first));
       const outcomes = await Promise.allSettled([
-        store.insertReceived(received(second)),
-        store.insertReceived(received(first)), // the same id again: a UNIQUE violation
+        store.insertReceived(receivedPart(second)),
+        store.insertReceived(receivedPart(first)), // the same id again: a UNIQUE violation
       ]);
       expect(outcomes[0]?.status).toBe('fulfilled');
       expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { message: /UNIQUE/ } });
@@ -237,7 +222,7 @@ describe('SqliteStore with the writer thread', () => {
     });
     try {
       const message = await newMessage(composeRaw({ subject: 'lost' }));
-      await expect(store.insertReceived(received(message))).rejects.toThrow(
+      await expect(store.insertReceived(receivedPart(message))).rejects.toThrow(
         /writer thread exited with code 3/,
       );
       await expect(store.saveParsed(message.id, parsedPart(message))).rejects.toThrow(/writer thread/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage } from '../../src/mime/parse-message.js';
 import { createMessageId } from '../../src/pipeline/message-id.js';
-import type { NewMessage } from '../../src/store/store.js';
+import type { NewMessage, ParsedContent, ReceivedMessage } from '../../src/store/store.js';
 
 export interface RawMessageInit {
   readonly from?: string;
@@ -54,4 +54,22 @@ export async function newMessage(
 export function temporaryDirectory(): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'smtp-app-test-'));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** What the store stage commits before the 250: the message without its parse. */
+export function receivedPart({ id, receivedAtMs, envelope, session, raw }: NewMessage): ReceivedMessage {
+  return { id, receivedAtMs, envelope, session, raw };
+}
+
+/** What the index stage saves after it: the parse alone. */
+export function parsedPart(message: NewMessage): ParsedContent {
+  const {
+    id: _id,
+    receivedAtMs: _at,
+    envelope: _envelope,
+    session: _session,
+    raw: _raw,
+    ...parsed
+  } = message;
+  return parsed;
 }
