@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseMessage } from '../src/mime/parse-message.js';
 import { emptyDetail } from '../src/store/sqlite-rows.js';
 import { schemaMigrations } from '../src/store/sqlite-schema.js';
 import { SqliteStore, StoreQueryError } from '../src/store/sqlite-store.js';
@@ -389,6 +390,24 @@ describe('SqliteStore', () => {
     const tables = database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
     database.close();
     expect(tables).not.toContain('message_bodies');
+  });
+
+  it('parses a viewed message once, however often the view asks for it', async () => {
+    await store.close();
+    let parses = 0;
+    store = new SqliteStore({
+      path: join(directory.path, 'messages.sqlite'),
+      parse: (raw) => {
+        parses += 1;
+        return parseMessage(raw);
+      },
+    });
+    const message = await newMessage(composeRaw({ body: 'viewed words' }));
+    await store.insert(message);
+    for (let view = 0; view < 3; view += 1) {
+      expect((await store.get(message.id))?.text).toBe('viewed words\n');
+    }
+    expect(parses).toBe(1);
   });
 
   it('migrates a version 2 database: bodies dropped, messages still read in full', async () => {

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { parseMessage } from '../mime/parse-message.js';
 import { ReceivedIndexer } from './received-indexer.js';
+import { RecentBodies } from './recent-bodies.js';
 import { parseSearchQuery } from './search-query.js';
 import {
   type DetailRow,
@@ -89,6 +90,7 @@ export class SqliteStore implements Store {
   readonly #path: string;
   readonly #searchTotalCap: number;
   readonly #parse: (raw: Uint8Array) => Promise<ParsedContent>;
+  readonly #recentBodies = new RecentBodies();
   /** Exactly one of these applies the ingest writes: the writer thread, or this thread's queue. */
   readonly #writerThread: SqliteWriterThread | null = null;
   readonly #inThread: InThreadWrites | null = null;
@@ -285,7 +287,7 @@ export class SqliteStore implements Store {
     const row = this.#statements.getDetail.get(id) as DetailRow | undefined;
     if (row === undefined) return null;
     const detail = JSON.parse(row.detail_json) as MessageDetail;
-    const { text, html } = await this.#parse(row.raw);
+    const { text, html } = await this.#recentBodies.get(row.id, row.raw, this.#parse);
     return { ...toSummary(row), ...detail, text, html };
   }
 

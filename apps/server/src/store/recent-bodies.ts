@@ -1,0 +1,48 @@
+import type { ParsedContent } from './store.js';
+
+export type Bodies = Pick<ParsedContent, 'text' | 'html'>;
+
+/**
+ * The bodies of the messages viewed last. Opening a message asks for it several times (the JSON,
+ * then the preview), and each ask would parse the raw bytes again; they never change, so the
+ * bodies can be kept. Concurrent asks share one parse. Bounded by count and by raw size.
+ */
+export class RecentBodies {
+  readonly #maxEntries: number;
+  readonly #maxRawBytes: number;
+  /** Oldest first (Map keeps insertion order; a hit moves the entry to the end). */
+  readonly #entries = new Map<string, { readonly bodies: Promise<Bodies>; readonly rawBytes: number }>();
+  #rawBytes = 0;
+
+  constructor(options: { readonly maxEntries?: number; readonly maxRawBytes?: number } = {}) {
+    this.#maxEntries = options.maxEntries ?? 16;
+    this.#maxRawBytes = options.maxRawBytes ?? 64 * 1024 * 1024;
+  }
+
+  get(id: string, raw: Uint8Array, parse: (raw: Uint8Array) => Promise<Bodies>): Promise<Bodies> {
+    const cached = this.#entries.get(id);
+    if (cached !== undefined) {
+      this.#entries.delete(id);
+      this.#entries.set(id, cached);
+      return cached.bodies;
+    }
+    const bodies = parse(raw).then(({ text, html }) => ({ text, html }));
+    if (raw.byteLength > this.#maxRawBytes) return bodies;
+    const entry = { bodies, rawBytes: raw.byteLength };
+    this.#entries.set(id, entry);
+    this.#rawBytes += entry.rawBytes;
+    // A failed parse is not kept: the next ask tries again.
+    bodies.catch(() => this.#forget(id, entry));
+    for (const [oldestId, oldest] of this.#entries) {
+      if (this.#entries.size <= this.#maxEntries && this.#rawBytes <= this.#maxRawBytes) break;
+      this.#forget(oldestId, oldest);
+    }
+    return bodies;
+  }
+
+  #forget(id: string, entry: { readonly rawBytes: number }): void {
+    if (this.#entries.get(id) !== entry) return;
+    this.#entries.delete(id);
+    this.#rawBytes -= entry.rawBytes;
+  }
+}
