@@ -21,9 +21,8 @@ export type WriteRequest =
   | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedContent };
 
 /**
- * How long parses wait to be committed together. They are not on any client's critical path, and
- * each commit costs a B-tree and search-index flush: one commit for a few hundred parses costs a
- * fraction of one per parse.
+ * How long parses gather before they are committed. They are on no client's critical path, and
+ * each commit costs a B-tree and search-index flush, so fewer, fuller commits cost less per parse.
  */
 const parseCommitWindowMs = 20;
 /** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
@@ -157,21 +156,7 @@ export class GroupCommitQueue {
   #flushLane(lane: CommitLane, durable: boolean): void {
     lane.cancelFlush?.();
     lane.cancelFlush = null;
-    let batch: PendingWrite[];
-    if (durable) {
-      batch = lane.writes;
-      lane.writes = [];
-    } else {
-      // Received messages first: their clients are waiting. Their answers go out before the next
-      // parse chunk holds this thread again (on the next turn, after whatever arrives meanwhile).
-      if (this.#durable.writes.length > 0) {
-        this.#flushLane(this.#durable, true);
-        lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
-        return;
-      }
-      batch = lane.writes.splice(0, parseChunkLength(lane.writes));
-      if (lane.writes.length > 0) lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
-    }
+    const batch = durable ? lane.writes.splice(0) : this.#takeParseChunk(lane);
     if (batch.length === 0) return;
     if (!durable) this.#database.pragma('synchronous = NORMAL');
     try {
@@ -179,6 +164,22 @@ export class GroupCommitQueue {
     } finally {
       if (!durable) this.#database.pragma('synchronous = FULL');
     }
+  }
+
+  /**
+   * The next chunk of parses; the rest follow on the next turn, after whatever arrives meanwhile.
+   * None while received messages wait: their clients do, so they commit first, and their answers go
+   * out before a parse chunk holds this thread again.
+   */
+  #takeParseChunk(lane: CommitLane): PendingWrite[] {
+    if (this.#durable.writes.length > 0) {
+      this.#flushLane(this.#durable, true);
+      lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+      return [];
+    }
+    const chunk = lane.writes.splice(0, parseChunkLength(lane.writes));
+    if (lane.writes.length > 0) lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+    return chunk;
   }
 
   #commit(batch: readonly PendingWrite[]): void {
