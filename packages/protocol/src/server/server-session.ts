@@ -38,7 +38,7 @@ import { buildReply, catalogueBytes, encodeChallenge, encodeReply } from './serv
 import {
   type CommandPhase,
   findTransition,
-  type ServerAction,
+  isServerAction,
   type TransitionContext,
   type verbExtensions,
 } from './server-transitions.js';
@@ -76,24 +76,6 @@ const closeAbortReasons = {
   shutdown: 'shutdown',
   'peer-closed': 'peer-closed',
 } as const satisfies Record<CloseReason, MessageAbortReason>;
-
-const actions: ReadonlySet<string> = new Set<ServerAction>([
-  'hello',
-  'mail',
-  'rcpt',
-  'data',
-  'bdat',
-  'rset',
-  'noop',
-  'quit',
-  'help',
-  'vrfy',
-  'expn',
-  'etrn',
-  'auth',
-  'starttls',
-  'xclient',
-]);
 
 /**
  * The SMTP/LMTP server side as a sans-I/O state machine (house guide §2.3): receive() bytes, pull
@@ -488,11 +470,11 @@ export class ServerSession implements TransitionContext {
     }
     const command = result.value;
     const transition = findTransition(this.#phase, command.verb, this);
-    if (!actions.has(transition)) {
-      this.#refuseCommand(command, line, replies[transition as ReplyName]);
+    if (!isServerAction(transition)) {
+      this.#refuseCommand(command, line, replies[transition]);
       return true;
     }
-    switch (transition as ServerAction) {
+    switch (transition) {
       case 'hello':
         this.#onHello(command as Extract<Command, { verb: 'EHLO' | 'HELO' | 'LHLO' }>);
         break;

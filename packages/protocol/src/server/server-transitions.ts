@@ -11,26 +11,36 @@ import type { ReplyName } from '../reply/reply-catalog.js';
 /** The phases in which input is read as command lines. */
 export type CommandPhase = 'greeting' | 'ready' | 'transaction';
 
+const serverActions = [
+  'hello',
+  'mail',
+  'rcpt',
+  'data',
+  'bdat',
+  'rset',
+  'noop',
+  'quit',
+  'help',
+  'vrfy',
+  'expn',
+  'etrn',
+  'auth',
+  'starttls',
+  'xclient',
+] as const;
+
 /** What a command does when it is in sequence. Handled in server-session.ts, one method each. */
-export type ServerAction =
-  | 'hello'
-  | 'mail'
-  | 'rcpt'
-  | 'data'
-  | 'bdat'
-  | 'rset'
-  | 'noop'
-  | 'quit'
-  | 'help'
-  | 'vrfy'
-  | 'expn'
-  | 'etrn'
-  | 'auth'
-  | 'starttls'
-  | 'xclient';
+export type ServerAction = (typeof serverActions)[number];
 
 /** An action, or the catalogue reply that refuses the command. */
 export type Transition = ServerAction | ReplyName;
+
+const serverActionSet: ReadonlySet<string> = new Set(serverActions);
+
+/** Some action names are also catalogue entries ('help'), so actions are listed, not inferred. */
+export function isServerAction(transition: string): transition is ServerAction {
+  return serverActionSet.has(transition);
+}
 
 // Commands that are always in sequence: RFC 5321 §4.1.4 (RSET, NOOP, QUIT, HELP, VRFY, EXPN "any time").
 const anyTime = {
