@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMessage } from '../src/mime/parse-message.js';
-import { emptyDetail } from '../src/store/sqlite-rows.js';
+import { detailOf } from '../src/store/sqlite-rows.js';
 import { schemaMigrations } from '../src/store/sqlite-schema.js';
 import { SqliteStore, StoreQueryError } from '../src/store/sqlite-store.js';
+import { emptyParsedContent } from '../src/store/store.js';
 import { composeRaw, newMessage, parsedPart, temporaryDirectory } from './support/messages.js';
 
 describe('SqliteStore', () => {
@@ -426,7 +427,7 @@ describe('SqliteStore', () => {
         message.id,
         message.receivedAtMs,
         message.raw.byteLength,
-        JSON.stringify({ ...emptyDetail, envelope: message.envelope }),
+        JSON.stringify(detailOf(message.envelope, null, emptyParsedContent)),
       ).lastInsertRowid;
     old.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)').run(seq, message.raw);
     old.prepare('INSERT INTO message_bodies (seq, text, html) VALUES (?, ?, NULL)').run(seq, 'old body');

@@ -1,6 +1,12 @@
 import type { Address, Attachment, Email } from 'postal-mime';
 import PostalMime from 'postal-mime';
-import type { AttachmentMetadata, MessageAddress, MessageHeader, ParsedContent } from '../store/store.js';
+import {
+  type AttachmentMetadata,
+  emptyParsedContent,
+  type MessageAddress,
+  type MessageHeader,
+  type ParsedContent,
+} from '../store/store.js';
 
 /** What the parse stage derives from the raw bytes: the store's ParsedContent. */
 export type ParsedMessage = ParsedContent;
@@ -21,7 +27,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   try {
     email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
   } catch {
-    return emptyParse;
+    return emptyParsedContent;
   }
   const dateHeaderMs = email.date === undefined ? Number.NaN : Date.parse(email.date);
   return {
@@ -47,21 +53,6 @@ export async function extractAttachment(raw: Uint8Array, index: number): Promise
   if (attachment === undefined) return null;
   return { metadata: toMetadata(attachment, index), content: contentBytes(attachment.content) };
 }
-
-const emptyParse: ParsedMessage = {
-  subject: '',
-  from: null,
-  to: [],
-  cc: [],
-  bcc: [],
-  replyTo: [],
-  messageIdHeader: null,
-  dateHeaderMs: null,
-  headers: [],
-  text: null,
-  html: null,
-  attachments: [],
-};
 
 function flattenAddresses(addresses: readonly Address[]): MessageAddress[] {
   return addresses.flatMap((address) =>

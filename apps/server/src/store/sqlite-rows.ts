@@ -3,6 +3,7 @@ import type {
   MessageAddress,
   MessageHeader,
   MessageSummary,
+  ParsedContent,
   SmtpSessionDetails,
   StoredEnvelope,
 } from './store.js';
@@ -46,17 +47,24 @@ export interface MessageDetail {
 export const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_json, m.to_json, m.envelope_from,
   m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed`;
 
-export const emptyDetail: MessageDetail = {
-  envelope: { from: '', to: [], mailParameters: {} },
-  session: null,
-  cc: [],
-  bcc: [],
-  replyTo: [],
-  messageIdHeader: null,
-  dateHeaderMs: null,
-  headers: [],
-  attachments: [],
-};
+/** The detail document of a message: what it was received with, and what its parse derived. */
+export function detailOf(
+  envelope: StoredEnvelope,
+  session: SmtpSessionDetails | null,
+  parsed: ParsedContent,
+): MessageDetail {
+  return {
+    envelope,
+    session,
+    cc: parsed.cc,
+    bcc: parsed.bcc,
+    replyTo: parsed.replyTo,
+    messageIdHeader: parsed.messageIdHeader,
+    dateHeaderMs: parsed.dateHeaderMs,
+    headers: parsed.headers,
+    attachments: parsed.attachments,
+  };
+}
 
 export function toSummary(row: SummaryRow): MessageSummary {
   return {

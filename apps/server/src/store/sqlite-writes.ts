@@ -1,13 +1,14 @@
 import Database from 'better-sqlite3';
 import { snippetOf, textOf } from '../mime/text-of.js';
-import { emptyDetail, type MessageDetail } from './sqlite-rows.js';
-import type {
-  MessageAddress,
-  MessageSummary,
-  NewMessage,
-  ParsedContent,
-  ReceivedMessage,
-  StoredEnvelope,
+import { detailOf, type MessageDetail } from './sqlite-rows.js';
+import {
+  emptyParsedContent,
+  type MessageAddress,
+  type MessageSummary,
+  type NewMessage,
+  type ParsedContent,
+  type ReceivedMessage,
+  type StoredEnvelope,
 } from './store.js';
 
 /**
@@ -229,7 +230,7 @@ export class GroupCommitQueue {
   }
 
   #insertReceived(message: ReceivedMessage): ReceivedRow {
-    const detail: MessageDetail = { ...emptyDetail, envelope: message.envelope, session: message.session };
+    const detail = detailOf(message.envelope, message.session, emptyParsedContent);
     const result = this.#statements.insertReceived.run({
       id: message.id,
       receivedAtMs: message.receivedAtMs,
@@ -275,17 +276,7 @@ export class GroupCommitQueue {
   #saveParsed(id: string, parsed: ParsedContent): MessageSummary | null {
     const received = this.#receivedRow(id);
     if (received === undefined) return null;
-    const detail: MessageDetail = {
-      envelope: received.envelope,
-      session: received.session,
-      cc: parsed.cc,
-      bcc: parsed.bcc,
-      replyTo: parsed.replyTo,
-      messageIdHeader: parsed.messageIdHeader,
-      dateHeaderMs: parsed.dateHeaderMs,
-      headers: parsed.headers,
-      attachments: parsed.attachments,
-    };
+    const detail = detailOf(received.envelope, received.session, parsed);
     const snippet = snippetOf(parsed);
     const updated = this.#statements.updateParsed.get({
       seq: received.seq,
@@ -315,17 +306,7 @@ export class GroupCommitQueue {
   }
 
   #insert(message: NewMessage): void {
-    const detail: MessageDetail = {
-      envelope: message.envelope,
-      session: message.session,
-      cc: message.cc,
-      bcc: message.bcc,
-      replyTo: message.replyTo,
-      messageIdHeader: message.messageIdHeader,
-      dateHeaderMs: message.dateHeaderMs,
-      headers: message.headers,
-      attachments: message.attachments,
-    };
+    const detail = detailOf(message.envelope, message.session, message);
     const result = this.#statements.insertMessage.run({
       id: message.id,
       receivedAtMs: message.receivedAtMs,

@@ -77,6 +77,22 @@ export interface ParsedContent {
   readonly attachments: readonly AttachmentMetadata[];
 }
 
+/** The parse of a message nothing could be read from. */
+export const emptyParsedContent: ParsedContent = {
+  subject: '',
+  from: null,
+  to: [],
+  cc: [],
+  bcc: [],
+  replyTo: [],
+  messageIdHeader: null,
+  dateHeaderMs: null,
+  headers: [],
+  text: null,
+  html: null,
+  attachments: [],
+};
+
 /** A received message together with its parse, stored in one go (imports, tests). */
 export interface NewMessage extends ReceivedMessage, ParsedContent {}
 
