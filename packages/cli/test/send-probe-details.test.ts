@@ -46,6 +46,11 @@ async function start(
   return { port: address.port, seen };
 }
 
+/** `smtp send` from a@example.com to b@example.com through the test server, with `more` options. */
+function sendArgs(port: number, ...more: string[]): string[] {
+  return ['send', '-s', `127.0.0.1:${port}`, '--from', 'a@example.com', '--to', 'b@example.com', ...more];
+}
+
 describe('smtp probe: one connection', () => {
   it('reads the STARTTLS details from its own connection, without opening a second one', async () => {
     const { port, seen } = await start();
@@ -122,7 +127,7 @@ describe('boolean environment variables', () => {
 describe('smtp send: queue id and transaction parameters', () => {
   it('shows the queue id from the final reply, in --json and as text', async () => {
     const { port } = await start({ tls: 'off', reply: 'Ok: queued as 4XyZ1k2Abc' });
-    const base = ['send', '-s', `127.0.0.1:${port}`, '--from', 'a@example.com', '--to', 'b@example.com'];
+    const base = sendArgs(port);
     const json = await runCli([...base, '--json']);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout);
@@ -135,16 +140,7 @@ describe('smtp send: queue id and transaction parameters', () => {
 
   it('reports a null queue id when the reply names none', async () => {
     const { port } = await start({ tls: 'off' });
-    const result = await runCli([
-      'send',
-      '-s',
-      `127.0.0.1:${port}`,
-      '--from',
-      'a@example.com',
-      '--to',
-      'b@example.com',
-      '--json',
-    ]);
+    const result = await runCli(sendArgs(port, '--json'));
     const report = JSON.parse(result.stdout);
     expect(schemaErrors('send', report)).toBe('');
     expect(report.messages[0].queueId).toBeNull();
@@ -152,22 +148,18 @@ describe('smtp send: queue id and transaction parameters', () => {
 
   it('passes --dsn-ret, --dsn-envid and --requiretls to MAIL FROM', async () => {
     const { port, seen } = await start();
-    const result = await runCli([
-      'send',
-      '-s',
-      `127.0.0.1:${port}`,
-      '--starttls',
-      '--insecure',
-      '--from',
-      'a@example.com',
-      '--to',
-      'b@example.com',
-      '--dsn-ret',
-      'hdrs',
-      '--dsn-envid',
-      'order+1234 x',
-      '--requiretls',
-    ]);
+    const result = await runCli(
+      sendArgs(
+        port,
+        '--starttls',
+        '--insecure',
+        '--dsn-ret',
+        'hdrs',
+        '--dsn-envid',
+        'order+1234 x',
+        '--requiretls',
+      ),
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(seen.mail).toHaveLength(1);
@@ -206,15 +198,7 @@ describe('smtp send: queue id and transaction parameters', () => {
 
   it('sends a 7-bit message with ASCII addresses without SMTPUTF8', async () => {
     const { port, seen } = await start({ tls: 'off' });
-    const result = await runCli([
-      'send',
-      '-s',
-      `127.0.0.1:${port}`,
-      '--from',
-      'a@example.com',
-      '--to',
-      'b@example.com',
-    ]);
+    const result = await runCli(sendArgs(port));
     expect(result.code).toBe(0);
     expect(seen.mail[0]?.smtpUtf8).toBeUndefined();
     expect(seen.mail[0]?.body).not.toBe('8BITMIME');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient } from '../src/index.js';
+import { type ClientOptions, createClient } from '../src/index.js';
 import { type ScriptedAnswer, type ScriptedServer, startScriptedServer } from './helpers.js';
 import { type SinkServer, startSinkServer } from './sink-server.js';
 
@@ -61,17 +61,25 @@ function answerCommand(line: string, state: { inData: boolean }): ScriptedAnswer
 
 const timeouts = { dataEndMs: 2_000, commandMs: 2_000, sendMs: 5_000 };
 
+/**
+ * A plaintext client of the local test server that keeps one connection for every message, the
+ * case where the next message can be pipelined with the end of the previous one.
+ */
+function localClient(port: number, options: ClientOptions = {}) {
+  return createClient({
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    pool: { maxConnections: 1, maxMessagesPerConnection: Number.POSITIVE_INFINITY },
+    ...options,
+  });
+}
+
 describe('pipelining across messages (RFC 2920 §3.1)', () => {
   it('writes the next queued message with the end of the previous one, and QUIT with the last', async () => {
     const withholding = await startWithholdingServer();
     server = withholding;
-    const client = createClient({
-      host: '127.0.0.1',
-      port: withholding.port,
-      starttls: 'never',
-      timeouts,
-      pool: { maxConnections: 1, maxMessagesPerConnection: Number.POSITIVE_INFINITY },
-    });
+    const client = localClient(withholding.port, { timeouts });
     const sends = Array.from({ length: 4 }, (_, id) =>
       client.send({ from: 'a@example.com', to: 'b@example.com', message: message(id) }),
     );
@@ -88,13 +96,7 @@ describe('pipelining across messages (RFC 2920 §3.1)', () => {
   it('without a pool, QUIT leaves with the end of data', async () => {
     const withholding = await startWithholdingServer();
     server = withholding;
-    const client = createClient({
-      host: '127.0.0.1',
-      port: withholding.port,
-      starttls: 'never',
-      timeouts,
-      pool: false,
-    });
+    const client = localClient(withholding.port, { timeouts, pool: false });
     const results = await Promise.all(
       [0, 1].map((id) => client.send({ from: 'a@example.com', to: 'b@example.com', message: message(id) })),
     );
@@ -108,12 +110,7 @@ describe('pipelining across messages (RFC 2920 §3.1)', () => {
   it('streams large messages (past the peek) back to back on one connection, each intact', async () => {
     const sink = await startSinkServer();
     server = sink;
-    const client = createClient({
-      host: '127.0.0.1',
-      port: sink.port,
-      starttls: 'never',
-      pool: { maxConnections: 1, maxMessagesPerConnection: Number.POSITIVE_INFINITY },
-    });
+    const client = localClient(sink.port);
     // 300 KB each, in 8 KB chunks, with lines that need dot-stuffing (RFC 5321 §4.5.2).
     const line = (id: number, index: number) =>
       `${index % 7 === 0 ? '.' : ''}message ${id} line ${index}\r\n`;
@@ -141,12 +138,7 @@ describe('pipelining across messages (RFC 2920 §3.1)', () => {
       onMail: (connection, index) => (connection === 0 && index === 1 ? '421 4.3.2 Shutting down' : null),
     });
     server = sink;
-    const client = createClient({
-      host: '127.0.0.1',
-      port: sink.port,
-      starttls: 'never',
-      pool: { maxConnections: 1, maxMessagesPerConnection: Number.POSITIVE_INFINITY },
-    });
+    const client = localClient(sink.port);
     const results = await Promise.all(
       [0, 1, 2].map((id) =>
         client.send({ from: 'a@example.com', to: 'b@example.com', message: message(id) }),
@@ -176,13 +168,7 @@ describe('pipelining across messages (RFC 2920 §3.1)', () => {
       return answerCommand(line, state);
     });
     server = scripted;
-    const client = createClient({
-      host: '127.0.0.1',
-      port: scripted.port,
-      starttls: 'never',
-      timeouts: { dataEndMs: 60_000 },
-      pool: { maxConnections: 1, maxMessagesPerConnection: Number.POSITIVE_INFINITY },
-    });
+    const client = localClient(scripted.port, { timeouts: { dataEndMs: 60_000 } });
     const controller = new AbortController();
     const first = client.send({
       from: 'a@example.com',
