@@ -411,6 +411,32 @@ describe('SqliteStore', () => {
     expect(parses).toBe(1);
   });
 
+  it('reads back what was received without parsing it', async () => {
+    await store.close();
+    let parses = 0;
+    store = new SqliteStore({
+      path: join(directory.path, 'messages.sqlite'),
+      parse: (raw) => {
+        parses += 1;
+        return parseMessage(raw);
+      },
+    });
+    const message = await newMessage(composeRaw({ subject: 'Kept as received' }), {
+      envelopeTo: ['x@example.net'],
+    });
+    await store.insertReceived(message);
+    const received = await store.getReceived(message.id);
+    expect(received).toMatchObject({
+      id: message.id,
+      receivedAtMs: message.receivedAtMs,
+      envelope: message.envelope,
+      session: null,
+    });
+    expect(Buffer.from(received!.raw).equals(Buffer.from(message.raw))).toBe(true);
+    expect(parses).toBe(0);
+    expect(await store.getReceived('no-such-id')).toBeNull();
+  });
+
   it('migrates a version 2 database: bodies dropped, messages still read in full', async () => {
     await store.close();
     const path = join(directory.path, 'version2.sqlite');

@@ -198,16 +198,15 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   app.post(`${api}/:id/release`, async (context) => {
     const body = await readJson(context, releaseBody);
     if (!body.ok) return body.response;
-    const message = await store.get(context.req.param('id'));
-    const raw = message === null ? null : await store.getRaw(message.id);
-    if (message === null || raw === null) return notFound(context);
+    const message = await store.getReceived(context.req.param('id'));
+    if (message === null) return notFound(context);
     const target = body.value;
     const allowed = options.releaseAllowedHosts;
     if (allowed.length > 0 && !allowed.includes(target.host.toLowerCase())) {
       return problem(context, 403, `Release to ${target.host} is not allowed (release.allowedHosts)`);
     }
     try {
-      const result = await options.releaseMessage(raw, {
+      const result = await options.releaseMessage(message.raw, {
         host: target.host,
         port: target.port,
         security: target.security,

@@ -24,13 +24,11 @@ export async function recoverUnparsed(
   const resumeNext = async (): Promise<boolean> => {
     const id = ids[next++];
     if (id === undefined) return false;
-    const [stored, raw] = [await store.get(id), await store.getRaw(id)];
-    if (stored === null || raw === null) return true; // deleted meanwhile
+    const received = await store.getReceived(id);
+    if (received === null) return true; // deleted meanwhile
+    const { raw, ...input } = received;
     pipeline.resume({
-      id,
-      receivedAtMs: stored.receivedAtMs,
-      envelope: stored.envelope,
-      session: stored.session,
+      ...input,
       source: [raw],
       raw,
       isStored: true,

@@ -136,6 +136,8 @@ export class SqliteStore implements Store {
       getRaw: database.prepare(
         'SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?',
       ),
+      getReceived: database.prepare(`SELECT m.received_at_ms, m.detail_json, r.raw
+        FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?`),
       getSeq: database.prepare('SELECT seq FROM messages WHERE id = ?'),
       setRead: database.prepare('UPDATE messages SET is_read = ? WHERE id = ?'),
       markAllRead: database.prepare('UPDATE messages SET is_read = 1 WHERE is_read = 0'),
@@ -293,7 +295,16 @@ export class SqliteStore implements Store {
 
   async getRaw(id: string): Promise<Uint8Array | null> {
     const row = this.#statements.getRaw.get(id) as { raw: Buffer } | undefined;
-    return row === undefined ? null : new Uint8Array(row.raw.buffer, row.raw.byteOffset, row.raw.byteLength);
+    return row === undefined ? null : asUint8Array(row.raw);
+  }
+
+  async getReceived(id: string): Promise<ReceivedMessage | null> {
+    const row = this.#statements.getReceived.get(id) as
+      | { received_at_ms: number; detail_json: string; raw: Buffer }
+      | undefined;
+    if (row === undefined) return null;
+    const { envelope, session } = JSON.parse(row.detail_json) as MessageDetail;
+    return { id, receivedAtMs: row.received_at_ms, envelope, session, raw: asUint8Array(row.raw) };
   }
 
   async setRead(id: string, isRead: boolean): Promise<boolean | null> {
@@ -408,6 +419,11 @@ export class SqliteStore implements Store {
     await this.#writerThread?.close();
     this.#database.close();
   }
+}
+
+/** A plain Uint8Array view of a Buffer from the driver, without copying. */
+function asUint8Array(bytes: Buffer): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function encodeCursor(seq: number): string {

@@ -184,6 +184,8 @@ export interface Store {
   list(query: ListQuery): Promise<MessagePage>;
   get(id: string): Promise<StoredMessage | null>;
   getRaw(id: string): Promise<Uint8Array | null>;
+  /** What was received, without parsing anything: raw bytes, envelope, session (release, recovery). */
+  getReceived(id: string): Promise<ReceivedMessage | null>;
   /** Returns the new state, or null when no such message. */
   setRead(id: string, isRead: boolean): Promise<boolean | null>;
   markAllRead(): Promise<number>;
