@@ -179,7 +179,6 @@ export class SqliteStore implements Store {
 
   async insertReceived(message: ReceivedMessage): Promise<void> {
     await this.#write({ kind: 'insertReceived', message });
-    this.#inThread?.indexer.remember(message.id, message.raw);
   }
 
   indexReceived(id: string): Promise<MessageSummary | null> {

@@ -51,15 +51,9 @@ function handle(message: WriterRequest): void {
     case 'index':
       answer(message.id, indexer.index(message.messageId));
       return;
-    case 'write': {
-      const { request } = message;
-      const written = queue.enqueue(request);
-      if (request.kind === 'insertReceived') {
-        written.then(() => indexer.remember(request.message.id, request.message.raw), ignore);
-      }
-      answer(message.id, written);
+    case 'write':
+      answer(message.id, queue.enqueue(message.request));
       return;
-    }
   }
 }
 
@@ -79,5 +73,3 @@ function answer(id: number, outcome: Promise<unknown>): void {
     },
   );
 }
-
-function ignore(): void {}

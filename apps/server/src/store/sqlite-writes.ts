@@ -35,10 +35,11 @@ const maxParseBatch = 512;
 const parseChunkWrites = 16;
 const parseChunkTextLength = 256 * 1024;
 /**
- * Received messages remembered until their parse arrives, so saveParsed need not read the row back
- * (startup recovery, or a backlog beyond this, still reads it).
+ * Received messages remembered, bytes included, until their parse is saved: indexing need not read
+ * the bytes back, nor saveParsed the row (startup recovery, or a backlog beyond this, still reads).
  */
 const maxRememberedReceived = 10_000;
+const maxRememberedBytes = 64 * 1024 * 1024;
 
 /** Opens a connection with the store's durability settings. */
 export function openConnection(path: string): Database.Database {
@@ -73,6 +74,8 @@ interface ReceivedRow {
   readonly envelope: StoredEnvelope;
   readonly session: ReceivedMessage['session'];
   readonly sizeBytes: number;
+  /** The message bytes while remembered; null when the row was read back. */
+  readonly raw: Uint8Array | null;
 }
 
 /** Where one kind of write waits: its writes, and the scheduled commit (null when none is). */
@@ -99,6 +102,7 @@ export class GroupCommitQueue {
   readonly #parses: CommitLane = { writes: [], cancelFlush: null };
   /** Rows committed by insertReceived whose parse has not been saved yet, oldest first. */
   readonly #receivedRows = new Map<string, ReceivedRow>();
+  #rememberedBytes = 0;
 
   constructor(database: Database.Database, groupCommitWindowMs: number) {
     this.#database = database;
@@ -212,9 +216,17 @@ export class GroupCommitQueue {
   /** Only rows whose transaction committed: a rolled-back insert's seq may be reused. */
   #remember(rows: readonly ReceivedRow[]): void {
     for (const row of rows) {
+      const bytes = row.raw?.byteLength ?? 0;
       if (this.#receivedRows.size >= maxRememberedReceived) return;
+      if (this.#rememberedBytes + bytes > maxRememberedBytes) return;
       this.#receivedRows.set(row.id, row);
+      this.#rememberedBytes += bytes;
     }
+  }
+
+  /** The bytes of a received message whose parse is not saved yet, if still remembered. */
+  rememberedRaw(id: string): Uint8Array | undefined {
+    return this.#receivedRows.get(id)?.raw ?? undefined;
   }
 
   #apply(request: WriteRequest, received: ReceivedRow[]): unknown {
@@ -248,6 +260,7 @@ export class GroupCommitQueue {
       envelope: message.envelope,
       session: message.session,
       sizeBytes: message.raw.byteLength,
+      raw: message.raw,
     };
   }
 
@@ -256,6 +269,7 @@ export class GroupCommitQueue {
     const remembered = this.#receivedRows.get(id);
     if (remembered !== undefined) {
       this.#receivedRows.delete(id);
+      this.#rememberedBytes -= remembered.raw?.byteLength ?? 0;
       return remembered;
     }
     const row = this.#statements.getUnparsed.get(id) as
@@ -270,6 +284,7 @@ export class GroupCommitQueue {
       envelope: detail.envelope,
       session: detail.session,
       sizeBytes: row.size_bytes,
+      raw: null,
     };
   }
 
