@@ -54,4 +54,14 @@ describe('ConcatenatingBlob', () => {
     expect(blob.type).toBe('x/y');
     expect(new TextDecoder().decode(await blob.arrayBuffer())).toBe('abcd');
   });
+
+  it('writes strings as UTF-8, single characters and lone surrogates included, and reads any view', async () => {
+    const view = new DataView(Uint8Array.from([0x78, 0x79, 0x7a]).buffer, 1, 2);
+    const parts = ['\n', 'é', 'Grüße 👋', '\ud800', Uint8Array.from([0x41]).subarray(0, 1), view];
+    const blob = new ConcatenatingBlob(parts);
+    const expected = new Uint8Array(await new Blob(parts).arrayBuffer());
+    expect(blob.size).toBe(expected.byteLength);
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(expected);
+    expect(new TextDecoder().decode(await blob.arrayBuffer())).toBe('\néGrüße 👋\ufffdAyz');
+  });
 });
