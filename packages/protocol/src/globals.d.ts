@@ -9,6 +9,11 @@ declare global {
     constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
     decode(input?: Uint8Array, options?: { stream?: boolean }): string;
   }
+  // The URL Standard's host parser only: domain names to A-labels (address/idna.ts).
+  class URL {
+    constructor(url: string);
+    readonly hostname: string;
+  }
   // Web Crypto's random source only: the default nonce source for SASL when the caller gives none.
   var crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 }

@@ -131,6 +131,18 @@ describe('parseMailbox (RFC 5321 §4.1.2)', () => {
     expect(parseMailbox('a@[IPv6:::ä]', strictUtf8)).toEqual(rejectedWith('badAddressSyntax'));
   });
 
+  it('takes UTF-8 domain labels only when they are U-labels (RFC 6531 §3.2, RFC 5891)', () => {
+    expect(parseMailbox('user@bücher.example', strictUtf8)).toEqual({
+      ok: true,
+      value: { localPart: 'user', domain: { kind: 'name', name: 'bücher.example' } },
+    });
+    expect(parseMailbox('user@a\u200db.example', strictUtf8)).toEqual(rejectedWith('badAddressSyntax'));
+    expect(parseMailbox('user@ＡＢＣ.example', strictUtf8)).toEqual(rejectedWith('badAddressSyntax'));
+    expect(parseDomain('\u05d0a.example', { mode: 'strict', smtpUtf8: true })).toEqual(
+      rejectedWith('syntaxErrorInParameters'),
+    );
+  });
+
   it('lenient mode: empty atoms, "_" in names, RFC 4291 "::" for one group, surrounding spaces', () => {
     expect(parseMailbox('a..b.@example.com', lenient)).toEqual({
       ok: true,

@@ -2,6 +2,7 @@
 
 import { utf8ByteLength } from '../bytes/utf8.js';
 import type { GrammarFailure, GrammarOptions } from './grammar-options.js';
+import { domainToAscii } from './idna.js';
 import { isIpv4Address, isIpv6Address } from './ip-literal.js';
 import type { Domain } from './mailbox.js';
 
@@ -16,7 +17,8 @@ function isLetterOrDigit(code: number): boolean {
 
 /**
  * `sub-domain *("." sub-domain)`, sub-domain = Let-dig [Ldh-str]: labels of letters, digits and inner
- * hyphens. Lenient mode also takes `_` (seen in real HELO names). UTF-8 labels only when options.utf8.
+ * hyphens. Lenient mode also takes `_` (seen in real HELO names). UTF-8 labels only when options.utf8,
+ * and only valid U-labels (IDNA).
  */
 function checkDomainName(
   text: string,
@@ -48,7 +50,10 @@ function checkDomainName(
     }
   }
   const octets = ascii ? end - start : utf8ByteLength(text, start, end);
-  return octets > maxDomainOctets ? 'length' : null;
+  if (octets > maxDomainOctets) return 'length';
+  // RFC 6531 §3.2, RFC 5891 §5.4: UTF-8 labels must be U-labels, names DNS can look up as A-labels.
+  if (!ascii && domainToAscii(text.slice(start, end)) === null) return 'syntax';
+  return null;
 }
 
 /** `Standardized-tag ":" 1*dcontent`; Standardized-tag = Ldh-str, dcontent = %d33-90 / %d94-126. */

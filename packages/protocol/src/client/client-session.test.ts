@@ -710,6 +710,54 @@ describe('envelope checks (before anything is written)', () => {
   });
 });
 
+describe('internationalized domain names (RFC 6531 §3.2, §3.7)', () => {
+  const idnEnvelope: EnvelopeInit = {
+    from: mailbox('a@bücher.example'),
+    to: [mailbox('b@münchen.example'), mailbox('c@mx.example')],
+  };
+
+  it('writes U-label domains as A-labels to a server without SMTPUTF8, and reports the addresses given', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(idnEnvelope);
+    expect(written(session)).toBe(
+      'MAIL FROM:<a@xn--bcher-kva.example>\r\nRCPT TO:<b@xn--mnchen-3ya.example>\r\nRCPT TO:<c@mx.example>\r\nDATA\r\n',
+    );
+    serve(session, '250 OK', '250 OK', '250 OK', '354 go');
+    const results = drain(session).filter((event) => event.type === 'recipient-result');
+    expect(results.map((event) => event.type === 'recipient-result' && event.to)).toEqual([
+      mailbox('b@münchen.example'),
+      mailbox('c@mx.example'),
+    ]);
+  });
+
+  it('keeps U-labels, with SMTPUTF8, when the server offers it', () => {
+    const session = ready(['PIPELINING', 'SMTPUTF8']);
+    session.startTransaction(idnEnvelope);
+    expect(written(session)).toBe(
+      'MAIL FROM:<a@bücher.example> SMTPUTF8\r\nRCPT TO:<b@münchen.example>\r\nRCPT TO:<c@mx.example>\r\nDATA\r\n',
+    );
+  });
+
+  it('still needs SMTPUTF8 for a UTF-8 local part, an ORCPT in UTF-8 or a name that is no U-label', () => {
+    const needing: EnvelopeInit[] = [
+      { from: null, to: [mailbox('jösé@bücher.example')] },
+      {
+        from: null,
+        to: [
+          { to: mailbox('b@bücher.example'), orcpt: { addressType: 'utf-8', address: 'b@bücher.example' } },
+        ],
+      },
+      { from: mailbox('a@a\u200db.example'), to: [mailbox('b@mx.example')] },
+      { ...idnEnvelope, smtpUtf8: true },
+    ];
+    for (const envelope of needing) {
+      const session = ready(['PIPELINING', 'DSN']);
+      expect(() => session.startTransaction(envelope)).toThrow(SmtpCapabilityError);
+      expect(session.takeOutput()).toBeNull();
+    }
+  });
+});
+
 describe('BDAT (RFC 3030)', () => {
   it('without PIPELINING: body-ready after the RCPT replies, one chunk at a time, BDAT 0 LAST', () => {
     const session = ready(['CHUNKING']);

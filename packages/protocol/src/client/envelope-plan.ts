@@ -2,6 +2,7 @@
 // server can carry it. Everything here throws before a single byte is written: SmtpCapabilityError when
 // the server lacks an extension the message needs, SmtpUsageError when the envelope itself is wrong.
 
+import { domainToAscii } from '../address/idna.js';
 import type { Domain, ForwardPath, Mailbox, ReversePath } from '../address/mailbox.js';
 import type { Command, MailParameters, RcptParameters } from '../command/command.js';
 import { SmtpCapabilityError, SmtpUsageError } from '../errors.js';
@@ -46,15 +47,34 @@ function domainTexts(domain: Domain): string[] {
   }
 }
 
-/** Checks a mailbox for injection; returns whether it needs SMTPUTF8 (RFC 6531 §3.3). */
-function checkMailbox(mailbox: Mailbox, what: string): boolean {
+/**
+ * What a mailbox asks of the server (RFC 6531 §3.2): nothing (ASCII); SMTPUTF8 (a UTF-8 local part);
+ * or, when its only UTF-8 is a domain name's U-labels, SMTPUTF8 or else the domain as A-labels, which
+ * "is not considered internationalized".
+ */
+type MailboxNeed =
+  | { readonly kind: 'ascii' }
+  | { readonly kind: 'utf8' }
+  | { readonly kind: 'idn'; readonly asAscii: Mailbox };
+
+const asciiNeed: MailboxNeed = { kind: 'ascii' };
+const utf8Need: MailboxNeed = { kind: 'utf8' };
+
+/** Checks a mailbox for injection and says whether it needs SMTPUTF8 (RFC 6531 §3.3). */
+function checkMailbox(mailbox: Mailbox, what: string): MailboxNeed {
   const texts = [mailbox.localPart, ...domainTexts(mailbox.domain)];
-  let needsUtf8 = false;
-  for (const text of texts) {
-    checkText(text, what);
-    if (nonAscii.test(text)) needsUtf8 = true;
-  }
-  return needsUtf8;
+  for (const text of texts) checkText(text, what);
+  if (!texts.some((text) => nonAscii.test(text))) return asciiNeed;
+  if (nonAscii.test(mailbox.localPart) || mailbox.domain.kind !== 'name') return utf8Need;
+  const name = domainToAscii(mailbox.domain.name);
+  return name === null
+    ? utf8Need
+    : { kind: 'idn', asAscii: { localPart: mailbox.localPart, domain: { kind: 'name', name } } };
+}
+
+/** The mailbox as written in the command: RFC 6531 §3.7, U-labels with SMTPUTF8, A-labels without. */
+function onWire<T extends Mailbox | 'Postmaster'>(path: T, need: MailboxNeed, isUtf8: boolean): T {
+  return need.kind === 'idn' && !isUtf8 ? (need.asAscii as T) : path;
 }
 
 function isRecipientInit(value: ForwardPath | RecipientInit): value is RecipientInit {
@@ -69,17 +89,26 @@ export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): 
   const { capabilities } = context;
   if (envelope.to.length === 0) throw new SmtpUsageError('An envelope needs at least one recipient');
 
-  let needsUtf8 = envelope.smtpUtf8 === true;
   const from: ReversePath = envelope.from;
-  if (from !== null && checkMailbox(from, 'The sender address')) needsUtf8 = true;
+  const fromNeed = from === null ? asciiNeed : checkMailbox(from, 'The sender address');
 
   let usesDsn =
     envelope.dsn !== undefined && (envelope.dsn.ret !== undefined || envelope.dsn.envid !== undefined);
   const recipientInits: RecipientInit[] = envelope.to.map((entry) =>
     isRecipientInit(entry) ? entry : { to: entry },
   );
+  const recipientNeeds = recipientInits.map((recipient) =>
+    recipient.to === 'Postmaster' ? asciiNeed : checkMailbox(recipient.to, 'A recipient address'),
+  );
+  const needs = [fromNeed, ...recipientNeeds];
+  // An ORCPT is the caller's text, written as is: one in UTF-8 goes only to a server with SMTPUTF8.
+  const hasUtf8Orcpt = recipientInits.some((recipient) => nonAscii.test(recipient.orcpt?.address ?? ''));
+  const needsUtf8 =
+    envelope.smtpUtf8 === true ||
+    hasUtf8Orcpt ||
+    needs.some((need) => need.kind === 'utf8') ||
+    (capabilities.smtpUtf8 && needs.some((need) => need.kind === 'idn'));
   for (const recipient of recipientInits) {
-    if (recipient.to !== 'Postmaster' && checkMailbox(recipient.to, 'A recipient address')) needsUtf8 = true;
     if (recipient.notify !== undefined || recipient.orcpt !== undefined) usesDsn = true;
     if (recipient.orcpt !== undefined) {
       checkText(recipient.orcpt.addressType, 'ORCPT address type');
@@ -150,14 +179,13 @@ export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): 
   if (envelope.dsn?.envid !== undefined) parameters.envid = envelope.dsn.envid;
   if (envelope.requireTls === true) parameters.requireTls = true;
 
-  const recipients = recipientInits.map((recipient) => {
+  const recipients = recipientInits.map((recipient, index) => {
     const rcptParameters: Mutable<RcptParameters> = { unknown: [] };
     if (recipient.notify !== undefined) rcptParameters.notify = recipient.notify;
     if (recipient.orcpt !== undefined) rcptParameters.orcpt = recipient.orcpt;
-    return {
-      to: recipient.to,
-      command: { verb: 'RCPT', to: recipient.to, parameters: rcptParameters } as const,
-    };
+    const to = onWire(recipient.to, recipientNeeds[index] as MailboxNeed, needsUtf8);
+    return { to: recipient.to, command: { verb: 'RCPT', to, parameters: rcptParameters } as const };
   });
-  return { mail: { verb: 'MAIL', from, parameters }, recipients, transfer };
+  const mailFrom = from === null ? null : onWire(from, fromNeed, needsUtf8);
+  return { mail: { verb: 'MAIL', from: mailFrom, parameters }, recipients, transfer };
 }
