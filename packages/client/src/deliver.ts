@@ -1,5 +1,12 @@
 import { isIP } from 'node:net';
-import { createReply, type Domain, type Reply, SmtpReplyError, SmtpUsageError } from '@smtp/protocol';
+import {
+  createReply,
+  type Domain,
+  domainToAscii,
+  type Reply,
+  SmtpReplyError,
+  SmtpUsageError,
+} from '@smtp/protocol';
 import { deadlineSignal } from './abort.js';
 import type { Connection } from './connection.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
@@ -171,7 +178,8 @@ async function deliverToDomain(
       });
     return report('failed', pending);
   } else {
-    const resolution = await resolveMx(parsedDomain.name, resolver);
+    // RFC 6531 §3.2: DNS is asked for the A-label form of an internationalized name.
+    const resolution = await resolveMx(domainToAscii(parsedDomain.name) ?? parsedDomain.name, resolver);
     if (resolution.kind === 'null-mx') {
       // RFC 7505 §4.2
       for (const p of pending)
@@ -337,7 +345,8 @@ function toFactory(message: DeliverOptions['message']): { create: () => MessageS
 function domainKey(domain: Domain): string {
   switch (domain.kind) {
     case 'name':
-      return domain.name.toLowerCase();
+      // bücher.example and xn--bcher-kva.example are one domain, delivered in one transaction.
+      return domainToAscii(domain.name) ?? domain.name.toLowerCase();
     case 'ipv4':
       return `[${domain.address}]`;
     case 'ipv6':

@@ -1,6 +1,6 @@
 import { SmtpUsageError } from '@smtp/protocol';
 import { describe, expect, it } from 'vitest';
-import { resolveEnvelope } from './envelope.js';
+import { buildEnvelopeInit, resolveEnvelope } from './envelope.js';
 
 describe('resolveEnvelope', () => {
   it('parses plain and bracketed addresses, drops duplicate recipients, detects SMTPUTF8', () => {
@@ -15,6 +15,9 @@ describe('resolveEnvelope', () => {
     ]);
     expect(envelope.needsSmtpUtf8).toBe(true);
     expect(resolveEnvelope(null, 'b@example.com').from).toBeNull();
+    // A Unicode domain name alone can travel as A-labels (RFC 6531 §3.7): no SMTPUTF8 needed.
+    expect(resolveEnvelope('a@bücher.example', 'b@münchen.example').needsSmtpUtf8).toBe(false);
+    expect(resolveEnvelope('jörg@bücher.example', 'b@example.com').needsSmtpUtf8).toBe(true);
   });
 
   it('refuses CR, LF and NUL anywhere (command injection)', () => {
@@ -32,5 +35,27 @@ describe('resolveEnvelope', () => {
   it('refuses an empty recipient list and invalid addresses', () => {
     expect(() => resolveEnvelope('a@example.com', [])).toThrow(SmtpUsageError);
     expect(() => resolveEnvelope('a@example.com', 'not an address')).toThrow(SmtpUsageError);
+  });
+
+  it('writes an ORCPT as rfc822 with A-labels, or as utf-8 in an SMTPUTF8 transaction (RFC 3461 §4.2)', () => {
+    const envelope = resolveEnvelope('a@example.com', ['b@bücher.example', 'c@example.com']);
+    const orcpts = (smtpUtf8: boolean) =>
+      buildEnvelopeInit(envelope, {
+        size: null,
+        body: '7BIT',
+        smtpUtf8,
+        requireTls: false,
+        dsn: { orcpt: true },
+      }).to.map((recipient) =>
+        typeof recipient === 'object' && 'to' in recipient ? recipient.orcpt : undefined,
+      );
+    expect(orcpts(false)).toEqual([
+      { addressType: 'rfc822', address: 'b@xn--bcher-kva.example' },
+      { addressType: 'rfc822', address: 'c@example.com' },
+    ]);
+    expect(orcpts(true)).toEqual([
+      { addressType: 'utf-8', address: 'b@bücher.example' },
+      { addressType: 'utf-8', address: 'c@example.com' },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import {
   type DsnNotify,
+  domainToAscii,
   type EnvelopeInit,
   type ForwardPath,
   type Mailbox,
@@ -75,8 +76,11 @@ export function resolveEnvelope(
     seen.add(address);
     recipients.push({ path: mailbox, address });
   }
-  let needsSmtpUtf8 = reversePath !== null && !isAsciiText(serializeMailbox(reversePath));
-  for (const recipient of recipients) needsSmtpUtf8 ||= !isAsciiText(recipient.address);
+  // A UTF-8 local part needs SMTPUTF8; a Unicode domain name alone does not: the core writes it as
+  // A-labels to a server without SMTPUTF8 (RFC 6531 §3.7).
+  let needsSmtpUtf8 = reversePath !== null && !isAsciiText(reversePath.localPart);
+  for (const recipient of recipients)
+    needsSmtpUtf8 ||= recipient.path !== 'Postmaster' && !isAsciiText(recipient.path.localPart);
   return { from: reversePath, recipients, needsSmtpUtf8 };
 }
 
@@ -102,9 +106,7 @@ export function buildEnvelopeInit(
     return {
       to: recipient.path,
       ...(notify !== undefined ? { notify } : {}),
-      ...(dsn?.orcpt
-        ? { orcpt: { addressType: options.smtpUtf8 ? 'utf-8' : 'rfc822', address: recipient.address } }
-        : {}),
+      ...(dsn?.orcpt ? { orcpt: originalRecipient(recipient, options.smtpUtf8) } : {}),
     };
   });
   const dsnParameters =
@@ -124,6 +126,26 @@ export function buildEnvelopeInit(
     ...(options.smtpUtf8 ? { smtpUtf8: true } : {}),
     ...(options.requireTls ? { requireTls: true } : {}),
     ...dsnParameters,
+  };
+}
+
+/**
+ * RFC 3461 §4.2 ORCPT: the address as given, as `utf-8` in an SMTPUTF8 transaction; otherwise as
+ * `rfc822`, which is ASCII, so a Unicode domain name goes as A-labels.
+ */
+function originalRecipient(
+  recipient: ResolvedRecipient,
+  smtpUtf8: boolean,
+): { addressType: 'utf-8' | 'rfc822'; address: string } {
+  if (smtpUtf8) return { addressType: 'utf-8', address: recipient.address };
+  const { path } = recipient;
+  const asciiDomain =
+    path !== 'Postmaster' && path.domain.kind === 'name' ? domainToAscii(path.domain.name) : null;
+  if (path === 'Postmaster' || asciiDomain === null)
+    return { addressType: 'rfc822', address: recipient.address };
+  return {
+    addressType: 'rfc822',
+    address: serializeMailbox({ localPart: path.localPart, domain: { kind: 'name', name: asciiDomain } }),
   };
 }
 

@@ -129,7 +129,10 @@ export interface SendOptions {
   readonly body?: '7BIT' | '8BITMIME' | 'BINARYMIME';
   /** Message size in bytes for SIZE= when the message is a stream (RFC 1870). Known for strings and bytes. */
   readonly size?: number;
-  /** Request SMTPUTF8 (RFC 6531). Default: when an envelope address is not ASCII. */
+  /**
+   * Request SMTPUTF8 (RFC 6531). Default: when an envelope address has a UTF-8 local part. A Unicode
+   * domain name alone goes as U-labels with SMTPUTF8 when the server offers it, else as A-labels.
+   */
   readonly smtpUtf8?: boolean;
   /** REQUIRETLS (RFC 8689). */
   readonly requireTls?: boolean;

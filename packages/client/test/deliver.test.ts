@@ -144,6 +144,52 @@ describe('deliver', () => {
     expect(resolver.lookups).toContain('A example.test');
   });
 
+  it('looks up and groups a Unicode domain by its A-labels; a server without SMTPUTF8 gets them (RFC 6531)', async () => {
+    server = await startAiosmtpd({ withoutSmtpUtf8: true });
+    const resolver = fakeResolver({
+      mx: { 'xn--bcher-kva.example': [{ exchange: 'mx.xn--bcher-kva.example', priority: 10 }] },
+      a: { 'mx.xn--bcher-kva.example': ['127.0.0.1'] },
+    });
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: ['b@bücher.example', 'c@BÜCHER.example', 'd@xn--bcher-kva.example'],
+      message,
+      resolver,
+      port: server.port,
+      name: 'client.test',
+    });
+    expect(report.delivered).toEqual(['b@bücher.example', 'c@BÜCHER.example', 'd@xn--bcher-kva.example']);
+    expect(resolver.lookups.filter((lookup) => lookup.startsWith('MX'))).toEqual([
+      'MX xn--bcher-kva.example',
+    ]);
+    const [received] = await server.waitForMessages(1);
+    expect(received?.to).toEqual([
+      'b@xn--bcher-kva.example',
+      'c@xn--bcher-kva.example',
+      'd@xn--bcher-kva.example',
+    ]);
+    expect(received?.mail_options).not.toContain('SMTPUTF8');
+  });
+
+  it('keeps U-labels, with SMTPUTF8, for a server that offers it', async () => {
+    server = await startAiosmtpd();
+    const resolver = fakeResolver({
+      mx: { 'xn--bcher-kva.example': [{ exchange: 'mx.example.test', priority: 10 }] },
+      a: { 'mx.example.test': ['127.0.0.1'] },
+    });
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: 'b@bücher.example',
+      message,
+      resolver,
+      port: server.port,
+    });
+    expect(report.delivered).toEqual(['b@bücher.example']);
+    const [received] = await server.waitForMessages(1);
+    expect(received?.to).toEqual(['b@bücher.example']);
+    expect(received?.mail_options).toContain('SMTPUTF8');
+  });
+
   it('defers on a temporary DNS failure and when no host answers', async () => {
     const resolver = fakeResolver({
       mx: { 'broken.test': 'servfail', 'down.test': [{ exchange: 'mx.down.test', priority: 5 }] },

@@ -122,6 +122,8 @@ export async function startAiosmtpd(
     implicitTls?: boolean;
     auth?: boolean;
     authWithoutTls?: boolean;
+    /** Leave SMTPUTF8 out of the EHLO reply. */
+    withoutSmtpUtf8?: boolean;
   } = {},
 ): Promise<Aiosmtpd> {
   requireAiosmtpd();
@@ -131,6 +133,7 @@ export async function startAiosmtpd(
   if (options.implicitTls) args.push('--implicit-tls');
   if (options.auth) args.push('--auth');
   if (options.authWithoutTls) args.push('--auth-without-tls');
+  if (options.withoutSmtpUtf8) args.push('--no-smtputf8');
   const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
