@@ -20,6 +20,7 @@ describe('smtp mx', () => {
       'bare.test': { a: ['192.0.2.9'] },
       'nullmx.test': { mx: [{ preference: 0, exchange: '.' }] },
       'broken.test': { servfail: true },
+      'xn--bcher-kva.test': { mx: [{ preference: 10, exchange: 'mx1.example.test' }] },
     });
   });
   afterAll(async () => {
@@ -56,6 +57,20 @@ describe('smtp mx', () => {
     expect(report.hosts).toEqual([
       { exchange: 'bare.test', preference: 0, implicit: true, ipv6: [], ipv4: ['192.0.2.9'], error: null },
     ]);
+  });
+
+  it('looks up an internationalized name by its A-labels (RFC 6531 §3.2) and refuses one that is no IDN', async () => {
+    const result = await runCli(['mx', 'user@BÜCHER.test', '--dns-server', dns.address, '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(schemaErrors('mx', report)).toBe('');
+    expect(report.domain).toBe('xn--bcher-kva.test');
+    expect(report.hosts.map((host: { exchange: string }) => host.exchange)).toEqual(['mx1.example.test']);
+    for (const bad of ['a\u200db.test', 'exa mple.test', '[192.0.2.1]']) {
+      const refused = await runCli(['mx', bad, '--dns-server', dns.address]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/is not a domain name/);
+    }
   });
 
   it('reports Null MX (RFC 7505) with exit 3', async () => {

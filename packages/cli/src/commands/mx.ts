@@ -1,4 +1,5 @@
 import { type MxResolver, resolveMx } from '@smtp/client';
+import { domainToAscii, parseDomain } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
@@ -69,15 +70,20 @@ export function createMxCommand(context: CommandContext): Command {
     });
 }
 
+/**
+ * The name DNS is asked for: from a domain or an address, without a trailing dot, and in A-label form
+ * for an internationalized name (RFC 6531 §3.2: bücher.example is looked up as xn--bcher-kva.example).
+ */
+function lookupName(input: string): string {
+  const text = input.trim().replace(/^.*@/, '').replace(/\.$/, '');
+  const parsed = parseDomain(text, { mode: 'strict', smtpUtf8: true });
+  const name = parsed.ok && parsed.value.kind === 'name' ? domainToAscii(parsed.value.name) : null;
+  if (name === null) throw usageError(`'${input}' is not a domain name: give e.g. example.com`);
+  return name;
+}
+
 async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): Promise<ExitCode> {
-  const domain = domainInput.trim().replace(/\.$/, '').toLowerCase().replace(/^.*@/, '');
-  if (
-    !/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(domain) &&
-    !/^xn--/.test(domain)
-  ) {
-    if (!/^[\p{L}\p{N}.-]+$/u.test(domain))
-      throw usageError(`'${domainInput}' is not a domain name: give e.g. example.com`);
-  }
+  const domain = lookupName(domainInput);
   const port = Number(flags.port ?? '25');
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw usageError(`--port '${flags.port}': give 1..65535`);
