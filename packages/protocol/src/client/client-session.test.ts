@@ -738,13 +738,13 @@ describe('internationalized domain names (RFC 6531 §3.2, §3.7)', () => {
     );
   });
 
-  it('still needs SMTPUTF8 for a UTF-8 local part, an ORCPT in UTF-8 or a name that is no U-label', () => {
+  it('still needs SMTPUTF8 for a UTF-8 local part, a UTF-8 rfc822 ORCPT or a name that is no U-label', () => {
     const needing: EnvelopeInit[] = [
       { from: null, to: [mailbox('jösé@bücher.example')] },
       {
         from: null,
         to: [
-          { to: mailbox('b@bücher.example'), orcpt: { addressType: 'utf-8', address: 'b@bücher.example' } },
+          { to: mailbox('b@bücher.example'), orcpt: { addressType: 'rfc822', address: 'b@bücher.example' } },
         ],
       },
       { from: mailbox('a@a\u200db.example'), to: [mailbox('b@mx.example')] },

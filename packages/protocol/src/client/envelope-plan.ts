@@ -101,8 +101,11 @@ export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): 
     recipient.to === 'Postmaster' ? asciiNeed : checkMailbox(recipient.to, 'A recipient address'),
   );
   const needs = [fromNeed, ...recipientNeeds];
-  // An ORCPT is the caller's text, written as is: one in UTF-8 goes only to a server with SMTPUTF8.
-  const hasUtf8Orcpt = recipientInits.some((recipient) => nonAscii.test(recipient.orcpt?.address ?? ''));
+  // An ORCPT of type utf-8 has a 7-bit form (RFC 6533 §3); another type in UTF-8 needs SMTPUTF8.
+  const hasUtf8Orcpt = recipientInits.some(
+    ({ orcpt }) =>
+      orcpt !== undefined && orcpt.addressType.toLowerCase() !== 'utf-8' && nonAscii.test(orcpt.address),
+  );
   const needsUtf8 =
     envelope.smtpUtf8 === true ||
     hasUtf8Orcpt ||

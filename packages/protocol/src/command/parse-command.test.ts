@@ -290,6 +290,24 @@ describe('ESMTP parameters on MAIL and RCPT', () => {
     });
   });
 
+  it('reads an ORCPT of type utf-8 in its 7-bit and, under SMTPUTF8, its UTF-8 form (RFC 6533 §3)', () => {
+    const orcptOf = (line: string, syntax?: CommandSyntax) => {
+      const result = parse(line, syntax);
+      return result.ok && result.value.verb === 'RCPT' ? result.value.parameters.orcpt : result;
+    };
+    const expected = { addressType: 'utf-8', address: 'jörg@bücher.example' };
+    expect(orcptOf('RCPT TO:<a@example.com> ORCPT=utf-8;j\\x{F6}rg@b\\x{FC}cher.example')).toEqual(expected);
+    expect(orcptOf('RCPT TO:<a@example.com> ORCPT=utf-8;jörg@bücher.example', utf8)).toEqual(expected);
+    // xtext's "+XX" is not this encoding: "+" is no QCHAR.
+    expect(orcptOf('RCPT TO:<a@example.com> ORCPT=utf-8;j+C3+B6rg@example.com')).toMatchObject({ ok: false });
+    const command = serializeCommand({
+      verb: 'RCPT',
+      to: { localPart: 'a', domain: exampleCom },
+      parameters: { orcpt: expected, unknown: [] },
+    });
+    expect(command).toBe('RCPT TO:<a@example.com> ORCPT=utf-8;j\\x{F6}rg@b\\x{FC}cher.example');
+  });
+
   it('keeps unknown parameters (the session answers 555), including RCPT ones on MAIL', () => {
     expect(parse('MAIL FROM:<> NOTIFY=NEVER')).toEqual({
       ok: true,

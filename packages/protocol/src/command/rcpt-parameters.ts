@@ -1,5 +1,6 @@
 // RCPT TO parameters: NOTIFY and ORCPT (RFC 3461 §4.1, §4.2).
 
+import { decodeUtf8AddressText, encodeUtf8AddressXtext } from '../bytes/utf8-address-text.js';
 import { decodeXtext, encodeXtext } from '../bytes/xtext.js';
 import { SmtpUsageError } from '../errors.js';
 import type { ParseResult } from '../parse-result.js';
@@ -53,13 +54,19 @@ function notifyEventAt(text: string, start: number, end: number): NotifyEvent | 
   return null;
 }
 
-/** original-recipient-address = addr-type ";" xtext */
+/** The "utf-8" address type (RFC 6533 §3) has an encoding of its own; every other type is xtext. */
+function isUtf8AddressType(type: string): boolean {
+  return type.length === 5 && type.toLowerCase() === 'utf-8';
+}
+
+/** original-recipient-address = addr-type ";" xtext (RFC 3461 §4.2), or "utf-8;" utf-8-enc-addr */
 function parseOrcpt(value: string | null): NonNullable<RcptParameters['orcpt']> | null {
   if (value === null || value.length > maxOrcptLength) return null;
   const semicolon = value.indexOf(';');
   if (semicolon === -1) return null;
   const type = value.slice(0, semicolon);
-  const address = decodeXtext(value.slice(semicolon + 1));
+  const encoded = value.slice(semicolon + 1);
+  const address = isUtf8AddressType(type) ? decodeUtf8AddressText(encoded) : decodeXtext(encoded);
   if (!addressType.test(type) || address === null || address.length === 0 || controlCharacter.test(address))
     return null;
   return { addressType: type, address };
@@ -108,7 +115,11 @@ function serializeNotify(notify: DsnNotify): string {
 }
 
 function serializeOrcpt(orcpt: NonNullable<RcptParameters['orcpt']>): string {
-  const value = `${orcpt.addressType};${encodeXtext(orcpt.address)}`;
+  // RFC 6533 §3: the 7-bit form, valid whether or not the session has SMTPUTF8.
+  const encoded = isUtf8AddressType(orcpt.addressType)
+    ? encodeUtf8AddressXtext(orcpt.address)
+    : encodeXtext(orcpt.address);
+  const value = `${orcpt.addressType};${encoded}`;
   if (
     !addressType.test(orcpt.addressType) ||
     orcpt.address.length === 0 ||
