@@ -4,7 +4,7 @@
 //   QCHAR  = printable ASCII except "+", "=" and "\";  QUCHAR = QCHAR / non-ASCII UTF-8
 //   EmbeddedUnicodeChar = "\x{" HEXPOINT "}"           a code point in hex, e.g. \x{FC} for "ü"
 
-const escape = /\\x\{([0-9A-Fa-f]{1,6})\}/y;
+const embeddedCodePoint = /\\x\{([0-9A-Fa-f]{1,6})\}/y;
 
 function isQchar(code: number): boolean {
   return code >= 0x21 && code <= 0x7e && code !== 0x2b && code !== 0x3d && code !== 0x5c;
@@ -22,7 +22,7 @@ export function encodeUtf8AddressXtext(address: string): string {
 
 /**
  * Decodes either form (utf-8-addr-xtext or utf-8-addr-unitext), or null when the text is neither:
- * a space, control, "+" or "=" as is, a "\" that starts no escape, or an escape of no code point.
+ * a space, control, "+" or "=" as is, a "\" that starts no embeddedCodePoint, or an embeddedCodePoint of no code point.
  */
 export function decodeUtf8AddressText(text: string): string | null {
   let decoded = '';
@@ -30,13 +30,13 @@ export function decodeUtf8AddressText(text: string): string | null {
   while (index < text.length) {
     const code = text.codePointAt(index) as number;
     if (code === 0x5c) {
-      escape.lastIndex = index;
-      const match = escape.exec(text);
+      embeddedCodePoint.lastIndex = index;
+      const match = embeddedCodePoint.exec(text);
       if (match === null) return null;
       const point = Number.parseInt(match[1] as string, 16);
       if (point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) return null;
       decoded += String.fromCodePoint(point);
-      index = escape.lastIndex;
+      index = embeddedCodePoint.lastIndex;
     } else if (isQchar(code) || (code >= 0x80 && (code < 0xd800 || code > 0xdfff))) {
       decoded += String.fromCodePoint(code);
       index += code > 0xffff ? 2 : 1;
