@@ -22,7 +22,7 @@ export function encodeUtf8AddressXtext(address: string): string {
 
 /**
  * Decodes either form (utf-8-addr-xtext or utf-8-addr-unitext), or null when the text is neither:
- * a space, control, "+" or "=" as is, a "\" that starts no embeddedCodePoint, or an embeddedCodePoint of no code point.
+ * a space, control, "+" or "=" as is, a backslash that starts no \x{…} escape, or an escape of no code point.
  */
 export function decodeUtf8AddressText(text: string): string | null {
   let decoded = '';
