@@ -25,9 +25,10 @@ import type {
   ServerState,
   ServerTimeout,
 } from './server-events.js';
+import { overlongLine, ServerInput } from './server-input.js';
 import { describeLine, isHelloLine, startsWithVerb } from './server-lines.js';
 import type { ServerSessionOptions } from './server-options.js';
-import { allocateOutput } from './server-output.js';
+import { EventQueue, ServerOutput } from './server-output.js';
 import {
   isMechanismOffered,
   type ServerProfile,
@@ -43,9 +44,6 @@ import {
   type verbExtensions,
 } from './server-transitions.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const emptyBytes = new Uint8Array(0);
 /** No transaction yet. Frozen: recipients are only ever added to the array MAIL's acceptance creates. */
 const noRecipients: Recipient[] = Object.freeze([]) as unknown as Recipient[];
 
@@ -58,9 +56,6 @@ type Reader =
   | 'auth' // AUTH continuation lines after a 334
   | 'tls' // between 220 and tlsStarted(): input is dropped (RFC 3207 §4.2)
   | 'closed';
-
-/** Returned by #takeLine for a line over the limit (its bytes are already dropped). */
-const overlongLine = 1;
 
 const abortReplies = {
   'too-large': 'messageTooBig',
@@ -91,26 +86,12 @@ const closeAbortReasons = {
 export class ServerSession implements TransitionContext {
   readonly #profile: ServerProfile;
 
-  // input
-  #input: Uint8Array = emptyBytes;
-  #offset = 0;
+  // input, events, output
+  readonly #input = new ServerInput();
   #inputEnded = false;
-  #isDiscardingLine = false; // inside an over-long line: drop up to its LF
-  #overlongPreview = '';
-  #isBareLineFeed = false; // the last line from #takeLine ended in LF without CR
-
-  // events and output
-  // Queues reused without truncation (setting length is slow); slots are cleared as they are read.
-  // Allocated on first use, and output's first piece has a slot of its own: an idle session (one
-  // greeting written and taken) holds no queue at all.
-  #events: (ServerEvent | undefined)[] | null = null;
-  #eventHead = 0;
-  #eventCount = 0;
+  readonly #events = new EventQueue<ServerEvent>();
   #pending: PendingServerEvent | null = null;
-  #firstOutput: Uint8Array | null = null;
-  #moreOutput: (Uint8Array | undefined)[] | null = null; // pieces 2, 3, …
-  #outputCount = 0;
-  #outputBytes = 0;
+  readonly #output = new ServerOutput();
 
   // session
   #reader: Reader = 'command';
@@ -196,7 +177,7 @@ export class ServerSession implements TransitionContext {
 
   /** Input received and not consumed yet: at most the current line limit plus one chunk while no event is pending. */
   get bufferedBytes(): number {
-    return this.#input.length - this.#offset;
+    return this.#input.size;
   }
 
   get isClosed(): boolean {
@@ -270,18 +251,7 @@ export class ServerSession implements TransitionContext {
     if (this.#inputEnded) throw new SmtpUsageError('receive() after receiveEnd()');
     // RFC 3207 §4.2 / CVE-2011-0411: nothing sent before the handshake may be acted on after it.
     if (chunk.length === 0 || this.#reader === 'closed' || this.#reader === 'tls') return;
-    const input = this.#input;
-    const rest = input.length - this.#offset;
-    if (rest === 0) {
-      this.#input = chunk;
-    } else {
-      // Never compact in place: earlier views must stay valid.
-      const joined = new Uint8Array(rest + chunk.length);
-      joined.set(input.subarray(this.#offset));
-      joined.set(chunk, rest);
-      this.#input = joined;
-    }
-    this.#offset = 0;
+    this.#input.append(chunk);
   }
 
   /** The peer closed its side. Buffered commands are still processed, then the session closes. */
@@ -292,17 +262,8 @@ export class ServerSession implements TransitionContext {
   /** The next event, or null when more input is needed or `pending` is unanswered. */
   nextEvent(): ServerEvent | null {
     for (;;) {
-      if (this.#eventHead < this.#eventCount) {
-        const events = this.#events as (ServerEvent | undefined)[];
-        const event = events[this.#eventHead] as ServerEvent;
-        events[this.#eventHead] = undefined;
-        this.#eventHead += 1;
-        if (this.#eventHead === this.#eventCount) {
-          this.#eventHead = 0;
-          this.#eventCount = 0;
-        }
-        return event;
-      }
+      const event = this.#events.shift();
+      if (event !== undefined) return event;
       if (this.#pending !== null || !this.#isGreeted || !this.#step()) return null;
     }
   }
@@ -327,7 +288,7 @@ export class ServerSession implements TransitionContext {
         progressed = this.#readAuthLine();
         break;
       case 'tls':
-        this.#dropInput();
+        this.#input.drop();
         progressed = false;
         break;
       default:
@@ -335,7 +296,7 @@ export class ServerSession implements TransitionContext {
     }
     if (progressed || !this.#inputEnded || this.#pending !== null) return progressed;
     // Input is exhausted and the peer has gone: whatever partial line is left is dropped.
-    this.#dropInput();
+    this.#input.drop();
     this.#close('peer-closed');
     return true;
   }
@@ -344,40 +305,11 @@ export class ServerSession implements TransitionContext {
 
   /** Everything queued since the last call, in command order, as one buffer; null when nothing is queued. */
   takeOutput(): Uint8Array | null {
-    if (this.#outputBytes === 0) return null;
-    const first = this.#firstOutput as Uint8Array;
-    this.#firstOutput = null;
-    if (this.#outputCount === 1) {
-      // The usual case (one reply per flush): the piece itself, no copy. Pieces are never mutated
-      // (catalogue bytes are shared constants), so handing one out is safe.
-      this.#outputCount = 0;
-      this.#outputBytes = 0;
-      return first;
-    }
-    const output = allocateOutput(this.#outputBytes);
-    output.set(first, 0);
-    let position = first.length;
-    const pieces = this.#moreOutput as (Uint8Array | undefined)[];
-    for (let index = 0; index < this.#outputCount - 1; index++) {
-      const piece = pieces[index] as Uint8Array;
-      output.set(piece, position);
-      position += piece.length;
-      pieces[index] = undefined;
-    }
-    this.#outputCount = 0;
-    this.#outputBytes = 0;
-    return output;
+    return this.#output.take();
   }
 
   #write(bytes: Uint8Array): void {
-    if (this.#outputCount === 0) {
-      this.#firstOutput = bytes;
-    } else {
-      this.#moreOutput ??= [];
-      this.#moreOutput[this.#outputCount - 1] = bytes;
-    }
-    this.#outputCount += 1;
-    this.#outputBytes += bytes.length;
+    this.#output.write(bytes);
   }
 
   #writeCatalogue(init: ReplyInit): void {
@@ -385,9 +317,7 @@ export class ServerSession implements TransitionContext {
   }
 
   #emit(event: ServerEvent): void {
-    this.#events ??= [];
-    this.#events[this.#eventCount] = event;
-    this.#eventCount += 1;
+    this.#events.push(event);
   }
 
   #raise(event: PendingServerEvent): void {
@@ -395,66 +325,18 @@ export class ServerSession implements TransitionContext {
     this.#pending = event;
   }
 
-  // ---- line reading ----------------------------------------------------------------------------------
-
-  #dropInput(): void {
-    this.#input = emptyBytes;
-    this.#offset = 0;
-  }
-
-  /**
-   * The next line without its line ending, null when it is incomplete, or a marker. A line longer than
-   * `limitBytes` (line ending included) is never buffered: its bytes are dropped as they arrive.
-   */
-  #takeLine(limitBytes: number): Uint8Array | null | typeof overlongLine {
-    const input = this.#input;
-    const start = this.#offset;
-    const lf = input.indexOf(LF, start);
-    if (this.#isDiscardingLine) {
-      if (lf === -1) {
-        this.#dropInput();
-        return null;
-      }
-      this.#isDiscardingLine = false;
-      this.#consumeTo(lf + 1);
-      return overlongLine;
-    }
-    if (lf === -1) {
-      if (input.length - start >= limitBytes) {
-        this.#overlongPreview = decodeLatin1(input.subarray(start, start + 40));
-        this.#isDiscardingLine = true;
-        this.#dropInput();
-      }
-      return null;
-    }
-    if (lf + 1 - start > limitBytes) {
-      this.#overlongPreview = decodeLatin1(input.subarray(start, start + 40));
-      this.#consumeTo(lf + 1);
-      return overlongLine;
-    }
-    this.#consumeTo(lf + 1);
-    const hasCr = lf > start && input[lf - 1] === CR;
-    this.#isBareLineFeed = !hasCr;
-    return input.subarray(start, hasCr ? lf - 1 : lf);
-  }
-
-  #consumeTo(position: number): void {
-    if (position >= this.#input.length) this.#dropInput();
-    else this.#offset = position;
-  }
-
   // ---- commands ------------------------------------------------------------------------------------
 
   #readCommand(): boolean {
-    const line = this.#takeLine(this.#profile.maxCommandLineBytes);
+    const line = this.#input.takeLine(this.#profile.maxCommandLineBytes);
     if (line === null) return false;
     if (line === overlongLine) {
-      this.#refuse(`${this.#overlongPreview}…`, replies.lineTooLong, false);
+      this.#refuse(`${this.#input.overlongPreview}…`, replies.lineTooLong, false);
       return true;
     }
     const profile = this.#profile;
     // RFC 5321 §2.3.8: lines end with CRLF. Strict mode refuses bare LF (Postfix smtpd_forbid_bare_newline).
-    if (this.#isBareLineFeed && !profile.isLenient) {
+    if (this.#input.isBareLineFeed && !profile.isLenient) {
       this.#refuse(describeLine(line), replies.bareLineFeedInCommand, isHelloLine(line));
       return true;
     }
@@ -678,9 +560,10 @@ export class ServerSession implements TransitionContext {
 
   #readData(): boolean {
     const decoder = this.#dotDecoder as DotDecoder;
-    if (this.#offset >= this.#input.length) return false;
-    const result = decoder.decode(this.#input.subarray(this.#offset));
-    this.#consumeTo(this.#offset + result.consumedBytes);
+    const unread = this.#input.peek();
+    if (unread === null) return false;
+    const result = decoder.decode(unread);
+    this.#input.consume(result.consumedBytes);
     // A violation anywhere in this piece gives the message up before any of it is delivered.
     if (result.violation !== null) this.#abortMessage(result.violation);
     for (const piece of result.output) this.#deliverChunk(piece);
@@ -737,9 +620,10 @@ export class ServerSession implements TransitionContext {
   #readBdat(): boolean {
     const reader = this.#bdatReader as BdatReader;
     if (reader.remainingBytes > 0) {
-      if (this.#offset >= this.#input.length) return false;
-      const result = reader.read(this.#input.subarray(this.#offset));
-      this.#consumeTo(this.#offset + result.consumedBytes);
+      const unread = this.#input.peek();
+      if (unread === null) return false;
+      const result = reader.read(unread);
+      this.#input.consume(result.consumedBytes);
       if (result.output !== null) this.#deliverChunk(result.output);
       if (!result.done) return true;
     }
@@ -758,10 +642,10 @@ export class ServerSession implements TransitionContext {
 
   #readSkip(): boolean {
     if (this.#skipBytes > 0) {
-      const available = this.#input.length - this.#offset;
+      const available = this.#input.size;
       if (available === 0) return false;
       const count = Math.min(available, this.#skipBytes);
-      this.#consumeTo(this.#offset + count);
+      this.#input.consume(count);
       this.#skipBytes -= count;
       if (this.#skipBytes > 0) return true;
     }
@@ -810,7 +694,7 @@ export class ServerSession implements TransitionContext {
     this.#closeReason = reason;
     this.#reader = 'closed';
     this.#pending = null;
-    this.#dropInput();
+    this.#input.drop();
     this.#emit({ type: 'close', reason });
   }
 
@@ -902,7 +786,7 @@ export class ServerSession implements TransitionContext {
   }
 
   #readAuthLine(): boolean {
-    const line = this.#takeLine(this.#profile.maxAuthLineBytes);
+    const line = this.#input.takeLine(this.#profile.maxAuthLineBytes);
     if (line === null) return false;
     if (line === overlongLine) {
       this.#authFailed(replies.lineTooLong);
@@ -931,7 +815,7 @@ export class ServerSession implements TransitionContext {
   #onStartTls(): void {
     this.#writeCatalogue(replies.readyToStartTls);
     this.#reader = 'tls';
-    this.#dropInput(); // pipelined bytes after STARTTLS are an injection attempt (CVE-2011-0411)
+    this.#input.drop(); // pipelined bytes after STARTTLS are an injection attempt (CVE-2011-0411)
     this.#emit({ type: 'tls-ready' });
   }
 
@@ -940,8 +824,7 @@ export class ServerSession implements TransitionContext {
     if (this.#closeReason !== null) return;
     if (this.#reader !== 'tls') throw new SmtpUsageError('tlsStarted() without a tls-ready event');
     this.#isTlsActive = true;
-    this.#dropInput();
-    this.#isDiscardingLine = false;
+    this.#input.drop(true);
     this.#reader = 'command';
     this.#resetSession('tls');
   }
