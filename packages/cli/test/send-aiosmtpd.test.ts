@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
+import { type AiosmtpdPeer, startAiosmtpd } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AiosmtpdPeer, startAiosmtpd } from './helpers/aiosmtpd.js';
 import { createTestCertificate } from './helpers/certificates.js';
 import { runCli } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
@@ -13,8 +13,8 @@ describe('smtp send → aiosmtpd', () => {
 
   beforeAll(async () => {
     [starttls, implicit] = await Promise.all([
-      startAiosmtpd(['--cert', certificate.certPath, '--key', certificate.keyPath, '--auth']),
-      startAiosmtpd(['--cert', certificate.certPath, '--key', certificate.keyPath, '--implicit-tls']),
+      startAiosmtpd({ certificates: certificate, auth: true }),
+      startAiosmtpd({ certificates: certificate, implicitTls: true }),
     ]);
   });
   afterAll(async () => {
@@ -54,7 +54,7 @@ describe('smtp send → aiosmtpd', () => {
       tls: true,
       auth: true,
     });
-    expect(String(message?.data)).toContain('Subject: via aiosmtpd');
+    expect(message?.data).toContain('Subject: via aiosmtpd');
   });
 
   it('sends over implicit TLS', async () => {

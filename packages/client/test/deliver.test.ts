@@ -1,8 +1,9 @@
+import { type AiosmtpdPeer, startAiosmtpd } from '@smtp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliver, type MxResolver } from '../src/index.js';
-import { type Aiosmtpd, type ScriptedServer, startAiosmtpd, startScriptedServer } from './helpers.js';
+import { type ScriptedServer, startScriptedServer } from './helpers.js';
 
-let server: Aiosmtpd | null = null;
+let server: AiosmtpdPeer | null = null;
 let other: ScriptedServer | null = null;
 afterEach(async () => {
   await server?.stop();

@@ -1,14 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 
-export const python = '/usr/bin/python3';
 export const smtpSinkPath = '/usr/sbin/smtp-sink';
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** Free loopback port (listen on 0, close). */
 export async function freePort(): Promise<number> {
@@ -83,93 +79,6 @@ export async function startSmtpSink(
   return { port, dumpDirectory, stop: () => stopChild(child) };
 }
 
-// --- aiosmtpd -------------------------------------------------------------------------------------
-
-export interface AiosmtpdMessage {
-  readonly from: string;
-  readonly to: readonly string[];
-  readonly size: number;
-  readonly sha256: string;
-  readonly mail_options: readonly string[];
-  readonly tls: boolean;
-  readonly auth: boolean;
-}
-
-export interface Aiosmtpd {
-  readonly port: number;
-  readonly messages: AiosmtpdMessage[];
-  /** Resolves once `count` messages have arrived. */
-  waitForMessages(count: number): Promise<AiosmtpdMessage[]>;
-  stop(): Promise<void>;
-}
-
-export function requireAiosmtpd(): void {
-  try {
-    execFileSync(python, ['-c', 'import aiosmtpd'], { stdio: 'pipe' });
-  } catch (error) {
-    throw new Error(
-      `aiosmtpd is missing for ${python}: install it with \`apt-get install python3-aiosmtpd\``,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-export async function startAiosmtpd(
-  options: {
-    certificates?: Certificates;
-    implicitTls?: boolean;
-    auth?: boolean;
-    authWithoutTls?: boolean;
-    /** Leave SMTPUTF8 out of the EHLO reply. */
-    withoutSmtpUtf8?: boolean;
-  } = {},
-): Promise<Aiosmtpd> {
-  requireAiosmtpd();
-  const args = [join(fixtures, 'aiosmtpd-server.py')];
-  if (options.certificates)
-    args.push('--cert', options.certificates.certPath, '--key', options.certificates.keyPath);
-  if (options.implicitTls) args.push('--implicit-tls');
-  if (options.auth) args.push('--auth');
-  if (options.authWithoutTls) args.push('--auth-without-tls');
-  if (options.withoutSmtpUtf8) args.push('--no-smtputf8');
-  const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const messages: AiosmtpdMessage[] = [];
-  const waiters: (() => void)[] = [];
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`aiosmtpd did not start: ${stderr}`)), 15_000);
-    child.once('exit', () => reject(new Error(`aiosmtpd exited: ${stderr}`)));
-    lines.on('line', (line) => {
-      const payload = JSON.parse(line) as { event: string; port?: number } & AiosmtpdMessage;
-      if (payload.event === 'ready') {
-        clearTimeout(timer);
-        resolve(payload.port!);
-      } else if (payload.event === 'message') {
-        messages.push(payload);
-        for (const wake of waiters.splice(0)) wake();
-      }
-    });
-  });
-  return {
-    port,
-    messages,
-    async waitForMessages(count) {
-      while (messages.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-      return messages;
-    },
-    stop: async () => {
-      child.stdin?.end();
-      await stopChild(child);
-    },
-  };
-}
-
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -177,83 +86,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
-}
-
-// --- certificates ---------------------------------------------------------------------------------
-
-export interface Certificates {
-  readonly caPem: string;
-  readonly certPath: string;
-  readonly keyPath: string;
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-
-/** A throwaway CA and a server certificate for localhost/127.0.0.1, made with openssl at test time. */
-export function makeCertificates(): Certificates {
-  const directory = mkdtempSync(join(tmpdir(), 'smtp-client-certs-'));
-  const run = (args: string[]) => {
-    try {
-      execFileSync('openssl', args, { cwd: directory, stdio: 'pipe' });
-    } catch (error) {
-      throw new Error('openssl failed or is missing: install it with `apt-get install openssl`', {
-        cause: error,
-      });
-    }
-  };
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=smtp test CA',
-  ]);
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=localhost',
-  ]);
-  const extensions = join(directory, 'san.ext');
-  execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${extensions}`]);
-  run([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    extensions,
-  ]);
-  return {
-    caPem: readFileSync(join(directory, 'ca.pem'), 'utf8'),
-    certPath: join(directory, 'server.pem'),
-    keyPath: join(directory, 'server.key'),
-    certPem: readFileSync(join(directory, 'server.pem'), 'utf8'),
-    keyPem: readFileSync(join(directory, 'server.key'), 'utf8'),
-  };
 }
 
 // --- scripted raw server for failure cases ---------------------------------------------------------

@@ -1,16 +1,16 @@
 import { text } from 'node:stream/consumers';
 import type { SaslCredentials } from '@smtp/protocol';
 import { createServer, type SmtpServer } from '@smtp/server';
+import { createTestCertificates, type TestCertificates } from '@smtp/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../src/index.js';
-import { type Certificates, makeCertificates } from './helpers.js';
 
 // XOAUTH2 and OAUTHBEARER end to end: @smtp/client's token provider against @smtp/server over STARTTLS.
 
-let certificates: Certificates;
+let certificates: TestCertificates;
 let server: SmtpServer | null = null;
 beforeAll(() => {
-  certificates = makeCertificates();
+  certificates = createTestCertificates({ ca: true });
 });
 afterEach(async () => {
   await server?.close();

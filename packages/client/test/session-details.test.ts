@@ -1,15 +1,15 @@
 import { text } from 'node:stream/consumers';
 import { createServer, type SmtpServer } from '@smtp/server';
+import { createTestCertificates, type TestCertificates } from '@smtp/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createClient } from '../src/index.js';
-import { type Certificates, makeCertificates } from './helpers.js';
 
 // queueId on send results, session.tls, and BDAT in the transcript, against our own @smtp/server.
 
-let certificates: Certificates;
+let certificates: TestCertificates;
 let server: SmtpServer | null = null;
 beforeAll(() => {
-  certificates = makeCertificates();
+  certificates = createTestCertificates({ ca: true });
 });
 afterEach(async () => {
   await server?.close();

@@ -1,9 +1,9 @@
 import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { createTestCertificates, type TestCertificates } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../src/index.js';
-import { type Certificates, makeCertificates } from './helpers.js';
 
-let certificates: Certificates;
+let certificates: TestCertificates;
 let server: Server;
 let port = 0;
 /** Per connection: whether the TLS session was resumed (RFC 8446 §2.2). */
@@ -11,7 +11,7 @@ const resumed: boolean[] = [];
 
 /** Implicit TLS (RFC 8314) with just enough SMTP for one message per connection. */
 beforeAll(async () => {
-  certificates = makeCertificates();
+  certificates = createTestCertificates({ ca: true });
   server = createServer({ cert: certificates.certPem, key: certificates.keyPem }, (socket: TLSSocket) => {
     resumed.push(socket.isSessionReused());
     socket.on('error', () => {});

@@ -1,15 +1,20 @@
 import { createHash } from 'node:crypto';
+import {
+  type AiosmtpdPeer,
+  createTestCertificates,
+  startAiosmtpd,
+  type TestCertificates,
+} from '@smtp/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createClient, SmtpReplyError, SmtpTlsError } from '../../src/index.js';
-import { type Aiosmtpd, type Certificates, makeCertificates, startAiosmtpd } from '../helpers.js';
 
 // aiosmtpd (Debian python3-aiosmtpd), scripted by fixtures/aiosmtpd-server.py: STARTTLS, implicit TLS,
 // AUTH PLAIN/LOGIN, per-recipient refusals ("temp…" → 450, "perm…" → 550).
 
-let certificates: Certificates;
-let server: Aiosmtpd | null = null;
+let certificates: TestCertificates;
+let server: AiosmtpdPeer | null = null;
 beforeAll(() => {
-  certificates = makeCertificates();
+  certificates = createTestCertificates({ ca: true });
 });
 afterEach(async () => {
   await server?.stop();

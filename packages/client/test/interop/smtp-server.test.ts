@@ -1,17 +1,17 @@
 import { text } from 'node:stream/consumers';
 import { deriveScramCredentials } from '@smtp/protocol';
 import { createServer, type SmtpServer } from '@smtp/server';
+import { createTestCertificates, type TestCertificates } from '@smtp/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compose, connect, createClient, SmtpReplyError } from '../../src/index.js';
-import { type Certificates, makeCertificates } from '../helpers.js';
 
 // Against our own @smtp/server: the mechanisms and extensions the other peers lack (SCRAM-SHA-256,
 // CRAM-MD5, CHUNKING/BDAT, LMTP with per-recipient replies after the data).
 
-let certificates: Certificates;
+let certificates: TestCertificates;
 let server: SmtpServer | null = null;
 beforeAll(() => {
-  certificates = makeCertificates();
+  certificates = createTestCertificates({ ca: true });
 });
 afterEach(async () => {
   await server?.close();

@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireTool } from '@smtp/test-support';
 import { createTransport } from 'nodemailer';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpReplyError, type SmtpServerOptions } from '../../src/index.js';
 import { createCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { startServer, streamToBuffer } from '../helpers/server.js';
-import { requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 
