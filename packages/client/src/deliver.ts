@@ -3,6 +3,9 @@ import {
   createReply,
   type Domain,
   domainToAscii,
+  isMxAllowedByPolicy,
+  type MtaStsMode,
+  type MtaStsPolicy,
   type Reply,
   SmtpReplyError,
   SmtpUsageError,
@@ -13,6 +16,7 @@ import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { establish } from './establish.js';
 import { isMessageSource, type MessageSource } from './message-source.js';
+import { discoverMtaStsPolicy, type MtaStsOptions } from './mta-sts.js';
 import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
 import { prepareSend } from './prepare-send.js';
 import { createSystemResolver, type MxResolver, resolveAddresses, resolveMx } from './resolve-mx.js';
@@ -48,6 +52,13 @@ export interface DeliverOptions {
   readonly resolver?: MxResolver;
   /** Try at most this many MX hosts per domain. Default 5. */
   readonly maxHostsPerDomain?: number;
+  /**
+   * MTA-STS (RFC 8461), on by default: a domain that publishes a policy in mode `enforce` gets its
+   * mail only over STARTTLS with a certificate valid for an MX host its policy lists (verified
+   * whatever `tls.rejectUnauthorized` says); otherwise the recipients are deferred, never sent in
+   * clear. Needs `resolver.resolveTxt`. `false` turns it off.
+   */
+  readonly mtaSts?: MtaStsOptions | false;
   readonly signal?: AbortSignal;
 }
 
@@ -64,6 +75,8 @@ export interface RecipientDelivery {
   readonly error: Error | null;
   /** The MX host that accepted or last refused it. */
   readonly host: string | null;
+  /** The mode of the domain's MTA-STS policy (RFC 8461), null when it has none or the check was off. */
+  readonly mtaSts: MtaStsMode | null;
 }
 
 export interface DeliveryReport {
@@ -154,8 +167,17 @@ async function deliverToDomain(
   },
 ): Promise<RecipientDelivery[]> {
   const { options, resolver } = context;
+  let policy: MtaStsPolicy | null = null;
+  const delivery = (
+    p: PendingRecipient,
+    status: RecipientStatus,
+    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host'>,
+  ): RecipientDelivery => {
+    const { reply, error, host } = fields;
+    return { to: p.address, domain, status, reply, error, host, mtaSts: policy?.mode ?? null };
+  };
   const report = (status: RecipientStatus, pending: readonly PendingRecipient[]): RecipientDelivery[] =>
-    pending.map((p) => ({ to: p.address, domain, status, reply: p.reply, error: p.error, host: p.host }));
+    pending.map((p) => delivery(p, status, p));
   const pending: PendingRecipient[] = addresses.map((address) => ({
     address,
     reply: null,
@@ -179,7 +201,14 @@ async function deliverToDomain(
     return report('failed', pending);
   } else {
     // RFC 6531 §3.2: DNS is asked for the A-label form of an internationalized name.
-    const resolution = await resolveMx(domainToAscii(parsedDomain.name) ?? parsedDomain.name, resolver);
+    const asciiName = domainToAscii(parsedDomain.name) ?? parsedDomain.name;
+    const [resolution, published] = await Promise.all([
+      resolveMx(asciiName, resolver),
+      options.mtaSts === false
+        ? null
+        : discoverMtaStsPolicy(asciiName, resolver, options.mtaSts ?? {}, context.signal),
+    ]);
+    policy = published;
     if (resolution.kind === 'null-mx') {
       // RFC 7505 §4.2
       for (const p of pending)
@@ -204,10 +233,26 @@ async function deliverToDomain(
       }
       return report('deferred', pending);
     }
-    hosts = resolution.hosts
+    let candidates = resolution.hosts;
+    if (policy?.mode === 'enforce') {
+      // RFC 8461 §4.1: only MX hosts the policy names may receive the domain's mail.
+      const allowed = candidates.filter((host) => isMxAllowedByPolicy(host.exchange, policy as MtaStsPolicy));
+      if (allowed.length === 0) {
+        const names = candidates.map((host) => host.exchange).join(', ');
+        for (const p of pending) {
+          p.error = new SmtpTlsError(
+            `None of ${domain}'s MX hosts (${names}) is allowed by its MTA-STS policy (mx: ${policy.mx.join(', ')})`,
+          );
+        }
+        return report('deferred', pending);
+      }
+      candidates = allowed;
+    }
+    hosts = candidates
       .slice(0, options.maxHostsPerDomain ?? 5)
       .map((host) => ({ exchange: host.exchange, addresses: null }));
   }
+  const isEnforced = policy?.mode === 'enforce';
 
   for (const host of hosts) {
     if (pending.length === 0 || context.signal.aborted) break;
@@ -246,13 +291,16 @@ async function deliverToDomain(
           addresses: hostAddresses,
           port: options.port ?? 25,
           secure: false,
-          tls: { rejectUnauthorized: false, ...options.tls },
+          // RFC 8461 §4.2: under an enforced policy, TLS with a certificate valid for the MX host.
+          tls: isEnforced
+            ? { ...options.tls, rejectUnauthorized: true }
+            : { rejectUnauthorized: false, ...options.tls },
           timeouts: context.timeouts,
           ...(options.name !== undefined ? { name: options.name } : {}),
           lmtp: false,
           pipelining: true,
           chunking: true,
-          starttls: options.starttls ?? 'opportunistic',
+          starttls: isEnforced ? 'required' : (options.starttls ?? 'opportunistic'),
         },
         context.signal,
       );
@@ -267,14 +315,9 @@ async function deliverToDomain(
       for (const entry of outcome.accepted) {
         const p = byAddress.get(entry.to);
         if (!p) continue;
-        done.push({
-          to: p.address,
-          domain,
-          status: 'delivered',
-          reply: outcome.reply ?? entry.reply,
-          error: null,
-          host: host.exchange,
-        });
+        done.push(
+          delivery(p, 'delivered', { reply: outcome.reply ?? entry.reply, error: null, host: host.exchange }),
+        );
         byAddress.delete(entry.to);
       }
       for (const entry of outcome.rejected) {
@@ -286,14 +329,20 @@ async function deliverToDomain(
         byAddress.delete(entry.to);
         // RFC 5321 §4.2.1: 5yz is permanent; a 4yz is worth another host.
         if (entry.reply.code >= 500)
-          done.push({ to: p.address, domain, status: 'failed', reply: p.reply, error: null, host: p.host });
+          done.push(delivery(p, 'failed', { reply: p.reply, error: null, host: p.host }));
         else stillPending.push(p);
       }
       // Recipients the server never answered for (should not happen) stay pending.
       stillPending.push(...byAddress.values());
       pending.splice(0, pending.length, ...stillPending);
     } catch (error) {
-      const failure = asError(error);
+      const failure =
+        isEnforced && error instanceof SmtpTlsError
+          ? new SmtpTlsError(
+              `${domain}'s MTA-STS policy requires TLS with a valid certificate for ${host.exchange}: ${error.message}`,
+              { cause: error },
+            )
+          : asError(error);
       for (const p of pending) {
         p.host = host.exchange;
         if (error instanceof SmtpReplyError) {
@@ -312,16 +361,15 @@ async function deliverToDomain(
     }
   }
   for (const p of pending) {
-    done.push({
-      to: p.address,
-      domain,
-      status: p.permanent ? 'failed' : 'deferred',
-      reply: p.reply,
-      error:
-        p.error ??
-        (p.reply === null ? new SmtpConnectionError(`No MX host for ${domain} could be reached`) : null),
-      host: p.host,
-    });
+    done.push(
+      delivery(p, p.permanent ? 'failed' : 'deferred', {
+        reply: p.reply,
+        error:
+          p.error ??
+          (p.reply === null ? new SmtpConnectionError(`No MX host for ${domain} could be reached`) : null),
+        host: p.host,
+      }),
+    );
   }
   return done;
 }

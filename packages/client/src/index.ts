@@ -17,6 +17,13 @@ export {
   resolveMx,
 } from './resolve-mx.js';
 export {
+  discoverMtaStsPolicy,
+  fetchMtaStsPolicy,
+  MtaStsCache,
+  type MtaStsFetcher,
+  type MtaStsOptions,
+} from './mta-sts.js';
+export {
   type ComposeAddress,
   type ComposeAttachment,
   type ComposedMessage,

@@ -5,6 +5,8 @@ export interface MxResolver {
   resolveMx(domain: string): Promise<readonly { readonly exchange: string; readonly priority: number }[]>;
   resolve4(hostname: string): Promise<readonly string[]>;
   resolve6(hostname: string): Promise<readonly string[]>;
+  /** TXT records, each as its strings; without it, deliver() finds no MTA-STS policies (RFC 8461). */
+  resolveTxt?(name: string): Promise<readonly (readonly string[])[]>;
 }
 
 /** node:dns with its default servers. */
@@ -14,6 +16,7 @@ export function createSystemResolver(options: { timeoutMs?: number; tries?: numb
     resolveMx: (domain) => resolver.resolveMx(domain),
     resolve4: (hostname) => resolver.resolve4(hostname),
     resolve6: (hostname) => resolver.resolve6(hostname),
+    resolveTxt: (name) => resolver.resolveTxt(name),
   };
 }
 

@@ -1,7 +1,7 @@
 import { type AiosmtpdPeer, startAiosmtpd } from '@smtp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliver, type MxResolver } from '../src/index.js';
-import { type ScriptedServer, startScriptedServer } from './helpers.js';
+import { deliver } from '../src/index.js';
+import { fakeResolver, type ScriptedServer, startScriptedServer } from './helpers.js';
 
 let server: AiosmtpdPeer | null = null;
 let other: ScriptedServer | null = null;
@@ -13,42 +13,6 @@ afterEach(async () => {
 });
 
 const message = 'From: a@sender.test\r\nSubject: direct\r\n\r\nHello\r\n';
-
-function dnsError(code: string): Error {
-  return Object.assign(new Error(`DNS ${code}`), { code });
-}
-
-/** A fake DNS: MX and address records by name; missing names are NXDOMAIN. */
-function fakeResolver(zone: {
-  mx?: Record<string, { exchange: string; priority: number }[] | 'nodata' | 'servfail'>;
-  a?: Record<string, string[]>;
-  aaaa?: Record<string, string[]>;
-}): MxResolver & { lookups: string[] } {
-  const lookups: string[] = [];
-  return {
-    lookups,
-    async resolveMx(domain) {
-      lookups.push(`MX ${domain}`);
-      const records = zone.mx?.[domain];
-      if (records === undefined) throw dnsError('ENOTFOUND');
-      if (records === 'nodata') throw dnsError('ENODATA');
-      if (records === 'servfail') throw dnsError('ESERVFAIL');
-      return records;
-    },
-    async resolve4(hostname) {
-      lookups.push(`A ${hostname}`);
-      const records = zone.a?.[hostname];
-      if (!records) throw dnsError('ENODATA');
-      return records;
-    },
-    async resolve6(hostname) {
-      lookups.push(`AAAA ${hostname}`);
-      const records = zone.aaaa?.[hostname];
-      if (!records) throw dnsError('ENODATA');
-      return records;
-    },
-  };
-}
 
 describe('deliver', () => {
   it('tries MX hosts in preference order and moves on after a connect failure', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MxResolver } from '../src/index.js';
 
 export const smtpSinkPath = '/usr/sbin/smtp-sink';
 
@@ -155,5 +156,50 @@ export async function startScriptedServer(
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+function dnsError(code: string): Error {
+  return Object.assign(new Error(`DNS ${code}`), { code });
+}
+
+// --- DNS ------------------------------------------------------------------------------------------
+
+/** A fake DNS: MX, address and TXT records by name; missing names are NXDOMAIN (no TXT: ENODATA). */
+export function fakeResolver(zone: {
+  mx?: Record<string, { exchange: string; priority: number }[] | 'nodata' | 'servfail'>;
+  a?: Record<string, string[]>;
+  aaaa?: Record<string, string[]>;
+  txt?: Record<string, string[]>;
+}): MxResolver & { lookups: string[] } {
+  const lookups: string[] = [];
+  return {
+    lookups,
+    async resolveMx(domain) {
+      lookups.push(`MX ${domain}`);
+      const records = zone.mx?.[domain];
+      if (records === undefined) throw dnsError('ENOTFOUND');
+      if (records === 'nodata') throw dnsError('ENODATA');
+      if (records === 'servfail') throw dnsError('ESERVFAIL');
+      return records;
+    },
+    async resolve4(hostname) {
+      lookups.push(`A ${hostname}`);
+      const records = zone.a?.[hostname];
+      if (!records) throw dnsError('ENODATA');
+      return records;
+    },
+    async resolve6(hostname) {
+      lookups.push(`AAAA ${hostname}`);
+      const records = zone.aaaa?.[hostname];
+      if (!records) throw dnsError('ENODATA');
+      return records;
+    },
+    async resolveTxt(name) {
+      lookups.push(`TXT ${name}`);
+      const records = zone.txt?.[name];
+      if (!records) throw dnsError('ENODATA');
+      return records.map((record) => [record]);
+    },
   };
 }

@@ -37,6 +37,13 @@ export { serializeCommand } from './command/serialize-command.js';
 export { parseMailParameters, serializeMailParameters } from './command/mail-parameters.js';
 export { parseRcptParameters, serializeRcptParameters } from './command/rcpt-parameters.js';
 export { parseXclientAttributes, type XclientPeer, xclientAttributeNames } from './proxy/xclient.js';
+export {
+  isMxAllowedByPolicy,
+  type MtaStsMode,
+  type MtaStsPolicy,
+  parseMtaStsPolicy,
+  parseMtaStsRecords,
+} from './mta-sts/mta-sts-policy.js';
 
 // --- replies, capabilities, proxy ---
 export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';

@@ -1,0 +1,84 @@
+import { type AiosmtpdPeer, createTestCertificates, startAiosmtpd } from '@smtp/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DeliverOptions, deliver, MtaStsCache, SmtpTlsError } from '../src/index.js';
+import { fakeResolver } from './helpers.js';
+
+// RFC 8461 against a real peer: aiosmtpd on loopback stands in for mx.example.test, a fake DNS names
+// it, and the policy file comes from an injected fetcher (the real one only speaks to port 443).
+const certificates = createTestCertificates({ hostname: 'mx.example.test', ca: true });
+const message = 'From: a@sender.test\r\nSubject: mta-sts\r\n\r\nHello\r\n';
+const enforcing = 'version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n';
+
+let peer: AiosmtpdPeer | null = null;
+afterEach(async () => {
+  await peer?.stop();
+  peer = null;
+});
+
+function deliverWithPolicy(policy: string, port: number, overrides: Partial<DeliverOptions> = {}) {
+  const resolver = fakeResolver({
+    mx: { 'example.test': [{ exchange: 'mx.example.test', priority: 10 }] },
+    a: { 'mx.example.test': ['127.0.0.1'] },
+    txt: { '_mta-sts.example.test': ['v=STSv1; id=20261123'] },
+  });
+  return deliver({
+    from: 'a@sender.test',
+    to: 'b@example.test',
+    message,
+    resolver,
+    port,
+    tls: { ca: certificates.caPem },
+    mtaSts: { fetchPolicy: async () => policy, cache: new MtaStsCache() },
+    ...overrides,
+  });
+}
+
+describe('deliver() under MTA-STS (RFC 8461)', () => {
+  it('delivers over STARTTLS with a certificate valid for the MX host the policy names', async () => {
+    peer = await startAiosmtpd({ certificates });
+    const report = await deliverWithPolicy(enforcing, peer.port);
+    expect(report.delivered).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.mtaSts).toBe('enforce');
+    const [received] = await peer.waitForMessages(1);
+    expect(received?.tls).toBe(true);
+  });
+
+  it('defers, and sends nothing in clear, when the MX host offers no STARTTLS', async () => {
+    peer = await startAiosmtpd();
+    const report = await deliverWithPolicy(enforcing, peer.port);
+    expect(report.deferred).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.error).toBeInstanceOf(SmtpTlsError);
+    expect(report.recipients[0]?.error?.message).toMatch(/MTA-STS policy requires TLS.*mx\.example\.test/);
+    expect(peer.messages).toHaveLength(0);
+  });
+
+  it('defers when the certificate does not verify, even with rejectUnauthorized: false', async () => {
+    peer = await startAiosmtpd({ certificates });
+    const report = await deliverWithPolicy(enforcing, peer.port, { tls: { rejectUnauthorized: false } });
+    expect(report.deferred).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.error?.message).toMatch(/MTA-STS/);
+    expect(peer.messages).toHaveLength(0);
+  });
+
+  it('defers without connecting when no MX host is one the policy allows', async () => {
+    peer = await startAiosmtpd({ certificates });
+    const report = await deliverWithPolicy(
+      enforcing.replace('mx.example.test', '*.mail.example.test'),
+      peer.port,
+    );
+    expect(report.deferred).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.error?.message).toMatch(/None of example\.test's MX hosts.*allowed/);
+    expect(report.recipients[0]?.host).toBeNull();
+  });
+
+  it('delivers as usual under a policy in testing mode, or with the check off', async () => {
+    peer = await startAiosmtpd();
+    const testing = await deliverWithPolicy(enforcing.replace('enforce', 'testing'), peer.port);
+    expect(testing.delivered).toEqual(['b@example.test']);
+    expect(testing.recipients[0]?.mtaSts).toBe('testing');
+    const off = await deliverWithPolicy(enforcing, peer.port, { mtaSts: false });
+    expect(off.delivered).toEqual(['b@example.test']);
+    expect(off.recipients[0]?.mtaSts).toBeNull();
+    expect((await peer.waitForMessages(2)).map((received) => received.tls)).toEqual([false, false]);
+  });
+});
