@@ -91,7 +91,8 @@ export const replies = {
     enhanced: '5.3.4',
     text: 'Message size exceeds fixed maximum message size',
   },
-  bareLineEnding: { code: 550, enhanced: '5.6.11', text: 'Bare CR or LF in message data is not allowed' }, // smuggling defence
+  // Smuggling defence. No registered code names bare line endings: X.6.0 (other media error, RFC 3463).
+  bareLineEnding: { code: 550, enhanced: '5.6.0', text: 'Bare CR or LF in message data is not allowed' },
   eightBitWithoutEightBitMime: { code: 554, enhanced: '5.6.1', text: '8-bit data requires BODY=8BITMIME' },
   binaryRequiresBdat: { code: 503, enhanced: '5.5.1', text: 'BINARYMIME requires BDAT' }, // RFC 3030 §3
   noValidRecipients: { code: 554, enhanced: '5.5.1', text: 'No valid recipients' },

@@ -11,7 +11,7 @@ export type CloseReason = 'quit' | 'too-many-errors' | 'timeout' | 'shutdown' | 
 /** Why a message was given up: its chunks so far must be thrown away. */
 export type MessageAbortReason =
   | 'too-large' // more than limits.maxMessageBytes (552 5.3.4 after the data)
-  | 'bare-line-ending' // bare CR or LF with bareLineEndings 'reject' (550 5.6.11 after the data)
+  | 'bare-line-ending' // bare CR or LF with bareLineEndings 'reject' (550 5.6.0 after the data)
   | 'line-too-long' // a text line over limits.maxTextLineBytes
   | 'eight-bit' // 8-bit data in a 7BIT message with eightBitData 'reject' (554 5.6.1)
   | 'peer-closed' // the connection ended mid-message

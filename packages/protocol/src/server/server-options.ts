@@ -41,7 +41,7 @@ export interface ServerSessionOptions {
   };
   /** Command grammar: 'lenient' also takes common deviations (see parseCommand). Default 'strict'. */
   readonly syntax?: 'strict' | 'lenient';
-  /** Bare CR or LF in DATA: 'reject' (default, smuggling defence) answers 550 5.6.11; 'normalize' makes them CRLF. */
+  /** Bare CR or LF in DATA: 'reject' (default, smuggling defence) answers 550 5.6.0; 'normalize' makes them CRLF. */
   readonly bareLineEndings?: 'reject' | 'normalize';
   /**
    * 8-bit bytes in a message declared (or defaulted to) 7BIT. Default 'accept': many clients send 8-bit
