@@ -49,6 +49,7 @@ interface PageResult {
   readonly byteByByte: ReplayOutput;
   readonly client: ReplayOutput;
   readonly message: string;
+  readonly idn: readonly (string | null)[];
 }
 
 // Runs in the page: plain browser globals and the two built modules only.
@@ -68,6 +69,8 @@ const pageScript = `(async () => {
     byteByByte: pick(byteByByte),
     client: pick(client),
     message: new TextDecoder().decode(server.messages[0]),
+    // domainToAscii rests on the runtime's URL host parser: the browser's must give what Node's does.
+    idn: ['bücher.example', 'münchen.中国', 'a\\u200db.example', 'ＡＢＣ.example'].map(protocol.domainToAscii),
   };
 })()`;
 
@@ -92,7 +95,7 @@ describe('neutral build in headless Chromium', () => {
     if (userDataDirectory !== undefined) rmSync(userDataDirectory, { recursive: true, force: true });
   });
 
-  it('replays rfc5321-d1.smtp against ServerSession and ClientSession', async () => {
+  it('replays rfc5321-d1.smtp against ServerSession and ClientSession; converts IDNs as Node does', async () => {
     const context = await chromium.launchPersistentContext(userDataDirectory, {
       executablePath: chromiumPath,
       headless: true,
@@ -118,6 +121,7 @@ describe('neutral build in headless Chromium', () => {
       expect(result.client.actual).toBe(result.client.expected);
       // RFC 5321 Appendix D.1's body as sent, unstuffed (§4.5.2: one leading dot removed), no terminating dot.
       expect(result.message).toBe('Blah blah blah...\r\n..etc. etc. etc.\r\n');
+      expect(result.idn).toEqual(['xn--bcher-kva.example', 'xn--mnchen-3ya.xn--fiqs8s', null, null]);
     } finally {
       await context.close();
     }
