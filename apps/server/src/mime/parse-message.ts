@@ -4,7 +4,6 @@ import {
   type AttachmentMetadata,
   emptyParsedContent,
   type MessageAddress,
-  type MessageHeader,
   type ParsedContent,
 } from '../store/store.js';
 
