@@ -21,6 +21,13 @@ describe('smtp mx', () => {
       'nullmx.test': { mx: [{ preference: 0, exchange: '.' }] },
       'broken.test': { servfail: true },
       'xn--bcher-kva.test': { mx: [{ preference: 10, exchange: 'mx1.example.test' }] },
+      'sts.test': {
+        mx: [
+          { preference: 10, exchange: 'mx1.example.test' },
+          { preference: 20, exchange: 'backup.example.test' },
+        ],
+      },
+      '_mta-sts.sts.test': { txt: ['v=spf1 -all', 'v=STSv1; id=20261123T000000'] },
     });
   });
   afterAll(async () => {
@@ -55,7 +62,15 @@ describe('smtp mx', () => {
     const report = JSON.parse(result.stdout);
     expect(schemaErrors('mx', report)).toBe('');
     expect(report.hosts).toEqual([
-      { exchange: 'bare.test', preference: 0, implicit: true, ipv6: [], ipv4: ['192.0.2.9'], error: null },
+      {
+        exchange: 'bare.test',
+        preference: 0,
+        implicit: true,
+        ipv6: [],
+        ipv4: ['192.0.2.9'],
+        error: null,
+        mtaStsAllowed: null,
+      },
     ]);
   });
 
@@ -71,6 +86,40 @@ describe('smtp mx', () => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/is not a domain name/);
     }
+  });
+
+  it('says when a domain publishes no MTA-STS policy, and skips the lookup with --no-mta-sts', async () => {
+    const result = await runCli(['mx', 'example.test', '--dns-server', dns.address, '--json']);
+    expect(JSON.parse(result.stdout).mtaSts).toEqual({ id: null, policy: null, error: null });
+    const text = await runCli(['mx', 'example.test', '--dns-server', dns.address]);
+    expect(text.stdout).toContain('MTA-STS: no policy published');
+    const skipped = await runCli([
+      'mx',
+      'example.test',
+      '--dns-server',
+      dns.address,
+      '--no-mta-sts',
+      '--json',
+    ]);
+    const report = JSON.parse(skipped.stdout);
+    expect(schemaErrors('mx', report)).toBe('');
+    expect(report.mtaSts).toBeNull();
+  });
+
+  it('reports the MTA-STS record and why its policy could not be fetched (RFC 8461 §3.3)', async () => {
+    // mta-sts.sts.test resolves nowhere on this machine: the HTTPS fetch fails, the report says so.
+    const result = await runCli(['mx', 'sts.test', '--dns-server', dns.address, '--timeout', '2s', '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(schemaErrors('mx', report)).toBe('');
+    expect(report.mtaSts).toMatchObject({ id: '20261123T000000', policy: null });
+    expect(report.mtaSts.error).toMatch(
+      /could not be fetched from https:\/\/mta-sts\.sts\.test\/\.well-known\/mta-sts\.txt/,
+    );
+    expect(report.hosts.map((host: { mtaStsAllowed: boolean | null }) => host.mtaStsAllowed)).toEqual([
+      null,
+      null,
+    ]);
   });
 
   it('reports Null MX (RFC 7505) with exit 3', async () => {

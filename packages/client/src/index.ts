@@ -19,6 +19,7 @@ export {
 export {
   discoverMtaStsPolicy,
   fetchMtaStsPolicy,
+  lookUpMtaStsRecord,
   MtaStsCache,
   type MtaStsFetcher,
   type MtaStsOptions,

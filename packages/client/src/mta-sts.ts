@@ -58,7 +58,7 @@ export async function discoverMtaStsPolicy(
 ): Promise<MtaStsPolicy | null> {
   const cache = options.cache ?? sharedCache;
   const cached = cache.get(domain);
-  const record = await lookUpRecord(domain, resolver);
+  const record = await lookUpMtaStsRecord(domain, resolver);
   if (record === null || record.id === cached?.id) return cached?.policy ?? null;
   const fetchPolicy = options.fetchPolicy ?? fetchMtaStsPolicy;
   const deadline = deadlineSignal(signal, options.fetchTimeoutMs ?? defaultFetchTimeoutMs);
@@ -76,7 +76,11 @@ export async function discoverMtaStsPolicy(
   return policy;
 }
 
-async function lookUpRecord(domain: string, resolver: MxResolver): Promise<{ id: string } | null> {
+/** The policy id in the TXT record at `_mta-sts.<domain>`, or null when there is none (or DNS fails). */
+export async function lookUpMtaStsRecord(
+  domain: string,
+  resolver: MxResolver,
+): Promise<{ id: string } | null> {
   if (resolver.resolveTxt === undefined) return null;
   try {
     // A TXT record may come in several strings: they are one text (RFC 7208 §3.3 does the same).

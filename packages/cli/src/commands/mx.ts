@@ -1,5 +1,11 @@
-import { type MxResolver, resolveMx } from '@smtp/client';
-import { domainToAscii, parseDomain } from '@smtp/protocol';
+import { fetchMtaStsPolicy, lookUpMtaStsRecord, type MxResolver, resolveMx } from '@smtp/client';
+import {
+  domainToAscii,
+  isMxAllowedByPolicy,
+  type MtaStsPolicy,
+  parseDomain,
+  parseMtaStsPolicy,
+} from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
@@ -13,6 +19,8 @@ interface MxFlags {
   readonly timeout?: string;
   readonly port?: string;
   readonly json?: boolean;
+  /** commander's --no-mta-sts */
+  readonly mtaSts?: boolean;
 }
 
 const examples = `
@@ -32,6 +40,15 @@ interface HostPlan {
   ipv6: string[];
   ipv4: string[];
   error: string | null;
+  /** Whether the domain's MTA-STS policy lists this host; null without a policy (or in mode none). */
+  mtaStsAllowed: boolean | null;
+}
+
+/** RFC 8461: the policy id from DNS, the policy fetched over HTTPS, or why it could not be. */
+interface MtaStsReport {
+  id: string | null;
+  policy: MtaStsPolicy | null;
+  error: string | null;
 }
 
 interface MxReport {
@@ -42,15 +59,18 @@ interface MxReport {
   hosts: HostPlan[];
   /** Connection attempts in order: every address of the first host (IPv6 first), then the next host. */
   plan: { exchange: string; address: string; port: number }[];
+  /** null with --no-mta-sts or when the domain has no hosts. */
+  mtaSts: MtaStsReport | null;
   error: string | null;
 }
 
 export function createMxCommand(context: CommandContext): Command {
   return new Command('mx')
-    .summary('look up where mail for a domain goes: MX records, A/AAAA fallback, Null MX, delivery plan')
+    .summary('look up where mail for a domain goes: MX records, A/AAAA fallback, Null MX, MTA-STS, delivery plan')
     .description(
       'Resolve the MX records of a domain (RFC 5321 §5.1) in preference order, the addresses of each host, the implicit MX ' +
-        '(A/AAAA of the domain itself) when there is none, Null MX (RFC 7505), and the order in which a sender tries them.',
+        '(A/AAAA of the domain itself) when there is none, Null MX (RFC 7505), the MTA-STS policy (RFC 8461) and which ' +
+        'hosts it allows, and the order in which a sender tries them.',
     )
     .argument('<domain>', 'the domain after the @ of an address')
     .addOption(
@@ -60,10 +80,11 @@ export function createMxCommand(context: CommandContext): Command {
       ).env('SMTP_DNS_SERVER'),
     )
     .addOption(
-      new Option('--timeout <duration>', 'timeout for each DNS query').default('5s').env('SMTP_TIMEOUT'),
+      new Option('--timeout <duration>', 'timeout for each DNS query and for the MTA-STS policy fetch').default('5s').env('SMTP_TIMEOUT'),
     )
     .option('--port <port>', 'SMTP port for the plan', '25')
     .option('--json', 'print one JSON document (schemas/mx.schema.json)')
+    .option('--no-mta-sts', 'skip the MTA-STS policy (RFC 8461): its TXT record and HTTPS fetch')
     .addHelpText('after', examples)
     .action(async (domain: string, flags: MxFlags) => {
       context.setExitCode(await runMx(domain, flags, context.terminal));
@@ -87,9 +108,10 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
   const port = Number(flags.port ?? '25');
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw usageError(`--port '${flags.port}': give 1..65535`);
+  const timeoutMs = parseDurationMs(flags.timeout ?? '5s', '--timeout');
   const resolver = createResolver({
     ...(flags.dnsServer !== undefined ? { servers: flags.dnsServer } : {}),
-    timeoutMs: parseDurationMs(flags.timeout ?? '5s', '--timeout'),
+    timeoutMs,
   });
   const report: MxReport = {
     command: 'mx',
@@ -98,6 +120,7 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
     result: 'hosts',
     hosts: [],
     plan: [],
+    mtaSts: null,
     error: null,
   };
   // Equal preferences keep the DNS order here, so the output is stable; a sender shuffles them.
@@ -116,10 +139,22 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
     report.exitCode = isNetwork ? exitCodes.network : exitCodes.temporary;
     report.error = `DNS lookup failed (${code ?? 'error'})${isNetwork ? ': the DNS server did not answer; check --dns-server or the network' : ': try again later'}`;
   } else {
-    report.hosts = await Promise.all(resolution.hosts.map((host) => resolveHost(host, resolver)));
-    report.plan = report.hosts.flatMap((host) =>
-      [...host.ipv6, ...host.ipv4].map((address) => ({ exchange: host.exchange, address, port })),
-    );
+    const [hosts, mtaSts] = await Promise.all([
+      Promise.all(resolution.hosts.map((host) => resolveHost(host, resolver))),
+      flags.mtaSts === false ? null : lookUpMtaSts(domain, resolver, timeoutMs),
+    ]);
+    const policy = mtaSts?.policy ?? null;
+    if (policy !== null && policy.mode !== 'none')
+      for (const host of hosts) host.mtaStsAllowed = isMxAllowedByPolicy(host.exchange, policy);
+    report.hosts = hosts;
+    report.mtaSts = mtaSts;
+    // RFC 8461 §4.1: a sender that honours an enforced policy skips the hosts it does not list.
+    const enforced = policy?.mode === 'enforce';
+    report.plan = hosts
+      .filter((host) => !enforced || host.mtaStsAllowed === true)
+      .flatMap((host) =>
+        [...host.ipv6, ...host.ipv4].map((address) => ({ exchange: host.exchange, address, port })),
+      );
     if (report.plan.length === 0) {
       report.exitCode = exitCodes.temporary;
       report.error = 'no host has an address: mail cannot be delivered until the A/AAAA records exist';
@@ -152,12 +187,28 @@ async function resolveHost(
     implicit: host.implicit,
     ipv6: v6.status === 'fulfilled' ? [...v6.value] : [],
     ipv4: v4.status === 'fulfilled' ? [...v4.value] : [],
+    mtaStsAllowed: null,
     error: hardFailure
       ? `address lookup failed (${hardFailure})`
       : failures.includes('ENOTFOUND')
         ? 'host name does not exist'
         : null,
   };
+}
+
+/** The policy id from DNS and, when there is one, the policy from `https://mta-sts.<domain>/`. */
+async function lookUpMtaSts(domain: string, resolver: MxResolver, timeoutMs: number): Promise<MtaStsReport> {
+  const record = await lookUpMtaStsRecord(domain, resolver);
+  if (record === null) return { id: null, policy: null, error: null };
+  const url = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
+  try {
+    const policy = parseMtaStsPolicy(await fetchMtaStsPolicy(url, AbortSignal.timeout(timeoutMs)));
+    return { id: record.id, policy, error: policy === null ? `${url} is not a valid STSv1 policy` : null };
+  } catch (error) {
+    const cause = (error as Error).cause as Error | undefined;
+    const detail = cause?.message ?? (error as Error).message;
+    return { id: record.id, policy: null, error: `the policy could not be fetched from ${url}: ${detail}` };
+  }
 }
 
 function printMx(terminal: Terminal, report: MxReport): void {
@@ -180,12 +231,15 @@ function printMx(terminal: Terminal, report: MxReport): void {
   );
   for (const host of report.hosts) {
     const addresses = [...host.ipv6, ...host.ipv4];
+    const notAllowed =
+      host.mtaStsAllowed === false ? colors.yellow('  (not listed in the MTA-STS policy)') : '';
     terminal.out(
-      `  ${colors.cyan(String(host.preference).padStart(5))}  ${colors.bold(host.exchange)}${host.error ? colors.yellow(`  (${host.error})`) : ''}`,
+      `  ${colors.cyan(String(host.preference).padStart(5))}  ${colors.bold(host.exchange)}${host.error ? colors.yellow(`  (${host.error})`) : ''}${notAllowed}`,
     );
     for (const address of addresses) terminal.out(`         ${address}`);
     if (addresses.length === 0 && !host.error) terminal.out(colors.yellow('         no A/AAAA records'));
   }
+  if (report.mtaSts !== null) terminal.out(describeMtaSts(report.mtaSts, colors));
   if (report.plan.length > 0) {
     terminal.out('delivery plan:');
     report.plan.forEach((step, index) => {
@@ -194,6 +248,20 @@ function printMx(terminal: Terminal, report: MxReport): void {
     });
   }
   if (report.error) terminal.error(terminal.errorColors.yellow(`smtp mx: ${report.error}`));
+}
+
+function describeMtaSts(mtaSts: MtaStsReport, colors: Terminal['colors']): string {
+  if (mtaSts.id === null) return 'MTA-STS: no policy published (no _mta-sts TXT record)';
+  if (mtaSts.policy === null) return colors.yellow(`MTA-STS: policy id ${mtaSts.id}, but ${mtaSts.error}`);
+  const { mode, maxAgeSeconds, mx } = mtaSts.policy;
+  const hosts = mx.length > 0 ? `, mx ${mx.join(', ')}` : '';
+  const effect =
+    mode === 'enforce'
+      ? ': senders use TLS with a valid certificate, to listed hosts only'
+      : mode === 'testing'
+        ? ': failures are only reported'
+        : '';
+  return `MTA-STS: mode ${colors.bold(mode)}${effect} (policy id ${mtaSts.id}, max_age ${maxAgeSeconds} s${hosts})`;
 }
 
 function errorCode(error: unknown): string | null {

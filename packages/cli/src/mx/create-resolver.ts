@@ -34,5 +34,6 @@ export function createResolver(options: { servers?: string; timeoutMs: number })
     resolveMx: (domain) => resolver.resolveMx(domain),
     resolve4: (hostname) => resolver.resolve4(hostname),
     resolve6: (hostname) => resolver.resolve6(hostname),
+    resolveTxt: (name) => resolver.resolveTxt(name),
   };
 }

@@ -6,16 +6,19 @@ export interface ZoneEntry {
   readonly mx?: readonly { preference: number; exchange: string }[];
   readonly a?: readonly string[];
   readonly aaaa?: readonly string[];
+  /** TXT records, each one character-string (at most 255 bytes). */
+  readonly txt?: readonly string[];
   readonly servfail?: boolean;
 }
 
 const typeA = 1;
 const typeMx = 15;
 const typeAaaa = 28;
+const typeTxt = 16;
 
 /**
  * A tiny authoritative DNS server on a loopback UDP port (RFC 1035 §4.1 message format), enough for
- * node:dns to resolve MX, A and AAAA: the CLI is pointed at it with --dns-server, so `smtp mx` runs
+ * node:dns to resolve MX, A, AAAA and TXT: the CLI is pointed at it with --dns-server, so `smtp mx` runs
  * its real resolver code against records the test controls.
  */
 export async function startDnsStub(
@@ -60,6 +63,11 @@ function answer(query: Buffer, zone: Readonly<Record<string, ZoneEntry>>): Buffe
     for (const address of entry.a ?? []) answers.push(resourceRecord(typeA, ipv4(address)));
   else if (type === typeAaaa)
     for (const address of entry.aaaa ?? []) answers.push(resourceRecord(typeAaaa, ipv6(address)));
+  else if (type === typeTxt)
+    for (const text of entry.txt ?? [])
+      answers.push(
+        resourceRecord(typeTxt, Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'ascii')])),
+      );
   const header = Buffer.alloc(12);
   query.copy(header, 0, 0, 2); // id
   header.writeUInt16BE(0x8400 | 0x0100 | 0x0080 | rcode, 2); // QR, AA, RD, RA, rcode
