@@ -66,7 +66,9 @@ interface MxReport {
 
 export function createMxCommand(context: CommandContext): Command {
   return new Command('mx')
-    .summary('look up where mail for a domain goes: MX records, A/AAAA fallback, Null MX, MTA-STS, delivery plan')
+    .summary(
+      'look up where mail for a domain goes: MX records, A/AAAA fallback, Null MX, MTA-STS, delivery plan',
+    )
     .description(
       'Resolve the MX records of a domain (RFC 5321 §5.1) in preference order, the addresses of each host, the implicit MX ' +
         '(A/AAAA of the domain itself) when there is none, Null MX (RFC 7505), the MTA-STS policy (RFC 8461) and which ' +
@@ -80,7 +82,9 @@ export function createMxCommand(context: CommandContext): Command {
       ).env('SMTP_DNS_SERVER'),
     )
     .addOption(
-      new Option('--timeout <duration>', 'timeout for each DNS query and for the MTA-STS policy fetch').default('5s').env('SMTP_TIMEOUT'),
+      new Option('--timeout <duration>', 'timeout for each DNS query and for the MTA-STS policy fetch')
+        .default('5s')
+        .env('SMTP_TIMEOUT'),
     )
     .option('--port <port>', 'SMTP port for the plan', '25')
     .option('--json', 'print one JSON document (schemas/mx.schema.json)')
