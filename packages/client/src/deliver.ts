@@ -7,6 +7,7 @@ import {
   type MtaStsMode,
   type MtaStsPolicy,
   type Reply,
+  SmtpCapabilityError,
   SmtpReplyError,
   SmtpUsageError,
 } from '@smtp/protocol';
@@ -19,7 +20,13 @@ import { isMessageSource, type MessageSource } from './message-source.js';
 import { discoverMtaStsPolicy, type MtaStsOptions } from './mta-sts.js';
 import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
 import { prepareSend } from './prepare-send.js';
-import { createSystemResolver, type MxResolver, resolveAddresses, resolveMx } from './resolve-mx.js';
+import {
+  createSystemResolver,
+  type MxHost,
+  type MxResolver,
+  resolveAddresses,
+  resolveMx,
+} from './resolve-mx.js';
 import { runTransaction } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
 
@@ -35,6 +42,11 @@ export interface DeliverOptions {
   readonly body?: '7BIT' | '8BITMIME' | 'BINARYMIME';
   readonly size?: number;
   readonly smtpUtf8?: boolean;
+  /**
+   * REQUIRETLS (RFC 8689 §4.2.1): only to MX hosts an MTA-STS policy lists (there is no DNSSEC here)
+   * or to the implicit MX, over STARTTLS with a verified certificate, to servers that offer
+   * REQUIRETLS. Otherwise the recipients fail with 550 5.7.10 (no such TLS session) or 5.7.30.
+   */
   readonly requireTls?: boolean;
   readonly dsn?: DsnOptions;
   /** EHLO name; for delivery to the Internet this should be a name whose A/PTR records match. */
@@ -190,6 +202,12 @@ async function deliverToDomain(
   // Address literals (user@[192.0.2.1]) name the host directly (RFC 5321 §4.1.3), no MX lookup.
   let hosts: { exchange: string; addresses: readonly string[] | null }[];
   if (parsedDomain.kind === 'ipv4' || parsedDomain.kind === 'ipv6') {
+    if (options.requireTls === true) {
+      // RFC 8689 §4.2.1 step 4: the certificate must match a host name, and a literal has none.
+      for (const p of pending)
+        p.reply = encryptionNeeded(`REQUIRETLS cannot be met for ${domain}: no host name to verify`);
+      return report('failed', pending);
+    }
     hosts = [{ exchange: parsedDomain.address, addresses: [parsedDomain.address] }];
   } else if (parsedDomain.kind === 'general') {
     for (const p of pending)
@@ -233,26 +251,23 @@ async function deliverToDomain(
       }
       return report('deferred', pending);
     }
-    let candidates = resolution.hosts;
-    if (policy?.mode === 'enforce') {
-      // RFC 8461 §4.1: only MX hosts the policy names may receive the domain's mail.
-      const allowed = candidates.filter((host) => isMxAllowedByPolicy(host.exchange, policy as MtaStsPolicy));
-      if (allowed.length === 0) {
-        const names = candidates.map((host) => host.exchange).join(', ');
-        for (const p of pending) {
-          p.error = new SmtpTlsError(
-            `None of ${domain}'s MX hosts (${names}) is allowed by its MTA-STS policy (mx: ${policy.mx.join(', ')})`,
-          );
-        }
-        return report('deferred', pending);
+    const selection = selectHosts(resolution.hosts, policy, options.requireTls === true, domain);
+    if (!('hosts' in selection)) {
+      for (const p of pending) {
+        p.reply = selection.reply;
+        p.error = selection.error;
       }
-      candidates = allowed;
+      return report(selection.status, pending);
     }
+    const candidates = selection.hosts;
     hosts = candidates
       .slice(0, options.maxHostsPerDomain ?? 5)
       .map((host) => ({ exchange: host.exchange, addresses: null }));
   }
+  // RFC 8461 §4.2 (an enforced MTA-STS policy) and RFC 8689 §4.2.1 (REQUIRETLS): STARTTLS, and a
+  // certificate valid for the host, whatever `tls.rejectUnauthorized` says.
   const isEnforced = policy?.mode === 'enforce';
+  const verifiesTls = isEnforced || options.requireTls === true;
 
   for (const host of hosts) {
     if (pending.length === 0 || context.signal.aborted) break;
@@ -291,8 +306,7 @@ async function deliverToDomain(
           addresses: hostAddresses,
           port: options.port ?? 25,
           secure: false,
-          // RFC 8461 §4.2: under an enforced policy, TLS with a certificate valid for the MX host.
-          tls: isEnforced
+          tls: verifiesTls
             ? { ...options.tls, rejectUnauthorized: true }
             : { rejectUnauthorized: false, ...options.tls },
           timeouts: context.timeouts,
@@ -300,7 +314,7 @@ async function deliverToDomain(
           lmtp: false,
           pipelining: true,
           chunking: true,
-          starttls: isEnforced ? 'required' : (options.starttls ?? 'opportunistic'),
+          starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
         },
         context.signal,
       );
@@ -337,15 +351,21 @@ async function deliverToDomain(
       pending.splice(0, pending.length, ...stillPending);
     } catch (error) {
       const failure =
-        isEnforced && error instanceof SmtpTlsError
+        verifiesTls && error instanceof SmtpTlsError
           ? new SmtpTlsError(
-              `${domain}'s MTA-STS policy requires TLS with a valid certificate for ${host.exchange}: ${error.message}`,
+              `${options.requireTls === true ? 'REQUIRETLS' : `${domain}'s MTA-STS policy`} requires TLS with a valid certificate for ${host.exchange}: ${error.message}`,
               { cause: error },
             )
           : asError(error);
+      const requireTlsReply = options.requireTls === true ? requireTlsRefusal(error, host.exchange) : null;
       for (const p of pending) {
         p.host = host.exchange;
-        if (error instanceof SmtpReplyError) {
+        if (requireTlsReply !== null) {
+          // RFC 8689 §4.2.1: no other path for the message; after the last host it is returned.
+          p.reply = requireTlsReply;
+          p.error = failure;
+          p.permanent = true;
+        } else if (error instanceof SmtpReplyError) {
           p.reply = error.reply;
           p.error = null;
           p.permanent = error.isPermanent;
@@ -372,6 +392,59 @@ async function deliverToDomain(
     );
   }
   return done;
+}
+
+type HostSelection =
+  | { readonly hosts: readonly MxHost[] }
+  | { readonly status: RecipientStatus; readonly reply: Reply | null; readonly error: Error };
+
+/**
+ * The MX hosts mail may go to under the domain's MTA-STS policy and REQUIRETLS. RFC 8461 §4.1: an
+ * enforced policy allows only the hosts it lists (none: try later). RFC 8689 §4.2.1 step 2: for
+ * REQUIRETLS an MX name must be validated by DNSSEC or MTA-STS; without DNSSEC here, only hosts a
+ * policy lists qualify (none: the message is returned). The implicit MX needs no validation.
+ */
+function selectHosts(
+  hosts: readonly MxHost[],
+  policy: MtaStsPolicy | null,
+  requiresTls: boolean,
+  domain: string,
+): HostSelection {
+  const listed =
+    policy === null || policy.mode === 'none'
+      ? null
+      : hosts.filter((host) => isMxAllowedByPolicy(host.exchange, policy));
+  const names = hosts.map((host) => host.exchange).join(', ');
+  if (requiresTls && !hosts.every((host) => host.implicit)) {
+    if (listed !== null && listed.length > 0) return { hosts: listed };
+    const why = listed === null ? 'it publishes no MTA-STS policy' : 'its MTA-STS policy lists none of them';
+    const text = `REQUIRETLS cannot be met for ${domain}: its MX hosts (${names}) cannot be validated, ${why}`;
+    return { status: 'failed', reply: encryptionNeeded(text), error: new SmtpTlsError(text) };
+  }
+  if (policy?.mode === 'enforce') {
+    if (listed !== null && listed.length > 0) return { hosts: listed };
+    const text = `None of ${domain}'s MX hosts (${names}) is allowed by its MTA-STS policy (mx: ${policy.mx.join(', ')})`;
+    return { status: 'deferred', reply: null, error: new SmtpTlsError(text) };
+  }
+  return { hosts };
+}
+
+/** RFC 8689 §4.2.1: "5.7.10 Encryption needed" when no TLS session could be had. */
+function encryptionNeeded(text: string): Reply {
+  return createReply({ code: 550, enhanced: '5.7.10', text });
+}
+
+/** The reply RFC 8689 §4.2.1 asks for when a host fails REQUIRETLS, or null for another failure. */
+function requireTlsRefusal(error: unknown, host: string): Reply | null {
+  if (error instanceof SmtpCapabilityError && error.capability === 'REQUIRETLS')
+    return createReply({
+      code: 550,
+      enhanced: '5.7.30',
+      text: `REQUIRETLS support required: ${host} lacks it`,
+    });
+  if (error instanceof SmtpTlsError)
+    return encryptionNeeded(`No TLS session with a valid certificate: ${host}`);
+  return null;
 }
 
 function isTemporaryError(error: Error): boolean {

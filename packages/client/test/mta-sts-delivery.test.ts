@@ -1,3 +1,4 @@
+import { createServer, type SmtpServer } from '@smtp/server';
 import { type AiosmtpdPeer, createTestCertificates, startAiosmtpd } from '@smtp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DeliverOptions, deliver, MtaStsCache, SmtpTlsError } from '../src/index.js';
@@ -10,10 +11,25 @@ const message = 'From: a@sender.test\r\nSubject: mta-sts\r\n\r\nHello\r\n';
 const enforcing = 'version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n';
 
 let peer: AiosmtpdPeer | null = null;
+let ours: SmtpServer | null = null;
 afterEach(async () => {
   await peer?.stop();
+  await ours?.close();
   peer = null;
+  ours = null;
 });
+
+/** @smtp/server as mx.example.test: the peer here that offers REQUIRETLS (after STARTTLS). */
+async function startRequireTlsPeer(received: { requireTls: boolean }[]): Promise<number> {
+  ours = createServer({
+    hostname: 'mx.example.test',
+    tls: { key: certificates.keyPem, cert: certificates.certPem },
+    onMailFrom(_from, parameters) {
+      received.push({ requireTls: parameters.requireTls === true });
+    },
+  });
+  return (await ours.listen({ port: 0, host: '127.0.0.1' })).port;
+}
 
 function deliverWithPolicy(policy: string, port: number, overrides: Partial<DeliverOptions> = {}) {
   const resolver = fakeResolver({
@@ -80,5 +96,38 @@ describe('deliver() under MTA-STS (RFC 8461)', () => {
     expect(off.delivered).toEqual(['b@example.test']);
     expect(off.recipients[0]?.mtaSts).toBeNull();
     expect((await peer.waitForMessages(2)).map((received) => received.tls)).toEqual([false, false]);
+  });
+});
+
+describe('deliver() with REQUIRETLS (RFC 8689 §4.2.1)', () => {
+  it('sends MAIL … REQUIRETLS to an MX host the policy lists, over verified TLS', async () => {
+    const received: { requireTls: boolean }[] = [];
+    const port = await startRequireTlsPeer(received);
+    const report = await deliverWithPolicy(enforcing.replace('enforce', 'testing'), port, {
+      requireTls: true,
+    });
+    expect(report.delivered).toEqual(['b@example.test']);
+    expect(received).toEqual([{ requireTls: true }]);
+  });
+
+  it('returns the message (550 5.7.10) when no MTA-STS policy validates the MX host, without connecting', async () => {
+    const received: { requireTls: boolean }[] = [];
+    const port = await startRequireTlsPeer(received);
+    const report = await deliverWithPolicy('not a policy', port, { requireTls: true });
+    expect(report.failed).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.reply).toMatchObject({ code: 550, enhanced: '5.7.10' });
+    expect(report.recipients[0]?.host).toBeNull();
+    expect(received).toEqual([]);
+  });
+
+  it('returns the message when the server lacks REQUIRETLS (5.7.30) or its certificate does not verify (5.7.10)', async () => {
+    peer = await startAiosmtpd({ certificates });
+    const lacking = await deliverWithPolicy(enforcing, peer.port, { requireTls: true });
+    expect(lacking.failed).toEqual(['b@example.test']);
+    expect(lacking.recipients[0]?.reply).toMatchObject({ code: 550, enhanced: '5.7.30' });
+    const untrusted = await deliverWithPolicy(enforcing, peer.port, { requireTls: true, tls: {} });
+    expect(untrusted.failed).toEqual(['b@example.test']);
+    expect(untrusted.recipients[0]?.reply).toMatchObject({ code: 550, enhanced: '5.7.10' });
+    expect(peer.messages).toHaveLength(0);
   });
 });
