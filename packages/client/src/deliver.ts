@@ -3,16 +3,15 @@ import {
   createReply,
   type Domain,
   domainToAscii,
-  isMxAllowedByPolicy,
   type MtaStsMode,
   type MtaStsPolicy,
   type Reply,
-  SmtpCapabilityError,
   SmtpReplyError,
   SmtpUsageError,
 } from '@smtp/protocol';
 import { deadlineSignal } from './abort.js';
 import type { Connection } from './connection.js';
+import { encryptionNeeded, requireTlsRefusal, selectHosts } from './delivery-policy.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { establish } from './establish.js';
@@ -20,13 +19,7 @@ import { isMessageSource, type MessageSource } from './message-source.js';
 import { discoverMtaStsPolicy, type MtaStsOptions } from './mta-sts.js';
 import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
 import { prepareSend } from './prepare-send.js';
-import {
-  createSystemResolver,
-  type MxHost,
-  type MxResolver,
-  resolveAddresses,
-  resolveMx,
-} from './resolve-mx.js';
+import { createSystemResolver, type MxResolver, resolveAddresses, resolveMx } from './resolve-mx.js';
 import { runTransaction } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
 
@@ -392,59 +385,6 @@ async function deliverToDomain(
     );
   }
   return done;
-}
-
-type HostSelection =
-  | { readonly hosts: readonly MxHost[] }
-  | { readonly status: RecipientStatus; readonly reply: Reply | null; readonly error: Error };
-
-/**
- * The MX hosts mail may go to under the domain's MTA-STS policy and REQUIRETLS. RFC 8461 §4.1: an
- * enforced policy allows only the hosts it lists (none: try later). RFC 8689 §4.2.1 step 2: for
- * REQUIRETLS an MX name must be validated by DNSSEC or MTA-STS; without DNSSEC here, only hosts a
- * policy lists qualify (none: the message is returned). The implicit MX needs no validation.
- */
-function selectHosts(
-  hosts: readonly MxHost[],
-  policy: MtaStsPolicy | null,
-  requiresTls: boolean,
-  domain: string,
-): HostSelection {
-  const listed =
-    policy === null || policy.mode === 'none'
-      ? null
-      : hosts.filter((host) => isMxAllowedByPolicy(host.exchange, policy));
-  const names = hosts.map((host) => host.exchange).join(', ');
-  if (requiresTls && !hosts.every((host) => host.implicit)) {
-    if (listed !== null && listed.length > 0) return { hosts: listed };
-    const why = listed === null ? 'it publishes no MTA-STS policy' : 'its MTA-STS policy lists none of them';
-    const text = `REQUIRETLS cannot be met for ${domain}: its MX hosts (${names}) cannot be validated, ${why}`;
-    return { status: 'failed', reply: encryptionNeeded(text), error: new SmtpTlsError(text) };
-  }
-  if (policy?.mode === 'enforce') {
-    if (listed !== null && listed.length > 0) return { hosts: listed };
-    const text = `None of ${domain}'s MX hosts (${names}) is allowed by its MTA-STS policy (mx: ${policy.mx.join(', ')})`;
-    return { status: 'deferred', reply: null, error: new SmtpTlsError(text) };
-  }
-  return { hosts };
-}
-
-/** RFC 8689 §4.2.1: "5.7.10 Encryption needed" when no TLS session could be had. */
-function encryptionNeeded(text: string): Reply {
-  return createReply({ code: 550, enhanced: '5.7.10', text });
-}
-
-/** The reply RFC 8689 §4.2.1 asks for when a host fails REQUIRETLS, or null for another failure. */
-function requireTlsRefusal(error: unknown, host: string): Reply | null {
-  if (error instanceof SmtpCapabilityError && error.capability === 'REQUIRETLS')
-    return createReply({
-      code: 550,
-      enhanced: '5.7.30',
-      text: `REQUIRETLS support required: ${host} lacks it`,
-    });
-  if (error instanceof SmtpTlsError)
-    return encryptionNeeded(`No TLS session with a valid certificate: ${host}`);
-  return null;
 }
 
 function isTemporaryError(error: Error): boolean {
