@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface CertificatePair {
   readonly cert: string;
@@ -39,6 +38,8 @@ export async function loadCertificate(options: {
   }
   const notAfterDate = new Date();
   notAfterDate.setFullYear(notAfterDate.getFullYear() + 2);
+  // Loaded only to make a certificate: its X.509 stack takes a tenth of a second to load.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: options.hostname }], {
     keyType: 'ec',
     curve: 'P-256',
