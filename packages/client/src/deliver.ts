@@ -22,6 +22,7 @@ import { prepareSend } from './prepare-send.js';
 import { createSystemResolver, type MxResolver, resolveAddresses, resolveMx } from './resolve-mx.js';
 import { runTransaction } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
+import { TranscriptRecorder } from './transcript.js';
 
 export interface DeliverOptions {
   readonly from: AddressInput | null;
@@ -64,6 +65,8 @@ export interface DeliverOptions {
    * clear. Needs `resolver.resolveTxt`. `false` turns it off.
    */
   readonly mtaSts?: MtaStsOptions | false;
+  /** Each line of each MX session in the transcript notation (`C:`/`S:`), with the host it is from. */
+  readonly onTranscriptLine?: (line: string, host: string) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -308,6 +311,9 @@ async function deliverToDomain(
           pipelining: true,
           chunking: true,
           starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
+          ...(options.onTranscriptLine !== undefined
+            ? { transcript: transcriptOf(host.exchange, options.onTranscriptLine) }
+            : {}),
         },
         context.signal,
       );
@@ -385,6 +391,10 @@ async function deliverToDomain(
     );
   }
   return done;
+}
+
+function transcriptOf(host: string, onLine: (line: string, host: string) => void): TranscriptRecorder {
+  return new TranscriptRecorder((line) => onLine(line, host));
 }
 
 function isTemporaryError(error: Error): boolean {

@@ -136,6 +136,32 @@ describe('deliver', () => {
     expect(received?.mail_options).not.toContain('SMTPUTF8');
   });
 
+  it('hands each line of each MX session to onTranscriptLine, with its host', async () => {
+    server = await startAiosmtpd();
+    const resolver = fakeResolver({
+      mx: { 'example.test': [{ exchange: 'mx.example.test', priority: 10 }] },
+      a: { 'mx.example.test': ['127.0.0.1'] },
+    });
+    const lines: [string, string][] = [];
+    const report = await deliver({
+      from: 'a@sender.test',
+      to: 'b@example.test',
+      message,
+      resolver,
+      port: server.port,
+      onTranscriptLine: (line, host) => lines.push([host, line]),
+    });
+    expect(report.delivered).toEqual(['b@example.test']);
+    expect(lines.every(([host]) => host === 'mx.example.test')).toBe(true);
+    expect(lines.map(([, line]) => line)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^S: 220 /),
+        expect.stringMatching(/^C: MAIL FROM:<a@sender\.test>/),
+        'C: RCPT TO:<b@example.test>',
+      ]),
+    );
+  });
+
   it('keeps U-labels, with SMTPUTF8, for a server that offers it', async () => {
     server = await startAiosmtpd();
     const resolver = fakeResolver({
