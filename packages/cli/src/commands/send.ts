@@ -19,6 +19,7 @@ import { createProgress } from '../output/progress.js';
 import { type OutputMode, printJson, type Terminal } from '../output/terminal.js';
 import { TranscriptPrinter } from '../output/transcript-printer.js';
 import type { CommandContext } from '../program-context.js';
+import { deliverToMx } from '../send/deliver-mx.js';
 import { type MessageFlags, type MessagePlan, planMessage } from '../send/message-plan.js';
 import { type MessageOutcome, outcomeFromError, outcomeFromResult, round } from '../send/outcome.js';
 import { sendOne } from '../send/send-one.js';
@@ -32,6 +33,11 @@ interface SendFlags extends ConnectionFlags, MessageFlags {
   readonly concurrency?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  readonly mx?: boolean;
+  readonly mxPort?: string;
+  readonly dnsServer?: string;
+  /** commander's --no-mta-sts */
+  readonly mtaSts?: boolean;
 }
 
 const examples = `
@@ -43,6 +49,7 @@ Examples:
   $ smtp send --data message.eml --from me@example.org --to you@example.com
   $ cat message.eml | smtp send --data - --to you@example.com --json
   $ smtp send -s 127.0.0.1:2525 --to test@example.com --count 1000 --concurrency 10
+  $ smtp send --mx --from me@example.org --to you@example.com
 
 Exit codes: 0 all recipients accepted, 1 usage error, 2 temporary failure (4xx),
             3 permanent failure (5xx), 4 network/TLS/timeout error, 5 partial (some rejected)
@@ -87,11 +94,30 @@ export function createSendCommand(context: CommandContext): Command {
     )
     .option('-n, --count <n>', 'send the message N times (progress bar on a terminal)', '1')
     .option('-c, --concurrency <n>', 'with --count: connections in parallel', '1')
+    .option(
+      '--mx',
+      "deliver straight to each recipient domain's MX hosts (RFC 5321 §5) instead of --server, with MTA-STS (RFC 8461)",
+    )
+    .option(
+      '--mx-port <port>',
+      'with --mx: the port to connect to on each MX host (default 25; for test setups)',
+    )
+    .addOption(
+      new Option(
+        '--dns-server <address[:port]>',
+        'with --mx: ask this DNS server (comma-separated list) instead of the system resolvers',
+      ).env('SMTP_DNS_SERVER'),
+    )
+    .option('--no-mta-sts', 'with --mx: do not look up or apply MTA-STS policies')
     .option('-q, --quiet', 'print only the outcome, not the transcript')
     .option('--json', 'print one JSON document (schemas/send.schema.json)')
     .addHelpText('after', examples)
-    .action(async (flags: SendFlags) => {
-      context.setExitCode(await runSend(flags, context.terminal));
+    .action(async (flags: SendFlags, self: Command) => {
+      context.setExitCode(
+        flags.mx === true
+          ? await runMx(flags, self, context.terminal)
+          : await runSend(flags, context.terminal),
+      );
     });
   return command;
 }
@@ -102,7 +128,51 @@ interface DeliveryOptions {
   readonly requireTls: boolean;
 }
 
+/** Flags that choose a server or a way to talk to it, which --mx replaces with the MX hosts. */
+const serverOnlyFlags = ['server', 'tls', 'lmtp', 'user', 'authMech', 'count', 'concurrency'] as const;
+
+async function runMx(flags: SendFlags, command: Command, terminal: Terminal): Promise<ExitCode> {
+  for (const name of serverOnlyFlags) {
+    if (command.getOptionValueSource(name) === 'cli') {
+      const flag = command.options.find((option) => option.attributeName() === name)?.long ?? name;
+      throw usageError(`--mx and ${flag} exclude each other: --mx sends to the recipients' MX hosts`);
+    }
+  }
+  if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
+  const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
+  const port = parseInteger(flags.mxPort ?? '25', '--mx-port');
+  if (port < 1 || port > 65535) throw usageError(`--mx-port '${flags.mxPort}': give 1..65535`);
+  const plan = await planMessage(flags);
+  // Only the EHLO name, STARTTLS policy and timeouts count here: no server, no AUTH towards MX hosts.
+  const { server: _server, user: _user, ...mxFlags } = flags;
+  const connection = await resolveConnection(mxFlags, { allowAuth: false });
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await deliverToMx(
+      plan,
+      {
+        connection,
+        dnsServer: flags.dnsServer,
+        dnsTimeoutMs: connection.stepTimeoutMs ?? 10_000,
+        port,
+        mtaSts: flags.mtaSts !== false,
+        dsn: parseDsn(flags),
+        requireTls: flags.requiretls === true,
+        signal: abort.signal,
+      },
+      terminal,
+      mode,
+    );
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
 async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> {
+  if (flags.mxPort !== undefined) throw usageError('--mx-port goes with --mx');
+  if (flags.mtaSts === false) throw usageError('--no-mta-sts goes with --mx');
   if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
   const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
   const count = parseInteger(flags.count ?? '1', '--count');

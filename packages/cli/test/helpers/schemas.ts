@@ -10,7 +10,7 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 addFormats(ajv);
 
 /** Validates a --json document against schemas/<name>.schema.json; returns the errors as text ('' when valid). */
-export function schemaErrors(name: 'send' | 'probe' | 'mx' | 'bench', value: unknown): string {
+export function schemaErrors(name: 'send' | 'send-mx' | 'probe' | 'mx' | 'bench', value: unknown): string {
   const schema = JSON.parse(
     readFileSync(new URL(`../../schemas/${name}.schema.json`, import.meta.url), 'utf8'),
   ) as object;
