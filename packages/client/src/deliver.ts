@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import {
   createReply,
   type Domain,
+  decodeLatin1,
   domainToAscii,
   type MtaStsMode,
   type MtaStsPolicy,
@@ -15,7 +16,7 @@ import { encryptionNeeded, requireTlsRefusal, selectHosts } from './delivery-pol
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { establish } from './establish.js';
-import { isMessageSource, type MessageSource } from './message-source.js';
+import { isMessageSource, type MessageSource, peekLimitBytes } from './message-source.js';
 import { discoverMtaStsPolicy, type MtaStsOptions } from './mta-sts.js';
 import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
 import { prepareSend } from './prepare-send.js';
@@ -83,7 +84,10 @@ export interface RecipientDelivery {
   readonly error: Error | null;
   /** The MX host that accepted or last refused it. */
   readonly host: string | null;
-  /** The mode of the domain's MTA-STS policy (RFC 8461), null when it has none or the check was off. */
+  /**
+   * The mode of the domain's MTA-STS policy (RFC 8461) as applied: `testing` for an enforced one when
+   * the message says `TLS-Required: No` (RFC 8689 §4.2.2); null when it has none or the check was off.
+   */
   readonly mtaSts: MtaStsMode | null;
 }
 
@@ -111,6 +115,9 @@ interface PendingRecipient {
 export async function deliver(options: DeliverOptions): Promise<DeliveryReport> {
   const envelope = resolveEnvelope(options.from, options.to);
   const messageFactory = toFactory(options.message);
+  // RFC 8689 §4.2.2: "TLS-Required: No" asks for TLS where possible, but not to fail without it.
+  // The REQUIRETLS parameter overrides it (§4.1); only a message in memory is read for it.
+  const isTlsOptional = options.requireTls !== true && declaresTlsOptional(options.message);
   const resolver = options.resolver ?? createSystemResolver();
   const timeouts = resolveTimeouts(options.timeouts);
   const deadline = deadlineSignal(options.signal, timeouts.sendMs);
@@ -144,6 +151,7 @@ export async function deliver(options: DeliverOptions): Promise<DeliveryReport> 
             options,
             resolver,
             takeMessage,
+            isTlsOptional,
             timeouts,
             signal: deadline.signal,
           },
@@ -170,6 +178,7 @@ async function deliverToDomain(
     options: DeliverOptions;
     resolver: MxResolver;
     takeMessage: () => MessageSource | null;
+    isTlsOptional: boolean;
     timeouts: ReturnType<typeof resolveTimeouts>;
     signal: AbortSignal;
   },
@@ -222,7 +231,9 @@ async function deliverToDomain(
         ? null
         : discoverMtaStsPolicy(asciiName, resolver, options.mtaSts ?? {}, context.signal),
     ]);
-    policy = published;
+    // A message that does not require TLS follows an enforced policy as if it were in testing mode.
+    policy =
+      published?.mode === 'enforce' && context.isTlsOptional ? { ...published, mode: 'testing' } : published;
     if (resolution.kind === 'null-mx') {
       // RFC 7505 §4.2
       for (const p of pending)
@@ -404,6 +415,17 @@ function isTemporaryError(error: Error): boolean {
     error instanceof SmtpTlsError ||
     (error instanceof SmtpReplyError && error.isTemporary)
   );
+}
+
+function declaresTlsOptional(message: DeliverOptions['message']): boolean {
+  if (typeof message !== 'string' && !(message instanceof Uint8Array)) return false;
+  const text =
+    typeof message === 'string'
+      ? message.slice(0, peekLimitBytes)
+      : decodeLatin1(message.subarray(0, peekLimitBytes));
+  const headerEnd = text.search(/\r?\n\r?\n/);
+  const header = headerEnd === -1 ? text : text.slice(0, headerEnd);
+  return /^TLS-Required:[\t ]*No[\t ]*\r?$/im.test(header);
 }
 
 function toFactory(message: DeliverOptions['message']): { create: () => MessageSource; reusable: boolean } {

@@ -87,6 +87,20 @@ describe('deliver() under MTA-STS (RFC 8461)', () => {
     expect(report.recipients[0]?.host).toBeNull();
   });
 
+  it('delivers a message marked "TLS-Required: No" without TLS despite an enforced policy (RFC 8689 §4.2.2)', async () => {
+    peer = await startAiosmtpd();
+    const optional = `TLS-Required: No\r\n${message}`;
+    const report = await deliverWithPolicy(enforcing, peer.port, { message: optional });
+    expect(report.delivered).toEqual(['b@example.test']);
+    expect(report.recipients[0]?.mtaSts).toBe('testing');
+    const withRequireTls = await deliverWithPolicy(enforcing, peer.port, {
+      message: optional,
+      requireTls: true,
+    });
+    expect(withRequireTls.failed).toEqual(['b@example.test']); // REQUIRETLS overrides the header (§4.1)
+    expect(peer.messages).toHaveLength(1);
+  });
+
   it('delivers as usual under a policy in testing mode, or with the check off', async () => {
     peer = await startAiosmtpd();
     const testing = await deliverWithPolicy(enforcing.replace('enforce', 'testing'), peer.port);
