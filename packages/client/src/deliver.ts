@@ -1,26 +1,24 @@
 import { isIP } from 'node:net';
 import {
-  createReply,
   type Domain,
   decodeLatin1,
   domainToAscii,
   type MtaStsMode,
-  type MtaStsPolicy,
   type Reply,
   SmtpReplyError,
   SmtpUsageError,
 } from '@smtp/protocol';
 import { deadlineSignal } from './abort.js';
 import type { Connection } from './connection.js';
-import { encryptionNeeded, requireTlsRefusal, selectHosts } from './delivery-policy.js';
+import { requireTlsRefusal, routeDomain } from './delivery-policy.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
-import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
+import { asError, SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { establish } from './establish.js';
 import { isMessageSource, type MessageSource, peekLimitBytes } from './message-source.js';
-import { discoverMtaStsPolicy, type MtaStsOptions } from './mta-sts.js';
+import type { MtaStsOptions } from './mta-sts.js';
 import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
 import { prepareSend } from './prepare-send.js';
-import { createSystemResolver, type MxResolver, resolveAddresses, resolveMx } from './resolve-mx.js';
+import { createSystemResolver, type MxResolver, resolveAddresses } from './resolve-mx.js';
 import { runTransaction } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
 import { TranscriptRecorder } from './transcript.js';
@@ -184,7 +182,15 @@ async function deliverToDomain(
   },
 ): Promise<RecipientDelivery[]> {
   const { options, resolver } = context;
-  let policy: MtaStsPolicy | null = null;
+  const route = await routeDomain(domain, parsedDomain, {
+    resolver,
+    requireTls: options.requireTls === true,
+    mtaSts: options.mtaSts ?? {},
+    isTlsOptional: context.isTlsOptional,
+    maxHosts: options.maxHostsPerDomain ?? 5,
+    signal: context.signal,
+  });
+  const { policy } = route;
   const delivery = (
     p: PendingRecipient,
     status: RecipientStatus,
@@ -204,73 +210,14 @@ async function deliverToDomain(
   }));
   const done: RecipientDelivery[] = [];
 
-  // Address literals (user@[192.0.2.1]) name the host directly (RFC 5321 §4.1.3), no MX lookup.
-  let hosts: { exchange: string; addresses: readonly string[] | null }[];
-  if (parsedDomain.kind === 'ipv4' || parsedDomain.kind === 'ipv6') {
-    if (options.requireTls === true) {
-      // RFC 8689 §4.2.1 step 4: the certificate must match a host name, and a literal has none.
-      for (const p of pending)
-        p.reply = encryptionNeeded(`REQUIRETLS cannot be met for ${domain}: no host name to verify`);
-      return report('failed', pending);
+  if (route.kind === 'settled') {
+    for (const p of pending) {
+      p.reply = route.reply;
+      p.error = route.error;
     }
-    hosts = [{ exchange: parsedDomain.address, addresses: [parsedDomain.address] }];
-  } else if (parsedDomain.kind === 'general') {
-    for (const p of pending)
-      p.reply = createReply({
-        code: 550,
-        enhanced: '5.1.2',
-        text: `Cannot deliver to address literal ${domain}`,
-      });
-    return report('failed', pending);
-  } else {
-    // RFC 6531 §3.2: DNS is asked for the A-label form of an internationalized name.
-    const asciiName = domainToAscii(parsedDomain.name) ?? parsedDomain.name;
-    const [resolution, published] = await Promise.all([
-      resolveMx(asciiName, resolver),
-      options.mtaSts === false
-        ? null
-        : discoverMtaStsPolicy(asciiName, resolver, options.mtaSts ?? {}, context.signal),
-    ]);
-    // A message that does not require TLS follows an enforced policy as if it were in testing mode.
-    policy =
-      published?.mode === 'enforce' && context.isTlsOptional ? { ...published, mode: 'testing' } : published;
-    if (resolution.kind === 'null-mx') {
-      // RFC 7505 §4.2
-      for (const p of pending)
-        p.reply = createReply({
-          code: 556,
-          enhanced: '5.1.10',
-          text: `${domain} does not accept mail (Null MX)`,
-        });
-      return report('failed', pending);
-    }
-    if (resolution.kind === 'no-domain') {
-      for (const p of pending) {
-        p.reply = createReply({ code: 550, enhanced: '5.1.2', text: `Domain ${domain} does not exist` });
-        p.error = asError(resolution.error);
-      }
-      return report('failed', pending);
-    }
-    if (resolution.kind === 'temporary') {
-      for (const p of pending) {
-        p.reply = createReply({ code: 451, enhanced: '4.4.3', text: `DNS lookup for ${domain} failed` });
-        p.error = asError(resolution.error);
-      }
-      return report('deferred', pending);
-    }
-    const selection = selectHosts(resolution.hosts, policy, options.requireTls === true, domain);
-    if (!('hosts' in selection)) {
-      for (const p of pending) {
-        p.reply = selection.reply;
-        p.error = selection.error;
-      }
-      return report(selection.status, pending);
-    }
-    const candidates = selection.hosts;
-    hosts = candidates
-      .slice(0, options.maxHostsPerDomain ?? 5)
-      .map((host) => ({ exchange: host.exchange, addresses: null }));
+    return report(route.status, pending);
   }
+  const { hosts } = route;
   // RFC 8461 §4.2 (an enforced MTA-STS policy) and RFC 8689 §4.2.1 (REQUIRETLS): STARTTLS, and a
   // certificate valid for the host, whatever `tls.rejectUnauthorized` says.
   const isEnforced = policy?.mode === 'enforce';
@@ -447,8 +394,4 @@ function domainKey(domain: Domain): string {
     default:
       return `[${domain.tag}:${domain.content}]`;
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -61,3 +61,8 @@ function nodeErrorCode(cause: unknown): string | null {
   }
   return null;
 }
+
+/** A thrown value as an Error (anything can be thrown). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
