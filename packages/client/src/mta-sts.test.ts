@@ -83,6 +83,29 @@ describe('discoverMtaStsPolicy (RFC 8461 §3, §5.1)', () => {
   });
 });
 
+describe('MtaStsCache', () => {
+  const policy = { mode: 'enforce', maxAgeSeconds: 60, mx: ['mx.example.test'] } as const;
+
+  it('forgets a policy when its max_age has run out', () => {
+    const cache = new MtaStsCache();
+    cache.set('example.test', '1', policy, 1_000);
+    expect(cache.get('example.test', 60_999)?.id).toBe('1');
+    expect(cache.get('example.test', 61_000)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('holds at most maxEntries policies, dropping the one stored longest ago', () => {
+    const cache = new MtaStsCache({ maxEntries: 2 });
+    cache.set('a.test', '1', policy, 0);
+    cache.set('b.test', '1', policy, 0);
+    cache.set('a.test', '2', policy, 0); // stored again: now the newest
+    cache.set('c.test', '1', policy, 0);
+    expect(cache.size).toBe(2);
+    expect(cache.get('b.test', 0)).toBeUndefined();
+    expect(cache.get('a.test', 0)?.id).toBe('2');
+  });
+});
+
 describe('fetchMtaStsPolicy (RFC 8461 §3.3)', () => {
   let server: Server | null = null;
   afterEach(async () => {

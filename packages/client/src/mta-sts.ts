@@ -24,9 +24,17 @@ interface CachedPolicy {
   readonly expiresAtMs: number;
 }
 
-/** Policies by domain until their max_age runs out (RFC 8461 §5.1). */
+/**
+ * Policies by domain until their max_age runs out (RFC 8461 §5.1), at most `maxEntries` of them:
+ * past that the one stored longest ago goes first.
+ */
 export class MtaStsCache {
   readonly #entries = new Map<string, CachedPolicy>();
+  readonly #maxEntries: number;
+
+  constructor(options: { maxEntries?: number } = {}) {
+    this.#maxEntries = options.maxEntries ?? 10_000;
+  }
 
   /** The unexpired policy of `domain`, if any. */
   get(domain: string, nowMs = Date.now()): CachedPolicy | undefined {
@@ -37,7 +45,16 @@ export class MtaStsCache {
   }
 
   set(domain: string, id: string, policy: MtaStsPolicy, nowMs = Date.now()): void {
+    this.#entries.delete(domain);
     this.#entries.set(domain, { id, policy, expiresAtMs: nowMs + policy.maxAgeSeconds * 1000 });
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 }
 
