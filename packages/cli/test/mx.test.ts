@@ -28,6 +28,7 @@ describe('smtp mx', () => {
         ],
       },
       '_mta-sts.sts.test': { txt: ['v=spf1 -all', 'v=STSv1; id=20261123T000000'] },
+      '_smtp._tls.sts.test': { txt: ['v=TLSRPTv1; rua=mailto:tls-reports@sts.test'] },
     });
   });
   afterAll(async () => {
@@ -90,7 +91,10 @@ describe('smtp mx', () => {
 
   it('says when a domain publishes no MTA-STS policy, and skips the lookup with --no-mta-sts', async () => {
     const result = await runCli(['mx', 'example.test', '--dns-server', dns.address, '--json']);
-    expect(JSON.parse(result.stdout).mtaSts).toEqual({ id: null, policy: null, error: null });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      mtaSts: { id: null, policy: null, error: null },
+      tlsRpt: null,
+    });
     const text = await runCli(['mx', 'example.test', '--dns-server', dns.address]);
     expect(text.stdout).toContain('MTA-STS: no policy published');
     const skipped = await runCli([
@@ -106,7 +110,7 @@ describe('smtp mx', () => {
     expect(report.mtaSts).toBeNull();
   });
 
-  it('reports the MTA-STS record and why its policy could not be fetched (RFC 8461 §3.3)', async () => {
+  it('reports the MTA-STS record, why its policy could not be fetched (RFC 8461 §3.3), and TLS-RPT (RFC 8460)', async () => {
     // mta-sts.sts.test resolves nowhere on this machine: the HTTPS fetch fails, the report says so.
     const result = await runCli(['mx', 'sts.test', '--dns-server', dns.address, '--timeout', '2s', '--json']);
     expect(result.code).toBe(0);
@@ -120,6 +124,9 @@ describe('smtp mx', () => {
       null,
       null,
     ]);
+    expect(report.tlsRpt).toEqual({ rua: ['mailto:tls-reports@sts.test'] });
+    const text = await runCli(['mx', 'sts.test', '--dns-server', dns.address, '--timeout', '2s']);
+    expect(text.stdout).toContain('TLS-RPT: failures are reported to mailto:tls-reports@sts.test');
   });
 
   it('reports Null MX (RFC 7505) with exit 3', async () => {

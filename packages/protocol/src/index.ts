@@ -44,6 +44,7 @@ export {
   parseMtaStsPolicy,
   parseMtaStsRecords,
 } from './mta-sts/mta-sts-policy.js';
+export { parseTlsRptRecords } from './mta-sts/tls-rpt-record.js';
 
 // --- replies, capabilities, proxy ---
 export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';

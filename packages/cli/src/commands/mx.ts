@@ -5,6 +5,7 @@ import {
   type MtaStsPolicy,
   parseDomain,
   parseMtaStsPolicy,
+  parseTlsRptRecords,
 } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
@@ -61,6 +62,8 @@ interface MxReport {
   plan: { exchange: string; address: string; port: number }[];
   /** null with --no-mta-sts or when the domain has no hosts. */
   mtaSts: MtaStsReport | null;
+  /** RFC 8460: where the domain wants TLS failure reports; null when it publishes none (or with --no-mta-sts). */
+  tlsRpt: { rua: readonly string[] } | null;
   error: string | null;
 }
 
@@ -88,7 +91,10 @@ export function createMxCommand(context: CommandContext): Command {
     )
     .option('--port <port>', 'SMTP port for the plan', '25')
     .option('--json', 'print one JSON document (schemas/mx.schema.json)')
-    .option('--no-mta-sts', 'skip the MTA-STS policy (RFC 8461): its TXT record and HTTPS fetch')
+    .option(
+      '--no-mta-sts',
+      'skip the MTA-STS policy (RFC 8461: TXT record and HTTPS fetch) and the TLS-RPT record',
+    )
     .addHelpText('after', examples)
     .action(async (domain: string, flags: MxFlags) => {
       context.setExitCode(await runMx(domain, flags, context.terminal));
@@ -125,6 +131,7 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
     hosts: [],
     plan: [],
     mtaSts: null,
+    tlsRpt: null,
     error: null,
   };
   // Equal preferences keep the DNS order here, so the output is stable; a sender shuffles them.
@@ -143,10 +150,12 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
     report.exitCode = isNetwork ? exitCodes.network : exitCodes.temporary;
     report.error = `DNS lookup failed (${code ?? 'error'})${isNetwork ? ': the DNS server did not answer; check --dns-server or the network' : ': try again later'}`;
   } else {
-    const [hosts, mtaSts] = await Promise.all([
+    const [hosts, mtaSts, tlsRpt] = await Promise.all([
       Promise.all(resolution.hosts.map((host) => resolveHost(host, resolver))),
       flags.mtaSts === false ? null : lookUpMtaSts(domain, resolver, timeoutMs),
+      flags.mtaSts === false ? null : lookUpTlsRpt(domain, resolver),
     ]);
+    report.tlsRpt = tlsRpt;
     const policy = mtaSts?.policy ?? null;
     if (policy !== null && policy.mode !== 'none')
       for (const host of hosts) host.mtaStsAllowed = isMxAllowedByPolicy(host.exchange, policy);
@@ -200,6 +209,19 @@ async function resolveHost(
   };
 }
 
+/** RFC 8460 §3: the TXT record at `_smtp._tls.<domain>`. */
+async function lookUpTlsRpt(
+  domain: string,
+  resolver: MxResolver,
+): Promise<{ rua: readonly string[] } | null> {
+  try {
+    const records = (await resolver.resolveTxt?.(`_smtp._tls.${domain}`)) ?? [];
+    return parseTlsRptRecords(records.map((strings) => strings.join('')));
+  } catch {
+    return null;
+  }
+}
+
 /** The policy id from DNS and, when there is one, the policy from `https://mta-sts.<domain>/`. */
 async function lookUpMtaSts(domain: string, resolver: MxResolver, timeoutMs: number): Promise<MtaStsReport> {
   const record = await lookUpMtaStsRecord(domain, resolver);
@@ -243,7 +265,14 @@ function printMx(terminal: Terminal, report: MxReport): void {
     for (const address of addresses) terminal.out(`         ${address}`);
     if (addresses.length === 0 && !host.error) terminal.out(colors.yellow('         no A/AAAA records'));
   }
-  if (report.mtaSts !== null) terminal.out(describeMtaSts(report.mtaSts, colors));
+  if (report.mtaSts !== null) {
+    terminal.out(describeMtaSts(report.mtaSts, colors));
+    terminal.out(
+      report.tlsRpt === null
+        ? 'TLS-RPT: no reporting address published (no _smtp._tls TXT record)'
+        : `TLS-RPT: failures are reported to ${report.tlsRpt.rua.join(', ')}`,
+    );
+  }
   if (report.plan.length > 0) {
     terminal.out('delivery plan:');
     report.plan.forEach((step, index) => {
