@@ -39,7 +39,7 @@ describe('smtp send --mx', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('== mx1.example.test ==');
     expect(result.stdout).toMatch(/^C: RCPT TO:<b@example\.test>/m);
-    expect(result.stdout).toMatch(/delivered <b@example\.test> via mx1\.example\.test: 250/);
+    expect(result.stdout).toMatch(/delivered <b@example\.test> via mx1\.example\.test \(no TLS\): 250/);
     expect(peer.messages.at(-1)).toMatchObject({ to: ['b@example.test'] });
     expect(peer.messages.at(-1)?.data).toContain('Subject: via MX');
   });
@@ -60,6 +60,7 @@ describe('smtp send --mx', () => {
       report.recipients.map((recipient: { to: string; status: string }) => [recipient.to, recipient]),
     );
     expect(byAddress['b@example.test']).toMatchObject({
+      tls: false,
       status: 'delivered',
       host: 'mx1.example.test',
       mtaSts: null,

@@ -82,6 +82,8 @@ export interface RecipientDelivery {
   readonly error: Error | null;
   /** The MX host that accepted or last refused it. */
   readonly host: string | null;
+  /** Whether the session with that host ran over TLS; null when no session decided it. */
+  readonly tls: boolean | null;
   /**
    * The mode of the domain's MTA-STS policy (RFC 8461) as applied: `testing` for an enforced one when
    * the message says `TLS-Required: No` (RFC 8689 §4.2.2); null when it has none or the check was off.
@@ -101,6 +103,7 @@ interface PendingRecipient {
   reply: Reply | null;
   error: Error | null;
   host: string | null;
+  tls: boolean | null;
   permanent: boolean;
 }
 
@@ -194,10 +197,10 @@ async function deliverToDomain(
   const delivery = (
     p: PendingRecipient,
     status: RecipientStatus,
-    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host'>,
+    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host' | 'tls'>,
   ): RecipientDelivery => {
-    const { reply, error, host } = fields;
-    return { to: p.address, domain, status, reply, error, host, mtaSts: policy?.mode ?? null };
+    const { reply, error, host, tls } = fields;
+    return { to: p.address, domain, status, reply, error, host, tls, mtaSts: policy?.mode ?? null };
   };
   const report = (status: RecipientStatus, pending: readonly PendingRecipient[]): RecipientDelivery[] =>
     pending.map((p) => delivery(p, status, p));
@@ -206,6 +209,7 @@ async function deliverToDomain(
     reply: null,
     error: null,
     host: null,
+    tls: null,
     permanent: false,
   }));
   const done: RecipientDelivery[] = [];
@@ -287,7 +291,12 @@ async function deliverToDomain(
         const p = byAddress.get(entry.to);
         if (!p) continue;
         done.push(
-          delivery(p, 'delivered', { reply: outcome.reply ?? entry.reply, error: null, host: host.exchange }),
+          delivery(p, 'delivered', {
+            reply: outcome.reply ?? entry.reply,
+            error: null,
+            host: host.exchange,
+            tls: connection.isTlsActive,
+          }),
         );
         byAddress.delete(entry.to);
       }
@@ -297,10 +306,11 @@ async function deliverToDomain(
         p.reply = entry.reply;
         p.error = null;
         p.host = host.exchange;
+        p.tls = connection.isTlsActive;
         byAddress.delete(entry.to);
         // RFC 5321 §4.2.1: 5yz is permanent; a 4yz is worth another host.
         if (entry.reply.code >= 500)
-          done.push(delivery(p, 'failed', { reply: p.reply, error: null, host: p.host }));
+          done.push(delivery(p, 'failed', { reply: p.reply, error: null, host: p.host, tls: p.tls }));
         else stillPending.push(p);
       }
       // Recipients the server never answered for (should not happen) stay pending.
@@ -317,6 +327,7 @@ async function deliverToDomain(
       const requireTlsReply = options.requireTls === true ? requireTlsRefusal(error, host.exchange) : null;
       for (const p of pending) {
         p.host = host.exchange;
+        p.tls = connection?.isTlsActive ?? null;
         if (requireTlsReply !== null) {
           // RFC 8689 §4.2.1: no other path for the message; after the last host it is returned.
           p.reply = requireTlsReply;
@@ -345,6 +356,7 @@ async function deliverToDomain(
           p.error ??
           (p.reply === null ? new SmtpConnectionError(`No MX host for ${domain} could be reached`) : null),
         host: p.host,
+        tls: p.tls,
       }),
     );
   }

@@ -54,7 +54,7 @@ describe('deliver() under MTA-STS (RFC 8461)', () => {
     peer = await startAiosmtpd({ certificates });
     const report = await deliverWithPolicy(enforcing, peer.port);
     expect(report.delivered).toEqual(['b@example.test']);
-    expect(report.recipients[0]?.mtaSts).toBe('enforce');
+    expect(report.recipients[0]).toMatchObject({ mtaSts: 'enforce', tls: true, host: 'mx.example.test' });
     const [received] = await peer.waitForMessages(1);
     expect(received?.tls).toBe(true);
   });
@@ -105,7 +105,7 @@ describe('deliver() under MTA-STS (RFC 8461)', () => {
     peer = await startAiosmtpd();
     const testing = await deliverWithPolicy(enforcing.replace('enforce', 'testing'), peer.port);
     expect(testing.delivered).toEqual(['b@example.test']);
-    expect(testing.recipients[0]?.mtaSts).toBe('testing');
+    expect(testing.recipients[0]).toMatchObject({ mtaSts: 'testing', tls: false });
     const off = await deliverWithPolicy(enforcing, peer.port, { mtaSts: false });
     expect(off.delivered).toEqual(['b@example.test']);
     expect(off.recipients[0]?.mtaSts).toBeNull();

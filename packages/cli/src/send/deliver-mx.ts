@@ -91,6 +91,7 @@ function recipientToJson(recipient: RecipientDelivery) {
     domain: recipient.domain,
     status: recipient.status,
     host: recipient.host,
+    tls: recipient.tls,
     reply: recipient.reply === null ? null : replyToJson(recipient.reply),
     error: recipient.error === null ? null : describeError(recipient.error).message,
     mtaSts: recipient.mtaSts,
@@ -99,7 +100,10 @@ function recipientToJson(recipient: RecipientDelivery) {
 
 function printRecipient(terminal: Terminal, recipient: RecipientDelivery): void {
   const colors = terminal.colors;
-  const where = recipient.host === null ? '' : ` via ${recipient.host}`;
+  const where =
+    recipient.host === null
+      ? ''
+      : ` via ${recipient.host}${recipient.tls === true ? ' (TLS)' : recipient.tls === false ? ' (no TLS)' : ''}`;
   const policy = recipient.mtaSts === null ? '' : ` [MTA-STS ${recipient.mtaSts}]`;
   const why =
     recipient.reply !== null
