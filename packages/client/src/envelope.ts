@@ -1,9 +1,9 @@
 import {
   type DsnNotify,
-  domainToAscii,
   type EnvelopeInit,
   type ForwardPath,
   type Mailbox,
+  mailboxWithAsciiDomain,
   parseMailbox,
   type RecipientInit,
   type ReversePath,
@@ -138,15 +138,8 @@ function originalRecipient(
   smtpUtf8: boolean,
 ): { addressType: 'utf-8' | 'rfc822'; address: string } {
   if (smtpUtf8) return { addressType: 'utf-8', address: recipient.address };
-  const { path } = recipient;
-  const asciiDomain =
-    path !== 'Postmaster' && path.domain.kind === 'name' ? domainToAscii(path.domain.name) : null;
-  if (path === 'Postmaster' || asciiDomain === null)
-    return { addressType: 'rfc822', address: recipient.address };
-  return {
-    addressType: 'rfc822',
-    address: serializeMailbox({ localPart: path.localPart, domain: { kind: 'name', name: asciiDomain } }),
-  };
+  const ascii = recipient.path === 'Postmaster' ? null : mailboxWithAsciiDomain(recipient.path);
+  return { addressType: 'rfc822', address: ascii === null ? recipient.address : serializeMailbox(ascii) };
 }
 
 function isAsciiText(text: string): boolean {

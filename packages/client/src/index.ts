@@ -20,6 +20,7 @@ export {
   discoverMtaStsPolicy,
   fetchMtaStsPolicy,
   lookUpMtaStsRecord,
+  lookUpTlsRptRecord,
   MtaStsCache,
   type MtaStsFetcher,
   type MtaStsOptions,

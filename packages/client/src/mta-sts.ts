@@ -1,4 +1,10 @@
-import { type MtaStsPolicy, parseMtaStsPolicy, parseMtaStsRecords } from '@smtp/protocol';
+import {
+  type MtaStsPolicy,
+  mtaStsPolicyUrl,
+  parseMtaStsPolicy,
+  parseMtaStsRecords,
+  parseTlsRptRecords,
+} from '@smtp/protocol';
 import { deadlineSignal } from './abort.js';
 import type { MxResolver } from './resolve-mx.js';
 
@@ -81,8 +87,7 @@ export async function discoverMtaStsPolicy(
   const deadline = deadlineSignal(signal, options.fetchTimeoutMs ?? defaultFetchTimeoutMs);
   let policy: MtaStsPolicy | null;
   try {
-    const url = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
-    policy = parseMtaStsPolicy(await fetchPolicy(url, deadline.signal));
+    policy = parseMtaStsPolicy(await fetchPolicy(mtaStsPolicyUrl(domain), deadline.signal));
   } catch {
     policy = null;
   } finally {
@@ -98,13 +103,25 @@ export async function lookUpMtaStsRecord(
   domain: string,
   resolver: MxResolver,
 ): Promise<{ id: string } | null> {
-  if (resolver.resolveTxt === undefined) return null;
+  return parseMtaStsRecords(await txtRecords(`_mta-sts.${domain}`, resolver));
+}
+
+/** RFC 8460 §3: where `domain` wants TLS failure reports, from `_smtp._tls.<domain>`; null for none. */
+export async function lookUpTlsRptRecord(
+  domain: string,
+  resolver: MxResolver,
+): Promise<{ rua: readonly string[] } | null> {
+  return parseTlsRptRecords(await txtRecords(`_smtp._tls.${domain}`, resolver));
+}
+
+/** The TXT records at `name`, none when the resolver cannot ask or DNS fails. */
+async function txtRecords(name: string, resolver: MxResolver): Promise<string[]> {
+  if (resolver.resolveTxt === undefined) return [];
   try {
     // A TXT record may come in several strings: they are one text (RFC 7208 §3.3 does the same).
-    const records = await resolver.resolveTxt(`_mta-sts.${domain}`);
-    return parseMtaStsRecords(records.map((strings) => strings.join('')));
+    return (await resolver.resolveTxt(name)).map((strings) => strings.join(''));
   } catch {
-    return null;
+    return [];
   }
 }
 

@@ -25,7 +25,7 @@ export { decodeBase64, encodeBase64 } from './bytes/base64.js';
 export { decodeLatin1, decodeUtf8, encodeUtf8, isAscii } from './bytes/utf8.js';
 export { decodeXtext, encodeXtext } from './bytes/xtext.js';
 export { parseDomain, parseForwardPath, parseMailbox, parseReversePath } from './address/parse-path.js';
-export { domainToAscii } from './address/idna.js';
+export { domainToAscii, mailboxWithAsciiDomain } from './address/idna.js';
 export {
   serializeDomain,
   serializeForwardPath,
@@ -40,6 +40,7 @@ export { parseXclientAttributes, type XclientPeer, xclientAttributeNames } from 
 export {
   isMxAllowedByPolicy,
   type MtaStsMode,
+  mtaStsPolicyUrl,
   type MtaStsPolicy,
   parseMtaStsPolicy,
   parseMtaStsRecords,

@@ -5,6 +5,7 @@ import { BenchStatistics, type BenchSummary } from '../bench/bench-statistics.js
 import { usageError } from '../cli-error.js';
 import { describeError } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
+import { abortOnInterrupt } from '../interrupt.js';
 import {
   addAuthOptions,
   addServerOption,
@@ -107,9 +108,7 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
     label: 'bench',
     enabled: !flags.json,
   });
-  const abort = new AbortController();
-  const onInterrupt = () => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
-  process.once('SIGINT', onInterrupt);
+  const abort = abortOnInterrupt();
   const started = performance.now();
   const deadline = durationMs === null ? Number.POSITIVE_INFINITY : started + durationMs;
   let issued = 0;
@@ -138,7 +137,7 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
   } finally {
     if (ticker) clearInterval(ticker);
     progress.stop();
-    process.off('SIGINT', onInterrupt);
+    abort.dispose();
     await client.close().catch(() => client.destroy());
   }
   const summary = statistics.summarize(performance.now() - started);

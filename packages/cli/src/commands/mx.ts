@@ -1,16 +1,22 @@
-import { fetchMtaStsPolicy, lookUpMtaStsRecord, type MxResolver, resolveMx } from '@smtp/client';
+import {
+  fetchMtaStsPolicy,
+  lookUpMtaStsRecord,
+  lookUpTlsRptRecord,
+  type MxResolver,
+  resolveMx,
+} from '@smtp/client';
 import {
   domainToAscii,
   isMxAllowedByPolicy,
   type MtaStsPolicy,
+  mtaStsPolicyUrl,
   parseDomain,
   parseMtaStsPolicy,
-  parseTlsRptRecords,
 } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
-import { createResolver } from '../mx/create-resolver.js';
+import { createResolver, dnsServerOption } from '../mx/create-resolver.js';
 import { parseDurationMs } from '../options/parse-number.js';
 import { printJson, type Terminal } from '../output/terminal.js';
 import type { CommandContext } from '../program-context.js';
@@ -78,12 +84,7 @@ export function createMxCommand(context: CommandContext): Command {
         'hosts it allows, and the order in which a sender tries them.',
     )
     .argument('<domain>', 'the domain after the @ of an address')
-    .addOption(
-      new Option(
-        '--dns-server <address[:port]>',
-        'ask this DNS server (comma-separated list) instead of the system resolvers',
-      ).env('SMTP_DNS_SERVER'),
-    )
+    .addOption(dnsServerOption('ask this DNS server (comma-separated list) instead of the system resolvers'))
     .addOption(
       new Option('--timeout <duration>', 'timeout for each DNS query and for the MTA-STS policy fetch')
         .default('5s')
@@ -153,7 +154,7 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
     const [hosts, mtaSts, tlsRpt] = await Promise.all([
       Promise.all(resolution.hosts.map((host) => resolveHost(host, resolver))),
       flags.mtaSts === false ? null : lookUpMtaSts(domain, resolver, timeoutMs),
-      flags.mtaSts === false ? null : lookUpTlsRpt(domain, resolver),
+      flags.mtaSts === false ? null : lookUpTlsRptRecord(domain, resolver),
     ]);
     report.tlsRpt = tlsRpt;
     const policy = mtaSts?.policy ?? null;
@@ -209,24 +210,11 @@ async function resolveHost(
   };
 }
 
-/** RFC 8460 §3: the TXT record at `_smtp._tls.<domain>`. */
-async function lookUpTlsRpt(
-  domain: string,
-  resolver: MxResolver,
-): Promise<{ rua: readonly string[] } | null> {
-  try {
-    const records = (await resolver.resolveTxt?.(`_smtp._tls.${domain}`)) ?? [];
-    return parseTlsRptRecords(records.map((strings) => strings.join('')));
-  } catch {
-    return null;
-  }
-}
-
 /** The policy id from DNS and, when there is one, the policy from `https://mta-sts.<domain>/`. */
 async function lookUpMtaSts(domain: string, resolver: MxResolver, timeoutMs: number): Promise<MtaStsReport> {
   const record = await lookUpMtaStsRecord(domain, resolver);
   if (record === null) return { id: null, policy: null, error: null };
-  const url = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
+  const url = mtaStsPolicyUrl(domain);
   try {
     const policy = parseMtaStsPolicy(await fetchMtaStsPolicy(url, AbortSignal.timeout(timeoutMs)));
     return { id: record.id, policy, error: policy === null ? `${url} is not a valid STSv1 policy` : null };

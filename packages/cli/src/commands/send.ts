@@ -3,6 +3,8 @@ import type { DsnNotify, DsnReturn } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
 import { combineExitCodes, type ExitCode } from '../exit-codes.js';
+import { abortOnInterrupt } from '../interrupt.js';
+import { dnsServerOption } from '../mx/create-resolver.js';
 import {
   addAuthOptions,
   addServerOption,
@@ -103,10 +105,9 @@ export function createSendCommand(context: CommandContext): Command {
       'with --mx: the port to connect to on each MX host (default 25; for test setups)',
     )
     .addOption(
-      new Option(
-        '--dns-server <address[:port]>',
+      dnsServerOption(
         'with --mx: ask this DNS server (comma-separated list) instead of the system resolvers',
-      ).env('SMTP_DNS_SERVER'),
+      ),
     )
     .option('--no-mta-sts', 'with --mx: do not look up or apply MTA-STS policies')
     .option('-q, --quiet', 'print only the outcome, not the transcript')
@@ -128,6 +129,11 @@ interface DeliveryOptions {
   readonly requireTls: boolean;
 }
 
+function outputModeOf(flags: SendFlags): OutputMode {
+  if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
+  return flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
+}
+
 /** Flags that choose a server or a way to talk to it, which --mx replaces with the MX hosts. */
 const serverOnlyFlags = ['server', 'tls', 'lmtp', 'user', 'authMech', 'count', 'concurrency'] as const;
 
@@ -138,17 +144,14 @@ async function runMx(flags: SendFlags, command: Command, terminal: Terminal): Pr
       throw usageError(`--mx and ${flag} exclude each other: --mx sends to the recipients' MX hosts`);
     }
   }
-  if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
-  const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
+  const mode = outputModeOf(flags);
   const port = parseInteger(flags.mxPort ?? '25', '--mx-port');
   if (port < 1 || port > 65535) throw usageError(`--mx-port '${flags.mxPort}': give 1..65535`);
   const plan = await planMessage(flags);
   // Only the EHLO name, STARTTLS policy and timeouts count here: no server, no AUTH towards MX hosts.
   const { server: _server, user: _user, ...mxFlags } = flags;
   const connection = await resolveConnection(mxFlags, { allowAuth: false });
-  const abort = new AbortController();
-  const onInterrupt = () => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
-  process.once('SIGINT', onInterrupt);
+  const abort = abortOnInterrupt();
   try {
     return await deliverToMx(
       plan,
@@ -166,15 +169,14 @@ async function runMx(flags: SendFlags, command: Command, terminal: Terminal): Pr
       mode,
     );
   } finally {
-    process.off('SIGINT', onInterrupt);
+    abort.dispose();
   }
 }
 
 async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> {
   if (flags.mxPort !== undefined) throw usageError('--mx-port goes with --mx');
   if (flags.mtaSts === false) throw usageError('--no-mta-sts goes with --mx');
-  if (flags.quiet && flags.json) throw usageError('--quiet and --json exclude each other: pick one');
-  const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'transcript';
+  const mode = outputModeOf(flags);
   const count = parseInteger(flags.count ?? '1', '--count');
   const concurrency = parseInteger(flags.concurrency ?? '1', '--concurrency');
   const dsn = parseDsn(flags);
@@ -183,9 +185,7 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
   const connection = await resolveConnection(flags, { allowAuth: true });
   const server = formatServerAddress(connection.address);
   const started = performance.now();
-  const abort = new AbortController();
-  const onInterrupt = () => abort.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
-  process.once('SIGINT', onInterrupt);
+  const abort = abortOnInterrupt();
   try {
     if (count === 1) {
       const transcript: string[] = [];
@@ -211,7 +211,7 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
     report(terminal, mode, { server, outcomes, transcript: null, durationMs: performance.now() - started });
     return combineExitCodes(outcomes.map((outcome) => outcome.exitCode));
   } finally {
-    process.off('SIGINT', onInterrupt);
+    abort.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import type { MxResolver } from '@smtp/client';
+import { Option } from 'commander';
 import { usageError } from '../cli-error.js';
 import { parseServerAddress } from '../options/parse-server.js';
 
@@ -36,4 +37,9 @@ export function createResolver(options: { servers?: string; timeoutMs: number })
     resolve6: (hostname) => resolver.resolve6(hostname),
     resolveTxt: (name) => resolver.resolveTxt(name),
   };
+}
+
+/** The --dns-server option (also SMTP_DNS_SERVER) that createResolver's `servers` comes from. */
+export function dnsServerOption(description: string): Option {
+  return new Option('--dns-server <address[:port]>', description).env('SMTP_DNS_SERVER');
 }

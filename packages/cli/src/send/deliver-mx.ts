@@ -1,6 +1,6 @@
 import { type DeliveryReport, type DsnOptions, deliver, type RecipientDelivery } from '@smtp/client';
 import { describeError } from '../describe-error.js';
-import { type ExitCode, exitCodes } from '../exit-codes.js';
+import { combineExitCodes, type ExitCode, exitCodes } from '../exit-codes.js';
 import { createResolver } from '../mx/create-resolver.js';
 import type { ResolvedConnection } from '../options/connection-options.js';
 import { formatReply, replyToJson } from '../output/format-reply.js';
@@ -76,13 +76,10 @@ export async function deliverToMx(
   return exitCode;
 }
 
-/** All delivered: 0; all failed: 3; all deferred: 2; anything mixed: 5 (partial). */
+/** Per recipient: delivered 0, deferred 2, failed 3; combined as for --count (mixed: 5, partial). */
 function exitCodeOf(report: DeliveryReport): ExitCode {
-  const total = report.recipients.length;
-  if (report.delivered.length === total) return exitCodes.ok;
-  if (report.failed.length === total) return exitCodes.permanent;
-  if (report.deferred.length === total) return exitCodes.temporary;
-  return exitCodes.partial;
+  const codes = { delivered: exitCodes.ok, deferred: exitCodes.temporary, failed: exitCodes.permanent };
+  return combineExitCodes(report.recipients.map((recipient) => codes[recipient.status]));
 }
 
 function recipientToJson(recipient: RecipientDelivery) {

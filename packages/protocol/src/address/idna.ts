@@ -9,6 +9,8 @@
 // non-ASCII labels, so its web-specific readings of ASCII hosts (`0x7f.1` as an IPv4 address, `%41`
 // as an escape) never apply.
 
+import type { Mailbox } from './mailbox.js';
+
 /** RFC 1035 §2.3.4 */
 const maxLabelOctets = 63;
 /** RFC 5321 §4.5.3.1.2 */
@@ -47,4 +49,14 @@ function labelToAscii(label: string): string | null {
     return null;
   }
   return aLabelPattern.test(hostname) && hostname.length <= maxLabelOctets ? hostname : null;
+}
+
+/**
+ * The mailbox with its domain name in A-label form, the form a server without SMTPUTF8 can be given
+ * (RFC 6531 §3.7); null when the name is not a valid IDN. Address literals and the local part stay.
+ */
+export function mailboxWithAsciiDomain(mailbox: Mailbox): Mailbox | null {
+  if (mailbox.domain.kind !== 'name') return mailbox;
+  const name = domainToAscii(mailbox.domain.name);
+  return name === null ? null : { localPart: mailbox.localPart, domain: { kind: 'name', name } };
 }

@@ -2,7 +2,7 @@
 // server can carry it. Everything here throws before a single byte is written: SmtpCapabilityError when
 // the server lacks an extension the message needs, SmtpUsageError when the envelope itself is wrong.
 
-import { domainToAscii } from '../address/idna.js';
+import { mailboxWithAsciiDomain } from '../address/idna.js';
 import type { Domain, ForwardPath, Mailbox, ReversePath } from '../address/mailbox.js';
 import type { Command, MailParameters, RcptParameters } from '../command/command.js';
 import { SmtpCapabilityError, SmtpUsageError } from '../errors.js';
@@ -66,10 +66,8 @@ function checkMailbox(mailbox: Mailbox, what: string): MailboxNeed {
   for (const text of texts) checkText(text, what);
   if (!texts.some((text) => nonAscii.test(text))) return asciiNeed;
   if (nonAscii.test(mailbox.localPart) || mailbox.domain.kind !== 'name') return utf8Need;
-  const name = domainToAscii(mailbox.domain.name);
-  return name === null
-    ? utf8Need
-    : { kind: 'idn', asAscii: { localPart: mailbox.localPart, domain: { kind: 'name', name } } };
+  const asAscii = mailboxWithAsciiDomain(mailbox);
+  return asAscii === null ? utf8Need : { kind: 'idn', asAscii };
 }
 
 /** The mailbox as written in the command: RFC 6531 §3.7, U-labels with SMTPUTF8, A-labels without. */

@@ -1,6 +1,8 @@
 // RFC 8461 (SMTP MTA Strict Transport Security): the DNS record that announces a policy and the
 // policy itself, parsed; and the MX host patterns a policy allows. Fetching both is the caller's.
 
+import { parseVersionedRecord } from './versioned-record.js';
+
 export type MtaStsMode = 'enforce' | 'testing' | 'none';
 
 export interface MtaStsPolicy {
@@ -15,7 +17,8 @@ export interface MtaStsPolicy {
 const maxMaxAgeSeconds = 31_557_600;
 /** RFC 8461 §3.1: id = 1*32(ALPHA / DIGIT) */
 const recordIdPattern = /^[A-Za-z0-9]{1,32}$/;
-const fieldPattern = /^([A-Za-z0-9_.-]+)=([\x21-\x3a\x3c\x3e-\x7e]{1,})$/;
+/** RFC 8461 §3.1: sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E), printable ASCII but ";" and "=". */
+const valuePattern = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
 
 /**
  * The policy id from the TXT records at `_mta-sts.<domain>` (RFC 8461 §3.1), or null when there is
@@ -23,20 +26,13 @@ const fieldPattern = /^([A-Za-z0-9_.-]+)=([\x21-\x3a\x3c\x3e-\x7e]{1,})$/;
  * valid record means none.
  */
 export function parseMtaStsRecords(records: readonly string[]): { readonly id: string } | null {
-  const candidates = records.filter((record) => /^v=STSv1[\t ]*(?:;|$)/.test(record));
-  if (candidates.length !== 1) return null;
-  let id: string | null = null;
-  const fields = (candidates[0] as string).split(';').map((field) => field.trim());
-  for (const [index, field] of fields.entries()) {
-    if (field === '') {
-      if (index === fields.length - 1) continue; // the optional trailing ";"
-      return null;
-    }
-    const match = fieldPattern.exec(field);
-    if (match === null) return null;
-    if (match[1] === 'id' && id === null) id = match[2] as string;
-  }
-  return id !== null && recordIdPattern.test(id) ? { id } : null;
+  const id = parseVersionedRecord(records, 'STSv1', (value) => valuePattern.test(value))?.get('id');
+  return id !== undefined && recordIdPattern.test(id) ? { id } : null;
+}
+
+/** Where a domain's policy file is fetched from (RFC 8461 §3.3); `domain` in its ASCII form. */
+export function mtaStsPolicyUrl(domain: string): string {
+  return `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
 }
 
 /**
