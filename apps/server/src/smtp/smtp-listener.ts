@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createMessageId } from '../pipeline/message-id.js';
-import type { SmtpSessionDetails, StoredEnvelope } from '../store/store.js';
+import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 import { describeEnvelope, describeSession } from './describe-session.js';
 import type { CertificatePair } from './tls-certificate.js';
 
