@@ -36,6 +36,51 @@ describe('SqliteStorage', () => {
     return parses;
   }
 
+  it("commits companion rows in the message's transaction: both are stored, or neither", async () => {
+    // The MTA queue's way in (CompanionRow): a table of its own migration, one row per recipient.
+    const path = join(directory.path, 'messages.sqlite');
+    const setup = new Database(path);
+    setup.exec('CREATE TABLE deliveries (message_id TEXT NOT NULL, recipient TEXT NOT NULL)');
+    setup.close();
+    const deliveriesOf = (id: string) => {
+      const reader = new Database(path, { readonly: true });
+      try {
+        return reader
+          .prepare('SELECT recipient FROM deliveries WHERE message_id = ? ORDER BY recipient')
+          .pluck()
+          .all(id);
+      } finally {
+        reader.close();
+      }
+    };
+    const queued = await newMessage(composeRaw({ subject: 'Queued' }), {
+      envelopeTo: ['b@example.net', 'a@example.net'],
+    });
+    const companionRows = queued.envelope.to.map((recipient) => ({
+      table: 'deliveries',
+      values: { message_id: queued.id, recipient },
+    }));
+    await store.spool.receive(queued.raw, { ...queued, companionRows });
+    expect(deliveriesOf(queued.id)).toEqual(['a@example.net', 'b@example.net']);
+    expect(await store.spool.getRaw(queued.id)).not.toBeNull();
+
+    const orphan = await newMessage(composeRaw({ subject: 'Orphan' }));
+    await expect(
+      store.spool.receive(orphan.raw, {
+        ...orphan,
+        companionRows: [{ table: 'deliveries', values: { message_id: orphan.id, recipient: null } }],
+      }),
+    ).rejects.toThrow(/NOT NULL/);
+    expect(await store.spool.getRaw(orphan.id)).toBeNull(); // rolled back with its row
+    await expect(
+      store.spool.receive(orphan.raw, {
+        ...orphan,
+        companionRows: [{ table: 'deliveries; DROP TABLE messages', values: { message_id: orphan.id } }],
+      }),
+    ).rejects.toThrow(/Not a table or column name/);
+    expect((await store.mailbox.counts()).messageCount).toBe(1);
+  });
+
   it('returns the raw message byte for byte, including 8-bit bytes, NUL and bare CR', async () => {
     const head = new TextEncoder().encode(composeRaw({ body: 'x' }));
     const tail = Uint8Array.from([0xff, 0xfe, 0x00, 0x0d, 0x41, 0x0a, 0xe2, 0x82, 0xac, 0x0d, 0x0a]);

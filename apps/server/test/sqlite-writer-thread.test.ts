@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParseWorkerRequest } from '../src/mime/parse-client.js';
@@ -206,6 +207,41 @@ describe('SqliteStorage with the writer thread', () => {
       }
       const outcomes = await Promise.allSettled(writes);
       expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("commits companion rows on the writer thread, in the message's transaction", async () => {
+    const path = join(directory.path, 'companions.sqlite');
+    const store = new SqliteStorage({ parse: parseMessage, path, writerScript });
+    try {
+      // The schema is in place (the constructor migrates); now a table of the queue's own.
+      const setup = new Database(path);
+      setup.exec('CREATE TABLE deliveries (message_id TEXT NOT NULL, recipient TEXT NOT NULL)');
+      setup.close();
+      const message = await newMessage(composeRaw({ subject: 'Threaded queue' }), {
+        envelopeTo: ['x@example.net', 'y@example.net'],
+      });
+      const companionRows = message.envelope.to.map((recipient) => ({
+        table: 'deliveries',
+        values: { message_id: message.id, recipient },
+      }));
+      await store.spool.receive(message.raw, { ...message, companionRows });
+      const failing = await newMessage(composeRaw({ subject: 'No such table' }));
+      await expect(
+        store.spool.receive(failing.raw, {
+          ...failing,
+          companionRows: [{ table: 'no_such_table', values: { message_id: failing.id } }],
+        }),
+      ).rejects.toThrow(/no such table/);
+      expect(await store.spool.getRaw(failing.id)).toBeNull();
+      const reader = new Database(path, { readonly: true });
+      expect(reader.prepare('SELECT recipient FROM deliveries ORDER BY recipient').pluck().all()).toEqual([
+        'x@example.net',
+        'y@example.net',
+      ]);
+      reader.close();
     } finally {
       await store.close();
     }
