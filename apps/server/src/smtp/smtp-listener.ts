@@ -33,7 +33,7 @@ export interface SmtpListener {
 
 /**
  * The SMTP side of capture mode: accepts every message (optionally after AUTH), runs the ingest
- * pipeline and answers 250 once the store committed the raw message, envelope and session (parsing
+ * pipeline and answers 250 once the spool committed the raw message, envelope and session (parsing
  * follows in the background), with the message id in the reply.
  */
 export async function startSmtpListener(options: SmtpListenerOptions): Promise<SmtpListener> {
