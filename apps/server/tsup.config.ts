@@ -7,7 +7,7 @@ export default defineLibrary({
   entry: {
     main: 'src/main.ts',
     'parse-worker': 'src/mime/parse-worker.ts',
-    'sqlite-write-worker': 'src/store/sqlite-write-worker.ts',
+    'sqlite-write-worker': 'src/sqlite/sqlite-write-worker.ts',
   },
   format: ['esm'],
   dts: false,

@@ -3,9 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NewMessage } from '../src/capture/mailbox-index.js';
+import { parseMessage } from '../src/mime/parse-message.js';
 import { createMessageId } from '../src/pipeline/message-id.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { NewMessage } from '../src/store/store.js';
+import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { freePort, percentile, saveResults, startOurApp, stopChild } from './support.js';
 
 const messageCount = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -55,13 +56,13 @@ function makeMessage(index: number, receivedAtMs: number): NewMessage {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
 const fillStarted = performance.now();
-const store = new SqliteStore({ path: join(dataDir, 'messages.sqlite') });
+const store = new SqliteStorage({ parse: parseMessage, path: join(dataDir, 'messages.sqlite') });
 const startMs = Date.now() - messageCount * 1000;
 for (let offset = 0; offset < messageCount; offset += 2000) {
   const batch = Array.from({ length: Math.min(2000, messageCount - offset) }, (_, index) =>
     makeMessage(offset + index, startMs + (offset + index) * 1000),
   );
-  await Promise.all(batch.map((message) => store.insert(message))); // one group commit per batch
+  await Promise.all(batch.map((message) => store.mailbox.insert(message))); // one group commit per batch
 }
 await store.close();
 console.log(`filled ${messageCount} messages in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);

@@ -2,8 +2,11 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
+import type { MailboxEvent } from './capture/mailbox-event.js';
+import type { MailboxIndex } from './capture/mailbox-index.js';
+import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
-import { MailEvents } from './events/mail-events.js';
+import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
 import { ParsePool } from './mime/parse-pool.js';
@@ -15,9 +18,8 @@ import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
-import { RetentionRunner } from './store/retention-runner.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
+import type { MessageRepository } from './spool/message-repository.js';
+import { SqliteStorage } from './sqlite/sqlite-storage.js';
 
 export interface StartAppOptions {
   readonly config: AppConfig;
@@ -29,8 +31,9 @@ export interface StartAppOptions {
 }
 
 export interface RunningApp {
-  readonly store: Store;
-  readonly events: MailEvents;
+  readonly spool: MessageRepository;
+  readonly mailbox: MailboxIndex;
+  readonly events: InProcessEventBus<MailboxEvent>;
   readonly pipeline: IngestPipeline;
   readonly smtpAddress: { readonly host: string; readonly port: number };
   readonly httpAddress: { readonly host: string; readonly port: number };
@@ -42,14 +45,18 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Wires store, pipeline, SMTP and HTTP together and starts listening. */
+/**
+ * The composition root: builds the rooms (spool and capture index over SQLite, parse workers,
+ * event bus, pipeline, SMTP, HTTP, retention), wires them, and starts listening. The only module
+ * that knows every room.
+ */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.log.level);
   const dataDir = resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const parsePool = new ParsePool(config.ingest.parseWorkers);
-  const store = new SqliteStore({
+  const storage = new SqliteStorage({
     path: join(dataDir, 'messages.sqlite'),
     // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
     // ingest (parsePorts: the writer thread's own channels to the workers).
@@ -58,10 +65,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
     onWriterFailure: (error) => logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
   });
-  const events = new MailEvents();
-  const metrics = new AppMetrics(store);
+  const { spool, mailbox } = storage;
+  const events = new InProcessEventBus<MailboxEvent>();
+  const metrics = new AppMetrics(mailbox);
   const pipeline = createCapturePipeline({
-    store,
+    spool,
+    mailbox,
     events,
     onBackgroundError(error, context) {
       // The message is stored; it stays unparsed until the next start retries it.
@@ -69,7 +78,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     },
   });
   const retention = new RetentionRunner({
-    store,
+    mailbox,
     policy: { maxMessages: config.retention.maxMessages, maxAgeMs: config.retention.maxAge },
     intervalMs: config.retention.interval,
     events,
@@ -82,7 +91,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
     // wait for pending parses covers them.
-    const recovery = await recoverUnparsed(store, pipeline);
+    const recovery = await recoverUnparsed({ spool, mailbox }, pipeline);
     if (recovery.count > 0) logger.info({ count: recovery.count }, 'parsing messages left unparsed');
     recovered = recovery.done.catch((error: unknown) => logger.error({ err: error }, 'recovery stopped'));
     const certificate =
@@ -96,7 +105,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         : null;
     smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
     const app = createHttpApp({
-      store,
+      spool,
+      mailbox,
       ingest: pipeline,
       events,
       metrics,
@@ -110,7 +120,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await smtp?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
-    await store.close();
+    await storage.close();
     throw error;
   }
   retention.start();
@@ -118,7 +128,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const httpInfo = http.address() as AddressInfo;
   const httpHost = httpInfo.family === 'IPv6' ? `[${httpInfo.address}]` : httpInfo.address;
   const running: RunningApp = {
-    store,
+    spool,
+    mailbox,
     events,
     pipeline,
     smtpAddress: { host: smtp.address.address, port: smtp.address.port },
@@ -137,7 +148,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         if (http !== null && 'closeAllConnections' in http) http.closeAllConnections();
       });
       await parsePool.close();
-      await store.close();
+      await storage.close();
     },
   };
   logger.info(

@@ -1,4 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  attachmentListSchema,
+  deleteAllResultSchema,
+  errorSchema,
+  mailboxEventSchema,
+  markAllReadResultSchema,
+  messagePageSchema,
+  messagePartsSchema,
+  messageSchema,
+  readFlagSchema,
+} from '../src/http/schemas/index.js';
 import type { ReleaseTarget } from '../src/release/release-message.js';
 import { startHttpHarness } from './support/http-harness.js';
 import { composeRaw } from './support/messages.js';
@@ -250,6 +262,51 @@ describe('REST API over HTTP', () => {
     await fetch(`${harness.baseUrl}/api/v1/messages/${id}`, { method: 'DELETE' });
     await readUntil('event: message-deleted');
     controller.abort();
+  });
+
+  it('answers in the shapes of the wire contract, which the OpenAPI document is generated from', async () => {
+    // parse() drops what the schema does not name, so an extra, missing or mistyped field fails.
+    const conforms = (schema: z.ZodType, body: unknown) => expect(schema.parse(body)).toEqual(body);
+    const events: unknown[] = [];
+    const unsubscribe = harness.events.subscribe((event) => events.push(JSON.parse(JSON.stringify(event))));
+    const id = await harness.ingest(htmlMessage);
+    const patch = (body: unknown) =>
+      fetch(`${harness.baseUrl}/api/v1/messages/${id}`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    conforms(messagePageSchema, (await getJson('/api/v1/messages')).body);
+    conforms(messageSchema, (await getJson(`/api/v1/messages/${id}`)).body);
+    conforms(messagePartsSchema, (await getJson(`/api/v1/messages/${id}/parts`)).body);
+    conforms(attachmentListSchema, (await getJson(`/api/v1/messages/${id}/attachments`)).body);
+    conforms(readFlagSchema, await (await patch({ isRead: false })).json());
+    conforms(errorSchema, await (await patch({ isRead: 'no' })).json());
+    conforms(errorSchema, (await getJson('/api/v1/messages/no-such-id')).body);
+    const read = await fetch(`${harness.baseUrl}/api/v1/messages/read`, { method: 'POST' });
+    conforms(markAllReadResultSchema, await read.json());
+    const cleared = await fetch(`${harness.baseUrl}/api/v1/messages`, { method: 'DELETE' });
+    conforms(deleteAllResultSchema, await cleared.json());
+    unsubscribe();
+    expect(events.map((event) => (event as { type: string }).type)).toEqual([
+      'message-stored',
+      'message-updated',
+      'message-updated',
+      'messages-read',
+      'messages-cleared',
+    ]);
+    for (const event of events) conforms(mailboxEventSchema, event);
+
+    const openapi = (await getJson('/api/v1/openapi.json')).body;
+    const references = new Set(JSON.stringify(openapi).match(/#\/components\/schemas\/\w+/g));
+    expect(references.size).toBeGreaterThan(10);
+    for (const reference of references) {
+      expect(Object.keys(openapi.components.schemas)).toContain(reference.split('/').at(-1));
+    }
+    expect(Object.keys(openapi.components.schemas.Message.properties)).toEqual(
+      Object.keys(messageSchema.shape),
+    );
+    expect(openapi.components.schemas.ReleaseRequest.required).toEqual(['host']); // defaults: input side
   });
 
   it('serves the OpenAPI document, health, metrics and the UI shell', async () => {

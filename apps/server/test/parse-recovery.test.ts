@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../src/app.js';
 import { configSchema } from '../src/config/config-schema.js';
+import { parseMessage } from '../src/mime/parse-message.js';
 import { createLogger } from '../src/observability/logger.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
-import { composeRaw, newMessage, temporaryDirectory } from './support/messages.js';
+import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
+import { composeRaw, newMessage, receiveWhole, temporaryDirectory } from './support/messages.js';
 
 /**
  * A crash between the commit of a message (its 250) and the commit of its parse leaves the message
@@ -19,7 +20,7 @@ describe('startup recovery of unparsed messages', () => {
 
   it('parses and indexes messages that were stored but never parsed', async () => {
     const path = `${directory.path}/messages.sqlite`;
-    const crashed = new SqliteStore({ path });
+    const crashed = new SqliteStorage({ parse: parseMessage, path });
     const messages = await Promise.all(
       Array.from({ length: 7 }, (_, index) =>
         newMessage(composeRaw({ subject: `Recovered ${index}`, body: `orphan number${index}` })),
@@ -27,7 +28,7 @@ describe('startup recovery of unparsed messages', () => {
     );
     // Only what the store stage commits before the 250: as if the process died right after it.
     for (const { id, receivedAtMs, envelope, session, raw } of messages) {
-      await crashed.insertReceived({ id, receivedAtMs, envelope, session, raw });
+      await receiveWhole(crashed.spool, { id, receivedAtMs, envelope, session, raw });
     }
     await crashed.close();
 
@@ -42,9 +43,9 @@ describe('startup recovery of unparsed messages', () => {
       webRoot: null,
     });
     await app.recovered;
-    expect(await app.store.listUnparsed(100)).toEqual([]);
+    expect(await app.mailbox.listUnparsed(100)).toEqual([]);
     for (const [index, message] of messages.entries()) {
-      const stored = await app.store.get(message.id);
+      const stored = await app.mailbox.get(message.id);
       expect(stored).toMatchObject({ subject: `Recovered ${index}`, isParsed: true });
     }
     const response = await fetch(`${app.httpUrl}/api/v1/messages?search=number3`);

@@ -2,11 +2,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParseWorkerRequest } from '../src/mime/parse-client.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
-import { composeRaw, newMessage, parsedPart, receivedPart, temporaryDirectory } from './support/messages.js';
+import { parseMessage } from '../src/mime/parse-message.js';
+import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
+import {
+  composeRaw,
+  newMessage,
+  parsedPart,
+  receivedPart,
+  receiveWhole,
+  temporaryDirectory,
+} from './support/messages.js';
 
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,7 +32,7 @@ function attachedPort(worker: Worker): MessagePort {
  * rest on the main thread. The thread script is bundled here the way tsup bundles
  * dist/sqlite-write-worker.js, into a private folder: other tests may be rebuilding dist/ meanwhile.
  */
-describe('SqliteStore with the writer thread', () => {
+describe('SqliteStorage with the writer thread', () => {
   const directory = temporaryDirectory();
   // Inside the app so the bundle finds better-sqlite3 in node_modules, as dist/ does.
   const scriptDirectory = mkdtempSync(join(appRoot, 'node_modules', '.writer-thread-test-'));
@@ -32,7 +41,7 @@ describe('SqliteStore with the writer thread', () => {
 
   beforeAll(async () => {
     for (const [entry, outfile] of [
-      ['src/store/sqlite-write-worker.ts', writerScript],
+      ['src/sqlite/sqlite-write-worker.ts', writerScript],
       ['src/mime/parse-worker.ts', parseScript],
     ] as const) {
       await build({
@@ -54,19 +63,24 @@ describe('SqliteStore with the writer thread', () => {
   it('commits concurrent receives and parses, answers each caller, and keeps them after a reopen', async () => {
     const path = join(directory.path, 'concurrent.sqlite');
     const failures: Error[] = [];
-    const store = new SqliteStore({ path, writerScript, onWriterFailure: (error) => failures.push(error) });
+    const store = new SqliteStorage({
+      parse: parseMessage,
+      path,
+      writerScript,
+      onWriterFailure: (error) => failures.push(error),
+    });
     const messages = await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
         newMessage(composeRaw({ subject: `Threaded ${index}`, body: `writer body${index}` })),
       ),
     );
     const [firstHalf, secondHalf] = [messages.slice(0, 20), messages.slice(20)];
-    await Promise.all(firstHalf.map((message) => store.insertReceived(receivedPart(message))));
+    await Promise.all(firstHalf.map((message) => receiveWhole(store.spool, receivedPart(message))));
 
     // Parses of the first half race receives of the second: they share the writer's commits.
     const [summaries] = await Promise.all([
-      Promise.all(firstHalf.map((message) => store.saveParsed(message.id, parsedPart(message)))),
-      Promise.all(secondHalf.map((message) => store.insertReceived(receivedPart(message)))),
+      Promise.all(firstHalf.map((message) => store.mailbox.saveParsed(message.id, parsedPart(message)))),
+      Promise.all(secondHalf.map((message) => receiveWhole(store.spool, receivedPart(message)))),
     ]);
     for (const [index, summary] of summaries.entries()) {
       expect(summary).toMatchObject({
@@ -79,24 +93,24 @@ describe('SqliteStore with the writer thread', () => {
       });
     }
     // A second parse of the same message finds nothing left to parse; an unknown id neither.
-    expect(await store.saveParsed(firstHalf[0]!.id, parsedPart(firstHalf[0]!))).toBeNull();
-    expect(await store.saveParsed('no-such-id', parsedPart(firstHalf[0]!))).toBeNull();
+    expect(await store.mailbox.saveParsed(firstHalf[0]!.id, parsedPart(firstHalf[0]!))).toBeNull();
+    expect(await store.mailbox.saveParsed('no-such-id', parsedPart(firstHalf[0]!))).toBeNull();
 
     // Written by the writer thread, visible to the main thread's reads as soon as they resolve.
-    expect((await store.counts()).messageCount).toBe(40);
-    const unparsed = await store.listUnparsed(100);
+    expect((await store.mailbox.counts()).messageCount).toBe(40);
+    const unparsed = await store.mailbox.listUnparsed(100);
     expect([...unparsed].sort()).toEqual(secondHalf.map((message) => message.id).sort());
     await store.close();
     expect(failures).toEqual([]);
 
-    const reopened = new SqliteStore({ path, writerScript: null });
+    const reopened = new SqliteStorage({ parse: parseMessage, path, writerScript: null });
     try {
       for (const message of messages) {
-        const raw = await reopened.getRaw(message.id);
+        const raw = await reopened.spool.getRaw(message.id);
         expect(Buffer.from(raw!).equals(Buffer.from(message.raw))).toBe(true);
       }
-      expect((await reopened.get(firstHalf[3]!.id))?.text).toContain('writer body3');
-      const page = await reopened.list({ search: 'body7' });
+      expect((await reopened.mailbox.get(firstHalf[3]!.id))?.text).toContain('writer body3');
+      const page = await reopened.mailbox.list({ search: 'body7' });
       expect(page.messages.map((summary) => summary.id)).toEqual([firstHalf[7]!.id]);
     } finally {
       await reopened.close();
@@ -105,12 +119,17 @@ describe('SqliteStore with the writer thread', () => {
 
   it('indexes received messages on parse workers it talks to directly, and on its own without them', async () => {
     const parseWorker = new Worker(parseScript);
-    const withWorkers = new SqliteStore({
+    const withWorkers = new SqliteStorage({
+      parse: parseMessage,
       path: join(directory.path, 'indexed.sqlite'),
       writerScript,
       parsePorts: [attachedPort(parseWorker)],
     });
-    const alone = new SqliteStore({ path: join(directory.path, 'indexed-alone.sqlite'), writerScript });
+    const alone = new SqliteStorage({
+      parse: parseMessage,
+      path: join(directory.path, 'indexed-alone.sqlite'),
+      writerScript,
+    });
     try {
       for (const store of [withWorkers, alone]) {
         const messages = await Promise.all(
@@ -118,17 +137,17 @@ describe('SqliteStore with the writer thread', () => {
             newMessage(composeRaw({ subject: `Indexed ${index}`, body: `parsedword${index}` })),
           ),
         );
-        await Promise.all(messages.map((message) => store.insertReceived(receivedPart(message))));
-        const summaries = await Promise.all(messages.map((message) => store.indexReceived(message.id)));
+        await Promise.all(messages.map((message) => receiveWhole(store.spool, receivedPart(message))));
+        const summaries = await Promise.all(messages.map((message) => store.mailbox.index(message.id)));
         expect(summaries.map((summary) => summary?.subject)).toEqual(
           messages.map((_, index) => `Indexed ${index}`),
         );
         expect(summaries.every((summary) => summary?.isParsed === true)).toBe(true);
-        expect((await store.list({ search: 'parsedword5' })).messages.map((each) => each.id)).toEqual([
-          messages[5]!.id,
-        ]);
-        expect(await store.indexReceived(messages[0]!.id)).toBeNull(); // parsed already
-        expect(await store.listUnparsed(100)).toEqual([]);
+        expect((await store.mailbox.list({ search: 'parsedword5' })).messages.map((each) => each.id)).toEqual(
+          [messages[5]!.id],
+        );
+        expect(await store.mailbox.index(messages[0]!.id)).toBeNull(); // parsed already
+        expect(await store.mailbox.listUnparsed(100)).toEqual([]);
       }
     } finally {
       await withWorkers.close();
@@ -146,15 +165,16 @@ describe('SqliteStore with the writer thread', () => {
         replyTo: [], messageIdHeader: null, dateHeaderMs: null, headers: [], text: null, html: null, attachments: [] } })));`,
       { eval: true },
     );
-    const store = new SqliteStore({
+    const store = new SqliteStorage({
+      parse: parseMessage,
       path: join(directory.path, 'stand-in.sqlite'),
       writerScript,
       parsePorts: [attachedPort(standIn)],
     });
     try {
       const message = await newMessage(composeRaw({ subject: 'Real subject' }));
-      await store.insertReceived(receivedPart(message));
-      expect((await store.indexReceived(message.id))?.subject).toBe(
+      await receiveWhole(store.spool, receivedPart(message));
+      expect((await store.mailbox.index(message.id))?.subject).toBe(
         `parsed on the attached worker (${message.raw.byteLength} bytes)`,
       );
     } finally {
@@ -164,21 +184,25 @@ describe('SqliteStore with the writer thread', () => {
   });
 
   it('lets main-thread writes and the writer thread take turns instead of failing with SQLITE_BUSY', async () => {
-    const store = new SqliteStore({ path: join(directory.path, 'turns.sqlite'), writerScript });
+    const store = new SqliteStorage({
+      parse: parseMessage,
+      path: join(directory.path, 'turns.sqlite'),
+      writerScript,
+    });
     try {
       const messages = await Promise.all(
         Array.from({ length: 60 }, (_, index) => newMessage(composeRaw({ subject: `turn ${index}` }))),
       );
       const writes = messages.map(async (message) => {
-        await store.insertReceived(receivedPart(message));
-        return store.saveParsed(message.id, parsedPart(message));
+        await receiveWhole(store.spool, receivedPart(message));
+        return store.mailbox.saveParsed(message.id, parsedPart(message));
       });
       // Meanwhile the main thread writes on its own connection: flags, deletes, delete-all.
       for (let round = 0; round < 20; round += 1) {
-        await store.markAllRead();
-        await store.setRead(messages[round]!.id, false);
-        await store.delete(messages[round]!.id);
-        if (round === 10) await store.deleteAll();
+        await store.mailbox.markAllRead();
+        await store.mailbox.setRead(messages[round]!.id, false);
+        await store.mailbox.delete(messages[round]!.id);
+        if (round === 10) await store.mailbox.deleteAll();
         await new Promise((resolve) => setImmediate(resolve));
       }
       const outcomes = await Promise.allSettled(writes);
@@ -188,21 +212,60 @@ describe('SqliteStore with the writer thread', () => {
     }
   });
 
+  it("commits companion rows on the writer thread, in the message's transaction", async () => {
+    const path = join(directory.path, 'companions.sqlite');
+    const store = new SqliteStorage({ parse: parseMessage, path, writerScript });
+    try {
+      // The schema is in place (the constructor migrates); now a table of the queue's own.
+      const setup = new Database(path);
+      setup.exec('CREATE TABLE deliveries (message_id TEXT NOT NULL, recipient TEXT NOT NULL)');
+      setup.close();
+      const message = await newMessage(composeRaw({ subject: 'Threaded queue' }), {
+        envelopeTo: ['x@example.net', 'y@example.net'],
+      });
+      const companionRows = message.envelope.to.map((recipient) => ({
+        table: 'deliveries',
+        values: { message_id: message.id, recipient },
+      }));
+      await store.spool.receive(message.raw, { ...message, companionRows });
+      const failing = await newMessage(composeRaw({ subject: 'No such table' }));
+      await expect(
+        store.spool.receive(failing.raw, {
+          ...failing,
+          companionRows: [{ table: 'no_such_table', values: { message_id: failing.id } }],
+        }),
+      ).rejects.toThrow(/no such table/);
+      expect(await store.spool.getRaw(failing.id)).toBeNull();
+      const reader = new Database(path, { readonly: true });
+      expect(reader.prepare('SELECT recipient FROM deliveries ORDER BY recipient').pluck().all()).toEqual([
+        'x@example.net',
+        'y@example.net',
+      ]);
+      reader.close();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rejects only the write that fails, not the others sharing its commit', async () => {
-    const store = new SqliteStore({ path: join(directory.path, 'duplicate.sqlite'), writerScript });
+    const store = new SqliteStorage({
+      parse: parseMessage,
+      path: join(directory.path, 'duplicate.sqlite'),
+      writerScript,
+    });
     try {
       const [first, second] = await Promise.all([
         newMessage(composeRaw({ subject: 'first' })),
         newMessage(composeRaw({ subject: 'second' })),
       ]);
-      await store.insertReceived(receivedPart(first));
+      await receiveWhole(store.spool, receivedPart(first));
       const outcomes = await Promise.allSettled([
-        store.insertReceived(receivedPart(second)),
-        store.insertReceived(receivedPart(first)), // the same id again: a UNIQUE violation
+        receiveWhole(store.spool, receivedPart(second)),
+        receiveWhole(store.spool, receivedPart(first)), // the same id again: a UNIQUE violation
       ]);
       expect(outcomes[0]?.status).toBe('fulfilled');
       expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { message: /UNIQUE/ } });
-      expect((await store.counts()).messageCount).toBe(2);
+      expect((await store.mailbox.counts()).messageCount).toBe(2);
     } finally {
       await store.close();
     }
@@ -215,20 +278,23 @@ describe('SqliteStore with the writer thread', () => {
       "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => process.exit(3));\n",
     );
     const failures: Error[] = [];
-    const store = new SqliteStore({
+    const store = new SqliteStorage({
+      parse: parseMessage,
       path: join(directory.path, 'dying.sqlite'),
       writerScript: dyingScript,
       onWriterFailure: (error) => failures.push(error),
     });
     try {
       const message = await newMessage(composeRaw({ subject: 'lost' }));
-      await expect(store.insertReceived(receivedPart(message))).rejects.toThrow(
+      await expect(receiveWhole(store.spool, receivedPart(message))).rejects.toThrow(
         /writer thread exited with code 3/,
       );
-      await expect(store.saveParsed(message.id, parsedPart(message))).rejects.toThrow(/writer thread/);
+      await expect(store.mailbox.saveParsed(message.id, parsedPart(message))).rejects.toThrow(
+        /writer thread/,
+      );
       expect(failures).toHaveLength(1);
       // Nothing was stored, and the main thread's connection still answers.
-      expect(await store.getRaw(message.id)).toBeNull();
+      expect(await store.spool.getRaw(message.id)).toBeNull();
     } finally {
       await store.close();
     }

@@ -1,17 +1,22 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { MailEvents } from '../events/mail-events.js';
+import type { MailboxEvent } from '../capture/mailbox-event.js';
+import type { MailboxIndex } from '../capture/mailbox-index.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
-import type { Store } from '../store/store.js';
+import type { MessageRepository } from '../spool/message-repository.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
+import type { Outgoing } from './outgoing.js';
+import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { StaticAsset } from './static-assets.js';
 
 export interface HttpAppOptions {
-  readonly store: Store;
-  readonly events: MailEvents;
+  readonly spool: MessageRepository;
+  readonly mailbox: MailboxIndex;
+  readonly events: EventBus<MailboxEvent>;
   readonly metrics: AppMetrics;
   readonly logger: Logger;
   readonly releaseMessage: ReleaseMessage;
@@ -63,7 +68,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   });
 
   app.get('/healthz', async (context) => {
-    const counts = await options.store.counts();
+    const counts = await options.mailbox.counts();
     return context.json({ status: 'ok', messages: counts.messageCount });
   });
 
@@ -76,7 +81,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.get('/api/v1/events', (context) =>
     streamSSE(context, async (stream) => {
-      const unsubscribe = options.events.subscribe((event) => {
+      const unsubscribe = options.events.subscribe((event: Outgoing<WireMailboxEvent>) => {
         void stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(() => undefined);
       });
       stream.onAbort(unsubscribe);

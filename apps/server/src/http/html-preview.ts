@@ -1,4 +1,4 @@
-import type { AttachmentMetadata } from '../store/store.js';
+import type { AttachmentMetadata } from '../mime/parsed-message.js';
 
 /**
  * The preview is served from its own URL into `<iframe sandbox>` without allow-scripts or

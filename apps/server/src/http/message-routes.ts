@@ -1,16 +1,30 @@
 import type { Context, Hono } from 'hono';
-import { z } from 'zod';
-import type { MailEvents } from '../events/mail-events.js';
+import type { z } from 'zod';
+import type { MailboxEvent } from '../capture/mailbox-event.js';
+import type { MailboxIndex, MailboxMessage } from '../capture/mailbox-index.js';
+import { MailboxQueryError } from '../capture/mailbox-query-error.js';
+import type { EventBus } from '../events/event-bus.js';
 import { extractAttachment } from '../mime/parse-message.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReleaseMessage } from '../release/release-message.js';
-import { StoreQueryError } from '../store/sqlite-store.js';
-import type { Store, StoredMessage } from '../store/store.js';
+import type { MessageRepository } from '../spool/message-repository.js';
 import { hasRemoteContent, preparePreviewHtml, previewContentSecurityPolicy } from './html-preview.js';
+import type { Outgoing } from './outgoing.js';
+import type {
+  attachmentListSchema,
+  deleteAllResultSchema,
+  Message,
+  MessagePage,
+  markAllReadResultSchema,
+  messagePartsSchema,
+  readFlagSchema,
+} from './schemas/index.js';
+import { readFlagUpdateSchema, releaseRequestSchema } from './schemas/index.js';
 
 export interface MessageRoutesOptions {
-  readonly store: Store;
-  readonly events: MailEvents;
+  readonly spool: MessageRepository;
+  readonly mailbox: MailboxIndex;
+  readonly events: EventBus<MailboxEvent>;
   readonly logger: Logger;
   readonly releaseMessage: ReleaseMessage;
   /** Hosts a message may be released to; empty = any. */
@@ -26,20 +40,6 @@ export interface IngestReadiness {
   settled(options: { readonly id?: string; readonly timeoutMs: number }): Promise<boolean>;
 }
 
-const releaseBody = z.strictObject({
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65_535).default(25),
-  security: z.enum(['none', 'opportunistic', 'starttls', 'tls']).default('opportunistic'),
-  allowInvalidCertificate: z.boolean().default(false),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  from: z.string().optional(),
-  to: z.array(z.string().min(1)).min(1).optional(),
-  timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
-});
-
-const updateBody = z.strictObject({ isRead: z.boolean() });
-
 // Inline display is limited to raster images: anything else from a message (HTML, SVG, PDF) could
 // run on the app's origin, so it is always a download.
 const inlineSafeTypes = new Set([
@@ -52,7 +52,7 @@ const inlineSafeTypes = new Set([
 ]);
 
 export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions): void {
-  const { store, events } = options;
+  const { spool, mailbox, events } = options;
   const api = '/api/v1/messages';
   const parseWaitMs = options.parseWaitMs ?? 2000;
 
@@ -60,11 +60,11 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
    * Reads see what was acknowledged: the 250 comes before the parse, so a message read right after
    * it may still be parsing. Wait for it briefly; after that it is served as it is, `isParsed: false`.
    */
-  const getParsed = async (id: string): Promise<StoredMessage | null> => {
-    const message = await store.get(id);
+  const getParsed = async (id: string): Promise<MailboxMessage | null> => {
+    const message = await mailbox.get(id);
     if (message === null || message.isParsed || options.ingest === undefined) return message;
     await options.ingest.settled({ id, timeoutMs: parseWaitMs });
-    return store.get(id);
+    return mailbox.get(id);
   };
 
   app.get(api, async (context) => {
@@ -78,29 +78,33 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
     // nothing is pending).
     await options.ingest?.settled({ timeoutMs: parseWaitMs });
     try {
-      const page = await store.list({
+      const page = await mailbox.list({
         ...(search === undefined ? {} : { search }),
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
       });
-      const counts = await store.counts();
-      return context.json({ ...page, unread: counts.unreadCount, count: counts.messageCount });
+      const counts = await mailbox.counts();
+      return context.json({
+        ...page,
+        unread: counts.unreadCount,
+        count: counts.messageCount,
+      } satisfies Outgoing<MessagePage>);
     } catch (error) {
-      if (error instanceof StoreQueryError) return problem(context, 400, error.message);
+      if (error instanceof MailboxQueryError) return problem(context, 400, error.message);
       throw error;
     }
   });
 
   app.delete(api, async (context) => {
-    const deleted = await store.deleteAll();
+    const deleted = await mailbox.deleteAll();
     events.publish({ type: 'messages-cleared' });
-    return context.json({ deleted });
+    return context.json({ deleted } satisfies Outgoing<z.infer<typeof deleteAllResultSchema>>);
   });
 
   app.post(`${api}/read`, async (context) => {
-    const count = await store.markAllRead();
+    const count = await mailbox.markAllRead();
     events.publish({ type: 'messages-read', count });
-    return context.json({ updated: count });
+    return context.json({ updated: count } satisfies Outgoing<z.infer<typeof markAllReadResultSchema>>);
   });
 
   app.get(`${api}/:id`, async (context) => {
@@ -108,7 +112,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
     if (message === null) return notFound(context);
     // Opening a message marks it read, as in every mail client; API users can opt out.
     if (!message.isRead && context.req.query('markRead') !== 'false') {
-      await store.setRead(message.id, true);
+      await mailbox.setRead(message.id, true);
       events.publish({ type: 'message-updated', id: message.id, isRead: true });
       return context.json(toMessageJson({ ...message, isRead: true }));
     }
@@ -116,25 +120,25 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.patch(`${api}/:id`, async (context) => {
-    const body = await readJson(context, updateBody);
+    const body = await readJson(context, readFlagUpdateSchema);
     if (!body.ok) return body.response;
     const id = context.req.param('id');
-    const isRead = await store.setRead(id, body.value.isRead);
+    const isRead = await mailbox.setRead(id, body.value.isRead);
     if (isRead === null) return notFound(context);
     events.publish({ type: 'message-updated', id, isRead });
-    return context.json({ id, isRead });
+    return context.json({ id, isRead } satisfies Outgoing<z.infer<typeof readFlagSchema>>);
   });
 
   app.delete(`${api}/:id`, async (context) => {
     const id = context.req.param('id');
-    if (!(await store.delete(id))) return notFound(context);
+    if (!(await mailbox.delete(id))) return notFound(context);
     events.publish({ type: 'message-deleted', ids: [id] });
     return context.body(null, 204);
   });
 
   app.get(`${api}/:id/raw`, async (context) => {
     const id = context.req.param('id');
-    const raw = await store.getRaw(id);
+    const raw = await spool.getRaw(id);
     if (raw === null) return notFound(context);
     const isDownload = context.req.query('download') !== undefined;
     // text/plain for viewing: the browser shows it and never renders it as HTML.
@@ -152,7 +156,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
       html: message.html,
       hasRemoteContent: message.html === null ? false : hasRemoteContent(message.html),
       attachments: message.attachments,
-    });
+    } satisfies Outgoing<z.infer<typeof messagePartsSchema>>);
   });
 
   app.get(`${api}/:id/html`, async (context) => {
@@ -172,13 +176,15 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   app.get(`${api}/:id/attachments`, async (context) => {
     const message = await getParsed(context.req.param('id'));
     if (message === null) return notFound(context);
-    return context.json({ attachments: message.attachments });
+    return context.json({ attachments: message.attachments } satisfies Outgoing<
+      z.infer<typeof attachmentListSchema>
+    >);
   });
 
   app.get(`${api}/:id/attachments/:index`, async (context) => {
     const id = context.req.param('id');
     const index = Number(context.req.param('index'));
-    const raw = await store.getRaw(id);
+    const raw = await spool.getRaw(id);
     if (raw === null || !Number.isInteger(index) || index < 0) return notFound(context);
     const attachment = await extractAttachment(raw, index);
     if (attachment === null) return notFound(context);
@@ -196,9 +202,9 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.post(`${api}/:id/release`, async (context) => {
-    const body = await readJson(context, releaseBody);
+    const body = await readJson(context, releaseRequestSchema);
     if (!body.ok) return body.response;
-    const message = await store.getReceived(context.req.param('id'));
+    const message = await spool.getReceived(context.req.param('id'));
     if (message === null) return notFound(context);
     const target = body.value;
     const allowed = options.releaseAllowedHosts;
@@ -226,14 +232,15 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 }
 
-function toMessageJson(message: StoredMessage) {
+/** The wire form of a message (http/schemas): the compiler checks the mailbox's shape against it. */
+function toMessageJson(message: MailboxMessage): Outgoing<Message> {
   return { ...message, hasRemoteContent: message.html === null ? false : hasRemoteContent(message.html) };
 }
 
 type JsonResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** JSON bodies only: requiring the content type also stops cross-site form posts (no CORS preflight). */
-async function readJson<T>(context: Context, schema: z.ZodType<T>): Promise<JsonResult<T>> {
+async function readJson<T>(context: Context, schema: z.ZodType<T, unknown>): Promise<JsonResult<T>> {
   if (!(context.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
     return { ok: false, response: problem(context, 415, 'Send the body as application/json') };
   }

@@ -1,4 +1,66 @@
-/** The REST API, described for humans and generators (served at /api/v1/openapi.json). */
+import { z } from 'zod';
+import {
+  addressSchema,
+  attachmentListSchema,
+  attachmentSchema,
+  deleteAllResultSchema,
+  errorSchema,
+  mailboxEventSchema,
+  markAllReadResultSchema,
+  messagePageSchema,
+  messagePartsSchema,
+  messageSchema,
+  messageSummarySchema,
+  readFlagSchema,
+  readFlagUpdateSchema,
+  releaseRequestSchema,
+  releaseResultSchema,
+} from './schemas/index.js';
+
+/**
+ * The REST API, described for humans and generators (served at /api/v1/openapi.json). The schemas
+ * are generated from the zod wire contract (http/schemas/) with zod 4's own JSON Schema output
+ * (draft 2020-12, which OpenAPI 3.1 uses); only the paths are written here.
+ */
+
+/** Named schemas: responses as the server writes them (output), request bodies as clients send them (input). */
+const responseComponents = {
+  Error: errorSchema,
+  Address: addressSchema,
+  Attachment: attachmentSchema,
+  AttachmentList: attachmentListSchema,
+  MessageSummary: messageSummarySchema,
+  MessagePage: messagePageSchema,
+  Message: messageSchema,
+  Parts: messagePartsSchema,
+  ReadFlag: readFlagSchema,
+  MarkAllReadResult: markAllReadResultSchema,
+  DeleteAllResult: deleteAllResultSchema,
+  ReleaseResult: releaseResultSchema,
+  MailboxEvent: mailboxEventSchema,
+} as const;
+const requestComponents = {
+  ReadFlagUpdate: readFlagUpdateSchema,
+  ReleaseRequest: releaseRequestSchema,
+} as const;
+
+type ComponentName = keyof typeof responseComponents | keyof typeof requestComponents;
+
+function componentsOf(
+  schemas: Readonly<Record<string, z.ZodType>>,
+  io: 'input' | 'output',
+): Record<string, object> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const { schemas: generated } = z.toJSONSchema(registry, {
+    io,
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  // Each would carry its own $schema and $id; in an OpenAPI 3.1 document the components share the document's.
+  return Object.fromEntries(
+    Object.entries(generated).map(([id, { $schema: _schema, $id: _id, ...schema }]) => [id, schema]),
+  );
+}
 
 const idParameter = {
   name: 'id',
@@ -7,9 +69,9 @@ const idParameter = {
   schema: { type: 'string' },
   description: 'Message id (as in the 250 reply)',
 };
-const json = (schema: object) => ({ 'application/json': { schema } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: ComponentName) => ({ 'application/json': { schema: ref(name) } });
+const errorResponse = (description: string) => ({ description, content: json('Error') });
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -40,29 +102,19 @@ export const openApiDocument = {
           },
         ],
         responses: {
-          '200': { description: 'A page', content: json(ref('MessagePage')) },
+          '200': { description: 'A page', content: json('MessagePage') },
           '400': errorResponse('Bad query'),
         },
       },
       delete: {
         summary: 'Delete every message',
-        responses: {
-          '200': {
-            description: 'Deleted',
-            content: json({ type: 'object', properties: { deleted: { type: 'integer' } } }),
-          },
-        },
+        responses: { '200': { description: 'Deleted', content: json('DeleteAllResult') } },
       },
     },
     '/api/v1/messages/read': {
       post: {
         summary: 'Mark every message read',
-        responses: {
-          '200': {
-            description: 'Updated',
-            content: json({ type: 'object', properties: { updated: { type: 'integer' } } }),
-          },
-        },
+        responses: { '200': { description: 'Updated', content: json('MarkAllReadResult') } },
       },
     },
     '/api/v1/messages/{id}': {
@@ -71,22 +123,16 @@ export const openApiDocument = {
         summary: 'One message with headers, envelope, session details and bodies; marks it read',
         parameters: [{ name: 'markRead', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
         responses: {
-          '200': { description: 'The message', content: json(ref('Message')) },
+          '200': { description: 'The message', content: json('Message') },
           '404': errorResponse('No such message'),
         },
       },
       patch: {
         summary: 'Mark read or unread',
-        requestBody: {
-          required: true,
-          content: json({
-            type: 'object',
-            required: ['isRead'],
-            properties: { isRead: { type: 'boolean' } },
-          }),
-        },
+        requestBody: { required: true, content: json('ReadFlagUpdate') },
         responses: {
-          '200': { description: 'Updated' },
+          '200': { description: 'Updated', content: json('ReadFlag') },
+          '400': errorResponse('Bad request'),
           '404': errorResponse('No such message'),
           '415': errorResponse('Not JSON'),
         },
@@ -125,7 +171,7 @@ export const openApiDocument = {
       get: {
         summary: 'Parsed text and HTML bodies and attachment metadata',
         responses: {
-          '200': { description: 'Parts', content: json(ref('Parts')) },
+          '200': { description: 'Parts', content: json('Parts') },
           '404': errorResponse('No such message'),
         },
       },
@@ -146,13 +192,7 @@ export const openApiDocument = {
       get: {
         summary: 'Attachment metadata',
         responses: {
-          '200': {
-            description: 'Attachments',
-            content: json({
-              type: 'object',
-              properties: { attachments: { type: 'array', items: ref('Attachment') } },
-            }),
-          },
+          '200': { description: 'Attachments', content: json('AttachmentList') },
           '404': errorResponse('No such message'),
         },
       },
@@ -178,12 +218,13 @@ export const openApiDocument = {
       parameters: [idParameter],
       post: {
         summary: 'Relay the message unchanged to an SMTP server',
-        requestBody: { required: true, content: json(ref('ReleaseRequest')) },
+        requestBody: { required: true, content: json('ReleaseRequest') },
         responses: {
-          '200': { description: 'The server accepted it', content: json(ref('ReleaseResult')) },
+          '200': { description: 'The server accepted it', content: json('ReleaseResult') },
           '400': errorResponse('Bad request'),
           '403': errorResponse('Host not in release.allowedHosts'),
           '404': errorResponse('No such message'),
+          '415': errorResponse('Not JSON'),
           '502': errorResponse('The SMTP server refused it or could not be reached'),
         },
       },
@@ -191,7 +232,7 @@ export const openApiDocument = {
     '/api/v1/events': {
       get: {
         summary:
-          'Server-sent events: message-stored, message-updated, messages-read, message-deleted, messages-cleared',
+          'Server-sent events: message-stored, message-updated, messages-read, message-deleted, messages-cleared. Each event is named by its type; its data is a MailboxEvent.',
         responses: {
           '200': {
             description: 'An event stream',
@@ -207,141 +248,8 @@ export const openApiDocument = {
   },
   components: {
     schemas: {
-      Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
-      Address: { type: 'object', properties: { name: { type: 'string' }, address: { type: 'string' } } },
-      Attachment: {
-        type: 'object',
-        properties: {
-          index: { type: 'integer' },
-          filename: { type: ['string', 'null'] },
-          contentType: { type: 'string' },
-          disposition: { type: ['string', 'null'], enum: ['attachment', 'inline', null] },
-          contentId: { type: ['string', 'null'] },
-          sizeBytes: { type: 'integer' },
-        },
-      },
-      MessageSummary: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          receivedAtMs: { type: 'integer' },
-          subject: { type: 'string' },
-          from: { oneOf: [ref('Address'), { type: 'null' }] },
-          to: { type: 'array', items: ref('Address') },
-          envelopeFrom: { type: 'string' },
-          envelopeTo: { type: 'array', items: { type: 'string' } },
-          sizeBytes: { type: 'integer' },
-          isRead: { type: 'boolean' },
-          attachmentCount: { type: 'integer' },
-          snippet: { type: 'string' },
-          isParsed: {
-            type: 'boolean',
-            description:
-              'false while the message is committed but not parsed yet (just after its 250): subject, addresses, snippet and attachments are empty and it is not searchable. Reads wait up to 2 s for pending parses first.',
-          },
-        },
-      },
-      MessagePage: {
-        type: 'object',
-        properties: {
-          messages: { type: 'array', items: ref('MessageSummary') },
-          nextCursor: { type: ['string', 'null'] },
-          total: { type: 'integer' },
-          isTotalCapped: { type: 'boolean' },
-          unread: { type: 'integer' },
-          count: { type: 'integer' },
-        },
-      },
-      Message: {
-        allOf: [
-          ref('MessageSummary'),
-          {
-            type: 'object',
-            properties: {
-              envelope: {
-                type: 'object',
-                properties: {
-                  from: { type: 'string' },
-                  to: { type: 'array', items: { type: 'string' } },
-                  mailParameters: { type: 'object', additionalProperties: { type: 'string' } },
-                },
-              },
-              session: {
-                type: ['object', 'null'],
-                properties: {
-                  remoteAddress: { type: 'string' },
-                  remotePort: { type: 'integer' },
-                  localAddress: { type: 'string' },
-                  localPort: { type: 'integer' },
-                  helo: { type: 'string' },
-                  protocol: { type: 'string' },
-                  tls: { type: ['object', 'null'] },
-                  authenticatedUser: { type: ['string', 'null'] },
-                },
-              },
-              cc: { type: 'array', items: ref('Address') },
-              bcc: { type: 'array', items: ref('Address') },
-              replyTo: { type: 'array', items: ref('Address') },
-              messageIdHeader: { type: ['string', 'null'] },
-              dateHeaderMs: { type: ['integer', 'null'] },
-              headers: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { name: { type: 'string' }, value: { type: 'string' } },
-                },
-              },
-              text: { type: ['string', 'null'] },
-              html: { type: ['string', 'null'] },
-              hasRemoteContent: { type: 'boolean' },
-              attachments: { type: 'array', items: ref('Attachment') },
-            },
-          },
-        ],
-      },
-      Parts: {
-        type: 'object',
-        properties: {
-          text: { type: ['string', 'null'] },
-          html: { type: ['string', 'null'] },
-          hasRemoteContent: { type: 'boolean' },
-          attachments: { type: 'array', items: ref('Attachment') },
-        },
-      },
-      ReleaseRequest: {
-        type: 'object',
-        required: ['host'],
-        properties: {
-          host: { type: 'string' },
-          port: { type: 'integer', default: 25 },
-          security: {
-            type: 'string',
-            enum: ['none', 'opportunistic', 'starttls', 'tls'],
-            default: 'opportunistic',
-          },
-          allowInvalidCertificate: { type: 'boolean', default: false },
-          username: { type: 'string' },
-          password: { type: 'string' },
-          from: { type: 'string', description: 'Envelope sender; default: the captured one' },
-          to: {
-            type: 'array',
-            items: { type: 'string' },
-            description: 'Recipients; default: the captured envelope',
-          },
-          timeoutMs: { type: 'integer', default: 30000 },
-        },
-      },
-      ReleaseResult: {
-        type: 'object',
-        properties: {
-          accepted: { type: 'array', items: { type: 'string' } },
-          rejected: {
-            type: 'array',
-            items: { type: 'object', properties: { to: { type: 'string' }, reply: { type: 'string' } } },
-          },
-          reply: { type: 'string' },
-        },
-      },
+      ...componentsOf(responseComponents, 'output'),
+      ...componentsOf(requestComponents, 'input'),
     },
   },
-} as const;
+};

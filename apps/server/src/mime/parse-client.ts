@@ -1,5 +1,5 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { ParsedMessage } from './parse-message.js';
+import type { ParsedMessage } from './parsed-message.js';
 
 /**
  * The parse workers' protocol (mime/parse-worker.ts), plain data so it crosses threads by

@@ -2,13 +2,10 @@ import type { Address, Attachment, Email } from 'postal-mime';
 import PostalMime from 'postal-mime';
 import {
   type AttachmentMetadata,
-  emptyParsedContent,
+  emptyParsedMessage,
   type MessageAddress,
-  type ParsedContent,
-} from '../store/store.js';
-
-/** What the parse stage derives from the raw bytes: the store's ParsedContent. */
-export type ParsedMessage = ParsedContent;
+  type ParsedMessage,
+} from './parsed-message.js';
 
 export interface AttachmentContent {
   readonly metadata: AttachmentMetadata;
@@ -26,7 +23,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   try {
     email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
   } catch {
-    return emptyParsedContent;
+    return emptyParsedMessage;
   }
   const dateHeaderMs = email.date === undefined ? Number.NaN : Date.parse(email.date);
   return {

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { MessageParser } from './message-parser.js';
 import { ParseClient, type ParseWorkerRequest } from './parse-client.js';
-import { type ParsedMessage, parseMessage } from './parse-message.js';
-
-export type ParseFunction = (raw: Uint8Array) => Promise<ParsedMessage>;
+import { parseMessage } from './parse-message.js';
 
 /**
  * Parses in worker threads so the SMTP connections on the main thread and SQLite on the writer
@@ -31,7 +30,7 @@ export class ParsePool {
     return this.#workers.length;
   }
 
-  readonly parse: ParseFunction = (raw) => this.#client.parse(raw) ?? parseMessage(raw);
+  readonly parse: MessageParser = (raw) => this.#client.parse(raw) ?? parseMessage(raw);
 
   /** A new channel to each worker, for another thread to parse on (empty when parsing inline). */
   connect(): MessagePort[] {

@@ -1,11 +1,11 @@
 import type { ServerMetricsSnapshot } from '@smtp/server';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Store } from '../store/store.js';
+import type { MailboxIndex } from '../capture/mailbox-index.js';
 
 export type RejectReason = 'auth' | 'too-large' | 'policy' | 'storage' | 'protocol';
 
 /**
- * Prometheus metrics (prom-client, the standard Node client). Store gauges are read on scrape so
+ * Prometheus metrics (prom-client, the standard Node client). Mailbox gauges are read on scrape so
  * they are never stale and cost nothing between scrapes.
  */
 export class AppMetrics {
@@ -50,9 +50,9 @@ export class AppMetrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store) {
+  constructor(mailbox: Pick<MailboxIndex, 'stats'>) {
     collectDefaultMetrics({ register: this.registry });
-    const statsOnScrape = () => store.stats();
+    const statsOnScrape = () => mailbox.stats();
     let pending: ReturnType<typeof statsOnScrape> | null = null;
     // One stats() per scrape, shared by the gauges below.
     const stats = () => {

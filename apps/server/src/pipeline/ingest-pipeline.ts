@@ -1,4 +1,6 @@
-import type { MessageSummary, SmtpSessionDetails, StoredEnvelope } from '../store/store.js';
+import type { MessageSummary } from '../capture/mailbox-index.js';
+import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
+import type { MessageSource } from '../spool/read-message-source.js';
 
 /** What a caller (the SMTP listener today, a submission API tomorrow) hands to the pipeline. */
 export interface IngestInput {
@@ -6,8 +8,8 @@ export interface IngestInput {
   readonly receivedAtMs: number;
   readonly envelope: StoredEnvelope;
   readonly session: SmtpSessionDetails | null;
-  /** The message bytes as they arrive; the receive stage drains it. */
-  readonly source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** The message bytes as they arrive; the store stage (the spool) drains it. */
+  readonly source: MessageSource;
 }
 
 /** The message as it moves through the stages; each stage fills in its part. */
@@ -46,7 +48,7 @@ export interface IngestPipelineOptions {
 const defaultMaxPendingBytes = 64 * 1024 * 1024;
 
 /**
- * Runs IngestStages in order. Capture mode: receive → store (raw, envelope, session; durable) | 250 |
+ * Runs IngestStages in order. Capture mode: store (the spool: raw, envelope, session; durable) | 250 |
  * index (parse and save) → notify. Only what must survive a crash is on the client's critical path; MIME
  * parsing and indexing happen after the reply, and startup redoes any that a crash cut short
  * (resume()). The MTA mode inserts DKIM/SPF checks before store and queue/relay after it.

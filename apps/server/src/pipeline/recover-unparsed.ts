@@ -1,4 +1,5 @@
-import type { Store } from '../store/store.js';
+import type { MailboxIndex } from '../capture/mailbox-index.js';
+import type { MessageRepository } from '../spool/message-repository.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 
 export interface Recovery {
@@ -15,16 +16,17 @@ export interface Recovery {
  * that wait for pending parses (pipeline.settled) already see them.
  */
 export async function recoverUnparsed(
-  store: Store,
+  rooms: { readonly spool: MessageRepository; readonly mailbox: MailboxIndex },
   pipeline: IngestPipeline,
   concurrency = 4,
 ): Promise<Recovery> {
-  const ids = await store.listUnparsed(Number.MAX_SAFE_INTEGER);
+  const { spool, mailbox } = rooms;
+  const ids = await mailbox.listUnparsed(Number.MAX_SAFE_INTEGER);
   let next = 0;
   const resumeNext = async (): Promise<boolean> => {
     const id = ids[next++];
     if (id === undefined) return false;
-    const received = await store.getReceived(id);
+    const received = await spool.getReceived(id);
     if (received === null) return true; // deleted meanwhile
     const { raw, ...input } = received;
     pipeline.resume({

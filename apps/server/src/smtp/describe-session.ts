@@ -1,6 +1,6 @@
 import { type MailParameters, serializeDomain, serializeForwardPath, serializeMailbox } from '@smtp/protocol';
 import type { SessionEnvelope, SmtpSession } from '@smtp/server';
-import type { SmtpSessionDetails, StoredEnvelope } from '../store/store.js';
+import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 
 /** The envelope as stored: addresses as written on the wire, without angle brackets. */
 export function describeEnvelope(envelope: SessionEnvelope | null): StoredEnvelope {

@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createMessageId } from '../pipeline/message-id.js';
-import type { SmtpSessionDetails, StoredEnvelope } from '../store/store.js';
+import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 import { describeEnvelope, describeSession } from './describe-session.js';
 import type { CertificatePair } from './tls-certificate.js';
 
@@ -33,7 +33,7 @@ export interface SmtpListener {
 
 /**
  * The SMTP side of capture mode: accepts every message (optionally after AUTH), runs the ingest
- * pipeline and answers 250 once the store committed the raw message, envelope and session (parsing
+ * pipeline and answers 250 once the spool committed the raw message, envelope and session (parsing
  * follows in the background), with the message id in the reply.
  */
 export async function startSmtpListener(options: SmtpListenerOptions): Promise<SmtpListener> {

@@ -1,42 +1,19 @@
-import type { AttachmentMetadata, MessageAddress, MessageSummary, StoredMessage } from '../store/store.js';
+import type {
+  Address,
+  Attachment,
+  Message,
+  MessagePage,
+  MessageSummary,
+  ReleaseRequest,
+  ReleaseResult,
+} from '../http/schemas/index.js';
 
-/** Types and calls of the REST API, as the UI uses them (the server's OpenAPI document has the rest). */
-
-// The wire types are the server's own (type-only imports: nothing from the server is bundled).
-export type { MessageSummary };
-export type Address = MessageAddress;
-export type Attachment = AttachmentMetadata;
-
-/** GET /messages/{id}: the stored message, and whether its HTML would load remote content. */
-export interface Message extends StoredMessage {
-  readonly hasRemoteContent: boolean;
-}
-
-export interface MessagePage {
-  readonly messages: readonly MessageSummary[];
-  readonly nextCursor: string | null;
-  readonly total: number;
-  readonly isTotalCapped: boolean;
-  readonly unread: number;
-  readonly count: number;
-}
-
-export interface ReleaseRequest {
-  readonly host: string;
-  readonly port: number;
-  readonly security: 'none' | 'opportunistic' | 'starttls' | 'tls';
-  readonly allowInvalidCertificate: boolean;
-  readonly username?: string;
-  readonly password?: string;
-  readonly to: readonly string[];
-  readonly from?: string;
-}
-
-export interface ReleaseResult {
-  readonly accepted: readonly string[];
-  readonly rejected: readonly { readonly to: string; readonly reply: string }[];
-  readonly reply: string;
-}
+/**
+ * Calls of the REST API, as the UI uses them. The types are inferred from the server's wire
+ * contract (http/schemas, zod), imported as types only: nothing of the server, zod included, is
+ * bundled.
+ */
+export type { Address, Attachment, Message, MessagePage, MessageSummary, ReleaseRequest, ReleaseResult };
 
 export const messageUrl = (id: string) => `/api/v1/messages/${encodeURIComponent(id)}`;
 

@@ -1,15 +1,17 @@
 import { useEffect, useRef } from 'preact/hooks';
-import type { MailEvent } from '../events/mail-events.js';
+import type { MailboxEvent } from '../http/schemas/index.js';
 
-export type { MailEvent };
+export type MailEvent = MailboxEvent;
 
-const eventTypes = [
-  'message-stored',
-  'message-updated',
-  'messages-read',
-  'message-deleted',
-  'messages-cleared',
-];
+/** Every event type once: the compiler fails when the wire contract gains one that is not listed. */
+const isEventType: Readonly<Record<MailEvent['type'], true>> = {
+  'message-stored': true,
+  'message-updated': true,
+  'messages-read': true,
+  'message-deleted': true,
+  'messages-cleared': true,
+};
+const eventTypes = Object.keys(isEventType);
 
 /** Subscribes to /api/v1/events (SSE). EventSource reconnects by itself; we refresh after a reconnect. */
 export function useMailEvents(

@@ -1,14 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { MailEvents } from '../../src/events/mail-events.js';
+import type { MailboxEvent } from '../../src/capture/mailbox-event.js';
+import { InProcessEventBus } from '../../src/events/in-process-event-bus.js';
 import { createHttpApp } from '../../src/http/create-http-app.js';
+import { parseMessage } from '../../src/mime/parse-message.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { AppMetrics } from '../../src/observability/metrics.js';
 import { createCapturePipeline } from '../../src/pipeline/capture-pipeline.js';
 import { createMessageId } from '../../src/pipeline/message-id.js';
 import type { ReleaseMessage } from '../../src/release/release-message.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteStorage } from '../../src/sqlite/sqlite-storage.js';
 import { temporaryDirectory } from './messages.js';
 
 /** The HTTP side over a real socket, with messages fed through the real ingest pipeline (no SMTP). */
@@ -16,13 +18,15 @@ export async function startHttpHarness(
   options: { releaseMessage?: ReleaseMessage; releaseAllowedHosts?: string[] } = {},
 ) {
   const directory = temporaryDirectory();
-  const store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
-  const events = new MailEvents();
-  const metrics = new AppMetrics(store);
+  const storage = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
+  const { spool, mailbox } = storage;
+  const events = new InProcessEventBus<MailboxEvent>();
+  const metrics = new AppMetrics(mailbox);
   const logger = createLogger('silent');
-  const pipeline = createCapturePipeline({ store, events });
+  const pipeline = createCapturePipeline({ spool, mailbox, events });
   const app = createHttpApp({
-    store,
+    spool,
+    mailbox,
     ingest: pipeline,
     events,
     metrics,
@@ -50,7 +54,8 @@ export async function startHttpHarness(
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,
-    store,
+    spool,
+    mailbox,
     events,
     pipeline,
     async ingest(
@@ -74,7 +79,7 @@ export async function startHttpHarness(
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       await pipeline.settled({ timeoutMs: 5000 });
-      await store.close();
+      await storage.close();
       directory.remove();
     },
   };

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NewMessage } from '../../src/capture/mailbox-index.js';
 import { parseMessage } from '../../src/mime/parse-message.js';
+import type { ParsedMessage } from '../../src/mime/parsed-message.js';
 import { createMessageId } from '../../src/pipeline/message-id.js';
-import type { NewMessage, ParsedContent, ReceivedMessage } from '../../src/store/store.js';
+import type { MessageRepository, ReceivedMessage } from '../../src/spool/message-repository.js';
 
 export interface RawMessageInit {
   readonly from?: string;
@@ -61,8 +63,13 @@ export function receivedPart({ id, receivedAtMs, envelope, session, raw }: NewMe
   return { id, receivedAtMs, envelope, session, raw };
 }
 
+/** Spools a received message whose bytes are whole already (the SMTP side hands over a stream). */
+export function receiveWhole(spool: MessageRepository, message: ReceivedMessage): Promise<ReceivedMessage> {
+  return spool.receive(message.raw, message);
+}
+
 /** What the index stage saves after it: the parse alone. */
-export function parsedPart(message: NewMessage): ParsedContent {
+export function parsedPart(message: NewMessage): ParsedMessage {
   const {
     id: _id,
     receivedAtMs: _at,

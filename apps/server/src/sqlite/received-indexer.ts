@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { MessageSummary } from '../capture/mailbox-index.js';
+import type { MessageParser } from '../mime/message-parser.js';
 import type { GroupCommitQueue } from './sqlite-writes.js';
-import type { MessageSummary, ParsedContent } from './store.js';
 
 /**
  * Indexes received messages: parses each from its raw bytes and saves the parse through the group
@@ -10,13 +11,13 @@ import type { MessageSummary, ParsedContent } from './store.js';
  */
 export class ReceivedIndexer {
   readonly #queue: GroupCommitQueue;
-  readonly #parse: (raw: Uint8Array) => Promise<ParsedContent>;
+  readonly #parse: MessageParser;
   readonly #readUnparsedRaw: Database.Statement;
 
   constructor(options: {
     readonly database: Database.Database;
     readonly queue: GroupCommitQueue;
-    readonly parse: (raw: Uint8Array) => Promise<ParsedContent>;
+    readonly parse: MessageParser;
   }) {
     this.#queue = options.queue;
     this.#parse = options.parse;

@@ -1,14 +1,13 @@
+import type { MessageSummary } from '../capture/mailbox-index.js';
 import type {
   AttachmentMetadata,
   MessageAddress,
   MessageHeader,
-  MessageSummary,
-  ParsedContent,
-  SmtpSessionDetails,
-  StoredEnvelope,
-} from './store.js';
+  ParsedMessage,
+} from '../mime/parsed-message.js';
+import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 
-/** The row shapes and JSON documents of the SQLite store, shared by its reads and its writes. */
+/** The row shapes and JSON documents of the SQLite database, shared by its reads and its writes. */
 
 export interface SummaryRow {
   seq: number;
@@ -51,7 +50,7 @@ export const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_
 export function detailOf(
   envelope: StoredEnvelope,
   session: SmtpSessionDetails | null,
-  parsed: ParsedContent,
+  parsed: ParsedMessage,
 ): MessageDetail {
   return {
     envelope,

@@ -1,20 +1,21 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MailboxQueryError } from '../src/capture/mailbox-query-error.js';
 import { parseMessage } from '../src/mime/parse-message.js';
-import { detailOf } from '../src/store/sqlite-rows.js';
-import { schemaMigrations } from '../src/store/sqlite-schema.js';
-import { SqliteStore, StoreQueryError } from '../src/store/sqlite-store.js';
-import { emptyParsedContent } from '../src/store/store.js';
-import { composeRaw, newMessage, parsedPart, temporaryDirectory } from './support/messages.js';
+import { emptyParsedMessage } from '../src/mime/parsed-message.js';
+import { detailOf } from '../src/sqlite/sqlite-rows.js';
+import { schemaMigrations } from '../src/sqlite/sqlite-schema.js';
+import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
+import { composeRaw, newMessage, parsedPart, receiveWhole, temporaryDirectory } from './support/messages.js';
 
-describe('SqliteStore', () => {
+describe('SqliteStorage', () => {
   let directory: ReturnType<typeof temporaryDirectory>;
-  let store: SqliteStore;
+  let store: SqliteStorage;
 
   beforeEach(() => {
     directory = temporaryDirectory();
-    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
+    store = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
   });
   afterEach(async () => {
     await store.close();
@@ -25,7 +26,7 @@ describe('SqliteStore', () => {
   async function reopenCountingParses(): Promise<{ count: number }> {
     await store.close();
     const parses = { count: 0 };
-    store = new SqliteStore({
+    store = new SqliteStorage({
       path: join(directory.path, 'messages.sqlite'),
       parse: (raw) => {
         parses.count += 1;
@@ -35,13 +36,58 @@ describe('SqliteStore', () => {
     return parses;
   }
 
+  it("commits companion rows in the message's transaction: both are stored, or neither", async () => {
+    // The MTA queue's way in (CompanionRow): a table of its own migration, one row per recipient.
+    const path = join(directory.path, 'messages.sqlite');
+    const setup = new Database(path);
+    setup.exec('CREATE TABLE deliveries (message_id TEXT NOT NULL, recipient TEXT NOT NULL)');
+    setup.close();
+    const deliveriesOf = (id: string) => {
+      const reader = new Database(path, { readonly: true });
+      try {
+        return reader
+          .prepare('SELECT recipient FROM deliveries WHERE message_id = ? ORDER BY recipient')
+          .pluck()
+          .all(id);
+      } finally {
+        reader.close();
+      }
+    };
+    const queued = await newMessage(composeRaw({ subject: 'Queued' }), {
+      envelopeTo: ['b@example.net', 'a@example.net'],
+    });
+    const companionRows = queued.envelope.to.map((recipient) => ({
+      table: 'deliveries',
+      values: { message_id: queued.id, recipient },
+    }));
+    await store.spool.receive(queued.raw, { ...queued, companionRows });
+    expect(deliveriesOf(queued.id)).toEqual(['a@example.net', 'b@example.net']);
+    expect(await store.spool.getRaw(queued.id)).not.toBeNull();
+
+    const orphan = await newMessage(composeRaw({ subject: 'Orphan' }));
+    await expect(
+      store.spool.receive(orphan.raw, {
+        ...orphan,
+        companionRows: [{ table: 'deliveries', values: { message_id: orphan.id, recipient: null } }],
+      }),
+    ).rejects.toThrow(/NOT NULL/);
+    expect(await store.spool.getRaw(orphan.id)).toBeNull(); // rolled back with its row
+    await expect(
+      store.spool.receive(orphan.raw, {
+        ...orphan,
+        companionRows: [{ table: 'deliveries; DROP TABLE messages', values: { message_id: orphan.id } }],
+      }),
+    ).rejects.toThrow(/Not a table or column name/);
+    expect((await store.mailbox.counts()).messageCount).toBe(1);
+  });
+
   it('returns the raw message byte for byte, including 8-bit bytes, NUL and bare CR', async () => {
     const head = new TextEncoder().encode(composeRaw({ body: 'x' }));
     const tail = Uint8Array.from([0xff, 0xfe, 0x00, 0x0d, 0x41, 0x0a, 0xe2, 0x82, 0xac, 0x0d, 0x0a]);
     const raw = new Uint8Array([...head, ...tail]);
     const message = await newMessage(raw);
-    await store.insert(message);
-    const stored = await store.getRaw(message.id);
+    await store.mailbox.insert(message);
+    const stored = await store.spool.getRaw(message.id);
     expect(stored).not.toBeNull();
     expect(Buffer.from(stored!).equals(Buffer.from(raw))).toBe(true);
   });
@@ -68,8 +114,8 @@ describe('SqliteStore', () => {
       '',
     ].join('\r\n');
     const message = await newMessage(raw, { envelopeTo: ['dave@example.com', 'hidden@example.com'] });
-    await store.insert(message);
-    const stored = await store.get(message.id);
+    await store.mailbox.insert(message);
+    const stored = await store.mailbox.get(message.id);
     expect(stored?.subject).toBe('Über alles'); // RFC 2047 B-encoding decoded
     expect(stored?.from).toEqual({ name: 'Carol', address: 'carol@example.org' });
     expect(stored?.to.map((address) => address.address)).toEqual(['dave@example.com', 'eve@example.com']);
@@ -104,9 +150,9 @@ describe('SqliteStore', () => {
       }),
       { envelopeFrom: 'zed@shop.example', envelopeTo: ['quinn@customers.example'] },
     );
-    await Promise.all([store.insert(first), store.insert(second)]);
+    await Promise.all([store.mailbox.insert(first), store.mailbox.insert(second)]);
     const ids = async (search: string) =>
-      (await store.list({ search })).messages.map((message) => message.id);
+      (await store.mailbox.list({ search })).messages.map((message) => message.id);
     expect(await ids('invoice')).toEqual([first.id]);
     expect(await ids('invo')).toEqual([first.id]); // prefix
     expect(await ids('subject:welcome')).toEqual([second.id]);
@@ -120,31 +166,31 @@ describe('SqliteStore', () => {
   });
 
   it('treats FTS5 syntax typed by a user as plain text', async () => {
-    await store.insert(await newMessage(composeRaw({ subject: 'Q&A (draft) "quoted" NEAR AND OR' })));
+    await store.mailbox.insert(await newMessage(composeRaw({ subject: 'Q&A (draft) "quoted" NEAR AND OR' })));
     for (const search of ['"', 'AND', '(draft', 'NEAR(', '*', 'a"b', 'subject:"', ':', '-', 'OR NOT', '^x']) {
-      await expect(store.list({ search })).resolves.toBeDefined();
+      await expect(store.mailbox.list({ search })).resolves.toBeDefined();
     }
-    expect((await store.list({ search: 'NEAR AND' })).messages).toHaveLength(1);
+    expect((await store.mailbox.list({ search: 'NEAR AND' })).messages).toHaveLength(1);
   });
 
   it('filters on read state and attachments', async () => {
     const read = await newMessage(composeRaw({ subject: 'one' }));
     const unread = await newMessage(composeRaw({ subject: 'two' }));
-    await store.insert(read);
-    await store.insert(unread);
-    expect(await store.setRead(read.id, true)).toBe(true);
-    expect(await store.setRead('missing', true)).toBeNull();
-    expect((await store.list({ search: 'is:unread' })).messages.map((message) => message.id)).toEqual([
-      unread.id,
-    ]);
-    expect((await store.list({ search: 'is:read' })).messages.map((message) => message.id)).toEqual([
+    await store.mailbox.insert(read);
+    await store.mailbox.insert(unread);
+    expect(await store.mailbox.setRead(read.id, true)).toBe(true);
+    expect(await store.mailbox.setRead('missing', true)).toBeNull();
+    expect((await store.mailbox.list({ search: 'is:unread' })).messages.map((message) => message.id)).toEqual(
+      [unread.id],
+    );
+    expect((await store.mailbox.list({ search: 'is:read' })).messages.map((message) => message.id)).toEqual([
       read.id,
     ]);
-    expect((await store.list({ search: 'is:unread subject:one' })).messages).toEqual([]);
-    expect((await store.list({ search: 'has:attachment' })).messages).toEqual([]);
-    expect((await store.stats()).unreadCount).toBe(1);
-    expect(await store.markAllRead()).toBe(1);
-    expect((await store.stats()).unreadCount).toBe(0);
+    expect((await store.mailbox.list({ search: 'is:unread subject:one' })).messages).toEqual([]);
+    expect((await store.mailbox.list({ search: 'has:attachment' })).messages).toEqual([]);
+    expect((await store.mailbox.stats()).unreadCount).toBe(1);
+    expect(await store.mailbox.markAllRead()).toBe(1);
+    expect((await store.mailbox.stats()).unreadCount).toBe(0);
   });
 
   it('pages newest first with a keyset cursor that is not disturbed by new arrivals', async () => {
@@ -154,17 +200,17 @@ describe('SqliteStore', () => {
         composeRaw({ subject: `Message ${index}`, body: index % 2 === 0 ? 'even' : 'odd' }),
       );
       inserted.push(message.id);
-      await store.insert(message);
+      await store.mailbox.insert(message);
     }
-    const first = await store.list({ limit: 50 });
+    const first = await store.mailbox.list({ limit: 50 });
     expect(first.total).toBe(120);
     expect(first.messages.map((message) => message.subject)).toEqual(
       Array.from({ length: 50 }, (_, index) => `Message ${119 - index}`),
     );
     // A message arriving between pages must not shift the next page.
-    await store.insert(await newMessage(composeRaw({ subject: 'Late arrival' })));
-    const second = await store.list({ limit: 50, cursor: first.nextCursor! });
-    const third = await store.list({ limit: 50, cursor: second.nextCursor! });
+    await store.mailbox.insert(await newMessage(composeRaw({ subject: 'Late arrival' })));
+    const second = await store.mailbox.list({ limit: 50, cursor: first.nextCursor! });
+    const third = await store.mailbox.list({ limit: 50, cursor: second.nextCursor! });
     expect(second.messages[0]?.subject).toBe('Message 69');
     expect(third.messages).toHaveLength(20);
     expect(third.nextCursor).toBeNull();
@@ -172,21 +218,25 @@ describe('SqliteStore', () => {
     expect(new Set(seen).size).toBe(120);
     expect([...seen].reverse()).toEqual(inserted);
 
-    const evenPage = await store.list({ search: 'even', limit: 25 });
+    const evenPage = await store.mailbox.list({ search: 'even', limit: 25 });
     expect(evenPage.total).toBe(60);
-    const evenNext = await store.list({ search: 'even', limit: 25, cursor: evenPage.nextCursor! });
+    const evenNext = await store.mailbox.list({ search: 'even', limit: 25, cursor: evenPage.nextCursor! });
     expect(evenNext.messages[0]?.subject).toBe('Message 68');
   });
 
   it('rejects a forged cursor', async () => {
-    await expect(store.list({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(StoreQueryError);
+    await expect(store.mailbox.list({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(MailboxQueryError);
   });
 
   it('caps the counted total of a search', async () => {
-    const capped = new SqliteStore({ path: join(directory.path, 'capped.sqlite'), searchTotalCap: 3 });
+    const capped = new SqliteStorage({
+      parse: parseMessage,
+      path: join(directory.path, 'capped.sqlite'),
+      searchTotalCap: 3,
+    });
     for (let index = 0; index < 5; index += 1)
-      await capped.insert(await newMessage(composeRaw({ subject: 'same' })));
-    const page = await capped.list({ search: 'same' });
+      await capped.mailbox.insert(await newMessage(composeRaw({ subject: 'same' })));
+    const page = await capped.mailbox.list({ search: 'same' });
     expect(page).toMatchObject({ total: 3, isTotalCapped: true });
     expect(page.messages).toHaveLength(5);
     await capped.close();
@@ -194,21 +244,21 @@ describe('SqliteStore', () => {
 
   it('deletes one message everywhere, including the search index', async () => {
     const message = await newMessage(composeRaw({ subject: 'Remove me' }));
-    await store.insert(message);
-    expect(await store.delete(message.id)).toBe(true);
-    expect(await store.delete(message.id)).toBe(false);
-    expect(await store.get(message.id)).toBeNull();
-    expect(await store.getRaw(message.id)).toBeNull();
-    expect((await store.list({ search: 'remove' })).messages).toEqual([]);
+    await store.mailbox.insert(message);
+    expect(await store.mailbox.delete(message.id)).toBe(true);
+    expect(await store.mailbox.delete(message.id)).toBe(false);
+    expect(await store.mailbox.get(message.id)).toBeNull();
+    expect(await store.spool.getRaw(message.id)).toBeNull();
+    expect((await store.mailbox.list({ search: 'remove' })).messages).toEqual([]);
   });
 
   it('deletes everything', async () => {
     for (let index = 0; index < 3; index += 1)
-      await store.insert(await newMessage(composeRaw({ subject: 'bulk' })));
-    expect(await store.deleteAll()).toBe(3);
-    expect((await store.list({})).messages).toEqual([]);
-    expect((await store.list({ search: 'bulk' })).messages).toEqual([]);
-    expect((await store.stats()).messageCount).toBe(0);
+      await store.mailbox.insert(await newMessage(composeRaw({ subject: 'bulk' })));
+    expect(await store.mailbox.deleteAll()).toBe(3);
+    expect((await store.mailbox.list({})).messages).toEqual([]);
+    expect((await store.mailbox.list({ search: 'bulk' })).messages).toEqual([]);
+    expect((await store.mailbox.stats()).messageCount).toBe(0);
   });
 
   it('prunes the oldest messages beyond maxMessages', async () => {
@@ -216,42 +266,44 @@ describe('SqliteStore', () => {
     for (let index = 0; index < 10; index += 1) {
       const message = await newMessage(composeRaw({ subject: `n${index}` }));
       ids.push(message.id);
-      await store.insert(message);
+      await store.mailbox.insert(message);
     }
-    const deleted = await store.prune({ maxMessages: 4, maxAgeMs: 0 }, Date.now());
+    const deleted = await store.mailbox.prune({ maxMessages: 4, maxAgeMs: 0 }, Date.now());
     expect([...deleted].sort()).toEqual(ids.slice(0, 6).sort());
-    expect((await store.list({})).messages.map((message) => message.id)).toEqual(ids.slice(6).reverse());
-    expect(await store.prune({ maxMessages: 4, maxAgeMs: 0 }, Date.now())).toEqual([]);
+    expect((await store.mailbox.list({})).messages.map((message) => message.id)).toEqual(
+      ids.slice(6).reverse(),
+    );
+    expect(await store.mailbox.prune({ maxMessages: 4, maxAgeMs: 0 }, Date.now())).toEqual([]);
   });
 
   it('prunes messages older than maxAge', async () => {
     const nowMs = Date.UTC(2025, 0, 10);
     const old = await newMessage(composeRaw({ subject: 'old' }), { receivedAtMs: nowMs - 8 * 86_400_000 });
     const fresh = await newMessage(composeRaw({ subject: 'fresh' }), { receivedAtMs: nowMs - 86_400_000 });
-    await store.insert(old);
-    await store.insert(fresh);
-    expect(await store.prune({ maxMessages: 0, maxAgeMs: 7 * 86_400_000 }, nowMs)).toEqual([old.id]);
-    expect((await store.list({ search: 'old' })).messages).toEqual([]);
-    expect(await store.get(fresh.id)).not.toBeNull();
+    await store.mailbox.insert(old);
+    await store.mailbox.insert(fresh);
+    expect(await store.mailbox.prune({ maxMessages: 0, maxAgeMs: 7 * 86_400_000 }, nowMs)).toEqual([old.id]);
+    expect((await store.mailbox.list({ search: 'old' })).messages).toEqual([]);
+    expect(await store.mailbox.get(fresh.id)).not.toBeNull();
   });
 
   it('group-commits concurrent inserts and keeps them across a reopen', async () => {
     const messages = await Promise.all(
       Array.from({ length: 40 }, (_, index) => newMessage(composeRaw({ subject: `burst ${index}` }))),
     );
-    await Promise.all(messages.map((message) => store.insert(message)));
+    await Promise.all(messages.map((message) => store.mailbox.insert(message)));
     await store.close();
-    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
-    expect((await store.stats()).messageCount).toBe(40);
-    expect((await store.list({ search: 'burst', limit: 100 })).messages).toHaveLength(40);
+    store = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
+    expect((await store.mailbox.stats()).messageCount).toBe(40);
+    expect((await store.mailbox.list({ search: 'burst', limit: 100 })).messages).toHaveLength(40);
   });
 
   it('isolates a failing insert from the others in its batch', async () => {
     const good = await newMessage(composeRaw({ subject: 'good' }));
     const duplicate = { ...good, subject: 'duplicate id' };
-    const results = await Promise.allSettled([store.insert(good), store.insert(duplicate)]);
+    const results = await Promise.allSettled([store.mailbox.insert(good), store.mailbox.insert(duplicate)]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
-    expect((await store.get(good.id))?.subject).toBe('good');
+    expect((await store.mailbox.get(good.id))?.subject).toBe('good');
   });
 
   it('commits a received message before its parse and completes it with saveParsed', async () => {
@@ -269,19 +321,19 @@ describe('SqliteStore', () => {
       tls: null,
       authenticatedUser: null,
     };
-    await store.insertReceived({ id, receivedAtMs, envelope, session, raw });
+    await receiveWhole(store.spool, { id, receivedAtMs, envelope, session, raw });
     // Durable and listed at once, but not parsed: no subject, not searchable yet.
-    const pending = await store.get(id);
+    const pending = await store.mailbox.get(id);
     expect(pending).toMatchObject({ id, isParsed: false, subject: '', envelope, session, attachments: [] });
-    expect((await store.list({})).messages.map((message) => [message.id, message.isParsed])).toEqual([
+    expect((await store.mailbox.list({})).messages.map((message) => [message.id, message.isParsed])).toEqual([
       [id, false],
     ]);
-    expect((await store.list({ search: 'deferred' })).messages).toEqual([]);
-    expect(await store.listUnparsed(10)).toEqual([id]);
-    expect(Buffer.from((await store.getRaw(id))!).equals(Buffer.from(raw))).toBe(true);
+    expect((await store.mailbox.list({ search: 'deferred' })).messages).toEqual([]);
+    expect(await store.mailbox.listUnparsed(10)).toEqual([id]);
+    expect(Buffer.from((await store.spool.getRaw(id))!).equals(Buffer.from(raw))).toBe(true);
 
     const parsed = parsedPart(full);
-    const summary = await store.saveParsed(id, parsed);
+    const summary = await store.mailbox.saveParsed(id, parsed);
     expect(summary).toMatchObject({
       id,
       subject: 'Deferred parse',
@@ -289,29 +341,31 @@ describe('SqliteStore', () => {
       envelopeTo: ['x@example.net'],
     });
     expect(summary?.snippet).toBe('later words');
-    expect(await store.get(id)).toMatchObject({
+    expect(await store.mailbox.get(id)).toMatchObject({
       subject: 'Deferred parse',
       isParsed: true,
       envelope,
       session,
     });
-    expect((await store.list({ search: 'words' })).messages.map((message) => message.id)).toEqual([id]);
-    expect((await store.list({ search: 'to:x@example.net' })).messages.map((message) => message.id)).toEqual([
+    expect((await store.mailbox.list({ search: 'words' })).messages.map((message) => message.id)).toEqual([
       id,
     ]);
-    expect(await store.listUnparsed(10)).toEqual([]);
-    expect(await store.saveParsed(id, parsed)).toBeNull(); // parsed once only
-    expect(await store.saveParsed('missing', parsed)).toBeNull();
+    expect(
+      (await store.mailbox.list({ search: 'to:x@example.net' })).messages.map((message) => message.id),
+    ).toEqual([id]);
+    expect(await store.mailbox.listUnparsed(10)).toEqual([]);
+    expect(await store.mailbox.saveParsed(id, parsed)).toBeNull(); // parsed once only
+    expect(await store.mailbox.saveParsed('missing', parsed)).toBeNull();
   });
 
   it('commits a received message without waiting for the parses queued before it', async () => {
     const first = await newMessage(composeRaw({ subject: 'First' }));
     const second = await newMessage(composeRaw({ subject: 'Second' }));
-    await store.insertReceived(first);
+    await receiveWhole(store.spool, first);
     const settled: string[] = [];
     const parsed = parsedPart(first);
-    const parse = store.saveParsed(first.id, parsed).then(() => settled.push('parse of first'));
-    const receive = store.insertReceived(second).then(() => settled.push('receive of second'));
+    const parse = store.mailbox.saveParsed(first.id, parsed).then(() => settled.push('parse of first'));
+    const receive = receiveWhole(store.spool, second).then(() => settled.push('receive of second'));
     await Promise.all([parse, receive]);
     // Parses wait to be committed in bulk; a client waiting for its 250 never waits for them.
     expect(settled).toEqual(['receive of second', 'parse of first']);
@@ -322,58 +376,64 @@ describe('SqliteStore', () => {
       newMessage(composeRaw({ subject: 'Fresh', body: 'freshword' })),
       newMessage(composeRaw({ subject: 'Older', body: 'olderword' })),
     ]);
-    await store.insertReceived(older);
+    await receiveWhole(store.spool, older);
     await store.close();
-    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
-    await store.insertReceived(fresh);
-    expect(await store.indexReceived(fresh.id)).toMatchObject({ subject: 'Fresh', isParsed: true });
-    expect(await store.indexReceived(older.id)).toMatchObject({ subject: 'Older', isParsed: true });
-    expect((await store.list({ search: 'olderword' })).messages.map((each) => each.id)).toEqual([older.id]);
-    expect(await store.indexReceived(older.id)).toBeNull();
-    expect(await store.indexReceived('no-such-id')).toBeNull();
+    store = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
+    await receiveWhole(store.spool, fresh);
+    expect(await store.mailbox.index(fresh.id)).toMatchObject({ subject: 'Fresh', isParsed: true });
+    expect(await store.mailbox.index(older.id)).toMatchObject({ subject: 'Older', isParsed: true });
+    expect((await store.mailbox.list({ search: 'olderword' })).messages.map((each) => each.id)).toEqual([
+      older.id,
+    ]);
+    expect(await store.mailbox.index(older.id)).toBeNull();
+    expect(await store.mailbox.index('no-such-id')).toBeNull();
   });
 
   it('answers a received message between chunks of a long parse backlog, and commits all of it on close', async () => {
     const backlog = await Promise.all(
       Array.from({ length: 64 }, (_, index) => newMessage(composeRaw({ subject: `Backlog ${index}` }))),
     );
-    await Promise.all(backlog.map((message) => store.insertReceived(message)));
+    await Promise.all(backlog.map((message) => receiveWhole(store.spool, message)));
     const settled: string[] = [];
     const parses = backlog.map((message) => {
       const { id } = message;
       const parsed = parsedPart(message);
-      return store.saveParsed(id, parsed).then(() => settled.push(id));
+      return store.mailbox.saveParsed(id, parsed).then(() => settled.push(id));
     });
     // Arrives as soon as the backlog's first commit is done: answered before the backlog's end.
     const late = await newMessage(composeRaw({ subject: 'Late arrival' }));
     const settledWhenLateAnswered = await parses[0]!.then(async () => {
-      await store.insertReceived(late);
+      await receiveWhole(store.spool, late);
       return settled.length;
     });
     expect(settledWhenLateAnswered).toBeLessThan(backlog.length);
     await store.close();
     await Promise.all(parses);
-    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
-    expect(await store.listUnparsed(100)).toEqual([late.id]);
+    store = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
+    expect(await store.mailbox.listUnparsed(100)).toEqual([late.id]);
   });
 
   it('reports the read flag set between the receive and the parse', async () => {
     const message = await newMessage(composeRaw({ subject: 'Opened early' }));
-    await store.insertReceived(message);
-    expect(await store.setRead(message.id, true)).toBe(true);
+    await receiveWhole(store.spool, message);
+    expect(await store.mailbox.setRead(message.id, true)).toBe(true);
     const { id } = message;
     const parsed = parsedPart(message);
-    expect(await store.saveParsed(id, parsed)).toMatchObject({ id, isRead: true, subject: 'Opened early' });
+    expect(await store.mailbox.saveParsed(id, parsed)).toMatchObject({
+      id,
+      isRead: true,
+      subject: 'Opened early',
+    });
   });
 
   it('saves no parse for a message deleted between its receive and its parse', async () => {
     const message = await newMessage(composeRaw({ subject: 'Gone', body: 'vanishing words' }));
-    await store.insertReceived(message);
-    expect(await store.delete(message.id)).toBe(true);
+    await receiveWhole(store.spool, message);
+    expect(await store.mailbox.delete(message.id)).toBe(true);
     const { id } = message;
     const parsed = parsedPart(message);
-    expect(await store.saveParsed(id, parsed)).toBeNull();
-    expect((await store.list({ search: 'vanishing' })).total).toBe(0);
+    expect(await store.mailbox.saveParsed(id, parsed)).toBeNull();
+    expect((await store.mailbox.list({ search: 'vanishing' })).total).toBe(0);
   });
 
   it('reads the text and HTML bodies from the raw message, the only copy kept', async () => {
@@ -396,8 +456,8 @@ describe('SqliteStore', () => {
       '',
     ].join('\r\n');
     const message = await newMessage(raw);
-    await store.insert(message);
-    expect(await store.get(message.id)).toMatchObject({
+    await store.mailbox.insert(message);
+    expect(await store.mailbox.get(message.id)).toMatchObject({
       text: 'Plain words\n',
       html: expect.stringContaining('<p>Rich <b>words</b></p>'),
     });
@@ -410,9 +470,9 @@ describe('SqliteStore', () => {
   it('parses a viewed message once, however often the view asks for it', async () => {
     const parses = await reopenCountingParses();
     const message = await newMessage(composeRaw({ body: 'viewed words' }));
-    await store.insert(message);
+    await store.mailbox.insert(message);
     for (let view = 0; view < 3; view += 1) {
-      expect((await store.get(message.id))?.text).toBe('viewed words\n');
+      expect((await store.mailbox.get(message.id))?.text).toBe('viewed words\n');
     }
     expect(parses.count).toBe(1);
   });
@@ -422,8 +482,8 @@ describe('SqliteStore', () => {
     const message = await newMessage(composeRaw({ subject: 'Kept as received' }), {
       envelopeTo: ['x@example.net'],
     });
-    await store.insertReceived(message);
-    const received = await store.getReceived(message.id);
+    await receiveWhole(store.spool, message);
+    const received = await store.spool.getReceived(message.id);
     expect(received).toMatchObject({
       id: message.id,
       receivedAtMs: message.receivedAtMs,
@@ -432,7 +492,7 @@ describe('SqliteStore', () => {
     });
     expect(Buffer.from(received!.raw).equals(Buffer.from(message.raw))).toBe(true);
     expect(parses.count).toBe(0);
-    expect(await store.getReceived('no-such-id')).toBeNull();
+    expect(await store.spool.getReceived('no-such-id')).toBeNull();
   });
 
   it('migrates a version 2 database: bodies dropped, messages still read in full', async () => {
@@ -451,13 +511,13 @@ describe('SqliteStore', () => {
         message.id,
         message.receivedAtMs,
         message.raw.byteLength,
-        JSON.stringify(detailOf(message.envelope, null, emptyParsedContent)),
+        JSON.stringify(detailOf(message.envelope, null, emptyParsedMessage)),
       ).lastInsertRowid;
     old.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)').run(seq, message.raw);
     old.prepare('INSERT INTO message_bodies (seq, text, html) VALUES (?, ?, NULL)').run(seq, 'old body');
     old.close();
-    store = new SqliteStore({ path });
-    expect(await store.get(message.id)).toMatchObject({
+    store = new SqliteStorage({ parse: parseMessage, path });
+    expect(await store.mailbox.get(message.id)).toMatchObject({
       subject: 'From before',
       text: 'old body\n',
       html: null,
@@ -469,12 +529,12 @@ describe('SqliteStore', () => {
 
   it('keeps an unparsed message across a reopen and can delete it', async () => {
     const message = await newMessage(composeRaw({ subject: 'Crash before parse' }));
-    await store.insertReceived(message);
+    await receiveWhole(store.spool, message);
     await store.close();
-    store = new SqliteStore({ path: join(directory.path, 'messages.sqlite') });
-    expect(await store.listUnparsed(10)).toEqual([message.id]);
-    expect(await store.delete(message.id)).toBe(true);
-    expect(await store.listUnparsed(10)).toEqual([]);
-    expect((await store.stats()).messageCount).toBe(0);
+    store = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
+    expect(await store.mailbox.listUnparsed(10)).toEqual([message.id]);
+    expect(await store.mailbox.delete(message.id)).toBe(true);
+    expect(await store.mailbox.listUnparsed(10)).toEqual([]);
+    expect((await store.mailbox.stats()).messageCount).toBe(0);
   });
 });

@@ -1,12 +1,13 @@
-import type { MailEvents } from '../events/mail-events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
-import type { RetentionPolicy, Store } from './store.js';
+import type { MailboxEvent } from './mailbox-event.js';
+import type { MailboxIndex, RetentionPolicy } from './mailbox-index.js';
 
 export interface RetentionRunnerOptions {
-  readonly store: Store;
+  readonly mailbox: MailboxIndex;
   readonly policy: RetentionPolicy;
   readonly intervalMs: number;
-  readonly events: MailEvents;
+  readonly events: EventBus<MailboxEvent>;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -41,9 +42,9 @@ export class RetentionRunner {
   }
 
   async #prune(): Promise<void> {
-    const { store, policy, events, logger } = this.#options;
+    const { mailbox, policy, events, logger } = this.#options;
     try {
-      const ids = await store.prune(policy, (this.#options.now ?? Date.now)());
+      const ids = await mailbox.prune(policy, (this.#options.now ?? Date.now)());
       if (ids.length > 0) {
         events.publish({ type: 'message-deleted', ids });
         logger.info({ deleted: ids.length }, 'retention pruned messages');

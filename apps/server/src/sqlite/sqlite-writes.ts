@@ -1,25 +1,24 @@
 import Database from 'better-sqlite3';
+import type { MessageSummary, NewMessage } from '../capture/mailbox-index.js';
+import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../mime/parsed-message.js';
 import { snippetOf, textOf } from '../mime/text-of.js';
+import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
 import { detailOf, type MessageDetail } from './sqlite-rows.js';
-import {
-  emptyParsedContent,
-  type MessageAddress,
-  type MessageSummary,
-  type NewMessage,
-  type ParsedContent,
-  type ReceivedMessage,
-  type StoredEnvelope,
-} from './store.js';
 
 /**
  * The writes on the ingest path and their group commit, in one place for both homes they can have:
  * the writer thread (sqlite-write-worker.ts, in the build) and the main thread (sources under test,
- * ':memory:' stores). Requests are plain data so they cross to the writer thread by structured clone.
+ * ':memory:' databases). Requests are plain data so they cross to the writer thread by structured clone.
  */
 export type WriteRequest =
-  | { readonly kind: 'insertReceived'; readonly message: ReceivedMessage }
+  | {
+      readonly kind: 'insertReceived';
+      readonly message: ReceivedMessage;
+      /** Rows of other rooms committed in the same transaction (see CompanionRow). */
+      readonly companionRows: readonly CompanionRow[];
+    }
   | { readonly kind: 'insert'; readonly message: NewMessage }
-  | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedContent };
+  | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedMessage };
 
 /**
  * How long parses gather before they are committed. They are on no client's critical path, and
@@ -41,7 +40,10 @@ const parseChunkTextLength = 256 * 1024;
 const maxRememberedReceived = 10_000;
 const maxRememberedBytes = 64 * 1024 * 1024;
 
-/** Opens a connection with the store's durability settings. */
+/** Table and column names of companion rows: they become SQL identifiers, so nothing else passes. */
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Opens a connection with the durability settings of the spool. */
 export function openConnection(path: string): Database.Database {
   const database = new Database(path);
   database.pragma('journal_mode = WAL');
@@ -103,6 +105,8 @@ export class GroupCommitQueue {
   /** Rows committed by insertReceived whose parse has not been saved yet, oldest first. */
   readonly #receivedRows = new Map<string, ReceivedRow>();
   #rememberedBytes = 0;
+  /** Companion inserts by SQL text: a few distinct shapes (one per table), prepared once. */
+  readonly #companionStatements = new Map<string, Database.Statement>();
 
   constructor(database: Database.Database, groupCommitWindowMs: number) {
     this.#database = database;
@@ -231,9 +235,12 @@ export class GroupCommitQueue {
 
   #apply(request: WriteRequest, received: ReceivedRow[]): unknown {
     switch (request.kind) {
-      case 'insertReceived':
-        received.push(this.#insertReceived(request.message));
+      case 'insertReceived': {
+        const row = this.#insertReceived(request.message);
+        for (const companion of request.companionRows) this.#insertCompanion(companion);
+        received.push(row);
         return undefined;
+      }
       case 'insert':
         return this.#insert(request.message);
       case 'saveParsed':
@@ -242,7 +249,7 @@ export class GroupCommitQueue {
   }
 
   #insertReceived(message: ReceivedMessage): ReceivedRow {
-    const detail = detailOf(message.envelope, message.session, emptyParsedContent);
+    const detail = detailOf(message.envelope, message.session, emptyParsedMessage);
     const result = this.#statements.insertReceived.run({
       id: message.id,
       receivedAtMs: message.receivedAtMs,
@@ -262,6 +269,23 @@ export class GroupCommitQueue {
       sizeBytes: message.raw.byteLength,
       raw: message.raw,
     };
+  }
+
+  /** A companion row, in the message's transaction: if it fails, the message is not stored either. */
+  #insertCompanion(row: CompanionRow): void {
+    const columns = Object.keys(row.values);
+    for (const name of [row.table, ...columns]) {
+      if (!identifierPattern.test(name))
+        throw new Error(`Not a table or column name: ${JSON.stringify(name)}`);
+    }
+    const sql = `INSERT INTO "${row.table}" (${columns.map((column) => `"${column}"`).join(', ')})
+      VALUES (${columns.map((column) => `@${column}`).join(', ')})`;
+    let statement = this.#companionStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.#database.prepare(sql);
+      this.#companionStatements.set(sql, statement);
+    }
+    statement.run(row.values);
   }
 
   /** The received row from memory, or read back (recovery after a restart, or a long backlog). */
@@ -288,7 +312,7 @@ export class GroupCommitQueue {
     };
   }
 
-  #saveParsed(id: string, parsed: ParsedContent): MessageSummary | null {
+  #saveParsed(id: string, parsed: ParsedMessage): MessageSummary | null {
     const received = this.#receivedRow(id);
     if (received === undefined) return null;
     const detail = detailOf(received.envelope, received.session, parsed);
@@ -341,7 +365,7 @@ export class GroupCommitQueue {
   }
 
   /** The search index, written when the parse is known. The bodies are not stored: raw is their copy. */
-  #indexParsed(seq: number, parsed: ParsedContent, envelope: StoredEnvelope): void {
+  #indexParsed(seq: number, parsed: ParsedMessage, envelope: StoredEnvelope): void {
     this.#statements.insertFts.run(
       seq,
       [formatAddress(parsed.from), envelope.from].join(' '),

@@ -1,6 +1,6 @@
-import type { ParsedContent } from './store.js';
+import type { ParsedMessage } from '../mime/parsed-message.js';
 
-export type Bodies = Pick<ParsedContent, 'text' | 'html'>;
+export type Bodies = Pick<ParsedMessage, 'text' | 'html'>;
 
 /**
  * The bodies of the messages viewed last. Opening a message asks for it several times (the JSON,

@@ -1,0 +1,109 @@
+import type { MessageAddress, ParsedMessage } from '../mime/parsed-message.js';
+import type { ReceivedMessage, SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
+
+/**
+ * The catcher's mailbox: an index over the spooled messages with what parsing derived, read flags,
+ * search and retention. It is fed after the 250 (index()), so nothing here is on a client's
+ * critical path; whatever it loses in a crash is derived again from the spool (listUnparsed()).
+ */
+
+/** A received message together with its parse, stored in one go (imports, tests, benchmarks). */
+export interface NewMessage extends ReceivedMessage, ParsedMessage {}
+
+/** One row of the inbox list: cheap to load, no bodies. */
+export interface MessageSummary {
+  readonly id: string;
+  readonly receivedAtMs: number;
+  readonly subject: string;
+  readonly from: MessageAddress | null;
+  readonly to: readonly MessageAddress[];
+  readonly envelopeFrom: string;
+  readonly envelopeTo: readonly string[];
+  readonly sizeBytes: number;
+  readonly isRead: boolean;
+  readonly attachmentCount: number;
+  /** The first characters of the text body. */
+  readonly snippet: string;
+  /**
+   * False between the commit of the raw bytes (the 250) and the end of parsing: subject, from, to,
+   * snippet and attachments are still empty and the message is not searchable yet.
+   */
+  readonly isParsed: boolean;
+}
+
+/** A whole message: its inbox row, envelope and session, and the rest of its parse. */
+export interface MailboxMessage extends MessageSummary, Omit<ParsedMessage, 'subject' | 'from' | 'to'> {
+  readonly envelope: StoredEnvelope;
+  readonly session: SmtpSessionDetails | null;
+}
+
+export interface ListQuery {
+  /** Free text plus field filters: `from:`, `to:`, `subject:`, `is:read`, `is:unread`, `has:attachment`. */
+  readonly search?: string;
+  /** At most this many messages; the index clamps it to 1..500. */
+  readonly limit?: number;
+  /** Opaque keyset cursor from a previous page's `nextCursor`. */
+  readonly cursor?: string;
+}
+
+export interface MessagePage {
+  readonly messages: readonly MessageSummary[];
+  /** Pass back as `cursor` for the next (older) page; null on the last page. */
+  readonly nextCursor: string | null;
+  /** Messages matching the query; for searches capped at a limit (then `isTotalCapped`). */
+  readonly total: number;
+  readonly isTotalCapped: boolean;
+}
+
+export interface MailboxCounts {
+  readonly messageCount: number;
+  readonly unreadCount: number;
+}
+
+export interface MailboxStats extends MailboxCounts {
+  /** Bytes of raw messages held. */
+  readonly rawBytes: number;
+  /** Size of the database files on disk (0 for backends that cannot tell). */
+  readonly diskBytes: number;
+}
+
+export interface RetentionPolicy {
+  /** Keep at most this many messages (oldest go first); 0 = no limit. */
+  readonly maxMessages: number;
+  /** Delete messages received longer ago than this; 0 = keep forever. */
+  readonly maxAgeMs: number;
+}
+
+/** list() rejects with MailboxQueryError (mailbox-query-error.ts) for a bad cursor or search. */
+export interface MailboxIndex {
+  /**
+   * Parses a spooled message from its bytes (the parser port) and saves what parsing derived
+   * (saveParsed()): the capture pipeline's index stage. Resolves with its summary, or null when
+   * it is gone (deleted meanwhile) or was parsed already.
+   */
+  index(id: string): Promise<MessageSummary | null>;
+  /**
+   * Adds the parse of a spooled message (headers, addresses, attachment metadata, search index)
+   * and returns its summary, or null when it is gone or was parsed already. Need not be durable:
+   * a parse lost in a crash is redone from the raw bytes at startup (listUnparsed()).
+   */
+  saveParsed(id: string, parsed: ParsedMessage): Promise<MessageSummary | null>;
+  /** Ids of spooled messages whose parse is missing, oldest first (startup recovery). */
+  listUnparsed(limit: number): Promise<readonly string[]>;
+  /** Spools a message and indexes its parse at once, durably. */
+  insert(message: NewMessage): Promise<void>;
+  list(query: ListQuery): Promise<MessagePage>;
+  get(id: string): Promise<MailboxMessage | null>;
+  /** Returns the new state, or null when no such message. */
+  setRead(id: string, isRead: boolean): Promise<boolean | null>;
+  markAllRead(): Promise<number>;
+  /** Deletes the message from the mailbox and the spool; returns whether there was one. */
+  delete(id: string): Promise<boolean>;
+  /** Returns how many messages were deleted. */
+  deleteAll(): Promise<number>;
+  /** Applies the policy now; returns the ids deleted. */
+  prune(policy: RetentionPolicy, nowMs: number): Promise<readonly string[]>;
+  /** Cheap counts for every list response (stats() also sums sizes and reads the disk). */
+  counts(): Promise<MailboxCounts>;
+  stats(): Promise<MailboxStats>;
+}

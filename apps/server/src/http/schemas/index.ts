@@ -1,0 +1,30 @@
+export { errorSchema } from './error-schema.js';
+export { type MailboxEvent, mailboxEventSchema } from './mailbox-event-schema.js';
+export {
+  type Address,
+  type Attachment,
+  addressSchema,
+  attachmentListSchema,
+  attachmentSchema,
+  envelopeSchema,
+  type Message,
+  type MessagePage,
+  type MessageSummary,
+  messagePageSchema,
+  messagePartsSchema,
+  messageSchema,
+  messageSummarySchema,
+  smtpSessionSchema,
+} from './message-schemas.js';
+export {
+  deleteAllResultSchema,
+  markAllReadResultSchema,
+  readFlagSchema,
+  readFlagUpdateSchema,
+} from './read-flag-schemas.js';
+export {
+  type ReleaseRequest,
+  type ReleaseResult,
+  releaseRequestSchema,
+  releaseResultSchema,
+} from './release-schemas.js';

@@ -1,0 +1,318 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type {
+  ListQuery,
+  MailboxCounts,
+  MailboxIndex,
+  MailboxMessage,
+  MailboxStats,
+  MessagePage,
+  MessageSummary,
+  NewMessage,
+  RetentionPolicy,
+} from '../capture/mailbox-index.js';
+import { MailboxQueryError } from '../capture/mailbox-query-error.js';
+import { RecentBodies } from '../capture/recent-bodies.js';
+import type { MessageParser } from '../mime/message-parser.js';
+import type { ParsedMessage } from '../mime/parsed-message.js';
+import { parseSearchQuery } from './search-query.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import {
+  type DetailRow,
+  type MessageDetail,
+  type SummaryRow,
+  summaryColumns,
+  toSummary,
+} from './sqlite-rows.js';
+
+export interface SqliteMailboxIndexOptions {
+  /** Count matches of a search only up to this many (counting a million FTS hits is not free). */
+  readonly searchTotalCap?: number;
+  /**
+   * Parses a message's bodies when it is read (get()), since they are not stored twice: the app
+   * passes its parse worker pool's, tests parseMessage.
+   */
+  readonly parse: MessageParser;
+}
+
+const maxPageSize = 500;
+const defaultPageSize = 50;
+const pruneBatchSize = 500;
+
+/**
+ * The capture index on SQLite, in the spool's database: the inbox columns of `messages`, the FTS5
+ * index, read flags and retention. Parses are saved through the database's writer (its parse lane);
+ * reads, flags, deletes and retention run on this thread's connection.
+ */
+export class SqliteMailboxIndex implements MailboxIndex {
+  readonly #database: SqliteDatabase;
+  readonly #connection: Database.Database;
+  readonly #searchTotalCap: number;
+  readonly #parse: MessageParser;
+  readonly #recentBodies = new RecentBodies();
+  readonly #statements;
+  /** List queries vary by filter: prepared once per distinct SQL text. */
+  readonly #preparedBySql = new Map<string, Database.Statement>();
+
+  constructor(database: SqliteDatabase, options: SqliteMailboxIndexOptions) {
+    this.#database = database;
+    this.#connection = database.connection;
+    this.#searchTotalCap = options.searchTotalCap ?? 10_000;
+    this.#parse = options.parse;
+    const connection = this.#connection;
+    this.#statements = {
+      listUnparsed: connection
+        .prepare('SELECT id FROM messages WHERE is_parsed = 0 ORDER BY seq LIMIT ?')
+        .pluck(),
+      getDetail: connection.prepare(`SELECT ${summaryColumns}, m.detail_json, r.raw
+        FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?`),
+      getSeq: connection.prepare('SELECT seq FROM messages WHERE id = ?'),
+      setRead: connection.prepare('UPDATE messages SET is_read = ? WHERE id = ?'),
+      markAllRead: connection.prepare('UPDATE messages SET is_read = 1 WHERE is_read = 0'),
+      deleteMessage: connection.prepare('DELETE FROM messages WHERE seq = ?'),
+      deleteRaw: connection.prepare('DELETE FROM message_raw WHERE seq = ?'),
+      deleteFts: connection.prepare('DELETE FROM messages_fts WHERE rowid = ?'),
+      count: connection.prepare('SELECT count(*) AS n FROM messages').pluck(),
+      countUnread: connection.prepare('SELECT count(*) AS n FROM messages WHERE is_read = 0').pluck(),
+      sumBytes: connection.prepare('SELECT coalesce(sum(size_bytes), 0) FROM messages').pluck(),
+      oldestBeyondCount: connection
+        .prepare('SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?')
+        .pluck(),
+      batchUpToSeq: connection.prepare('SELECT seq, id FROM messages WHERE seq <= ? ORDER BY seq LIMIT ?'),
+      batchOlderThan: connection.prepare(
+        'SELECT seq, id FROM messages WHERE received_at_ms < ? ORDER BY received_at_ms LIMIT ?',
+      ),
+    };
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#preparedBySql.get(sql);
+    if (statement === undefined) {
+      statement = this.#connection.prepare(sql);
+      this.#preparedBySql.set(sql, statement);
+    }
+    return statement;
+  }
+
+  index(id: string): Promise<MessageSummary | null> {
+    return this.#database.index(id);
+  }
+
+  saveParsed(id: string, parsed: ParsedMessage): Promise<MessageSummary | null> {
+    return this.#database.write({ kind: 'saveParsed', id, parsed }) as Promise<MessageSummary | null>;
+  }
+
+  async insert(message: NewMessage): Promise<void> {
+    await this.#database.write({ kind: 'insert', message });
+  }
+
+  async listUnparsed(limit: number): Promise<readonly string[]> {
+    return this.#statements.listUnparsed.all(limit) as string[];
+  }
+
+  async list(query: ListQuery): Promise<MessagePage> {
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? defaultPageSize), 1), maxPageSize);
+    const beforeSeq = query.cursor === undefined || query.cursor === '' ? null : decodeCursor(query.cursor);
+    const search = parseSearchQuery(query.search ?? '');
+    const conditions: string[] = [];
+    const parameters: Record<string, unknown> = { limit: limit + 1 };
+    if (search.isRead !== null) {
+      conditions.push('m.is_read = @isRead');
+      parameters.isRead = search.isRead ? 1 : 0;
+    }
+    if (search.hasAttachment === true) conditions.push('m.attachment_count > 0');
+    const filterConditions = [...conditions];
+    if (beforeSeq !== null) {
+      conditions.push('m.seq < @beforeSeq');
+      parameters.beforeSeq = beforeSeq;
+    }
+    let rows: SummaryRow[];
+    let total: number;
+    let isTotalCapped = false;
+    try {
+      if (search.match === null) {
+        const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+        rows = this.#prepare(
+          `SELECT ${summaryColumns} FROM messages m ${where} ORDER BY m.seq DESC LIMIT @limit`,
+        ).all(parameters) as SummaryRow[];
+        total = this.#countFiltered(filterConditions, parameters);
+      } else {
+        // The FTS table drives the join (CROSS JOIN fixes the order), walking its rowids newest
+        // first; the keyset bound is on the FTS rowid so deep pages stay as cheap as the first.
+        parameters.match = search.match;
+        const ftsConditions = conditions.map((condition) => condition.replace('m.seq', 'f.rowid'));
+        const where = ['messages_fts MATCH @match', ...ftsConditions].join(' AND ');
+        rows =
+          this.#prepare(`SELECT ${summaryColumns} FROM messages_fts f CROSS JOIN messages m ON m.seq = f.rowid
+            WHERE ${where} ORDER BY f.rowid DESC LIMIT @limit`).all(parameters) as SummaryRow[];
+        const countWhere = ['messages_fts MATCH @match', ...filterConditions].join(' AND ');
+        const { beforeSeq: _ignored, limit: _limit, ...countParameters } = parameters;
+        // Without flag filters the index alone can count; no need to visit the messages table.
+        const countFrom =
+          filterConditions.length === 0
+            ? 'messages_fts f'
+            : 'messages_fts f CROSS JOIN messages m ON m.seq = f.rowid';
+        total = this.#prepare(
+          `SELECT count(*) FROM (SELECT 1 FROM ${countFrom} WHERE ${countWhere} LIMIT @cap)`,
+        )
+          .pluck()
+          .get({ ...countParameters, cap: this.#searchTotalCap + 1 }) as number;
+        if (total > this.#searchTotalCap) {
+          total = this.#searchTotalCap;
+          isTotalCapped = true;
+        }
+      }
+    } catch (error) {
+      if (error instanceof Database.SqliteError && /fts5|MATCH/i.test(error.message)) {
+        throw new MailboxQueryError(`Invalid search: ${error.message}`);
+      }
+      throw error;
+    }
+    const hasMore = rows.length > limit;
+    const pageRows = hasMore ? rows.slice(0, limit) : rows;
+    const last = pageRows.at(-1);
+    return {
+      messages: pageRows.map(toSummary),
+      nextCursor: hasMore && last !== undefined ? encodeCursor(last.seq) : null,
+      total,
+      isTotalCapped,
+    };
+  }
+
+  #countFiltered(conditions: readonly string[], parameters: Record<string, unknown>): number {
+    if (conditions.length === 0) return this.#statements.count.get() as number;
+    const { isRead } = parameters;
+    if (conditions.length === 1 && isRead === 0) return this.#statements.countUnread.get() as number;
+    const values = isRead === undefined ? {} : { isRead };
+    return this.#prepare(`SELECT count(*) FROM messages m WHERE ${conditions.join(' AND ')}`)
+      .pluck()
+      .get(values) as number;
+  }
+
+  async get(id: string): Promise<MailboxMessage | null> {
+    const row = this.#statements.getDetail.get(id) as DetailRow | undefined;
+    if (row === undefined) return null;
+    const detail = JSON.parse(row.detail_json) as MessageDetail;
+    const { text, html } = await this.#recentBodies.get(row.id, row.raw, this.#parse);
+    return { ...toSummary(row), ...detail, text, html };
+  }
+
+  async setRead(id: string, isRead: boolean): Promise<boolean | null> {
+    const result = this.#statements.setRead.run(isRead ? 1 : 0, id);
+    return result.changes === 0 ? null : isRead;
+  }
+
+  async markAllRead(): Promise<number> {
+    return this.#statements.markAllRead.run().changes;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const seq = this.#statements.getSeq.pluck().get(id) as number | undefined;
+    if (seq === undefined) return false;
+    this.#connection.transaction(() => this.#deleteSeq(seq))();
+    return true;
+  }
+
+  #deleteSeq(seq: number): void {
+    this.#statements.deleteMessage.run(seq);
+    this.#statements.deleteRaw.run(seq);
+    this.#statements.deleteFts.run(seq);
+  }
+
+  async deleteAll(): Promise<number> {
+    const deleted = this.#connection
+      .transaction(() => {
+        const count = this.#statements.count.get() as number;
+        // Unconditional DELETEs take SQLite's truncate fast path; FTS5's 'delete-all' empties the index.
+        this.#connection.exec(`DELETE FROM messages; DELETE FROM message_raw;
+        INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');`);
+        return count;
+      })
+      .immediate(); // it reads first: take the write lock up front (see sqlite-writes.ts)
+    this.#connection.pragma('incremental_vacuum');
+    return deleted;
+  }
+
+  async prune(policy: RetentionPolicy, nowMs: number): Promise<readonly string[]> {
+    const deletedIds: string[] = [];
+    const deleteBatch = (rows: readonly { seq: number; id: string }[]): void => {
+      this.#connection.transaction(() => {
+        for (const row of rows) this.#deleteSeq(row.seq);
+      })();
+      for (const row of rows) deletedIds.push(row.id);
+    };
+    // Small batches keep each write transaction short, so SMTP ingest is never blocked for long.
+    if (policy.maxMessages > 0) {
+      const boundary = this.#statements.oldestBeyondCount.get(policy.maxMessages) as number | undefined;
+      if (boundary !== undefined) {
+        for (;;) {
+          const rows = this.#statements.batchUpToSeq.all(boundary, pruneBatchSize) as {
+            seq: number;
+            id: string;
+          }[];
+          if (rows.length === 0) break;
+          deleteBatch(rows);
+          await yieldToEventLoop();
+        }
+      }
+    }
+    if (policy.maxAgeMs > 0) {
+      const cutoffMs = nowMs - policy.maxAgeMs;
+      for (;;) {
+        const rows = this.#statements.batchOlderThan.all(cutoffMs, pruneBatchSize) as {
+          seq: number;
+          id: string;
+        }[];
+        if (rows.length === 0) break;
+        deleteBatch(rows);
+        await yieldToEventLoop();
+      }
+    }
+    if (deletedIds.length > 0) this.#connection.pragma('incremental_vacuum');
+    return deletedIds;
+  }
+
+  async counts(): Promise<MailboxCounts> {
+    return {
+      messageCount: this.#statements.count.get() as number,
+      unreadCount: this.#statements.countUnread.get() as number,
+    };
+  }
+
+  async stats(): Promise<MailboxStats> {
+    return {
+      messageCount: this.#statements.count.get() as number,
+      unreadCount: this.#statements.countUnread.get() as number,
+      rawBytes: this.#statements.sumBytes.get() as number,
+      diskBytes: this.#diskBytes(),
+    };
+  }
+
+  #diskBytes(): number {
+    if (this.#database.path === ':memory:') return 0;
+    let total = 0;
+    for (const suffix of ['', '-wal']) {
+      try {
+        total += statSync(`${this.#database.path}${suffix}`).size;
+      } catch {
+        // no WAL file yet
+      }
+    }
+    return total;
+  }
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const decoded = Buffer.from(cursor, 'base64url').toString('latin1');
+  const match = /^s(\d{1,15})$/.exec(decoded);
+  if (match === null) throw new MailboxQueryError('Invalid cursor');
+  return Number(match[1]);
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

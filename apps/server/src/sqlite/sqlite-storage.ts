@@ -1,0 +1,29 @@
+import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
+import { SqliteMailboxIndex } from './sqlite-mailbox-index.js';
+import { SqliteMessageRepository } from './sqlite-message-repository.js';
+
+export interface SqliteStorageOptions extends SqliteDatabaseOptions {
+  /** Count matches of a search only up to this many (SqliteMailboxIndex). */
+  readonly searchTotalCap?: number;
+}
+
+/** The spool and the capture index over one SQLite database: what the composition root opens. */
+export class SqliteStorage {
+  readonly spool: SqliteMessageRepository;
+  readonly mailbox: SqliteMailboxIndex;
+  readonly #database: SqliteDatabase;
+
+  constructor(options: SqliteStorageOptions) {
+    this.#database = new SqliteDatabase(options);
+    this.spool = new SqliteMessageRepository(this.#database);
+    this.mailbox = new SqliteMailboxIndex(this.#database, {
+      parse: options.parse,
+      ...(options.searchTotalCap === undefined ? {} : { searchTotalCap: options.searchTotalCap }),
+    });
+  }
+
+  /** Commits pending writes, stops the writer thread, closes the connection. */
+  close(): Promise<void> {
+    return this.#database.close();
+  }
+}
