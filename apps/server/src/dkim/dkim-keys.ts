@@ -73,8 +73,9 @@ export function dkimPublicKeyValue(key: KeyObject): string {
 }
 
 function generatePem(algorithm: DkimKeyAlgorithm): string {
-  const encoding = { privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
   return algorithm === 'rsa'
-    ? generateKeyPairSync('rsa', { modulusLength: 2048, ...encoding }).privateKey
-    : generateKeyPairSync('ed25519', encoding).privateKey;
+    ? generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding, publicKeyEncoding }).privateKey
+    : generateKeyPairSync('ed25519', { privateKeyEncoding, publicKeyEncoding }).privateKey;
 }
