@@ -226,6 +226,7 @@ describe('buildDsn', () => {
     const { raw } = await parse(dsn);
     expect(raw).toContain('To: <alice@xn--mnchen-3ya.test>\r\n');
     expect(raw).toContain('Final-Recipient: rfc822; info@xn--bcher-kva.test\r\n');
+    expect(raw).toContain('<info@xn--bcher-kva.test>: failed (5.1.1)');
     expect(raw).toContain('Content-Type: message/delivery-status\r\n');
   });
 

@@ -169,7 +169,7 @@ function humanReadable(init: DsnInit, severity: Severity, text: (value: string) 
     '',
     ...init.recipients.map((recipient) => {
       const parts = [
-        `<${serializeMailbox(recipient.finalRecipient)}>: ${recipient.action} (${recipient.status})`,
+        `<${serializeMailbox(asciiDomainForm(recipient.finalRecipient))}>: ${recipient.action} (${recipient.status})`,
       ];
       if (recipient.diagnostic !== undefined)
         parts.push(
