@@ -1,6 +1,6 @@
+import { startDnsStub } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { startDnsStub } from './helpers/dns-stub.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 // `smtp mx` resolves through node:dns against a DNS stub on a loopback port (--dns-server).

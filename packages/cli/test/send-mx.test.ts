@@ -1,7 +1,6 @@
-import { type AiosmtpdPeer, startAiosmtpd } from '@smtp/test-support';
+import { type AiosmtpdPeer, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { startDnsStub } from './helpers/dns-stub.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 // `smtp send --mx`: MX lookup through node:dns against a DNS stub, delivery to aiosmtpd on loopback.

@@ -47,6 +47,18 @@ export {
 } from './mta-sts/mta-sts-policy.js';
 export { parseTlsRptRecords } from './mta-sts/tls-rpt-record.js';
 
+// --- delivery status notifications (RFC 3461, RFC 3464) ---
+export { buildDsn, dsnChunks } from './dsn/build-dsn.js';
+export { dsnWanted } from './dsn/dsn-wanted.js';
+export {
+  type DeliveryStatusNotification,
+  type DsnAction,
+  type DsnInit,
+  type DsnRecipient,
+  dsnActions,
+} from './dsn/dsn-types.js';
+export { formatMessageDate } from './dsn/message-date.js';
+
 // --- replies, capabilities, proxy ---
 export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';
 export { type SerializeReplyOptions, serializeReply } from './reply/serialize-reply.js';

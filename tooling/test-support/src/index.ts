@@ -4,4 +4,16 @@ export {
   type TestCertificateOptions,
   type TestCertificates,
 } from './certificates.js';
+export {
+  type DnsQuery,
+  type DnsRecordTypeName,
+  type DnsStub,
+  type DnsZone,
+  dnsblName,
+  dnsRecordTypes,
+  startDnsStub,
+  type TxtRecord,
+  txtCharacterStrings,
+  type ZoneEntry,
+} from './dns-stub.js';
 export { requireTool } from './require-tool.js';
