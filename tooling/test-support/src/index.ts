@@ -4,4 +4,11 @@ export {
   type TestCertificateOptions,
   type TestCertificates,
 } from './certificates.js';
+export {
+  type PostfixDelivery,
+  type PostfixInstance,
+  type PostfixOptions,
+  type PostfixRelay,
+  startPostfix,
+} from './postfix.js';
 export { requireTool } from './require-tool.js';
