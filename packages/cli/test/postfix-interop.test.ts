@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type SmtpClient } from '@smtp/client';
 import { type PostfixInstance, startPostfix } from '@smtp/test-support';
@@ -143,6 +143,10 @@ describe('Postfix ⇄ smtp serve, smtp send, smtp probe', () => {
       }
       const events = serve.events.filter((event) => event.event === 'message').slice(messagesBefore);
       expect(events.map((event) => event.tls)).toEqual(cases.map(() => route === 'tls'));
+      if (route === 'tls') {
+        const established = `TLS connection established to 127.0.0.1[127.0.0.1]:${serve.port}: TLSv1.3 `;
+        expect(postfix.log()).toContain(established);
+      }
       expect(events.map((event) => event.to)).toContainEqual([`<empfänger@${domain}>`]);
       // smtp serve announces DSN, so Postfix hands the NOTIFY=SUCCESS duty on instead of answering
       // "relayed" itself (RFC 3461 §4.2): no delivery status notification of its own.
@@ -165,5 +169,137 @@ describe('Postfix ⇄ smtp serve, smtp send, smtp probe', () => {
     expect(event?.tls).toBe(true);
     const [stored] = storedWith(maildirs.tls, 'fifty recipients');
     expectTraceThenExactly(stored as Buffer, content);
+  });
+
+  // smtp send → Postfix's smtpd: what Postfix offers, what it refuses, and who refused.
+  interface SendDocument {
+    exitCode: number;
+    messages: {
+      status: string;
+      queueId: string | null;
+      accepted: { to: string }[];
+      rejected: { to: string; reply: { code: number; enhanced: string } }[];
+      refusal: Record<string, unknown> | null;
+    }[];
+    transcript: string[];
+  }
+
+  async function sendToPostfix(args: readonly string[]) {
+    // Postfix's certificate is self-signed: STARTTLS (opportunistic by default) without verification.
+    const result = await runCli(['send', '-s', `127.0.0.1:${postfix.port}`, '--insecure', '--json', ...args]);
+    const document = JSON.parse(result.stdout) as SendDocument;
+    expect(schemaErrors('send', document)).toBe('');
+    return { code: result.code, stderr: result.stderr, document, message: document.messages[0] };
+  }
+
+  function dataFile(name: string, content: Buffer): string {
+    const path = join(certificate.directory, name);
+    writeFileSync(path, content);
+    return path;
+  }
+
+  it('smtp send: STARTTLS (TLS 1.3), BDAT and an 8-bit message to Postfix, relayed byte for byte', async () => {
+    const content = eightBit('smtp send via postfix');
+    const {
+      code,
+      document,
+      message: sent,
+    } = await sendToPostfix([
+      '--starttls',
+      'required',
+      '--from',
+      'sender@origin.example',
+      '--to',
+      'cli@plain.example',
+      '--data',
+      dataFile('eight.eml', content),
+    ]);
+    expect(code).toBe(0);
+    expect(document.transcript).toContain('C: STARTTLS');
+    expect(document.transcript).toContain('== tls ==');
+    expect(postfix.log()).toMatch(/TLS connection established from unknown\[127\.0\.0\.1\]: TLSv1\.3 /);
+    expect(document.transcript.some((line) => line.startsWith('C: BDAT '))).toBe(true);
+    expect(document.transcript).toContainEqual(
+      expect.stringMatching(/^C: MAIL FROM:<sender@origin\.example> .*BODY=8BITMIME/),
+    );
+    expect(sent?.queueId).toMatch(/^[0-9A-F]+$/);
+    const [delivery] = await postfix.waitForDeliveries(1, (item) => item.queueId === sent?.queueId);
+    expect(delivery).toMatchObject({ to: 'cli@plain.example', status: 'sent' });
+    const [stored] = storedWith(maildirs.plain, 'smtp send via postfix');
+    expectTraceThenExactly(stored as Buffer, content);
+  });
+
+  it('smtp send: an SMTPUTF8 recipient goes through Postfix with SMTPUTF8 on MAIL', async () => {
+    const {
+      code,
+      document,
+      message: sent,
+    } = await sendToPostfix([
+      '--from',
+      'sender@origin.example',
+      '--to',
+      'jürgen@plain.example',
+      '--subject',
+      'utf8 from smtp send',
+    ]);
+    expect(code).toBe(0);
+    expect(document.transcript).toContainEqual(
+      expect.stringMatching(/^C: MAIL FROM:<sender@origin\.example> .*SMTPUTF8/),
+    );
+    const [delivery] = await postfix.waitForDeliveries(1, (item) => item.queueId === sent?.queueId);
+    expect(delivery).toMatchObject({ to: 'jürgen@plain.example', status: 'sent' });
+  });
+
+  it('smtp send: over the SIZE Postfix announces, smtp refuses by itself with exit 6, not 3', async () => {
+    const big = message('too big', ['x'.repeat(998), ...Array.from({ length: 250 }, () => 'y'.repeat(998))]);
+    const {
+      code,
+      stderr,
+      document,
+      message: refused,
+    } = await sendToPostfix(['--to', 'big@plain.example', '--data', dataFile('big.eml', big)]);
+    expect(code).toBe(6);
+    expect(refused?.refusal).toMatchObject({ by: 'client', extension: 'SIZE' });
+    expect(String(refused?.refusal?.reason)).toMatch(/exceeds the server's limit of 200000 bytes/);
+    // Postfix was asked nothing: the transcript ends before MAIL.
+    expect(document.transcript.some((line) => line.startsWith('C: MAIL'))).toBe(false);
+    expect(stderr).toBe('');
+  });
+
+  it('smtp send: Postfix refusing a recipient is the server refusing (exit 3, or 5 with another accepted)', async () => {
+    const only = await sendToPostfix(['--to', 'reject@plain.example']);
+    expect(only.code).toBe(3);
+    expect(only.message?.refusal).toMatchObject({
+      by: 'server',
+      command: 'RCPT TO:<reject@plain.example>',
+      reply: { code: 554, enhanced: '5.7.1' },
+    });
+    const mixed = await sendToPostfix(['--to', 'reject@plain.example,fine@plain.example']);
+    expect(mixed.code).toBe(5);
+    expect(mixed.message?.rejected).toEqual([
+      expect.objectContaining({ to: 'reject@plain.example', reply: expect.objectContaining({ code: 554 }) }),
+    ]);
+    expect(mixed.message?.accepted.map((item) => item.to)).toEqual(['fine@plain.example']);
+    expect(mixed.message?.refusal).toBeNull();
+  });
+
+  it('smtp send: --user against Postfix without SASL is smtp refusing by itself (exit 6, AUTH)', async () => {
+    const result = await runCli(
+      [
+        'send',
+        '-s',
+        `127.0.0.1:${postfix.port}`,
+        '--starttls',
+        '-k',
+        '--user',
+        'alice',
+        '--to',
+        'x@plain.example',
+        '--quiet',
+      ],
+      { env: { SMTP_PASSWORD: 'secret' } },
+    );
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/offers no AUTH: drop --user/);
   });
 });

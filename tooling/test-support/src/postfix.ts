@@ -233,6 +233,9 @@ function mainCf(directory: string, hostname: string, options: PostfixOptions, ui
     // Leave a client's headers as they are: the interop tests compare bytes.
     local_header_rewrite_clients: '',
     smtputf8_enable: 'yes',
+    // Log each TLS session's protocol and cipher, so tests can check them.
+    smtpd_tls_loglevel: '1',
+    smtp_tls_loglevel: '1',
     // Fail fast instead of Postfix's minutes-long back-off, so a broken next hop shows within a test.
     minimal_backoff_time: '1s',
     maximal_backoff_time: '2s',

@@ -1,6 +1,6 @@
 import { connect, type SmtpSession } from '@smtp/client';
 import { Command } from 'commander';
-import { CliError } from '../cli-error.js';
+import { ClientRefusalError } from '../client-refusal-error.js';
 import { describeError } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { addTlsOptions, type ConnectionFlags, resolveConnection } from '../options/connection-options.js';
@@ -26,7 +26,8 @@ Examples:
   $ smtp probe 127.0.0.1:2525 --insecure --json
 
 Exit codes: 0 probe completed (and the certificate verified, or --insecure), 2/3 the greeting or
-            EHLO was refused (4xx/5xx), 4 network/TLS/timeout error or a certificate that does not verify
+            EHLO was refused (4xx/5xx), 4 network/TLS/timeout error or a certificate that does not verify,
+            6 --starttls required but not offered
 `;
 
 export function createProbeCommand(context: CommandContext): Command {
@@ -153,7 +154,10 @@ async function runProbe(
         report.auth.mechanisms = [...upgraded.auth];
       }
     } else if (!connection.secure && connection.starttls === 'required') {
-      throw new CliError(`${server} does not offer STARTTLS`, exitCodes.network);
+      throw new ClientRefusalError(
+        'STARTTLS',
+        `${server} does not offer STARTTLS and --starttls is required`,
+      );
     }
     // The TLS details come from this very connection: one connection per probe, no second look.
     const tls = opened.tls;
