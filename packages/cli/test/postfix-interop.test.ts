@@ -302,4 +302,27 @@ describe('Postfix ⇄ smtp serve, smtp send, smtp probe', () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/offers no AUTH: drop --user/);
   });
+
+  it('smtp probe: counts the extensions it lists (after STARTTLS) and shows what STARTTLS changed', async () => {
+    const human = await runCli(['probe', `127.0.0.1:${postfix.port}`, '--insecure']);
+    expect(human.code).toBe(0);
+    const lines = human.stdout.split('\n');
+    const header = lines.findIndex((line) => line.startsWith('EHLO '));
+    const counted = Number(/^EHLO\s+(\d+) extensions after STARTTLS/.exec(lines[header] ?? '')?.[1]);
+    const changed = lines.findIndex((line) => line.startsWith('  STARTTLS '));
+    const listed = lines.slice(header + 1, changed);
+    // Postfix: PIPELINING SIZE VRFY ETRN ENHANCEDSTATUSCODES 8BITMIME DSN SMTPUTF8 CHUNKING, and STARTTLS before TLS.
+    expect(listed).toHaveLength(9);
+    expect(counted).toBe(listed.length);
+    expect(human.stdout).toMatch(
+      /^ {2}STARTTLS\s+changed the EHLO reply \(10 extensions before\): - STARTTLS$/m,
+    );
+    const json = await runCli(['probe', `127.0.0.1:${postfix.port}`, '--insecure', '--json']);
+    const report = JSON.parse(json.stdout);
+    expect(schemaErrors('probe', report)).toBe('');
+    expect(report.capabilities).toHaveLength(10);
+    expect(report.capabilitiesAfterTls).toHaveLength(9);
+    expect(report.capabilityChangesAfterTls).toEqual({ added: [], removed: ['STARTTLS'], changed: [] });
+    expect(report.tls.protocol).toBe('TLSv1.3');
+  });
 });

@@ -8,6 +8,7 @@ import { formatServerAddress } from '../options/parse-server.js';
 import { formatReply, replyToJson } from '../output/format-reply.js';
 import { printJson, type Terminal } from '../output/terminal.js';
 import { TranscriptPrinter } from '../output/transcript-printer.js';
+import { type CapabilityChanges, compareCapabilities } from '../probe/capability-changes.js';
 import { type ExplainedCapability, explainCapabilities } from '../probe/explain-capabilities.js';
 import { inspectSessionTls, type TlsInspection } from '../probe/tls-report.js';
 import type { CommandContext } from '../program-context.js';
@@ -56,6 +57,8 @@ interface ProbeReport {
   greeting: ReturnType<typeof replyToJson> | null;
   capabilities: ExplainedCapability[];
   capabilitiesAfterTls: ExplainedCapability[] | null;
+  /** What STARTTLS changed in the EHLO reply; null without STARTTLS. */
+  capabilityChangesAfterTls: CapabilityChanges | null;
   tls: {
     mode: 'starttls' | 'implicit' | 'none';
     offered: boolean;
@@ -96,6 +99,7 @@ async function runProbe(
     greeting: null,
     capabilities: [],
     capabilitiesAfterTls: null,
+    capabilityChangesAfterTls: null,
     tls: {
       mode,
       offered: connection.secure,
@@ -151,6 +155,10 @@ async function runProbe(
         const [upgraded, starttlsMs] = await timed(() => opened.starttls());
         report.timings.starttlsMs = starttlsMs;
         report.capabilitiesAfterTls = explainCapabilities(upgraded);
+        report.capabilityChangesAfterTls = compareCapabilities(
+          report.capabilities,
+          report.capabilitiesAfterTls,
+        );
         report.auth.mechanisms = [...upgraded.auth];
       }
     } else if (!connection.secure && connection.starttls === 'required') {
@@ -190,12 +198,24 @@ function printProbe(terminal: Terminal, report: ProbeReport): void {
   if (report.greeting)
     terminal.out(`${label('banner')}${formatReply(report.greeting)}${ms(report.timings.greetingMs)}`);
   if (report.timings.ehloMs !== null) {
-    terminal.out(`${label('EHLO')}${report.capabilities.length} extensions${ms(report.timings.ehloMs)}`);
+    // The count is of the list below it: the reply after STARTTLS when there was one.
     const list = report.capabilitiesAfterTls ?? report.capabilities;
-    if (report.capabilitiesAfterTls) terminal.out(colors.dim('            after STARTTLS:'));
+    const when = report.capabilitiesAfterTls ? ' after STARTTLS' : '';
+    terminal.out(`${label('EHLO')}${list.length} extensions${when}${ms(report.timings.ehloMs)}`);
     for (const item of list) {
       const keyword = `${item.keyword}${item.parameters ? ` ${item.parameters}` : ''}`;
       terminal.out(`  ${colors.cyan(keyword.padEnd(30))} ${colors.dim(item.description)}`);
+    }
+    const changes = report.capabilityChangesAfterTls;
+    if (changes) {
+      const parts = [
+        ...changes.added.map((line) => `+ ${line}`),
+        ...changes.removed.map((line) => `- ${line}`),
+        ...changes.changed.map((change) => `${change.before} → ${change.after}`),
+      ];
+      terminal.out(
+        `${label('  STARTTLS')}${parts.length > 0 ? `changed the EHLO reply (${report.capabilities.length} extensions before): ${parts.join(', ')}` : 'left the EHLO reply as it was'}`,
+      );
     }
   }
   if (report.greeting === null) {
