@@ -33,8 +33,8 @@ export interface PostfixOptions {
   /** Next hops by recipient domain; each gets its own smtp transport in master.cf. */
   readonly relays?: readonly PostfixRelay[];
   /**
-   * Domains Postfix is the final destination for (a remote MX): each recipient's mail goes to the Maildir
-   * `mail/<domain>/<local part>/`, read with `mailbox(address)`.
+   * Domains Postfix is the final destination for (a remote MX): every recipient gets a copy in the
+   * Maildir `mail/all/`, with a `Delivered-To:` field naming it; read them with `mailbox(address)`.
    */
   readonly mailboxDomains?: readonly string[];
   /** Offer STARTTLS on smtpd with this certificate. */
@@ -76,7 +76,10 @@ export interface PostfixInstance {
     filter?: (delivery: PostfixDelivery) => boolean,
     timeoutMs?: number,
   ): Promise<PostfixDelivery[]>;
-  /** The messages delivered to a mailbox of `mailboxDomains`, oldest first, as stored (with Postfix's trace fields). */
+  /**
+   * The messages delivered to this address of `mailboxDomains`, oldest first, as stored: Postfix's
+   * Return-Path, X-Original-To, Delivered-To and Received fields, then the message with LF line ends.
+   */
   mailbox(address: string): Buffer[];
   /** `postqueue -f`: try every deferred message now. */
   flush(): Promise<void>;
@@ -147,8 +150,6 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     port = await freePort();
     writeFileSync(join(configDirectory, 'main.cf'), mainCf(directory, hostname, options, owner.uid));
     writeFileSync(join(configDirectory, 'master.cf'), masterCf(port, options.relays ?? []));
-    if (options.mailboxDomains?.length)
-      writeFileSync(join(configDirectory, 'mailboxes.regexp'), '/^([^@]+)@(.+)$/ $2/$1/\n');
     try {
       await run(postfix, ['-c', configDirectory, 'start'], { timeout: 20_000 });
       isRunning = true;
@@ -182,13 +183,14 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
       }
     },
     mailbox(address) {
-      const at = address.lastIndexOf('@');
-      const maildir = join(mailDirectory, address.slice(at + 1), address.slice(0, at), 'new');
+      const maildir = join(mailDirectory, 'all', 'new');
       if (!existsSync(maildir)) return [];
+      const deliveredTo = Buffer.from(`\nDelivered-To: ${address}\n`);
       // Maildir names start with the delivery time in seconds, then a unique part: sorted ≈ delivery order.
       return readdirSync(maildir)
         .sort()
-        .map((name) => readFileSync(join(maildir, name)));
+        .map((name) => readFileSync(join(maildir, name)))
+        .filter((content) => content.subarray(0, content.indexOf('\n\n')).includes(deliveredTo));
     },
     async flush() {
       await run(postqueue, ['-c', configDirectory, '-f']);
@@ -251,8 +253,9 @@ function mainCf(directory: string, hostname: string, options: PostfixOptions, ui
   if (options.mailboxDomains?.length) {
     settings.virtual_mailbox_domains = options.mailboxDomains.join(', ');
     settings.virtual_mailbox_base = join(directory, 'mail');
-    // The trailing slash makes each mailbox a Maildir.
-    settings.virtual_mailbox_maps = `regexp:${join(directory, 'etc', 'mailboxes.regexp')}`;
+    // One Maildir (the trailing slash) for every recipient: the virtual agent allows no $1 from a
+    // regexp map, and Delivered-To tells the copies apart.
+    settings.virtual_mailbox_maps = 'static:all/';
     settings.virtual_uid_maps = `static:${uid}`;
     settings.virtual_gid_maps = `static:${uid}`;
     settings.virtual_minimum_uid = String(Math.min(uid, 100));
