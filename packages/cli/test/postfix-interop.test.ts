@@ -260,7 +260,7 @@ describe('Postfix ⇄ smtp serve, smtp send, smtp probe', () => {
     } = await sendToPostfix(['--to', 'big@plain.example', '--data', dataFile('big.eml', big)]);
     expect(code).toBe(6);
     expect(refused?.refusal).toMatchObject({ by: 'client', extension: 'SIZE' });
-    expect(String(refused?.refusal?.reason)).toMatch(/exceeds the server's limit of 200000 bytes/);
+    expect(String(refused?.refusal?.reason)).toContain('200000');
     // Postfix was asked nothing: the transcript ends before MAIL.
     expect(document.transcript.some((line) => line.startsWith('C: MAIL'))).toBe(false);
     expect(stderr).toBe('');

@@ -119,6 +119,8 @@ const services = [
  */
 export async function startPostfix(options: PostfixOptions = {}): Promise<PostfixInstance> {
   const postfix = requireTool('/usr/sbin/postfix', installHint);
+  if (process.getuid?.() !== 0)
+    throw new Error('startPostfix needs root: Postfix starts its master as root (run the tests as root)');
   const postqueue = requireTool('/usr/sbin/postqueue', installHint);
   const hostname = options.hostname ?? 'postfix.test';
   const directory = mkdtempSync(join(tmpdir(), 'smtp-postfix-'));
