@@ -1,4 +1,4 @@
-import { SmtpCapabilityError } from '@smtp/protocol';
+import { SmtpCapabilityError, SmtpReplyError } from '@smtp/protocol';
 import {
   createTestCertificates,
   type PostfixInstance,
@@ -94,6 +94,20 @@ describe('@smtp/client → Postfix smtpd', () => {
     expect(failure).toBeInstanceOf(SmtpCapabilityError);
     expect((failure as SmtpCapabilityError).capability).toBe('SIZE');
     expect(postfix.log()).not.toContain('big@mx.example');
+  });
+
+  it("gets Postfix's own 552 when a streamed message of unknown size turns out too large", async () => {
+    // A stream longer than the peek: its size is unknown before MAIL, so only Postfix can refuse it.
+    async function* chunks() {
+      yield 'Subject: streamed\r\n\r\n';
+      for (let index = 0; index < 100; index++) yield `${'z'.repeat(1000)}\r\n`;
+    }
+    const failure = await session((opened) =>
+      opened.data({ from: 'a@origin.example', to: 'streamed@mx.example', message: chunks() }),
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SmtpReplyError);
+    expect((failure as SmtpReplyError).reply).toMatchObject({ code: 552, enhanced: '5.3.4' });
+    expect(postfix.mailbox('streamed@mx.example')).toEqual([]);
   });
 
   it('reports the recipient Postfix rejects and delivers to the other', async () => {
