@@ -5,7 +5,7 @@ import { type ExitCode, exitCodes } from './exit-codes.js';
  * e.g. "--server 'mail:99999': the port must be 1..65535".
  */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   readonly exitCode: ExitCode;
 
   constructor(message: string, exitCode: ExitCode = exitCodes.usage, options: { cause?: unknown } = {}) {

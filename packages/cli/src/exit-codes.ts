@@ -15,6 +15,12 @@ export const exitCodes = {
   network: 4,
   /** Some recipients (or some of --count messages) were accepted and some were not. */
   partial: 5,
+  /**
+   * smtp refused by itself, so the server never judged the message: it lacks what the message or the
+   * flags need (SIZE too small, SMTPUTF8, 8BITMIME, DSN, REQUIRETLS, STARTTLS, AUTH), or going on would
+   * send a password in the clear. Distinct from 3, which is always the server's 5xx.
+   */
+  refusedByClient: 6,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];

@@ -204,7 +204,7 @@ describe('smtp send → smtp serve', () => {
     expect(errorLines[0]).toMatch(/^smtp send: .*--insecure/);
   });
 
-  it('fails with exit 4 when --starttls is required and the server has no TLS', async () => {
+  it('refuses by itself with exit 6 when --starttls is required and the server has no TLS', async () => {
     const result = await runCli([
       'send',
       '-s',
@@ -215,7 +215,7 @@ describe('smtp send → smtp serve', () => {
       'x@example.com',
       '--quiet',
     ]);
-    expect(result.code).toBe(4);
+    expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/does not offer STARTTLS/);
   });
 

@@ -16,4 +16,11 @@ export {
   txtCharacterStrings,
   type ZoneEntry,
 } from './dns-stub.js';
+export {
+  type PostfixDelivery,
+  type PostfixInstance,
+  type PostfixOptions,
+  type PostfixRelay,
+  startPostfix,
+} from './postfix.js';
 export { requireTool } from './require-tool.js';

@@ -1,6 +1,6 @@
 import { connect, type SmtpSession } from '@smtp/client';
 import { Command } from 'commander';
-import { CliError } from '../cli-error.js';
+import { ClientRefusalError } from '../client-refusal-error.js';
 import { describeError } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { addTlsOptions, type ConnectionFlags, resolveConnection } from '../options/connection-options.js';
@@ -8,6 +8,7 @@ import { formatServerAddress } from '../options/parse-server.js';
 import { formatReply, replyToJson } from '../output/format-reply.js';
 import { printJson, type Terminal } from '../output/terminal.js';
 import { TranscriptPrinter } from '../output/transcript-printer.js';
+import { type CapabilityChanges, compareCapabilities } from '../probe/capability-changes.js';
 import { type ExplainedCapability, explainCapabilities } from '../probe/explain-capabilities.js';
 import { inspectSessionTls, type TlsInspection } from '../probe/tls-report.js';
 import type { CommandContext } from '../program-context.js';
@@ -26,7 +27,8 @@ Examples:
   $ smtp probe 127.0.0.1:2525 --insecure --json
 
 Exit codes: 0 probe completed (and the certificate verified, or --insecure), 2/3 the greeting or
-            EHLO was refused (4xx/5xx), 4 network/TLS/timeout error or a certificate that does not verify
+            EHLO was refused (4xx/5xx), 4 network/TLS/timeout error or a certificate that does not verify,
+            6 --starttls required but not offered
 `;
 
 export function createProbeCommand(context: CommandContext): Command {
@@ -55,6 +57,8 @@ interface ProbeReport {
   greeting: ReturnType<typeof replyToJson> | null;
   capabilities: ExplainedCapability[];
   capabilitiesAfterTls: ExplainedCapability[] | null;
+  /** What STARTTLS changed in the EHLO reply; null without STARTTLS. */
+  capabilityChangesAfterTls: CapabilityChanges | null;
   tls: {
     mode: 'starttls' | 'implicit' | 'none';
     offered: boolean;
@@ -95,6 +99,7 @@ async function runProbe(
     greeting: null,
     capabilities: [],
     capabilitiesAfterTls: null,
+    capabilityChangesAfterTls: null,
     tls: {
       mode,
       offered: connection.secure,
@@ -150,10 +155,17 @@ async function runProbe(
         const [upgraded, starttlsMs] = await timed(() => opened.starttls());
         report.timings.starttlsMs = starttlsMs;
         report.capabilitiesAfterTls = explainCapabilities(upgraded);
+        report.capabilityChangesAfterTls = compareCapabilities(
+          report.capabilities,
+          report.capabilitiesAfterTls,
+        );
         report.auth.mechanisms = [...upgraded.auth];
       }
     } else if (!connection.secure && connection.starttls === 'required') {
-      throw new CliError(`${server} does not offer STARTTLS`, exitCodes.network);
+      throw new ClientRefusalError(
+        'STARTTLS',
+        `${server} does not offer STARTTLS and --starttls is required`,
+      );
     }
     // The TLS details come from this very connection: one connection per probe, no second look.
     const tls = opened.tls;
@@ -186,12 +198,24 @@ function printProbe(terminal: Terminal, report: ProbeReport): void {
   if (report.greeting)
     terminal.out(`${label('banner')}${formatReply(report.greeting)}${ms(report.timings.greetingMs)}`);
   if (report.timings.ehloMs !== null) {
-    terminal.out(`${label('EHLO')}${report.capabilities.length} extensions${ms(report.timings.ehloMs)}`);
+    // The count is of the list below it: the reply after STARTTLS when there was one.
     const list = report.capabilitiesAfterTls ?? report.capabilities;
-    if (report.capabilitiesAfterTls) terminal.out(colors.dim('            after STARTTLS:'));
+    const when = report.capabilitiesAfterTls ? ' after STARTTLS' : '';
+    terminal.out(`${label('EHLO')}${list.length} extensions${when}${ms(report.timings.ehloMs)}`);
     for (const item of list) {
       const keyword = `${item.keyword}${item.parameters ? ` ${item.parameters}` : ''}`;
       terminal.out(`  ${colors.cyan(keyword.padEnd(30))} ${colors.dim(item.description)}`);
+    }
+    const changes = report.capabilityChangesAfterTls;
+    if (changes) {
+      const parts = [
+        ...changes.added.map((line) => `+ ${line}`),
+        ...changes.removed.map((line) => `- ${line}`),
+        ...changes.changed.map((change) => `${change.before} → ${change.after}`),
+      ];
+      terminal.out(
+        `${label('  STARTTLS')}${parts.length > 0 ? `changed the EHLO reply (${report.capabilities.length} extensions before): ${parts.join(', ')}` : 'left the EHLO reply as it was'}`,
+      );
     }
   }
   if (report.greeting === null) {

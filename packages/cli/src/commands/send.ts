@@ -53,8 +53,10 @@ Examples:
   $ smtp send -s 127.0.0.1:2525 --to test@example.com --count 1000 --concurrency 10
   $ smtp send --mx --from me@example.org --to you@example.com
 
-Exit codes: 0 all recipients accepted, 1 usage error, 2 temporary failure (4xx),
-            3 permanent failure (5xx), 4 network/TLS/timeout error, 5 partial (some rejected)
+Exit codes: 0 all recipients accepted, 1 usage error, 2 the server answered 4xx,
+            3 the server answered 5xx, 4 network/TLS/timeout error, 5 partial (some rejected),
+            6 refused by smtp itself before sending: the server lacks what the message or flags
+              need (SIZE, SMTPUTF8, 8BITMIME, DSN, REQUIRETLS, STARTTLS, AUTH)
 `;
 
 export function createSendCommand(context: CommandContext): Command {

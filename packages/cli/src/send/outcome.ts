@@ -1,6 +1,6 @@
 import type { SendResult } from '@smtp/client';
 import type { Reply } from '@smtp/protocol';
-import { type DescribedError, describeError } from '../describe-error.js';
+import { type DescribedError, describeError, type Refusal } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { replyToJson } from '../output/format-reply.js';
 
@@ -18,6 +18,8 @@ export interface MessageOutcome {
   readonly messageBytes: number | null;
   readonly durationMs: number;
   readonly error: { kind: DescribedError['kind']; message: string; code: number | null } | null;
+  /** Who refused the message when it failed: the server (exit 2/3) or smtp itself (exit 6); else null. */
+  readonly refusal: Refusal | null;
 }
 
 export function outcomeFromResult(result: SendResult, durationMs: number): MessageOutcome {
@@ -32,6 +34,7 @@ export function outcomeFromResult(result: SendResult, durationMs: number): Messa
     messageBytes: result.messageBytes,
     durationMs: round(durationMs),
     error: null,
+    refusal: null,
   };
 }
 
@@ -54,6 +57,7 @@ export function outcomeFromError(error: unknown, durationMs: number, server: str
     messageBytes: null,
     durationMs: round(durationMs),
     error: { kind: described.kind, message, code: reply?.code ?? null },
+    refusal: described.refusal,
   };
 }
 

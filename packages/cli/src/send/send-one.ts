@@ -1,7 +1,6 @@
 import { connect, type DsnOptions, type SendResult, SmtpTlsError } from '@smtp/client';
 import { SmtpCapabilityError, SmtpReplyError } from '@smtp/protocol';
-import { CliError } from '../cli-error.js';
-import { exitCodes } from '../exit-codes.js';
+import { ClientRefusalError } from '../client-refusal-error.js';
 import type { ResolvedConnection } from '../options/connection-options.js';
 import { formatServerAddress } from '../options/parse-server.js';
 import type { OutgoingMessage } from './message-plan.js';
@@ -48,26 +47,26 @@ export async function sendOne(options: {
           }
         }
       } else if (connection.starttls === 'required') {
-        throw new CliError(
+        throw new ClientRefusalError(
+          'STARTTLS',
           `${formatServerAddress(connection.address)} does not offer STARTTLS and --starttls is required: use --tls for port 465, or --starttls opportunistic`,
-          exitCodes.network,
         );
       }
     }
     if (connection.auth) {
       if (capabilities.auth.length === 0) {
-        throw new CliError(
+        throw new ClientRefusalError(
+          'AUTH',
           `${formatServerAddress(connection.address)} offers no AUTH${session.isTlsActive ? '' : ' without TLS (try --starttls)'}: drop --user, or check the server`,
-          exitCodes.permanent,
         );
       }
       try {
         await session.auth(connection.auth, { signal: options.signal });
       } catch (error) {
         if (error instanceof SmtpCapabilityError && !session.isTlsActive) {
-          throw new CliError(
+          throw new ClientRefusalError(
+            'STARTTLS',
             `refusing to send the password unencrypted (${error.message}): use --starttls or --tls, or --allow-plaintext-auth for a local test server`,
-            exitCodes.network,
           );
         }
         throw error;
