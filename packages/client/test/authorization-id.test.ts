@@ -28,7 +28,9 @@ async function start(mechanisms: readonly SaslMechanismName[], seen: Seen): Prom
     authMechanisms: mechanisms,
     onAuth(credentials) {
       seen.authzids.push(credentials.authorizationId);
-      return credentials.username === 'alice' && 'password' in credentials && credentials.password === 's3cret';
+      return (
+        credentials.username === 'alice' && 'password' in credentials && credentials.password === 's3cret'
+      );
     },
     onAuthSecret({ mechanism, username, authorizationId }) {
       seen.authzids.push(authorizationId);
