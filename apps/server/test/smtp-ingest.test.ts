@@ -247,10 +247,8 @@ smtp.quit()
     const granted = await runProcess(python, ['-c', actingAs('billing', 'on behalf of billing')]);
     expect(granted.stdout).toContain('sent 235');
     const summary = await findBySubject(harness.baseUrl, 'on behalf of billing');
-    const detail = (await (await fetch(`${harness.baseUrl}/api/v1/messages/${summary.id}`)).json()) as Record<
-      string,
-      any
-    >;
-    expect(detail.session).toMatchObject({ authenticatedUser: 'app' });
+    const response = await fetch(`${harness.baseUrl}/api/v1/messages/${summary.id}`);
+    const detail = (await response.json()) as { session: { authenticatedUser: string | null } };
+    expect(detail.session.authenticatedUser).toBe('app');
   });
 });
