@@ -759,6 +759,12 @@ export class Connection implements SmtpSession, SweptConnection {
             return undefined;
           }
           const username = provenIdentity(verdict as AuthVerdict, credentials.username);
+          if (username === '') {
+            // OAUTHBEARER without a=: only onAuth can say whom the token names; nobody is no one to be.
+            failed('no-identity', username);
+            this.#reject(replies.authFailed);
+            return undefined;
+          }
           return this.#authorize(event.mechanism, username, credentials.authorizationId, () =>
             session.accept(),
           );

@@ -104,7 +104,8 @@ export interface ServerHooks {
    * PLAIN, LOGIN, XOAUTH2, OAUTHBEARER: check the credentials. Return true/undefined to accept,
    * false to answer 535 5.7.8. Offered only when this hook exists. For XOAUTH2/OAUTHBEARER,
    * `credentials.username` is the name the client claims (also its `authorizationId`): accept only a
-   * token issued to it, or return `{ username }` with the token's subject. Accepting does not let the
+   * token issued to it, or return `{ username }` with the token's subject (needed for OAUTHBEARER
+   * without `a=`, whose username is empty: an empty identity fails). Accepting does not let the
    * client act as another identity: see onAuthorize.
    */
   onAuth?(credentials: SaslCredentials, session: SmtpSession): Promise<AuthVerdict> | AuthVerdict;

@@ -143,6 +143,17 @@ describe('AUTH authorization identity (RFC 4616 §2)', () => {
     talk.destroy();
   });
 
+  it('OAUTHBEARER without a=, accepted without naming an identity: refused, nobody is authenticated', async () => {
+    const { port, users, server } = await startAliceServer({ onAuth: () => true });
+    const talk = await secureTalk(port);
+    const { final } = await authenticate(talk, 'OAUTHBEARER', credentialsFor('OAUTHBEARER', null));
+    expect([final.code, final.enhanced]).toEqual([535, '5.7.8']);
+    expect((await talk.command('MAIL FROM:<x@example.com>')).code).toBe(250);
+    expect(users).toEqual([null]);
+    expect(server.metrics.snapshot()).toMatchObject({ authFailed: 1, authSucceeded: 0 });
+    talk.destroy();
+  });
+
   describe('onAuthorize grants proxy rights explicitly', () => {
     const grantPostmaster = (requests: AuthorizationRequest[]) => ({
       onAuthorize: async (request: AuthorizationRequest) => {
