@@ -760,7 +760,7 @@ export class Connection implements SmtpSession, SweptConnection {
           }
           const username = provenIdentity(verdict as AuthVerdict, credentials.username);
           if (username === '') {
-            // OAUTHBEARER without a=: only onAuth can say whom the token names; nobody is no one to be.
+            // OAUTHBEARER without a=: only onAuth can say whom the token names, and it named no one.
             failed('no-identity', username);
             this.#reject(replies.authFailed);
             return undefined;
