@@ -206,6 +206,8 @@ describe('smtp send → smtp serve', () => {
       authorizationId: 'postmaster-x',
       reason: 'authorization-denied',
     });
+    // The refused login is not also reported as a successful one.
+    expect(secure.events.filter((event) => event.event === 'auth')).toHaveLength(before + 2);
     expect(
       (await runCli(['send', '-s', '127.0.0.1:1', '--authzid', 'x', '--to', 'b@example.com'])).stderr,
     ).toMatch(/--authzid needs --user/);

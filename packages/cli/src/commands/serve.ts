@@ -165,10 +165,13 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
   if (users.size > 0) {
     hooks.onAuth = (credentials, session) => {
       const ok = 'password' in credentials && users.get(credentials.username) === credentials.password;
+      const { authorizationId } = credentials;
+      // A foreign authzid is refused next (onAuthorize logs it): 'auth' only for a login that stands.
+      if (ok && authorizationId !== null && authorizationId !== credentials.username) return ok;
       log(ok ? 'auth' : 'auth-failed', session, {
         username: credentials.username,
         mechanism: credentials.mechanism,
-        ...(credentials.authorizationId === null ? {} : { authorizationId: credentials.authorizationId }),
+        ...(authorizationId === null ? {} : { authorizationId }),
       });
       return ok;
     };
