@@ -163,7 +163,11 @@ describe('SMTP AUTH and STARTTLS', () => {
   beforeAll(async () => {
     harness = await startTestApp({
       smtp: {
-        auth: { required: true, users: [{ username: 'app', password: 's3cret' }] },
+        auth: {
+          required: true,
+          users: [{ username: 'app', password: 's3cret' }],
+          proxyRights: [{ username: 'app', mayActAs: ['billing'] }],
+        },
         tls: { starttls: true },
       },
     });
@@ -217,5 +221,34 @@ smtp.quit()
     const metrics = await (await fetch(`${harness.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/smtp_rejects_total\{reason="auth"\} [1-9]/);
     expect(metrics).toMatch(/smtp_auth_failures_total [1-9]/);
+  });
+
+  it('AUTH PLAIN acting as another identity: only configured proxy rights; the stored user is the authcid', async () => {
+    // smtplib's auth() with a hand-built PLAIN message: [authzid] NUL authcid NUL passwd (RFC 4616 §2).
+    const actingAs = (authzid: string, subject: string) => `
+import smtplib, ssl
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+smtp = smtplib.SMTP('127.0.0.1', ${harness.smtpPort})
+smtp.starttls(context=context)
+smtp.ehlo()
+try:
+    code, text = smtp.auth('PLAIN', lambda challenge=None: '${authzid}\\0app\\0s3cret', initial_response_ok=True)
+    smtp.sendmail('${authzid}@example.com', ['b@example.net'], b'Subject: ${subject}\\r\\n\\nhi\\r\\n')
+    print('sent', code)
+except smtplib.SMTPAuthenticationError as error:
+    print('auth failed', error.smtp_code, error.smtp_error.decode())
+smtp.quit()
+`;
+    const refused = await runProcess(python, ['-c', actingAs('postmaster', 'not sent')]);
+    expect(refused.stderr).toBe('');
+    expect(refused.stdout).toMatch(/auth failed 535 5\.7\.8 /);
+    const granted = await runProcess(python, ['-c', actingAs('billing', 'on behalf of billing')]);
+    expect(granted.stdout).toContain('sent 235');
+    const summary = await findBySubject(harness.baseUrl, 'on behalf of billing');
+    const response = await fetch(`${harness.baseUrl}/api/v1/messages/${summary.id}`);
+    const detail = (await response.json()) as { session: { authenticatedUser: string | null } };
+    expect(detail.session.authenticatedUser).toBe('app');
   });
 });

@@ -167,6 +167,52 @@ describe('smtp send → smtp serve', () => {
     expect(event).toMatchObject({ tls: true, user: 'alice', to: ['<bob@example.com>'] });
   });
 
+  it('--authzid: sent only when given; an identity other than --user is refused with 535 5.7.8', async () => {
+    const send = (extra: string[]) =>
+      runCli(
+        [
+          'send',
+          '-s',
+          `127.0.0.1:${secure.port}`,
+          '--starttls',
+          '--insecure',
+          '--user',
+          'alice',
+          '--auth-mech',
+          'PLAIN',
+          ...extra,
+          '--to',
+          'bob@example.com',
+          '--from',
+          'alice@example.com',
+        ],
+        { env: { SMTP_PASSWORD: 's3cret' } },
+      );
+    const before = secure.events.filter((event) => event.event === 'auth').length;
+    const plainLogin = await send([]);
+    expect(plainLogin.code).toBe(0);
+    const equal = await send(['--authzid', 'alice']);
+    expect(equal.code).toBe(0);
+    const auths = (await secure.waitFor('auth', before + 2)).slice(before);
+    // By default no authorization identity goes out; with --authzid it does.
+    expect(auths.map((event) => event.authorizationId ?? null)).toEqual([null, 'alice']);
+
+    const foreign = await send(['--authzid', 'postmaster-x']);
+    expect(foreign.code).toBe(3); // permanent
+    expect(foreign.stdout).toMatch(/^S: 535 5\.7\.8 /m);
+    const [refusal] = await secure.waitFor('auth-failed');
+    expect(refusal).toMatchObject({
+      username: 'alice',
+      authorizationId: 'postmaster-x',
+      reason: 'authorization-denied',
+    });
+    // The refused login is not also reported as a successful one.
+    expect(secure.events.filter((event) => event.event === 'auth')).toHaveLength(before + 2);
+    expect(
+      (await runCli(['send', '-s', '127.0.0.1:1', '--authzid', 'x', '--to', 'b@example.com'])).stderr,
+    ).toMatch(/--authzid needs --user/);
+  });
+
   it('uses implicit TLS with --tls and reads the password from SMTP_PASSWORD', async () => {
     const result = await runCli(
       [

@@ -111,6 +111,39 @@ describe('smtp serve ← swaks, smtplib', () => {
     expect(wrong.stdout).toMatch(/<~\*\s+535 /);
   });
 
+  it('refuses smtplib AUTH PLAIN acting as another identity (RFC 4616 §2: 535 5.7.8), accepts its own', async () => {
+    // smtplib's auth() with a hand-built PLAIN message: [authzid] NUL authcid NUL passwd.
+    const script = `
+import smtplib, ssl, sys
+context = ssl._create_unverified_context()
+for authzid in ["postmaster-x", "carol"]:
+    with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as client:
+        client.starttls(context=context)
+        client.ehlo()
+        try:
+            code, text = client.auth("PLAIN", lambda challenge=None: authzid + "\\0carol\\0hunter2", initial_response_ok=True)
+            print(authzid, code, text.decode())
+        except smtplib.SMTPAuthenticationError as error:
+            print(authzid, error.smtp_code, error.smtp_error.decode())
+`;
+    const result = await tool(
+      '/usr/bin/python3',
+      ['-c', script, String(server.port)],
+      'apt-get install python3',
+    );
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^postmaster-x 535 5\.7\.8 /);
+    expect(lines[1]).toMatch(/^carol 235 2\.7\.0 /);
+    const refusals = await server.waitFor('auth-failed');
+    expect(refusals).toContainEqual(
+      expect.objectContaining({
+        username: 'carol',
+        authorizationId: 'postmaster-x',
+        reason: 'authorization-denied',
+      }),
+    );
+  });
+
   it('accepts a message from Python smtplib and refuses one over --max-size', async () => {
     const script = `
 import smtplib, ssl, sys

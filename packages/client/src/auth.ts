@@ -1,5 +1,6 @@
 import {
   type Capabilities,
+  carriesAuthorizationId,
   createSaslClient,
   isPlaintextMechanism,
   type SaslClient,
@@ -39,7 +40,16 @@ export function chooseMechanism(
       : typeof auth.mechanism === 'string'
         ? [auth.mechanism]
         : auth.mechanism;
-  const candidates = wanted.filter((name) => offered.has(name));
+  const offeredWanted = wanted.filter((name) => offered.has(name));
+  // Never drop a requested authzid silently: that would authenticate as oneself instead.
+  const candidates =
+    auth.authorizationId === undefined ? offeredWanted : offeredWanted.filter(carriesAuthorizationId);
+  if (candidates.length === 0 && offeredWanted.length > 0) {
+    throw new SmtpCapabilityError(
+      'AUTH',
+      `An authorization identity needs PLAIN or SCRAM-SHA-256; the usable mechanisms (${offeredWanted.join(' ')}) cannot carry one`,
+    );
+  }
   if (candidates.length === 0) {
     throw new SmtpCapabilityError(
       'AUTH',

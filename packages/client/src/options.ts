@@ -34,6 +34,11 @@ export interface AuthOptions {
   readonly password?: string;
   /** OAuth 2 bearer token, or a function returning a fresh one (called for each new connection). */
   readonly token?: string | ((options: { signal: AbortSignal }) => string | Promise<string>);
+  /**
+   * Act as this identity rather than `username` (SASL authorization identity, RFC 4616 §2): sent only
+   * when set, and only the server decides whether to grant it (a refusal is 535 5.7.8). Needs PLAIN or
+   * SCRAM-SHA-256; the other mechanisms have no field for it, so they are not chosen.
+   */
   readonly authorizationId?: string;
   /**
    * The mechanism(s) to use, in order of preference. Default: the strongest one both sides support:

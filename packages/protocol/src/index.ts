@@ -101,6 +101,7 @@ export { hasEightBit } from './message/eight-bit.js';
 
 // --- sasl ---
 export {
+  carriesAuthorizationId,
   isPlaintextMechanism,
   isSaslMechanismName,
   type SaslMechanismName,

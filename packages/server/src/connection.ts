@@ -11,10 +11,13 @@ import {
   SmtpError,
   type SmtpReplyError,
 } from '@smtp/protocol';
+import { authenticatedUser, provenIdentity, proxyRequestOf } from './authorization.js';
 import { describeCommand, splitReplies } from './debug-records.js';
 import type {
   AcceptText,
   AuthenticatedUser,
+  AuthorizationRequest,
+  AuthVerdict,
   LmtpDataResult,
   ServerHooks,
   SessionEnvelope,
@@ -144,6 +147,8 @@ export class Connection implements SmtpSession, SweptConnection {
   #tls: TlsInfo | null = null;
   #helloVerb: SmtpSession['helloVerb'] = null;
   #clientHostname: SmtpSession['clientHostname'] = null;
+  /** Set as an exchange is accepted; valid while the core says the session is authenticated. */
+  #user: AuthenticatedUser | null = null;
   #messageCount = 0;
   #isPumping = false;
   #pausedFor = 0;
@@ -228,8 +233,9 @@ export class Connection implements SmtpSession, SweptConnection {
   get tls(): TlsInfo | null {
     return this.#tls;
   }
+  /** The core knows whether AUTH succeeded (and forgets it on STARTTLS/XCLIENT); we know as whom. */
   get user(): AuthenticatedUser | null {
-    return this.#session?.authenticated ?? null;
+    return this.#session?.authenticated ? this.#user : null;
   }
   get envelope(): SessionEnvelope | null {
     return this.#session?.envelope ?? null;
@@ -565,8 +571,14 @@ export class Connection implements SmtpSession, SweptConnection {
         return undefined;
       case 'authenticated':
         this.#context.metrics.values.authSucceeded += 1;
-        if (this.#context.isInfo)
-          this.#log('info', 'auth-ok', { username: event.username, mechanism: event.mechanism });
+        if (this.#context.isInfo) {
+          const user = this.user;
+          this.#log('info', 'auth-ok', {
+            username: user?.username ?? event.username,
+            mechanism: event.mechanism,
+            ...(user?.authorizationId ? { authorizationId: user.authorizationId } : {}),
+          });
+        }
         return undefined;
       case 'message-start':
         this.#startMessage();
@@ -644,12 +656,14 @@ export class Connection implements SmtpSession, SweptConnection {
    */
   #invoke(
     run: (() => unknown) | undefined,
-    settle: (value: unknown) => void,
+    settle: (value: unknown) => Promise<void> | undefined | void,
     fail: (error: unknown) => void,
   ): Promise<void> | undefined {
     const session = this.#session!;
-    const onValue = (value: unknown): void => {
-      if (!session.isClosed) settle(value);
+    // `settle` may run a further handler (AUTH: onAuthorize after onAuth); its promise is waited for.
+    const onValue = (value: unknown): Promise<void> | undefined => {
+      if (session.isClosed) return undefined;
+      return settle(value) ?? undefined;
     };
     const onError = (error: unknown): void => {
       if (!session.isClosed) fail(error);
@@ -662,8 +676,7 @@ export class Connection implements SmtpSession, SweptConnection {
       return undefined;
     }
     if (isPromiseLike(result)) return Promise.resolve(result).then(onValue, onError);
-    onValue(result);
-    return undefined;
+    return onValue(result);
   }
 
   #notify(
@@ -736,19 +749,28 @@ export class Connection implements SmtpSession, SweptConnection {
     const session = this.#session!;
     if (step.type === 'verify') {
       const hook = context.hooks.onAuth;
-      const username = step.credentials.username;
+      const { credentials } = step;
       return this.#invoke(
-        hook && (() => hook(step.credentials, this)),
-        (value) => {
-          if (value === false || !hook) {
-            failed('invalid-credentials', username);
+        hook && (() => hook(credentials, this)),
+        (verdict) => {
+          if (verdict === false || !hook) {
+            failed('invalid-credentials', credentials.username);
             this.#reject(replies.authFailed);
-          } else {
-            session.accept();
+            return undefined;
           }
+          const username = provenIdentity(verdict as AuthVerdict, credentials.username);
+          if (username === '') {
+            // OAUTHBEARER without a=: only onAuth can say whom the token names, and it named no one.
+            failed('no-identity', username);
+            this.#reject(replies.authFailed);
+            return undefined;
+          }
+          return this.#authorize(event.mechanism, username, credentials.authorizationId, () =>
+            session.accept(),
+          );
         },
         (error) => {
-          failed('handler-rejected', username);
+          failed('handler-rejected', credentials.username);
           this.#reject(this.#replyFor(error, 'onAuth'));
         },
       );
@@ -765,14 +787,55 @@ export class Connection implements SmtpSession, SweptConnection {
         if (secret === null || secret === undefined) {
           failed('unknown-user', step.username);
           this.#reject(replies.authFailed);
-        } else {
-          // The core checks the proof; a failure comes back as an 'auth-failed' event.
-          session.accept({ secret: secret as SaslSecret });
+          return undefined;
         }
+        // SCRAM's authzid comes before the proof: decided now, in effect only if the proof verifies.
+        // The core checks the proof; a failure comes back as an 'auth-failed' event.
+        return this.#authorize(event.mechanism, step.username, step.authorizationId, () =>
+          session.accept({ secret: secret as SaslSecret }),
+        );
       },
       (error) => {
         failed('handler-rejected', step.username);
         this.#reject(this.#replyFor(error, 'onAuthSecret'));
+      },
+    );
+  }
+
+  /**
+   * RFC 4616 §2: the credentials must permit acting as the authzid. An authzid other than the proven
+   * identity needs a grant from onAuthorize; without one the exchange fails with 535 5.7.8 and counts
+   * toward the throttle like a wrong password. `proceed` accepts the exchange.
+   */
+  #authorize(
+    mechanism: SaslMechanismName,
+    username: string,
+    authorizationId: string | null,
+    proceed: () => void,
+  ): Promise<void> | undefined {
+    const request = proxyRequestOf(mechanism, username, authorizationId);
+    const grant = (granted: AuthorizationRequest | null): void => {
+      this.#user = authenticatedUser(mechanism, username, granted);
+      proceed();
+    };
+    if (request === null) {
+      grant(null);
+      return undefined;
+    }
+    const hook = this.#context.hooks.onAuthorize;
+    return this.#invoke(
+      hook && (() => hook(request, this)),
+      (isGranted) => {
+        if (isGranted === true) {
+          grant(request);
+          return;
+        }
+        this.#recordAuthFailure(mechanism, username, 'authorization-denied');
+        this.#reject(replies.authFailed);
+      },
+      (error) => {
+        this.#recordAuthFailure(mechanism, username, 'handler-rejected');
+        this.#reject(this.#replyFor(error, 'onAuthorize'));
       },
     );
   }

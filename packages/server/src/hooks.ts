@@ -27,10 +27,26 @@ export interface SessionEnvelope {
   readonly recipients: readonly SessionRecipient[];
 }
 
+/**
+ * Who the client is after AUTH. `username` is always the identity its credentials proved (the
+ * authcid; for XOAUTH2/OAUTHBEARER the name onAuth vouched for or returned), never merely a claimed one.
+ * `authorizationId` is set only when the client asked to act as another identity and onAuthorize
+ * granted it (RFC 4616 §2); an authzid equal to `username` is reported as null.
+ */
 export interface AuthenticatedUser {
   readonly username: string;
   readonly authorizationId: string | null;
   readonly mechanism: SaslMechanismName;
+}
+
+/**
+ * A client authenticated as `username` asks to act as `authorizationId`, another identity (RFC 4616 §2,
+ * RFC 5802 §5.1 `a=`, the XOAUTH2 `user=` / OAUTHBEARER `a=` a token does not belong to).
+ */
+export interface AuthorizationRequest {
+  readonly mechanism: SaslMechanismName;
+  readonly username: string;
+  readonly authorizationId: string;
 }
 
 /** What a handler knows about the session it runs for. Read-only except `data`, which is yours. */
@@ -61,9 +77,13 @@ export interface SmtpSession {
 // biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => {}` handlers type-check as "no text"
 export type AcceptText = string | undefined | void;
 
-/** What onAuth answers: false rejects; true or nothing accepts. */
+/**
+ * What onAuth answers: false rejects; true or nothing accepts the name the client authenticated as;
+ * `{ username }` accepts and names the identity the credentials prove (a token's subject, a canonical
+ * spelling), which any authzid is then compared with.
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => {}` handlers type-check as "accept"
-export type AuthVerdict = boolean | undefined | void;
+export type AuthVerdict = boolean | { readonly username: string } | undefined | void;
 
 /** LMTP: one outcome per accepted recipient, in order. A string or undefined accepts; an error or ReplyInit rejects. */
 export interface LmtpDataResult {
@@ -82,9 +102,21 @@ export interface ServerHooks {
   onHelo?(client: Domain, session: SmtpSession): Promise<AcceptText> | AcceptText;
   /**
    * PLAIN, LOGIN, XOAUTH2, OAUTHBEARER: check the credentials. Return true/undefined to accept,
-   * false to answer 535 5.7.8. Offered only when this hook exists.
+   * false to answer 535 5.7.8. Offered only when this hook exists. For XOAUTH2/OAUTHBEARER,
+   * `credentials.username` is the name the client claims (also its `authorizationId`): accept only a
+   * token issued to it, or return `{ username }` with the token's subject (needed for OAUTHBEARER
+   * without `a=`, whose username is empty: an empty identity fails). Accepting does not let the
+   * client act as another identity: see onAuthorize.
    */
   onAuth?(credentials: SaslCredentials, session: SmtpSession): Promise<AuthVerdict> | AuthVerdict;
+  /**
+   * Proxy rights (RFC 4616 §2: the server MUST check the credentials permit acting as the authzid).
+   * Asked only when an exchange that proved `username` names a different `authorizationId`; return
+   * true to grant. Without this hook, or with any other answer, the exchange fails with 535 5.7.8 and
+   * counts as an AUTH failure. For SCRAM-SHA-256 the authzid comes in the first message, so this is
+   * asked before the proof is checked; the grant counts only if the proof then verifies.
+   */
+  onAuthorize?(request: AuthorizationRequest, session: SmtpSession): Promise<boolean> | boolean;
   /**
    * CRAM-MD5, SCRAM-SHA-256: the core verifies, you supply the stored secret for a username
    * (`{ password }`, or `{ scram }` from deriveScramCredentials). Return null for an unknown user.

@@ -14,6 +14,7 @@ export type {
   AcceptText,
   AuthVerdict,
   AuthenticatedUser,
+  AuthorizationRequest,
   LmtpDataResult,
   ServerHooks,
   SessionEnvelope,

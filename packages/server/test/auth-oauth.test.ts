@@ -77,7 +77,13 @@ describe('AUTH XOAUTH2 and OAUTHBEARER over STARTTLS (RFC 7628)', () => {
     expect(challenges).toEqual([]);
     expect([final.code, final.enhanced]).toEqual([235, '2.7.0']);
     expect(seen).toEqual([
-      { mechanism: 'XOAUTH2', username: 'alice@example.com', token: goodToken, authorizationId: null },
+      // user= is what the client asks to act as: the token must belong to it.
+      {
+        mechanism: 'XOAUTH2',
+        username: 'alice@example.com',
+        token: goodToken,
+        authorizationId: 'alice@example.com',
+      },
     ]);
     expect((await talk.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
     expect(users).toEqual([{ username: 'alice@example.com', authorizationId: null, mechanism: 'XOAUTH2' }]);
@@ -140,13 +146,13 @@ describe('AUTH XOAUTH2 and OAUTHBEARER over STARTTLS (RFC 7628)', () => {
     );
     expect(final.code).toBe(235);
     // RFC 7628 §3.1: the authzid of the GS2 header ("a=", with "," and "=" escaped as =2C / =3D) is
-    // the only name in the message; the core reports it as the username (the token names the user).
+    // the only name in the message; the core reports it as the username too (the token names the user).
     expect(seen).toEqual([
       {
         mechanism: 'OAUTHBEARER',
         username: 'carol,admin=@example.com',
         token: goodToken,
-        authorizationId: null,
+        authorizationId: 'carol,admin=@example.com',
       },
     ]);
     expect((await talk.command('MAIL FROM:<carol@example.com>')).code).toBe(250);

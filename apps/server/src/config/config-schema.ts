@@ -19,6 +19,12 @@ const host = z.string().min(1);
 
 const user = z.strictObject({ username: z.string().min(1), password: z.string().min(1) });
 
+/** A user who may act as other identities (SASL authzid, RFC 4616 §2); "*" means any. */
+const proxyRight = z.strictObject({
+  username: z.string().min(1),
+  mayActAs: z.array(z.string().min(1)).min(1),
+});
+
 /**
  * Every setting, with its zero-config default. Objects are strict: a misspelt key in the config
  * file is an error that names it, never silently ignored.
@@ -43,6 +49,11 @@ export const configSchema = z.strictObject({
           /** When no users are configured, offer AUTH and accept any credentials (apps configured with a password still work). */
           acceptAny: z.boolean().default(true),
           users: z.array(user).default([]),
+          /**
+           * Proxy rights: who may authenticate as themselves but act as another identity. Default none:
+           * an AUTH naming a foreign authorization identity fails with 535 5.7.8. Config file only.
+           */
+          proxyRights: z.array(proxyRight).default([]),
           /** Offer PLAIN/LOGIN without TLS: safe on loopback, where a capture server usually lives. */
           allowPlaintext: z.boolean().default(true),
         })

@@ -39,6 +39,9 @@ export interface SmtpListener {
 export async function startSmtpListener(options: SmtpListenerOptions): Promise<SmtpListener> {
   const { config, pipeline, metrics, logger } = options;
   const users = new Map(config.auth.users.map((user) => [user.username, user.password]));
+  const proxyRights = new Map(
+    config.auth.proxyRights.map((right) => [right.username, new Set(right.mayActAs)]),
+  );
   const isAuthOffered = users.size > 0 || config.auth.acceptAny;
 
   const hooks: ServerHooks = {
@@ -108,6 +111,15 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       const isValid = expected !== undefined && given !== null && safeEqual(expected, given);
       if (!isValid) metrics.rejects.inc({ reason: 'auth' });
       return isValid;
+    };
+    // RFC 4616 §2: acting as another identity needs a configured proxy right; the library refuses
+    // (535 5.7.8) whatever this does not grant.
+    hooks.onAuthorize = (request) => {
+      const mayActAs = proxyRights.get(request.username);
+      const isGranted =
+        mayActAs !== undefined && (mayActAs.has('*') || mayActAs.has(request.authorizationId));
+      if (!isGranted) metrics.rejects.inc({ reason: 'auth' });
+      return isGranted;
     };
     if (users.size > 0) {
       // CRAM-MD5 and SCRAM-SHA-256 need the secret itself; they exist only with configured users.

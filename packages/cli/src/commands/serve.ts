@@ -165,11 +165,26 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
   if (users.size > 0) {
     hooks.onAuth = (credentials, session) => {
       const ok = 'password' in credentials && users.get(credentials.username) === credentials.password;
+      const { authorizationId } = credentials;
+      // A foreign authzid is refused next (onAuthorize logs it): 'auth' only for a login that stands.
+      if (ok && authorizationId !== null && authorizationId !== credentials.username) return ok;
       log(ok ? 'auth' : 'auth-failed', session, {
         username: credentials.username,
         mechanism: credentials.mechanism,
+        ...(authorizationId === null ? {} : { authorizationId }),
       });
       return ok;
+    };
+    // No proxy rights: a user may not act as another identity (RFC 4616 §2). Refusing here only adds
+    // the log line; without this hook the library refuses the same way (535 5.7.8).
+    hooks.onAuthorize = (request, session) => {
+      log('auth-failed', session, {
+        username: request.username,
+        mechanism: request.mechanism,
+        authorizationId: request.authorizationId,
+        reason: 'authorization-denied',
+      });
+      return false;
     };
     hooks.onAuthSecret = (request) => {
       const password = users.get(request.username);
@@ -256,7 +271,9 @@ function createEventLog(terminal: Terminal, flags: ServeFlags): EventLog {
         );
         break;
       case 'auth-failed':
-        text = colors.yellow(`AUTH ${fields.mechanism} failed for ${fields.username}`);
+        text = colors.yellow(
+          `AUTH ${fields.mechanism} failed for ${fields.username}${fields.reason === 'authorization-denied' ? ` (may not act as ${fields.authorizationId})` : ''}`,
+        );
         break;
       case 'listening':
         text = `listening on ${fields.display} (${fields.tls === 'implicit' ? 'implicit TLS' : fields.starttls ? 'STARTTLS offered' : 'no TLS'})`;

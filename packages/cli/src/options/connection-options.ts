@@ -18,6 +18,7 @@ export interface ConnectionFlags {
   readonly user?: string;
   readonly password?: string;
   readonly authMech?: string;
+  readonly authzid?: string;
   readonly allowPlaintextAuth?: boolean;
 }
 
@@ -75,6 +76,12 @@ export function addAuthOptions(command: Command): Command {
     )
     .addOption(
       new Option(
+        '--authzid <identity>',
+        'act as this identity, if the server grants it (SASL authorization identity, RFC 4616 §2; default: none sent)',
+      ).env('SMTP_AUTHZID'),
+    )
+    .addOption(
+      new Option(
         '--auth-mech <mechanisms>',
         `SASL mechanism(s), comma-separated, in order of preference: ${saslMechanismNames.join(', ')} (default: the strongest both sides support)`,
       ).env('SMTP_AUTH_MECH'),
@@ -119,14 +126,21 @@ export async function resolveConnection(
   if (flags.user !== undefined && options.allowAuth) {
     const password = flags.password ?? (await promptPassword(flags.user));
     const mechanisms = parseMechanisms(flags.authMech);
+    if (flags.authzid !== undefined && (flags.authzid === '' || flags.authzid.includes('\0'))) {
+      throw usageError('--authzid is empty or holds a NUL: give the identity to act as, or leave it out');
+    }
     auth = {
       username: flags.user,
       password,
+      ...(flags.authzid === undefined ? {} : { authorizationId: flags.authzid }),
       ...(mechanisms ? { mechanism: mechanisms } : {}),
       allowPlaintext: flags.allowPlaintextAuth === true,
     };
-  } else if (flags.authMech !== undefined && flags.user === undefined && options.allowAuth) {
-    throw usageError('--auth-mech needs --user (or SMTP_USER): give the user to authenticate as');
+  } else if (flags.user === undefined && options.allowAuth) {
+    if (flags.authMech !== undefined)
+      throw usageError('--auth-mech needs --user (or SMTP_USER): give the user to authenticate as');
+    if (flags.authzid !== undefined)
+      throw usageError('--authzid needs --user (or SMTP_USER): give the user to authenticate as');
   }
   return {
     address,

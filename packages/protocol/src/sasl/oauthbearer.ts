@@ -34,9 +34,14 @@ export function parseOauthbearerMessage(message: Uint8Array): BearerTokenCredent
     }
   }
   if (token === null) return null;
-  // The user is whoever the token names; the authzid is what the client asked to act as, and the only
-  // name the message carries, so it is reported as the username too.
-  return { mechanism: 'OAUTHBEARER', username: header.authorizationId ?? '', token, authorizationId: null };
+  // The user is whoever the token names; the GS2 authzid is what the client asks to act as. It is the
+  // only name the message carries, so it is the username the token is checked against as well.
+  return {
+    mechanism: 'OAUTHBEARER',
+    username: header.authorizationId ?? '',
+    token,
+    authorizationId: header.authorizationId,
+  };
 }
 
 export function createOauthbearerServer(options: Pick<SaslServerOptions, 'oauthScope'>): BearerTokenServer {

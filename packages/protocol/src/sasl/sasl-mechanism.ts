@@ -23,3 +23,12 @@ export function isSaslMechanismName(name: string): name is SaslMechanismName {
 export function isPlaintextMechanism(name: SaslMechanismName): boolean {
   return name === 'PLAIN' || name === 'LOGIN' || name === 'XOAUTH2' || name === 'OAUTHBEARER';
 }
+
+/**
+ * Mechanisms whose client can ask to act as another identity beside the one it authenticates as
+ * (PLAIN's authzid, RFC 4616 §2; SCRAM's GS2 "a=", RFC 5802 §7). LOGIN and CRAM-MD5 have no field for
+ * it; XOAUTH2 and OAUTHBEARER carry one name only, the one their token is checked against.
+ */
+export function carriesAuthorizationId(name: SaslMechanismName): boolean {
+  return name === 'PLAIN' || name === 'SCRAM-SHA-256';
+}

@@ -1,6 +1,12 @@
 import type { SaslMechanismName } from './sasl-mechanism.js';
 
-/** What the application checks after a 'verify' step. */
+/**
+ * What the application checks after a 'verify' step. `authorizationId` is the identity the client asks
+ * to act as (RFC 4616 §2 authzid), null when it sent none. PLAIN carries it beside the authcid; LOGIN
+ * has none. For XOAUTH2 (`user=`) and OAUTHBEARER (the GS2 `a=`) the claimed name is the only name in
+ * the message: it is both `username` (what the token is checked against) and `authorizationId`, and
+ * the identity the token proves is the application's to say.
+ */
 export type SaslCredentials =
   | {
       readonly mechanism: 'PLAIN' | 'LOGIN';

@@ -139,7 +139,8 @@ describe.each(saslMechanismNames)('%s client and server', (mechanism) => {
     expect(exchange(clientFor(mechanism, good), serverFor(mechanism))).toEqual({
       result: 'success',
       username: account.username,
-      authorizationId: null,
+      // The bearer mechanisms carry one name, the identity the client asks to act as (user= / a=).
+      authorizationId: usesToken ? account.username : null,
     });
   });
 
@@ -313,7 +314,7 @@ describe('XOAUTH2', () => {
         mechanism: 'XOAUTH2',
         username: 'someuser@example.com',
         token: 'ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg',
-        authorizationId: null,
+        authorizationId: 'someuser@example.com',
       },
     });
   });
@@ -343,6 +344,14 @@ describe('OAUTHBEARER (RFC 7628)', () => {
       mechanism: 'OAUTHBEARER',
       username: 'user@example.com',
       token: 'vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==',
+      authorizationId: 'user@example.com',
+    });
+  });
+  it('without a= there is no authorization identity: the token alone names the user', () => {
+    expect(parseOauthbearerMessage(text('n,,\x01auth=Bearer abc\x01\x01'))).toEqual({
+      mechanism: 'OAUTHBEARER',
+      username: '',
+      token: 'abc',
       authorizationId: null,
     });
   });

@@ -26,7 +26,8 @@ export function parseXoauth2Message(message: Uint8Array): BearerTokenCredentials
     }
   }
   if (username === null || username === '' || username.includes('\0') || token === null) return null;
-  return { mechanism: 'XOAUTH2', username, token, authorizationId: null };
+  // As with OAUTHBEARER, the token names the user; `user=` is the identity the client asks to act as.
+  return { mechanism: 'XOAUTH2', username, token, authorizationId: username };
 }
 
 export function createXoauth2Server(options: Pick<SaslServerOptions, 'oauthScope'>): BearerTokenServer {
