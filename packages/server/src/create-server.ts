@@ -138,7 +138,15 @@ export class SmtpServer extends TypedEmitter {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.#tlsStore = options.tls ? new TlsContextStore(options.tls) : null;
-    this.#limiter = new ConnectionLimiter(options.limits);
+    this.#limiter = new ConnectionLimiter({
+      ...options.limits,
+      // Proxies and XCLIENT fronts carry many clients on one address: they are not counted per address.
+      connectionLimitExemptions: [
+        ...(options.limits?.connectionLimitExemptions ?? []),
+        ...(options.proxyProtocol?.trustedUpstreams ?? []),
+        ...(options.xclient?.trustedPeers ?? []),
+      ],
+    });
     this.#proxyUpstreams = new AddressMatcher(options.proxyProtocol?.trustedUpstreams ?? []);
     const timeouts = resolveTimeouts(options.timeouts);
     this.#timeouts = timeouts;

@@ -92,6 +92,21 @@ describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
   });
 });
 
+describe('trusted proxies', () => {
+  it('does not count a PROXY-protocol upstream per address: it carries many clients', async () => {
+    const { port, stop } = await startServer({
+      proxyProtocol: { trustedUpstreams: ['127.0.0.1'] },
+      limits: { maxConnectionsPerIp: 1, maxConnectionRatePerIp: 1 },
+    });
+    stops.push(stop);
+    const proxied = await Promise.all([open(port), open(port), open(port)]);
+    proxied.forEach((talk, index) => {
+      talk.write(`PROXY TCP4 192.0.2.${index + 1} 192.0.2.100 4000 25\r\n`);
+    });
+    for (const talk of proxied) expect((await talk.read()).code).toBe(220);
+  });
+});
+
 describe('per-address connection rate limit', () => {
   it('refuses attempts over the rate with 421 4.7.0; another address is still served', async () => {
     const { port, stop } = await startServer({
