@@ -170,6 +170,31 @@ describe('deadlines: total time per command line and per message', () => {
     await talk.closed();
   });
 
+  it('counts a BDAT message from its first chunk to LAST, across the BDAT commands', async () => {
+    const { port, stop } = await startServer({
+      timeouts: { dataMs: 10_000, commandLineDeadlineMs: 400, messageDeadlineMs: 500 },
+      async onData(stream) {
+        await streamToBuffer(stream);
+      },
+    });
+    stops.push(stop);
+    const talk = await open(port);
+    await talk.read();
+    await talk.command('EHLO drip.test');
+    await talk.command('MAIL FROM:<a@drip.test>');
+    await talk.command('RCPT TO:<b@mx.test>');
+    // Small chunks, each quick and answered: only the message's total time can end this.
+    const timer = setInterval(() => {
+      if (!talk.socket.destroyed) talk.write('BDAT 3\r\na\r\n');
+    }, 40);
+    talk.socket.once('close', () => clearInterval(timer));
+    let line = '';
+    while (!line.startsWith('421')) line = await talk.readLine(3000);
+    clearInterval(timer);
+    expect(line).toBe('421 4.4.2 Timeout waiting for input, closing connection');
+    await talk.closed();
+  });
+
   it('does not count a slow handler against the client', async () => {
     const { port, stop } = await startServer({
       timeouts: { commandLineDeadlineMs: 200, messageDeadlineMs: 300 },
