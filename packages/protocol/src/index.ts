@@ -98,6 +98,7 @@ export {
 export { DotEncoder } from './message/dot-encoder.js';
 export { BdatReader, encodeBdat } from './message/bdat.js';
 export { hasEightBit } from './message/eight-bit.js';
+export { normalizedMessageSize } from './message/normalized-size.js';
 
 // --- sasl ---
 export {

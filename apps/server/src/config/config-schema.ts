@@ -42,6 +42,10 @@ export const configSchema = z.strictObject({
         .min(1)
         .default(25 * 1024 * 1024),
       maxRecipients: z.number().int().min(1).default(1000),
+      /** Connections open at once from one client address (IPv6: one /64); 0 = no limit. The library's default. */
+      maxConnectionsPerIp: z.number().int().min(0).default(50),
+      /** Connection attempts a minute from one client address; 0 = no limit. The library's default. */
+      maxConnectionRatePerIp: z.number().int().min(0).default(100),
       auth: z
         .strictObject({
           /** MAIL without a successful AUTH gets 530 5.7.0. */

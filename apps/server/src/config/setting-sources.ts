@@ -15,6 +15,16 @@ export const settings: readonly Setting[] = [
   { path: 'smtp.hostname', kind: 'string', description: 'name in the SMTP greeting' },
   { path: 'smtp.maxMessageBytes', kind: 'number', description: 'largest message accepted (SIZE)' },
   { path: 'smtp.maxRecipients', kind: 'number', description: 'most recipients per message' },
+  {
+    path: 'smtp.maxConnectionsPerIp',
+    kind: 'number',
+    description: 'connections at once from one address (0 = no limit)',
+  },
+  {
+    path: 'smtp.maxConnectionRatePerIp',
+    kind: 'number',
+    description: 'connection attempts a minute from one address (0 = no limit)',
+  },
   { path: 'smtp.auth.required', kind: 'boolean', description: 'require AUTH before MAIL' },
   {
     path: 'smtp.auth.acceptAny',
