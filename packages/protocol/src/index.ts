@@ -87,6 +87,14 @@ export { DotEncoder } from './message/dot-encoder.js';
 export { BdatReader, encodeBdat } from './message/bdat.js';
 export { hasEightBit } from './message/eight-bit.js';
 
+// --- trace fields ---
+export {
+  type ReceivedWithFacts,
+  type ReceivedWithProtocol,
+  receivedWithProtocol,
+  receivedWithProtocols,
+} from './trace/received-with.js';
+
 // --- sasl ---
 export {
   isPlaintextMechanism,

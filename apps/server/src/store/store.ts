@@ -1,3 +1,5 @@
+import type { ReceivedWithProtocol } from '@smtp/protocol';
+
 /**
  * Storage behind an interface: SQLite is the embedded default (sqlite-store.ts); the MTA mode's
  * PostgreSQL store for several nodes implements the same contract. Every method is async so a
@@ -27,7 +29,8 @@ export interface SmtpSessionDetails {
   readonly localPort: number;
   /** The EHLO/HELO name the client gave. */
   readonly helo: string;
-  readonly protocol: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'ESMTPA' | 'ESMTPSA';
+  /** The Received line's WITH keyword (RFC 3848, RFC 6531): ESMTPSA, UTF8SMTPS, … */
+  readonly protocol: ReceivedWithProtocol;
   readonly tls: { readonly protocol: string; readonly cipher: string } | null;
   readonly authenticatedUser: string | null;
 }
