@@ -2,10 +2,14 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
+import type { ListenerAddress } from '@smtp/server';
 import type { AppConfig } from './config/config-schema.js';
 import { MailEvents } from './events/mail-events.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
+import { createIngestSink } from './listeners/accepted-message-sink.js';
+import type { MtaListener } from './listeners/mta-listener.js';
+import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
@@ -32,7 +36,10 @@ export interface RunningApp {
   readonly store: Store;
   readonly events: MailEvents;
   readonly pipeline: IngestPipeline;
+  /** The capture listener, or in mta mode the first MTA listener. */
   readonly smtpAddress: { readonly host: string; readonly port: number };
+  /** mta mode: every listener with its role; empty in capture mode. */
+  readonly mtaListeners: readonly Pick<MtaListener, 'role' | 'address'>[];
   readonly httpAddress: { readonly host: string; readonly port: number };
   /** e.g. http://127.0.0.1:8025 */
   readonly httpUrl: string;
@@ -78,6 +85,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
+  let mta: MtaListeners | null = null;
+  let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
@@ -85,16 +94,23 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const recovery = await recoverUnparsed(store, pipeline);
     if (recovery.count > 0) logger.info({ count: recovery.count }, 'parsing messages left unparsed');
     recovered = recovery.done.catch((error: unknown) => logger.error({ err: error }, 'recovery stopped'));
-    const certificate =
-      config.smtp.tls.starttls || config.smtp.tls.required
-        ? await loadCertificate({
-            certFile: config.smtp.tls.certFile,
-            keyFile: config.smtp.tls.keyFile,
-            dataDir,
-            hostname: config.smtp.hostname,
-          })
-        : null;
-    smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+    if (config.mode === 'mta') {
+      // Until the durable queue lands, accepted MTA mail is stored like captured mail.
+      mta = await startMtaListeners({ config, dataDir, sink: createIngestSink(pipeline), metrics, logger });
+    } else {
+      const certificate =
+        config.smtp.tls.starttls || config.smtp.tls.required
+          ? await loadCertificate({
+              certFile: config.smtp.tls.certFile,
+              keyFile: config.smtp.tls.keyFile,
+              dataDir,
+              hostname: config.smtp.hostname,
+            })
+          : null;
+      smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+    }
+    smtpAddress = smtp?.address ?? mta?.listeners[0]?.address;
+    if (smtpAddress === undefined) throw new Error('no SMTP listener started'); // mta.listeners has at least one
     const app = createHttpApp({
       store,
       ingest: pipeline,
@@ -108,6 +124,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     http = await listenHttp(app.fetch, config.http.host, config.http.port);
   } catch (error) {
     await smtp?.close();
+    await mta?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await store.close();
@@ -121,7 +138,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     store,
     events,
     pipeline,
-    smtpAddress: { host: smtp.address.address, port: smtp.address.port },
+    smtpAddress: { host: smtpAddress.address, port: smtpAddress.port },
+    mtaListeners: mta?.listeners.map(({ role, address }) => ({ role, address })) ?? [],
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
     httpUrl: `http://${httpHost}:${httpInfo.port}`,
     retention,
@@ -129,6 +147,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     async stop() {
       await retention.stop();
       await smtp?.close();
+      await mta?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       await new Promise<void>((resolveClose) => {
@@ -142,7 +161,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   };
   logger.info(
     { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
-    `capturing mail on smtp://${smtp.address.address}:${smtp.address.port}, inbox at ${running.httpUrl}`,
+    `${config.mode === 'mta' ? 'MTA mode (mail is stored, not yet delivered)' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
 }
