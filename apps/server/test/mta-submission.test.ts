@@ -121,10 +121,10 @@ with smtplib.SMTP('127.0.0.1', ${port('submission')}, local_hostname='pyclient.t
         `\\tby mta\\.test with ESMTPSA id ${summary.id}\\r\\n` +
         `\\tfor <bob@elsewhere\\.test>;\\r\\n` +
         `\\t\\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} \\+0000\\r\\n` +
-        `${escape(headerPart)}\\r\\n` +
+        `${escapeRegExp(headerPart)}\\r\\n` +
         `Date: \\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} \\+0000\\r\\n` +
         `Message-ID: <${summary.id}@mta\\.test>\\r\\n` +
-        `\\r\\n${escape(body)}$`,
+        `\\r\\n${escapeRegExp(body)}$`,
     );
     expect(raw).toMatch(expected);
   });
@@ -293,6 +293,6 @@ with smtplib.SMTP('127.0.0.1', ${port('submission')}, local_hostname='pyclient.t
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
