@@ -218,6 +218,21 @@ with smtplib.SMTP('127.0.0.1', ${port('submission')}, local_hostname='pyclient.t
     );
   });
 
+  it("@smtp/client: a From header with another user's address is refused with 550 5.7.1 and not stored", async () => {
+    const client = submissionClient('submission', 'alice@example.com', 'alice-secret');
+    const message = submittedMessage('forged from', 'bob@bob.example');
+    const error = await client.send({ from: 'alice@example.com', to: ['x@elsewhere.test'], message }).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    await client.close();
+    expect((error as SmtpReplyError).reply).toMatchObject({ code: 550, enhanced: '5.7.1' });
+    expect((error as SmtpReplyError).reply.lines.join(' ')).toContain(
+      'From header address rejected: not owned by user alice@example.com',
+    );
+    await expect(findBySubject(harness.baseUrl, 'forged from')).rejects.toThrow(/No message/);
+  });
+
   it('@smtp/client: a wrong password is refused with 535', async () => {
     const client = submissionClient('submission', 'alice@example.com', 'wrong');
     const error = await client

@@ -98,6 +98,25 @@ describe('applySubmissionFixups (RFC 6409 §8)', () => {
     expect(pieces.join('')).toBe(`${received}Subject: s\r\n${addedDate}${addedId}\r\nfirst`);
   });
 
+  it('shows the unfolded header fields to onHeader, and a throw there ends the stream', async () => {
+    const seen: (readonly string[])[] = [];
+    const header =
+      'From: "Alice"\r\n <alice@example.com>\r\nTo: b@example.com\r\nfrom: second@example.com\r\n';
+    const output = await run([`${header}\r\nbody\r\n`], {
+      onHeader: (fields) => {
+        seen.push(fields.values('FROM'), fields.values('to'), fields.values('cc'));
+      },
+    });
+    expect(seen).toEqual([['"Alice" <alice@example.com>', 'second@example.com'], ['b@example.com'], []]);
+    expect(output).toBe(`${received}${header}${addedDate}${addedId}\r\nbody\r\n`);
+    const refusing = run(['From: x@example.com\r\n\r\nbody\r\n'], {
+      onHeader: () => {
+        throw new Error('not yours');
+      },
+    });
+    await expect(refusing).rejects.toThrow('not yours');
+  });
+
   it('passes a source error through', async () => {
     const source = (async function* () {
       yield Buffer.from('Subject: s\r\n');

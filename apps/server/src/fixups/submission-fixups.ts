@@ -4,6 +4,11 @@
  * held (up to maxHeaderBytes); the body streams through untouched, and nothing else changes: the
  * added fields go after the client's last header line, with CRLF.
  */
+/** The client's header fields, unfolded, by lower-case name. */
+export interface HeaderFields {
+  values(name: string): readonly string[];
+}
+
 export interface SubmissionFixupOptions {
   /** A complete Received field, CRLF-terminated (formatReceivedHeader). */
   readonly receivedHeader: string;
@@ -16,6 +21,11 @@ export interface SubmissionFixupOptions {
    * that passes through without the Date/Message-ID check; the Received line is still added.
    */
   readonly maxHeaderBytes?: number;
+  /**
+   * Sees the client's header fields once the header block is complete, before any of it is passed on.
+   * Throwing (an SmtpReplyError) ends the stream with that error: the message is refused.
+   */
+  readonly onHeader?: (fields: HeaderFields) => void;
 }
 
 const defaultMaxHeaderBytes = 256 * 1024;
@@ -74,10 +84,11 @@ function findBodyStart(bytes: Uint8Array, from: number): number {
 }
 
 function* completeHeader(header: Uint8Array, options: SubmissionFixupOptions): Generator<Uint8Array> {
-  const names = fieldNamesOf(header);
+  const fields = fieldsOf(header);
+  options.onHeader?.({ values: (name) => fields.get(name.toLowerCase()) ?? [] });
   let added = '';
-  if (!names.has('date')) added += `Date: ${options.date}\r\n`;
-  if (!names.has('message-id')) added += `Message-ID: ${options.messageId}\r\n`;
+  if (!fields.has('date')) added += `Date: ${options.date}\r\n`;
+  if (!fields.has('message-id')) added += `Message-ID: ${options.messageId}\r\n`;
   if (header.byteLength > 0) yield header;
   if (added === '') return;
   // A header-only message whose last line has no CRLF (possible with BDAT) gets one first.
@@ -85,17 +96,34 @@ function* completeHeader(header: Uint8Array, options: SubmissionFixupOptions): G
   yield encoder.encode(needsLineEnd ? `\r\n${added}` : added);
 }
 
-/** Lower-case names of the fields in a header block; continuation lines (leading WSP) are skipped. */
-function fieldNamesOf(header: Uint8Array): Set<string> {
-  const names = new Set<string>();
-  // latin1 keeps one char per byte, so 8-bit header values cannot disturb the line split.
-  const text = new TextDecoder('latin1').decode(header);
-  for (const line of text.split('\r\n')) {
+/**
+ * The fields of a header block by lower-case name, values unfolded (RFC 5322 §2.2.3: a line starting
+ * with WSP continues the field above). UTF-8 (RFC 6532) decodes as such; CR and LF never occur inside
+ * a multi-byte sequence, so the line split is safe whatever the bytes.
+ */
+function fieldsOf(header: Uint8Array): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  let current: { readonly name: string; value: string } | null = null;
+  const flush = (): void => {
+    if (current === null) return;
+    const values = fields.get(current.name) ?? [];
+    values.push(current.value.trim());
+    fields.set(current.name, values);
+  };
+  for (const line of new TextDecoder().decode(header).split('\r\n')) {
+    if ((line[0] === ' ' || line[0] === '\t') && current !== null) {
+      current.value += line;
+      continue;
+    }
+    flush();
     const colon = line.indexOf(':');
-    if (colon <= 0 || line[0] === ' ' || line[0] === '\t') continue;
-    names.add(line.slice(0, colon).trimEnd().toLowerCase());
+    current =
+      colon <= 0
+        ? null
+        : { name: line.slice(0, colon).trimEnd().toLowerCase(), value: line.slice(colon + 1) };
   }
-  return names;
+  flush();
+  return fields;
 }
 
 function concat(first: Uint8Array, second: Uint8Array): Uint8Array {

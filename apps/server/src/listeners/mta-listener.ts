@@ -12,12 +12,14 @@ import type { UserDirectory } from '../accounts/user-directory.js';
 import type { MtaListenerConfig, MtaListenerRole } from '../config/mta-schema.js';
 import { formatDate, formatReceivedHeader } from '../fixups/received-header.js';
 import { applySubmissionFixups } from '../fixups/submission-fixups.js';
+import { addressesInHeader } from '../mime/header-addresses.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { createMessageId } from '../pipeline/message-id.js';
 import { type DailyMessageCounter, utcDayOf } from '../policy/daily-message-counter.js';
 import {
   decideAuth,
+  decideHeaderFrom,
   decideMailFrom,
   decideRcptTo,
   type PolicyDecision,
@@ -117,6 +119,12 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
         receivedHeader,
         date: formatDate(new Date(receivedAtMs)),
         messageId: `<${id}@${options.hostname}>`,
+        onHeader(fields) {
+          const facts = factsOf(session);
+          const account = facts.user === null ? null : users.account(facts.user);
+          const fromAddresses = addressesInHeader(fields.values('from'));
+          enforce(decideHeaderFrom({ facts, settings, account, fromAddresses }), 'policy');
+        },
       });
       const endTimer = metrics.ingestSeconds.startTimer();
       try {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MtaListenerRole } from '../config/mta-schema.js';
 import {
   decideAuth,
+  decideHeaderFrom,
   decideMailFrom,
   decideRcptTo,
   type PolicyDecision,
@@ -135,5 +136,48 @@ describe('decideRcptTo (no open relay)', () => {
     ['submission', { clientAddress: '10.9.9.9' }, 'elsewhere.test', 'relayDenied'],
   ] as const)('%s %j to @%s → %s', (role, session, recipientDomain, expected) => {
     expect(outcome(decideRcptTo({ facts: facts(role, session), settings, recipientDomain }))).toBe(expected);
+  });
+});
+
+describe('decideHeaderFrom', () => {
+  it.each([
+    ['submission', { user: 'alice' }, settings, alice, ['alice@example.com'], 'allowed'],
+    ['submission', { user: 'alice' }, settings, alice, ['Alice@Example.com', 'x@alice.example'], 'allowed'],
+    ['submission', { user: 'alice' }, settings, alice, [], 'allowed'],
+    ['submission', { user: 'alice' }, settings, alice, ['bob@example.com'], 'fromNotOwned'],
+    [
+      'submissions',
+      { user: 'alice' },
+      settings,
+      alice,
+      ['alice@example.com', 'bob@example.com'],
+      'fromNotOwned',
+    ],
+    ['submission', { user: 'alice' }, anySender, alice, ['bob@example.com'], 'allowed'],
+    ['relay', { clientAddress: '10.0.0.1' }, settings, null, ['anyone@example.com'], 'allowed'],
+  ] as const)(
+    '%s %j %o as %o with From %j → %s',
+    (role, session, policy, account, fromAddresses, expected) => {
+      const decision = decideHeaderFrom({
+        facts: facts(role, session),
+        settings: policy,
+        account,
+        fromAddresses,
+      });
+      expect(outcome(decision)).toBe(expected);
+    },
+  );
+
+  it('names the user', () => {
+    const decision = decideHeaderFrom({
+      facts: facts('submission', { user: 'alice' }),
+      settings,
+      account: alice,
+      fromAddresses: ['bob@example.com'],
+    });
+    expect(decision).toEqual({
+      isAllowed: false,
+      reply: { code: 550, enhanced: '5.7.1', text: 'From header address rejected: not owned by user alice' },
+    });
   });
 });

@@ -107,3 +107,27 @@ export function decideRcptTo(input: RcptToInput): PolicyDecision {
   if (facts.role === 'relay' && settings.relayNetworks.contains(facts.clientAddress)) return allowed;
   return refuse(policyReplies.relayDenied);
 }
+
+export interface HeaderFromInput {
+  readonly facts: SessionFacts;
+  readonly settings: PolicySettings;
+  readonly account: SenderAccount | null;
+  /** Every address in the From fields (RFC 5322 §3.6.2), groups flattened. */
+  readonly fromAddresses: readonly string[];
+}
+
+/**
+ * The From header of a submitted message: under own-addresses, every author address must be the
+ * user's (RFC 6409 §6.1 names the From field among what the MSA may check). Relayed mail is not
+ * checked; a message without From passes (the MSA does not invent authors).
+ */
+export function decideHeaderFrom(input: HeaderFromInput): PolicyDecision {
+  const { facts, settings, account } = input;
+  if (facts.role === 'relay' || account === null || settings.senderPolicy === 'any') return allowed;
+  const foreign = input.fromAddresses.find((address) => !isAddressOwned(account.addresses, address));
+  if (foreign === undefined) return allowed;
+  return refuse({
+    ...policyReplies.fromNotOwned,
+    text: `${policyReplies.fromNotOwned.text} ${account.username}`,
+  });
+}

@@ -15,6 +15,8 @@ export const policyReplies = {
   relayDenied: { code: 554, enhanced: '5.7.1', text: 'Relay access denied' },
   /** RFC 5321 §3.3 553 "mailbox name not allowed" + RFC 3463 X.7.1: RFC 6409 §6.1 sender checks. */
   senderNotOwned: { code: 553, enhanced: '5.7.1', text: 'Sender address rejected: not owned by user' },
+  /** After DATA 553 is not a reply (RFC 5321 §4.3.2); 550 + X.7.1 refuses the message for policy. */
+  fromNotOwned: { code: 550, enhanced: '5.7.1', text: 'From header address rejected: not owned by user' },
   /**
    * 451 4.7.1: the limit lifts by itself at the next UTC day, so the reply is transient (RFC 5321
    * §4.2.5: the same command may succeed later) and the client keeps the message; X.7 because it is a
