@@ -167,6 +167,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 }
 
 function certificate(config: AppConfig): string {
+  if (config.mode === 'mta') return config.mta.tls.certFile ?? 'self-signed'; // every MTA listener has TLS
   return config.smtp.tls.starttls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
 }
 
