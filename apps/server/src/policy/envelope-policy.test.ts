@@ -46,8 +46,8 @@ describe('decideAuth', () => {
     ['submission', true, 'allowed'],
     ['submissions', true, 'allowed'],
     ['submissions', false, 'encryptionRequired'],
-    ['relay', true, 'other 503'],
-    ['relay', false, 'other 503'],
+    ['relay', true, 'authNotOffered'],
+    ['relay', false, 'authNotOffered'],
   ] as const)('%s, tls=%s → %s', (role, isTls, expected) => {
     expect(outcome(decideAuth(facts(role, { isTls })))).toBe(expected);
   });

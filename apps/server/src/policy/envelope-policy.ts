@@ -50,8 +50,7 @@ function refuse(reply: ReplyInit): PolicyDecision {
 /** AUTH: only where the role offers it, and on submission only after STARTTLS (RFC 8314 §3, RFC 4954 §4). */
 export function decideAuth(facts: SessionFacts): PolicyDecision {
   const profile = listenerProfiles[facts.role];
-  if (!profile.isAuthOffered)
-    return refuse({ code: 503, enhanced: '5.5.1', text: 'AUTH not available here' });
+  if (!profile.isAuthOffered) return refuse(policyReplies.authNotOffered);
   return facts.isTls ? allowed : refuse(policyReplies.encryptionRequired);
 }
 

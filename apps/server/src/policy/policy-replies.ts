@@ -5,6 +5,8 @@
 export const policyReplies = {
   /** RFC 4954 §6 / RFC 6409 §4.3: submission needs AUTH before MAIL. */
   authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' },
+  /** RFC 5321 §4.2.4 503: AUTH on a listener whose role offers none (relay). */
+  authNotOffered: { code: 503, enhanced: '5.5.1', text: 'AUTH not available on this listener' },
   /** RFC 4954 §6: 538 5.7.11 for a mechanism that needs an encrypted channel. */
   encryptionRequired: {
     code: 538,
