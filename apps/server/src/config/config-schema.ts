@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { mtaSchema } from './mta-schema.js';
+import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseDuration } from './parse-duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -24,109 +24,94 @@ const user = z.strictObject({ username: z.string().min(1), password: z.string().
  * Every setting, with its zero-config default. Objects are strict: a misspelt key in the config
  * file is an error that names it, never silently ignored.
  */
-export const configSchema = z
-  .strictObject({
-    /** capture: catch every message (the default); mta: submission/relay listeners from the mta section. */
-    mode: z.enum(['capture', 'mta']).default('capture'),
-    mta: mtaSchema,
-    smtp: z
-      .strictObject({
-        host: host.default('127.0.0.1'),
-        port: port.default(2525),
-        /** The name in the greeting and EHLO reply. */
-        hostname: z.string().min(1).default('localhost'),
-        maxMessageBytes: z
-          .number()
-          .int()
-          .min(1)
-          .default(25 * 1024 * 1024),
-        maxRecipients: z.number().int().min(1).default(1000),
-        auth: z
-          .strictObject({
-            /** MAIL without a successful AUTH gets 530 5.7.0. */
-            required: z.boolean().default(false),
-            /** When no users are configured, offer AUTH and accept any credentials (apps configured with a password still work). */
-            acceptAny: z.boolean().default(true),
-            users: z.array(user).default([]),
-            /** Offer PLAIN/LOGIN without TLS: safe on loopback, where a capture server usually lives. */
-            allowPlaintext: z.boolean().default(true),
-          })
-          .prefault({}),
-        tls: z
-          .strictObject({
-            /** Offer STARTTLS. Off by default: clients doing opportunistic TLS would reject a self-signed certificate. */
-            starttls: z.boolean().default(false),
-            /** Refuse mail until STARTTLS. */
-            required: z.boolean().default(false),
-            /** PEM files; when absent a self-signed certificate is generated into <dataDir>/tls. */
-            certFile: z.string().min(1).optional(),
-            keyFile: z.string().min(1).optional(),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    http: z
-      .strictObject({
-        host: host.default('127.0.0.1'),
-        port: port.default(8025),
-      })
-      .prefault({}),
-    ingest: z
-      .strictObject({
-        /** Worker threads for MIME parsing; 0 parses on the main thread. Default: cores − 1, at most 4. */
-        parseWorkers: z
-          .number()
-          .int()
-          .min(0)
-          .max(64)
-          .default(Math.max(1, Math.min(4, availableParallelism() - 1))),
-      })
-      .prefault({}),
-    storage: z
-      .strictObject({
-        /** Where the database (and a generated certificate) live; relative to the working directory. */
-        dataDir: z.string().min(1).default('./data'),
-      })
-      .prefault({}),
-    retention: z
-      .strictObject({
-        /** Keep at most this many messages; 0 = no limit. */
-        maxMessages: z.number().int().min(0).default(50_000),
-        /** Delete messages older than this; 0 = keep forever. */
-        maxAge: duration.default(0),
-        /** How often the background pruner runs. */
-        interval: duration.prefault('1m'),
-      })
-      .prefault({}),
-    release: z
-      .strictObject({
-        /** Hosts a message may be released to; empty = any host. */
-        allowedHosts: z.array(z.string().min(1)).default([]),
-      })
-      .prefault({}),
-    log: z
-      .strictObject({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-      })
-      .prefault({}),
-  })
-  .superRefine((config, context) => {
-    if (config.mode !== 'mta') return;
-    if (config.mta.hostname === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['mta', 'hostname'],
-        message: 'required when mode is mta: the name in greetings, Received lines and Message-IDs',
-      });
-    }
-    if ((config.mta.tls.certFile === undefined) !== (config.mta.tls.keyFile === undefined)) {
-      context.addIssue({
-        code: 'custom',
-        path: ['mta', 'tls'],
-        message: 'certFile and keyFile must be set together',
-      });
-    }
-  });
+const settingsSchema = z.strictObject({
+  /** capture: catch every message (the default); mta: submission/relay listeners from the mta section. */
+  mode: z.enum(['capture', 'mta']).default('capture'),
+  mta: mtaSchema,
+  smtp: z
+    .strictObject({
+      host: host.default('127.0.0.1'),
+      port: port.default(2525),
+      /** The name in the greeting and EHLO reply. */
+      hostname: z.string().min(1).default('localhost'),
+      maxMessageBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(25 * 1024 * 1024),
+      maxRecipients: z.number().int().min(1).default(1000),
+      auth: z
+        .strictObject({
+          /** MAIL without a successful AUTH gets 530 5.7.0. */
+          required: z.boolean().default(false),
+          /** When no users are configured, offer AUTH and accept any credentials (apps configured with a password still work). */
+          acceptAny: z.boolean().default(true),
+          users: z.array(user).default([]),
+          /** Offer PLAIN/LOGIN without TLS: safe on loopback, where a capture server usually lives. */
+          allowPlaintext: z.boolean().default(true),
+        })
+        .prefault({}),
+      tls: z
+        .strictObject({
+          /** Offer STARTTLS. Off by default: clients doing opportunistic TLS would reject a self-signed certificate. */
+          starttls: z.boolean().default(false),
+          /** Refuse mail until STARTTLS. */
+          required: z.boolean().default(false),
+          /** PEM files; when absent a self-signed certificate is generated into <dataDir>/tls. */
+          certFile: z.string().min(1).optional(),
+          keyFile: z.string().min(1).optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: host.default('127.0.0.1'),
+      port: port.default(8025),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      /** Worker threads for MIME parsing; 0 parses on the main thread. Default: cores − 1, at most 4. */
+      parseWorkers: z
+        .number()
+        .int()
+        .min(0)
+        .max(64)
+        .default(Math.max(1, Math.min(4, availableParallelism() - 1))),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      /** Where the database (and a generated certificate) live; relative to the working directory. */
+      dataDir: z.string().min(1).default('./data'),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      /** Keep at most this many messages; 0 = no limit. */
+      maxMessages: z.number().int().min(0).default(50_000),
+      /** Delete messages older than this; 0 = keep forever. */
+      maxAge: duration.default(0),
+      /** How often the background pruner runs. */
+      interval: duration.prefault('1m'),
+    })
+    .prefault({}),
+  release: z
+    .strictObject({
+      /** Hosts a message may be released to; empty = any host. */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+/** The settings, with the checks that span sections (mta mode needs mta.hostname). */
+export const configSchema = settingsSchema.superRefine(checkMtaMode);
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

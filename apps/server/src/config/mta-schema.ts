@@ -86,6 +86,28 @@ export const mtaSchema = z
   })
   .prefault({});
 
+/** Checks that need the mode as well as the mta section; run by the root schema. */
+export function checkMtaMode(
+  config: { readonly mode: 'capture' | 'mta'; readonly mta: z.output<typeof mtaSchema> },
+  context: z.RefinementCtx,
+): void {
+  if (config.mode !== 'mta') return;
+  if (config.mta.hostname === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['mta', 'hostname'],
+      message: 'required when mode is mta: the name in greetings, Received lines and Message-IDs',
+    });
+  }
+  if ((config.mta.tls.certFile === undefined) !== (config.mta.tls.keyFile === undefined)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['mta', 'tls'],
+      message: 'certFile and keyFile must be set together',
+    });
+  }
+}
+
 export type MtaConfig = z.output<typeof mtaSchema>;
 export type MtaUserConfig = MtaConfig['users'][number];
 export type MtaListenerConfig = MtaConfig['listeners'][number];
