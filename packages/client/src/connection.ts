@@ -178,7 +178,8 @@ export class Connection {
     return this.#hello;
   }
   get isTlsActive(): boolean {
-    return this.#session.isTlsActive;
+    // Implicit TLS (secure: true) is TLS from the first byte; the core only learns of STARTTLS.
+    return this.#tlsHandshakeMs !== null || this.#session.isTlsActive;
   }
   get isClosed(): boolean {
     return this.#isFailed || this.#session.isClosed;

@@ -10,6 +10,17 @@ export interface Setting {
 
 /** Every leaf setting that env vars and flags can set. The config file can set all of them too. */
 export const settings: readonly Setting[] = [
+  { path: 'mode', kind: 'string', description: 'capture (default) or mta' },
+  { path: 'mta.hostname', kind: 'string', description: 'MTA name in greetings and Received lines' },
+  { path: 'mta.localDomains', kind: 'list', description: 'domains the MTA accepts mail for' },
+  { path: 'mta.users', kind: 'users', description: 'MTA user:password pairs (or user:scrypt$…)' },
+  { path: 'mta.senderPolicy', kind: 'string', description: 'own-addresses (default) or any' },
+  {
+    path: 'mta.dailyMessageLimit',
+    kind: 'number',
+    description: 'messages per user per UTC day (0 = no limit)',
+  },
+  { path: 'mta.relayNetworks', kind: 'list', description: 'CIDR ranges that may relay without AUTH' },
   { path: 'smtp.host', kind: 'string', description: 'SMTP listen address' },
   { path: 'smtp.port', kind: 'number', description: 'SMTP listen port (0 = any free port)' },
   { path: 'smtp.hostname', kind: 'string', description: 'name in the SMTP greeting' },
