@@ -267,7 +267,7 @@ describe('SMTP connection limits (library defaults, configurable)', () => {
   }
 
   it('refuses connections over smtp.maxConnectionsPerIp with 421 4.7.0', async () => {
-    const harness = await startTestApp({ smtp: { maxConnectionsPerIp: 2 } });
+    const harness = await startTestApp({ smtp: { maxConnectionsPerIp: 2, connectionLimitExemptions: [] } });
     try {
       const held = [await firstLine(harness.smtpPort), await firstLine(harness.smtpPort)];
       expect(held.map((entry) => entry.line.slice(0, 3))).toEqual(['220', '220']);

@@ -21,6 +21,7 @@ import {
   type AuthThrottleOptions,
   ConnectionLimiter,
   type ConnectionLimitOptions,
+  defaultConnectionLimitExemptions,
   normalizeAddress,
   refusalReply,
 } from './limits.js';
@@ -142,7 +143,7 @@ export class SmtpServer extends TypedEmitter {
       ...options.limits,
       // Proxies and XCLIENT fronts carry many clients on one address: they are not counted per address.
       connectionLimitExemptions: [
-        ...(options.limits?.connectionLimitExemptions ?? []),
+        ...(options.limits?.connectionLimitExemptions ?? defaultConnectionLimitExemptions),
         ...(options.proxyProtocol?.trustedUpstreams ?? []),
         ...(options.xclient?.trustedPeers ?? []),
       ],

@@ -18,10 +18,17 @@ export interface ConnectionLimitOptions {
   readonly connectionRateWindowMs?: number;
   /**
    * Addresses and CIDR ranges exempt from the per-address count and rate (Postfix's
-   * smtpd_client_event_limit_exceptions), e.g. your own relays. Default none, loopback included.
+   * smtpd_client_event_limit_exceptions), e.g. your own relays. Default: loopback
+   * (`defaultConnectionLimitExemptions`), as Postfix exempts $mynetworks; `[]` counts loopback too.
    */
   readonly connectionLimitExemptions?: readonly string[];
 }
+
+/**
+ * Loopback clients are this machine's own programs (a test suite sending without a pool, a local web
+ * app): the per-address limits guard against remote clients, so by default they do not count.
+ */
+export const defaultConnectionLimitExemptions: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
 /** Why a connection was refused, or 'ok'. */
 export type Admission = 'ok' | 'total' | 'per-ip' | 'rate';
@@ -87,7 +94,9 @@ export class ConnectionLimiter {
       options.connectionRateWindowMs ?? 60_000,
       now,
     );
-    this.#exemptions = new AddressMatcher(options.connectionLimitExemptions ?? []);
+    this.#exemptions = new AddressMatcher(
+      options.connectionLimitExemptions ?? defaultConnectionLimitExemptions,
+    );
   }
 
   get total(): number {

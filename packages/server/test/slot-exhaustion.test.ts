@@ -46,8 +46,8 @@ function drip(talk: SmtpTalk, text: string, everyMs: number): void {
 }
 
 describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
-  it('is 50 by default: the 51st idle connection from one address gets 421 4.7.0', async () => {
-    const { port, stop, server } = await startServer({});
+  it('is 50 by default: the 51st idle connection from one (counted) address gets 421 4.7.0', async () => {
+    const { port, stop, server } = await startServer({ limits: { connectionLimitExemptions: [] } });
     stops.push(stop);
     const held = await Promise.all(Array.from({ length: 50 }, () => open(port)));
     for (const talk of held) expect((await talk.read()).code).toBe(220);
@@ -59,7 +59,9 @@ describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
   });
 
   it('an address holding its idle connections does not lock out another address', async () => {
-    const { port, stop } = await startServer({ limits: { maxConnections: 10, maxConnectionsPerIp: 3 } });
+    const { port, stop } = await startServer({
+      limits: { maxConnections: 10, maxConnectionsPerIp: 3, connectionLimitExemptions: [] },
+    });
     stops.push(stop);
     for (let index = 0; index < 3; index++) expect((await (await open(port)).read()).code).toBe(220);
     const fourth = await open(port);
@@ -69,7 +71,9 @@ describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
   });
 
   it('frees the slot when a connection closes', async () => {
-    const { port, stop } = await startServer({ limits: { maxConnectionsPerIp: 1 } });
+    const { port, stop } = await startServer({
+      limits: { maxConnectionsPerIp: 1, connectionLimitExemptions: [] },
+    });
     stops.push(stop);
     const first = await open(port);
     await first.read();
@@ -90,13 +94,24 @@ describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
     expect((await first.read()).code).toBe(220);
     expect((await second.read()).code).toBe(220);
   });
+
+  it('exempts loopback by default: a local test suite is never locked out', async () => {
+    const { port, stop } = await startServer({
+      limits: { maxConnectionsPerIp: 1, maxConnectionRatePerIp: 1 },
+    });
+    stops.push(stop);
+    const first = await open(port);
+    const second = await open(port);
+    expect((await first.read()).code).toBe(220);
+    expect((await second.read()).code).toBe(220);
+  });
 });
 
 describe('trusted proxies', () => {
   it('does not count a PROXY-protocol upstream per address: it carries many clients', async () => {
     const { port, stop } = await startServer({
       proxyProtocol: { trustedUpstreams: ['127.0.0.1'] },
-      limits: { maxConnectionsPerIp: 1, maxConnectionRatePerIp: 1 },
+      limits: { maxConnectionsPerIp: 1, maxConnectionRatePerIp: 1, connectionLimitExemptions: [] },
     });
     stops.push(stop);
     const proxied = await Promise.all([open(port), open(port), open(port)]);
@@ -110,7 +125,7 @@ describe('trusted proxies', () => {
 describe('per-address connection rate limit', () => {
   it('refuses attempts over the rate with 421 4.7.0; another address is still served', async () => {
     const { port, stop } = await startServer({
-      limits: { maxConnectionRatePerIp: 3, connectionRateWindowMs: 60_000 },
+      limits: { maxConnectionRatePerIp: 3, connectionRateWindowMs: 60_000, connectionLimitExemptions: [] },
     });
     stops.push(stop);
     for (let index = 0; index < 3; index++) {

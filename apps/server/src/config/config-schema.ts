@@ -50,6 +50,8 @@ const settingsSchema = z.strictObject({
       maxConnectionsPerIp: z.number().int().min(0).default(50),
       /** Connection attempts a minute from one client address; 0 = no limit. The library's default. */
       maxConnectionRatePerIp: z.number().int().min(0).default(100),
+      /** Addresses and CIDR ranges not counted per address. Default: loopback (the library's default). */
+      connectionLimitExemptions: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
       auth: z
         .strictObject({
           /** MAIL without a successful AUTH gets 530 5.7.0. */

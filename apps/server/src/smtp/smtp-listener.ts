@@ -143,6 +143,7 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       // Against connection-slot exhaustion (the library's defaults unless configured).
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       maxConnectionRatePerIp: config.maxConnectionRatePerIp,
+      connectionLimitExemptions: config.connectionLimitExemptions,
       maxTextLineBytes: 0,
     },
     auth: { allowPlaintext: config.auth.allowPlaintext, required: config.auth.required },
