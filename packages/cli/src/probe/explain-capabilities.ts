@@ -17,7 +17,6 @@ const meanings: ReadonlyMap<string, string> = new Map([
   ['XEXCH50', 'Microsoft Exchange legacy extension'],
   ['CHECKPOINT', 'checkpoint/restart (RFC 1845)'],
   ['MTRK', 'message tracking (RFC 3885)'],
-  ['MT-PRIORITY', 'message priorities (RFC 6710)'],
   ['FUTURERELEASE', 'delayed release (RFC 4865)'],
   ['LIMITS', 'the server announces its limits (RFC 9422)'],
 ]);

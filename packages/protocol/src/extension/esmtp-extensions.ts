@@ -21,6 +21,7 @@ import type {
   ServerOffer,
 } from './esmtp-extension.js';
 import { flagCapability, flagExtension } from './flag-extension.js';
+import { mtPriorityExtension, mtPriorityParameter } from './mt-priority-extension.js';
 import { requireTlsExtension, requireTlsParameter } from './require-tls-extension.js';
 import { sizeExtension, sizeParameter } from './size-extension.js';
 import { smtpUtf8Extension, smtpUtf8Parameter } from './smtp-utf8-extension.js';
@@ -103,6 +104,7 @@ export const esmtpExtensions = {
   dsn: dsnExtension,
   requireTls: requireTlsExtension,
   deliverBy: deliverByExtension,
+  mtPriority: mtPriorityExtension,
   auth: authExtension,
   etrn: flagExtension('ETRN', 'RFC 1985', 'remote queue start (RFC 1985)', {
     option: 'etrn',
@@ -127,6 +129,7 @@ export const mailParameters = {
   auth: authParameter,
   by: byParameter,
   requireTls: requireTlsParameter,
+  mtPriority: mtPriorityParameter,
 } as const;
 
 /** RCPT TO parameters by their RcptParameters field, in the order they are written. */
@@ -139,7 +142,7 @@ export const rcptParameters = {
  * MAIL parameters a client envelope (EnvelopeInit, @smtp/client's SendOptions) asks for by their own
  * field name. The older ones keep the envelope fields they always had (size, body, dsn, …).
  */
-export const requestedMailParameters = [] as const;
+export const requestedMailParameters = ['mtPriority'] as const;
 
 export type EsmtpExtensionTable = typeof esmtpExtensions;
 export type EsmtpExtensionName = keyof EsmtpExtensionTable;
