@@ -1,8 +1,8 @@
 // The server's answer to the parameters of MAIL FROM and RCPT TO, from each parameter's descriptor.
 
 import type { MailParameters, RcptParameters } from '../command/command.js';
-import { mailParameterEntries } from '../command/mail-parameters.js';
-import { rcptParameterEntries } from '../command/rcpt-parameters.js';
+import { mailParameterEntries, noMailParameters } from '../command/mail-parameters.js';
+import { noRcptParameters, rcptParameterEntries } from '../command/rcpt-parameters.js';
 import type { ReplyInit } from '../reply/reply.js';
 import { replies } from '../reply/reply-catalog.js';
 import type { ResolvedServerOptions } from '../server/server-options.js';
@@ -14,6 +14,7 @@ import type { MailCheckContext } from './esmtp-extension.js';
  * order (e.g. 552 for SIZE over the limit, RFC 1870 §6; 530 for REQUIRETLS without TLS, RFC 8689 §4.1).
  */
 export function checkMailParameters(parameters: MailParameters, context: MailCheckContext): ReplyInit | null {
+  if (parameters === noMailParameters) return null; // the common `MAIL FROM:<a@b>`
   if (parameters.unknown.length > 0) return replies.unknownParameter;
   const values = parameters as unknown as Readonly<Record<string, unknown>>;
   let refusal: ReplyInit | null = null;
@@ -32,6 +33,7 @@ export function grantMailParameters(
   parameters: MailParameters,
   options: ResolvedServerOptions,
 ): MailParameters {
+  if (parameters === noMailParameters) return parameters;
   const values = parameters as unknown as Readonly<Record<string, unknown>>;
   let granted: Record<string, unknown> | null = null;
   for (const [field, parameter] of mailParameterEntries) {
@@ -51,6 +53,7 @@ export function areRcptParametersOffered(
   parameters: RcptParameters,
   options: ResolvedServerOptions,
 ): boolean {
+  if (parameters === noRcptParameters) return true; // the common `RCPT TO:<a@b>`
   if (parameters.unknown.length > 0) return false;
   const values = parameters as unknown as Readonly<Record<string, unknown>>;
   for (const [field, parameter] of rcptParameterEntries) {
