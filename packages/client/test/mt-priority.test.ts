@@ -12,7 +12,9 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(extensions: Parameters<typeof createServer>[0]['extensions']) {
+type ServerExtensions = NonNullable<NonNullable<Parameters<typeof createServer>[0]>['extensions']>;
+
+async function start(extensions: ServerExtensions) {
   const priorities: (number | undefined)[] = [];
   server = createServer({
     hostname: 'mx.test',
