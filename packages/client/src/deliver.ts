@@ -3,7 +3,9 @@ import {
   type Domain,
   decodeLatin1,
   domainToAscii,
+  type MailParameterRequests,
   type MtaStsMode,
+  pickMailParameterRequests,
   type Reply,
   SmtpReplyError,
   SmtpUsageError,
@@ -23,7 +25,8 @@ import { runTransaction } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
 import { TranscriptRecorder } from './transcript.js';
 
-export interface DeliverOptions {
+/** Also the MAIL parameters of newer extensions by name (MailParameterRequests), passed through. */
+export interface DeliverOptions extends MailParameterRequests {
   readonly from: AddressInput | null;
   readonly to: AddressInput | readonly AddressInput[];
   /**
@@ -257,6 +260,7 @@ async function deliverToDomain(
         ...(options.smtpUtf8 !== undefined ? { smtpUtf8: options.smtpUtf8 } : {}),
         ...(options.requireTls !== undefined ? { requireTls: options.requireTls } : {}),
         ...(options.dsn !== undefined ? { dsn: options.dsn } : {}),
+        ...pickMailParameterRequests(options),
       });
       connection = await establish(
         {

@@ -3,6 +3,7 @@ import {
   type EnvelopeInit,
   type ForwardPath,
   type Mailbox,
+  type MailParameterRequests,
   mailboxWithAsciiDomain,
   parseMailbox,
   type RecipientInit,
@@ -96,6 +97,8 @@ export function buildEnvelopeInit(
     smtpUtf8: boolean;
     requireTls: boolean;
     dsn: DsnOptions | undefined;
+    /** MAIL parameters asked for by name, passed through (the core plans them against the server's offer). */
+    requests?: MailParameterRequests;
   },
 ): EnvelopeInit {
   const { dsn } = options;
@@ -126,6 +129,7 @@ export function buildEnvelopeInit(
     ...(options.smtpUtf8 ? { smtpUtf8: true } : {}),
     ...(options.requireTls ? { requireTls: true } : {}),
     ...dsnParameters,
+    ...options.requests,
   };
 }
 

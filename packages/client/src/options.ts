@@ -1,5 +1,12 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import type { DsnNotify, DsnReturn, Mailbox, Reply, SaslMechanismName } from '@smtp/protocol';
+import type {
+  DsnNotify,
+  DsnReturn,
+  Mailbox,
+  MailParameterRequests,
+  Reply,
+  SaslMechanismName,
+} from '@smtp/protocol';
 import type { MessageSource } from './message-source.js';
 
 /** Per-step timeouts in milliseconds. Defaults follow RFC 5321 §4.5.3.2 where it names one. */
@@ -122,7 +129,11 @@ export interface DsnOptions {
   readonly orcpt?: boolean;
 }
 
-export interface SendOptions {
+/**
+ * What to send. Besides the fields below, the MAIL parameters of newer extensions are asked for by their
+ * name in @smtp/protocol's MailParameters (MailParameterRequests) and passed through unchanged.
+ */
+export interface SendOptions extends MailParameterRequests {
   readonly from: AddressInput | null;
   readonly to: AddressInput | readonly AddressInput[];
   /** The RFC 5322 message, sent as given (line ends are normalised to CRLF and dots stuffed on the way). */

@@ -1,4 +1,4 @@
-import { SmtpUsageError } from '@smtp/protocol';
+import { pickMailParameterRequests, SmtpUsageError } from '@smtp/protocol';
 import { assertNoLineBreak, type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { isMessageSource, type OpenedMessage, openMessage, openMessageNow } from './message-source.js';
 import type { SendOptions } from './options.js';
@@ -36,5 +36,6 @@ function prepared(options: SendOptions, envelope: ResolvedEnvelope, message: Ope
     smtpUtf8: options.smtpUtf8 ?? envelope.needsSmtpUtf8,
     requireTls: options.requireTls ?? false,
     dsn: options.dsn,
+    requests: pickMailParameterRequests(options),
   };
 }

@@ -1,6 +1,7 @@
 import {
   extractQueueId,
   hasEightBit,
+  type MailParameterRequests,
   type Reply,
   SmtpCapabilityError,
   SmtpReplyError,
@@ -21,6 +22,8 @@ export interface PreparedSend {
   readonly smtpUtf8: boolean;
   readonly requireTls: boolean;
   readonly dsn: DsnOptions | undefined;
+  /** MAIL parameters asked for by name (MailParameterRequests), passed through. */
+  readonly requests: MailParameterRequests;
 }
 
 export interface TransactionOutcome {
@@ -54,6 +57,7 @@ export async function runTransaction(
     smtpUtf8: prepared.smtpUtf8,
     requireTls: prepared.requireTls,
     dsn: prepared.dsn,
+    requests: prepared.requests,
   });
   const { result, messageBytes } = await connection.transaction(envelope, prepared.message, {
     signal,

@@ -34,7 +34,11 @@ export {
 } from './address/serialize-path.js';
 export { parseCommand } from './command/parse-command.js';
 export { serializeCommand } from './command/serialize-command.js';
-export { parseMailParameters, serializeMailParameters } from './command/mail-parameters.js';
+export {
+  describeMailParameters,
+  parseMailParameters,
+  serializeMailParameters,
+} from './command/mail-parameters.js';
 export { parseRcptParameters, serializeRcptParameters } from './command/rcpt-parameters.js';
 export { parseXclientAttributes, type XclientPeer, xclientAttributeNames } from './proxy/xclient.js';
 export {
@@ -58,6 +62,35 @@ export {
   dsnActions,
 } from './dsn/dsn-types.js';
 export { formatMessageDate } from './dsn/message-date.js';
+// --- ESMTP extensions: one descriptor each, and the tables the core loops over ---
+export type {
+  CapabilityCodec,
+  EnvelopeRequest,
+  EsmtpExtension,
+  MailCheckContext,
+  MailParameter,
+  ParameterCodec,
+  PlanContext,
+  RcptParameter,
+  ServerOffer,
+} from './extension/esmtp-extension.js';
+export {
+  type EsmtpExtensionName,
+  type EsmtpExtensionTable,
+  esmtpExtensions,
+  type KnownCapabilities,
+  type KnownMailParameters,
+  type KnownRcptParameters,
+  type MailParameterRequests,
+  mailParameters,
+  rcptParameters,
+  requestedMailParameters,
+  type ResolvedExtensionOptions,
+  type ServerExtensionOptions,
+} from './extension/esmtp-extensions.js';
+export { pickMailParameterRequests } from './extension/pick-mail-parameter-requests.js';
+export type { DeliverBy } from './extension/deliver-by-extension.js';
+export type { OriginalRecipient } from './extension/dsn-extension.js';
 
 // --- replies, capabilities, proxy ---
 export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';

@@ -182,6 +182,7 @@ export const mailParametersArbitrary: fc.Arbitrary<MailParameters> = fc.record(
       trace: fc.boolean(),
     }),
     requireTls: fc.constant(true as const),
+    mtPriority: fc.integer({ min: -9, max: 9 }),
     unknown: unknownParametersArbitrary([
       'SIZE',
       'BODY',
@@ -191,6 +192,7 @@ export const mailParametersArbitrary: fc.Arbitrary<MailParameters> = fc.record(
       'AUTH',
       'BY',
       'REQUIRETLS',
+      'MT-PRIORITY',
     ]),
   },
   { requiredKeys: ['unknown'] },

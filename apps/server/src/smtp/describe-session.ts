@@ -1,5 +1,5 @@
 import {
-  type MailParameters,
+  describeMailParameters,
   receivedWithProtocol,
   serializeDomain,
   serializeForwardPath,
@@ -16,21 +16,9 @@ export function describeEnvelope(envelope: SessionEnvelope | null): StoredEnvelo
     to: envelope.recipients.map((recipient) =>
       recipient.to === 'Postmaster' ? 'Postmaster' : serializeForwardPath(recipient.to).replace(/^<|>$/g, ''),
     ),
-    mailParameters: describeMailParameters(envelope.parameters),
+    // Every MAIL parameter the core types, and the unknown ones, as keyword → decoded value ("" for a flag).
+    mailParameters: Object.fromEntries(describeMailParameters(envelope.parameters)),
   };
-}
-
-function describeMailParameters(parameters: MailParameters): Record<string, string> {
-  const described: Record<string, string> = {};
-  if (parameters.size !== undefined) described.SIZE = String(parameters.size);
-  if (parameters.body !== undefined) described.BODY = parameters.body;
-  if (parameters.smtpUtf8) described.SMTPUTF8 = '';
-  if (parameters.requireTls) described.REQUIRETLS = '';
-  if (parameters.ret !== undefined) described.RET = parameters.ret;
-  if (parameters.envid !== undefined) described.ENVID = parameters.envid;
-  if (parameters.auth !== undefined) described.AUTH = parameters.auth ?? '<>';
-  for (const parameter of parameters.unknown) described[parameter.keyword] = parameter.value ?? '';
-  return described;
 }
 
 /** The session details shown with a message; the protocol name is the Received line's (ESMTPSA etc.). */

@@ -1,6 +1,7 @@
 import type { ForwardPath, ReversePath } from '../address/mailbox.js';
-import type { BodyType, DsnNotify, DsnReturn } from '../command/command.js';
+import type { BodyType, DsnReturn } from '../command/command.js';
 import type { SmtpCapabilityError, SmtpProtocolError, SmtpReplyError } from '../errors.js';
+import type { KnownRcptParameters, MailParameterRequests } from '../extension/esmtp-extensions.js';
 import type { Capabilities } from '../reply/capabilities.js';
 import type { Reply } from '../reply/reply.js';
 
@@ -17,15 +18,16 @@ export interface ClientSessionOptions {
   readonly chunking?: boolean;
 }
 
-/** One recipient with its DSN parameters (RFC 3461 §4.1, §4.2). */
-export interface RecipientInit {
+/** One recipient with its RCPT parameters: notify and orcpt (DSN, RFC 3461 §4.1, §4.2). */
+export interface RecipientInit extends KnownRcptParameters {
   readonly to: ForwardPath;
-  readonly notify?: DsnNotify;
-  readonly orcpt?: { readonly addressType: string; readonly address: string };
 }
 
-/** What `startTransaction()` sends: MAIL FROM with its parameters, then one RCPT TO per recipient. */
-export interface EnvelopeInit {
+/**
+ * What `startTransaction()` sends: MAIL FROM with its parameters, then one RCPT TO per recipient.
+ * Newer extensions' parameters are asked for by their MailParameters name (requestedMailParameters).
+ */
+export interface EnvelopeInit extends MailParameterRequests {
   readonly from: ReversePath;
   readonly to: readonly (ForwardPath | RecipientInit)[];
   /** Sent as SIZE= when the server offers SIZE (RFC 1870), and checked against its limit first. */

@@ -5,7 +5,10 @@
 import { mailboxWithAsciiDomain } from '../address/idna.js';
 import type { Domain, ForwardPath, Mailbox, ReversePath } from '../address/mailbox.js';
 import type { Command, MailParameters, RcptParameters } from '../command/command.js';
+import { mailParameterEntries } from '../command/mail-parameters.js';
+import { rcptParameterEntries } from '../command/rcpt-parameters.js';
 import { SmtpCapabilityError, SmtpUsageError } from '../errors.js';
+import type { PlanContext } from '../extension/esmtp-extension.js';
 import type { Capabilities } from '../reply/capabilities.js';
 import type { EnvelopeInit, RecipientInit } from './client-events.js';
 
@@ -24,8 +27,6 @@ export interface EnvelopeContext {
   /** The session's `chunking` option: may 'auto' pick BDAT. */
   readonly isChunkingAllowed: boolean;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 // A CR or LF would end the command line early and let the rest be read as another command (command
 // injection); NUL is never valid in a command (RFC 5321 §4.1.1: commands are text without CTLs).
@@ -89,9 +90,6 @@ export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): 
 
   const from: ReversePath = envelope.from;
   const fromNeed = from === null ? asciiNeed : checkMailbox(from, 'The sender address');
-
-  let usesDsn =
-    envelope.dsn !== undefined && (envelope.dsn.ret !== undefined || envelope.dsn.envid !== undefined);
   const recipientInits: RecipientInit[] = envelope.to.map((entry) =>
     isRecipientInit(entry) ? entry : { to: entry },
   );
@@ -109,34 +107,8 @@ export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): 
     hasUtf8Orcpt ||
     needs.some((need) => need.kind === 'utf8') ||
     (capabilities.smtpUtf8 && needs.some((need) => need.kind === 'idn'));
-  for (const recipient of recipientInits) {
-    if (recipient.notify !== undefined || recipient.orcpt !== undefined) usesDsn = true;
-    if (recipient.orcpt !== undefined) {
-      checkText(recipient.orcpt.addressType, 'ORCPT address type');
-      checkText(recipient.orcpt.address, 'ORCPT address');
-    }
-    if (Array.isArray(recipient.notify) && recipient.notify.length === 0) {
-      throw new SmtpUsageError(
-        'NOTIFY needs NEVER or at least one of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1)',
-      );
-    }
-  }
-  if (envelope.dsn?.envid !== undefined) checkText(envelope.dsn.envid, 'ENVID');
 
-  // RFC 1870 §4: a message larger than the announced fixed maximum will be refused, so do not try.
-  const { size } = envelope;
-  if (size !== undefined) {
-    if (!Number.isSafeInteger(size) || size < 0)
-      throw new SmtpUsageError(`size must be a non-negative integer, got ${size}`);
-    if (capabilities.size !== null && capabilities.size > 0 && size > capabilities.size) {
-      throw missing(
-        'SIZE',
-        `The message (${size} bytes) exceeds the server's limit of ${capabilities.size} bytes`,
-      );
-    }
-  }
-
-  const body = envelope.body ?? '7BIT';
+  // RFC 3030: BDAT needs CHUNKING; 'auto' takes it when allowed, and always for a binary body.
   const canBdat = capabilities.chunking;
   let transfer: 'DATA' | 'BDAT';
   switch (envelope.transfer ?? 'auto') {
@@ -148,45 +120,43 @@ export function planEnvelope(envelope: EnvelopeInit, context: EnvelopeContext): 
       transfer = 'BDAT';
       break;
     default:
-      transfer = canBdat && (context.isChunkingAllowed || body === 'BINARYMIME') ? 'BDAT' : 'DATA';
+      transfer = canBdat && (context.isChunkingAllowed || envelope.body === 'BINARYMIME') ? 'BDAT' : 'DATA';
   }
-  if (body === '8BITMIME' && !capabilities.eightBitMime) {
-    throw missing('8BITMIME', 'An 8-bit body needs the 8BITMIME extension (RFC 6152)');
-  }
-  if (body === 'BINARYMIME') {
-    if (!capabilities.binaryMime || !capabilities.chunking) {
-      throw missing('BINARYMIME', 'A binary body needs the BINARYMIME and CHUNKING extensions (RFC 3030 §3)');
-    }
-    if (transfer === 'DATA') throw new SmtpUsageError('BINARYMIME cannot be sent with DATA (RFC 3030 §3)');
-  }
-  if (needsUtf8 && !capabilities.smtpUtf8) {
-    throw missing('SMTPUTF8', 'Internationalized addresses need the SMTPUTF8 extension (RFC 6531)');
-  }
-  if (envelope.requireTls === true) {
-    // RFC 8689 §4.1: REQUIRETLS only means something on a TLS session that offers it.
-    if (!context.isTlsActive)
-      throw missing('REQUIRETLS', 'REQUIRETLS needs an active TLS session (RFC 8689 §4.1)');
-    if (!capabilities.requireTls)
-      throw missing('REQUIRETLS', 'The server does not offer REQUIRETLS (RFC 8689)');
-  }
-  if (usesDsn && !capabilities.dsn) throw missing('DSN', 'DSN parameters need the DSN extension (RFC 3461)');
 
-  const parameters: Mutable<MailParameters> = { unknown: [] };
-  if (size !== undefined && capabilities.size !== null) parameters.size = size;
-  // BODY=7BIT is only meaningful (and only known) to servers that offer 8BITMIME (RFC 6152 §3).
-  if (envelope.body !== undefined && (body !== '7BIT' || capabilities.eightBitMime)) parameters.body = body;
-  if (needsUtf8) parameters.smtpUtf8 = true;
-  if (envelope.dsn?.ret !== undefined) parameters.ret = envelope.dsn.ret;
-  if (envelope.dsn?.envid !== undefined) parameters.envid = envelope.dsn.envid;
-  if (envelope.requireTls === true) parameters.requireTls = true;
+  // Each MAIL parameter's descriptor decides what to send, and throws before anything is sent when
+  // the server lacks what the message needs.
+  const planContext: PlanContext = {
+    offered: capabilities,
+    isTlsActive: context.isTlsActive,
+    needsUtf8,
+    transfer,
+  };
+  const requested = envelope as unknown as Readonly<Record<string, unknown>>;
+  const parameters: Record<string, unknown> = { unknown: [] };
+  for (const [field, parameter] of mailParameterEntries) {
+    const value = parameter.plan(envelope, requested[field], planContext);
+    if (value !== undefined) parameters[field] = value;
+  }
 
   const recipients = recipientInits.map((recipient, index) => {
-    const rcptParameters: Mutable<RcptParameters> = { unknown: [] };
-    if (recipient.notify !== undefined) rcptParameters.notify = recipient.notify;
-    if (recipient.orcpt !== undefined) rcptParameters.orcpt = recipient.orcpt;
+    const given = recipient as unknown as Readonly<Record<string, unknown>>;
+    const rcptParameters: Record<string, unknown> = { unknown: [] };
+    for (const [field, parameter] of rcptParameterEntries) {
+      const value = given[field];
+      if (value === undefined) continue;
+      parameter.plan(value, planContext);
+      rcptParameters[field] = value;
+    }
     const to = onWire(recipient.to, recipientNeeds[index] as MailboxNeed, needsUtf8);
-    return { to: recipient.to, command: { verb: 'RCPT', to, parameters: rcptParameters } as const };
+    return {
+      to: recipient.to,
+      command: { verb: 'RCPT', to, parameters: rcptParameters as unknown as RcptParameters } as const,
+    };
   });
   const mailFrom = from === null ? null : onWire(from, fromNeed, needsUtf8);
-  return { mail: { verb: 'MAIL', from: mailFrom, parameters }, recipients, transfer };
+  return {
+    mail: { verb: 'MAIL', from: mailFrom, parameters: parameters as unknown as MailParameters },
+    recipients,
+    transfer,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Domain, ForwardPath, ReversePath } from '../address/mailbox.js';
+import type { KnownMailParameters, KnownRcptParameters } from '../extension/esmtp-extensions.js';
 
 /** RFC 6152 / RFC 3030 body types. */
 export type BodyType = '7BIT' | '8BITMIME' | 'BINARYMIME';
@@ -7,25 +8,15 @@ export type DsnReturn = 'FULL' | 'HDRS';
 /** RFC 3461 §4.1: NEVER alone, or any non-empty set of the others. */
 export type DsnNotify = 'NEVER' | readonly ('SUCCESS' | 'FAILURE' | 'DELAY')[];
 
-/** MAIL FROM parameters, typed. Absent means not given. `unknown` keeps what we do not recognise, in order. */
-export interface MailParameters {
-  readonly size?: number; // RFC 1870
-  readonly body?: BodyType; // RFC 6152, RFC 3030
-  readonly smtpUtf8?: true; // RFC 6531
-  readonly ret?: DsnReturn; // RFC 3461
-  readonly envid?: string; // RFC 3461, decoded from xtext
-  readonly auth?: string | null; // RFC 4954 §5: decoded from xtext; null is AUTH=<>
-  readonly by?: { readonly seconds: number; readonly mode: 'N' | 'R'; readonly trace: boolean }; // RFC 2852
-  readonly requireTls?: true; // RFC 8689
-  readonly unknown: readonly EsmtpParameter[];
-}
+/**
+ * MAIL FROM parameters, typed: one optional field per entry of the mailParameters table (size, body,
+ * smtpUtf8, ret, envid, auth: null is AUTH=<>, by, requireTls, mtPriority); absent means not given.
+ * `unknown` keeps what we do not recognise, in order.
+ */
+export type MailParameters = KnownMailParameters & { readonly unknown: readonly EsmtpParameter[] };
 
-/** RCPT TO parameters, typed. */
-export interface RcptParameters {
-  readonly notify?: DsnNotify; // RFC 3461 §4.1
-  readonly orcpt?: { readonly addressType: string; readonly address: string }; // RFC 3461 §4.2, address decoded from xtext
-  readonly unknown: readonly EsmtpParameter[];
-}
+/** RCPT TO parameters, typed: notify and orcpt (RFC 3461 §4.1, §4.2), and the rest as written. */
+export type RcptParameters = KnownRcptParameters & { readonly unknown: readonly EsmtpParameter[] };
 
 /** An esmtp-param as written: keyword (uppercased) and value (null when there is no `=`). */
 export interface EsmtpParameter {

@@ -39,6 +39,7 @@ describe('parseCapabilities', () => {
         'DSN',
         'REQUIRETLS',
         'DELIVERBY 240',
+        'mt-priority mixer',
         'auth plain login xoauth2',
         'ETRN',
         'VRFY',
@@ -58,6 +59,7 @@ describe('parseCapabilities', () => {
       dsn: true,
       requireTls: true,
       deliverBy: 240,
+      mtPriority: 'MIXER',
       auth: ['PLAIN', 'LOGIN', 'XOAUTH2'],
       etrn: true,
       vrfy: true,
@@ -82,16 +84,29 @@ describe('parseCapabilities', () => {
 
   it('keeps unknown keywords with their parameters', () => {
     const capabilities = parseCapabilities(
-      ehlo('X-EXPS GSSAPI NTLM', 'MT-PRIORITY MIXER', 'LIMITS RCPTMAX=100', 'XFOO'),
+      ehlo('X-EXPS GSSAPI NTLM', 'FUTURERELEASE 604800 2026-12-31T00:00:00Z', 'LIMITS RCPTMAX=100', 'XFOO'),
     );
     expect(capabilities.unknown).toEqual(
       new Map([
         ['X-EXPS', 'GSSAPI NTLM'],
-        ['MT-PRIORITY', 'MIXER'],
+        ['FUTURERELEASE', '604800 2026-12-31T00:00:00Z'],
         ['LIMITS', 'RCPTMAX=100'],
         ['XFOO', ''],
       ]),
     );
+  });
+
+  it('reads MT-PRIORITY with or without a policy name (RFC 6710), and only the keyword AUTH carries a parameter', () => {
+    expect(parseCapabilities(ehlo('MT-PRIORITY STANAG4406')).mtPriority).toBe('STANAG4406');
+    expect(parseCapabilities(ehlo('MT-PRIORITY')).mtPriority).toBe('');
+    expect(parseCapabilities(ehlo()).mtPriority).toBeNull();
+    expect(serializeCapabilities({ ...emptyCapabilities, mtPriority: '' })).toEqual(['MT-PRIORITY']);
+    expect(serializeCapabilities({ ...emptyCapabilities, mtPriority: 'MIXER' })).toEqual([
+      'MT-PRIORITY MIXER',
+    ]);
+    const sizeWithEquals = parseCapabilities(ehlo('SIZE=1000'));
+    expect(sizeWithEquals.size).toBeNull();
+    expect(sizeWithEquals.unknown).toEqual(new Map([['SIZE=1000', '']]));
   });
 
   it('treats SIZE and DELIVERBY without a usable number as offered with 0', () => {
@@ -140,6 +155,7 @@ describe('serializeCapabilities', () => {
     'VRFY',
     'HELP',
     'XCLIENT',
+    'MT-PRIORITY',
   ]);
   const tokenArbitrary = fc.stringMatching(/^[A-Z0-9][A-Z0-9-]{0,10}$/);
   const keywordArbitrary = tokenArbitrary.filter(
@@ -160,6 +176,7 @@ describe('serializeCapabilities', () => {
     dsn: fc.boolean(),
     requireTls: fc.boolean(),
     deliverBy: fc.option(fc.nat()),
+    mtPriority: fc.option(fc.constantFrom('', 'MIXER', 'STANAG4406', 'NSEP')),
     auth: fc.uniqueArray(tokenArbitrary, { maxLength: 4 }),
     etrn: fc.boolean(),
     vrfy: fc.boolean(),

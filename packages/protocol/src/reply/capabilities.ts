@@ -1,70 +1,37 @@
+import type { CapabilityCodec } from '../extension/esmtp-extension.js';
+import { esmtpExtensions, type KnownCapabilities } from '../extension/esmtp-extensions.js';
 import type { Reply } from './reply.js';
 
-/** What a server offered in its EHLO reply (RFC 5321 §4.1.1.1), one field per extension we know. */
-export interface Capabilities {
-  readonly pipelining: boolean; // RFC 2920
-  /** RFC 1870: the fixed maximum message size; 0 when offered without a limit; null when not offered. */
-  readonly size: number | null;
-  readonly eightBitMime: boolean; // RFC 6152
-  readonly smtpUtf8: boolean; // RFC 6531
-  readonly enhancedStatusCodes: boolean; // RFC 2034
-  readonly startTls: boolean; // RFC 3207
-  readonly chunking: boolean; // RFC 3030
-  readonly binaryMime: boolean; // RFC 3030
-  readonly dsn: boolean; // RFC 3461
-  readonly requireTls: boolean; // RFC 8689
-  /** RFC 2852: the minimum BY time in seconds (0 when offered without one); null when not offered. */
-  readonly deliverBy: number | null;
-  /** RFC 4954: SASL mechanisms, uppercased, in the server's order; [] when AUTH is not offered. */
-  readonly auth: readonly string[];
-  readonly etrn: boolean; // RFC 1985
-  readonly vrfy: boolean;
-  readonly help: boolean;
-  /** Postfix XCLIENT: the attribute names offered, uppercased; null when not offered. */
-  readonly xclient: readonly string[] | null;
+/**
+ * What a server offered in its EHLO reply (RFC 5321 §4.1.1.1): one field per extension of the extension
+ * table (esmtpExtensions: a flag, or the keyword's value, null or [] when not offered), and the rest.
+ */
+export type Capabilities = KnownCapabilities & {
   /** Every other keyword, uppercased, mapped to its parameters as sent ("" when none). */
   readonly unknown: ReadonlyMap<string, string>;
+};
+
+type Entry = readonly [name: string, keyword: string, codec: CapabilityCodec<unknown>];
+
+/** The table as [field, keyword, codec], in EHLO order, and by keyword. */
+const entries: readonly Entry[] = Object.entries(esmtpExtensions).map(
+  ([name, extension]) => [name, extension.keyword, extension.capability as CapabilityCodec<unknown>] as const,
+);
+const byKeyword = new Map(entries.map((entry) => [entry[1], entry]));
+
+/** `AUTH=LOGIN`: a keyword whose codec takes a parameter riding on it (the pre-RFC 4954 AUTH form). */
+function legacyEntry(keyword: string): Entry | undefined {
+  const equals = keyword.indexOf('=');
+  if (equals < 0) return undefined;
+  const entry = byKeyword.get(keyword.slice(0, equals));
+  return entry?.[2].takesParameterInKeyword === true ? entry : undefined;
 }
 
 /** A server that offers nothing: what HELO gives. */
 export const emptyCapabilities: Capabilities = Object.freeze({
-  pipelining: false,
-  size: null,
-  eightBitMime: false,
-  smtpUtf8: false,
-  enhancedStatusCodes: false,
-  startTls: false,
-  chunking: false,
-  binaryMime: false,
-  dsn: false,
-  requireTls: false,
-  deliverBy: null,
-  auth: Object.freeze([]),
-  etrn: false,
-  vrfy: false,
-  help: false,
-  xclient: null,
+  ...(Object.fromEntries(entries.map(([name, , codec]) => [name, codec.absent])) as KnownCapabilities),
   unknown: new Map<string, string>(),
 });
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const flagKeywords = {
-  PIPELINING: 'pipelining',
-  '8BITMIME': 'eightBitMime',
-  SMTPUTF8: 'smtpUtf8',
-  ENHANCEDSTATUSCODES: 'enhancedStatusCodes',
-  STARTTLS: 'startTls',
-  CHUNKING: 'chunking',
-  BINARYMIME: 'binaryMime',
-  DSN: 'dsn',
-  REQUIRETLS: 'requireTls',
-  ETRN: 'etrn',
-  VRFY: 'vrfy',
-  HELP: 'help',
-} as const satisfies Record<string, keyof Capabilities>;
-
-type FlagKeyword = keyof typeof flagKeywords;
 
 /**
  * Reads the extensions from an EHLO reply. The first line (`<domain> <greeting>`) is skipped; each
@@ -72,8 +39,7 @@ type FlagKeyword = keyof typeof flagKeywords;
  * Also understands the pre-RFC 4954 `AUTH=LOGIN PLAIN` form some servers still send beside `AUTH`.
  */
 export function parseCapabilities(ehloReply: Reply): Capabilities {
-  const capabilities: Mutable<Capabilities> = { ...emptyCapabilities, auth: [], unknown: new Map() };
-  const auth: string[] = [];
+  const capabilities: Record<string, unknown> = { ...emptyCapabilities };
   const unknown = new Map<string, string>();
   const { lines } = ehloReply;
   for (let index = 1; index < lines.length; index += 1) {
@@ -82,28 +48,16 @@ export function parseCapabilities(ehloReply: Reply): Capabilities {
     const space = line.indexOf(' ');
     const keyword = (space < 0 ? line : line.slice(0, space)).toUpperCase();
     const parameters = space < 0 ? '' : line.slice(space + 1).trim();
-    if (Object.hasOwn(flagKeywords, keyword)) {
-      capabilities[flagKeywords[keyword as FlagKeyword]] = true;
-    } else if (keyword === 'SIZE') {
-      capabilities.size = parseCount(parameters);
-    } else if (keyword === 'DELIVERBY') {
-      capabilities.deliverBy = parseCount(parameters);
-    } else if (keyword === 'AUTH' || keyword.startsWith('AUTH=')) {
-      // `AUTH=LOGIN PLAIN`: the first mechanism rides on the keyword.
-      const legacy = keyword.length > 5 ? keyword.slice(5) : '';
-      for (const mechanism of [legacy, ...splitWords(parameters)]) {
-        const name = mechanism.toUpperCase();
-        if (name !== '' && !auth.includes(name)) auth.push(name);
-      }
-    } else if (keyword === 'XCLIENT') {
-      capabilities.xclient = splitWords(parameters).map((name) => name.toUpperCase());
+    const entry = byKeyword.get(keyword) ?? legacyEntry(keyword);
+    if (entry !== undefined) {
+      const [name, , codec] = entry;
+      capabilities[name] = codec.parse(parameters, keyword, capabilities[name]);
     } else if (!unknown.has(keyword)) {
       unknown.set(keyword, parameters);
     }
   }
-  capabilities.auth = auth;
   capabilities.unknown = unknown;
-  return capabilities;
+  return capabilities as Capabilities;
 }
 
 /**
@@ -112,43 +66,13 @@ export function parseCapabilities(ehloReply: Reply): Capabilities {
  */
 export function serializeCapabilities(capabilities: Capabilities): string[] {
   const lines: string[] = [];
-  const flag = (isOffered: boolean, keyword: string) => {
-    if (isOffered) lines.push(keyword);
-  };
-  flag(capabilities.pipelining, 'PIPELINING');
-  // RFC 1870 §4: a size of 0 means no fixed limit, which is also what a bare SIZE says.
-  if (capabilities.size !== null) lines.push(capabilities.size > 0 ? `SIZE ${capabilities.size}` : 'SIZE');
-  flag(capabilities.eightBitMime, '8BITMIME');
-  flag(capabilities.smtpUtf8, 'SMTPUTF8');
-  flag(capabilities.enhancedStatusCodes, 'ENHANCEDSTATUSCODES');
-  flag(capabilities.startTls, 'STARTTLS');
-  flag(capabilities.chunking, 'CHUNKING');
-  flag(capabilities.binaryMime, 'BINARYMIME');
-  flag(capabilities.dsn, 'DSN');
-  flag(capabilities.requireTls, 'REQUIRETLS');
-  if (capabilities.deliverBy !== null) {
-    lines.push(capabilities.deliverBy > 0 ? `DELIVERBY ${capabilities.deliverBy}` : 'DELIVERBY');
-  }
-  if (capabilities.auth.length > 0) lines.push(`AUTH ${capabilities.auth.join(' ')}`);
-  flag(capabilities.etrn, 'ETRN');
-  flag(capabilities.vrfy, 'VRFY');
-  flag(capabilities.help, 'HELP');
-  if (capabilities.xclient !== null) {
-    lines.push(capabilities.xclient.length > 0 ? `XCLIENT ${capabilities.xclient.join(' ')}` : 'XCLIENT');
+  const values = capabilities as unknown as Readonly<Record<string, unknown>>;
+  for (const [name, keyword, codec] of entries) {
+    const parameters = codec.serialize(values[name]);
+    if (parameters !== null) lines.push(parameters === '' ? keyword : `${keyword} ${parameters}`);
   }
   for (const [keyword, parameters] of capabilities.unknown) {
     lines.push(parameters === '' ? keyword : `${keyword} ${parameters}`);
   }
   return lines;
-}
-
-function splitWords(text: string): string[] {
-  return text.split(' ').filter((word) => word !== '');
-}
-
-/** A decimal count such as SIZE's; a missing or malformed number reads as 0 (offered, no value). */
-function parseCount(parameters: string): number {
-  const first = parameters.split(' ', 1)[0] ?? '';
-  if (!/^[0-9]{1,15}$/.test(first)) return 0;
-  return Number(first);
 }

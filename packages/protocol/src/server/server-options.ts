@@ -1,4 +1,9 @@
 import { SmtpUsageError } from '../errors.js';
+import {
+  esmtpExtensions,
+  type ResolvedExtensionOptions,
+  type ServerExtensionOptions,
+} from '../extension/esmtp-extensions.js';
 import type { SaslMechanismName } from '../sasl/sasl-mechanism.js';
 
 /** What a ServerSession offers and enforces. Every field is optional; the defaults suit a public MX. */
@@ -7,24 +12,15 @@ export interface ServerSessionOptions {
   readonly hostname: string;
   /** 'lmtp' (RFC 2033): LHLO instead of EHLO/HELO, one reply per recipient after the message. */
   readonly mode?: 'smtp' | 'lmtp';
-  /** All default true except startTls, auth ([]), xclient and etrn (false). */
-  readonly extensions?: {
-    readonly pipelining?: boolean;
-    readonly size?: boolean;
-    readonly eightBitMime?: boolean;
-    readonly smtpUtf8?: boolean;
-    readonly enhancedStatusCodes?: boolean;
-    readonly chunking?: boolean;
-    readonly binaryMime?: boolean; // needs chunking (RFC 3030 §3)
-    readonly dsn?: boolean;
-    readonly requireTls?: boolean; // offered only once TLS is active (RFC 8689 §2)
-    readonly startTls?: boolean; // offered only while TLS is not active
-    readonly auth?: readonly SaslMechanismName[];
-    /** Postfix XCLIENT: enable only for trusted peers (a proxy or a test harness). */
-    readonly xclient?: boolean;
-    readonly vrfy?: boolean; // VRFY and EXPN answer 252; false: 502
-    readonly etrn?: boolean;
-  };
+  /**
+   * The extensions to offer, one field per entry of the extension table (esmtpExtensions, the README's
+   * "Extensions"): pipelining, size, eightBitMime, smtpUtf8, enhancedStatusCodes, chunking, binaryMime
+   * (needs chunking, RFC 3030 §3), dsn, vrfy (VRFY and EXPN answer 252; false: 502) and requireTls
+   * (offered only once TLS is active, RFC 8689 §2) default true; startTls (offered only while TLS is not
+   * active), xclient (Postfix XCLIENT: enable only for trusted peers) and etrn
+   * default false; auth lists the SASL mechanisms ([]).
+   */
+  readonly extensions?: ServerExtensionOptions;
   readonly limits?: {
     /** RFC 5321 §4.5.3.1.4: a command line, CRLF included. Default 512. */
     readonly maxCommandLineBytes?: number;
@@ -66,6 +62,9 @@ export interface ServerSessionOptions {
 export interface ResolvedServerOptions {
   readonly hostname: string;
   readonly isLmtp: boolean;
+  /** Every extension option with its default applied, by its name in the extension table. */
+  readonly extensions: ResolvedExtensionOptions;
+  // The options the session's command guards read, from `extensions`.
   readonly pipelining: boolean;
   readonly size: boolean;
   readonly eightBitMime: boolean;
@@ -108,7 +107,7 @@ function limit(name: string, value: number | undefined, fallback: number, minimu
 }
 
 export function resolveServerOptions(options: ServerSessionOptions): ResolvedServerOptions {
-  const extensions = options.extensions ?? {};
+  const extensions = resolveExtensionOptions(options.extensions ?? {});
   const limits = options.limits ?? {};
   if (typeof options.hostname !== 'string' || !/^[^\s]+$/.test(options.hostname)) {
     throw new SmtpUsageError('hostname must be a non-empty name without spaces');
@@ -116,20 +115,21 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
   const resolved: ResolvedServerOptions = {
     hostname: options.hostname,
     isLmtp: options.mode === 'lmtp',
-    pipelining: extensions.pipelining ?? true,
-    size: extensions.size ?? true,
-    eightBitMime: extensions.eightBitMime ?? true,
-    smtpUtf8: extensions.smtpUtf8 ?? true,
-    enhancedStatusCodes: extensions.enhancedStatusCodes ?? true,
-    chunking: extensions.chunking ?? true,
-    binaryMime: (extensions.binaryMime ?? true) && (extensions.chunking ?? true),
-    dsn: extensions.dsn ?? true,
-    requireTlsExtension: extensions.requireTls ?? true,
-    startTls: extensions.startTls ?? false,
-    authMechanisms: extensions.auth ?? [],
-    xclient: extensions.xclient ?? false,
-    vrfy: extensions.vrfy ?? true,
-    etrn: extensions.etrn ?? false,
+    extensions,
+    pipelining: extensions.pipelining,
+    size: extensions.size,
+    eightBitMime: extensions.eightBitMime,
+    smtpUtf8: extensions.smtpUtf8,
+    enhancedStatusCodes: extensions.enhancedStatusCodes,
+    chunking: extensions.chunking,
+    binaryMime: extensions.binaryMime,
+    dsn: extensions.dsn,
+    requireTlsExtension: extensions.requireTls,
+    startTls: extensions.startTls,
+    authMechanisms: extensions.auth,
+    xclient: extensions.xclient,
+    vrfy: extensions.vrfy,
+    etrn: extensions.etrn,
     // RFC 5321 §4.5.3.1.4: the minimum is 512; smaller would cut legal commands.
     maxCommandLineBytes: limit('maxCommandLineBytes', limits.maxCommandLineBytes, 512, 512),
     maxTextLineBytes: limit('maxTextLineBytes', limits.maxTextLineBytes, 1000, 0),
@@ -147,4 +147,17 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
     random: options.random ?? defaultRandom,
   };
   return resolved;
+}
+
+/** Each extension's option with its default, by the table: every extension with a server side has one. */
+function resolveExtensionOptions(extensions: ServerExtensionOptions): ResolvedExtensionOptions {
+  const given = extensions as Readonly<Record<string, unknown>>;
+  const resolved: Record<string, unknown> = {};
+  for (const [name, extension] of Object.entries(esmtpExtensions)) {
+    const server = (
+      extension as { readonly server?: { resolve(value: unknown, all: typeof given): unknown } }
+    ).server;
+    if (server !== undefined) resolved[name] = server.resolve(given[name], given);
+  }
+  return resolved as ResolvedExtensionOptions;
 }

@@ -1,14 +1,16 @@
 import type { CommandSyntax } from '../command/command.js';
-import { xclientAttributeNames } from '../proxy/xclient.js';
+import type { EsmtpExtension } from '../extension/esmtp-extension.js';
+import { esmtpExtensions } from '../extension/esmtp-extensions.js';
 import { type Capabilities, serializeCapabilities } from '../reply/capabilities.js';
 import { replies } from '../reply/reply-catalog.js';
-import { isPlaintextMechanism } from '../sasl/sasl-mechanism.js';
 import {
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerSessionOptions,
 } from './server-options.js';
 import { encodeReply } from './server-replies.js';
+
+export { isMechanismOffered } from '../extension/auth-extension.js';
 
 /**
  * Everything a session derives from its options, computed once per options object and shared by every
@@ -37,40 +39,22 @@ export function serverProfile(options: ServerSessionOptions): ServerProfile {
   return profile;
 }
 
-/** RFC 4954 §4 + house rule: plaintext mechanisms only under TLS unless allowPlaintext. */
-export function isMechanismOffered(
-  options: ResolvedServerOptions,
-  mechanism: string,
-  isTlsActive: boolean,
-): boolean {
-  return (
-    (options.authMechanisms as readonly string[]).includes(mechanism) &&
-    (isTlsActive || options.allowPlaintextAuth || !isPlaintextMechanism(mechanism as never))
-  );
+/**
+ * What the EHLO reply advertises: each extension of the table as its descriptor offers it under these
+ * options, with or without TLS. Advertise only what is served (house guide §2.3).
+ */
+export function serverCapabilities(options: ResolvedServerOptions, isTlsActive: boolean): Capabilities {
+  const capabilities: Record<string, unknown> = { unknown: new Map() };
+  for (const [name, extension] of offerEntries) {
+    capabilities[name] = extension.server?.offer(options, isTlsActive) ?? extension.capability.absent;
+  }
+  return capabilities as Capabilities;
 }
 
-/** What the EHLO reply advertises. Advertise only what is served (house guide §2.3). */
-export function serverCapabilities(options: ResolvedServerOptions, isTlsActive: boolean): Capabilities {
-  return {
-    pipelining: options.pipelining,
-    size: options.size ? options.maxMessageBytes : null,
-    eightBitMime: options.eightBitMime,
-    smtpUtf8: options.smtpUtf8,
-    enhancedStatusCodes: options.enhancedStatusCodes,
-    startTls: options.startTls && !isTlsActive, // RFC 3207 §4.2: not after TLS
-    chunking: options.chunking,
-    binaryMime: options.binaryMime,
-    dsn: options.dsn,
-    requireTls: options.requireTlsExtension && isTlsActive, // RFC 8689 §2: after STARTTLS
-    deliverBy: null,
-    auth: options.authMechanisms.filter((mechanism) => isMechanismOffered(options, mechanism, isTlsActive)),
-    etrn: options.etrn,
-    vrfy: options.vrfy,
-    help: false,
-    xclient: options.xclient ? [...xclientAttributeNames] : null,
-    unknown: new Map(),
-  };
-}
+const offerEntries = Object.entries(esmtpExtensions) as readonly (readonly [
+  string,
+  EsmtpExtension<unknown, unknown, unknown>,
+])[];
 
 function buildProfile(options: ResolvedServerOptions): ServerProfile {
   const ehloLines = [false, true].map((isTlsActive) => [

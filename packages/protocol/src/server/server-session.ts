@@ -4,6 +4,11 @@ import { decodeLatin1 } from '../bytes/utf8.js';
 import type { Command, MailParameters } from '../command/command.js';
 import { parseCommand } from '../command/parse-command.js';
 import { SmtpReplyError, SmtpUsageError } from '../errors.js';
+import {
+  areRcptParametersOffered,
+  checkMailParameters,
+  grantMailParameters,
+} from '../extension/check-parameters.js';
 import { BdatReader } from '../message/bdat.js';
 import { DotDecoder } from '../message/dot-decoder.js';
 import { hasEightBit } from '../message/eight-bit.js';
@@ -450,47 +455,22 @@ export class ServerSession implements TransitionContext {
   #onMail(command: Extract<Command, { verb: 'MAIL' }>, line: Uint8Array): void {
     const profile = this.#profile;
     const { parameters } = command;
-    let refusal: ReplyInit | null = null;
-    if (profile.authRequired && this.#authenticated === null) refusal = replies.authRequired;
-    else if (parameters.unknown.length > 0 || !this.#areMailParametersOffered(parameters)) {
-      refusal = replies.unknownParameter;
-    } else if (parameters.requireTls === true && !this.#isTlsActive) refusal = replies.requireTlsWithoutTls;
-    else if (
-      parameters.size !== undefined &&
-      profile.maxMessageBytes > 0 &&
-      parameters.size > profile.maxMessageBytes
-    ) {
-      refusal = replies.declaredSizeTooBig; // RFC 1870 §6
-    }
+    const refusal =
+      profile.authRequired && this.#authenticated === null
+        ? replies.authRequired
+        : checkMailParameters(parameters, { options: profile, isTlsActive: this.#isTlsActive });
     if (refusal !== null) {
       this.#refuse(describeLine(line), refusal, false);
       return;
     }
-    this.#raise({ type: 'mail', from: command.from, parameters });
-  }
-
-  /** A parameter of an extension we do not offer is as unknown as any other (RFC 5321 §4.1.1.11: 555). */
-  #areMailParametersOffered(parameters: MailParameters): boolean {
-    const profile = this.#profile;
-    if (parameters.size !== undefined && !profile.size) return false;
-    if (parameters.body === '8BITMIME' && !profile.eightBitMime) return false;
-    if (parameters.body === 'BINARYMIME' && !profile.binaryMime) return false;
-    if (parameters.smtpUtf8 === true && !profile.smtpUtf8) return false;
-    if ((parameters.ret !== undefined || parameters.envid !== undefined) && !profile.dsn) return false;
-    if (parameters.auth !== undefined && profile.authMechanisms.length === 0) return false;
-    if (parameters.by !== undefined) return false; // DELIVERBY is never offered
-    if (parameters.requireTls === true && !profile.requireTlsExtension) return false;
-    return true;
+    this.#raise({ type: 'mail', from: command.from, parameters: grantMailParameters(parameters, profile) });
   }
 
   #onRcpt(command: Extract<Command, { verb: 'RCPT' }>, line: Uint8Array): void {
     const { parameters } = command;
     this.#hasRcptAttempt = true;
     let refusal: ReplyInit | null = null;
-    if (
-      parameters.unknown.length > 0 ||
-      ((parameters.notify !== undefined || parameters.orcpt !== undefined) && !this.#profile.dsn)
-    ) {
+    if (!areRcptParametersOffered(parameters, this.#profile)) {
       refusal = replies.unknownParameter;
     } else if (this.#recipients.length >= this.#profile.maxRecipients) {
       refusal = replies.tooManyRecipients; // RFC 5321 §4.5.3.1.10: 452, the client retries later

@@ -17,6 +17,7 @@ import type {
 } from '../client/client-events.js';
 import { ClientSession } from '../client/client-session.js';
 import type { CommandSyntax } from '../command/command.js';
+import { mailParameterEntries } from '../command/mail-parameters.js';
 import { parseCommand } from '../command/parse-command.js';
 import { createSaslClient } from '../sasl/create-sasl-client.js';
 import { isSaslMechanismName } from '../sasl/sasl-mechanism.js';
@@ -205,12 +206,8 @@ export function replayClient(transcript: Transcript, replayOptions: ClientReplay
       if (verb === 'RCPT') {
         const rcpt = parseCommand(encodeUtf8(line), utf8Syntax);
         if (!rcpt.ok || rcpt.value.verb !== 'RCPT') throw new Error(`replay: bad RCPT line ${line}`);
-        const { notify, orcpt } = rcpt.value.parameters;
-        recipients.push({
-          to: rcpt.value.to,
-          ...(notify === undefined ? {} : { notify }),
-          ...(orcpt === undefined ? {} : { orcpt }),
-        });
+        const { unknown: _unknown, ...rcptParameters } = rcpt.value.parameters;
+        recipients.push({ to: rcpt.value.to, ...rcptParameters });
       } else if (
         verb === 'BDAT' ||
         verb === 'DATA' ||
@@ -223,21 +220,18 @@ export function replayClient(transcript: Transcript, replayOptions: ClientReplay
       }
       position = clientBytes.indexOf(0x0a, position) + 1;
     }
-    const { parameters } = mail.value;
-    const dsn = {
-      ...(parameters.ret === undefined ? {} : { ret: parameters.ret }),
-      ...(parameters.envid === undefined ? {} : { envid: parameters.envid }),
-    };
-    return {
-      from: mail.value.from,
-      to: recipients,
-      transfer,
-      ...(parameters.size === undefined ? {} : { size: parameters.size }),
-      ...(parameters.body === undefined ? {} : { body: parameters.body }),
-      ...(parameters.smtpUtf8 === undefined ? {} : { smtpUtf8: true }),
-      ...(parameters.requireTls === undefined ? {} : { requireTls: true }),
-      ...(dsn.ret === undefined && dsn.envid === undefined ? {} : { dsn }),
-    };
+    // Each MAIL parameter back into the envelope fields its descriptor plans it from.
+    const envelope: Record<string, unknown> = { from: mail.value.from, to: recipients, transfer };
+    const values = mail.value.parameters as unknown as Readonly<Record<string, unknown>>;
+    for (const [field, parameter] of mailParameterEntries) {
+      if (values[field] === undefined) continue;
+      for (const [key, value] of Object.entries(parameter.request(values[field]))) {
+        const previous = envelope[key];
+        envelope[key] =
+          typeof previous === 'object' && previous !== null ? { ...previous, ...(value as object) } : value;
+      }
+    }
+    return envelope as unknown as EnvelopeInit;
   };
 
   const attempt = (action: () => unknown, what: string): boolean => {

@@ -5,10 +5,11 @@
 //   omitted: the defaults)  auth=PLAIN,LOGIN  maxCommandLineBytes= maxTextLineBytes= maxMessageBytes=
 //   maxRecipients= maxErrors= maxAuthLineBytes=  syntax=strict|lenient  bareLineEndings=reject|normalize
 //   eightBitData=reject|accept  tls (implicit TLS)  allowPlaintextAuth  authRequired  requireTls
-//   greeting="554 No service"
+//   greeting="554 No service"  extension-<option>=<JSON> (e.g. extension-mtPriority={"maxPriority":5}; bare: true)
 
 import { decodeBase64 } from '../bytes/base64.js';
 import { decodeUtf8 } from '../bytes/utf8.js';
+import { esmtpExtensions } from '../extension/esmtp-extensions.js';
 import type { ReplyInit } from '../reply/reply.js';
 import type { SaslMechanismName } from '../sasl/sasl-mechanism.js';
 import type { ScramStoredCredentials } from '../sasl/sasl-server.js';
@@ -44,21 +45,19 @@ export interface ServerReplay {
   readonly session: ServerSession;
 }
 
-const extensionKeywords = {
-  PIPELINING: 'pipelining',
-  SIZE: 'size',
-  '8BITMIME': 'eightBitMime',
-  SMTPUTF8: 'smtpUtf8',
-  ENHANCEDSTATUSCODES: 'enhancedStatusCodes',
-  CHUNKING: 'chunking',
-  BINARYMIME: 'binaryMime',
-  DSN: 'dsn',
-  REQUIRETLS: 'requireTls',
-  STARTTLS: 'startTls',
-  XCLIENT: 'xclient',
-  VRFY: 'vrfy',
-  ETRN: 'etrn',
-} as const;
+/**
+ * EHLO keyword → ServerSessionOptions.extensions option, for every extension the server side offers;
+ * AUTH takes its mechanisms from `auth=`.
+ */
+const extensionKeywords: ReadonlyMap<string, string> = new Map(
+  Object.values(esmtpExtensions).flatMap((extension) =>
+    'server' in extension && extension.server !== undefined && extension.keyword !== 'AUTH'
+      ? [[extension.keyword, extension.server.option] as const]
+      : [],
+  ),
+);
+/** `extension-<option>=<JSON>`: an extension's own options, e.g. extension-mtPriority={"maxPriority":5}. */
+const extensionOptionPrefix = 'extension-';
 
 const limitKeys = [
   'maxCommandLineBytes',
@@ -78,12 +77,14 @@ export function serverOptionsFromTranscript(transcript: Transcript): ServerSessi
   for (const [key, value] of directive) {
     if (key === 'hostname') continue;
     if (key === 'extensions') {
-      for (const name of Object.values(extensionKeywords)) extensions[name] = false;
+      for (const name of extensionKeywords.values()) extensions[name] = false;
       for (const keyword of value.split(',').filter((word) => word !== '')) {
-        const name = extensionKeywords[keyword.toUpperCase() as keyof typeof extensionKeywords];
+        const name = extensionKeywords.get(keyword.toUpperCase());
         if (name === undefined) throw new Error(`@server extensions: unknown keyword ${keyword}`);
         extensions[name] = true;
       }
+    } else if (key.startsWith(extensionOptionPrefix)) {
+      // set after `extensions=`, below
     } else if (key === 'auth') {
       extensions.auth = value.split(',').filter((word) => word !== '') as SaslMechanismName[];
     } else if ((limitKeys as readonly string[]).includes(key)) {
@@ -101,6 +102,13 @@ export function serverOptionsFromTranscript(transcript: Transcript): ServerSessi
     } else if (key !== 'greeting') {
       throw new Error(`@server: unknown option ${key}`);
     }
+  }
+  for (const [key, value] of directive) {
+    if (!key.startsWith(extensionOptionPrefix)) continue;
+    const option = key.slice(extensionOptionPrefix.length);
+    if (![...extensionKeywords.values()].includes(option))
+      throw new Error(`@server: unknown extension ${option}`);
+    extensions[option] = value === '' ? true : JSON.parse(value);
   }
   options.extensions = extensions;
   options.limits = limits;
