@@ -30,7 +30,7 @@ describe('connection limits', () => {
   });
 
   it('maxConnectionsPerIp counts per client address', async () => {
-    const { port, stop } = await startServer({ limits: { maxConnectionsPerIp: 1 } });
+    const { port, stop } = await startServer({ limits: { maxConnectionsPerIp: 1, connectionLimitExemptions: [] } });
     stops.push(stop);
     const first = await SmtpTalk.connect(port);
     await first.read();
