@@ -85,6 +85,42 @@ describe('greeting', () => {
   });
 });
 
+describe('output ownership', () => {
+  // takeOutput() used to hand out the shared catalogue bytes: a caller scribbling over its copy of
+  // "250 2.0.0 OK" changed what every other session sent.
+  it('never aliases bytes another session sends', () => {
+    const options = { hostname: 'mx.example' };
+    const first = started(options);
+    const second = started(options);
+    first.receive(bytes('NOOP\r\n'));
+    drain(first);
+    const taken = first.takeOutput() as Uint8Array;
+    taken.set(bytes('550'), 0);
+    second.receive(bytes('NOOP\r\n'));
+    drain(second);
+    expect(output(second)).toBe('250 2.0.0 OK\r\n');
+  });
+
+  it('never aliases the shared greeting or EHLO reply', () => {
+    const options = { hostname: 'mx.example' };
+    const first = new ServerSession(options);
+    first.greet();
+    (first.takeOutput() as Uint8Array).fill(0x21);
+    first.receive(bytes('EHLO client.example\r\n'));
+    drain(first);
+    (first.takeOutput() as Uint8Array).fill(0x21);
+    const second = new ServerSession(options);
+    second.greet();
+    expect(output(second)).toBe('220 mx.example ESMTP ready\r\n');
+    second.receive(bytes('HELO client.example\r\n'));
+    drain(second);
+    expect(output(second)).toBe('250 mx.example\r\n');
+    second.receive(bytes('EHLO client.example\r\n'));
+    drain(second);
+    expect(output(second)).toMatch(/^250-mx\.example\r\n/);
+  });
+});
+
 describe('a whole transaction', () => {
   it('raises typed events, streams the body and tracks state', () => {
     const session = started();

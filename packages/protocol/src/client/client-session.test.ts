@@ -363,6 +363,25 @@ describe('AUTH (RFC 4954)', () => {
   });
 });
 
+describe('output ownership', () => {
+  // A bare LF is written as the CRLF constant every session shares: takeOutput() used to hand it out as is.
+  it('never hands out bytes another session writes later', () => {
+    const send = () => {
+      const session = ready(['PIPELINING']);
+      session.startTransaction(simpleEnvelope);
+      written(session);
+      serve(session, '250 2.1.0 Sender OK', '250 2.1.5 Recipient OK', '354 Go ahead');
+      drain(session);
+      session.writeBody(encoder.encode('body'));
+      written(session);
+      session.writeBody(encoder.encode('\n'));
+      return session.takeOutput() as Uint8Array;
+    };
+    send().fill(0x21);
+    expect(decoder.decode(send())).toBe('\r\n');
+  });
+});
+
 describe('transactions', () => {
   it('pipelines MAIL, every RCPT and DATA in one write (RFC 2920 §3.1)', () => {
     const session = ready(['PIPELINING', 'ENHANCEDSTATUSCODES']);

@@ -246,12 +246,15 @@ export class ClientSession {
     return event;
   }
 
-  /** Everything to write, in one buffer; null when there is nothing. */
+  /**
+   * Everything to write, in one buffer; null when there is nothing. The buffer is the caller's: it
+   * never aliases bytes the session sends later (a body's last part may be a shared constant, so even a
+   * single part is copied).
+   */
   takeOutput(): Uint8Array | null {
     const parts = this.#output;
     if (parts.length === 0) return null;
     this.#output = [];
-    if (parts.length === 1) return parts[0] as Uint8Array;
     let total = 0;
     for (const part of parts) total += part.length;
     const buffer = new Uint8Array(total);
@@ -265,7 +268,8 @@ export class ClientSession {
 
   /**
    * Everything to write as the parts queued (views into the caller's chunks and small constants, not
-   * copies); empty when there is nothing. The same bytes takeOutput() would return, for an I/O layer that
+   * copies); empty when there is nothing. Read-only: the constants (CRLF, the "." terminator) are shared
+   * by every session, so write the parts out and never into them; takeOutput() returns a copy instead. The same bytes takeOutput() would return, for an I/O layer that
    * writes large bodies with a vectored write instead of copying them into one buffer.
    */
   takeOutputChunks(): Uint8Array[] {

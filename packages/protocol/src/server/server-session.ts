@@ -303,7 +303,10 @@ export class ServerSession implements TransitionContext {
 
   // ---- output --------------------------------------------------------------------------------------
 
-  /** Everything queued since the last call, in command order, as one buffer; null when nothing is queued. */
+  /**
+   * Everything queued since the last call, in command order, as one buffer; null when nothing is queued.
+   * The buffer is the caller's: it never aliases bytes this or another session sends later.
+   */
   takeOutput(): Uint8Array | null {
     return this.#output.take();
   }
