@@ -113,6 +113,7 @@ export { createSaslClient } from './sasl/create-sasl-client.js';
 export { deriveScramCredentials } from './sasl/scram-credentials.js';
 
 // --- server session ---
+export { encodeGreeting, type GreetingCode } from './server/server-greeting.js';
 export { ServerSession } from './server/server-session.js';
 export type { ServerSessionOptions } from './server/server-options.js';
 export type {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SmtpReplyError, SmtpUsageError } from '../src/errors.js';
 import { replies } from '../src/reply/reply-catalog.js';
 import type { ServerEvent } from '../src/server/server-events.js';
+import { encodeGreeting } from '../src/server/server-greeting.js';
 import type { ServerSessionOptions } from '../src/server/server-options.js';
 import { ServerSession } from '../src/server/server-session.js';
 
@@ -75,6 +76,36 @@ describe('greeting', () => {
     expect(output(session)).toBe('421 mx.example Try later\r\n');
     expect(drain(session)).toEqual([{ type: 'close', reason: 'shutdown' }]);
     expect(session.isClosed).toBe(true);
+  });
+
+  it('answers 503 to all but QUIT after a 554 greeting, then closes on QUIT (RFC 5321 §3.1)', () => {
+    const session = new ServerSession({ hostname: 'mx.example' });
+    session.greet({ code: 554, enhanced: '5.7.1', text: 'Not welcome' });
+    session.receive(bytes('EHLO client.example\r\nNOOP\r\nQUIT\r\n'));
+    expect(drain(session).map((event) => event.type)).toEqual([
+      'command-rejected',
+      'command-rejected',
+      'close',
+    ]);
+    expect(output(session)).toBe(
+      '554 mx.example Not welcome\r\n503 Bad sequence of commands\r\n503 5.5.1 Bad sequence of commands\r\n221 2.0.0 Bye\r\n',
+    );
+  });
+
+  it('encodeGreeting() gives the bytes greet() sends, under one policy, in a fresh buffer', () => {
+    const options = { hostname: 'mx.example' };
+    for (const reply of [undefined, { code: 421, enhanced: '4.7.0', text: 'Too many' } as const]) {
+      const session = new ServerSession(options);
+      session.greet(reply);
+      const encoded = encodeGreeting(options, reply);
+      expect(decoder.decode(encoded)).toBe(output(session));
+      encoded.fill(0x21);
+    }
+    expect(decoder.decode(encodeGreeting(options))).toBe('220 mx.example ESMTP ready\r\n');
+    expect(decoder.decode(encodeGreeting(options, { code: 421, text: 'Too many' }))).toBe(
+      '421 mx.example Too many\r\n',
+    );
+    expect(() => encodeGreeting(options, { code: 250, text: 'hi' })).toThrow(SmtpUsageError);
   });
 
   it('rejects bad options with SmtpUsageError', () => {

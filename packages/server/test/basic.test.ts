@@ -222,6 +222,10 @@ describe('a plain SMTP session over a real socket', () => {
     const talk = await SmtpTalk.connect(port);
     // RFC 2034 §4: the greeting carries our hostname, never an enhanced status.
     expect(await talk.readLine()).toBe('554 mx.test Not welcome');
+    // RFC 5321 §3.1: after 554 the server MUST wait for QUIT, answering 503 to anything else.
+    expect((await talk.command('EHLO client.test')).code).toBe(503);
+    expect(await talk.command('MAIL FROM:<a@client.test>')).toMatchObject({ code: 503, enhanced: '5.5.1' });
+    expect((await talk.command('QUIT')).code).toBe(221);
     await talk.closed();
   });
 

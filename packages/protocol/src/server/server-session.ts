@@ -25,6 +25,7 @@ import type {
   ServerState,
   ServerTimeout,
 } from './server-events.js';
+import { greetingBytes } from './server-greeting.js';
 import { overlongLine, ServerInput } from './server-input.js';
 import { describeLine, isHelloLine, startsWithVerb } from './server-lines.js';
 import type { ServerSessionOptions } from './server-options.js';
@@ -227,23 +228,16 @@ export class ServerSession implements TransitionContext {
 
   // ---- input ---------------------------------------------------------------------------------------
 
-  /** Sends the greeting: 220 by default; 554 refuses the session (RFC 5321 §3.1); 421 closes it. */
+  /**
+   * Sends the greeting (server-greeting.ts): 220 by default; 554 refuses the session, which then
+   * answers 503 to everything but QUIT (RFC 5321 §3.1); 421 closes it.
+   */
   greet(reply?: ReplyInit): void {
     if (this.#isGreeted) throw new SmtpUsageError('greet() was already called');
-    if (reply !== undefined && reply.code !== 220 && reply.code !== 554 && reply.code !== 421) {
-      throw new SmtpUsageError(`A greeting is 220, 554 or 421, got ${reply.code}`);
-    }
+    this.#write(greetingBytes(this.#profile, reply));
     this.#isGreeted = true;
-    if (reply === undefined) {
-      this.#write(this.#profile.greetingBytes);
-      return;
-    }
-    const lines = typeof reply.text === 'string' ? [reply.text] : [...reply.text];
-    lines[0] = lines[0] ? `${this.#profile.hostname} ${lines[0]}` : this.#profile.hostname;
-    // RFC 2034 §4: no enhanced status code on the greeting.
-    this.#write(encodeReply(buildReply({ code: reply.code, text: lines }, false)));
-    if (reply.code === 554) this.#isRefused = true;
-    if (reply.code === 421) this.#close('shutdown');
+    if (reply?.code === 554) this.#isRefused = true;
+    if (reply?.code === 421) this.#close('shutdown');
   }
 
   /** Bytes from the peer. Kept as views: do not mutate the chunk afterwards. */
