@@ -871,6 +871,91 @@ describe('BDAT (RFC 3030)', () => {
   });
 });
 
+describe('canStartTransaction', () => {
+  /** Whether startTransaction() would throw now, asked of a copy reached the same way. */
+  const cases: readonly [string, () => ClientSession][] = [
+    ['before the greeting', () => open()],
+    [
+      'while EHLO is owed',
+      () => {
+        const session = open();
+        serve(session, '220 mx.example');
+        session.hello();
+        return session;
+      },
+    ],
+    ['ready', () => ready(['PIPELINING', 'STARTTLS', 'AUTH PLAIN'])],
+    [
+      'during AUTH',
+      () => {
+        const session = ready(['AUTH PLAIN']);
+        session.authenticate({
+          mechanism: 'PLAIN',
+          initialResponse: () => null,
+          respond: () => ({ ok: true, response: new Uint8Array() }),
+        });
+        return session;
+      },
+    ],
+    [
+      'while STARTTLS is owed',
+      () => {
+        const session = ready(['STARTTLS']);
+        session.startTls();
+        return session;
+      },
+    ],
+    [
+      'during the TLS handshake',
+      () => {
+        const session = ready(['STARTTLS']);
+        session.startTls();
+        serve(session, '220 go ahead');
+        return session;
+      },
+    ],
+    [
+      'during a transaction',
+      () => {
+        const session = ready(['PIPELINING']);
+        session.startTransaction(simpleEnvelope);
+        return session;
+      },
+    ],
+    [
+      'after quit()',
+      () => {
+        const session = ready([]);
+        session.quit();
+        return session;
+      },
+    ],
+    [
+      'closed',
+      () => {
+        const session = ready([]);
+        session.receiveEnd();
+        return session;
+      },
+    ],
+  ];
+  for (const [label, reach] of cases) {
+    it(`answers without throwing what startTransaction() would do: ${label}`, () => {
+      const answer = reach().canStartTransaction;
+      const session = reach();
+      let threw = false;
+      try {
+        session.startTransaction(simpleEnvelope);
+      } catch (error) {
+        expect(error).toBeInstanceOf(SmtpUsageError);
+        threw = true;
+      }
+      expect(answer).toBe(!threw);
+      expect(answer).toBe(label === 'ready');
+    });
+  }
+});
+
 describe('BDAT and the next transaction', () => {
   it('waits for an unanswered BDAT chunk before the next MAIL (RFC 3030 §2: a failed chunk needs RSET)', () => {
     const session = ready(['PIPELINING', 'CHUNKING']);
