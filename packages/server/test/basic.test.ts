@@ -64,6 +64,18 @@ describe('a plain SMTP session over a real socket', () => {
     await talk.closed();
   });
 
+  it('closes after a 421 from onConnect, through the same greeting policy', async () => {
+    const { port, server } = await serve({
+      onConnect() {
+        throw new SmtpReplyError({ code: 421, enhanced: '4.7.0', text: 'Try later' });
+      },
+    });
+    const talk = await SmtpTalk.connect(port);
+    expect(await talk.readLine()).toBe('421 mx.test Try later');
+    await talk.closed();
+    expect(server.metrics.snapshot().connectionsRefused).toBe(1);
+  });
+
   it('sends the reply a hook throws, with its enhanced status', async () => {
     const { port } = await serve({
       onRcptTo(to) {

@@ -9,7 +9,7 @@ afterEach(async () => {
 });
 
 describe('connection limits', () => {
-  it('maxConnections: the next client gets 421 4.7.0 and is closed', async () => {
+  it('maxConnections: the next client gets 421 through the greeting policy and is closed', async () => {
     const { port, stop, server } = await startServer({ limits: { maxConnections: 2 } });
     stops.push(stop);
     const first = await SmtpTalk.connect(port);
