@@ -168,6 +168,7 @@ export { createSaslClient } from './sasl/create-sasl-client.js';
 export { deriveScramCredentials } from './sasl/scram-credentials.js';
 
 // --- server session ---
+export { encodeGreeting, type GreetingCode } from './server/server-greeting.js';
 export { ServerSession } from './server/server-session.js';
 export type { ServerSessionOptions } from './server/server-options.js';
 export type {
@@ -185,7 +186,14 @@ export type {
 export {
   type CommandPhase,
   findTransition,
+  isServerStep,
   type ServerAction,
+  type ServerExit,
+  type ServerGuard,
+  type ServerPhase,
+  type ServerStep,
+  serverExits,
+  serverGuards,
   serverTransitions,
   type Transition,
   verbExtensions,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SmtpReplyError, SmtpUsageError } from '../src/errors.js';
 import { replies } from '../src/reply/reply-catalog.js';
 import type { ServerEvent } from '../src/server/server-events.js';
+import { encodeGreeting } from '../src/server/server-greeting.js';
 import type { ServerSessionOptions } from '../src/server/server-options.js';
 import { ServerSession } from '../src/server/server-session.js';
 
@@ -77,11 +78,77 @@ describe('greeting', () => {
     expect(session.isClosed).toBe(true);
   });
 
+  it('answers 503 to all but QUIT after a 554 greeting, then closes on QUIT (RFC 5321 §3.1)', () => {
+    const session = new ServerSession({ hostname: 'mx.example' });
+    session.greet({ code: 554, enhanced: '5.7.1', text: 'Not welcome' });
+    session.receive(bytes('EHLO client.example\r\nNOOP\r\nQUIT\r\n'));
+    expect(drain(session).map((event) => event.type)).toEqual([
+      'command-rejected',
+      'command-rejected',
+      'close',
+    ]);
+    expect(output(session)).toBe(
+      '554 mx.example Not welcome\r\n503 Bad sequence of commands\r\n503 5.5.1 Bad sequence of commands\r\n221 2.0.0 Bye\r\n',
+    );
+  });
+
+  it('encodeGreeting() gives the bytes greet() sends, under one policy, in a fresh buffer', () => {
+    const options = { hostname: 'mx.example' };
+    for (const reply of [undefined, { code: 421, enhanced: '4.7.0', text: 'Too many' } as const]) {
+      const session = new ServerSession(options);
+      session.greet(reply);
+      const encoded = encodeGreeting(options, reply);
+      expect(decoder.decode(encoded)).toBe(output(session));
+      encoded.fill(0x21);
+    }
+    expect(decoder.decode(encodeGreeting(options))).toBe('220 mx.example ESMTP ready\r\n');
+    expect(decoder.decode(encodeGreeting(options, { code: 421, text: 'Too many' }))).toBe(
+      '421 mx.example Too many\r\n',
+    );
+    expect(() => encodeGreeting(options, { code: 250, text: 'hi' })).toThrow(SmtpUsageError);
+  });
+
   it('rejects bad options with SmtpUsageError', () => {
     expect(() => new ServerSession({ hostname: 'mx.example', limits: { maxCommandLineBytes: 100 } })).toThrow(
       SmtpUsageError,
     );
     expect(() => new ServerSession({ hostname: 'two words' })).toThrow(SmtpUsageError);
+  });
+});
+
+describe('output ownership', () => {
+  // takeOutput() used to hand out the shared catalogue bytes: a caller scribbling over its copy of
+  // "250 2.0.0 OK" changed what every other session sent.
+  it('never aliases bytes another session sends', () => {
+    const options = { hostname: 'mx.example' };
+    const first = started(options);
+    const second = started(options);
+    first.receive(bytes('NOOP\r\n'));
+    drain(first);
+    const taken = first.takeOutput() as Uint8Array;
+    taken.set(bytes('550'), 0);
+    second.receive(bytes('NOOP\r\n'));
+    drain(second);
+    expect(output(second)).toBe('250 2.0.0 OK\r\n');
+  });
+
+  it('never aliases the shared greeting or EHLO reply', () => {
+    const options = { hostname: 'mx.example' };
+    const first = new ServerSession(options);
+    first.greet();
+    (first.takeOutput() as Uint8Array).fill(0x21);
+    first.receive(bytes('EHLO client.example\r\n'));
+    drain(first);
+    (first.takeOutput() as Uint8Array).fill(0x21);
+    const second = new ServerSession(options);
+    second.greet();
+    expect(output(second)).toBe('220 mx.example ESMTP ready\r\n');
+    second.receive(bytes('HELO client.example\r\n'));
+    drain(second);
+    expect(output(second)).toBe('250 mx.example\r\n');
+    second.receive(bytes('EHLO client.example\r\n'));
+    drain(second);
+    expect(output(second)).toMatch(/^250-mx\.example\r\n/);
   });
 });
 

@@ -35,7 +35,7 @@ import { describeTls, type TlsContextStore, type TlsInfo } from './tls-context.j
 /** Options for the sessions of one kind of connection, and the greeting such a session sends. */
 export interface SessionKind {
   readonly options: ServerSessionOptions;
-  /** What `greet()` writes by default: the same bytes for every session with these options. */
+  /** What `greet()` writes by default (encodeGreeting): sent as is to every connection of this kind. */
   readonly greeting: Uint8Array;
 }
 
@@ -294,6 +294,7 @@ export class Connection implements SmtpSession, RecordClock {
       }
       if (this.#isClosed) return;
     }
+    let isEarlyTalker = false;
     if (context.earlyTalkerDelayMs > 0 && greeting === undefined) {
       // Opt-in (RFC 5321 §4.3.1 lets a server delay the greeting): a client that talks before it
       // is greeted does not follow the protocol; spam engines often do.
@@ -302,6 +303,7 @@ export class Connection implements SmtpSession, RecordClock {
       if (talkedEarly) {
         this.#log('info', 'connection-refused', { reason: 'early-talker' });
         greeting = replies.serviceRefused;
+        isEarlyTalker = true;
       }
     }
 
@@ -320,17 +322,15 @@ export class Connection implements SmtpSession, RecordClock {
     }
     const session = new ServerSession(kind.options);
     this.#session = session;
-    session.greet(greeting === undefined || !isReplyError(greeting) ? greeting : toReplyInit(greeting));
-    if (greeting !== undefined && (isReplyError(greeting) ? greeting.code : greeting.code) >= 400) {
-      // Refused (onConnect threw, early talker): say so and hang up rather than serve 503s.
-      context.metrics.values.connectionsRefused += 1;
-      this.#flush();
-      this.#endSocket();
-      return;
-    }
+    const opening = greeting === undefined || !isReplyError(greeting) ? greeting : toReplyInit(greeting);
+    // The core's greeting policy decides what follows: after 554 it answers 503 to everything but
+    // QUIT (RFC 5321 §3.1 says wait for QUIT, do not hang up); after 421 it closes.
+    session.greet(opening);
+    if (opening !== undefined && opening.code >= 400) context.metrics.values.connectionsRefused += 1;
 
     this.#listen(socket);
-    if (pending && pending.byteLength > 0) session.receive(pending);
+    // An early talker's bytes are dropped, not answered: it is refused for having sent them.
+    if (pending && pending.byteLength > 0 && !isEarlyTalker) session.receive(pending);
     this.#pump();
   }
 

@@ -3,14 +3,12 @@ import type { Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { TLSSocket } from 'node:tls';
 import {
-  createReply,
+  encodeGreeting,
   type ReplyInit,
   replies,
   type SaslMechanismName,
-  ServerSession,
   type ServerSessionOptions,
   SmtpUsageError,
-  serializeReply,
 } from '@smtp/protocol';
 import { Connection, type ConnectionContext, type SessionKind } from './connection.js';
 import type { ServerHooks } from './hooks.js';
@@ -420,9 +418,10 @@ export class SmtpServer extends TypedEmitter {
     return { socket: secure, tls: info, pending: null };
   }
 
+  /** Refuses a connection before it has a session: a 421 through the core's greeting policy, then close. */
   #refuse(socket: Socket, reply: ReplyInit): void {
     socket.on('error', ignoreError);
-    socket.end(serializeReply(createReply(reply)));
+    socket.end(encodeGreeting(this.#context.sessionKindFor(false, false, false).options, reply));
     const timer = setTimeout(() => socket.destroy(), this.#timeouts.close);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
@@ -485,10 +484,8 @@ function sessionKindCache(
         },
         tls: { active: isTlsActive },
       };
-      // The default greeting, from the core itself, for connections that get it before they have a session.
-      const probe = new ServerSession(options);
-      probe.greet();
-      kind = { options, greeting: probe.takeOutput() as Uint8Array };
+      // The default greeting, from the core's profile, for connections greeted before they have a session.
+      kind = { options, greeting: encodeGreeting(options) };
       cache[key] = kind;
     }
     return kind;

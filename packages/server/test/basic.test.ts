@@ -64,6 +64,18 @@ describe('a plain SMTP session over a real socket', () => {
     await talk.closed();
   });
 
+  it('closes after a 421 from onConnect, through the same greeting policy', async () => {
+    const { port, server } = await serve({
+      onConnect() {
+        throw new SmtpReplyError({ code: 421, enhanced: '4.7.0', text: 'Try later' });
+      },
+    });
+    const talk = await SmtpTalk.connect(port);
+    expect(await talk.readLine()).toBe('421 mx.test Try later');
+    await talk.closed();
+    expect(server.metrics.snapshot().connectionsRefused).toBe(1);
+  });
+
   it('sends the reply a hook throws, with its enhanced status', async () => {
     const { port } = await serve({
       onRcptTo(to) {
@@ -222,6 +234,10 @@ describe('a plain SMTP session over a real socket', () => {
     const talk = await SmtpTalk.connect(port);
     // RFC 2034 §4: the greeting carries our hostname, never an enhanced status.
     expect(await talk.readLine()).toBe('554 mx.test Not welcome');
+    // RFC 5321 §3.1: after 554 the server MUST wait for QUIT, answering 503 to anything else.
+    expect((await talk.command('EHLO client.test')).code).toBe(503);
+    expect(await talk.command('MAIL FROM:<a@client.test>')).toMatchObject({ code: 503, enhanced: '5.5.1' });
+    expect((await talk.command('QUIT')).code).toBe(221);
     await talk.closed();
   });
 

@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 describe('connection limits', () => {
-  it('maxConnections: the next client gets 421 4.7.0 and is closed', async () => {
+  it('maxConnections: the next client gets 421 through the greeting policy and is closed', async () => {
     const { port, stop, server } = await startServer({ limits: { maxConnections: 2 } });
     stops.push(stop);
     const first = await SmtpTalk.connect(port);
@@ -18,7 +18,8 @@ describe('connection limits', () => {
     await first.read();
     await second.read();
     const third = await SmtpTalk.connect(port);
-    expect(await third.readLine()).toMatch(/^421 4\.7\.0/);
+    // The core's greeting policy: our hostname first, no enhanced status on an opening reply (RFC 2034 §4).
+    expect(await third.readLine()).toBe('421 mx.test Too many connections, try again later');
     await third.closed();
     first.destroy();
     await sleep(50);
@@ -30,7 +31,9 @@ describe('connection limits', () => {
   });
 
   it('maxConnectionsPerIp counts per client address', async () => {
-    const { port, stop } = await startServer({ limits: { maxConnectionsPerIp: 1, connectionLimitExemptions: [] } });
+    const { port, stop } = await startServer({
+      limits: { maxConnectionsPerIp: 1, connectionLimitExemptions: [] },
+    });
     stops.push(stop);
     const first = await SmtpTalk.connect(port);
     await first.read();
@@ -174,6 +177,9 @@ describe('timeouts', () => {
     const early = await SmtpTalk.connect(careful.port);
     early.send('EHLO too.early');
     expect((await early.read()).code).toBe(554);
+    // Its early EHLO is dropped, not answered; then it waits for QUIT like any refused session.
+    expect((await early.command('NOOP')).code).toBe(503);
+    expect((await early.command('QUIT')).code).toBe(221);
     await early.closed();
     const polite = await SmtpTalk.connect(careful.port);
     expect((await polite.read()).code).toBe(220);

@@ -251,7 +251,9 @@ describe('STARTTLS (RFC 3207)', () => {
     expect(error).toBeInstanceOf(SmtpProtocolError);
     expect(error?.message).toMatch(/after its 220 reply to STARTTLS.*RFC 3207 §4\.2/);
     expect(session.state).toEqual({ phase: 'closed', reason: 'error' });
-    expect(() => session.tlsStarted()).toThrow(SmtpUsageError);
+    // A handshake that races the close changes nothing: the session stays closed and sends nothing.
+    session.tlsStarted();
+    expect(session.state).toEqual({ phase: 'closed', reason: 'error' });
     expect(session.takeOutput()).toBeNull();
   });
 
@@ -387,6 +389,25 @@ describe('AUTH (RFC 4954)', () => {
   it('refuses a mechanism the server does not offer', () => {
     const session = ready(['AUTH PLAIN']);
     expect(() => session.authenticate(scriptedSasl('LOGIN', null, []))).toThrow(SmtpCapabilityError);
+  });
+});
+
+describe('output ownership', () => {
+  // A bare LF is written as the CRLF constant every session shares: takeOutput() used to hand it out as is.
+  it('never hands out bytes another session writes later', () => {
+    const send = () => {
+      const session = ready(['PIPELINING']);
+      session.startTransaction(simpleEnvelope);
+      written(session);
+      serve(session, '250 2.1.0 Sender OK', '250 2.1.5 Recipient OK', '354 Go ahead');
+      drain(session);
+      session.writeBody(encoder.encode('body'));
+      written(session);
+      session.writeBody(encoder.encode('\n'));
+      return session.takeOutput() as Uint8Array;
+    };
+    send().fill(0x21);
+    expect(decoder.decode(send())).toBe('\r\n');
   });
 });
 
@@ -877,6 +898,91 @@ describe('BDAT (RFC 3030)', () => {
     session.endBody();
     expect(session.takeOutput()).toBeNull();
   });
+});
+
+describe('canStartTransaction', () => {
+  /** Whether startTransaction() would throw now, asked of a copy reached the same way. */
+  const cases: readonly [string, () => ClientSession][] = [
+    ['before the greeting', () => open()],
+    [
+      'while EHLO is owed',
+      () => {
+        const session = open();
+        serve(session, '220 mx.example');
+        session.hello();
+        return session;
+      },
+    ],
+    ['ready', () => ready(['PIPELINING', 'STARTTLS', 'AUTH PLAIN'])],
+    [
+      'during AUTH',
+      () => {
+        const session = ready(['AUTH PLAIN']);
+        session.authenticate({
+          mechanism: 'PLAIN',
+          initialResponse: () => null,
+          respond: () => ({ ok: true, response: new Uint8Array() }),
+        });
+        return session;
+      },
+    ],
+    [
+      'while STARTTLS is owed',
+      () => {
+        const session = ready(['STARTTLS']);
+        session.startTls();
+        return session;
+      },
+    ],
+    [
+      'during the TLS handshake',
+      () => {
+        const session = ready(['STARTTLS']);
+        session.startTls();
+        serve(session, '220 go ahead');
+        return session;
+      },
+    ],
+    [
+      'during a transaction',
+      () => {
+        const session = ready(['PIPELINING']);
+        session.startTransaction(simpleEnvelope);
+        return session;
+      },
+    ],
+    [
+      'after quit()',
+      () => {
+        const session = ready([]);
+        session.quit();
+        return session;
+      },
+    ],
+    [
+      'closed',
+      () => {
+        const session = ready([]);
+        session.receiveEnd();
+        return session;
+      },
+    ],
+  ];
+  for (const [label, reach] of cases) {
+    it(`answers without throwing what startTransaction() would do: ${label}`, () => {
+      const answer = reach().canStartTransaction;
+      const session = reach();
+      let threw = false;
+      try {
+        session.startTransaction(simpleEnvelope);
+      } catch (error) {
+        expect(error).toBeInstanceOf(SmtpUsageError);
+        threw = true;
+      }
+      expect(answer).toBe(!threw);
+      expect(answer).toBe(label === 'ready');
+    });
+  }
 });
 
 describe('BDAT and the next transaction', () => {

@@ -69,6 +69,21 @@ interface AuthExchange {
   cancelReason: string | null;
 }
 
+/**
+ * The exchange that changes the session's footing, at most one at a time (each intent that starts one
+ * refuses while another runs), or the end. Transactions run beside 'idle' or 'hello' only.
+ */
+type Footing =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'hello' } // EHLO/LHLO (or the HELO fallback) queued or sent, its reply owed
+  | { readonly kind: 'starttls' } // STARTTLS sent, its reply owed
+  | { readonly kind: 'tls-handshake' } // 220 to STARTTLS, tlsStarted() not called yet: all input is dropped
+  | { readonly kind: 'auth'; readonly exchange: AuthExchange }
+  | { readonly kind: 'closed'; readonly reason: 'quit' | 'error' | 'peer-closed' };
+
+const idle: Footing = { kind: 'idle' };
+const helloOwed: Footing = { kind: 'hello' };
+
 /** RFC 5321 §4.5.3.1.4: 512 octets per command line, CRLF included. */
 const maxCommandLineBytes = 512;
 /** RFC 4954 §4: 12288 octets is enough for deployed SASL mechanisms' challenges. */
@@ -102,18 +117,14 @@ export class ClientSession {
   #queue: Queued[] = [];
   #inFlight: Expected[] = [];
 
+  #footing: Footing = idle;
   #isGreeted = false;
   #capabilities: Capabilities | null = null;
-  #isHelloPending = false;
   #isTlsActive = false;
-  #isTlsPending = false; // STARTTLS sent, no reply yet
-  #isTlsHandshake = false; // 220 received, tlsStarted() not called yet: discard all input
-  #auth: AuthExchange | null = null;
   #transaction: Transaction | null = null;
   /** The transaction ended early while the caller was writing its body: ignore writeBody/endBody until endBody. */
   #isBodyAbandoned = false;
   #isQuitting = false;
-  #closeReason: 'quit' | 'error' | 'peer-closed' | null = null;
 
   constructor(options: ClientSessionOptions) {
     const parsed = parseDomain(options.name, { mode: 'strict', smtpUtf8: false });
@@ -129,11 +140,12 @@ export class ClientSession {
   // ---- getters ----
 
   get state(): ClientState {
-    if (this.#closeReason !== null) return { phase: 'closed', reason: this.#closeReason };
-    if (this.#isTlsHandshake) return { phase: 'tls-handshake' };
+    const footing = this.#footing;
+    if (footing.kind === 'closed') return { phase: 'closed', reason: footing.reason };
+    if (footing.kind === 'tls-handshake') return { phase: 'tls-handshake' };
     if (!this.#isGreeted) return { phase: 'greeting' };
     if (this.#capabilities === null) return { phase: 'hello' };
-    if (this.#auth !== null) return { phase: 'auth' };
+    if (footing.kind === 'auth') return { phase: 'auth' };
     const transaction = this.#transaction;
     if (transaction === null) return { phase: 'ready' };
     if (transaction.body === 'open') return { phase: 'body', transfer: transaction.transfer };
@@ -170,7 +182,7 @@ export class ClientSession {
   }
 
   get isClosed(): boolean {
-    return this.#closeReason !== null;
+    return this.#footing.kind === 'closed';
   }
 
   get isTlsActive(): boolean {
@@ -183,13 +195,7 @@ export class ClientSession {
    * BDAT chunk before the last one is still unanswered (RFC 3030 §2: a failed chunk needs RSET first).
    */
   get canStartTransaction(): boolean {
-    try {
-      this.#assertReadyForTransaction();
-      return true;
-    } catch (error) {
-      if (error instanceof SmtpUsageError) return false;
-      throw error;
-    }
+    return this.#transactionBlocker() === null;
   }
 
   /** Nothing written is unanswered and nothing is waiting to be written. */
@@ -200,13 +206,14 @@ export class ClientSession {
   // ---- input ----
 
   receive(chunk: Uint8Array): void {
-    if (this.#closeReason !== null || chunk.length === 0) return;
-    if (this.#isTlsHandshake) {
+    if (this.#footing.kind === 'closed' || chunk.length === 0) return;
+    // RFC 3207 §4.2 / CVE-2011-0411: bytes after the 220 to STARTTLS and before TLS are an injection attempt.
+    if (this.#footing.kind === 'tls-handshake') {
       this.#failInjection(chunk.length);
       return;
     }
     this.#parser.push(chunk);
-    while (this.#closeReason === null && !this.#isTlsHandshake) {
+    while (!this.#isDeaf) {
       const result = this.#parser.next();
       if (result === null) break;
       if (!result.ok) {
@@ -224,7 +231,7 @@ export class ClientSession {
 
   /** The server closed the connection (or the socket ended). */
   receiveEnd(): void {
-    if (this.#closeReason !== null) return;
+    if (this.#footing.kind === 'closed') return;
     const owed = this.#inFlight.filter((expected) => expected.kind !== 'quit');
     const isQuit = this.#inFlight.length > 0 && owed.length === 0;
     if (owed.length > 0 || (this.#transaction !== null && !this.#transaction.isEnded)) {
@@ -249,12 +256,15 @@ export class ClientSession {
     return event;
   }
 
-  /** Everything to write, in one buffer; null when there is nothing. */
+  /**
+   * Everything to write, in one buffer; null when there is nothing. The buffer is the caller's: it
+   * never aliases bytes the session sends later (a body's last part may be a shared constant, so even a
+   * single part is copied).
+   */
   takeOutput(): Uint8Array | null {
     const parts = this.#output;
     if (parts.length === 0) return null;
     this.#output = [];
-    if (parts.length === 1) return parts[0] as Uint8Array;
     let total = 0;
     for (const part of parts) total += part.length;
     const buffer = new Uint8Array(total);
@@ -268,7 +278,8 @@ export class ClientSession {
 
   /**
    * Everything to write as the parts queued (views into the caller's chunks and small constants, not
-   * copies); empty when there is nothing. The same bytes takeOutput() would return, for an I/O layer that
+   * copies); empty when there is nothing. Read-only: the constants (CRLF, the "." terminator) are shared
+   * by every session, so write the parts out and never into them; takeOutput() returns a copy instead. The same bytes takeOutput() would return, for an I/O layer that
    * writes large bodies with a vectored write instead of copying them into one buffer.
    */
   takeOutputChunks(): Uint8Array[] {
@@ -282,7 +293,7 @@ export class ClientSession {
   /** EHLO (LHLO in LMTP); falls back to HELO when EHLO is not recognised (RFC 5321 §3.2). */
   hello(): void {
     this.#assertOpen('hello()');
-    if (this.#isHelloPending) throw new SmtpUsageError('hello() is already in progress');
+    if (this.#footing.kind === 'hello') throw new SmtpUsageError('hello() is already in progress');
     this.#assertQuiet('hello()');
     this.#sendHello(this.#mode === 'lmtp' ? 'LHLO' : 'EHLO');
   }
@@ -293,14 +304,15 @@ export class ClientSession {
     if (this.#isTlsActive) throw new SmtpUsageError('TLS is already active');
     if (!capabilities.startTls)
       throw new SmtpCapabilityError('STARTTLS', 'The server does not offer STARTTLS');
-    this.#isTlsPending = true;
+    this.#footing = { kind: 'starttls' };
     this.#enqueue('starttls', 'STARTTLS', [encodeUtf8('STARTTLS\r\n')]);
   }
 
   /** The TLS handshake finished: forget everything learned before it and say EHLO again (RFC 3207 §4.2). */
   tlsStarted(): void {
-    if (!this.#isTlsHandshake) throw new SmtpUsageError('tlsStarted() without a tls-ready event');
-    this.#isTlsHandshake = false;
+    const footing = this.#footing.kind;
+    if (footing === 'closed') return; // the server went away during the handshake
+    if (footing !== 'tls-handshake') throw new SmtpUsageError('tlsStarted() without a tls-ready event');
     this.#isTlsActive = true;
     this.#parser = new ReplyParser({ maxLineBytes: maxReplyLineBytes });
     this.#capabilities = null;
@@ -323,7 +335,7 @@ export class ClientSession {
       line = serializeCommand({ verb: 'AUTH', mechanism, initialResponse: null });
       deferredResponse = initialResponse;
     }
-    this.#auth = { client, command, deferredResponse, cancelReason: null };
+    this.#footing = { kind: 'auth', exchange: { client, command, deferredResponse, cancelReason: null } };
     this.#enqueue('auth', command, [encodeUtf8(`${line}\r\n`)]);
   }
 
@@ -332,7 +344,9 @@ export class ClientSession {
    * one at a time. Checks the envelope against the server's capabilities first and throws before writing.
    */
   startTransaction(envelope: EnvelopeInit): void {
-    const capabilities = this.#assertReadyForTransaction();
+    const blocker = this.#transactionBlocker();
+    if (blocker !== null) throw new SmtpUsageError(blocker);
+    const capabilities = this.#capabilities as Capabilities;
     const plan = planEnvelope(envelope, {
       capabilities,
       isTlsActive: this.#isTlsActive,
@@ -402,7 +416,7 @@ export class ClientSession {
   /** RSET. Abandons a transaction in progress (no transaction-end for it); answered by a `reply` event. */
   reset(): void {
     this.#assertOpen('reset()');
-    if (this.#auth !== null || this.#isTlsPending)
+    if (this.#footing.kind === 'auth' || this.#footing.kind === 'starttls')
       throw new SmtpUsageError('reset() during AUTH or STARTTLS');
     if (this.#transaction?.body === 'closed')
       throw new SmtpUsageError('reset() after endBody(): wait for transaction-end');
@@ -413,7 +427,8 @@ export class ClientSession {
   /** QUIT; the session closes on the reply (RFC 5321 §4.1.1.10). */
   quit(): void {
     this.#assertOpen('quit()');
-    if (this.#auth !== null || this.#isTlsPending) throw new SmtpUsageError('quit() during AUTH or STARTTLS');
+    if (this.#footing.kind === 'auth' || this.#footing.kind === 'starttls')
+      throw new SmtpUsageError('quit() during AUTH or STARTTLS');
     // After "." or BDAT LAST the transaction is complete on our side: QUIT may follow it (RFC 2920 §3.1).
     if (this.#transaction !== null && this.#transaction.body !== 'closed') this.#abandonTransaction('quit()');
     this.#sendQuit();
@@ -460,7 +475,7 @@ export class ClientSession {
         this.#sendQuit();
         return;
       case 'hello-ok':
-        this.#isHelloPending = false;
+        this.#footing = idle;
         this.#capabilities = expected.kind === 'helo' ? emptyCapabilities : parseCapabilities(reply);
         this.#emit({ type: 'hello', capabilities: this.#capabilities, reply });
         return;
@@ -471,24 +486,23 @@ export class ClientSession {
           this.#queue.unshift(this.#queued('helo', line, [encodeUtf8(`${line}\r\n`)], null));
           return;
         }
-        this.#isHelloPending = false;
+        this.#footing = idle;
         this.#emit({ type: 'error', error: new SmtpReplyError(reply, { command: expected.command }) });
         return;
       case 'hello-failed':
-        this.#isHelloPending = false;
+        this.#footing = idle;
         this.#emit({ type: 'error', error: new SmtpReplyError(reply, { command: expected.command }) });
         return;
       case 'tls-ready':
-        this.#isTlsPending = false;
         if (this.#parser.bufferedBytes > 0) {
           this.#failInjection(this.#parser.bufferedBytes);
           return;
         }
-        this.#isTlsHandshake = true;
+        this.#footing = { kind: 'tls-handshake' };
         this.#emit({ type: 'tls-ready', reply });
         return;
       case 'command-failed':
-        if (expected.kind === 'starttls') this.#isTlsPending = false;
+        if (expected.kind === 'starttls') this.#footing = idle;
         this.#emit({ type: 'error', error: new SmtpReplyError(reply, { command: expected.command }) });
         return;
       case 'auth-challenge':
@@ -540,7 +554,7 @@ export class ClientSession {
   }
 
   #onAuthChallenge(reply: Reply): void {
-    const auth = this.#auth;
+    const auth = this.#footing.kind === 'auth' ? this.#footing.exchange : null;
     if (auth === null || auth.cancelReason !== null) {
       // RFC 4954 §4: after "*" the server must answer 501; another challenge is a broken server.
       this.#fail(new SmtpProtocolError(`Unexpected 334 reply to ${auth?.command ?? 'a non-AUTH command'}`));
@@ -568,9 +582,9 @@ export class ClientSession {
   }
 
   #onAuthEnd(reply: Reply, isSuccess: boolean): void {
-    const auth = this.#auth;
-    this.#auth = null;
-    if (auth === null) return;
+    if (this.#footing.kind !== 'auth') return;
+    const auth = this.#footing.exchange;
+    this.#footing = idle;
     if (auth.cancelReason !== null) {
       this.#emit({
         type: 'error',
@@ -705,7 +719,6 @@ export class ClientSession {
    * is stricter and says what happened.
    */
   #failInjection(byteCount: number): void {
-    this.#isTlsHandshake = false;
     this.#fail(
       new SmtpProtocolError(
         `The server sent ${byteCount} bytes after its 220 reply to STARTTLS, before the TLS handshake ` +
@@ -715,58 +728,85 @@ export class ClientSession {
   }
 
   #close(reason: 'quit' | 'error' | 'peer-closed'): void {
-    if (this.#closeReason !== null) return;
-    this.#closeReason = reason;
+    if (this.#footing.kind === 'closed') return;
+    this.#footing = { kind: 'closed', reason };
     this.#queue = [];
     this.#inFlight = [];
     this.#output = [];
     if (this.#transaction !== null) this.#transaction.isEnded = true;
     this.#transaction = null;
-    this.#auth = null;
     this.#emit({ type: 'close' });
   }
 
-  #assertOpen(method: string): void {
-    if (this.#closeReason !== null) throw new SmtpUsageError(`${method} on a closed session`);
-    if (this.#isQuitting) throw new SmtpUsageError(`${method} after quit()`);
-    if (this.#isTlsHandshake) throw new SmtpUsageError(`${method} before tlsStarted()`);
+  /** Closed, or between the 220 to STARTTLS and tlsStarted(): server input is not read. */
+  get #isDeaf(): boolean {
+    const kind = this.#footing.kind;
+    return kind === 'closed' || kind === 'tls-handshake';
+  }
+
+  // Why an intent cannot be stated now, as the message of the SmtpUsageError it throws; null when it can.
+  // Kept as values so that canStartTransaction asks the same questions without throwing.
+
+  #openProblem(method: string): string | null {
+    const kind = this.#footing.kind;
+    if (kind === 'closed') return `${method} on a closed session`;
+    if (this.#isQuitting) return `${method} after quit()`;
+    if (kind === 'tls-handshake') return `${method} before tlsStarted()`;
+    return null;
   }
 
   /** Nothing that changes the session's footing is under way. */
-  #assertQuiet(method: string): void {
-    if (this.#transaction !== null) throw new SmtpUsageError(`${method} during a mail transaction`);
-    if (this.#auth !== null) throw new SmtpUsageError(`${method} during AUTH`);
-    if (this.#isTlsPending) throw new SmtpUsageError(`${method} while STARTTLS is pending`);
+  #quietProblem(method: string): string | null {
+    if (this.#transaction !== null) return `${method} during a mail transaction`;
+    const kind = this.#footing.kind;
+    if (kind === 'auth') return `${method} during AUTH`;
+    if (kind === 'starttls') return `${method} while STARTTLS is pending`;
+    return null;
   }
 
-  #assertReady(method: string): Capabilities {
-    this.#assertOpen(method);
-    this.#assertQuiet(method);
-    if (this.#capabilities === null) throw new SmtpUsageError(`${method} before the server answered hello()`);
-    return this.#capabilities;
+  #helloProblem(method: string): string | null {
+    return this.#capabilities === null ? `${method} before the server answered hello()` : null;
   }
 
   /**
-   * Like #assertReady, but a transaction whose body is complete (only its final reply outstanding) does
-   * not block the next one: RFC 2920 §3.1 lets MAIL follow "." or BDAT LAST in the same group, so a busy
-   * connection sends one write per message. Not after a BDAT chunk that is not the last one still waits
-   * for its reply: if it failed, the server needs RSET before MAIL (RFC 3030 §2).
+   * Like ready for any intent, but a transaction whose body is complete (only its final reply
+   * outstanding) does not block the next one: RFC 2920 §3.1 lets MAIL follow "." or BDAT LAST in the
+   * same group, so a busy connection sends one write per message. Not while a BDAT chunk before the
+   * last one still waits for its reply: if it failed, the server needs RSET before MAIL (RFC 3030 §2).
    */
-  #assertReadyForTransaction(): Capabilities {
-    const previous = this.#transaction;
-    if (previous === null || previous.body !== 'closed') return this.#assertReady('startTransaction()');
+  #transactionBlocker(): string | null {
     const method = 'startTransaction()';
-    this.#assertOpen(method);
-    if (this.#capabilities === null) throw new SmtpUsageError(`${method} before the server answered hello()`);
+    const previous = this.#transaction;
+    if (previous === null || previous.body !== 'closed') {
+      return this.#openProblem(method) ?? this.#quietProblem(method) ?? this.#helloProblem(method);
+    }
+    const problem = this.#openProblem(method) ?? this.#helloProblem(method);
+    if (problem !== null) return problem;
     const isUnansweredChunk = (expected: Expected) =>
       expected.transaction === previous && expected.kind === 'bdat';
     if (
       this.#inFlight.some(isUnansweredChunk) ||
       this.#queue.some((queued) => queued.expects.some(isUnansweredChunk))
     ) {
-      throw new SmtpUsageError(`${method} while a BDAT chunk of the previous transaction is unanswered`);
+      return `${method} while a BDAT chunk of the previous transaction is unanswered`;
     }
-    return this.#capabilities;
+    return null;
+  }
+
+  #assertOpen(method: string): void {
+    const problem = this.#openProblem(method);
+    if (problem !== null) throw new SmtpUsageError(problem);
+  }
+
+  #assertQuiet(method: string): void {
+    const problem = this.#quietProblem(method);
+    if (problem !== null) throw new SmtpUsageError(problem);
+  }
+
+  #assertReady(method: string): Capabilities {
+    const problem = this.#openProblem(method) ?? this.#quietProblem(method) ?? this.#helloProblem(method);
+    if (problem !== null) throw new SmtpUsageError(problem);
+    return this.#capabilities as Capabilities;
   }
 
   /** The transaction whose body the caller may write, or null when it was abandoned (ignore the call). */
@@ -774,7 +814,7 @@ export class ClientSession {
     const transaction = this.#transaction;
     if (transaction !== null && transaction.body === 'open') return transaction;
     if (transaction === null && this.#isBodyAbandoned) return null;
-    if (this.#closeReason !== null) throw new SmtpUsageError(`${method} on a closed session`);
+    if (this.#footing.kind === 'closed') throw new SmtpUsageError(`${method} on a closed session`);
     throw new SmtpUsageError(`${method} before a body-ready event`);
   }
 
@@ -797,7 +837,7 @@ export class ClientSession {
   }
 
   #sendHello(verb: 'EHLO' | 'LHLO'): void {
-    this.#isHelloPending = true;
+    this.#footing = helloOwed;
     this.#capabilities = null;
     const line = serializeCommand({ verb, client: this.#client });
     this.#enqueue(verb === 'EHLO' ? 'ehlo' : 'lhlo', line, [encodeUtf8(`${line}\r\n`)]);
@@ -853,7 +893,7 @@ export class ClientSession {
 
   /** Writes every queued command the pipelining rules allow now (pipeline-plan.ts). */
   #pump(): void {
-    if (this.#closeReason !== null || this.#isTlsHandshake) return;
+    if (this.#isDeaf) return;
     const last = this.#inFlight[this.#inFlight.length - 1];
     const count = planWrites(this.#queue, last === undefined ? null : last.kind, this.#isPipelining);
     if (count === 0) return;

@@ -46,13 +46,8 @@ export class ServerOutput {
     if (this.#bytes === 0) return null;
     const first = this.#first as Uint8Array;
     this.#first = null;
-    if (this.#count === 1) {
-      // The usual case (one reply per flush): the piece itself, no copy. Pieces are never mutated
-      // (catalogue bytes are shared constants), so handing one out is safe.
-      this.#count = 0;
-      this.#bytes = 0;
-      return first;
-    }
+    // Always a copy, even of a single piece: pieces are often shared by every session (catalogue
+    // replies, the greeting, the EHLO reply), and the caller owns what it is given.
     const output = allocateOutput(this.#bytes);
     output.set(first, 0);
     let position = first.length;

@@ -1,7 +1,6 @@
-import type { Domain, ReversePath } from '../address/mailbox.js';
-import { decodeBase64, encodeBase64 } from '../bytes/base64.js';
-import { decodeLatin1 } from '../bytes/utf8.js';
-import type { Command, MailParameters } from '../command/command.js';
+import type { Domain } from '../address/mailbox.js';
+import { encodeBase64 } from '../bytes/base64.js';
+import type { Command } from '../command/command.js';
 import { parseCommand } from '../command/parse-command.js';
 import { SmtpReplyError, SmtpUsageError } from '../errors.js';
 import {
@@ -9,27 +8,26 @@ import {
   checkMailParameters,
   grantMailParameters,
 } from '../extension/check-parameters.js';
-import { BdatReader } from '../message/bdat.js';
-import { DotDecoder } from '../message/dot-decoder.js';
-import { hasEightBit } from '../message/eight-bit.js';
 import { parseXclientAttributes } from '../proxy/xclient.js';
 import type { Capabilities } from '../reply/capabilities.js';
 import type { Reply, ReplyInit } from '../reply/reply.js';
 import { type ReplyName, replies } from '../reply/reply-catalog.js';
 import { createSaslServer } from '../sasl/create-sasl-server.js';
 import type { SaslMechanismName } from '../sasl/sasl-mechanism.js';
-import type { SaslSecret, SaslServer, SaslServerStep } from '../sasl/sasl-server.js';
+import type { SaslSecret, SaslServerStep } from '../sasl/sasl-server.js';
+import { IncomingMessage } from './incoming-message.js';
+import { SaslExchange } from './sasl-exchange.js';
 import type {
   AuthenticatedIdentity,
   CloseReason,
   Envelope,
   MessageAbortReason,
   PendingServerEvent,
-  Recipient,
   ServerEvent,
   ServerState,
   ServerTimeout,
 } from './server-events.js';
+import { greetingBytes } from './server-greeting.js';
 import { overlongLine, ServerInput } from './server-input.js';
 import { describeLine, isHelloLine, startsWithVerb } from './server-lines.js';
 import type { ServerSessionOptions } from './server-options.js';
@@ -40,27 +38,24 @@ import {
   serverCapabilities,
   serverProfile,
 } from './server-profile.js';
+import { BdatChunkReader, DataReader, RefusedChunkReader } from './server-readers.js';
 import { buildReply, catalogueBytes, encodeChallenge, encodeReply } from './server-replies.js';
 import {
   type CommandPhase,
   findTransition,
-  isServerAction,
+  isServerStep,
   type TransitionContext,
   type verbExtensions,
 } from './server-transitions.js';
-
-/** No transaction yet. Frozen: recipients are only ever added to the array MAIL's acceptance creates. */
-const noRecipients: Recipient[] = Object.freeze([]) as unknown as Recipient[];
-
-/** Which reader consumes input now; chosen by phase (house guide §2.3). */
-type Reader =
-  | 'command' // command lines (phase greeting, ready or transaction)
-  | 'data' // DATA content through the DotDecoder
-  | 'bdat' // the octets of an accepted BDAT chunk
-  | 'skip' // the octets of a refused BDAT chunk, then its reply
-  | 'auth' // AUTH continuation lines after a 334
-  | 'tls' // between 220 and tlsStarted(): input is dropped (RFC 3207 §4.2)
-  | 'closed';
+import {
+  type CommandState,
+  envelopeOf,
+  messageOf,
+  type SessionState,
+  type Transaction,
+  transactionOf,
+  viewState,
+} from './session-state.js';
 
 const abortReplies = {
   'too-large': 'messageTooBig',
@@ -77,6 +72,11 @@ const closeAbortReasons = {
   'peer-closed': 'peer-closed',
 } as const satisfies Record<CloseReason, MessageAbortReason>;
 
+const greeted: SessionState = { phase: 'greeting', greeting: 'sent' };
+
+type AuthState = Extract<SessionState, { phase: 'auth' }>;
+type MessageState = Extract<SessionState, { phase: 'message' }>;
+
 /**
  * The SMTP/LMTP server side as a sans-I/O state machine (house guide §2.3): receive() bytes, pull
  * events with nextEvent(), answer pending ones with accept()/reject(), write takeOutput().
@@ -84,6 +84,9 @@ const closeAbortReasons = {
  * Input is parsed lazily inside nextEvent(), one command at a time, and never past a pending event:
  * pipelined commands (RFC 2920) wait unparsed in the buffer, so replies leave strictly in command
  * order. Peer input never throws; misuse of this API throws SmtpUsageError.
+ *
+ * The state is one value of the SessionState union (session-state.ts); which command does what, and
+ * where it leads, is the table in server-transitions.ts.
  *
  * Chunks passed to receive() are kept as views (message-chunk events point into them): do not reuse
  * or mutate a chunk after passing it in.
@@ -99,42 +102,10 @@ export class ServerSession implements TransitionContext {
   readonly #output = new ServerOutput();
 
   // session
-  #reader: Reader = 'command';
-  #phase: CommandPhase = 'greeting';
-  #closeReason: CloseReason | null = null;
-  /** An exchange whose proof the core checks against a secret it was given: its failure is reported. */
-  #coreVerified: { readonly username: string; readonly mechanism: SaslMechanismName } | null = null;
-  #isGreeted = false;
-  #isRefused = false;
+  #state: SessionState = { phase: 'greeting', greeting: 'pending' };
   #isTlsActive: boolean;
-  #client: Domain | null = null;
   #authenticated: AuthenticatedIdentity | null = null;
   #errorCount = 0;
-
-  // transaction (phase 'transaction')
-  #from: ReversePath = null;
-  #mailParameters: MailParameters | null = null;
-  #recipients: Recipient[] = noRecipients; // a fresh array once MAIL is accepted
-  #hasRcptAttempt = false;
-  #messageSize = 0;
-  #isMessageOpen = false; // message-start emitted, no end/abort yet
-  #isBdatUsed = false;
-  #abortReason: MessageAbortReason | null = null;
-  #checkEightBit = false;
-
-  // readers
-  #dotDecoder: DotDecoder | null = null;
-  #bdatReader: BdatReader | null = null;
-  #isBdatLast = false;
-  #skipBytes = 0;
-  #skipReply: Reply | null = null;
-  #skipLine = '';
-  #isSkipLast = false;
-
-  // AUTH
-  #sasl: SaslServer | null = null;
-  /** Set while a failure challenge (334) awaits the client's line: the reply that follows it. */
-  #authFailureReply: Reply | null = null;
 
   constructor(options: ServerSessionOptions) {
     this.#profile = serverProfile(options);
@@ -144,20 +115,7 @@ export class ServerSession implements TransitionContext {
   // ---- getters ------------------------------------------------------------------------------------
 
   get state(): ServerState {
-    if (this.#closeReason !== null) return { phase: 'closed', reason: this.#closeReason };
-    if (this.#reader === 'tls') return { phase: 'tls-handshake' };
-    if (this.#reader === 'auth' || (this.#pending?.type === 'auth' && this.#sasl !== null)) {
-      return { phase: 'auth', mechanism: (this.#sasl as SaslServer).mechanism };
-    }
-    const client = this.#client as Domain;
-    if (this.#phase === 'transaction') {
-      const envelope = this.envelope as Envelope;
-      if (this.#isMessageOpen || this.#reader !== 'command') {
-        return { phase: 'message', client, envelope, size: this.#messageSize };
-      }
-      return { phase: 'transaction', client, envelope };
-    }
-    return this.#phase === 'ready' ? { phase: 'ready', client } : { phase: 'greeting' };
+    return viewState(this.#state);
   }
 
   /** The event waiting for accept()/reject(), or null. */
@@ -166,14 +124,15 @@ export class ServerSession implements TransitionContext {
   }
 
   get timeout(): ServerTimeout {
-    switch (this.#reader) {
-      case 'tls':
+    const state = this.#state;
+    switch (state.phase) {
+      case 'tls-handshake':
         return 'tls-handshake';
       case 'auth':
-        return 'auth';
-      case 'data':
-      case 'bdat':
-      case 'skip':
+        return state.exchange.isAwaitingResponse ? 'auth' : 'command';
+      case 'message':
+        return state.reader === null ? 'command' : 'data';
+      case 'chunk-refused':
         return 'data';
       default:
         return 'command';
@@ -186,7 +145,7 @@ export class ServerSession implements TransitionContext {
   }
 
   get isClosed(): boolean {
-    return this.#closeReason !== null;
+    return this.#state.phase === 'closed';
   }
 
   get isTlsActive(): boolean {
@@ -198,8 +157,8 @@ export class ServerSession implements TransitionContext {
   }
 
   get envelope(): Envelope | null {
-    if (this.#phase !== 'transaction' || this.#mailParameters === null) return null;
-    return { from: this.#from, parameters: this.#mailParameters, recipients: this.#recipients.slice() };
+    const transaction = transactionOf(this.#state);
+    return transaction === null ? null : envelopeOf(transaction);
   }
 
   // TransitionContext
@@ -207,7 +166,8 @@ export class ServerSession implements TransitionContext {
     return this.#profile.isLmtp;
   }
   get isRefused(): boolean {
-    return this.#isRefused;
+    const state = this.#state;
+    return state.phase === 'greeting' && state.greeting === 'refused';
   }
   get isTlsMissing(): boolean {
     return this.#profile.requireTls && !this.#isTlsActive;
@@ -232,30 +192,27 @@ export class ServerSession implements TransitionContext {
 
   // ---- input ---------------------------------------------------------------------------------------
 
-  /** Sends the greeting: 220 by default; 554 refuses the session (RFC 5321 §3.1); 421 closes it. */
+  /**
+   * Sends the greeting (server-greeting.ts): 220 by default; 554 refuses the session, which then
+   * answers 503 to everything but QUIT (RFC 5321 §3.1); 421 closes it.
+   */
   greet(reply?: ReplyInit): void {
-    if (this.#isGreeted) throw new SmtpUsageError('greet() was already called');
-    if (reply !== undefined && reply.code !== 220 && reply.code !== 554 && reply.code !== 421) {
-      throw new SmtpUsageError(`A greeting is 220, 554 or 421, got ${reply.code}`);
+    const state = this.#state;
+    if (state.phase === 'closed') return; // shut down or timed out before it was greeted
+    if (state.phase !== 'greeting' || state.greeting !== 'pending') {
+      throw new SmtpUsageError('greet() was already called');
     }
-    this.#isGreeted = true;
-    if (reply === undefined) {
-      this.#write(this.#profile.greetingBytes);
-      return;
-    }
-    const lines = typeof reply.text === 'string' ? [reply.text] : [...reply.text];
-    lines[0] = lines[0] ? `${this.#profile.hostname} ${lines[0]}` : this.#profile.hostname;
-    // RFC 2034 §4: no enhanced status code on the greeting.
-    this.#write(encodeReply(buildReply({ code: reply.code, text: lines }, false)));
-    if (reply.code === 554) this.#isRefused = true;
-    if (reply.code === 421) this.#close('shutdown');
+    this.#write(greetingBytes(this.#profile, reply));
+    this.#state = reply?.code === 554 ? { phase: 'greeting', greeting: 'refused' } : greeted;
+    if (reply?.code === 421) this.#close('shutdown');
   }
 
   /** Bytes from the peer. Kept as views: do not mutate the chunk afterwards. */
   receive(chunk: Uint8Array): void {
     if (this.#inputEnded) throw new SmtpUsageError('receive() after receiveEnd()');
+    const phase = this.#state.phase;
     // RFC 3207 §4.2 / CVE-2011-0411: nothing sent before the handshake may be acted on after it.
-    if (chunk.length === 0 || this.#reader === 'closed' || this.#reader === 'tls') return;
+    if (chunk.length === 0 || phase === 'closed' || phase === 'tls-handshake') return;
     this.#input.append(chunk);
   }
 
@@ -269,34 +226,37 @@ export class ServerSession implements TransitionContext {
     for (;;) {
       const event = this.#events.shift();
       if (event !== undefined) return event;
-      if (this.#pending !== null || !this.#isGreeted || !this.#step()) return null;
+      if (this.#pending !== null || !this.#step()) return null;
     }
   }
 
-  /** Advances by one unit of input. False when nothing more can happen without input. */
+  /** Advances by one unit of input, with the reader of the current phase. False when nothing more can happen without input. */
   #step(): boolean {
+    const state = this.#state;
     let progressed: boolean;
-    switch (this.#reader) {
-      case 'command':
-        progressed = this.#readCommand();
+    switch (state.phase) {
+      case 'greeting':
+        if (state.greeting === 'pending') return false; // nothing is read before greet()
+        progressed = this.#readCommand('greeting');
         break;
-      case 'data':
-        progressed = this.#readData();
+      case 'ready':
+      case 'transaction':
+        progressed = this.#readCommand(state.phase);
         break;
-      case 'bdat':
-        progressed = this.#readBdat();
+      case 'message':
+        progressed = state.reader === null ? this.#readCommand('transaction') : this.#readContent(state);
         break;
-      case 'skip':
-        progressed = this.#readSkip();
+      case 'chunk-refused':
+        progressed = this.#readRefusedChunk(state.reader, state.resume);
         break;
       case 'auth':
-        progressed = this.#readAuthLine();
+        progressed = this.#readAuthLine(state);
         break;
-      case 'tls':
+      case 'tls-handshake':
         this.#input.drop();
         progressed = false;
         break;
-      default:
+      case 'closed':
         return false;
     }
     if (progressed || !this.#inputEnded || this.#pending !== null) return progressed;
@@ -308,7 +268,10 @@ export class ServerSession implements TransitionContext {
 
   // ---- output --------------------------------------------------------------------------------------
 
-  /** Everything queued since the last call, in command order, as one buffer; null when nothing is queued. */
+  /**
+   * Everything queued since the last call, in command order, as one buffer; null when nothing is queued.
+   * The buffer is the caller's: it never aliases bytes this or another session sends later.
+   */
   takeOutput(): Uint8Array | null {
     return this.#output.take();
   }
@@ -332,7 +295,7 @@ export class ServerSession implements TransitionContext {
 
   // ---- commands ------------------------------------------------------------------------------------
 
-  #readCommand(): boolean {
+  #readCommand(phase: CommandPhase): boolean {
     const line = this.#input.takeLine(this.#profile.maxCommandLineBytes);
     if (line === null) return false;
     if (line === overlongLine) {
@@ -348,7 +311,7 @@ export class ServerSession implements TransitionContext {
     // RFC 6531 §3.4: UTF-8 in MAIL needs the offer (the parser checks the SMTPUTF8 parameter); in RCPT,
     // an SMTPUTF8 transaction.
     const allowsUtf8 = startsWithVerb(line, 'rcpt')
-      ? this.#mailParameters?.smtpUtf8 === true
+      ? transactionOf(this.#state)?.parameters.smtpUtf8 === true
       : profile.smtpUtf8;
     const result = parseCommand(line, allowsUtf8 ? profile.syntaxUtf8 : profile.syntaxAscii);
     if (!result.ok) {
@@ -356,12 +319,12 @@ export class ServerSession implements TransitionContext {
       return true;
     }
     const command = result.value;
-    const transition = findTransition(this.#phase, command.verb, this);
-    if (!isServerAction(transition)) {
+    const transition = findTransition(phase, command.verb, this);
+    if (!isServerStep(transition)) {
       this.#refuseCommand(command, line, replies[transition]);
       return true;
     }
-    switch (transition) {
+    switch (transition.action) {
       case 'hello':
         this.#onHello(command as Extract<Command, { verb: 'EHLO' | 'HELO' | 'LHLO' }>);
         break;
@@ -416,11 +379,13 @@ export class ServerSession implements TransitionContext {
   /** The core refuses a parsed command; a refused BDAT still has its octets read and dropped first. */
   #refuseCommand(command: Command, line: Uint8Array, reply: ReplyInit): void {
     if (command.verb === 'BDAT') {
-      this.#skipBytes = command.size;
-      this.#skipReply = buildReply(reply, this.#profile.enhancedStatusCodes);
-      this.#skipLine = describeLine(line);
-      this.#isSkipLast = command.last;
-      this.#reader = 'skip';
+      const reader = new RefusedChunkReader({
+        size: command.size,
+        reply: buildReply(reply, this.#profile.enhancedStatusCodes),
+        line: describeLine(line),
+        isLast: command.last,
+      });
+      this.#state = { phase: 'chunk-refused', reader, resume: this.#state as CommandState };
       return;
     }
     const isHello = command.verb === 'EHLO' || command.verb === 'HELO' || command.verb === 'LHLO';
@@ -437,7 +402,7 @@ export class ServerSession implements TransitionContext {
 
   /** Permanent errors count towards limits.maxErrors; 4xx (e.g. 452 too many recipients) do not. */
   #countError(code: number): void {
-    if (code < 500 || this.#closeReason !== null) return;
+    if (code < 500 || this.#state.phase === 'closed') return;
     this.#errorCount += 1;
     const { maxErrors } = this.#profile;
     if (maxErrors > 0 && this.#errorCount >= maxErrors) {
@@ -448,7 +413,7 @@ export class ServerSession implements TransitionContext {
 
   #onHello(command: Extract<Command, { verb: 'EHLO' | 'HELO' | 'LHLO' }>): void {
     // RFC 5321 §4.1.4: HELO/EHLO in a transaction clears it, like RSET.
-    if (this.#phase === 'transaction') this.#resetTransaction('hello', true);
+    if (transactionOf(this.#state) !== null) this.#resetTransaction('hello', true);
     this.#raise({ type: 'hello', verb: command.verb, client: command.client });
   }
 
@@ -468,11 +433,12 @@ export class ServerSession implements TransitionContext {
 
   #onRcpt(command: Extract<Command, { verb: 'RCPT' }>, line: Uint8Array): void {
     const { parameters } = command;
-    this.#hasRcptAttempt = true;
+    const transaction = transactionOf(this.#state) as Transaction;
+    transaction.hasRcptAttempt = true;
     let refusal: ReplyInit | null = null;
     if (!areRcptParametersOffered(parameters, this.#profile)) {
       refusal = replies.unknownParameter;
-    } else if (this.#recipients.length >= this.#profile.maxRecipients) {
+    } else if (transaction.recipients.length >= this.#profile.maxRecipients) {
       refusal = replies.tooManyRecipients; // RFC 5321 §4.5.3.1.10: 452, the client retries later
     }
     if (refusal !== null) {
@@ -483,18 +449,19 @@ export class ServerSession implements TransitionContext {
   }
 
   /** What refuses DATA/BDAT before any content: no recipients (RFC 2920 §3.1: 554 when all were refused). */
-  #messageRefusal(): ReplyInit | null {
-    if (this.#recipients.length > 0) return null;
-    return this.#hasRcptAttempt ? replies.noValidRecipients : replies.rcptFirst;
+  #messageRefusal(transaction: Transaction): ReplyInit | null {
+    if (transaction.recipients.length > 0) return null;
+    return transaction.hasRcptAttempt ? replies.noValidRecipients : replies.rcptFirst;
   }
 
   #onData(line: Uint8Array): void {
-    const body = this.#mailParameters?.body;
+    const state = this.#state as Extract<SessionState, { phase: 'transaction' | 'message' }>;
+    const { transaction } = state;
     const refusal =
-      this.#messageRefusal() ??
-      (body === 'BINARYMIME'
+      this.#messageRefusal(transaction) ??
+      (transaction.parameters.body === 'BINARYMIME'
         ? replies.binaryRequiresBdat
-        : this.#isBdatUsed
+        : state.phase === 'message' // BDAT chunks came before
           ? replies.bdatMixedWithData
           : null);
     if (refusal !== null) {
@@ -502,67 +469,70 @@ export class ServerSession implements TransitionContext {
       return;
     }
     const profile = this.#profile;
-    this.#dotDecoder = new DotDecoder({
+    const reader = new DataReader({
       bareLineEndings: profile.bareLineEndings,
       maxLineBytes: profile.maxTextLineBytes,
     });
-    this.#openMessage('DATA');
+    const message = this.#openMessage('DATA', transaction);
     this.#writeCatalogue(replies.startMailInput);
-    this.#reader = 'data';
+    this.#state = { phase: 'message', client: state.client, transaction, message, reader };
   }
 
-  #openMessage(transfer: 'DATA' | 'BDAT'): void {
-    const body = this.#mailParameters?.body;
-    this.#checkEightBit = this.#profile.rejectEightBit && body !== '8BITMIME' && body !== 'BINARYMIME';
-    this.#messageSize = 0;
-    this.#abortReason = null;
-    this.#isMessageOpen = true;
-    this.#emit({ type: 'message-start', transfer });
+  #openMessage(transfer: 'DATA' | 'BDAT', transaction: Transaction): IncomingMessage {
+    const body = transaction.parameters.body;
+    const limits = {
+      maxMessageBytes: this.#profile.maxMessageBytes,
+      rejectEightBit: this.#profile.rejectEightBit && body !== '8BITMIME' && body !== 'BINARYMIME',
+    };
+    return new IncomingMessage(transfer, limits, this.#events);
   }
 
-  /** Message-chunk events for content, unless the message is already given up; size and 8-bit accounting. */
-  #deliverChunk(bytes: Uint8Array): void {
-    if (this.#abortReason !== null || bytes.length === 0) return;
-    this.#messageSize += bytes.length;
+  #onBdat(command: Extract<Command, { verb: 'BDAT' }>, line: Uint8Array): void {
+    const current = this.#state as Extract<SessionState, { phase: 'transaction' | 'message' }>;
+    const refusal = this.#messageRefusal(current.transaction);
+    if (refusal !== null) {
+      this.#refuseCommand(command, line, refusal);
+      return;
+    }
+    let state: MessageState;
+    if (current.phase === 'message') {
+      state = current;
+    } else {
+      const message = this.#openMessage('BDAT', current.transaction);
+      state = { ...current, phase: 'message', message, reader: null };
+      this.#state = state;
+    }
+    // The declared chunk size already tells whether the message fits: no need to read it first.
     const { maxMessageBytes } = this.#profile;
-    if (maxMessageBytes > 0 && this.#messageSize > maxMessageBytes) this.#abortMessage('too-large');
-    else if (this.#checkEightBit && hasEightBit(bytes)) this.#abortMessage('eight-bit');
-    else this.#emit({ type: 'message-chunk', bytes });
+    if (maxMessageBytes > 0 && state.message.size + command.size > maxMessageBytes)
+      state.message.abort('too-large');
+    state.reader = new BdatChunkReader(command.size, command.last);
   }
 
-  #abortMessage(reason: MessageAbortReason): void {
-    if (this.#abortReason === null) {
-      this.#abortReason = reason;
-      if (this.#isMessageOpen) this.#emit({ type: 'message-abort', reason });
+  /** Message content: DATA up to its end, or one BDAT chunk. */
+  #readContent(state: MessageState): boolean {
+    const reader = state.reader as DataReader | BdatChunkReader;
+    const outcome = reader.read(this.#input, state.message);
+    if (outcome !== 'ended') return outcome === 'read';
+    state.reader = null;
+    const isLast = reader instanceof DataReader || reader.isLast;
+    if (state.message.abortReason === null && !isLast) {
+      this.#writeCatalogue(replies.bdatOk); // RFC 3030 §2: each chunk answered after its octets
+      return true;
     }
-    this.#isMessageOpen = false;
-  }
-
-  #readData(): boolean {
-    const decoder = this.#dotDecoder as DotDecoder;
-    const unread = this.#input.peek();
-    if (unread === null) return false;
-    const result = decoder.decode(unread);
-    this.#input.consume(result.consumedBytes);
-    // A violation anywhere in this piece gives the message up before any of it is delivered.
-    if (result.violation !== null) this.#abortMessage(result.violation);
-    for (const piece of result.output) this.#deliverChunk(piece);
-    if (result.ended) {
-      this.#dotDecoder = null;
-      this.#reader = 'command';
-      this.#endMessage(true);
-    }
+    // RFC 3030 §2: after an abort the transaction has failed; BDATs already pipelined are read and refused (503).
+    this.#endMessage(state, isLast);
     return true;
   }
 
   /** The end of the content: message-end (pending), or the refusal of an aborted message. */
-  #endMessage(isLast: boolean): void {
-    const reason = this.#abortReason;
+  #endMessage(state: MessageState, isLast: boolean): void {
+    const { message, transaction } = state;
+    const reason = message.abortReason;
     if (reason === null) {
-      if (isLast) {
-        this.#isMessageOpen = false;
-        this.#raise({ type: 'message-end', size: this.#messageSize });
-      }
+      message.isOpen = false;
+      this.#state = { phase: 'transaction', client: state.client, transaction };
+      this.#raise({ type: 'message-end', size: message.size });
       return;
     }
     const name = abortReplies[reason as keyof typeof abortReplies] ?? 'transactionFailed';
@@ -571,108 +541,57 @@ export class ServerSession implements TransitionContext {
     this.#clearTransaction();
   }
 
+  /** The octets of a refused BDAT chunk are dropped; then its refusal, and back to where it came. */
+  #readRefusedChunk(reader: RefusedChunkReader, resume: CommandState): boolean {
+    const outcome = reader.read(this.#input);
+    if (outcome !== 'ended') return outcome === 'read';
+    this.#state = resume;
+    const { reply } = reader;
+    this.#emit({ type: 'command-rejected', line: reader.line, reply });
+    this.#writeFinal(encodeReply(reply), reply.code, reader.isLast && transactionOf(resume) !== null);
+    return true;
+  }
+
   /** The reply after the content: once, or (LMTP, RFC 2033 §4.2) once per accepted recipient. */
   #writeFinal(bytes: Uint8Array, code: number, isLast: boolean): void {
-    const count = this.#profile.isLmtp && isLast && this.#recipients.length > 0 ? this.#recipients.length : 1;
+    const recipientCount = transactionOf(this.#state)?.recipients.length ?? 0;
+    const count = this.#profile.isLmtp && isLast && recipientCount > 0 ? recipientCount : 1;
     for (let index = 0; index < count; index++) this.#write(bytes);
     this.#countError(code);
-  }
-
-  #onBdat(command: Extract<Command, { verb: 'BDAT' }>, line: Uint8Array): void {
-    const refusal = this.#messageRefusal();
-    if (refusal !== null) {
-      this.#refuseCommand(command, line, refusal);
-      return;
-    }
-    const { maxMessageBytes } = this.#profile;
-    if (!this.#isBdatUsed) {
-      this.#isBdatUsed = true;
-      this.#openMessage('BDAT');
-    }
-    // The declared chunk size already tells whether the message fits: no need to read it first.
-    if (maxMessageBytes > 0 && this.#messageSize + command.size > maxMessageBytes)
-      this.#abortMessage('too-large');
-    this.#bdatReader = new BdatReader(command.size);
-    this.#isBdatLast = command.last;
-    this.#reader = 'bdat';
-  }
-
-  #readBdat(): boolean {
-    const reader = this.#bdatReader as BdatReader;
-    if (reader.remainingBytes > 0) {
-      const unread = this.#input.peek();
-      if (unread === null) return false;
-      const result = reader.read(unread);
-      this.#input.consume(result.consumedBytes);
-      if (result.output !== null) this.#deliverChunk(result.output);
-      if (!result.done) return true;
-    }
-    this.#bdatReader = null;
-    this.#reader = 'command';
-    if (this.#abortReason !== null) {
-      // RFC 3030 §2: the transaction has failed; BDATs already pipelined are read and refused (503).
-      this.#endMessage(this.#isBdatLast);
-    } else if (this.#isBdatLast) {
-      this.#endMessage(true);
-    } else {
-      this.#writeCatalogue(replies.bdatOk); // RFC 3030 §2: each chunk answered after its octets
-    }
-    return true;
-  }
-
-  #readSkip(): boolean {
-    if (this.#skipBytes > 0) {
-      const available = this.#input.size;
-      if (available === 0) return false;
-      const count = Math.min(available, this.#skipBytes);
-      this.#input.consume(count);
-      this.#skipBytes -= count;
-      if (this.#skipBytes > 0) return true;
-    }
-    this.#reader = 'command';
-    const reply = this.#skipReply as Reply;
-    this.#skipReply = null;
-    this.#emit({ type: 'command-rejected', line: this.#skipLine, reply });
-    this.#writeFinal(encodeReply(reply), reply.code, this.#isSkipLast && this.#phase === 'transaction');
-    return true;
   }
 
   // ---- transaction state ----------------------------------------------------------------------------
 
   /** Ends the transaction (RSET, HELO, XCLIENT, TLS); an open message is given up first. */
   #resetTransaction(cause: 'rset' | 'hello' | 'tls' | 'xclient', emitReset: boolean): void {
-    if (this.#isMessageOpen) this.#abortMessage('reset');
+    const message = messageOf(this.#state);
+    if (message?.isOpen) message.abort('reset');
     this.#clearTransaction();
     if (emitReset) this.#emit({ type: 'reset', cause });
   }
 
+  /** Back to 'ready' from a transaction (a message, if any, is over). */
   #clearTransaction(): void {
-    if (this.#phase === 'transaction') this.#phase = 'ready';
-    this.#from = null;
-    this.#mailParameters = null;
-    this.#recipients = noRecipients;
-    this.#hasRcptAttempt = false;
-    this.#isBdatUsed = false;
-    this.#isMessageOpen = false;
-    this.#abortReason = null;
-    this.#messageSize = 0;
+    const state = this.#state;
+    if (state.phase === 'transaction' || state.phase === 'message') {
+      this.#state = { phase: 'ready', client: state.client };
+    }
   }
 
   /** Back to "need EHLO" without a new greeting (STARTTLS, RFC 3207 §4.2) or with one (XCLIENT). */
   #resetSession(cause: 'tls' | 'xclient'): void {
     this.#resetTransaction(cause, true);
-    this.#phase = 'greeting';
-    this.#client = null;
+    this.#state = greeted;
     this.#authenticated = null;
-    this.#sasl = null;
   }
 
   #close(reason: CloseReason): void {
-    if (this.#closeReason !== null) return;
-    this.#reportCoreVerifiedFailure('incomplete');
-    if (this.#isMessageOpen) this.#abortMessage(closeAbortReasons[reason]);
-    this.#closeReason = reason;
-    this.#reader = 'closed';
+    const state = this.#state;
+    if (state.phase === 'closed') return;
+    if (state.phase === 'auth') this.#reportCoreVerifiedFailure(state, 'incomplete');
+    const message = messageOf(state);
+    if (message?.isOpen) message.abort(closeAbortReasons[reason]);
+    this.#state = { phase: 'closed', reason };
     this.#pending = null;
     this.#input.drop();
     this.#emit({ type: 'close', reason });
@@ -698,28 +617,36 @@ export class ServerSession implements TransitionContext {
       hostname: profile.hostname,
       random: profile.random,
     });
-    this.#sasl = sasl;
-    this.#authFailureReply = null;
-    this.#onSaslStep(sasl.start(command.initialResponse));
+    const state: AuthState = {
+      phase: 'auth',
+      client: (this.#state as Extract<SessionState, { phase: 'ready' }>).client,
+      exchange: new SaslExchange(sasl),
+    };
+    this.#state = state;
+    this.#onSaslStep(state, state.exchange.start(command.initialResponse));
   }
 
-  #onSaslStep(step: SaslServerStep): void {
-    const sasl = this.#sasl as SaslServer;
+  #onSaslStep(state: AuthState, step: SaslServerStep): void {
+    const { exchange } = state;
     switch (step.type) {
       case 'challenge':
         this.#write(encodeChallenge(encodeBase64(step.challenge)));
-        this.#reader = 'auth';
+        exchange.isAwaitingResponse = true;
         return;
       case 'verify':
       case 'lookup':
-        this.#reader = 'command';
-        this.#raise({ type: 'auth', mechanism: sasl.mechanism, step });
+        exchange.isAwaitingResponse = false;
+        this.#raise({ type: 'auth', mechanism: exchange.mechanism, step });
         return;
       case 'success':
-        this.#authSucceeded(step.username, step.authorizationId);
+        this.#authSucceeded(state, step.username, step.authorizationId);
         return;
       case 'failure':
-        this.#onSaslFailure(step, step.reason === 'malformed' ? replies.authMalformed : replies.authFailed);
+        this.#onSaslFailure(
+          state,
+          step,
+          step.reason === 'malformed' ? replies.authMalformed : replies.authFailed,
+        );
         return;
     }
   }
@@ -728,65 +655,50 @@ export class ServerSession implements TransitionContext {
    * A failed exchange. XOAUTH2/OAUTHBEARER first send their error as a 334 challenge (RFC 7628 §3.2.2);
    * the reply follows the client's answer to it.
    */
-  #onSaslFailure(step: Extract<SaslServerStep, { type: 'failure' }>, init: ReplyInit | Reply): void {
-    if (step.challenge !== undefined && this.#authFailureReply === null) {
-      this.#authFailureReply = buildReply(init, this.#profile.enhancedStatusCodes);
+  #onSaslFailure(
+    state: AuthState,
+    step: Extract<SaslServerStep, { type: 'failure' }>,
+    init: ReplyInit | Reply,
+  ): void {
+    const { exchange } = state;
+    if (step.challenge !== undefined && exchange.failureReply === null) {
+      exchange.failureReply = buildReply(init, this.#profile.enhancedStatusCodes);
       this.#write(encodeChallenge(encodeBase64(step.challenge)));
-      this.#reader = 'auth';
+      exchange.isAwaitingResponse = true;
       return;
     }
-    this.#authFailed(init);
+    this.#authFailed(state, init);
   }
 
-  #reportCoreVerifiedFailure(reason: 'invalid-credentials' | 'incomplete'): void {
-    const exchange = this.#coreVerified;
-    if (exchange === null) return;
-    this.#coreVerified = null;
-    this.#emit({ type: 'auth-failed', ...exchange, reason });
+  #reportCoreVerifiedFailure(state: AuthState, reason: 'invalid-credentials' | 'incomplete'): void {
+    const verified = state.exchange.coreVerified;
+    if (verified === null) return;
+    state.exchange.coreVerified = null;
+    this.#emit({ type: 'auth-failed', ...verified, reason });
   }
 
-  #authSucceeded(username: string, authorizationId: string | null): void {
-    const mechanism = (this.#sasl as SaslServer).mechanism;
-    this.#sasl = null;
-    this.#reader = 'command';
-    this.#coreVerified = null;
+  #authSucceeded(state: AuthState, username: string, authorizationId: string | null): void {
+    const { mechanism } = state.exchange;
+    this.#state = { phase: 'ready', client: state.client };
     this.#authenticated = { username, authorizationId, mechanism };
     this.#writeCatalogue(replies.authSucceeded);
     this.#emit({ type: 'authenticated', username, authorizationId, mechanism });
   }
 
-  #authFailed(init: ReplyInit | Reply): void {
-    this.#reportCoreVerifiedFailure('invalid-credentials');
-    this.#sasl = null;
-    this.#reader = 'command';
-    this.#authFailureReply = null;
+  #authFailed(state: AuthState, init: ReplyInit | Reply): void {
+    this.#reportCoreVerifiedFailure(state, 'invalid-credentials');
+    this.#state = { phase: 'ready', client: state.client };
     const reply = buildReply(init, this.#profile.enhancedStatusCodes);
     this.#write(encodeReply(reply));
     this.#countError(reply.code);
   }
 
-  #readAuthLine(): boolean {
+  #readAuthLine(state: AuthState): boolean {
     const line = this.#input.takeLine(this.#profile.maxAuthLineBytes);
     if (line === null) return false;
-    if (line === overlongLine) {
-      this.#authFailed(replies.lineTooLong);
-      return true;
-    }
-    const text = decodeLatin1(line);
-    if (text === '*') {
-      this.#authFailed(replies.authCancelled); // RFC 4954 §4
-      return true;
-    }
-    if (this.#authFailureReply !== null) {
-      this.#authFailed(this.#authFailureReply);
-      return true;
-    }
-    const response = decodeBase64(text);
-    if (response === null) {
-      this.#authFailed(replies.authMalformed);
-      return true;
-    }
-    this.#onSaslStep((this.#sasl as SaslServer).respond(response));
+    const outcome = state.exchange.readResponse(line);
+    if (outcome.reply !== undefined) this.#authFailed(state, outcome.reply);
+    else this.#onSaslStep(state, outcome.step);
     return true;
   }
 
@@ -794,18 +706,18 @@ export class ServerSession implements TransitionContext {
 
   #onStartTls(): void {
     this.#writeCatalogue(replies.readyToStartTls);
-    this.#reader = 'tls';
+    this.#state = { phase: 'tls-handshake' };
     this.#input.drop(); // pipelined bytes after STARTTLS are an injection attempt (CVE-2011-0411)
     this.#emit({ type: 'tls-ready' });
   }
 
   /** The handshake succeeded: input so far is dropped and the session starts over without a greeting. */
   tlsStarted(): void {
-    if (this.#closeReason !== null) return;
-    if (this.#reader !== 'tls') throw new SmtpUsageError('tlsStarted() without a tls-ready event');
+    const phase = this.#state.phase;
+    if (phase === 'closed') return;
+    if (phase !== 'tls-handshake') throw new SmtpUsageError('tlsStarted() without a tls-ready event');
     this.#isTlsActive = true;
     this.#input.drop(true);
-    this.#reader = 'command';
     this.#resetSession('tls');
   }
 
@@ -828,20 +740,25 @@ export class ServerSession implements TransitionContext {
     const event = this.#takePending();
     if (event === null) return;
     const text = options?.text; // no default object: accept() runs several times per message
+    const state = this.#state;
     switch (event.type) {
       case 'hello':
         this.#acceptHello(event.verb, event.client, text);
         return;
-      case 'mail':
-        this.#phase = 'transaction';
-        this.#from = event.from;
-        this.#mailParameters = event.parameters;
-        this.#recipients = [];
-        this.#hasRcptAttempt = false;
+      case 'mail': {
+        const { client } = state as Extract<SessionState, { phase: 'ready' }>;
+        const transaction = {
+          from: event.from,
+          parameters: event.parameters,
+          recipients: [],
+          hasRcptAttempt: false,
+        };
+        this.#state = { phase: 'transaction', client, transaction };
         this.#writeAccept(replies.senderOk, text);
         return;
+      }
       case 'rcpt':
-        this.#recipients.push({ to: event.to, parameters: event.parameters });
+        (transactionOf(state) as Transaction).recipients.push({ to: event.to, parameters: event.parameters });
         this.#writeAccept(replies.recipientOk, text);
         return;
       case 'message-end': {
@@ -859,18 +776,19 @@ export class ServerSession implements TransitionContext {
         return;
       }
       case 'auth': {
+        const authState = state as AuthState;
         const { step } = event;
         if (step.type === 'verify') {
-          this.#authSucceeded(step.credentials.username, step.credentials.authorizationId);
+          this.#authSucceeded(authState, step.credentials.username, step.credentials.authorizationId);
           return;
         }
         if (options?.secret === undefined) {
           this.#pending = event;
           throw new SmtpUsageError("accept() of an 'auth' lookup step needs { secret }");
         }
-        const sasl = this.#sasl as SaslServer;
-        this.#coreVerified = { username: step.username, mechanism: sasl.mechanism };
-        this.#onSaslStep(sasl.provideSecret(options.secret));
+        const { exchange } = authState;
+        exchange.coreVerified = { username: step.username, mechanism: exchange.mechanism };
+        this.#onSaslStep(authState, exchange.provideSecret(options.secret));
         return;
       }
       case 'xclient':
@@ -893,9 +811,10 @@ export class ServerSession implements TransitionContext {
     switch (event.type) {
       case 'auth': {
         // XOAUTH2/OAUTHBEARER answer a refusal with an error challenge first (RFC 7628 §3.2.2).
-        const step = (this.#sasl as SaslServer).reject();
-        if (step.type === 'failure') this.#onSaslFailure(step, built);
-        else this.#authFailed(built);
+        const state = this.#state as AuthState;
+        const step = state.exchange.reject();
+        if (step.type === 'failure') this.#onSaslFailure(state, step, built);
+        else this.#authFailed(state, built);
         return;
       }
       case 'message-end':
@@ -915,10 +834,9 @@ export class ServerSession implements TransitionContext {
     if (event.type !== 'message-end' || !this.#profile.isLmtp) {
       throw new SmtpUsageError('acceptEach() answers message-end in LMTP mode only');
     }
-    if (replyList.length !== this.#recipients.length) {
-      throw new SmtpUsageError(
-        `acceptEach() needs ${this.#recipients.length} replies, got ${replyList.length}`,
-      );
+    const { recipients } = transactionOf(this.#state) as Transaction;
+    if (replyList.length !== recipients.length) {
+      throw new SmtpUsageError(`acceptEach() needs ${recipients.length} replies, got ${replyList.length}`);
     }
     const built = replyList.map((init) => buildReply(init, this.#profile.enhancedStatusCodes));
     this.#pending = null;
@@ -929,7 +847,7 @@ export class ServerSession implements TransitionContext {
   #peekPending(): PendingServerEvent | null {
     const event = this.#pending;
     if (event !== null) return event;
-    if (this.#closeReason !== null) return null; // a hook finishing after close: nothing to answer
+    if (this.#state.phase === 'closed') return null; // a hook finishing after close: nothing to answer
     throw new SmtpUsageError('No event is pending');
   }
 
@@ -940,8 +858,7 @@ export class ServerSession implements TransitionContext {
   }
 
   #acceptHello(verb: 'EHLO' | 'HELO' | 'LHLO', client: Domain, text: string | undefined): void {
-    this.#phase = 'ready';
-    this.#client = client;
+    this.#state = { phase: 'ready', client };
     const profile = this.#profile;
     const index = this.#isTlsActive ? 1 : 0;
     if (text === undefined) {
@@ -962,15 +879,17 @@ export class ServerSession implements TransitionContext {
 
   /** The peer owed us input for too long: 421 4.4.2 and close (no reply mid-handshake). */
   timedOut(): void {
-    if (this.#closeReason !== null) return;
-    if (this.#reader !== 'tls') this.#writeCatalogue(replies.timedOut);
+    const phase = this.#state.phase;
+    if (phase === 'closed') return;
+    if (phase !== 'tls-handshake') this.#writeCatalogue(replies.timedOut);
     this.#close('timeout');
   }
 
   /** The server is going down: 421 4.3.2 and close. */
   shutdown(): void {
-    if (this.#closeReason !== null) return;
-    if (this.#reader !== 'tls') this.#writeCatalogue(replies.shuttingDown);
+    const phase = this.#state.phase;
+    if (phase === 'closed') return;
+    if (phase !== 'tls-handshake') this.#writeCatalogue(replies.shuttingDown);
     this.#close('shutdown');
   }
 

@@ -1,56 +1,68 @@
 import type { Verb } from '../command/command.js';
 import type { ReplyName } from '../reply/reply-catalog.js';
+import type { ServerState } from './server-events.js';
 
 /**
- * Every command transition of the server lives here (h11 "Rule 1"): the phase a command may arrive in,
- * what it does there, and the guards that apply before the table. Readers for the other phases (DATA,
- * BDAT, AUTH continuation, the TLS handshake) are chosen by phase in server-session.ts; they never see
- * commands.
+ * Every server transition lives here (h11 "Rule 1"), as data the README's state diagram is generated
+ * from: the guards that refuse a command before the table, the (phase, verb) table with the action a
+ * command runs and the phase it leads to, and the exits of the phases that do not read commands
+ * (message content, AUTH continuation, the TLS handshake). test/server-transitions.test.ts drives a
+ * session through every entry and checks it lands where the table says.
  */
 
-/** The phases in which input is read as command lines. */
+export type ServerPhase = ServerState['phase'];
+
+/** The phases in which input is read as command lines (a BDAT message between chunks reads them as 'transaction'). */
 export type CommandPhase = 'greeting' | 'ready' | 'transaction';
 
-const serverActions = [
-  'hello',
-  'mail',
-  'rcpt',
-  'data',
-  'bdat',
-  'rset',
-  'noop',
-  'quit',
-  'help',
-  'vrfy',
-  'expn',
-  'etrn',
-  'auth',
-  'starttls',
-  'xclient',
-] as const;
-
 /** What a command does when it is in sequence. Handled in server-session.ts, one method each. */
-export type ServerAction = (typeof serverActions)[number];
+export type ServerAction =
+  | 'hello'
+  | 'mail'
+  | 'rcpt'
+  | 'data'
+  | 'bdat'
+  | 'rset'
+  | 'noop'
+  | 'quit'
+  | 'help'
+  | 'vrfy'
+  | 'expn'
+  | 'etrn'
+  | 'auth'
+  | 'starttls'
+  | 'xclient';
 
-/** An action, or the catalogue reply that refuses the command. */
-export type Transition = ServerAction | ReplyName;
-
-const serverActionSet: ReadonlySet<string> = new Set(serverActions);
-
-/** Some action names are also catalogue entries ('help'), so actions are listed, not inferred. */
-export function isServerAction(transition: string): transition is ServerAction {
-  return serverActionSet.has(transition);
+/**
+ * An in-sequence command: its action, and the phase it leads to when it succeeds (for a command the
+ * application decides on, when accept() is called; a refusal by the application or by the action's own
+ * checks, such as MAIL parameters, leaves the phase as it was).
+ */
+export interface ServerStep {
+  readonly action: ServerAction;
+  readonly next: ServerPhase;
 }
 
+/** A step, or the catalogue reply that refuses the command. */
+export type Transition = ServerStep | ReplyName;
+
+export function isServerStep(transition: Transition): transition is ServerStep {
+  return typeof transition !== 'string';
+}
+
+const step = <Action extends ServerAction, Next extends ServerPhase>(action: Action, next: Next) =>
+  ({ action, next }) as const;
+
 // Commands that are always in sequence: RFC 5321 §4.1.4 (RSET, NOOP, QUIT, HELP, VRFY, EXPN "any time").
-const anyTime = {
-  RSET: 'rset',
-  NOOP: 'noop',
-  QUIT: 'quit',
-  HELP: 'help',
-  VRFY: 'vrfy',
-  EXPN: 'expn',
-} as const satisfies Partial<Record<Verb, Transition>>;
+const anyTime = <Phase extends CommandPhase>(phase: Phase, afterReset: CommandPhase) =>
+  ({
+    RSET: step('rset', afterReset),
+    NOOP: step('noop', phase),
+    QUIT: step('quit', 'closed'),
+    HELP: step('help', phase),
+    VRFY: step('vrfy', phase),
+    EXPN: step('expn', phase),
+  }) as const;
 
 /**
  * The table, keyed by (phase, verb). RFC 5321 §4.1.4 for the order of commands; a HELO/EHLO/LHLO in a
@@ -59,10 +71,10 @@ const anyTime = {
  */
 export const serverTransitions = {
   greeting: {
-    ...anyTime,
-    EHLO: 'hello',
-    HELO: 'hello',
-    LHLO: 'hello',
+    ...anyTime('greeting', 'greeting'),
+    EHLO: step('hello', 'ready'),
+    HELO: step('hello', 'ready'),
+    LHLO: step('hello', 'ready'),
     MAIL: 'helloFirst',
     RCPT: 'helloFirst',
     DATA: 'helloFirst',
@@ -70,31 +82,31 @@ export const serverTransitions = {
     AUTH: 'helloFirst',
     STARTTLS: 'helloFirst',
     ETRN: 'helloFirst',
-    XCLIENT: 'xclient', // Postfix accepts XCLIENT before EHLO: a proxy sends it first
+    XCLIENT: step('xclient', 'greeting'), // Postfix accepts XCLIENT before EHLO: a proxy sends it first
   },
   ready: {
-    ...anyTime,
-    EHLO: 'hello',
-    HELO: 'hello',
-    LHLO: 'hello',
-    MAIL: 'mail',
+    ...anyTime('ready', 'ready'),
+    EHLO: step('hello', 'ready'),
+    HELO: step('hello', 'ready'),
+    LHLO: step('hello', 'ready'),
+    MAIL: step('mail', 'transaction'),
     RCPT: 'mailFirst',
     DATA: 'mailFirst',
     BDAT: 'mailFirst',
-    AUTH: 'auth',
-    STARTTLS: 'starttls',
-    ETRN: 'etrn',
-    XCLIENT: 'xclient',
+    AUTH: step('auth', 'auth'),
+    STARTTLS: step('starttls', 'tls-handshake'),
+    ETRN: step('etrn', 'ready'),
+    XCLIENT: step('xclient', 'greeting'), // a new greeting follows (Postfix)
   },
   transaction: {
-    ...anyTime,
-    EHLO: 'hello',
-    HELO: 'hello',
-    LHLO: 'hello',
+    ...anyTime('transaction', 'ready'),
+    EHLO: step('hello', 'ready'),
+    HELO: step('hello', 'ready'),
+    LHLO: step('hello', 'ready'),
     MAIL: 'nestedMail',
-    RCPT: 'rcpt',
-    DATA: 'data',
-    BDAT: 'bdat',
+    RCPT: step('rcpt', 'transaction'),
+    DATA: step('data', 'message'),
+    BDAT: step('bdat', 'message'),
     AUTH: 'authNotDuringTransaction',
     STARTTLS: 'badSequence',
     ETRN: 'badSequence', // RFC 1985 §5: not within a transaction
@@ -138,19 +150,65 @@ export interface TransitionContext {
   isVerbAvailable(verb: keyof typeof verbExtensions): boolean;
 }
 
-/**
- * The transition for a parsed command: the guards in order, then the table.
- * 1. a refused session takes only QUIT; 2. the protocol's greeting verb (LHLO for LMTP, RFC 2033 §4.1;
- * EHLO/HELO for SMTP), others are unknown commands; 3. requireTls; 4. verbs of disabled extensions (STARTTLS under TLS: 503);
- * 5. the (phase, verb) table.
- */
+/** A refusal that applies before the table, whatever the phase. */
+export interface ServerGuard {
+  /** For the diagram: when the guard applies. */
+  readonly when: string;
+  readonly reply: ReplyName;
+  readonly applies: (verb: Verb, context: TransitionContext) => boolean;
+}
+
+/** The guards, in the order they are checked; the first that applies refuses the command. */
+export const serverGuards: readonly ServerGuard[] = [
+  {
+    when: 'after a 554 greeting, all but QUIT (RFC 5321 §3.1)',
+    reply: 'badSequence',
+    applies: (verb, context) => context.isRefused && verb !== 'QUIT',
+  },
+  {
+    when: 'the other protocol greeting verb: EHLO/HELO in LMTP (RFC 2033 §4.1), LHLO in SMTP',
+    reply: 'syntaxError',
+    applies: (verb, context) => (context.isLmtp ? verb === 'EHLO' || verb === 'HELO' : verb === 'LHLO'),
+  },
+  {
+    when: 'requireTls before TLS, all but EHLO, HELO, LHLO, STARTTLS, NOOP, RSET, QUIT (RFC 3207 §4)',
+    reply: 'tlsRequired',
+    applies: (verb, context) => context.isTlsMissing && !verbsBeforeTls.has(verb),
+  },
+  {
+    when: 'a verb whose extension is off (RFC 5321 §4.2.4)',
+    reply: 'commandNotImplemented',
+    applies: (verb, context) =>
+      verb in verbExtensions && !context.isVerbAvailable(verb as keyof typeof verbExtensions),
+  },
+  {
+    when: 'STARTTLS under TLS (RFC 3207 §4.2)',
+    reply: 'alreadyTls',
+    applies: (verb, context) => verb === 'STARTTLS' && context.isTlsActive,
+  },
+];
+
+/** The transition for a parsed command: the first guard that applies, else the (phase, verb) table. */
 export function findTransition(phase: CommandPhase, verb: Verb, context: TransitionContext): Transition {
-  if (context.isRefused) return verb === 'QUIT' ? 'quit' : 'badSequence';
-  if (context.isLmtp ? verb === 'EHLO' || verb === 'HELO' : verb === 'LHLO') return 'syntaxError';
-  if (context.isTlsMissing && !verbsBeforeTls.has(verb)) return 'tlsRequired';
-  if (verb in verbExtensions && !context.isVerbAvailable(verb as keyof typeof verbExtensions)) {
-    return 'commandNotImplemented';
-  }
-  if (verb === 'STARTTLS' && context.isTlsActive) return 'alreadyTls';
+  for (const guard of serverGuards) if (guard.applies(verb, context)) return guard.reply;
   return serverTransitions[phase][verb];
 }
+
+/** How the phases that read no commands, and the session as a whole, move on. */
+export interface ServerExit {
+  readonly from: ServerPhase | 'start' | 'any';
+  readonly to: ServerPhase;
+  readonly on: string;
+}
+
+export const serverExits: readonly ServerExit[] = [
+  { from: 'start', to: 'greeting', on: 'greet() 220, or 554 (then only QUIT, RFC 5321 §3.1)' },
+  { from: 'start', to: 'closed', on: 'greet() 421' },
+  { from: 'message', to: 'message', on: 'BDAT chunk before LAST read (commands as in transaction)' },
+  { from: 'message', to: 'transaction', on: 'content ends (message-end pending)' },
+  { from: 'message', to: 'ready', on: 'content refused after message-abort' },
+  { from: 'transaction', to: 'ready', on: 'message-end accepted or rejected' },
+  { from: 'auth', to: 'ready', on: '235, 535, or * cancel (RFC 4954 §4)' },
+  { from: 'tls-handshake', to: 'greeting', on: 'tlsStarted() resets the session (RFC 3207 §4.2)' },
+  { from: 'any', to: 'closed', on: 'too many errors, timedOut(), shutdown(), peer closed' },
+];
