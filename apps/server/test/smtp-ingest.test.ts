@@ -266,13 +266,13 @@ describe('SMTP connection limits (library defaults, configurable)', () => {
     });
   }
 
-  it('refuses connections over smtp.maxConnectionsPerIp with 421 4.7.0', async () => {
+  it('refuses connections over smtp.maxConnectionsPerIp with 421', async () => {
     const harness = await startTestApp({ smtp: { maxConnectionsPerIp: 2, connectionLimitExemptions: [] } });
     try {
       const held = [await firstLine(harness.smtpPort), await firstLine(harness.smtpPort)];
       expect(held.map((entry) => entry.line.slice(0, 3))).toEqual(['220', '220']);
       const refused = await firstLine(harness.smtpPort);
-      expect(refused.line).toBe('421 4.7.0 Too many connections from 127.0.0.1, try again later');
+      expect(refused.line).toBe('421 localhost Too many connections from 127.0.0.1, try again later');
       for (const entry of [...held, refused]) entry.socket.destroy();
     } finally {
       await harness.stop();

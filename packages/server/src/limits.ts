@@ -61,7 +61,10 @@ export function clientKey(address: string): string | null {
   return `${prefix.join(':')}::/64`;
 }
 
-/** The 421 4.7.0 a refused client gets, naming its address as Postfix does. */
+/**
+ * The 421 a refused client gets as its greeting, naming its address as Postfix does. The enhanced code
+ * is for the catalogue; a greeting carries none (RFC 2034 §4), so the greeting policy drops it.
+ */
 export function refusalReply(admission: Exclude<Admission, 'ok'>, address: string): ReplyInit {
   switch (admission) {
     case 'total':

@@ -46,13 +46,13 @@ function drip(talk: SmtpTalk, text: string, everyMs: number): void {
 }
 
 describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
-  it('is 50 by default: the 51st idle connection from one (counted) address gets 421 4.7.0', async () => {
+  it('is 50 by default: the 51st idle connection from one (counted) address gets 421', async () => {
     const { port, stop, server } = await startServer({ limits: { connectionLimitExemptions: [] } });
     stops.push(stop);
     const held = await Promise.all(Array.from({ length: 50 }, () => open(port)));
     for (const talk of held) expect((await talk.read()).code).toBe(220);
     const refused = await open(port);
-    expect(await refused.readLine()).toBe('421 4.7.0 Too many connections from 127.0.0.1, try again later');
+    expect(await refused.readLine()).toBe('421 mx.test Too many connections from 127.0.0.1, try again later');
     await refused.closed();
     expect(server.metrics.snapshot().connectionsRefused).toBe(1);
     expect(await normalClient(port)).toEqual([220, 250, 250, 250, 354, 250, 221]);
@@ -65,7 +65,7 @@ describe('per-address connection limit (IPv4 address, IPv6 /64)', () => {
     stops.push(stop);
     for (let index = 0; index < 3; index++) expect((await (await open(port)).read()).code).toBe(220);
     const fourth = await open(port);
-    expect(await fourth.readLine()).toMatch(/^421 4\.7\.0 Too many connections from 127\.0\.0\.1/);
+    expect(await fourth.readLine()).toMatch(/^421 mx\.test Too many connections from 127\.0\.0\.1/);
     await fourth.closed();
     expect(await normalClient(port)).toEqual([220, 250, 250, 250, 354, 250, 221]);
   });
@@ -123,7 +123,7 @@ describe('trusted proxies', () => {
 });
 
 describe('per-address connection rate limit', () => {
-  it('refuses attempts over the rate with 421 4.7.0; another address is still served', async () => {
+  it('refuses attempts over the rate with 421; another address is still served', async () => {
     const { port, stop } = await startServer({
       limits: { maxConnectionRatePerIp: 3, connectionRateWindowMs: 60_000, connectionLimitExemptions: [] },
     });
@@ -135,7 +135,7 @@ describe('per-address connection rate limit', () => {
     }
     const fourth = await open(port);
     expect(await fourth.readLine()).toBe(
-      '421 4.7.0 Too many connection attempts from 127.0.0.1, try again later',
+      '421 mx.test Too many connection attempts from 127.0.0.1, try again later',
     );
     await fourth.closed();
     expect(await normalClient(port)).toEqual([220, 250, 250, 250, 354, 250, 221]);
