@@ -8,6 +8,7 @@ import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
+import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
 import { ParsePool } from './mime/parse-pool.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -112,7 +113,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       metrics,
       logger,
       releaseMessage: options.releaseMessage ?? releaseMessage,
-      releaseAllowedHosts: config.release.allowedHosts.map((host) => host.toLowerCase()),
+      releaseAllowedHosts: config.release.allowedHosts.map((host) =>
+        host.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
+      ),
+      hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -75,6 +76,18 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: host.default('127.0.0.1'),
       port: port.default(8025),
+      /**
+       * More names the web UI and API answer to (Host header), e.g. a reverse proxy's public name:
+       * "mail.example.com" (any port) or "mail.example.com:8443". localhost, 127.0.0.1, [::1],
+       * http.host and the address a request reached are always answered; any other Host gets 421.
+       */
+      allowedHosts: z
+        .array(
+          z.string().refine((entry) => parseAuthority(entry) !== null, {
+            message: 'expected a host name or address, optionally with :port',
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   ingest: z
@@ -106,8 +119,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   release: z
     .strictObject({
-      /** Hosts a message may be released to; empty = any host. */
-      allowedHosts: z.array(z.string().min(1)).default([]),
+      /** SMTP servers a message may be released to; "*" = any. Default: this machine only. */
+      allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
     })
     .prefault({}),
   log: z

@@ -30,6 +30,11 @@ export const settings: readonly Setting[] = [
   { path: 'http.host', kind: 'string', description: 'web UI and API listen address' },
   { path: 'http.port', kind: 'number', description: 'web UI and API listen port (0 = any free port)' },
   {
+    path: 'http.allowedHosts',
+    kind: 'list',
+    description: 'more Host names the web UI answers (name or name:port)',
+  },
+  {
     path: 'ingest.parseWorkers',
     kind: 'number',
     description: 'worker threads for MIME parsing (0 = inline)',
@@ -38,7 +43,11 @@ export const settings: readonly Setting[] = [
   { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
   { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
   { path: 'retention.interval', kind: 'duration', description: 'how often retention runs' },
-  { path: 'release.allowedHosts', kind: 'list', description: 'hosts messages may be released to' },
+  {
+    path: 'release.allowedHosts',
+    kind: 'list',
+    description: 'SMTP hosts messages may be released to (* = any; default: loopback)',
+  },
   { path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
 ];
 
