@@ -12,7 +12,8 @@ describe('loadConfig', () => {
     expect(configFile).toBeNull();
     expect(config.smtp).toMatchObject({ host: '127.0.0.1', port: 2525 });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8025, allowedHosts: [] });
-    // Secure by default: release only to this machine.
+    // Secure by default: plaintext AUTH decided from the listen address, release only to this machine.
+    expect(config.smtp.auth.allowPlaintext).toBeUndefined();
     expect(config.release.allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
     expect(config.storage.dataDir).toBe('./data');
     expect(config.retention.interval).toBe(60_000);

@@ -55,8 +55,11 @@ export const configSchema = z.strictObject({
            * an AUTH naming a foreign authorization identity fails with 535 5.7.8. Config file only.
            */
           proxyRights: z.array(proxyRight).default([]),
-          /** Offer PLAIN/LOGIN without TLS: safe on loopback, where a capture server usually lives. */
-          allowPlaintext: z.boolean().default(true),
+          /**
+           * Offer PLAIN/LOGIN before TLS. Unset: only when smtp.host is a loopback address and STARTTLS
+           * is off, as `smtp serve` does. true allows it anywhere (a warning at start); false never.
+           */
+          allowPlaintext: z.boolean().optional(),
         })
         .prefault({}),
       tls: z

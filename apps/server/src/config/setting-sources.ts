@@ -22,7 +22,11 @@ export const settings: readonly Setting[] = [
     description: 'accept any credentials when no users are set',
   },
   { path: 'smtp.auth.users', kind: 'users', description: 'user:password pairs, comma-separated' },
-  { path: 'smtp.auth.allowPlaintext', kind: 'boolean', description: 'offer PLAIN/LOGIN without TLS' },
+  {
+    path: 'smtp.auth.allowPlaintext',
+    kind: 'boolean',
+    description: 'offer PLAIN/LOGIN without TLS (default: on a loopback smtp.host without STARTTLS)',
+  },
   { path: 'smtp.tls.starttls', kind: 'boolean', description: 'offer STARTTLS' },
   { path: 'smtp.tls.required', kind: 'boolean', description: 'refuse mail before STARTTLS' },
   { path: 'smtp.tls.certFile', kind: 'string', description: 'PEM certificate (default: self-signed)' },
