@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
@@ -21,6 +21,7 @@ import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
+import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
 
 export interface StartAppOptions {
   readonly config: AppConfig;
@@ -55,17 +56,25 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.log.level);
   const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const databaseFile = join(dataDir, 'messages.sqlite');
+  prepareDataDir(dataDir);
   const parsePool = new ParsePool(config.ingest.parseWorkers);
-  const storage = new SqliteStorage({
-    path: join(dataDir, 'messages.sqlite'),
-    // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
-    // ingest (parsePorts: the writer thread's own channels to the workers).
-    parse: parsePool.parse,
-    parsePorts: parsePool.connect(),
-    // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
-    onWriterFailure: (error) => logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
-  });
+  let storage: SqliteStorage;
+  try {
+    storage = new SqliteStorage({
+      path: databaseFile,
+      // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
+      // ingest (parsePorts: the writer thread's own channels to the workers).
+      parse: parsePool.parse,
+      parsePorts: parsePool.connect(),
+      // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
+      onWriterFailure: (error) =>
+        logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
+    });
+  } catch (error) {
+    await parsePool.close();
+    throw storeFailure(error, databaseFile) ?? error;
+  }
   const { spool, mailbox } = storage;
   const events = new InProcessEventBus<MailboxEvent>();
   const metrics = new AppMetrics(mailbox);
@@ -104,7 +113,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             hostname: config.smtp.hostname,
           })
         : null;
-    smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+    smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate }).catch(
+      (error: unknown) => {
+        throw listenFailure(error, { name: 'SMTP', host: config.smtp.host, port: config.smtp.port }) ?? error;
+      },
+    );
     const app = createHttpApp({
       spool,
       mailbox,
@@ -119,13 +132,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
     });
-    http = await listenHttp(app.fetch, config.http.host, config.http.port);
+    http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
+      throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
+    });
   } catch (error) {
     await smtp?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await storage.close();
-    throw error;
+    // A corrupt page may show only when recovery first reads past the header.
+    throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
   retention.start();
 
@@ -160,6 +176,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     `capturing mail on smtp://${smtp.address.address}:${smtp.address.port}, inbox at ${running.httpUrl}`,
   );
   return running;
+}
+
+/** Creates the data directory and checks that it is writable: the database and a generated certificate live there. */
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    throw dataDirFailure(error, dataDir) ?? error;
+  }
 }
 
 function certificate(config: AppConfig): string {
