@@ -262,7 +262,7 @@ async function readJson<T>(context: Context, schema: z.ZodType<T, unknown>): Pro
 
 export function problem(
   context: Context,
-  status: 400 | 403 | 404 | 413 | 415 | 421 | 500 | 502,
+  status: 400 | 403 | 404 | 413 | 415 | 500 | 502,
   detail: string,
 ): Response {
   return context.json({ error: detail }, status);
