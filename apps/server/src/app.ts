@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
@@ -9,6 +9,7 @@ import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
+import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
 import { createIngestSink } from './listeners/accepted-message-sink.js';
 import type { MtaListener } from './listeners/mta-listener.js';
@@ -24,6 +25,7 @@ import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
+import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
 
 export interface StartAppOptions {
   readonly config: AppConfig;
@@ -61,17 +63,25 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.log.level);
   const dataDir = resolve(config.storage.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const databaseFile = join(dataDir, 'messages.sqlite');
+  prepareDataDir(dataDir);
   const parsePool = new ParsePool(config.ingest.parseWorkers);
-  const storage = new SqliteStorage({
-    path: join(dataDir, 'messages.sqlite'),
-    // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
-    // ingest (parsePorts: the writer thread's own channels to the workers).
-    parse: parsePool.parse,
-    parsePorts: parsePool.connect(),
-    // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
-    onWriterFailure: (error) => logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
-  });
+  let storage: SqliteStorage;
+  try {
+    storage = new SqliteStorage({
+      path: databaseFile,
+      // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
+      // ingest (parsePorts: the writer thread's own channels to the workers).
+      parse: parsePool.parse,
+      parsePorts: parsePool.connect(),
+      // Every later write then fails and SMTP answers 451 4.3.0, so clients keep their mail and retry.
+      onWriterFailure: (error) =>
+        logger.error({ err: error }, 'the SQLite writer thread stopped; writes fail'),
+    });
+  } catch (error) {
+    await parsePool.close();
+    throw storeFailure(error, databaseFile) ?? error;
+  }
   const { spool, mailbox } = storage;
   const events = new InProcessEventBus<MailboxEvent>();
   const metrics = new AppMetrics(mailbox);
@@ -116,7 +126,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               hostname: config.smtp.hostname,
             })
           : null;
-      smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+      smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate }).catch(
+        (error: unknown) => {
+          throw (
+            listenFailure(error, { name: 'SMTP', host: config.smtp.host, port: config.smtp.port }) ?? error
+          );
+        },
+      );
     }
     smtpAddress = smtp?.address ?? mta?.listeners[0]?.address;
     if (smtpAddress === undefined) throw new Error('no SMTP listener started'); // mta.listeners has at least one
@@ -128,17 +144,23 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       metrics,
       logger,
       releaseMessage: options.releaseMessage ?? releaseMessage,
-      releaseAllowedHosts: config.release.allowedHosts.map((host) => host.toLowerCase()),
+      releaseAllowedHosts: config.release.allowedHosts.map((host) =>
+        host.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
+      ),
+      hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
     });
-    http = await listenHttp(app.fetch, config.http.host, config.http.port);
+    http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
+      throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
+    });
   } catch (error) {
     await smtp?.close();
     await mta?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await storage.close();
-    throw error;
+    // A corrupt page may show only when recovery first reads past the header.
+    throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
   retention.start();
 
@@ -175,6 +197,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     `${config.mode === 'mta' ? 'MTA mode (mail is stored, not yet delivered)' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
+}
+
+/** Creates the data directory and checks that it is writable: the database and a generated certificate live there. */
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    throw dataDirFailure(error, dataDir) ?? error;
+  }
 }
 
 function certificate(config: AppConfig): string {

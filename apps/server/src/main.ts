@@ -1,7 +1,9 @@
 import { runHashPasswordCommand } from './accounts/hash-password-command.js';
 import { startApp } from './app.js';
 import { ConfigError, formatHelp, loadConfig } from './config/load-config.js';
+import { exitCodes } from './exit-codes.js';
 import { createLogger } from './observability/logger.js';
+import { StartupError } from './startup-error.js';
 
 /** `smtp-app`: load the configuration, start, and stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`smtp-app: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
+      process.exit(exitCodes.config);
     }
     throw error;
   }
@@ -32,10 +34,10 @@ async function main(): Promise<void> {
     isStopping = true;
     logger.info({ signal }, 'stopping');
     app.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCodes.ok),
       (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
-        process.exit(1);
+        process.exit(exitCodes.unexpected);
       },
     );
   };
@@ -44,6 +46,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A known cause outside the program: one line that says what to do, and its own exit code.
+  if (error instanceof StartupError) {
+    process.stderr.write(`smtp-app: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
   process.stderr.write(`smtp-app: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
+  process.exit(exitCodes.unexpected);
 });

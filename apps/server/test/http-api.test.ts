@@ -93,26 +93,51 @@ describe('REST API over HTTP', () => {
     expect((await getJson('/api/v1/messages?limit=abc')).status).toBe(400);
   });
 
-  it('gets a message, marking it read unless asked not to', async () => {
+  it('gets a message without marking it read; PATCH marks it', async () => {
     const id = await harness.ingest(composeRaw({ subject: 'Read me' }));
-    const peek = await getJson(`/api/v1/messages/${id}?markRead=false`);
-    expect(peek.body).toMatchObject({
+    const opened = await getJson(`/api/v1/messages/${id}`);
+    expect(opened.body).toMatchObject({
       id,
       subject: 'Read me',
       isRead: false,
       envelope: { from: 'alice@example.com' },
     });
-    const opened = await getJson(`/api/v1/messages/${id}`);
-    expect(opened.body.isRead).toBe(true);
+    // A GET has no side effect: an <img src> on any page could send it.
+    expect((await getJson('/api/v1/messages')).body.unread).toBe(1);
+    const patch = (isRead: boolean) =>
+      fetch(`${harness.baseUrl}/api/v1/messages/${id}`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ isRead }),
+      });
+    expect((await patch(true)).status).toBe(200);
     expect((await getJson('/api/v1/messages')).body.unread).toBe(0);
-    const patched = await fetch(`${harness.baseUrl}/api/v1/messages/${id}`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ isRead: false }),
-    });
-    expect(patched.status).toBe(200);
+    expect((await getJson(`/api/v1/messages/${id}`)).body.isRead).toBe(true);
+    expect((await patch(false)).status).toBe(200);
     expect((await getJson('/api/v1/messages')).body.unread).toBe(1);
     expect((await getJson('/api/v1/messages/nope')).status).toBe(404);
+  });
+
+  it('marks everything read only for a JSON body, never for what a cross-site form can post', async () => {
+    await harness.ingest(composeRaw({ subject: 'Unread 1' }));
+    await harness.ingest(composeRaw({ subject: 'Unread 2' }));
+    const post = (contentType: string | null, body: string) =>
+      fetch(`${harness.baseUrl}/api/v1/messages/read`, {
+        method: 'POST',
+        headers: contentType === null ? {} : { 'Content-Type': contentType },
+        body,
+      });
+    // What <form enctype=…> sends: text/plain, urlencoded, multipart; or no body at all.
+    expect((await post('text/plain', '{"x":"=y"}')).status).toBe(415);
+    expect((await post('application/x-www-form-urlencoded', 'a=b')).status).toBe(415);
+    expect((await post('multipart/form-data; boundary=x', '--x--')).status).toBe(415);
+    expect((await post(null, '')).status).toBe(415);
+    expect((await getJson('/api/v1/messages')).body.unread).toBe(2);
+    expect((await post('application/json', '{"all":true}')).status).toBe(400);
+    const done = await post('application/json', '{}');
+    expect(done.status).toBe(200);
+    expect(await done.json()).toEqual({ updated: 2 });
+    expect((await getJson('/api/v1/messages')).body.unread).toBe(0);
   });
 
   it('refuses state changes that are not JSON (no cross-site form posts)', async () => {
@@ -283,14 +308,17 @@ describe('REST API over HTTP', () => {
     conforms(readFlagSchema, await (await patch({ isRead: false })).json());
     conforms(errorSchema, await (await patch({ isRead: 'no' })).json());
     conforms(errorSchema, (await getJson('/api/v1/messages/no-such-id')).body);
-    const read = await fetch(`${harness.baseUrl}/api/v1/messages/read`, { method: 'POST' });
+    const read = await fetch(`${harness.baseUrl}/api/v1/messages/read`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     conforms(markAllReadResultSchema, await read.json());
     const cleared = await fetch(`${harness.baseUrl}/api/v1/messages`, { method: 'DELETE' });
     conforms(deleteAllResultSchema, await cleared.json());
     unsubscribe();
     expect(events.map((event) => (event as { type: string }).type)).toEqual([
       'message-stored',
-      'message-updated',
       'message-updated',
       'messages-read',
       'messages-cleared',
@@ -307,6 +335,16 @@ describe('REST API over HTTP', () => {
       Object.keys(messageSchema.shape),
     );
     expect(openapi.components.schemas.ReleaseRequest.required).toEqual(['host']); // defaults: input side
+    // The guard's answers and the JSON-only bodies are in the document too.
+    const markAllRead = openapi.paths['/api/v1/messages/read'].post;
+    expect(markAllRead.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/MarkAllReadRequest',
+    );
+    expect(Object.keys(markAllRead.responses)).toEqual(expect.arrayContaining(['403', '415', '421']));
+    expect(openapi.paths['/api/v1/messages/{id}'].get.parameters).toBeUndefined(); // no markRead any more
+    expect(Object.keys(openapi.paths['/api/v1/messages/{id}'].patch.responses)).toEqual(
+      expect.arrayContaining(['200', '403', '415', '421']),
+    );
   });
 
   it('serves the OpenAPI document, health, metrics and the UI shell', async () => {

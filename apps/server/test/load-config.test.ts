@@ -11,7 +11,10 @@ describe('loadConfig', () => {
     const { config, configFile } = loadConfig(empty);
     expect(configFile).toBeNull();
     expect(config.smtp).toMatchObject({ host: '127.0.0.1', port: 2525 });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8025 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8025, allowedHosts: [] });
+    // Secure by default: plaintext AUTH decided from the listen address, release only to this machine.
+    expect(config.smtp.auth.allowPlaintext).toBeUndefined();
+    expect(config.release.allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
     expect(config.storage.dataDir).toBe('./data');
     expect(config.retention.interval).toBe(60_000);
     expect(config.smtp).toMatchObject({ maxConnectionsPerIp: 50, maxConnectionRatePerIp: 100 });
@@ -43,6 +46,17 @@ describe('loadConfig', () => {
       { username: 'bo', password: 'p:w' },
     ]);
     directory.remove();
+  });
+
+  it('reads http.allowedHosts as names or name:port, and names a bad entry', () => {
+    const { config } = loadConfig({
+      ...empty,
+      env: { SMTP_APP_HTTP_ALLOWED_HOSTS: 'mail.example.com, proxy.example:8443,[::1]:8025' },
+    });
+    expect(config.http.allowedHosts).toEqual(['mail.example.com', 'proxy.example:8443', '[::1]:8025']);
+    expect(() => loadConfig({ ...empty, argv: ['--http-allowed-hosts', 'bad host/'] })).toThrow(
+      /http\.allowedHosts\.0: expected a host name or address, optionally with :port/,
+    );
   });
 
   it('names the bad key and where its value came from', () => {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
+import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -64,8 +65,11 @@ const settingsSchema = z.strictObject({
            * an AUTH naming a foreign authorization identity fails with 535 5.7.8. Config file only.
            */
           proxyRights: z.array(proxyRight).default([]),
-          /** Offer PLAIN/LOGIN without TLS: safe on loopback, where a capture server usually lives. */
-          allowPlaintext: z.boolean().default(true),
+          /**
+           * Offer PLAIN/LOGIN before TLS. Unset: only when smtp.host is a loopback address and STARTTLS
+           * is off, as `smtp serve` does. true allows it anywhere (a warning at start); false never.
+           */
+          allowPlaintext: z.boolean().optional(),
         })
         .prefault({}),
       tls: z
@@ -85,6 +89,18 @@ const settingsSchema = z.strictObject({
     .strictObject({
       host: host.default('127.0.0.1'),
       port: port.default(8025),
+      /**
+       * More names the web UI and API answer to (Host header), e.g. a reverse proxy's public name:
+       * "mail.example.com" (any port) or "mail.example.com:8443". localhost, 127.0.0.1, [::1],
+       * http.host and the address a request reached are always answered; any other Host gets 421.
+       */
+      allowedHosts: z
+        .array(
+          z.string().refine((entry) => parseAuthority(entry) !== null, {
+            message: 'expected a host name or address, optionally with :port',
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   ingest: z
@@ -116,8 +132,8 @@ const settingsSchema = z.strictObject({
     .prefault({}),
   release: z
     .strictObject({
-      /** Hosts a message may be released to; empty = any host. */
-      allowedHosts: z.array(z.string().min(1)).default([]),
+      /** SMTP servers a message may be released to; "*" = any. Default: this machine only. */
+      allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
     })
     .prefault({}),
   log: z

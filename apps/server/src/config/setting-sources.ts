@@ -43,13 +43,22 @@ export const settings: readonly Setting[] = [
     description: 'accept any credentials when no users are set',
   },
   { path: 'smtp.auth.users', kind: 'users', description: 'user:password pairs, comma-separated' },
-  { path: 'smtp.auth.allowPlaintext', kind: 'boolean', description: 'offer PLAIN/LOGIN without TLS' },
+  {
+    path: 'smtp.auth.allowPlaintext',
+    kind: 'boolean',
+    description: 'offer PLAIN/LOGIN without TLS (default: on a loopback smtp.host without STARTTLS)',
+  },
   { path: 'smtp.tls.starttls', kind: 'boolean', description: 'offer STARTTLS' },
   { path: 'smtp.tls.required', kind: 'boolean', description: 'refuse mail before STARTTLS' },
   { path: 'smtp.tls.certFile', kind: 'string', description: 'PEM certificate (default: self-signed)' },
   { path: 'smtp.tls.keyFile', kind: 'string', description: 'PEM private key' },
   { path: 'http.host', kind: 'string', description: 'web UI and API listen address' },
   { path: 'http.port', kind: 'number', description: 'web UI and API listen port (0 = any free port)' },
+  {
+    path: 'http.allowedHosts',
+    kind: 'list',
+    description: 'more Host names the web UI answers (name or name:port)',
+  },
   {
     path: 'ingest.parseWorkers',
     kind: 'number',
@@ -59,7 +68,11 @@ export const settings: readonly Setting[] = [
   { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
   { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
   { path: 'retention.interval', kind: 'duration', description: 'how often retention runs' },
-  { path: 'release.allowedHosts', kind: 'list', description: 'hosts messages may be released to' },
+  {
+    path: 'release.allowedHosts',
+    kind: 'list',
+    description: 'SMTP hosts messages may be released to (* = any; default: loopback)',
+  },
   { path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
 ];
 

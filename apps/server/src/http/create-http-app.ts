@@ -7,9 +7,11 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
+import type { HostAllowList } from './host-allow-list.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
+import { requestGuard } from './request-guard.js';
 import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { StaticAsset } from './static-assets.js';
 
@@ -21,6 +23,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly releaseMessage: ReleaseMessage;
   readonly releaseAllowedHosts: readonly string[];
+  /** The Host (and Origin) names answered; any other gets 421 (DNS rebinding). */
+  readonly hostAllowList: HostAllowList;
   readonly assets: ReadonlyMap<string, StaticAsset>;
   /** The ingest pipeline: reads wait briefly for messages accepted but not parsed yet. */
   readonly ingest?: IngestReadiness;
@@ -61,6 +65,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       (performance.now() - started) / 1000,
     );
   });
+  app.use(requestGuard(options.hostAllowList));
 
   app.onError((error, context) => {
     logger.error({ err: error, method: context.req.method, path: context.req.path }, 'request failed');

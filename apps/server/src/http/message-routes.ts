@@ -19,7 +19,7 @@ import type {
   messagePartsSchema,
   readFlagSchema,
 } from './schemas/index.js';
-import { readFlagUpdateSchema, releaseRequestSchema } from './schemas/index.js';
+import { markAllReadRequestSchema, readFlagUpdateSchema, releaseRequestSchema } from './schemas/index.js';
 
 export interface MessageRoutesOptions {
   readonly spool: MessageRepository;
@@ -27,7 +27,7 @@ export interface MessageRoutesOptions {
   readonly events: EventBus<MailboxEvent>;
   readonly logger: Logger;
   readonly releaseMessage: ReleaseMessage;
-  /** Hosts a message may be released to; empty = any. */
+  /** Hosts a message may be released to (lower case); "*" = any. */
   readonly releaseAllowedHosts: readonly string[];
   /** The ingest pipeline, so reads can wait for messages accepted but not yet parsed. */
   readonly ingest?: IngestReadiness;
@@ -102,20 +102,19 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.post(`${api}/read`, async (context) => {
+    // A JSON body, though empty: an HTML form cannot send one cross-site (no CORS preflight).
+    const body = await readJson(context, markAllReadRequestSchema);
+    if (!body.ok) return body.response;
     const count = await mailbox.markAllRead();
     events.publish({ type: 'messages-read', count });
     return context.json({ updated: count } satisfies Outgoing<z.infer<typeof markAllReadResultSchema>>);
   });
 
+  // Reading has no side effect (an <img> on any page can send a GET): opening a message in the UI
+  // marks it read with an explicit PATCH.
   app.get(`${api}/:id`, async (context) => {
     const message = await getParsed(context.req.param('id'));
     if (message === null) return notFound(context);
-    // Opening a message marks it read, as in every mail client; API users can opt out.
-    if (!message.isRead && context.req.query('markRead') !== 'false') {
-      await mailbox.setRead(message.id, true);
-      events.publish({ type: 'message-updated', id: message.id, isRead: true });
-      return context.json(toMessageJson({ ...message, isRead: true }));
-    }
     return context.json(toMessageJson(message));
   });
 
@@ -208,7 +207,8 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
     if (message === null) return notFound(context);
     const target = body.value;
     const allowed = options.releaseAllowedHosts;
-    if (allowed.length > 0 && !allowed.includes(target.host.toLowerCase())) {
+    const targetHost = target.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    if (!allowed.includes('*') && !allowed.includes(targetHost)) {
       return problem(context, 403, `Release to ${target.host} is not allowed (release.allowedHosts)`);
     }
     try {

@@ -6,6 +6,7 @@ import {
   deleteAllResultSchema,
   errorSchema,
   mailboxEventSchema,
+  markAllReadRequestSchema,
   markAllReadResultSchema,
   messagePageSchema,
   messagePartsSchema,
@@ -40,6 +41,7 @@ const responseComponents = {
   MailboxEvent: mailboxEventSchema,
 } as const;
 const requestComponents = {
+  MarkAllReadRequest: markAllReadRequestSchema,
   ReadFlagUpdate: readFlagUpdateSchema,
   ReleaseRequest: releaseRequestSchema,
 } as const;
@@ -72,6 +74,13 @@ const idParameter = {
 const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: ComponentName) => ({ 'application/json': { schema: ref(name) } });
 const errorResponse = (description: string) => ({ description, content: json('Error') });
+/** What the request guard (request-guard.ts) answers before any route. */
+const misdirected = errorResponse('The Host header does not name this server (http.allowedHosts)');
+const guardedChange = {
+  '403': errorResponse('Cross-origin request (Origin or Sec-Fetch-Site names another site)'),
+  '421': misdirected,
+} as const;
+const guardedBody = { ...guardedChange, '415': errorResponse('The body is not application/json') } as const;
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -79,7 +88,8 @@ export const openApiDocument = {
     title: '@smtp/app capture API',
     version: '1.0.0',
     description:
-      'Messages captured by the SMTP listener. Lists are newest first with keyset pagination: pass `nextCursor` back as `cursor`.',
+      'Messages captured by the SMTP listener. Lists are newest first with keyset pagination: pass `nextCursor` back as `cursor`. ' +
+      'Every request must carry a Host naming this server (else 421); state changes from another origin get 403, and request bodies must be application/json (else 415).',
   },
   paths: {
     '/api/v1/messages': {
@@ -104,27 +114,34 @@ export const openApiDocument = {
         responses: {
           '200': { description: 'A page', content: json('MessagePage') },
           '400': errorResponse('Bad query'),
+          '421': misdirected,
         },
       },
       delete: {
         summary: 'Delete every message',
-        responses: { '200': { description: 'Deleted', content: json('DeleteAllResult') } },
+        responses: { '200': { description: 'Deleted', content: json('DeleteAllResult') }, ...guardedChange },
       },
     },
     '/api/v1/messages/read': {
       post: {
         summary: 'Mark every message read',
-        responses: { '200': { description: 'Updated', content: json('MarkAllReadResult') } },
+        requestBody: { required: true, content: json('MarkAllReadRequest') },
+        responses: {
+          '200': { description: 'Updated', content: json('MarkAllReadResult') },
+          '400': errorResponse('Bad request'),
+          ...guardedBody,
+        },
       },
     },
     '/api/v1/messages/{id}': {
       parameters: [idParameter],
       get: {
-        summary: 'One message with headers, envelope, session details and bodies; marks it read',
-        parameters: [{ name: 'markRead', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
+        summary:
+          'One message with headers, envelope, session details and bodies (reading changes nothing: PATCH marks it read)',
         responses: {
           '200': { description: 'The message', content: json('Message') },
           '404': errorResponse('No such message'),
+          '421': misdirected,
         },
       },
       patch: {
@@ -134,12 +151,16 @@ export const openApiDocument = {
           '200': { description: 'Updated', content: json('ReadFlag') },
           '400': errorResponse('Bad request'),
           '404': errorResponse('No such message'),
-          '415': errorResponse('Not JSON'),
+          ...guardedBody,
         },
       },
       delete: {
         summary: 'Delete one message',
-        responses: { '204': { description: 'Deleted' }, '404': errorResponse('No such message') },
+        responses: {
+          '204': { description: 'Deleted' },
+          '404': errorResponse('No such message'),
+          ...guardedChange,
+        },
       },
     },
     '/api/v1/messages/{id}/raw': {
@@ -222,9 +243,9 @@ export const openApiDocument = {
         responses: {
           '200': { description: 'The server accepted it', content: json('ReleaseResult') },
           '400': errorResponse('Bad request'),
-          '403': errorResponse('Host not in release.allowedHosts'),
           '404': errorResponse('No such message'),
-          '415': errorResponse('Not JSON'),
+          ...guardedBody,
+          '403': errorResponse('Host not in release.allowedHosts, or a cross-origin request'),
           '502': errorResponse('The SMTP server refused it or could not be reached'),
         },
       },

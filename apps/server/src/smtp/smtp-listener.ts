@@ -15,6 +15,7 @@ import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createMessageId } from '../pipeline/message-id.js';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 import { describeEnvelope, describeSession } from './describe-session.js';
+import { decidePlaintextAuth } from './plaintext-auth-policy.js';
 import type { CertificatePair } from './tls-certificate.js';
 
 export interface SmtpListenerOptions {
@@ -131,6 +132,19 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     }
   }
 
+  const isStartTlsOffered = config.tls.starttls && options.certificate !== null;
+  const plaintextAuth = decidePlaintextAuth({
+    bindHost: config.host,
+    isStartTlsOffered,
+    allowPlaintext: config.auth.allowPlaintext,
+  });
+  if (isAuthOffered && plaintextAuth.shouldWarn) {
+    logger.warn(
+      { host: config.host },
+      'AUTH PLAIN/LOGIN allowed before TLS on a non-loopback listener (smtp.auth.allowPlaintext): passwords cross the network in clear',
+    );
+  }
+
   const server = createServer({
     ...hooks,
     hostname: config.hostname,
@@ -146,7 +160,7 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       connectionLimitExemptions: config.connectionLimitExemptions,
       maxTextLineBytes: 0,
     },
-    auth: { allowPlaintext: config.auth.allowPlaintext, required: config.auth.required },
+    auth: { allowPlaintext: plaintextAuth.isAllowed, required: config.auth.required },
     ...(options.certificate === null
       ? {}
       : { tls: { cert: options.certificate.cert, key: options.certificate.key } }),
@@ -161,7 +175,7 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
   const address = await server.listen({
     host: config.host,
     port: config.port,
-    tls: config.tls.starttls && options.certificate !== null ? 'starttls' : 'off',
+    tls: isStartTlsOffered ? 'starttls' : 'off',
   });
   return {
     server,

@@ -47,7 +47,7 @@ export const api = {
   },
   setRead: (id: string, isRead: boolean): Promise<unknown> =>
     call(messageUrl(id), jsonInit('PATCH', { isRead })),
-  markAllRead: (): Promise<unknown> => call('/api/v1/messages/read', { method: 'POST' }),
+  markAllRead: (): Promise<unknown> => call('/api/v1/messages/read', jsonInit('POST', {})),
   delete: (id: string): Promise<unknown> => call(messageUrl(id), { method: 'DELETE' }),
   deleteAll: (): Promise<unknown> => call('/api/v1/messages', { method: 'DELETE' }),
   release: (id: string, request: ReleaseRequest): Promise<ReleaseResult> =>

@@ -27,7 +27,15 @@ export function MessageView(props: MessageViewProps) {
         if (!isCurrent) return;
         setMessage(loaded);
         setTab(loaded.html === null ? 'text' : 'html');
-        props.onRead(loaded.id, true);
+        // Opening marks it read, as in every mail client: explicitly, since a GET changes nothing.
+        if (loaded.isRead) return;
+        api.setRead(loaded.id, true).then(
+          () => {
+            props.onRead(loaded.id, true);
+            if (isCurrent) setMessage({ ...loaded, isRead: true });
+          },
+          (caught: Error) => isCurrent && setError(caught.message),
+        );
       },
       (caught: Error) => isCurrent && setError(caught.message),
     );

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@smtp/client';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp } from '../support/app-harness.js';
+import { findBySubject, startTestApp } from '../support/app-harness.js';
 import { temporaryDirectory } from '../support/messages.js';
 import { startAiosmtpdSink } from '../support/smtp-sink.js';
 
@@ -125,6 +125,8 @@ describe('inbox in a real browser', () => {
     expect(remoteHits).toBe(0);
     await page.getByText('Remote content (images, fonts, styles) is blocked.').waitFor();
     expect(await saleRow.getAttribute('class')).not.toContain('is-unread');
+    // Stored read on the server: the UI sent the PATCH (a GET changes nothing).
+    await expect.poll(async () => (await findBySubject(harness.baseUrl, 'Spring sale')).isRead).toBe(true);
     await page.screenshot({ path: join(artifacts, 'message-html-preview.png') });
 
     await page.getByRole('button', { name: 'Show remote content' }).click();

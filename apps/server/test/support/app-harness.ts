@@ -1,10 +1,13 @@
 import { type RunningApp, startApp } from '../../src/app.js';
 import { type AppConfigInput, configSchema } from '../../src/config/config-schema.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { temporaryDirectory } from './messages.js';
 
 /** The whole app in-process on ephemeral ports with a fresh data directory. */
-export async function startTestApp(config: AppConfigInput = {}, options: { webRoot?: string | null } = {}) {
+export async function startTestApp(
+  config: AppConfigInput = {},
+  options: { webRoot?: string | null; logger?: Logger } = {},
+) {
   const directory = temporaryDirectory();
   const parsed = configSchema.parse({
     ...config,
@@ -15,7 +18,7 @@ export async function startTestApp(config: AppConfigInput = {}, options: { webRo
   });
   const app: RunningApp = await startApp({
     config: parsed,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     webRoot: options.webRoot === undefined ? null : options.webRoot,
   });
   return {

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { MailboxEvent } from '../../src/capture/mailbox-event.js';
 import { InProcessEventBus } from '../../src/events/in-process-event-bus.js';
 import { createHttpApp } from '../../src/http/create-http-app.js';
+import { HostAllowList } from '../../src/http/host-allow-list.js';
 import { parseMessage } from '../../src/mime/parse-message.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { AppMetrics } from '../../src/observability/metrics.js';
@@ -15,8 +16,18 @@ import { temporaryDirectory } from './messages.js';
 
 /** The HTTP side over a real socket, with messages fed through the real ingest pipeline (no SMTP). */
 export async function startHttpHarness(
-  options: { releaseMessage?: ReleaseMessage; releaseAllowedHosts?: string[] } = {},
+  options: {
+    releaseMessage?: ReleaseMessage;
+    releaseAllowedHosts?: string[];
+    /** http.allowedHosts */
+    allowedHosts?: string[];
+    /** http.host as configured (default: the address listened on), e.g. 0.0.0.0 */
+    bindHost?: string;
+    /** The loopback address actually listened on (default 127.0.0.1) */
+    listenHost?: string;
+  } = {},
 ) {
+  const listenHost = options.listenHost ?? '127.0.0.1';
   const directory = temporaryDirectory();
   const storage = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
   const { spool, mailbox } = storage;
@@ -37,6 +48,10 @@ export async function startHttpHarness(
         throw new Error('release not configured in this test');
       }),
     releaseAllowedHosts: options.releaseAllowedHosts ?? [],
+    hostAllowList: new HostAllowList({
+      bindHost: options.bindHost ?? listenHost,
+      extraHosts: options.allowedHosts ?? [],
+    }),
     assets: new Map([
       [
         '/index.html',
@@ -49,11 +64,13 @@ export async function startHttpHarness(
     keepAliveMs: 200,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, hostname: listenHost, port: 0 }, () => resolve(started));
   });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const baseUrl = `http://${listenHost}:${port}`;
   return {
     baseUrl,
+    port,
     spool,
     mailbox,
     events,

@@ -18,6 +18,7 @@ export {
 } from './message-schemas.js';
 export {
   deleteAllResultSchema,
+  markAllReadRequestSchema,
   markAllReadResultSchema,
   readFlagSchema,
   readFlagUpdateSchema,
