@@ -521,10 +521,28 @@ describe('SqliteStorage', () => {
       subject: 'From before',
       text: 'old body\n',
       html: null,
+      related: { dsnFor: null, dsnReports: [] }, // version 4's dsn_links exists
     });
     const reopened = new Database(path, { readonly: true });
     expect(reopened.pragma('user_version', { simple: true })).toBe(schemaMigrations.length);
     reopened.close();
+  });
+
+  it('links a delivery report and its original both ways, and drops a link to a deleted message', async () => {
+    const original = await newMessage(composeRaw({ subject: 'Original' }));
+    await store.mailbox.insert(original);
+    const report = await newMessage(composeRaw({ subject: 'Report' }));
+    await store.spool.receive(report.raw, {
+      ...report,
+      companionRows: [{ table: 'dsn_links', values: { report_id: report.id, original_id: original.id } }],
+    });
+    expect((await store.mailbox.get(original.id))?.related).toEqual({
+      dsnFor: null,
+      dsnReports: [report.id],
+    });
+    expect((await store.mailbox.get(report.id))?.related).toEqual({ dsnFor: original.id, dsnReports: [] });
+    expect(await store.mailbox.delete(original.id)).toBe(true);
+    expect((await store.mailbox.get(report.id))?.related).toEqual({ dsnFor: null, dsnReports: [] });
   });
 
   it('keeps an unparsed message across a reopen and can delete it', async () => {

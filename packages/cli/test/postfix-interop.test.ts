@@ -50,12 +50,16 @@ describe('Postfix ⇄ smtp serve, smtp send, smtp probe', () => {
     await Promise.all([postfix?.stop(), plainServe?.stop(), tlsServe?.stop()]);
   });
 
-  /** The stored files of a Maildir whose content ends with `marker`'s message. */
+  const isDeliveryReport = (content: Buffer) =>
+    content.includes('Content-Type: multipart/report; report-type=delivery-status');
+  const storedFiles = (maildir: string) =>
+    readdirSync(join(maildir, 'new')).map((name) => readFileSync(join(maildir, 'new', name)));
+
+  /** The stored messages of a Maildir with this subject (not the delivery reports that quote it). */
   function storedWith(maildir: string, subject: string): Buffer[] {
-    const directory = join(maildir, 'new');
-    return readdirSync(directory)
-      .map((name) => readFileSync(join(directory, name)))
-      .filter((content) => content.includes(`Subject: ${subject}\r\n`));
+    return storedFiles(maildir).filter(
+      (content) => content.includes(`Subject: ${subject}\r\n`) && !isDeliveryReport(content),
+    );
   }
 
   /** Stored = trace fields (Return-Path, Received; RFC 5321 §4.4) + exactly the bytes the client sent. */
@@ -141,6 +145,15 @@ describe('Postfix ⇄ smtp serve, smtp send, smtp probe', () => {
         expect(stored).toHaveLength(1);
         expectTraceThenExactly(stored[0] as Buffer, item.content);
       }
+      // Postfix passed NOTIFY=SUCCESS on to smtp serve, which offers DSN (RFC 3461 §5.2.1); as the final
+      // destination smtp serve reports the delivery itself (§5.2.3), echoing the ENVID Postfix relayed.
+      const reports = storedFiles(maildirs[route]).filter(
+        (content) => isDeliveryReport(content) && content.includes(`Original-Envelope-Id: env-${route}\r\n`),
+      );
+      expect(reports).toHaveLength(1);
+      const report = reports[0]?.toString('utf8') ?? '';
+      expect(report).toContain('To: <sender@origin.example>\r\n');
+      expect(report).toContain(`Final-Recipient: rfc822; dsn@${domain}\r\nAction: delivered\r\n`);
       const events = serve.events.filter((event) => event.event === 'message').slice(messagesBefore);
       expect(events.map((event) => event.tls)).toEqual(cases.map(() => route === 'tls'));
       if (route === 'tls') {

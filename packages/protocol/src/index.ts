@@ -53,6 +53,7 @@ export { parseTlsRptRecords } from './mta-sts/tls-rpt-record.js';
 
 // --- delivery status notifications (RFC 3461, RFC 3464) ---
 export { buildDsn, dsnChunks } from './dsn/build-dsn.js';
+export { deliveredRecipients } from './dsn/delivered-recipients.js';
 export { dsnWanted } from './dsn/dsn-wanted.js';
 export {
   type DeliveryStatusNotification,

@@ -31,10 +31,19 @@ export interface MessageSummary {
   readonly isParsed: boolean;
 }
 
+/** Links between a message and the delivery reports (DSN, RFC 3464) captured for it. */
+export interface MessageRelations {
+  /** For a captured delivery report: the id of the message it reports on, while that is still held. */
+  readonly dsnFor: string | null;
+  /** The ids of the delivery reports captured for this message, oldest first. */
+  readonly dsnReports: readonly string[];
+}
+
 /** A whole message: its inbox row, envelope and session, and the rest of its parse. */
 export interface MailboxMessage extends MessageSummary, Omit<ParsedMessage, 'subject' | 'from' | 'to'> {
   readonly envelope: StoredEnvelope;
   readonly session: SmtpSessionDetails | null;
+  readonly related: MessageRelations;
 }
 
 export interface ListQuery {

@@ -47,6 +47,11 @@ const settingsSchema = z.strictObject({
         .min(1)
         .default(25 * 1024 * 1024),
       maxRecipients: z.number().int().min(1).default(1000),
+      /**
+       * Offer DSN (RFC 3461) and honour NOTIFY=SUCCESS: the "delivered" report (RFC 3464) is captured as
+       * a message of its own, linked to the original. false: DSN is neither offered nor reported.
+       */
+      dsn: z.boolean().default(true),
       /** Connections open at once from one client address (IPv6: one /64); 0 = no limit. The library's default. */
       maxConnectionsPerIp: z.number().int().min(0).default(50),
       /** Connection attempts a minute from one client address; 0 = no limit. The library's default. */

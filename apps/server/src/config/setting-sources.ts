@@ -26,6 +26,7 @@ export const settings: readonly Setting[] = [
   { path: 'smtp.hostname', kind: 'string', description: 'name in the SMTP greeting' },
   { path: 'smtp.maxMessageBytes', kind: 'number', description: 'largest message accepted (SIZE)' },
   { path: 'smtp.maxRecipients', kind: 'number', description: 'most recipients per message' },
+  { path: 'smtp.dsn', kind: 'boolean', description: 'offer DSN and capture delivered reports' },
   {
     path: 'smtp.maxConnectionsPerIp',
     kind: 'number',

@@ -14,6 +14,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createMessageId } from '../pipeline/message-id.js';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
+import { deliveryReportInput } from './delivery-report.js';
 import { describeEnvelope, describeSession } from './describe-session.js';
 import { decidePlaintextAuth } from './plaintext-auth-policy.js';
 import type { CertificatePair } from './tls-certificate.js';
@@ -44,6 +45,37 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     config.auth.proxyRights.map((right) => [right.username, new Set(right.mayActAs)]),
   );
   const isAuthOffered = users.size > 0 || config.auth.acceptAny;
+
+  /**
+   * RFC 3461 §5.2.3: as the final destination that offered DSN, report delivery where NOTIFY asked
+   * for SUCCESS. The report is captured before the 250, so it is listed as soon as the message is.
+   * The message is stored already: a failure here is logged, never turned into a 451 (a retry would
+   * capture the message twice).
+   */
+  async function captureDeliveryReport(
+    envelope: NonNullable<SmtpSession['envelope']>,
+    originalId: string,
+    originalReceivedAtMs: number,
+    originalRaw: Uint8Array,
+  ): Promise<void> {
+    try {
+      const input = deliveryReportInput({
+        hostname: config.hostname,
+        envelope,
+        originalId,
+        originalReceivedAtMs,
+        originalRaw,
+      });
+      if (input === null) return;
+      await pipeline.accept(input);
+      logger.info(
+        { event: 'dsn-captured', id: input.id, originalId, to: input.envelope.to },
+        'delivery report captured',
+      );
+    } catch (error) {
+      logger.error({ err: error, id: originalId }, 'could not capture the delivery report');
+    }
+  }
 
   const hooks: ServerHooks = {
     onConnect() {
@@ -81,6 +113,9 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
           },
           'message stored',
         );
+        if (config.dsn && session.envelope !== null && context.raw !== null) {
+          await captureDeliveryReport(session.envelope, id, receivedAtMs, context.raw);
+        }
         return `Queued as ${id}`;
       } catch (error) {
         if (error instanceof MessageAbortedError) {
@@ -165,6 +200,7 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       ? {}
       : { tls: { cert: options.certificate.cert, key: options.certificate.key } }),
     requireTls: config.tls.required,
+    extensions: { dsn: config.dsn },
     // Capture mode takes what applications really send: tolerate common deviations and bare LFs.
     syntax: 'lenient',
     bareLineEndings: 'normalize',

@@ -67,6 +67,17 @@ export class SqliteMailboxIndex implements MailboxIndex {
       getDetail: connection.prepare(`SELECT ${summaryColumns}, m.detail_json, r.raw
         FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?`),
       getSeq: connection.prepare('SELECT seq FROM messages WHERE id = ?'),
+      // Links to messages still held (a deleted one leaves its link row behind, unread).
+      getDsnFor: connection
+        .prepare(
+          'SELECT l.original_id FROM dsn_links l JOIN messages m ON m.id = l.original_id WHERE l.report_id = ?',
+        )
+        .pluck(),
+      getDsnReports: connection
+        .prepare(
+          'SELECT l.report_id FROM dsn_links l JOIN messages m ON m.id = l.report_id WHERE l.original_id = ? ORDER BY m.seq',
+        )
+        .pluck(),
       setRead: connection.prepare('UPDATE messages SET is_read = ? WHERE id = ?'),
       markAllRead: connection.prepare('UPDATE messages SET is_read = 1 WHERE is_read = 0'),
       deleteMessage: connection.prepare('DELETE FROM messages WHERE seq = ?'),
@@ -194,7 +205,11 @@ export class SqliteMailboxIndex implements MailboxIndex {
     if (row === undefined) return null;
     const detail = JSON.parse(row.detail_json) as MessageDetail;
     const { text, html } = await this.#recentBodies.get(row.id, row.raw, this.#parse);
-    return { ...toSummary(row), ...detail, text, html };
+    const related = {
+      dsnFor: (this.#statements.getDsnFor.get(row.id) as string | undefined) ?? null,
+      dsnReports: this.#statements.getDsnReports.all(row.id) as string[],
+    };
+    return { ...toSummary(row), ...detail, text, html, related };
   }
 
   async setRead(id: string, isRead: boolean): Promise<boolean | null> {

@@ -45,4 +45,9 @@ export const schemaMigrations: readonly string[] = [
   `
   DROP TABLE message_bodies;
   `,
+  // 4: a captured delivery report (DSN) names the message it reports on: links both ways.
+  `
+  CREATE TABLE dsn_links (report_id TEXT PRIMARY KEY, original_id TEXT NOT NULL);
+  CREATE INDEX dsn_links_original ON dsn_links (original_id);
+  `,
 ];

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Message, messageUrl } from './api.js';
+import { DsnLinks } from './dsn-links.js';
 import { formatAddress, formatAddresses, formatBytes, formatLongTime } from './format.js';
 import { ReleaseForm } from './release-form.js';
 
@@ -111,6 +112,7 @@ export function MessageView(props: MessageViewProps) {
           {formatLongTime(message.receivedAtMs)} · {formatBytes(message.sizeBytes)}
         </dd>
       </dl>
+      <DsnLinks related={message.related} />
       {isReleasing && <ReleaseForm message={message} onClose={() => setIsReleasing(false)} />}
       {message.attachments.length > 0 && (
         <ul class="attachments" aria-label="Attachments">

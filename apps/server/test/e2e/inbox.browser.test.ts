@@ -182,6 +182,24 @@ describe('inbox in a real browser', () => {
     await page.getByText('No mail yet').waitFor();
   });
 
+  it('links a message and its delivery report (DSN NOTIFY=SUCCESS) both ways', async () => {
+    const sender = client();
+    const result = await sender.send({
+      from: 'app@example.com',
+      to: ['dsn@example.org'],
+      message: 'From: app@example.com\r\nTo: dsn@example.org\r\nSubject: Track me\r\n\r\nHello\r\n',
+      dsn: { notify: ['SUCCESS'], envid: 'TRACK-1' },
+    });
+    await sender.close();
+    await page.goto(`${harness.baseUrl}/#/message/${result.queueId}`);
+    await page.locator('h1.subject', { hasText: 'Track me' }).waitFor();
+    await page.getByRole('link', { name: 'Delivery report →' }).click();
+    await page.locator('h1.subject', { hasText: 'Successful Mail Delivery Report' }).waitFor();
+    await page.screenshot({ path: join(artifacts, 'dsn-report.png') });
+    await page.getByRole('link', { name: 'Report for ←' }).click();
+    await page.locator('h1.subject', { hasText: 'Track me' }).waitFor();
+  });
+
   it('works on a phone-sized screen', async () => {
     const sender = client();
     await sender.send({

@@ -30,6 +30,7 @@ interface SendFlags extends ConnectionFlags, MessageFlags {
   readonly dsnNotify?: string;
   readonly dsnRet?: string;
   readonly dsnEnvid?: string;
+  readonly dsnOrcpt?: boolean;
   readonly requiretls?: boolean;
   readonly count?: string;
   readonly concurrency?: string;
@@ -92,6 +93,7 @@ export function createSendCommand(context: CommandContext): Command {
     )
     .option('--dsn-ret <what>', 'DSN RET=: FULL or HDRS (RFC 3461)')
     .option('--dsn-envid <id>', 'DSN ENVID=: an identifier DSNs echo back, up to 100 characters (RFC 3461)')
+    .option('--dsn-orcpt', 'DSN ORCPT=rfc822;<recipient> with every recipient, echoed in DSNs (RFC 3461)')
     .option(
       '--requiretls',
       'REQUIRETLS (RFC 8689): every hop must deliver over verified TLS, or the message bounces; needs TLS here',
@@ -379,8 +381,10 @@ function parseDsn(flags: SendFlags): DsnOptions | undefined {
       throw usageError(`--dsn-ret '${flags.dsnRet}': give FULL or HDRS (RFC 3461 §4.3)`);
     ret = value;
   }
-  if (notify === undefined && ret === undefined && envid === undefined) return undefined;
+  const orcpt = flags.dsnOrcpt === true;
+  if (notify === undefined && ret === undefined && envid === undefined && !orcpt) return undefined;
   return {
+    ...(orcpt ? { orcpt } : {}),
     ...(notify !== undefined ? { notify } : {}),
     ...(ret !== undefined ? { ret } : {}),
     ...(envid !== undefined ? { envid } : {}),

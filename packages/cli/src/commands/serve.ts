@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { serializeForwardPath, serializeReversePath } from '@smtp/protocol';
+import { dsnChunks, serializeForwardPath, serializeReversePath } from '@smtp/protocol';
 import {
   createServer,
   type ListenOptions,
@@ -17,6 +17,8 @@ import { formatServerAddress, parseServerAddress } from '../options/parse-server
 import { collect } from '../options/split-list.js';
 import type { Terminal } from '../output/terminal.js';
 import type { CommandContext } from '../program-context.js';
+import { deliveryReport } from '../serve/delivery-report.js';
+import { HeaderSectionKeeper } from '../serve/header-section-keeper.js';
 import { Maildir } from '../serve/maildir.js';
 import { createSelfSignedCertificate } from '../serve/self-signed.js';
 import { createTraceHeaders } from '../serve/trace-headers.js';
@@ -34,6 +36,8 @@ interface ServeFlags {
   readonly allowPlaintextAuth?: boolean;
   readonly maxSize?: string;
   readonly lmtp?: boolean;
+  /** false with --no-dsn. */
+  readonly dsn?: boolean;
   readonly json?: boolean;
   readonly quiet?: boolean;
 }
@@ -45,6 +49,10 @@ Examples:
   $ smtp serve --print --auth alice:secret       AUTH required, messages on stdout
   $ smtp serve --listen [::1]:2424 --lmtp --max-size 10M
   $ smtp serve --tls-cert cert.pem --tls-key key.pem --listen-tls 127.0.0.1:4465 --json
+  $ smtp serve --maildir ./mail --no-dsn          no DSN offered, no delivery reports
+
+DSN (RFC 3461) is offered: a recipient sent with NOTIFY=SUCCESS gets a "delivered" report
+(multipart/report, RFC 3464) from <> to the sender, stored next to the message (--maildir) or printed.
 
 Ctrl-C stops gracefully: no new connections, sessions finish their message (up to 5 s), then 421.
 `;
@@ -79,6 +87,7 @@ export function createServeCommand(context: CommandContext): Command {
     )
     .option('--max-size <bytes>', 'largest message accepted, e.g. 10M (announced with SIZE)')
     .option('--lmtp', 'speak LMTP (RFC 2033) instead of SMTP')
+    .option('--no-dsn', 'do not offer DSN (RFC 3461), so write no delivery reports for NOTIFY=SUCCESS')
     .option('--json', 'log events as JSON lines on stdout (listening, connect, message, close)')
     .option('-q, --quiet', 'log nothing but errors')
     .addHelpText('after', examples)
@@ -121,6 +130,7 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
   if (maildir) await maildir.create();
   const log = createEventLog(terminal, flags);
   const lmtp = flags.lmtp === true;
+  const isDsnOffered = flags.dsn !== false;
 
   const hooks: ServerHooks = {
     onConnect: (session) =>
@@ -129,7 +139,9 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
     onMailFrom: (from, _parameters, session) => log('mail', session, { from: serializeReversePath(from) }),
     onRcptTo: (to, _parameters, session) => log('rcpt', session, { to: serializeForwardPath(to) }),
     async onData(stream: MessageStream, session: SmtpSession) {
+      const arrivalDate = new Date();
       const envelope = session.envelope;
+      const headers = new HeaderSectionKeeper();
       const from = envelope ? serializeReversePath(envelope.from) : '<>';
       const to = envelope ? envelope.recipients.map((recipient) => serializeForwardPath(recipient.to)) : [];
       const trace = new TextEncoder().encode(createTraceHeaders(session, { hostname, lmtp }));
@@ -137,6 +149,7 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
         yield trace;
         for await (const chunk of stream) {
           if (flags.print) process.stdout.write(chunk as Uint8Array);
+          headers.add(chunk as Uint8Array);
           yield chunk as Uint8Array;
         }
       };
@@ -158,6 +171,33 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
         user: session.user?.username ?? null,
         path,
       });
+      // RFC 3461 §5.2.3: a server that offers DSN reports final delivery when NOTIFY asks for SUCCESS.
+      const report =
+        isDsnOffered && envelope
+          ? deliveryReport({ hostname, envelope, originalStart: headers.headerSection, arrivalDate })
+          : null;
+      if (report) {
+        const reportChunks = [...dsnChunks(report, [])];
+        if (flags.print) {
+          terminal.out(
+            `---------- delivery report from <> to ${serializeForwardPath(report.envelope.recipient)} ----------`,
+          );
+          for (const chunk of reportChunks) process.stdout.write(chunk);
+          terminal.out('---------- end of delivery report ----------');
+        }
+        const reportTo = serializeForwardPath(report.envelope.recipient);
+        try {
+          const reportPath = maildir ? await maildir.deliver(toAsync(reportChunks)) : null;
+          log('dsn', session, { to: reportTo, subject: report.subject, path: reportPath });
+        } catch (error) {
+          // The message is stored: failing the transaction now would only make the client send it twice.
+          terminal.error(
+            terminal.errorColors.red(
+              `smtp serve: could not store the delivery report: ${(error as Error).message}`,
+            ),
+          );
+        }
+      }
       const text = `Queued as ${session.id}.${session.messageCount + 1}`;
       return lmtp ? { recipients: to.map(() => text) } : text;
     },
@@ -194,6 +234,7 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
   const server = createServer({
     hostname,
     mode: lmtp ? 'lmtp' : 'smtp',
+    extensions: { dsn: isDsnOffered },
     ...(tls ? { tls } : {}),
     ...(users.size > 0 ? { auth: { required: true, allowPlaintext } } : {}),
     limits: { ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}) },
@@ -270,6 +311,9 @@ function createEventLog(terminal: Terminal, flags: ServeFlags): EventLog {
           `message from ${fields.from} to ${(fields.to as string[]).join(', ')}, ${fields.sizeBytes} bytes${fields.tls ? ', TLS' : ''}${fields.user ? `, user ${fields.user}` : ''}${fields.path ? ` → ${fields.path}` : ''}`,
         );
         break;
+      case 'dsn':
+        text = colors.green(`delivery report to ${fields.to}${fields.path ? ` → ${fields.path}` : ''}`);
+        break;
       case 'auth-failed':
         text = colors.yellow(
           `AUTH ${fields.mechanism} failed for ${fields.username}${fields.reason === 'authorization-denied' ? ` (may not act as ${fields.authorizationId})` : ''}`,
@@ -319,6 +363,10 @@ async function loadTls(
     }
   };
   return { cert: await read(flags.tlsCert, '--tls-cert'), key: await read(flags.tlsKey, '--tls-key') };
+}
+
+async function* toAsync(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
 }
 
 function isLoopback(host: string): boolean {

@@ -83,6 +83,16 @@ export const messageSchema = messageSummarySchema.extend({
   html: z.string().nullable(),
   hasRemoteContent: z.boolean(),
   attachments: z.array(attachmentSchema),
+  related: z
+    .object({
+      dsnFor: z.string().nullable().meta({
+        description: 'For a delivery report (DSN) this server captured: the id of the message it reports on',
+      }),
+      dsnReports: z.array(z.string()).meta({
+        description: 'Ids of the delivery reports (NOTIFY=SUCCESS, RFC 3461) captured for this message',
+      }),
+    })
+    .meta({ description: 'Links between a message and its delivery status notifications' }),
 });
 export type Message = z.infer<typeof messageSchema>;
 
