@@ -197,6 +197,17 @@ describe('smtp send: queue id and transaction parameters', () => {
     expect(seen.mail[0]?.mtPriority).toBeUndefined();
   });
 
+  it('reads --dsn-notify and --dsn-ret by the core grammar: any case, spaces after commas', async () => {
+    const { port } = await start({ tls: 'off' });
+    const result = await runCli(sendArgs(port, '--dsn-notify', 'success, delay', '--dsn-ret', 'full'));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^C: MAIL FROM:<a@example\.com> .*RET=FULL/m);
+    expect(result.stdout).toMatch(/^C: RCPT TO:<b@example\.com> NOTIFY=SUCCESS,DELAY$/m);
+    const refused = await runCli(['send', '-s', '127.0.0.1:1', '--to', 'b@example.com', '--dsn-ret', 'all']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("--dsn-ret 'all': give FULL or HDRS");
+  });
+
   it('refuses an --mt-priority outside -9..9 before connecting', async () => {
     for (const value of ['10', '1.5', 'high']) {
       const result = await runCli([

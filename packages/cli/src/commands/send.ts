@@ -5,6 +5,7 @@ import {
   envidProblem,
   type MailParameterRequests,
   mailParameters,
+  rcptParameters,
 } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
@@ -389,25 +390,18 @@ function parseDsn(flags: SendFlags): DsnOptions | undefined {
   if (envidRefusal !== null) {
     throw usageError(`--dsn-envid '${envid}': ${envidRefusal}, e.g. --dsn-envid order-1234`);
   }
+  // NOTIFY and RET by their descriptors' grammar (RFC 3461 §4.1, §4.3), spaces after commas forgiven.
   if (flags.dsnNotify !== undefined) {
-    const values = flags.dsnNotify.split(',').map((value) => value.trim().toUpperCase());
-    if (values.length === 1 && values[0] === 'NEVER') notify = 'NEVER';
-    else if (
-      values.every((value) => value === 'SUCCESS' || value === 'FAILURE' || value === 'DELAY') &&
-      new Set(values).size === values.length
-    ) {
-      notify = values as ('SUCCESS' | 'FAILURE' | 'DELAY')[];
-    } else {
+    notify = rcptParameters.notify.parse(flags.dsnNotify.replace(/\s+/g, ''), false);
+    if (notify === undefined) {
       throw usageError(
         `--dsn-notify '${flags.dsnNotify}': give NEVER, or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1)`,
       );
     }
   }
   if (flags.dsnRet !== undefined) {
-    const value = flags.dsnRet.toUpperCase();
-    if (value !== 'FULL' && value !== 'HDRS')
-      throw usageError(`--dsn-ret '${flags.dsnRet}': give FULL or HDRS (RFC 3461 §4.3)`);
-    ret = value;
+    ret = mailParameters.ret.parse(flags.dsnRet, false);
+    if (ret === undefined) throw usageError(`--dsn-ret '${flags.dsnRet}': give FULL or HDRS (RFC 3461 §4.3)`);
   }
   if (notify === undefined && ret === undefined && envid === undefined) return undefined;
   return {
