@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // In-process A/B of two builds of @smtp/protocol: `node --expose-gc bench/ab.mjs OLD_DIST NEW_DIST
-// [slices] [sliceMs]` (each a dist directory holding index.js). Both builds run in this one process, in
+// [slices] [sliceMs] [case]` (each a dist directory holding index.js; `case`: run only the cases whose
+// name contains it). Both builds run in this one process, in
 // alternating slices timed by this process's CPU time, so the load from other processes on a shared
 // machine neither counts nor falls on one build more than the other. Prints,
 // per case, new/old for the best slices and the median of the paired slice ratios, and the spread.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [oldDist, newDist, slicesArgument = '30', sliceArgument = '150'] = process.argv.slice(2);
+const [oldDist, newDist, slicesArgument = '30', sliceArgument = '150', caseFilter = ''] =
+  process.argv.slice(2);
 if (oldDist === undefined || newDist === undefined) {
-  console.error('usage: node --expose-gc bench/ab.mjs OLD_DIST NEW_DIST [slices=30] [sliceMs=150]');
+  console.error('usage: node --expose-gc bench/ab.mjs OLD_DIST NEW_DIST [slices=30] [sliceMs=150] [case]');
   process.exit(2);
 }
 const slices = Number(slicesArgument);
@@ -97,7 +99,7 @@ console.log(
 console.log('ratio = new/old operations per second (above 1: new is faster)\n');
 console.log('| case | best new/old | median paired new/old | paired p10–p90 | old slice spread |');
 console.log('|---|---:|---:|---:|---:|');
-for (const { name, batch, make } of cases) {
+for (const { name, batch, make } of cases.filter((entry) => entry.name.includes(caseFilter))) {
   const bodies = { old: make(builds.old), new: make(builds.new) };
   // Warm both up before any slice counts.
   for (let round = 0; round < 3; round += 1) for (const build of ['old', 'new']) slice(bodies[build], batch);
