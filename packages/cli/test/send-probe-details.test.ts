@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { MailParameters } from '@smtp/protocol';
-import { createServer, type SmtpServer } from '@smtp/server';
+import { createServer, type SmtpServer, type SmtpServerOptions } from '@smtp/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestCertificate } from './helpers/certificates.js';
 import { runCli } from './helpers/cli.js';
@@ -25,11 +25,16 @@ interface Seen {
 }
 
 async function start(
-  options: { tls?: 'starttls' | 'implicit' | 'off'; reply?: string } = {},
+  options: {
+    tls?: 'starttls' | 'implicit' | 'off';
+    reply?: string;
+    extensions?: SmtpServerOptions['extensions'];
+  } = {},
 ): Promise<{ port: number; seen: Seen }> {
   const seen: Seen = { connections: 0, mail: [], messages: [] };
   server = createServer({
     hostname: 'mx.test',
+    ...(options.extensions !== undefined ? { extensions: options.extensions } : {}),
     tls: { key: readFileSync(certificate.keyPath, 'utf8'), cert: readFileSync(certificate.certPath, 'utf8') },
     onConnect() {
       seen.connections++;
@@ -172,6 +177,51 @@ describe('smtp send: queue id and transaction parameters', () => {
     const result = await runCli(['send', '--to', 'b@example.com', '--dsn-envid', 'x'.repeat(101)]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--dsn-envid');
+  });
+
+  it('passes --mt-priority to a server offering MT-PRIORITY, which keeps what it grants (RFC 6710)', async () => {
+    const { port, seen } = await start({ tls: 'off', extensions: { mtPriority: { maxPriority: 5 } } });
+    const result = await runCli(sendArgs(port, '--mt-priority', '7'));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^C: MAIL FROM:<a@example\.com> .*MT-PRIORITY=7$/m);
+    expect(seen.mail[0]).toMatchObject({ mtPriority: 5 });
+  });
+
+  it('leaves --mt-priority out when the server does not offer MT-PRIORITY', async () => {
+    const { port, seen } = await start({ tls: 'off' });
+    const result = await runCli(sendArgs(port, '--mt-priority', '-3'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^C: MAIL FROM:<a@example\.com>/m);
+    expect(result.stdout).not.toContain('MT-PRIORITY=');
+    expect(seen.mail[0]?.mtPriority).toBeUndefined();
+  });
+
+  it('reads --dsn-notify and --dsn-ret by the core grammar: any case, spaces after commas', async () => {
+    const { port } = await start({ tls: 'off' });
+    const result = await runCli(sendArgs(port, '--dsn-notify', 'success, delay', '--dsn-ret', 'full'));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^C: MAIL FROM:<a@example\.com> .*RET=FULL/m);
+    expect(result.stdout).toMatch(/^C: RCPT TO:<b@example\.com> NOTIFY=SUCCESS,DELAY$/m);
+    const refused = await runCli(['send', '-s', '127.0.0.1:1', '--to', 'b@example.com', '--dsn-ret', 'all']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("--dsn-ret 'all': give FULL or HDRS");
+  });
+
+  it('refuses an --mt-priority outside -9..9 before connecting', async () => {
+    for (const value of ['10', '1.5', 'high']) {
+      const result = await runCli([
+        'send',
+        '-s',
+        '127.0.0.1:1',
+        '--to',
+        'b@example.com',
+        '--mt-priority',
+        value,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`--mt-priority '${value}': give an integer from -9 (lowest) to 9`);
+    }
   });
 
   it('declares 8BITMIME and SMTPUTF8 on its own when the message and addresses need them', async (context) => {

@@ -102,7 +102,6 @@ export function buildEnvelopeInit(
   },
 ): EnvelopeInit {
   const { dsn } = options;
-  if (dsn?.envid !== undefined) assertNoLineBreak(dsn.envid, 'dsn.envid');
   const notify: DsnNotify | undefined = dsn?.notify;
   const to = envelope.recipients.map((recipient): ForwardPath | RecipientInit => {
     if (notify === undefined && !dsn?.orcpt) return recipient.path;

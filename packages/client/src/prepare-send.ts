@@ -1,5 +1,5 @@
-import { pickMailParameterRequests, SmtpUsageError } from '@smtp/protocol';
-import { assertNoLineBreak, type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
+import { envidProblem, pickMailParameterRequests, SmtpUsageError } from '@smtp/protocol';
+import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { isMessageSource, type OpenedMessage, openMessage, openMessageNow } from './message-source.js';
 import type { SendOptions } from './options.js';
 import type { PreparedSend } from './send-transaction.js';
@@ -17,7 +17,9 @@ export function prepareSend(options: SendOptions): PreparedSend | Promise<Prepar
       'message must be a string, Uint8Array, ReadableStream, Node Readable or AsyncIterable<Uint8Array>',
     );
   }
-  if (options.dsn?.envid !== undefined) assertNoLineBreak(options.dsn.envid, 'dsn.envid');
+  // The core's rule for ENVID (RFC 3461 §4.4), checked before anything touches the network.
+  const envidRefusal = options.dsn?.envid === undefined ? null : envidProblem(options.dsn.envid);
+  if (envidRefusal !== null) throw new SmtpUsageError(`dsn.envid: ${envidRefusal}`);
   if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
     throw new SmtpUsageError(`size must be a non-negative integer, got ${options.size}`);
   }

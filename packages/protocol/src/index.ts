@@ -91,7 +91,7 @@ export {
 } from './extension/esmtp-extensions.js';
 export { pickMailParameterRequests } from './extension/pick-mail-parameter-requests.js';
 export type { DeliverBy } from './extension/deliver-by-extension.js';
-export type { OriginalRecipient } from './extension/dsn-extension.js';
+export { envidProblem, type OriginalRecipient } from './extension/dsn-extension.js';
 
 // --- replies, capabilities, proxy ---
 export { type ReplyParseResult, ReplyParser, type ReplyParserOptions } from './reply/reply-parser.js';

@@ -1,4 +1,5 @@
 import { type DeliveryReport, type DsnOptions, deliver, type RecipientDelivery } from '@smtp/client';
+import type { MailParameterRequests } from '@smtp/protocol';
 import { describeError } from '../describe-error.js';
 import { combineExitCodes, type ExitCode, exitCodes } from '../exit-codes.js';
 import { createResolver } from '../mx/create-resolver.js';
@@ -17,6 +18,8 @@ export interface MxDeliveryOptions {
   readonly mtaSts: boolean;
   readonly dsn: DsnOptions | undefined;
   readonly requireTls: boolean;
+  /** MAIL parameters of newer extensions by name (MT-PRIORITY), passed through. */
+  readonly requests: MailParameterRequests;
   readonly signal: AbortSignal;
 }
 
@@ -51,6 +54,7 @@ export async function deliverToMx(
     ...(options.mtaSts ? {} : { mtaSts: false }),
     ...(options.dsn !== undefined ? { dsn: options.dsn } : {}),
     ...(options.requireTls ? { requireTls: true } : {}),
+    ...options.requests,
     signal: options.signal,
     onTranscriptLine(line, host) {
       transcript.push({ host, line });

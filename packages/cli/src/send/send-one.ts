@@ -1,5 +1,5 @@
 import { connect, type DsnOptions, type SendResult, SmtpTlsError } from '@smtp/client';
-import { SmtpCapabilityError, SmtpReplyError } from '@smtp/protocol';
+import { type MailParameterRequests, SmtpCapabilityError, SmtpReplyError } from '@smtp/protocol';
 import { ClientRefusalError } from '../client-refusal-error.js';
 import type { ResolvedConnection } from '../options/connection-options.js';
 import { formatServerAddress } from '../options/parse-server.js';
@@ -16,6 +16,8 @@ export async function sendOne(options: {
   dsn: DsnOptions | undefined;
   /** REQUIRETLS (RFC 8689); BODY= and SMTPUTF8 are the client's to decide from the message and addresses. */
   requireTls: boolean;
+  /** MAIL parameters of newer extensions by name (MT-PRIORITY), planned by the core against the offer. */
+  requests: MailParameterRequests;
   onLine: (line: string) => void;
   signal: AbortSignal;
 }): Promise<{ result: SendResult; isTlsActive: boolean }> {
@@ -78,6 +80,7 @@ export async function sendOne(options: {
       message: options.message.message,
       ...(options.dsn ? { dsn: options.dsn } : {}),
       ...(options.requireTls ? { requireTls: true } : {}),
+      ...options.requests,
       signal: options.signal,
     });
     isDone = true;

@@ -1,8 +1,10 @@
 // MAIL FROM parameters: each known keyword's grammar is its extension's descriptor (extension/), listed
 // in the mailParameters table; this module splits, types and writes the list.
 
+import { bodyParameter } from '../extension/body-extensions.js';
 import type { MailParameter } from '../extension/esmtp-extension.js';
 import { mailParameters } from '../extension/esmtp-extensions.js';
+import { sizeParameter } from '../extension/size-extension.js';
 import type { ParseResult } from '../parse-result.js';
 import type { CommandSyntax, EsmtpParameter, MailParameters } from './command.js';
 import {
@@ -13,13 +15,28 @@ import {
 } from './esmtp-parameters.js';
 import { rejection } from './rejection.js';
 
-/** The table as [field, descriptor], in wire order, and by keyword. */
+/** The table as [field, descriptor], in wire order. */
 export const mailParameterEntries = Object.entries(mailParameters) as readonly (readonly [
   keyof typeof mailParameters,
   MailParameter<unknown>,
 ])[];
-const byKeyword = new Map(mailParameterEntries.map((entry) => [entry[1].keyword, entry]));
 const mailKeywords = mailParameterEntries.map(([, parameter]) => parameter.keyword);
+
+/**
+ * The table by keyword, built once. Every entry has one shape (field, then parse), so reading an entry
+ * stays monomorphic even though the descriptors' own shapes differ (some have describe or grant).
+ */
+const byKeyword: ReadonlyMap<string, TypedParameterEntry> = new Map(
+  mailParameterEntries.map(([field, parameter]) => [
+    parameter.keyword,
+    { field, parse: parameter.parse } satisfies TypedParameterEntry,
+  ]),
+);
+
+interface TypedParameterEntry {
+  readonly field: string;
+  readonly parse: MailParameter<unknown>['parse'];
+}
 
 /** No parameters: shared, frozen, so the common `MAIL FROM:<a@b>` allocates nothing for them. */
 export const noMailParameters: MailParameters = Object.freeze({
@@ -33,14 +50,29 @@ export function typeMailParameters(list: readonly EsmtpParameter[], lenient = fa
   for (let index = 0; index < list.length; index++) {
     const parameter = list[index]!;
     if (isRepeated(list, index)) return null;
-    const entry = byKeyword.get(parameter.keyword);
+    const { keyword } = parameter;
+    // SIZE and BODY ride on most MAIL commands that have parameters: called directly, their parse is
+    // inlined and the field is a named store; the others share one call site through the table.
+    if (keyword === 'SIZE') {
+      const size = sizeParameter.parse(parameter.value, lenient);
+      if (size === undefined) return null;
+      typed.size = size;
+      continue;
+    }
+    if (keyword === 'BODY') {
+      const body = bodyParameter.parse(parameter.value, lenient);
+      if (body === undefined) return null;
+      typed.body = body;
+      continue;
+    }
+    const entry = byKeyword.get(keyword);
     if (entry === undefined) {
       unknown.push(parameter);
       continue;
     }
-    const value = entry[1].parse(parameter.value, lenient);
+    const value = entry.parse(parameter.value, lenient);
     if (value === undefined) return null;
-    typed[entry[0]] = value;
+    typed[entry.field] = value;
   }
   typed.unknown = unknown;
   return typed as unknown as MailParameters;

@@ -1,6 +1,7 @@
 // RCPT TO parameters: each known keyword's grammar is its extension's descriptor (extension/), listed in
 // the rcptParameters table; this module splits, types and writes the list.
 
+import { notifyParameter } from '../extension/dsn-extension.js';
 import type { RcptParameter } from '../extension/esmtp-extension.js';
 import { rcptParameters } from '../extension/esmtp-extensions.js';
 import type { ParseResult } from '../parse-result.js';
@@ -13,13 +14,25 @@ import {
 } from './esmtp-parameters.js';
 import { rejection } from './rejection.js';
 
-/** The table as [field, descriptor], in wire order, and by keyword. */
+/** The table as [field, descriptor], in wire order. */
 export const rcptParameterEntries = Object.entries(rcptParameters) as readonly (readonly [
   keyof typeof rcptParameters,
   RcptParameter<unknown>,
 ])[];
-const byKeyword = new Map(rcptParameterEntries.map((entry) => [entry[1].keyword, entry]));
 const rcptKeywords = rcptParameterEntries.map(([, parameter]) => parameter.keyword);
+
+/** The table by keyword, built once; every entry has one shape, so reading one stays monomorphic. */
+const byKeyword: ReadonlyMap<string, TypedParameterEntry> = new Map(
+  rcptParameterEntries.map(([field, parameter]) => [
+    parameter.keyword,
+    { field, parse: parameter.parse } satisfies TypedParameterEntry,
+  ]),
+);
+
+interface TypedParameterEntry {
+  readonly field: string;
+  readonly parse: RcptParameter<unknown>['parse'];
+}
 
 /** No parameters: shared and frozen, so the common `RCPT TO:<a@b>` allocates nothing for them. */
 export const noRcptParameters: RcptParameters = Object.freeze({
@@ -33,14 +46,23 @@ export function typeRcptParameters(list: readonly EsmtpParameter[], lenient: boo
   for (let index = 0; index < list.length; index++) {
     const parameter = list[index]!;
     if (isRepeated(list, index)) return null;
-    const entry = byKeyword.get(parameter.keyword);
+    const { keyword } = parameter;
+    // NOTIFY rides on most RCPT commands that have parameters: called directly, its parse is inlined and
+    // the field is a named store; the others share one call site through the table.
+    if (keyword === 'NOTIFY') {
+      const notify = notifyParameter.parse(parameter.value, lenient);
+      if (notify === undefined) return null;
+      typed.notify = notify;
+      continue;
+    }
+    const entry = byKeyword.get(keyword);
     if (entry === undefined) {
       unknown.push(parameter);
       continue;
     }
-    const value = entry[1].parse(parameter.value, lenient);
+    const value = entry.parse(parameter.value, lenient);
     if (value === undefined) return null;
-    typed[entry[0]] = value;
+    typed[entry.field] = value;
   }
   typed.unknown = unknown;
   return typed as unknown as RcptParameters;

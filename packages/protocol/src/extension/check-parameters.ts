@@ -6,7 +6,9 @@ import { noRcptParameters, rcptParameterEntries } from '../command/rcpt-paramete
 import type { ReplyInit } from '../reply/reply.js';
 import { replies } from '../reply/reply-catalog.js';
 import type { ResolvedServerOptions } from '../server/server-options.js';
+import { bodyParameter } from './body-extensions.js';
 import type { MailCheckContext } from './esmtp-extension.js';
+import { sizeParameter } from './size-extension.js';
 
 /**
  * The refusal of a MAIL command's parameters, or null. An unknown parameter, or one of an extension the
@@ -16,9 +18,20 @@ import type { MailCheckContext } from './esmtp-extension.js';
 export function checkMailParameters(parameters: MailParameters, context: MailCheckContext): ReplyInit | null {
   if (parameters === noMailParameters) return null; // the common `MAIL FROM:<a@b>`
   if (parameters.unknown.length > 0) return replies.unknownParameter;
-  const values = parameters as unknown as Readonly<Record<string, unknown>>;
+  // SIZE and BODY, first in the table and on most MAIL commands with parameters, are checked by direct
+  // calls V8 can inline; the rest of the table shares one call site.
   let refusal: ReplyInit | null = null;
-  for (const [field, parameter] of mailParameterEntries) {
+  if (parameters.size !== undefined) {
+    refusal = sizeParameter.check(parameters.size, context);
+    if (refusal === replies.unknownParameter) return refusal;
+  }
+  if (parameters.body !== undefined) {
+    const reply = bodyParameter.check(parameters.body, context);
+    if (reply === replies.unknownParameter) return reply;
+    refusal ??= reply;
+  }
+  const values = parameters as unknown as Readonly<Record<string, unknown>>;
+  for (const [field, parameter] of otherMailEntries) {
     const value = values[field];
     if (value === undefined) continue;
     const reply = parameter.check(value, context);
@@ -28,6 +41,10 @@ export function checkMailParameters(parameters: MailParameters, context: MailChe
   return refusal;
 }
 
+const otherMailEntries = mailParameterEntries.filter(([field]) => field !== 'size' && field !== 'body');
+/** Only a few parameters have a grant (MT-PRIORITY); the others are kept as sent. */
+const grantingEntries = mailParameterEntries.filter(([, parameter]) => parameter.grant !== undefined);
+
 /** The parameters with what the server grants (e.g. a lowered MT-PRIORITY); the same object when nothing changed. */
 export function grantMailParameters(
   parameters: MailParameters,
@@ -36,7 +53,7 @@ export function grantMailParameters(
   if (parameters === noMailParameters) return parameters;
   const values = parameters as unknown as Readonly<Record<string, unknown>>;
   let granted: Record<string, unknown> | null = null;
-  for (const [field, parameter] of mailParameterEntries) {
+  for (const [field, parameter] of grantingEntries) {
     const value = values[field];
     if (value === undefined || parameter.grant === undefined) continue;
     const grantedValue = parameter.grant(value, options);

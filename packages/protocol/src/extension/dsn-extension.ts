@@ -47,6 +47,17 @@ export const retParameter: MailParameter<DsnReturn> = {
   request: (ret) => ({ dsn: { ret } }),
 };
 
+/**
+ * What is wrong with an ENVID a sender wants to send, or null when it is fine: the one rule the client,
+ * the CLI and the serialiser share (RFC 3461 §4.4: 1 to 100 characters of printable ASCII as xtext).
+ */
+export function envidProblem(envid: string): string | null {
+  if (lineBreaking.test(envid)) return 'ENVID must not contain CR, LF or NUL';
+  if (envid.length === 0 || !printableEnvid.test(envid) || encodeXtext(envid).length > maxEnvidLength)
+    return 'ENVID must be 1 to 100 characters of printable ASCII as xtext (RFC 3461 §4.4)';
+  return null;
+}
+
 export const envidParameter: MailParameter<string> = {
   keyword: 'ENVID',
   parse(value) {
@@ -55,20 +66,17 @@ export const envidParameter: MailParameter<string> = {
     return envid === null || !printableEnvid.test(envid) ? undefined : envid;
   },
   serialize(envid) {
-    const encoded = encodeXtext(envid);
-    if (envid.length === 0 || !printableEnvid.test(envid) || encoded.length > maxEnvidLength) {
-      throw new SmtpUsageError(
-        'ENVID must be 1 to 100 characters of printable ASCII as xtext (RFC 3461 §4.4)',
-      );
-    }
-    return encoded;
+    const problem = envidProblem(envid);
+    if (problem !== null) throw new SmtpUsageError(problem);
+    return encodeXtext(envid);
   },
   describe: (envid) => envid,
   check: (_value, { options }) => (options.extensions.dsn ? null : replies.unknownParameter),
   plan(envelope, _requested, { offered }) {
     const envid = envelope.dsn?.envid;
     if (envid === undefined) return undefined;
-    if (lineBreaking.test(envid)) throw new SmtpUsageError('ENVID must not contain CR, LF or NUL');
+    const problem = envidProblem(envid);
+    if (problem !== null) throw new SmtpUsageError(problem);
     requireDsn(offered);
     return envid;
   },
