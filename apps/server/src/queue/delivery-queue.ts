@@ -1,6 +1,12 @@
 import type { DsnNotify, EnhancedStatus, Reply } from '@smtp/protocol';
 import type { ClassificationRule } from '../delivery/reply-classification.js';
-import type { DeliveryState, DeliveryStatus, FailureCause, Lease, TransitionResult } from './delivery-state.js';
+import type {
+  DeliveryState,
+  DeliveryStatus,
+  FailureCause,
+  Lease,
+  TransitionResult,
+} from './delivery-state.js';
 
 /**
  * The delivery queue: one delivery per (message, recipient), the only truth about outbound mail

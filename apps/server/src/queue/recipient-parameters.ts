@@ -21,8 +21,9 @@ export function parseNotify(text: string | null): DsnNotify | null {
   if (text === 'NEVER') return 'NEVER';
   const keywords = text
     .split(',')
-    .filter((word): word is 'SUCCESS' | 'FAILURE' | 'DELAY' =>
-      word === 'SUCCESS' || word === 'FAILURE' || word === 'DELAY',
+    .filter(
+      (word): word is 'SUCCESS' | 'FAILURE' | 'DELAY' =>
+        word === 'SUCCESS' || word === 'FAILURE' || word === 'DELAY',
     );
   return keywords.length === 0 ? null : keywords;
 }

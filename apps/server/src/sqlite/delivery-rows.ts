@@ -51,7 +51,11 @@ export function stateOf(row: DeliveryRow): DeliveryState {
       return {
         ...common,
         status: 'in-flight',
-        lease: { holder: row.lease_holder ?? '', expiresAt: row.lease_expires_at_ms ?? 0, fencing: row.fencing },
+        lease: {
+          holder: row.lease_holder ?? '',
+          expiresAt: row.lease_expires_at_ms ?? 0,
+          fencing: row.fencing,
+        },
       };
     case 'held':
       return { ...common, status: 'held', heldAt: row.changed_at_ms };

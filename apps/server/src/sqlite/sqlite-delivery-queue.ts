@@ -10,12 +10,7 @@ import type {
   QueuedMessage,
 } from '../queue/delivery-queue.js';
 import type { DeliveryStatus, TransitionResult } from '../queue/delivery-state.js';
-import {
-  type AttemptRow,
-  type DeliveryRow,
-  toDeliveryRecord,
-  toStoredAttempt,
-} from './delivery-rows.js';
+import { type AttemptRow, type DeliveryRow, toDeliveryRecord, toStoredAttempt } from './delivery-rows.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { QueueOperation } from './sqlite-queue-writes.js';
 
@@ -99,7 +94,10 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   }
 
   async countByStatus(): Promise<Readonly<Record<DeliveryStatus, number>>> {
-    const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<DeliveryStatus, number>;
+    const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<
+      DeliveryStatus,
+      number
+    >;
     for (const row of this.#statements.counts.all() as { status: DeliveryStatus; count: number }[])
       counts[row.status] = row.count;
     return counts;

@@ -152,7 +152,8 @@ function store(
     id,
     now,
     hasAttempt: attempt === null ? 0 : 1,
-    lastReplyJson: attempt?.reply === undefined || attempt.reply === null ? null : JSON.stringify(attempt.reply),
+    lastReplyJson:
+      attempt?.reply === undefined || attempt.reply === null ? null : JSON.stringify(attempt.reply),
     lastStatus: attempt?.status ?? null,
   });
 }
