@@ -106,7 +106,7 @@ export interface QueuedMessage {
 }
 
 /** DSNs: which kinds were sent for a delivery (at most one of each). */
-export type NoticeKind = 'failed' | 'delayed';
+export type NoticeKind = 'failed' | 'delayed' | 'relayed';
 
 export interface DeliveryQueue {
   /** Leases up to `limit` due deliveries (oldest due first) to `holder` for `leaseMs`. */
