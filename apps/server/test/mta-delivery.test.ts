@@ -46,6 +46,8 @@ describe('MTA delivery: queue → scheduler → remote transport → outcomes', 
         'retry.test': { mx: [{ preference: 10, exchange: 'mx.retry.test' }] },
         'mx.retry.test': { a: ['127.0.0.3'] },
         'nullmx.test': { mx: [{ preference: 0, exchange: '.' }] },
+        'slow.test': { mx: [{ preference: 10, exchange: 'mx.slow.test' }] },
+        'mx.slow.test': { a: ['127.0.0.3'] },
       }),
       startAiosmtpd({ host: '127.0.0.2', port }),
       startRefusingSink('127.0.0.3', port),
@@ -264,6 +266,33 @@ describe('MTA delivery: queue → scheduler → remote transport → outcomes', 
     await settled();
     expect(await statesOf(id)).toMatchObject({ 'perm-bounce@remote.test': { status: 'failed' } });
     expect((await storage.queue.list({ limit: 10_000 })).length).toBe(before + 1); // no new report
+  });
+
+  it('warns the sender once when a delivery is still deferred after 4 hours', async () => {
+    const { id } = await submit('gina@sender.test', ['late@slow.test'], {
+      parameters: [{ notify: ['DELAY', 'FAILURE'] }],
+    });
+    await settled();
+    // The schedule: +10 min, +30 min, +1 h, +2 h, then every 3 h. The attempt at 3 h 40 min is
+    // before the warning is due; the one at 6 h 40 min warns; the one at 9 h 40 min does not again.
+    for (const wait of [10, 30, 60, 120]) {
+      clock.advance(wait * 60_000);
+      await waitUntil(async () => (await statesOf(id))['late@slow.test']?.status === 'queued');
+      await settled();
+    }
+    expect(await queuedReportsTo('gina@sender.test')).toEqual([]);
+    for (let round = 0; round < 2; round++) {
+      clock.advance(180 * 60_000);
+      await waitUntil(async () => (await storage.queue.show(id))?.attempts.length === 6 + round);
+      await settled();
+    }
+    expect((await storage.queue.show(id))?.attempts).toHaveLength(7);
+    const reports = await receivedFor('gina@sender.test', { from: '<>' });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.data).toMatch(/^Action: delayed$/m);
+    expect(reports[0]?.data).toMatch(/^Status: 4\.\d\.\d+$/m);
+    expect(reports[0]?.data).toMatch(/^Will-Retry-Until: /m);
+    expect(await queuedReportsTo('gina@sender.test')).toHaveLength(1);
   });
 
   it('a lease whose worker crashed is delivered once after it expires', async () => {
