@@ -34,8 +34,8 @@ import type {
 export interface SmarthostOptions {
   readonly host: string;
   readonly port: number;
-  readonly username?: string;
-  readonly password?: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
   /** Default 'required': credentials never cross the network in clear. */
   readonly starttls?: StartTlsPolicy;
   /** Implicit TLS (port 465). */
