@@ -5,11 +5,13 @@ import type { MailboxIndex } from '../capture/mailbox-index.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import type { DeliveryQueue } from '../queue/delivery-queue.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
+import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js';
 import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { StaticAsset } from './static-assets.js';
 
@@ -24,6 +26,8 @@ export interface HttpAppOptions {
   readonly assets: ReadonlyMap<string, StaticAsset>;
   /** The ingest pipeline: reads wait briefly for messages accepted but not parsed yet. */
   readonly ingest?: IngestReadiness;
+  /** MTA mode: the delivery queue's routes (/api/v1/queue). */
+  readonly queue?: QueueRoutesOptions;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -95,6 +99,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   registerMessageRoutes(app, options);
+  if (options.queue !== undefined) registerQueueRoutes(app, options.queue);
 
   app.get('*', (context) => {
     const path = context.req.path;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queueComponents, queuePaths } from './queue-openapi.js';
 import {
   addressSchema,
   attachmentListSchema,
@@ -241,6 +242,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...queuePaths,
     '/healthz': { get: { summary: 'Liveness and store check', responses: { '200': { description: 'OK' } } } },
     '/metrics': {
       get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } },
@@ -250,6 +252,7 @@ export const openApiDocument = {
     schemas: {
       ...componentsOf(responseComponents, 'output'),
       ...componentsOf(requestComponents, 'input'),
+      ...queueComponents(),
     },
   },
 };
