@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
+import type { ListenerAddress } from '@smtp/server';
 import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
@@ -9,6 +10,9 @@ import type { AppConfig } from './config/config-schema.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
+import { createIngestSink } from './listeners/accepted-message-sink.js';
+import type { MtaListener } from './listeners/mta-listener.js';
+import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
@@ -35,7 +39,10 @@ export interface RunningApp {
   readonly mailbox: MailboxIndex;
   readonly events: InProcessEventBus<MailboxEvent>;
   readonly pipeline: IngestPipeline;
+  /** The capture listener, or in mta mode the first MTA listener. */
   readonly smtpAddress: { readonly host: string; readonly port: number };
+  /** mta mode: every listener with its role; empty in capture mode. */
+  readonly mtaListeners: readonly Pick<MtaListener, 'role' | 'address'>[];
   readonly httpAddress: { readonly host: string; readonly port: number };
   /** e.g. http://127.0.0.1:8025 */
   readonly httpUrl: string;
@@ -87,6 +94,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
+  let mta: MtaListeners | null = null;
+  let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
@@ -94,16 +103,23 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const recovery = await recoverUnparsed({ spool, mailbox }, pipeline);
     if (recovery.count > 0) logger.info({ count: recovery.count }, 'parsing messages left unparsed');
     recovered = recovery.done.catch((error: unknown) => logger.error({ err: error }, 'recovery stopped'));
-    const certificate =
-      config.smtp.tls.starttls || config.smtp.tls.required
-        ? await loadCertificate({
-            certFile: config.smtp.tls.certFile,
-            keyFile: config.smtp.tls.keyFile,
-            dataDir,
-            hostname: config.smtp.hostname,
-          })
-        : null;
-    smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+    if (config.mode === 'mta') {
+      // Until the durable queue lands, accepted MTA mail is stored like captured mail.
+      mta = await startMtaListeners({ config, dataDir, sink: createIngestSink(pipeline), metrics, logger });
+    } else {
+      const certificate =
+        config.smtp.tls.starttls || config.smtp.tls.required
+          ? await loadCertificate({
+              certFile: config.smtp.tls.certFile,
+              keyFile: config.smtp.tls.keyFile,
+              dataDir,
+              hostname: config.smtp.hostname,
+            })
+          : null;
+      smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate });
+    }
+    smtpAddress = smtp?.address ?? mta?.listeners[0]?.address;
+    if (smtpAddress === undefined) throw new Error('no SMTP listener started'); // mta.listeners has at least one
     const app = createHttpApp({
       spool,
       mailbox,
@@ -118,6 +134,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     http = await listenHttp(app.fetch, config.http.host, config.http.port);
   } catch (error) {
     await smtp?.close();
+    await mta?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await storage.close();
@@ -132,7 +149,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     mailbox,
     events,
     pipeline,
-    smtpAddress: { host: smtp.address.address, port: smtp.address.port },
+    smtpAddress: { host: smtpAddress.address, port: smtpAddress.port },
+    mtaListeners: mta?.listeners.map(({ role, address }) => ({ role, address })) ?? [],
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
     httpUrl: `http://${httpHost}:${httpInfo.port}`,
     retention,
@@ -140,6 +158,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     async stop() {
       await retention.stop();
       await smtp?.close();
+      await mta?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       await new Promise<void>((resolveClose) => {
@@ -153,12 +172,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   };
   logger.info(
     { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
-    `capturing mail on smtp://${smtp.address.address}:${smtp.address.port}, inbox at ${running.httpUrl}`,
+    `${config.mode === 'mta' ? 'MTA mode (mail is stored, not yet delivered)' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
 }
 
 function certificate(config: AppConfig): string {
+  if (config.mode === 'mta') return config.mta.tls.certFile ?? 'self-signed'; // every MTA listener has TLS
   return config.smtp.tls.starttls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
 }
 

@@ -1,9 +1,14 @@
+import { runHashPasswordCommand } from './accounts/hash-password-command.js';
 import { startApp } from './app.js';
 import { ConfigError, formatHelp, loadConfig } from './config/load-config.js';
 import { createLogger } from './observability/logger.js';
 
 /** `smtp-app`: load the configuration, start, and stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'hash-password') {
+    process.exitCode = await runHashPasswordCommand(process.stdin, process.stdout);
+    return;
+  }
   let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig();

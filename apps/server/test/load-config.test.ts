@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8025 });
     expect(config.storage.dataDir).toBe('./data');
     expect(config.retention.interval).toBe(60_000);
+    expect(config.smtp).toMatchObject({ maxConnectionsPerIp: 50, maxConnectionRatePerIp: 100 });
   });
 
   it('layers file < environment < flags', () => {
@@ -24,12 +25,17 @@ describe('loadConfig', () => {
     );
     const { config, configFile } = loadConfig({
       argv: ['--http-port', '4001'],
-      env: { SMTP_APP_SMTP_PORT: '4000', SMTP_APP_SMTP_AUTH_USERS: 'ann:secret,bo:p:w' },
+      env: {
+        SMTP_APP_SMTP_PORT: '4000',
+        SMTP_APP_SMTP_AUTH_USERS: 'ann:secret,bo:p:w',
+        SMTP_APP_SMTP_MAX_CONNECTION_RATE_PER_IP: '0',
+      },
       cwd: directory.path,
     });
     expect(configFile).toBe(join(directory.path, 'smtp-app.yaml'));
     expect(config.smtp.port).toBe(4000);
     expect(config.smtp.hostname).toBe('mail.test');
+    expect(config.smtp.maxConnectionRatePerIp).toBe(0);
     expect(config.http.port).toBe(4001);
     expect(config.retention.maxAge).toBe(7 * 86_400_000);
     expect(config.smtp.auth.users).toEqual([

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@smtp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,5 +251,31 @@ smtp.quit()
     const response = await fetch(`${harness.baseUrl}/api/v1/messages/${summary.id}`);
     const detail = (await response.json()) as { session: { authenticatedUser: string | null } };
     expect(detail.session.authenticatedUser).toBe('app');
+  });
+});
+
+describe('SMTP connection limits (library defaults, configurable)', () => {
+  /** Connects and resolves with the first line the server sends. */
+  function firstLine(port: number): Promise<{ line: string; socket: Socket }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('error', reject);
+      socket.once('data', (chunk) =>
+        resolve({ line: chunk.toString('latin1').split('\r\n')[0] ?? '', socket }),
+      );
+    });
+  }
+
+  it('refuses connections over smtp.maxConnectionsPerIp with 421 4.7.0', async () => {
+    const harness = await startTestApp({ smtp: { maxConnectionsPerIp: 2, connectionLimitExemptions: [] } });
+    try {
+      const held = [await firstLine(harness.smtpPort), await firstLine(harness.smtpPort)];
+      expect(held.map((entry) => entry.line.slice(0, 3))).toEqual(['220', '220']);
+      const refused = await firstLine(harness.smtpPort);
+      expect(refused.line).toBe('421 4.7.0 Too many connections from 127.0.0.1, try again later');
+      for (const entry of [...held, refused]) entry.socket.destroy();
+    } finally {
+      await harness.stop();
+    }
   });
 });

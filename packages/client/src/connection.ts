@@ -8,6 +8,7 @@ import {
   type EnvelopeInit,
   type Reply,
   type SaslClient,
+  SmtpProtocolError,
   SmtpReplyError,
   type TransactionResult,
 } from '@smtp/protocol';
@@ -177,7 +178,8 @@ export class Connection {
     return this.#hello;
   }
   get isTlsActive(): boolean {
-    return this.#session.isTlsActive;
+    // Implicit TLS (secure: true) is TLS from the first byte; the core only learns of STARTTLS.
+    return this.#tlsHandshakeMs !== null || this.#session.isTlsActive;
   }
   get isClosed(): boolean {
     return this.#isFailed || this.#session.isClosed;
@@ -214,7 +216,18 @@ export class Connection {
   /** STARTTLS, the handshake, and the EHLO the core sends again afterwards (RFC 3207 §4.2). */
   async startTls(signal?: AbortSignal): Promise<Capabilities> {
     this.#session.startTls();
-    await this.#expect(['tls-ready'], signal, 'STARTTLS');
+    try {
+      await this.#expect(['tls-ready'], signal, 'STARTTLS');
+    } catch (error) {
+      // The core closed the session: bytes came after the 220 (RFC 3207 §4.2). Never fall back to
+      // plaintext on this connection.
+      if (error instanceof SmtpProtocolError && this.#session.isClosed) {
+        const tlsError = new SmtpTlsError(`STARTTLS aborted: ${error.message}`, { cause: error });
+        this.destroy(tlsError);
+        throw tlsError;
+      }
+      throw error;
+    }
     const plain = this.#socket;
     this.#detach(plain);
     try {

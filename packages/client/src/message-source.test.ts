@@ -9,9 +9,10 @@ async function collect(iterable: AsyncIterable<Uint8Array>): Promise<string> {
 }
 
 describe('openMessage', () => {
-  it('knows the size of strings and byte arrays', async () => {
+  it('knows the size of strings and byte arrays as sent: CRLF line ends, the last line ended', async () => {
     const opened = await openMessage('h\u00e9llo');
-    expect(opened.size).toBe(6);
+    expect(opened.size).toBe(8); // 6 bytes and the CRLF that ends the last line
+    expect((await openMessage(new TextEncoder().encode('a\nb\r\n'))).size).toBe(6);
     expect(opened.complete).toBe(true);
     expect(await collect(messageChunks(opened))).toBe('h\u00e9llo');
   });
@@ -34,6 +35,7 @@ describe('openMessage', () => {
 
   it('accepts Node Readables (string chunks too) and Web ReadableStreams', async () => {
     expect(await collect(messageChunks(await openMessage(Readable.from(['a', 'b', 'c']))))).toBe('abc');
+    expect((await openMessage(Readable.from(['a\r', '\nb\n']))).size).toBe(6);
     const web = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new TextEncoder().encode('web '));
@@ -42,7 +44,7 @@ describe('openMessage', () => {
       },
     });
     const opened = await openMessage(web);
-    expect(opened.size).toBe(10);
+    expect(opened.size).toBe(12);
     expect(await collect(messageChunks(opened))).toBe('web stream');
   });
 });

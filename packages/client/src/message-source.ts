@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { SmtpUsageError } from '@smtp/protocol';
+import { normalizedMessageSize, SmtpUsageError } from '@smtp/protocol';
 
 /**
  * What `send()` accepts as a message. Strings and byte arrays are already in memory; the stream forms are
@@ -19,7 +19,10 @@ const encoder = new TextEncoder();
 
 /** A message as chunks, with whatever is known up front. */
 export interface OpenedMessage {
-  /** Total size when known without reading (strings, byte arrays). */
+  /**
+   * The size declared with SIZE= and checked against the server's limit (RFC 1870 §3): the message as
+   * sent, with CRLF line ends (a bare LF is sent as CRLF), when the whole message is in `head`.
+   */
   readonly size: number | null;
   /** Bytes already read (at most peekLimitBytes unless the whole message was in memory). */
   readonly head: readonly Uint8Array[];
@@ -53,7 +56,8 @@ export async function openMessage(source: MessageSource): Promise<OpenedMessage>
   let headBytes = 0;
   while (headBytes < peekLimitBytes) {
     const step = await iterator.next();
-    if (step.done) return { size: headBytes, head, complete: true, rest: null, cancel() {} };
+    if (step.done)
+      return { size: normalizedMessageSize(head), head, complete: true, rest: null, cancel() {} };
     if (step.value.byteLength === 0) continue;
     head.push(step.value);
     headBytes += step.value.byteLength;
@@ -73,10 +77,16 @@ export async function openMessage(source: MessageSource): Promise<OpenedMessage>
 export function openMessageNow(source: MessageSource): OpenedMessage | null {
   if (typeof source === 'string') {
     const bytes = encoder.encode(source);
-    return { size: bytes.byteLength, head: [bytes], complete: true, rest: null, cancel: noop };
+    return { size: normalizedMessageSize([bytes]), head: [bytes], complete: true, rest: null, cancel: noop };
   }
   if (source instanceof Uint8Array) {
-    return { size: source.byteLength, head: [source], complete: true, rest: null, cancel: noop };
+    return {
+      size: normalizedMessageSize([source]),
+      head: [source],
+      complete: true,
+      rest: null,
+      cancel: noop,
+    };
   }
   return null;
 }

@@ -132,7 +132,10 @@ export interface SendOptions {
    * are scanned whole; streams are scanned as they pass (see the README, "8-bit detection").
    */
   readonly body?: '7BIT' | '8BITMIME' | 'BINARYMIME';
-  /** Message size in bytes for SIZE= when the message is a stream (RFC 1870). Known for strings and bytes. */
+  /**
+   * Message size for SIZE= when the message is a stream longer than 64 KiB (RFC 1870): the octets as
+   * sent, with CRLF line ends; an upper bound is fine. Measured for strings, bytes and shorter streams.
+   */
   readonly size?: number;
   /**
    * Request SMTPUTF8 (RFC 6531). Default: when an envelope address has a UTF-8 local part. A Unicode

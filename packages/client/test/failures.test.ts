@@ -5,6 +5,7 @@ import {
   SmtpConnectionError,
   SmtpReplyError,
   SmtpTimeoutError,
+  SmtpTlsError,
   SmtpUsageError,
 } from '../src/index.js';
 import { type ScriptedAnswer, type ScriptedServer, startScriptedServer } from './helpers.js';
@@ -189,6 +190,35 @@ describe('server failures', () => {
     const result = await client.send({ from: 'a@example.com', to: 'b@example.com', message });
     expect(result.reply.code).toBe(250);
     expect(server.received[0]?.slice(0, 2)).toEqual(['EHLO client.test', 'HELO client.test']);
+  });
+});
+
+describe('STARTTLS injection (RFC 3207 §4.2, CVE-2011-0411)', () => {
+  it('closes with SmtpTlsError when a reply comes with the 220 to STARTTLS, and sends nothing more', async () => {
+    server = await startScriptedServer(
+      '220 scripted.test ESMTP',
+      esmtp((line) => {
+        if (line.startsWith('EHLO')) return '250-scripted.test\r\n250 STARTTLS';
+        // A man in the middle appends a reply to the 220, hoping the client reads it as post-TLS.
+        if (line === 'STARTTLS') return '220 2.0.0 Ready to start TLS\r\n250 2.0.0 injected';
+        return undefined;
+      }),
+    );
+    const client = createClient({
+      host: '127.0.0.1',
+      port: server.port,
+      starttls: 'opportunistic',
+      pool: false,
+      name: 'client.test',
+      timeouts: { tlsHandshakeMs: 2000 },
+    });
+    const error = await client
+      .send({ from: 'a@example.com', to: 'b@example.com', message })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SmtpTlsError);
+    expect((error as Error).message).toMatch(/after its 220 reply to STARTTLS/);
+    // No TLS ClientHello, no plaintext fallback: the last thing the server heard is STARTTLS.
+    expect(server.received[0]).toEqual(['EHLO client.test', 'STARTTLS']);
   });
 });
 

@@ -98,6 +98,15 @@ export {
 export { DotEncoder } from './message/dot-encoder.js';
 export { BdatReader, encodeBdat } from './message/bdat.js';
 export { hasEightBit } from './message/eight-bit.js';
+export { normalizedMessageSize } from './message/normalized-size.js';
+
+// --- trace fields ---
+export {
+  type ReceivedWithFacts,
+  type ReceivedWithProtocol,
+  receivedWithProtocol,
+  receivedWithProtocols,
+} from './trace/received-with.js';
 
 // --- sasl ---
 export {

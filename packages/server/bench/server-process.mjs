@@ -18,7 +18,8 @@ if (kind === 'smtp') {
   const { createServer } = await import(process.env.SMTP_SERVER_MODULE ?? '../dist/index.js');
   const server = createServer({
     hostname: 'bench.test',
-    limits: { maxConnections: 100_000 },
+    // Every benchmark client comes from loopback: exempt it from the per-address count and rate.
+    limits: { maxConnections: 100_000, connectionLimitExemptions: ['127.0.0.0/8'] },
     onData: consume,
   });
   ({ port } = await server.listen({ port: 0, host: '127.0.0.1', tls: 'off' }));

@@ -23,11 +23,12 @@ import type {
   SessionEnvelope,
   SmtpSession,
 } from './hooks.js';
-import type { IdleSweeper, SweptConnection } from './idle-sweeper.js';
+import type { IdleSweeper } from './idle-sweeper.js';
 import { type AddressMatcher, type AuthThrottle, normalizeAddress } from './limits.js';
 import type { LogEvent, Logger } from './logging.js';
 import { MessageAbortedError, MessageStream } from './message-stream.js';
 import type { ServerMetrics } from './metrics.js';
+import type { RecordClock, RecordDeadlines } from './record-deadlines.js';
 import type { TimeoutKind } from './timeouts.js';
 import { describeTls, type TlsContextStore, type TlsInfo } from './tls-context.js';
 
@@ -53,6 +54,8 @@ export interface ConnectionContext {
   readonly isInfo: boolean;
   readonly metrics: ServerMetrics;
   readonly sweeper: IdleSweeper;
+  /** Total-time deadlines per command line and per message. */
+  readonly deadlines: RecordDeadlines;
   /** Idle timeouts in sweeper ticks. */
   readonly timeoutTicks: Readonly<Record<TimeoutKind | 'close', number>>;
   readonly tlsStore: TlsContextStore | null;
@@ -123,7 +126,7 @@ export interface ConnectionPeer {
  * hooks; their decisions go back as accept()/reject(); its output goes to the socket. No protocol
  * decision is made here.
  */
-export class Connection implements SmtpSession, SweptConnection {
+export class Connection implements SmtpSession, RecordClock {
   // Lazy: an idle connection should hold as little as possible (issue #3: memory per idle connection).
   readonly #serial = connectionCounter++;
   #id: string | null = null;
@@ -131,6 +134,12 @@ export class Connection implements SmtpSession, SweptConnection {
   // SweptConnection: the idle timeout (one shared interval for all connections, see IdleSweeper).
   activeTick = 0;
   timeoutTicks = 0;
+  // RecordClock: the deadline of the command line or message being received (see RecordDeadlines).
+  recordStartTick = 0;
+  recordDeadlineTicks = 0;
+  isLineRecord = false;
+  recordConsumedBytes = 0;
+  #inputBytes = 0;
   readonly #context: ConnectionContext;
   readonly #onEnd: (connection: Connection) => void;
   readonly #socketAddress: string;
@@ -354,6 +363,7 @@ export class Connection implements SmtpSession, SweptConnection {
     // The peer is active (RFC 5321 §4.5.3.2 timeouts are idle times) unless we are closing: a peer
     // that keeps sending but never reads must not hold the socket open.
     if (this.#timeoutKind !== 'close') this.activeTick = this.#context.sweeper.tick;
+    this.#inputBytes += chunk.byteLength;
     session.receive(chunk);
     if (this.#isPumping) {
       // A handler is running: the core keeps the input; stop reading before it holds too much.
@@ -374,8 +384,8 @@ export class Connection implements SmtpSession, SweptConnection {
     this.#resume(pausedForWrite);
   }
 
-  /** The peer was silent too long (called by the IdleSweeper). */
-  expire(): void {
+  /** The peer was silent too long, or took too long over a line or message (called by the IdleSweeper). */
+  expire(reason: 'idle' | 'deadline'): void {
     const session = this.#currentSession();
     const kind = this.#timeoutKind;
     if (!session || session.isClosed || kind === 'close' || kind === 'tls-handshake') {
@@ -384,7 +394,7 @@ export class Connection implements SmtpSession, SweptConnection {
       return;
     }
     this.#context.metrics.values.timeouts += 1;
-    if (this.#context.isInfo) this.#log('info', 'timeout', { waitingFor: kind });
+    if (this.#context.isInfo) this.#log('info', 'timeout', { waitingFor: kind, reason });
     session.timedOut();
     if (this.#isPumping) {
       // A handler is still running; the 421 must not wait for it.
@@ -475,6 +485,7 @@ export class Connection implements SmtpSession, SweptConnection {
       }
       const event = session.nextEvent();
       if (event === null) break;
+      this.#context.deadlines.eventTaken(this, event.type);
       if (this.#context.isDebug) this.#logCommand(event);
       const wait = this.#handle(event);
       if (wait) {
@@ -495,7 +506,12 @@ export class Connection implements SmtpSession, SweptConnection {
     this.#resume(pausedForInput);
     this.#flush();
     if (this.#isShutdownRequested) this.#shutdownIfIdle();
-    if (!this.#isClosed && !session.isClosed) this.#armTimer(session.timeout);
+    if (!this.#isClosed && !session.isClosed) {
+      const kind = session.timeout;
+      this.#armTimer(kind);
+      const buffered = session.bufferedBytes;
+      this.#context.deadlines.waiting(this, kind, this.#inputBytes - buffered, buffered);
+    }
   }
 
   #logCommand(event: ServerEvent): void {

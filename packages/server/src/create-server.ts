@@ -21,7 +21,9 @@ import {
   type AuthThrottleOptions,
   ConnectionLimiter,
   type ConnectionLimitOptions,
+  defaultConnectionLimitExemptions,
   normalizeAddress,
+  refusalReply,
 } from './limits.js';
 import {
   closeListener,
@@ -33,7 +35,8 @@ import {
 import { isDebugEnabled, isLevelEnabled, type Logger, silentLogger } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { readProxyHeader } from './proxy-reader.js';
-import { resolveTimeouts, type TimeoutDurations, type TimeoutOptions } from './timeouts.js';
+import { RecordDeadlines } from './record-deadlines.js';
+import { resolveDeadlines, resolveTimeouts, type TimeoutDurations, type TimeoutOptions } from './timeouts.js';
 import { describeTls, TlsContextStore, type TlsInfo, type TlsOptions } from './tls-context.js';
 
 type SessionExtensions = NonNullable<ServerSessionOptions['extensions']>;
@@ -136,12 +139,35 @@ export class SmtpServer extends TypedEmitter {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.#tlsStore = options.tls ? new TlsContextStore(options.tls) : null;
-    this.#limiter = new ConnectionLimiter(options.limits);
+    this.#limiter = new ConnectionLimiter({
+      ...options.limits,
+      // Proxies and XCLIENT fronts carry many clients on one address: they are not counted per address.
+      connectionLimitExemptions: [
+        ...(options.limits?.connectionLimitExemptions ?? defaultConnectionLimitExemptions),
+        ...(options.proxyProtocol?.trustedUpstreams ?? []),
+        ...(options.xclient?.trustedPeers ?? []),
+      ],
+    });
     this.#proxyUpstreams = new AddressMatcher(options.proxyProtocol?.trustedUpstreams ?? []);
     const timeouts = resolveTimeouts(options.timeouts);
     this.#timeouts = timeouts;
+    const deadlines = resolveDeadlines(options.timeouts);
+    const limiter = this.#limiter;
+    // Under load from this many open connections on: deterministic, from the count alone.
+    const loadConnections =
+      limiter.maxConnections > 0 && deadlines.underLoadThreshold > 0
+        ? Math.max(1, Math.ceil(limiter.maxConnections * deadlines.underLoadThreshold))
+        : Number.POSITIVE_INFINITY;
     const sweeper = new IdleSweeper(
-      Math.min(...Object.values(timeouts).filter((durationMs) => durationMs > 0)),
+      Math.min(
+        ...[
+          ...Object.values(timeouts),
+          deadlines.commandLine,
+          deadlines.message,
+          deadlines.underLoadTimeout,
+        ].filter((durationMs) => durationMs > 0),
+      ),
+      { timeoutMs: deadlines.underLoadTimeout, isUnderLoad: () => limiter.total >= loadConnections },
     );
     this.#context = {
       sessionKindFor: sessionKindCache(buildSessionOptions(options, this.#tlsStore !== null)),
@@ -151,6 +177,7 @@ export class SmtpServer extends TypedEmitter {
       isInfo: isLevelEnabled(this.#logger, 'info'),
       metrics: this.metrics,
       sweeper,
+      deadlines: new RecordDeadlines(sweeper, deadlines),
       timeoutTicks: {
         greeting: sweeper.ticksFor(timeouts.greeting),
         command: sweeper.ticksFor(timeouts.command),
@@ -256,7 +283,7 @@ export class SmtpServer extends TypedEmitter {
         { event: 'connection-refused', remoteAddress: socketAddress, reason: admission },
         'connection refused',
       );
-      this.#refuse(socket, replies.tooManyConnections);
+      this.#refuse(socket, refusalReply(admission, socketAddress));
       return;
     }
     metrics.connectionsTotal += 1;

@@ -14,6 +14,30 @@ export interface TimeoutOptions {
   readonly tlsHandshakeMs?: number;
   /** After we closed (QUIT, 421): how long a peer that never reads may hold the socket. Default 5 s. */
   readonly closeMs?: number;
+  /**
+   * Total time for one command line or SASL response, from its first byte to its CRLF, however
+   * often bytes arrive (Postfix's smtpd_per_record_deadline): a client dripping a byte now and then
+   * gets 421 4.4.2. Default 30 s; 0 = none.
+   */
+  readonly commandLineDeadlineMs?: number;
+  /**
+   * Total time for one message, from the DATA line (or first BDAT) to its end, however often
+   * bytes arrive. Default 10 minutes; 0 = none.
+   */
+  readonly messageDeadlineMs?: number;
+  /** Shorter timeouts while many connections are open (Postfix's stress mode). */
+  readonly underLoad?: UnderLoadOptions;
+}
+
+export interface UnderLoadOptions {
+  /** Share of `limits.maxConnections` open at once from which the server is under load. Default 0.8. */
+  readonly threshold?: number;
+  /**
+   * Under load, every idle timeout and the command-line deadline are at most this long (the message
+   * deadline is not: large messages take time). Default 10 s, as Postfix's smtpd_timeout under
+   * stress; 0 = off.
+   */
+  readonly timeoutMs?: number;
 }
 
 export type TimeoutDurations = Readonly<Record<TimeoutKind | 'close', number>>;
@@ -26,5 +50,22 @@ export function resolveTimeouts(options: TimeoutOptions = {}): TimeoutDurations 
     auth: options.authMs ?? 120_000,
     'tls-handshake': options.tlsHandshakeMs ?? 30_000,
     close: options.closeMs ?? 5_000,
+  };
+}
+
+export interface DeadlineDurations {
+  readonly commandLine: number;
+  readonly message: number;
+  /** 0 = no load shedding. */
+  readonly underLoadTimeout: number;
+  readonly underLoadThreshold: number;
+}
+
+export function resolveDeadlines(options: TimeoutOptions = {}): DeadlineDurations {
+  return {
+    commandLine: options.commandLineDeadlineMs ?? 30_000,
+    message: options.messageDeadlineMs ?? 600_000,
+    underLoadTimeout: options.underLoad?.timeoutMs ?? 10_000,
+    underLoadThreshold: options.underLoad?.threshold ?? 0.8,
   };
 }

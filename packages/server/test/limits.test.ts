@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionLimiter, clientKey } from '../src/limits.js';
 import { startServer, streamToBuffer } from './helpers/server.js';
 import { SmtpTalk } from './helpers/smtp-talk.js';
 
@@ -177,5 +178,49 @@ describe('timeouts', () => {
     const polite = await SmtpTalk.connect(careful.port);
     expect((await polite.read()).code).toBe(220);
     polite.destroy();
+  });
+});
+
+describe('per-address counting units', () => {
+  it('counts IPv4 addresses singly and IPv6 addresses per /64', () => {
+    expect(clientKey('192.0.2.1')).toBe('192.0.2.1');
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientKey('2001:DB8:0:0:ffff::2')).toBe('2001:db8:0:0::/64');
+    expect(clientKey('2001:db8:0:1::1')).toBe('2001:db8:0:1::/64');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(clientKey('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(clientKey('1:2:3:4:5:6:192.0.2.1')).toBe('1:2:3:4::/64');
+    expect(clientKey('unix')).toBeNull();
+  });
+
+  it('refuses a second address of the same /64 once the first holds the limit', () => {
+    const limiter = new ConnectionLimiter({ maxConnectionsPerIp: 2 });
+    expect(limiter.acquire('2001:db8::1')).toBe('ok');
+    expect(limiter.acquire('2001:db8::2')).toBe('ok');
+    expect(limiter.acquire('2001:db8::3')).toBe('per-ip');
+    expect(limiter.acquire('2001:db8:0:1::1')).toBe('ok');
+    limiter.release('2001:db8::1');
+    expect(limiter.acquire('2001:db8::3')).toBe('ok');
+    // Unix sockets carry no address: never counted per address.
+    expect(limiter.acquire('unix')).toBe('ok');
+    expect(limiter.acquire('unix')).toBe('ok');
+    expect(limiter.acquire('unix')).toBe('ok');
+  });
+
+  it('counts attempts in fixed windows, refused ones included', () => {
+    let now = 0;
+    const limiter = new ConnectionLimiter(
+      { maxConnectionRatePerIp: 2, connectionRateWindowMs: 1000 },
+      () => now,
+    );
+    expect(limiter.acquire('192.0.2.1')).toBe('ok');
+    expect(limiter.acquire('192.0.2.1')).toBe('ok');
+    expect(limiter.acquire('192.0.2.1')).toBe('rate');
+    expect(limiter.acquire('192.0.2.2')).toBe('ok');
+    now = 999;
+    expect(limiter.acquire('192.0.2.1')).toBe('rate');
+    now = 1000;
+    expect(limiter.acquire('192.0.2.1')).toBe('ok');
   });
 });

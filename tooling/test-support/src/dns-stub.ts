@@ -237,18 +237,15 @@ function typeName(type: number): DnsRecordTypeName | number {
   return entry ? (entry[0] as DnsRecordTypeName) : type;
 }
 
-/** One port for both transports: a UDP port that is free may be taken for TCP, so try a few. */
+/**
+ * One port for both transports. TCP is bound first, on a port the kernel picks: the ephemeral range
+ * is crowded with TCP connections when many suites run at once, while few UDP sockets exist, so
+ * taking the same number for UDP afterwards rarely fails; when it does, try again.
+ */
 async function bindUdpAndTcp(
   respond: (query: Buffer, transport: DnsQuery['transport']) => Buffer | null,
 ): Promise<{ udp: Socket; tcp: Server; port: number }> {
   for (let attempt = 1; ; attempt++) {
-    const udp: Socket = createSocket('udp4');
-    udp.on('message', (query, remote) => {
-      const response = respond(query, 'udp');
-      if (response) udp.send(response, remote.port, remote.address);
-    });
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-    const port = udp.address().port;
     const tcp = createServer((socket) => {
       let pending = Buffer.alloc(0);
       socket.on('error', () => socket.destroy());
@@ -262,12 +259,25 @@ async function bindUdpAndTcp(
         }
       });
     });
+    await listen(tcp, 0);
+    const port = (tcp.address() as { port: number }).port;
+    const udp: Socket = createSocket('udp4');
+    udp.on('message', (query, remote) => {
+      const response = respond(query, 'udp');
+      if (response) udp.send(response, remote.port, remote.address);
+    });
     try {
-      await listen(tcp, port);
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(port, '127.0.0.1', () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
       return { udp, tcp, port };
     } catch (error) {
-      await new Promise<void>((resolve) => udp.close(() => resolve()));
-      if (attempt >= 5) throw error;
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      if (attempt >= 20) throw error;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseDuration } from './parse-duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -29,7 +30,10 @@ const proxyRight = z.strictObject({
  * Every setting, with its zero-config default. Objects are strict: a misspelt key in the config
  * file is an error that names it, never silently ignored.
  */
-export const configSchema = z.strictObject({
+const settingsSchema = z.strictObject({
+  /** capture: catch every message (the default); mta: submission/relay listeners from the mta section. */
+  mode: z.enum(['capture', 'mta']).default('capture'),
+  mta: mtaSchema,
   smtp: z
     .strictObject({
       host: host.default('127.0.0.1'),
@@ -42,6 +46,12 @@ export const configSchema = z.strictObject({
         .min(1)
         .default(25 * 1024 * 1024),
       maxRecipients: z.number().int().min(1).default(1000),
+      /** Connections open at once from one client address (IPv6: one /64); 0 = no limit. The library's default. */
+      maxConnectionsPerIp: z.number().int().min(0).default(50),
+      /** Connection attempts a minute from one client address; 0 = no limit. The library's default. */
+      maxConnectionRatePerIp: z.number().int().min(0).default(100),
+      /** Addresses and CIDR ranges not counted per address. Default: loopback (the library's default). */
+      connectionLimitExemptions: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
       auth: z
         .strictObject({
           /** MAIL without a successful AUTH gets 530 5.7.0. */
@@ -116,6 +126,9 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** The settings, with the checks that span sections (mta mode needs mta.hostname). */
+export const configSchema = settingsSchema.superRefine(checkMtaMode);
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

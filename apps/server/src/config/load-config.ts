@@ -135,8 +135,10 @@ export function formatHelp(): string {
   });
   return [
     'Usage: smtp-app [--config file.yaml] [flags]',
+    '       echo "$PASSWORD" | smtp-app hash-password   (prints a scrypt$… hash for mta.users)',
     '',
     'Captures every message sent to its SMTP port and shows it in a web inbox and a REST API.',
+    'With --mode mta it runs submission/relay listeners instead (the mta section of the config file).',
     'Settings come from defaults, then the config file (smtp-app.yaml in the working directory or',
     '--config / SMTP_APP_CONFIG), then environment variables, then flags.',
     '',

@@ -10,11 +10,32 @@ export interface Setting {
 
 /** Every leaf setting that env vars and flags can set. The config file can set all of them too. */
 export const settings: readonly Setting[] = [
+  { path: 'mode', kind: 'string', description: 'capture (default) or mta' },
+  { path: 'mta.hostname', kind: 'string', description: 'MTA name in greetings and Received lines' },
+  { path: 'mta.localDomains', kind: 'list', description: 'domains the MTA accepts mail for' },
+  { path: 'mta.users', kind: 'users', description: 'MTA user:password pairs (or user:scrypt$…)' },
+  { path: 'mta.senderPolicy', kind: 'string', description: 'own-addresses (default) or any' },
+  {
+    path: 'mta.dailyMessageLimit',
+    kind: 'number',
+    description: 'messages per user per UTC day (0 = no limit)',
+  },
+  { path: 'mta.relayNetworks', kind: 'list', description: 'CIDR ranges that may relay without AUTH' },
   { path: 'smtp.host', kind: 'string', description: 'SMTP listen address' },
   { path: 'smtp.port', kind: 'number', description: 'SMTP listen port (0 = any free port)' },
   { path: 'smtp.hostname', kind: 'string', description: 'name in the SMTP greeting' },
   { path: 'smtp.maxMessageBytes', kind: 'number', description: 'largest message accepted (SIZE)' },
   { path: 'smtp.maxRecipients', kind: 'number', description: 'most recipients per message' },
+  {
+    path: 'smtp.maxConnectionsPerIp',
+    kind: 'number',
+    description: 'connections at once from one address (0 = no limit)',
+  },
+  {
+    path: 'smtp.maxConnectionRatePerIp',
+    kind: 'number',
+    description: 'connection attempts a minute from one address (0 = no limit)',
+  },
   { path: 'smtp.auth.required', kind: 'boolean', description: 'require AUTH before MAIL' },
   {
     path: 'smtp.auth.acceptAny',

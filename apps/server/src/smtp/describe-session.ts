@@ -1,4 +1,10 @@
-import { type MailParameters, serializeDomain, serializeForwardPath, serializeMailbox } from '@smtp/protocol';
+import {
+  type MailParameters,
+  receivedWithProtocol,
+  serializeDomain,
+  serializeForwardPath,
+  serializeMailbox,
+} from '@smtp/protocol';
 import type { SessionEnvelope, SmtpSession } from '@smtp/server';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 
@@ -27,19 +33,22 @@ function describeMailParameters(parameters: MailParameters): Record<string, stri
   return described;
 }
 
-/** The session details shown with a message; the protocol name follows RFC 3848 (ESMTPSA etc.). */
+/** The session details shown with a message; the protocol name is the Received line's (ESMTPSA etc.). */
 export function describeSession(session: SmtpSession): SmtpSessionDetails {
-  const isExtended = session.helloVerb !== 'HELO';
-  const protocol = !isExtended
-    ? 'SMTP'
-    : `ESMTP${session.tls === null ? '' : 'S'}${session.user === null ? '' : 'A'}`;
+  const protocol = receivedWithProtocol({
+    // A session that never greeted cannot reach DATA; EHLO is what the old code assumed for it.
+    helloVerb: session.helloVerb ?? 'EHLO',
+    isTls: session.tls !== null,
+    isAuthenticated: session.user !== null,
+    isSmtpUtf8: session.envelope?.parameters.smtpUtf8 === true,
+  });
   return {
     remoteAddress: session.remoteAddress,
     remotePort: session.remotePort,
     localAddress: session.localAddress,
     localPort: session.localPort,
     helo: session.clientHostname === null ? '' : serializeDomain(session.clientHostname),
-    protocol: protocol as SmtpSessionDetails['protocol'],
+    protocol,
     tls:
       session.tls === null
         ? null

@@ -140,6 +140,10 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     limits: {
       maxMessageBytes: config.maxMessageBytes,
       maxRecipients: config.maxRecipients,
+      // Against connection-slot exhaustion (the library's defaults unless configured).
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      maxConnectionRatePerIp: config.maxConnectionRatePerIp,
+      connectionLimitExemptions: config.connectionLimitExemptions,
       maxTextLineBytes: 0,
     },
     auth: { allowPlaintext: config.auth.allowPlaintext, required: config.auth.required },

@@ -1,3 +1,4 @@
+import type { ReceivedWithProtocol } from '@smtp/protocol';
 import type { MessageSource } from './read-message-source.js';
 
 /**
@@ -24,7 +25,8 @@ export interface SmtpSessionDetails {
   readonly localPort: number;
   /** The EHLO/HELO name the client gave. */
   readonly helo: string;
-  readonly protocol: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'ESMTPA' | 'ESMTPSA';
+  /** The Received line's WITH keyword (RFC 3848, RFC 6531): ESMTPSA, UTF8SMTPS, … */
+  readonly protocol: ReceivedWithProtocol;
   readonly tls: { readonly protocol: string; readonly cipher: string } | null;
   readonly authenticatedUser: string | null;
 }

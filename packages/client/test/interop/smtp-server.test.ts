@@ -3,7 +3,7 @@ import { deriveScramCredentials } from '@smtp/protocol';
 import { createServer, type SmtpServer } from '@smtp/server';
 import { createTestCertificates, type TestCertificates } from '@smtp/test-support';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compose, connect, createClient, SmtpReplyError } from '../../src/index.js';
+import { compose, connect, createClient, SmtpCapabilityError, SmtpReplyError } from '../../src/index.js';
 
 // Against our own @smtp/server: the mechanisms and extensions the other peers lack (SCRAM-SHA-256,
 // CRAM-MD5, CHUNKING/BDAT, LMTP with per-recipient replies after the data).
@@ -129,5 +129,64 @@ describe('against @smtp/server', () => {
     });
     expect(result.accepted.map((entry) => entry.to)).toEqual(['one@example.com']);
     expect(result.rejected.map((entry) => [entry.to, entry.reply.code])).toEqual([['two@example.com', 452]]);
+  });
+});
+
+describe('SIZE (RFC 1870) for a message written with LF line ends', () => {
+  // 13 lines ending in LF: 299 bytes as given, 312 as sent (each LF goes out as CRLF).
+  const message = `Subject: size\n\n${`${'x'.repeat(25)}\n`.repeat(10)}${'y'.repeat(23)}\n`;
+
+  it.each([
+    { transfer: 'DATA', chunking: false, sent: 312 },
+    // BDAT sends the bytes as given: the declared size is then an upper bound, as RFC 1870 allows.
+    { transfer: 'BDAT', chunking: true, sent: 299 },
+  ])('declares the size of what $transfer sends at most, not the size given', async ({ chunking, sent }) => {
+    expect(message.length).toBe(299);
+    const declared: (number | undefined)[] = [];
+    const receivedBytes: number[] = [];
+    server = createServer({
+      hostname: 'mx.test',
+      extensions: { chunking },
+      limits: { maxMessageBytes: 10_000 },
+      onMailFrom(_from, parameters) {
+        declared.push(parameters.size);
+      },
+      async onData(stream) {
+        let bytes = 0;
+        for await (const chunk of stream) bytes += (chunk as Uint8Array).byteLength;
+        receivedBytes.push(bytes);
+      },
+    });
+    const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
+    const client = createClient({ host: '127.0.0.1', port, starttls: 'never', pool: false });
+    await client.send({ from: 'a@example.com', to: 'b@example.com', message });
+    expect(receivedBytes).toEqual([sent]);
+    expect(declared).toEqual([312]);
+  });
+
+  it('refuses before MAIL a message over the limit once its line ends are CRLF (RFC 1870 §6)', async () => {
+    const mailCommands: string[] = [];
+    const dataStarts: string[] = [];
+    server = createServer({
+      hostname: 'mx.test',
+      extensions: { chunking: false },
+      limits: { maxMessageBytes: 305 },
+      onMailFrom(from) {
+        mailCommands.push(from === null ? '<>' : from.localPart);
+      },
+      async onData(stream) {
+        dataStarts.push('data');
+        await text(stream);
+      },
+    });
+    const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
+    const client = createClient({ host: '127.0.0.1', port, starttls: 'never', pool: false });
+    const error = await client
+      .send({ from: 'a@example.com', to: 'b@example.com', message })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SmtpCapabilityError);
+    expect((error as Error).message).toMatch(/312 bytes\) exceeds the server's limit of 305/);
+    expect(mailCommands).toEqual([]);
+    expect(dataStarts).toEqual([]);
   });
 });

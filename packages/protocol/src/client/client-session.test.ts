@@ -220,13 +220,11 @@ describe('STARTTLS (RFC 3207)', () => {
     expect(session.takeOutput()).toBeNull();
   });
 
-  it('drops everything after the 220 and says EHLO again after tlsStarted() (CVE-2011-0411)', () => {
-    const session = ready(['STARTTLS', 'PIPELINING']);
+  it('says EHLO again after tlsStarted() and forgets what it knew (RFC 3207 §4.2)', () => {
+    const session = ready(['STARTTLS', 'PIPELINING', 'AUTH LOGIN']);
     session.startTls();
     expect(written(session)).toBe('STARTTLS\r\n');
-    // An attacker appends a reply to the 220 in the same packet, and more before the handshake.
-    serve(session, '220 2.0.0 Ready to start TLS', '250-injected', '250 AUTH PLAIN');
-    serve(session, '250 more injection');
+    serve(session, '220 2.0.0 Ready to start TLS');
     const events = drain(session);
     expect(types(events)).toEqual(['tls-ready']);
     expect(session.state).toEqual({ phase: 'tls-handshake' });
@@ -239,6 +237,35 @@ describe('STARTTLS (RFC 3207)', () => {
     const [hello] = drain(session);
     expect(hello?.type === 'hello' && hello.capabilities.auth).toEqual(['PLAIN']);
     expect(session.capabilities?.startTls).toBe(false);
+  });
+
+  it('closes with an error when bytes come with the 220 (CVE-2011-0411 injection)', () => {
+    const session = ready(['STARTTLS', 'PIPELINING']);
+    session.startTls();
+    written(session);
+    // An attacker on the path appends a reply to the 220 in the same packet.
+    serve(session, '220 2.0.0 Ready to start TLS', '250-injected', '250 AUTH PLAIN');
+    const events = drain(session);
+    expect(types(events)).toEqual(['error', 'close']);
+    const error = events[0]?.type === 'error' ? events[0].error : null;
+    expect(error).toBeInstanceOf(SmtpProtocolError);
+    expect(error?.message).toMatch(/after its 220 reply to STARTTLS.*RFC 3207 §4\.2/);
+    expect(session.state).toEqual({ phase: 'closed', reason: 'error' });
+    expect(() => session.tlsStarted()).toThrow(SmtpUsageError);
+    expect(session.takeOutput()).toBeNull();
+  });
+
+  it('closes with an error when bytes arrive after the 220 and before the handshake', () => {
+    const session = ready(['STARTTLS']);
+    session.startTls();
+    written(session);
+    serve(session, '220 2.0.0 Ready to start TLS');
+    expect(types(drain(session))).toEqual(['tls-ready']);
+    // Nothing may come before our ClientHello: the server's handshake only answers it.
+    serve(session, '250 more injection');
+    const events = drain(session);
+    expect(types(events)).toEqual(['error', 'close']);
+    expect(session.state).toEqual({ phase: 'closed', reason: 'error' });
   });
 
   it('reports a refused STARTTLS and stays usable', () => {

@@ -200,8 +200,11 @@ export class ClientSession {
   // ---- input ----
 
   receive(chunk: Uint8Array): void {
-    // RFC 3207 §4.2 / CVE-2011-0411: bytes after the 220 to STARTTLS and before TLS are an injection attempt.
-    if (this.#closeReason !== null || this.#isTlsHandshake) return;
+    if (this.#closeReason !== null || chunk.length === 0) return;
+    if (this.#isTlsHandshake) {
+      this.#failInjection(chunk.length);
+      return;
+    }
     this.#parser.push(chunk);
     while (this.#closeReason === null && !this.#isTlsHandshake) {
       const result = this.#parser.next();
@@ -477,9 +480,11 @@ export class ClientSession {
         return;
       case 'tls-ready':
         this.#isTlsPending = false;
+        if (this.#parser.bufferedBytes > 0) {
+          this.#failInjection(this.#parser.bufferedBytes);
+          return;
+        }
         this.#isTlsHandshake = true;
-        // Whatever the parser holds arrived with or after the 220: it is dropped with the parser.
-        this.#parser = new ReplyParser({ maxLineBytes: maxReplyLineBytes });
         this.#emit({ type: 'tls-ready', reply });
         return;
       case 'command-failed':
@@ -692,6 +697,21 @@ export class ClientSession {
   #fail(error: SmtpReplyError | SmtpProtocolError): void {
     this.#emit({ type: 'error', error });
     this.#close('error');
+  }
+
+  /**
+   * RFC 3207 §4.2 / CVE-2011-0411: the server sends nothing between its 220 to STARTTLS and our
+   * ClientHello, so bytes there were injected on the path. Dropping them would also be safe; closing
+   * is stricter and says what happened.
+   */
+  #failInjection(byteCount: number): void {
+    this.#isTlsHandshake = false;
+    this.#fail(
+      new SmtpProtocolError(
+        `The server sent ${byteCount} bytes after its 220 reply to STARTTLS, before the TLS handshake ` +
+          '(RFC 3207 §4.2: possible command injection); closing the connection',
+      ),
+    );
   }
 
   #close(reason: 'quit' | 'error' | 'peer-closed'): void {

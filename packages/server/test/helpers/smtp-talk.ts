@@ -19,9 +19,11 @@ export class SmtpTalk {
     this.#listen(socket);
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<SmtpTalk> {
+  /** `localAddress`: the client address to connect from (e.g. 127.0.0.2: another client on loopback). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<SmtpTalk> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ port, host }, () => resolve(new SmtpTalk(socket)));
+      const options = localAddress === undefined ? { port, host } : { port, host, localAddress };
+      const socket = netConnect(options, () => resolve(new SmtpTalk(socket)));
       socket.once('error', reject);
     });
   }

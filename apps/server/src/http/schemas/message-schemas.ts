@@ -1,3 +1,4 @@
+import { receivedWithProtocols } from '@smtp/protocol';
 import { z } from 'zod';
 
 /**
@@ -33,7 +34,8 @@ export const smtpSessionSchema = z.object({
   localAddress: z.string(),
   localPort: z.int(),
   helo: z.string().meta({ description: 'The EHLO/HELO name the client gave' }),
-  protocol: z.enum(['SMTP', 'ESMTP', 'ESMTPS', 'ESMTPA', 'ESMTPSA']),
+  /** The Received line's WITH keyword (RFC 3848, RFC 6531 §3.7.3). */
+  protocol: z.enum(receivedWithProtocols),
   tls: z.object({ protocol: z.string(), cipher: z.string() }).nullable(),
   authenticatedUser: z.string().nullable(),
 });

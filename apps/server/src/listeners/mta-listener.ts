@@ -1,0 +1,205 @@
+import { receivedWithProtocol, serializeDomain } from '@smtp/protocol';
+import {
+  createServer,
+  type ListenerAddress,
+  MessageAbortedError,
+  type ServerHooks,
+  SmtpReplyError,
+  type SmtpServer,
+  type SmtpSession,
+} from '@smtp/server';
+import type { UserDirectory } from '../accounts/user-directory.js';
+import type { MtaListenerConfig, MtaListenerRole } from '../config/mta-schema.js';
+import { formatDate, formatReceivedHeader } from '../fixups/received-header.js';
+import { applySubmissionFixups } from '../fixups/submission-fixups.js';
+import { addressesInHeader } from '../mime/header-addresses.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppMetrics } from '../observability/metrics.js';
+import { createMessageId } from '../pipeline/message-id.js';
+import { type DailyMessageCounter, utcDayOf } from '../policy/daily-message-counter.js';
+import {
+  decideAuth,
+  decideHeaderFrom,
+  decideMailFrom,
+  decideRcptTo,
+  type PolicyDecision,
+  type PolicySettings,
+  type SessionFacts,
+} from '../policy/envelope-policy.js';
+import { listenerProfiles } from '../policy/listener-profile.js';
+import { describeEnvelope, describeSession } from '../smtp/describe-session.js';
+import type { CertificatePair } from '../smtp/tls-certificate.js';
+import type { AcceptedMessageSink } from './accepted-message-sink.js';
+
+export interface MtaListenerOptions {
+  readonly listener: MtaListenerConfig;
+  /** Our name in the greeting, Received lines and generated Message-IDs. */
+  readonly hostname: string;
+  readonly settings: PolicySettings;
+  readonly users: UserDirectory;
+  readonly counter: DailyMessageCounter;
+  readonly sink: AcceptedMessageSink;
+  readonly certificate: CertificatePair;
+  readonly limits: { readonly maxMessageBytes: number; readonly maxRecipients: number };
+  readonly metrics: AppMetrics;
+  readonly logger: Logger;
+  /** Injectable clock for the daily limit and trace fields. */
+  readonly now?: () => number;
+}
+
+export interface MtaListener {
+  readonly role: MtaListenerRole;
+  readonly address: ListenerAddress;
+  readonly server: SmtpServer;
+  close(): Promise<void>;
+}
+
+/**
+ * One listener of one role: the role's profile sets TLS and AUTH, the pure policy decides each
+ * command (the hooks only gather facts and act), the RFC 6409 §8 fix-ups run on the message, and the
+ * sink takes it. The 250 waits for the sink.
+ */
+export async function startMtaListener(options: MtaListenerOptions): Promise<MtaListener> {
+  const { listener, settings, users, counter, sink, metrics, logger } = options;
+  const role = listener.role;
+  const profile = listenerProfiles[role];
+  const now = options.now ?? Date.now;
+  const factsOf = (session: SmtpSession): SessionFacts => ({
+    role,
+    isTls: session.tls !== null,
+    user: session.user?.username ?? null,
+    clientAddress: session.remoteAddress,
+  });
+  const enforce = (decision: PolicyDecision, reason: string): void => {
+    if (decision.isAllowed) return;
+    metrics.rejects.inc({ reason });
+    throw new SmtpReplyError(decision.reply);
+  };
+
+  const hooks: ServerHooks = {
+    onConnect() {
+      metrics.sessions.inc();
+      metrics.activeSessions.inc();
+    },
+    onClose() {
+      metrics.activeSessions.dec();
+    },
+    async onMailFrom(from, _parameters, session) {
+      const facts = factsOf(session);
+      const account = facts.user === null ? null : users.account(facts.user);
+      const messagesToday = facts.user === null ? 0 : await counter.count(facts.user, utcDayOf(now()));
+      const sender = from === null ? null : `${from.localPart}@${serializeDomain(from.domain)}`;
+      enforce(decideMailFrom({ facts, settings, sender, account, messagesToday }), 'policy');
+    },
+    onRcptTo(to, _parameters, session) {
+      const recipientDomain = to === 'Postmaster' ? null : serializeDomain(to.domain);
+      enforce(decideRcptTo({ facts: factsOf(session), settings, recipientDomain }), 'policy');
+    },
+    async onData(stream, session) {
+      const receivedAtMs = now();
+      const id = createMessageId(receivedAtMs);
+      const envelope = describeEnvelope(session.envelope);
+      const details = describeSession(session);
+      const receivedHeader = formatReceivedHeader({
+        hostname: options.hostname,
+        clientHostname: details.helo === '' ? null : details.helo,
+        clientAddress: session.remoteAddress,
+        protocol: receivedWithProtocol({
+          helloVerb: session.helloVerb,
+          isTls: session.tls !== null,
+          isAuthenticated: session.user !== null,
+          isSmtpUtf8: session.envelope?.parameters.smtpUtf8 === true,
+        }),
+        id,
+        recipients: envelope.to,
+        tls: details.tls,
+        date: new Date(receivedAtMs),
+      });
+      const source = applySubmissionFixups(stream, {
+        receivedHeader,
+        date: formatDate(new Date(receivedAtMs)),
+        messageId: `<${id}@${options.hostname}>`,
+        onHeader(fields) {
+          const facts = factsOf(session);
+          const account = facts.user === null ? null : users.account(facts.user);
+          const fromAddresses = addressesInHeader(fields.values('from'));
+          enforce(decideHeaderFrom({ facts, settings, account, fromAddresses }), 'policy');
+        },
+      });
+      const endTimer = metrics.ingestSeconds.startTimer();
+      try {
+        await sink.accept({ id, receivedAtMs, envelope, session: details, source });
+      } catch (error) {
+        if (error instanceof MessageAbortedError) {
+          metrics.rejects.inc({ reason: error.reason === 'too-large' ? 'too-large' : 'protocol' });
+          throw error;
+        }
+        if (error instanceof SmtpReplyError) {
+          metrics.rejects.inc({ reason: 'policy' });
+          throw error;
+        }
+        metrics.rejects.inc({ reason: 'storage' });
+        logger.error({ err: error, id }, 'could not accept message');
+        // Temporary: the client keeps the message and retries (RFC 5321 §4.2.5).
+        throw new SmtpReplyError({
+          code: 451,
+          enhanced: '4.3.0',
+          text: 'Could not store the message, try again later',
+        });
+      } finally {
+        endTimer();
+      }
+      if (session.user !== null) await counter.increment(session.user.username, utcDayOf(receivedAtMs));
+      metrics.messagesReceived.inc();
+      logger.info(
+        {
+          event: 'message-accepted',
+          id,
+          role,
+          from: envelope.from,
+          to: envelope.to,
+          user: details.authenticatedUser,
+          client: details.remoteAddress,
+        },
+        'message accepted',
+      );
+      return `Queued as ${id}`;
+    },
+  };
+  if (profile.isAuthOffered) {
+    hooks.onAuth = async (credentials, session) => {
+      enforce(decideAuth(factsOf(session)), 'auth');
+      // Acting for another identity (authzid) needs proxy rights this MTA does not grant yet.
+      const isProxying =
+        credentials.authorizationId !== null &&
+        credentials.authorizationId !== '' &&
+        credentials.authorizationId !== credentials.username;
+      const isValid =
+        !isProxying &&
+        'password' in credentials &&
+        (await users.verify(credentials.username, credentials.password));
+      if (!isValid) metrics.rejects.inc({ reason: 'auth' });
+      return isValid;
+    };
+  }
+
+  const server = createServer({
+    ...hooks,
+    hostname: options.hostname,
+    greetingText: 'ESMTP ready',
+    // Only what onAuth can check: passwords may be stored as scrypt hashes, which CRAM-MD5 and
+    // SCRAM cannot use.
+    ...(profile.isAuthOffered ? { authMechanisms: ['PLAIN', 'LOGIN'] as const } : {}),
+    auth: { allowPlaintext: profile.isPlaintextAuthAllowed, required: profile.isAuthRequired },
+    limits: { maxMessageBytes: options.limits.maxMessageBytes, maxRecipients: options.limits.maxRecipients },
+    tls: { cert: options.certificate.cert, key: options.certificate.key },
+    // Mail user agents and applications submit; RFC 6409 §8 lets the MSA repair what they send.
+    // A relay speaks to MTAs: strict, and bare CR/LF refused (RFC 5321 §2.3.8, smuggling-safe).
+    syntax: role === 'relay' ? 'strict' : 'lenient',
+    bareLineEndings: role === 'relay' ? 'reject' : 'normalize',
+    logger: logger.child({ component: 'smtp', role }),
+  });
+  server.on('error', (error) => logger.error({ err: error, role }, 'smtp server error'));
+  const address = await server.listen({ host: listener.host, port: listener.port, tls: profile.tls });
+  return { role, address, server, close: () => server.close({ deadlineMs: 5000 }) };
+}
