@@ -7,10 +7,11 @@ import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
+import type { DeliveryRoom } from './delivery/delivery-room.js';
+import { startDelivery } from './delivery/start-delivery.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
-import { createIngestSink } from './listeners/accepted-message-sink.js';
 import type { MtaListener } from './listeners/mta-listener.js';
 import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
@@ -95,6 +96,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
   let mta: MtaListeners | null = null;
+  let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -104,8 +106,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (recovery.count > 0) logger.info({ count: recovery.count }, 'parsing messages left unparsed');
     recovered = recovery.done.catch((error: unknown) => logger.error({ err: error }, 'recovery stopped'));
     if (config.mode === 'mta') {
-      // Until the durable queue lands, accepted MTA mail is stored like captured mail.
-      mta = await startMtaListeners({ config, dataDir, sink: createIngestSink(pipeline), metrics, logger });
+      // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
+      // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
+      delivery = await startDelivery({
+        config: config.mta,
+        hostname: config.mta.hostname ?? config.smtp.hostname,
+        spool,
+        queue: storage.queue,
+        logger,
+        store: async (message, companionRows) => {
+          await pipeline.accept({ ...message, companionRows });
+        },
+      });
+      mta = await startMtaListeners({ config, dataDir, sink: delivery, metrics, logger });
     } else {
       const certificate =
         config.smtp.tls.starttls || config.smtp.tls.required
@@ -130,17 +143,21 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       releaseMessage: options.releaseMessage ?? releaseMessage,
       releaseAllowedHosts: config.release.allowedHosts.map((host) => host.toLowerCase()),
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
+      ...(delivery === null ? {} : { queue: queueRoutesFor(storage, delivery) }),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port);
   } catch (error) {
     await smtp?.close();
     await mta?.close();
+    await delivery?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await storage.close();
     throw error;
   }
-  retention.start();
+  // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
+  // so it runs in capture mode only (pruning delivered mail belongs to the queue, later).
+  if (config.mode !== 'mta') retention.start();
 
   const httpInfo = http.address() as AddressInfo;
   const httpHost = httpInfo.family === 'IPv6' ? `[${httpInfo.address}]` : httpInfo.address;
@@ -159,6 +176,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await retention.stop();
       await smtp?.close();
       await mta?.close();
+      // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
+      await delivery?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       await new Promise<void>((resolveClose) => {
@@ -172,7 +191,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   };
   logger.info(
     { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
-    `${config.mode === 'mta' ? 'MTA mode (mail is stored, not yet delivered)' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
+    `${config.mode === 'mta' ? 'MTA mode: queueing and delivering mail' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
 }
@@ -191,4 +210,14 @@ function listenHttp(
     const server = serve({ fetch, hostname, port }, () => resolveListen(server));
     server.once('error', reject);
   });
+}
+
+/** The queue's routes: actions that make deliveries due wake the scheduler. */
+function queueRoutesFor(storage: SqliteStorage, delivery: DeliveryRoom) {
+  return {
+    queue: storage.queue,
+    onAction: (action: string) => {
+      if (action === 'retry-now' || action === 'release') delivery.scheduler.wake();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { ReportSpooler } from '../bounce/report-spooler.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DeliveryQueue } from '../queue/delivery-queue.js';
-import { createQueueSink, type MessageForDelivery } from '../queue/queue-sink.js';
+import { createQueueSink, type MessageForDelivery, type QueueSinkOptions } from '../queue/queue-sink.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { type Clock, systemClock } from './clock.js';
@@ -25,6 +25,8 @@ export interface DeliveryRoomOptions {
   readonly leaseMs?: number;
   readonly window?: WindowOptions;
   readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
+  /** How accepted messages are stored with their deliveries (QueueSinkOptions.store). */
+  readonly store?: QueueSinkOptions['store'];
 }
 
 export interface DeliveryRoom {
@@ -70,7 +72,12 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
         error: error instanceof Error ? error.message : String(error),
       }),
   });
-  const sink = createQueueSink({ spool: options.spool, postmasterDomain: options.hostname, onQueued: wake });
+  const sink = createQueueSink({
+    spool: options.spool,
+    postmasterDomain: options.hostname,
+    onQueued: wake,
+    ...(options.store === undefined ? {} : { store: options.store }),
+  });
   const running = scheduler;
   return {
     accept: (message) => sink.accept(message),

@@ -5,7 +5,7 @@ import type { DeliveryQueue } from '../queue/delivery-queue.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
-import { createDeliveryRoom, type DeliveryRoom } from './delivery-room.js';
+import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
 import { createRemoteTransport } from './transports/remote-transport.js';
 
 export interface StartDeliveryOptions {
@@ -17,6 +17,8 @@ export interface StartDeliveryOptions {
   readonly events?: EventBus<DeliveryEvent>;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
+  readonly store?: DeliveryRoomOptions['store'];
 }
 
 /**
@@ -45,6 +47,7 @@ export async function startDelivery(
     leaseMs: config.leaseDuration,
     ...(clock === undefined ? {} : { clock }),
     ...(options.events === undefined ? {} : { events: options.events }),
+    ...(options.store === undefined ? {} : { store: options.store }),
     onProblem: (problem, details) => logger.warn({ ...details, component: 'delivery' }, problem),
   });
   await room.start();

@@ -5,7 +5,6 @@ import type { MailboxIndex } from '../capture/mailbox-index.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
-import type { DeliveryQueue } from '../queue/delivery-queue.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';

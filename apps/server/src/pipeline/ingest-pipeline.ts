@@ -1,5 +1,5 @@
 import type { MessageSummary } from '../capture/mailbox-index.js';
-import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
+import type { CompanionRow, SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 import type { MessageSource } from '../spool/read-message-source.js';
 
 /** What a caller (the SMTP listener today, a submission API tomorrow) hands to the pipeline. */
@@ -10,6 +10,8 @@ export interface IngestInput {
   readonly session: SmtpSessionDetails | null;
   /** The message bytes as they arrive; the store stage (the spool) drains it. */
   readonly source: MessageSource;
+  /** Rows committed with the message (MTA mode: its deliveries, from the queue's router). */
+  readonly companionRows?: readonly CompanionRow[];
 }
 
 /** The message as it moves through the stages; each stage fills in its part. */

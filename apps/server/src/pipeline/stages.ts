@@ -19,6 +19,7 @@ export function createStoreStage(spool: MessageRepository): IngestStage {
         receivedAtMs: context.receivedAtMs,
         envelope: context.envelope,
         session: context.session,
+        ...(context.companionRows === undefined ? {} : { companionRows: context.companionRows }),
       });
       context.raw = received.raw;
       context.isStored = true;

@@ -1,4 +1,9 @@
-import type { MessageRepository, SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
+import type {
+  CompanionRow,
+  MessageRepository,
+  SmtpSessionDetails,
+  StoredEnvelope,
+} from '../spool/message-repository.js';
 import type { MessageSource } from '../spool/read-message-source.js';
 import type { RecipientParameters } from './recipient-parameters.js';
 import { deliveryRows } from './router.js';
@@ -16,6 +21,11 @@ export interface MessageForDelivery {
 
 export interface QueueSinkOptions {
   readonly spool: MessageRepository;
+  /**
+   * How the message and its deliveries are stored; default spool.receive. The app passes its
+   * ingest pipeline's accept, so outbound mail is also parsed and indexed for the web UI.
+   */
+  readonly store?: (message: MessageForDelivery, companionRows: readonly CompanionRow[]) => Promise<void>;
   /** Our domain, for `<Postmaster>` without one. */
   readonly postmasterDomain: string;
   /** Told once the message and its deliveries are committed (the scheduler's wake()). */
@@ -41,13 +51,15 @@ export function createQueueSink(options: QueueSinkOptions): {
           ? {}
           : { recipientParameters: message.recipientParameters }),
       });
-      await options.spool.receive(message.source, {
-        id: message.id,
-        receivedAtMs: message.receivedAtMs,
-        envelope: message.envelope,
-        session: message.session,
-        companionRows,
-      });
+      if (options.store !== undefined) await options.store(message, companionRows);
+      else
+        await options.spool.receive(message.source, {
+          id: message.id,
+          receivedAtMs: message.receivedAtMs,
+          envelope: message.envelope,
+          session: message.session,
+          companionRows,
+        });
       options.onQueued();
     },
   };

@@ -23,12 +23,7 @@ import {
   classifyReply,
   defaultClassificationOptions,
 } from '../reply-classification.js';
-import type {
-  DeliveryTransport,
-  RecipientAttempt,
-  TransportJob,
-  TransportResult,
-} from './delivery-transport.js';
+import type { DeliveryTransport, RecipientAttempt, TransportResult } from './delivery-transport.js';
 
 /** Relay everything through one upstream server (with AUTH), instead of to each domain's MX. */
 export interface SmarthostOptions {
