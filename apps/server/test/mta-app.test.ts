@@ -1,0 +1,115 @@
+import { createServer } from 'node:net';
+import { createClient } from '@smtp/client';
+import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuedMessageSchema } from '../src/http/schemas/queue-schemas.js';
+import { startTestApp } from './support/app-harness.js';
+
+// The whole app in MTA mode: a client submits on the relay listener, the 250 comes once the message
+// and its deliveries are committed, the scheduler delivers through @smtp/client deliver() to the MX
+// the DNS stub names (aiosmtpd on 127.0.0.2), and failures come back as DSNs to the sender's MX.
+describe('MTA mode end to end: relay listener → queue → MX', () => {
+  let dns: DnsStub;
+  let remote: AiosmtpdPeer;
+  let harness: Awaited<ReturnType<typeof startTestApp>>;
+
+  beforeAll(async () => {
+    const port = await freePort('127.0.0.2');
+    [dns, remote] = await Promise.all([
+      startDnsStub({
+        'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
+        'sender.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
+        'mx.remote.test': { a: ['127.0.0.2'] },
+      }),
+      startAiosmtpd({ host: '127.0.0.2', port }),
+    ]);
+    harness = await startTestApp({
+      mode: 'mta',
+      mta: {
+        hostname: 'mta.local.test',
+        relayNetworks: ['127.0.0.1/32'],
+        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+        dnsServers: [dns.address],
+        deliveryPort: port,
+      },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await harness?.stop();
+    await Promise.all([dns?.close(), remote?.stop()]);
+  });
+
+  function relayClient() {
+    return createClient({
+      host: '127.0.0.1',
+      port: harness.smtpPort,
+      starttls: 'never',
+      name: 'app.local.test',
+      pool: false,
+    });
+  }
+
+  async function receivedFor(address: string, from?: string) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const found = remote.messages.filter(
+        (message) => message.to.includes(address) && (from === undefined || message.from === from),
+      );
+      if (found.length > 0) return found;
+      if (Date.now() > deadline) throw new Error(`nothing arrived for ${address}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('delivers a relayed message byte for byte apart from the Received line it gained', async () => {
+    const message =
+      'From: <app@sender.test>\r\nTo: <bob@remote.test>\r\nSubject: relayed\r\nDate: Mon, 5 Jan 2026 09:00:00 +0000\r\n' +
+      'Message-ID: <relayed@sender.test>\r\n\r\nBody line.\r\n.dot line\r\n';
+    const client = relayClient();
+    const result = await client.send({ from: 'app@sender.test', to: 'bob@remote.test', message });
+    await client.close();
+    expect(result.reply.code).toBe(250);
+    const [received] = await receivedFor('bob@remote.test');
+    expect(received?.from).toBe('app@sender.test');
+    const data = received?.data ?? '';
+    expect(data).toMatch(/^Received: from app\.local\.test \(/);
+    // Everything after the Received field is the message exactly as submitted.
+    expect(data.slice(data.indexOf('\r\nFrom: ') + 2)).toBe(message);
+    const queueId = /Queued as (\w+)/.exec(result.reply.lines.join(' '))?.[1];
+    const shown = queuedMessageSchema.parse(
+      await (await fetch(`${harness.baseUrl}/api/v1/queue/messages/${queueId}`)).json(),
+    );
+    expect(shown.deliveries).toMatchObject([{ recipient: 'bob@remote.test', status: 'delivered' }]);
+    expect(shown.attempts).toMatchObject([{ mxHost: 'mx.remote.test', outcome: 'delivered' }]);
+  });
+
+  it("a 5xx comes back as one DSN that carries the client's ENVID and NOTIFY", async () => {
+    const client = relayClient();
+    const result = await client.send({
+      from: 'app@sender.test',
+      to: ['perm-x@remote.test'],
+      message: 'Subject: will fail\r\n\r\nx\r\n',
+      dsn: { envid: 'app-42', notify: ['FAILURE'], ret: 'HDRS' },
+    });
+    await client.close();
+    expect(result.reply.code).toBe(250);
+    const reports = await receivedFor('app@sender.test', '<>');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.data).toMatch(/^Original-Envelope-Id: app-42$/m);
+    expect(reports[0]?.data).toMatch(/^Final-Recipient: rfc822; perm-x@remote\.test$/m);
+    expect(reports[0]?.data).toMatch(/^Status: 5\.1\.1$/m);
+    const summary = await (await fetch(`${harness.baseUrl}/api/v1/queue/summary`)).json();
+    expect(summary).toMatchObject({ byStatus: { failed: 1, queued: 0, 'in-flight': 0 } });
+  });
+});
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
