@@ -9,6 +9,9 @@ import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
 import type { DeliveryRoom } from './delivery/delivery-room.js';
 import { startDelivery } from './delivery/start-delivery.js';
+import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
+import { createDkimSigningSink } from './dkim/dkim-signing-sink.js';
+import { dnsRecordsToPublish, formatDnsRecords } from './dkim/dns-records.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
@@ -118,7 +121,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           await pipeline.accept({ ...message, companionRows });
         },
       });
-      mta = await startMtaListeners({ config, dataDir, sink: delivery, metrics, logger });
+      const sink = config.mta.dkim.enabled
+        ? createDkimSigningSink(delivery, {
+            localDomains: config.mta.localDomains,
+            keys: loadDkimKeys(config, dataDir, logger),
+          })
+        : delivery;
+      mta = await startMtaListeners({ config, dataDir, sink, metrics, logger });
     } else {
       const certificate =
         config.smtp.tls.starttls || config.smtp.tls.required
@@ -220,4 +229,25 @@ function queueRoutesFor(storage: SqliteStorage, delivery: DeliveryRoom) {
       if (action === 'retry-now' || action === 'release') delivery.scheduler.wake();
     },
   };
+}
+
+/** The DKIM keys, made on first start; then the DNS records to publish are printed once. */
+function loadDkimKeys(config: AppConfig, dataDir: string, logger: Logger) {
+  const selectors = { rsa: config.mta.dkim.rsaSelector, ed25519: config.mta.dkim.ed25519Selector };
+  const { keys, created } = loadOrCreateDkimKeys(join(dataDir, 'dkim'), selectors);
+  if (created && config.mta.localDomains.length > 0) {
+    const publicKey = (algorithm: 'rsa' | 'ed25519') =>
+      keys.find((key) => key.algorithm === algorithm)?.publicKeyValue ?? '';
+    const records = dnsRecordsToPublish({
+      hostname: config.mta.hostname ?? config.smtp.hostname,
+      domains: config.mta.localDomains,
+      selectors,
+      keys: { rsa: publicKey('rsa'), ed25519: publicKey('ed25519') },
+    });
+    logger.info(
+      { dkimKeys: keys.map((key) => key.path) },
+      `DKIM keys created; publish these DNS records:\n${formatDnsRecords(records)}`,
+    );
+  }
+  return keys;
 }

@@ -1,9 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { createClient } from '@smtp/client';
-import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
+import {
+  type AiosmtpdPeer,
+  type DnsStub,
+  requireTool,
+  startAiosmtpd,
+  startDnsStub,
+} from '@smtp/test-support';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dkimPublicKeyValue } from '../src/dkim/dkim-keys.js';
 import { queuedMessageSchema } from '../src/http/schemas/queue-schemas.js';
 import { startTestApp } from './support/app-harness.js';
+
+// dkimpy (Debian python3-dkim), a second verifier nobody here wrote, with the records given to it.
+const python = requireTool('/usr/bin/python3', 'apt-get install python3-dkim python3-nacl');
+const pythonVerify = `
+import dkim, json, sys
+records = json.loads(sys.argv[1])
+def dnsfunc(name, timeout=5):
+    return records.get(name.decode().rstrip('.'), '').encode()
+message = sys.stdin.buffer.read()
+d = dkim.DKIM(message)
+count = len([h for h in d.headers if h[0].lower() == b'dkim-signature'])
+print(json.dumps([d.verify(idx=i, dnsfunc=dnsfunc) for i in range(count)]))
+`;
 
 // The whole app in MTA mode: a client submits on the relay listener, the 250 comes once the message
 // and its deliveries are committed, the scheduler delivers through @smtp/client deliver() to the MX
@@ -27,6 +53,7 @@ describe('MTA mode end to end: relay listener → queue → MX', () => {
       mode: 'mta',
       mta: {
         hostname: 'mta.local.test',
+        localDomains: ['sender.test'],
         relayNetworks: ['127.0.0.1/32'],
         listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
         dnsServers: [dns.address],
@@ -61,7 +88,7 @@ describe('MTA mode end to end: relay listener → queue → MX', () => {
     }
   }
 
-  it('delivers a relayed message byte for byte apart from the Received line it gained', async () => {
+  it('delivers a relayed message DKIM-signed, byte for byte apart from the fields it gained', async () => {
     const message =
       'From: <app@sender.test>\r\nTo: <bob@remote.test>\r\nSubject: relayed\r\nDate: Mon, 5 Jan 2026 09:00:00 +0000\r\n' +
       'Message-ID: <relayed@sender.test>\r\n\r\nBody line.\r\n.dot line\r\n';
@@ -72,7 +99,35 @@ describe('MTA mode end to end: relay listener → queue → MX', () => {
     const [received] = await receivedFor('bob@remote.test');
     expect(received?.from).toBe('app@sender.test');
     const data = received?.data ?? '';
-    expect(data).toMatch(/^Received: from app\.local\.test \(/);
+    expect(data).toMatch(/^DKIM-Signature: [^]*\r\nReceived: from app\.local\.test \(/);
+    // Signed for sender.test (a local domain) with both keys, in front of the Received field; the
+    // verifiers read the key records the app created from the DNS stub.
+    expect(data.match(/^DKIM-Signature: /gm)).toHaveLength(2);
+    for (const [selector, algorithm] of [
+      ['rsa1', 'rsa'],
+      ['ed1', 'ed25519'],
+    ] as const) {
+      const pem = readFileSync(join(harness.dataDir, 'dkim', `${selector}.${algorithm}.pem`), 'utf8');
+      dns.zone.set(`${selector}._domainkey.sender.test`, {
+        txt: [`v=DKIM1; k=${algorithm}; p=${dkimPublicKeyValue(createPrivateKey(pem))}`],
+      });
+    }
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([dns.address]);
+    const verified = await dkimVerify(Buffer.from(data, 'utf8'), {
+      resolver: (name: string, type: string) => resolver.resolve(name, type as 'TXT'),
+    });
+    expect(verified.results.map((entry) => [entry.selector, entry.status.result])).toEqual([
+      ['rsa1', 'pass'],
+      ['ed1', 'pass'],
+    ]);
+    const records: Record<string, string> = {};
+    for (const name of ['rsa1._domainkey.sender.test', 'ed1._domainkey.sender.test'])
+      records[name] = (await resolver.resolveTxt(name)).map((parts) => parts.join('')).join('');
+    const dkimpy = execFileSync(python, ['-c', pythonVerify, JSON.stringify(records)], {
+      input: Buffer.from(data, 'utf8'),
+    });
+    expect(JSON.parse(dkimpy.toString())).toEqual([true, true]);
     // Everything after the Received field is the message exactly as submitted.
     expect(data.slice(data.indexOf('\r\nFrom: ') + 2)).toBe(message);
     const queueId = /Queued as (\w+)/.exec(result.reply.lines.join(' '))?.[1];

@@ -11,6 +11,7 @@ describe('deliverySchema', () => {
       deliveryPort: 25,
       retry: defaultRetryPolicy,
       leaseDuration: 600_000,
+      dkim: { enabled: true, rsaSelector: 'rsa1', ed25519Selector: 'ed1' },
     });
   });
 

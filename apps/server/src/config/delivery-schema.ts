@@ -71,6 +71,17 @@ export const deliverySchemaShape = {
   /** The port MX hosts are reached on. Default 25. */
   deliveryPort: z.number().int().min(1).max(65_535).default(25),
   retry: retry.prefault({}),
+  /**
+   * DKIM signing of mail From mta.localDomains. Keys are made on first start in <dataDir>/dkim
+   * (RSA-2048 and Ed25519), and the DNS records to publish are printed then.
+   */
+  dkim: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      rsaSelector: z.string().min(1).default('rsa1'),
+      ed25519Selector: z.string().min(1).default('ed1'),
+    })
+    .prefault({}),
   /** How long a worker's lease on a delivery lasts (a crashed worker's deliveries return after it). */
   leaseDuration: duration.prefault('10m'),
 } as const;
