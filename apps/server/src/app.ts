@@ -7,6 +7,7 @@ import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
+import type { DeliveryEvent } from './delivery/delivery-event.js';
 import type { DeliveryRoom } from './delivery/delivery-room.js';
 import { startDelivery } from './delivery/start-delivery.js';
 import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
@@ -111,8 +112,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (config.mode === 'mta') {
       // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
       // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
+      const deliveryEvents = new InProcessEventBus<DeliveryEvent>();
+      metrics.observeQueue({
+        countByStatus: () => storage.queue.countByStatus(),
+        subscribe: (listener) =>
+          deliveryEvents.subscribe((event) => {
+            if (event.type !== 'delivery-attempted') return;
+            const { outcome, startedAt, endedAt } = event.attempt;
+            listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
+          }),
+      });
       delivery = await startDelivery({
         config: config.mta,
+        events: deliveryEvents,
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool,
         queue: storage.queue,

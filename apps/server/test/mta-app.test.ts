@@ -153,8 +153,17 @@ describe('MTA mode end to end: relay listener → queue → MX', () => {
     expect(reports[0]?.data).toMatch(/^Original-Envelope-Id: app-42$/m);
     expect(reports[0]?.data).toMatch(/^Final-Recipient: rfc822; perm-x@remote\.test$/m);
     expect(reports[0]?.data).toMatch(/^Status: 5\.1\.1$/m);
-    const summary = await (await fetch(`${harness.baseUrl}/api/v1/queue/summary`)).json();
+    // The report reached the MX; its outcome is recorded just after the MX's 250.
+    let summary = await (await fetch(`${harness.baseUrl}/api/v1/queue/summary`)).json();
+    for (let tries = 0; tries < 100 && summary.byStatus['in-flight'] > 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      summary = await (await fetch(`${harness.baseUrl}/api/v1/queue/summary`)).json();
+    }
     expect(summary).toMatchObject({ byStatus: { failed: 1, queued: 0, 'in-flight': 0 } });
+    const metrics = await (await fetch(`${harness.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^mta_queue_deliveries\{status="failed"\} 1$/m);
+    expect(metrics).toMatch(/^mta_queue_deliveries\{status="delivered"\} 2$/m); // bob, and the report
+    expect(metrics).toMatch(/^mta_delivery_attempts_total\{outcome="failed",domain="remote\.test"\} 1$/m);
   });
 });
 
