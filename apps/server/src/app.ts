@@ -24,6 +24,7 @@ import { AppMetrics } from './observability/metrics.js';
 import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
+import type { DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
@@ -237,8 +238,9 @@ function listenHttp(
 function queueRoutesFor(storage: SqliteStorage, delivery: DeliveryRoom) {
   return {
     queue: storage.queue,
-    onAction: (action: string) => {
+    onAction: (action: OperatorAction, deliveries: readonly DeliveryRecord[]) => {
       if (action === 'retry-now' || action === 'release') delivery.scheduler.wake();
+      if (action === 'bounce') void delivery.reportBounced(deliveries);
     },
   };
 }

@@ -295,6 +295,20 @@ describe('MTA delivery: queue → scheduler → remote transport → outcomes', 
     expect(await queuedReportsTo('gina@sender.test')).toHaveLength(1);
   });
 
+  it("an operator's bounce fails the delivery and sends the report the sender asked for", async () => {
+    const { id } = await submit('hank@sender.test', ['bounced@slow.test']);
+    await settled();
+    const [delivery] = (await storage.queue.show(id))?.deliveries ?? [];
+    expect(delivery?.state.status).toBe('queued');
+    const bounced = await storage.queue.act(delivery?.id ?? 0, 'bounce', clock.now());
+    expect(bounced).toMatchObject({ ok: true, state: { status: 'failed', cause: 'bounced' } });
+    const updated = await storage.queue.get(delivery?.id ?? 0);
+    await room.reportBounced(updated === null ? [] : [updated]);
+    const [report] = await receivedFor('hank@sender.test', { from: '<>' });
+    expect(report?.data).toMatch(/^Final-Recipient: rfc822; bounced@slow\.test$/m);
+    expect(report?.data).toMatch(/^Status: 5\.0\.0$/m);
+  });
+
   it('a lease whose worker crashed is delivered once after it expires', async () => {
     // A worker leased the delivery and died without a report (no wake: it is not this scheduler's).
     const id = createMessageId(clock.now());

@@ -1,6 +1,6 @@
 import { ReportSpooler } from '../bounce/report-spooler.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { DeliveryQueue } from '../queue/delivery-queue.js';
+import type { DeliveryQueue, DeliveryRecord } from '../queue/delivery-queue.js';
 import { createQueueSink, type MessageForDelivery, type QueueSinkOptions } from '../queue/queue-sink.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
 import type { MessageRepository } from '../spool/message-repository.js';
@@ -33,6 +33,8 @@ export interface DeliveryRoom {
   /** Accepted outbound mail goes here (the MTA listeners' sink). */
   accept(message: MessageForDelivery): Promise<void>;
   readonly scheduler: DeliveryScheduler;
+  /** After an operator's `bounce`: the failure reports the senders asked for. */
+  reportBounced(deliveries: readonly DeliveryRecord[]): Promise<void>;
   start(): Promise<void>;
   stop(options?: { readonly graceMs?: number }): Promise<void>;
 }
@@ -82,6 +84,7 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
   return {
     accept: (message) => sink.accept(message),
     scheduler: running,
+    reportBounced: (deliveries) => outcomes.reportBounced(deliveries),
     start: () => running.start(),
     stop: (stopOptions) => running.stop(stopOptions),
   };

@@ -1,7 +1,13 @@
 import type { ReportEntry } from '../bounce/delivery-report.js';
 import type { ReportSpooler } from '../bounce/report-spooler.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { AttemptResult, DeliveryQueue, LeasedDelivery, NoticeKind } from '../queue/delivery-queue.js';
+import type {
+  AttemptResult,
+  DeliveryQueue,
+  DeliveryRecord,
+  LeasedDelivery,
+  NoticeKind,
+} from '../queue/delivery-queue.js';
 import { delayWarningDue, giveUpAt, nextAttempt, type RetryPolicy } from '../queue/retry-policy.js';
 import type { MessageRepository, ReceivedMessage } from '../spool/message-repository.js';
 import type { Clock } from './clock.js';
@@ -111,6 +117,32 @@ export class OutcomeRecorder {
     for (const kind of ['failed', 'delayed', 'relayed'] as const) {
       if (reports[kind].length === 0) continue;
       await this.#report(original, kind, reports[kind], now);
+    }
+  }
+
+  /**
+   * An operator bounced these deliveries (queue action `bounce`): the senders who asked for failure
+   * reports get one per message, as for a remote refusal, with status 5.0.0 and no remote reply.
+   */
+  async reportBounced(deliveries: readonly DeliveryRecord[]): Promise<void> {
+    const now = this.#options.clock.now();
+    const byMessage = new Map<string, DeliveryRecord[]>();
+    for (const delivery of deliveries) {
+      if (delivery.state.status !== 'failed') continue;
+      byMessage.set(delivery.messageId, [...(byMessage.get(delivery.messageId) ?? []), delivery]);
+    }
+    for (const [messageId, bounced] of byMessage) {
+      const original = await this.#options.spool.getReceived(messageId);
+      if (original === null) continue;
+      const entries = bounced.map((delivery) => ({
+        delivery,
+        action: 'failed' as const,
+        status: '5.0.0' as const,
+        reply: null,
+        remoteMta: null,
+        lastAttemptAt: now,
+      }));
+      await this.#report(original, 'failed', entries, now);
     }
   }
 
