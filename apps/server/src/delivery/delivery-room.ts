@@ -23,6 +23,8 @@ export interface DeliveryRoomOptions {
   readonly random?: () => number;
   readonly events?: EventBus<DeliveryEvent>;
   readonly leaseMs?: number;
+  /** Leased deliveries held in memory at most (SchedulerOptions.maxLeased). */
+  readonly maxLeased?: number;
   readonly window?: WindowOptions;
   readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
   /** How accepted messages are stored with their deliveries (QueueSinkOptions.store). */
@@ -67,6 +69,7 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     clock,
     holder: `${options.hostname}:${process.pid}`,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    ...(options.maxLeased === undefined ? {} : { maxLeased: options.maxLeased }),
     ...(options.window === undefined ? {} : { window: options.window }),
     onError: (error, context) =>
       options.onProblem?.('delivery error', {
