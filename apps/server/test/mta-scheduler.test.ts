@@ -123,6 +123,53 @@ describe('DeliveryScheduler', () => {
     expect(await storage.queue.countByStatus()).toMatchObject({ delivered: 4, queued: 0, 'in-flight': 0 });
   });
 
+  it('at start, queues the failure report a crash kept from being queued', async () => {
+    // A worker recorded the failure and died before queueing the DSN.
+    await submit('M1', ['gone@a.test', 'quiet@a.test']);
+    await storage.queue.act(2, 'hold', clock.now()); // quiet@ is held: only gone@ is leased and fails
+    const [leased] = await storage.queue.claimDue({
+      now: clock.now(),
+      limit: 1,
+      holder: 'dead',
+      leaseMs: 1000,
+    });
+    const failure = await storage.queue.recordAttempt({
+      deliveryId: leased?.id ?? 0,
+      fencing: 1,
+      now: clock.now(),
+      result: { kind: 'failed', cause: 'rejected' },
+      attempt: {
+        startedAt: clock.now(),
+        endedAt: clock.now(),
+        mxHost: 'mx.a.test',
+        tls: false,
+        outcome: 'failed',
+        status: '5.1.1',
+        rule: 'permanent',
+        reply: { code: 550, enhanced: '5.1.1', lines: ['No such user'] },
+        error: null,
+        transcript: '',
+      },
+    });
+    expect(failure.ok).toBe(true);
+    expect(await storage.queue.unreportedFailures(10)).toHaveLength(1);
+    await room.start();
+    await until(() => jobs.length === 1);
+    expect(jobs[0]?.envelope).toMatchObject({ from: '', to: ['a@sender.test'] });
+    expect(new TextDecoder().decode(jobs[0]?.raw)).toMatch(
+      /^Diagnostic-Code: smtp; 550 5\.1\.1 No such user$/m,
+    );
+    expect(await storage.queue.unreportedFailures(10)).toEqual([]);
+    for (const resolve of release.splice(0)) resolve();
+    await room.scheduler.idle();
+    // Started again: nothing more to report.
+    await room.stop();
+    build();
+    await room.start();
+    await room.scheduler.idle();
+    expect(jobs).toHaveLength(1);
+  });
+
   it('a graceful stop lets the running session finish and returns leased deliveries to the queue', async () => {
     await room.start();
     await submit('M1', ['x@a.test']);

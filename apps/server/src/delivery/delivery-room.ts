@@ -88,7 +88,12 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     accept: (message) => sink.accept(message),
     scheduler: running,
     reportBounced: (deliveries) => outcomes.reportBounced(deliveries),
-    start: () => running.start(),
+    async start() {
+      const reported = await outcomes.reportUnreported();
+      if (reported > 0)
+        options.onProblem?.('failure reports queued after a restart', { deliveries: reported });
+      await running.start();
+    },
     stop: (stopOptions) => running.stop(stopOptions),
   };
 }

@@ -121,6 +121,31 @@ export class OutcomeRecorder {
   }
 
   /**
+   * At start: the failure reports a crash kept from being queued (recorded failed, no notice).
+   * Each is reported with the reply and status its last attempt recorded.
+   */
+  async reportUnreported(limit = 10_000): Promise<number> {
+    let reported = 0;
+    const failed = await this.#options.queue.unreportedFailures(limit);
+    for (const [messageId, deliveries] of groupByMessage(failed)) {
+      // A message gone from the spool cannot be reported on.
+      const original = await this.#options.spool.getReceived(messageId);
+      if (original === null) continue;
+      const entries = deliveries.map((delivery) => ({
+        delivery,
+        action: 'failed' as const,
+        status: delivery.lastStatus?.startsWith('5.') ? delivery.lastStatus : ('5.0.0' as const),
+        reply: delivery.lastReply,
+        remoteMta: null,
+        lastAttemptAt: delivery.state.status === 'failed' ? delivery.state.at : this.#options.clock.now(),
+      }));
+      if (await this.#report(original, 'failed', entries, this.#options.clock.now()))
+        reported += deliveries.length;
+    }
+    return reported;
+  }
+
+  /**
    * An operator bounced these deliveries (queue action `bounce`): the senders who asked for failure
    * reports get one per message, as for a remote refusal, with status 5.0.0 and no remote reply.
    */
@@ -151,7 +176,7 @@ export class OutcomeRecorder {
     kind: NoticeKind,
     entries: readonly ReportEntry[],
     now: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       const spooled = await this.#options.reports.send({
         original,
@@ -162,7 +187,7 @@ export class OutcomeRecorder {
           ? { willRetryUntil: giveUpAt(this.#options.retryPolicy, original.receivedAtMs) }
           : {}),
       });
-      if (spooled === null) return;
+      if (spooled === null) return true;
       this.#options.events?.publish({
         type: 'report-queued',
         reportId: spooled.reportId,
@@ -170,12 +195,21 @@ export class OutcomeRecorder {
         action: kind,
         recipients: spooled.reported.map((delivery) => delivery.recipient),
       });
+      return true;
     } catch (error) {
       this.#options.onProblem?.('a delivery report could not be spooled', {
         messageId: original.id,
         kind,
         error: error instanceof Error ? error.message : String(error),
       });
+      return false;
     }
   }
+}
+
+function groupByMessage(deliveries: readonly DeliveryRecord[]): Map<string, DeliveryRecord[]> {
+  const groups = new Map<string, DeliveryRecord[]>();
+  for (const delivery of deliveries)
+    groups.set(delivery.messageId, [...(groups.get(delivery.messageId) ?? []), delivery]);
+  return groups;
 }

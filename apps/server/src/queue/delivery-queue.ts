@@ -131,6 +131,11 @@ export interface DeliveryQueue {
   /** A message's deliveries with every attempt; null when the queue has none for it. */
   show(messageId: string): Promise<QueuedMessage | null>;
   countByStatus(): Promise<Readonly<Record<DeliveryStatus, number>>>;
+  /**
+   * Failed deliveries whose failure report is owed but was never queued: a crash came between
+   * recording the failure and queueing its DSN. The sender `<>` and NOTIFY without FAILURE owe none.
+   */
+  unreportedFailures(limit: number): Promise<DeliveryRecord[]>;
   /** The DSN kinds already sent for these deliveries. */
   noticesOf(deliveryIds: readonly number[]): Promise<ReadonlyMap<number, ReadonlySet<NoticeKind>>>;
 }

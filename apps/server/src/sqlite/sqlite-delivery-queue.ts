@@ -25,7 +25,7 @@ const statuses: readonly DeliveryStatus[] = ['queued', 'in-flight', 'held', 'del
 export class SqliteDeliveryQueue implements DeliveryQueue {
   readonly #database: SqliteDatabase;
   readonly #statements: Record<
-    'nextDue' | 'byId' | 'byMessage' | 'attemptsOfMessage' | 'counts' | 'list',
+    'nextDue' | 'byId' | 'byMessage' | 'attemptsOfMessage' | 'counts' | 'list' | 'unreported',
     Statement
   >;
 
@@ -38,6 +38,10 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
       byMessage: connection.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY id'),
       attemptsOfMessage: connection.prepare(`SELECT a.* FROM delivery_attempts a
         JOIN deliveries d ON d.id = a.delivery_id WHERE d.message_id = ? ORDER BY a.id`),
+      unreported: connection.prepare(`SELECT * FROM deliveries d WHERE d.status = 'failed' AND d.sender <> ''
+        AND (d.notify IS NULL OR d.notify LIKE '%FAILURE%')
+        AND NOT EXISTS (SELECT 1 FROM delivery_notices n WHERE n.delivery_id = d.id AND n.kind = 'failed')
+        ORDER BY d.id LIMIT ?`),
       counts: connection.prepare('SELECT status, COUNT(*) AS count FROM deliveries GROUP BY status'),
       list: connection.prepare(`SELECT * FROM deliveries
         WHERE (@status IS NULL OR status = @status) AND (@domain IS NULL OR domain = @domain)
@@ -91,6 +95,10 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     if (rows.length === 0) return null;
     const attempts = this.#statements.attemptsOfMessage.all(messageId) as AttemptRow[];
     return { messageId, deliveries: rows.map(toDeliveryRecord), attempts: attempts.map(toStoredAttempt) };
+  }
+
+  async unreportedFailures(limit: number): Promise<DeliveryRecord[]> {
+    return (this.#statements.unreported.all(limit) as DeliveryRow[]).map(toDeliveryRecord);
   }
 
   async countByStatus(): Promise<Readonly<Record<DeliveryStatus, number>>> {
