@@ -13,6 +13,7 @@ import {
   SmtpTimeoutError,
   type StartTlsPolicy,
   type TimeoutOptions,
+  type TlsOptions,
 } from '@smtp/client';
 import type { AttemptRecord, LeasedDelivery } from '../../queue/delivery-queue.js';
 import type { Clock } from '../clock.js';
@@ -35,6 +36,8 @@ export interface SmarthostOptions {
   readonly starttls?: StartTlsPolicy;
   /** Implicit TLS (port 465). */
   readonly secure?: boolean;
+  /** TLS options for it (a private CA, say); its certificate is verified. */
+  readonly tls?: TlsOptions;
 }
 
 export interface RemoteTransportOptions {
@@ -84,6 +87,7 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
           port: smarthost.port,
           secure: smarthost.secure ?? false,
           starttls: smarthost.starttls ?? 'required',
+          ...(smarthost.tls === undefined ? {} : { tls: smarthost.tls }),
           name: options.hostname,
           ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
           ...(smarthost.username === undefined
