@@ -7,11 +7,16 @@ import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
+import type { DeliveryEvent } from './delivery/delivery-event.js';
+import type { DeliveryRoom } from './delivery/delivery-room.js';
+import { startDelivery } from './delivery/start-delivery.js';
+import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
+import { createDkimSigningSink } from './dkim/dkim-signing-sink.js';
+import { dnsRecordsToPublish, formatDnsRecords } from './dkim/dns-records.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
-import { createIngestSink } from './listeners/accepted-message-sink.js';
 import type { MtaListener } from './listeners/mta-listener.js';
 import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
@@ -20,6 +25,7 @@ import { AppMetrics } from './observability/metrics.js';
 import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
+import type { DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
@@ -105,6 +111,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
   let mta: MtaListeners | null = null;
+  let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -114,8 +121,36 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (recovery.count > 0) logger.info({ count: recovery.count }, 'parsing messages left unparsed');
     recovered = recovery.done.catch((error: unknown) => logger.error({ err: error }, 'recovery stopped'));
     if (config.mode === 'mta') {
-      // Until the durable queue lands, accepted MTA mail is stored like captured mail.
-      mta = await startMtaListeners({ config, dataDir, sink: createIngestSink(pipeline), metrics, logger });
+      // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
+      // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
+      const deliveryEvents = new InProcessEventBus<DeliveryEvent>();
+      metrics.observeQueue({
+        countByStatus: () => storage.queue.countByStatus(),
+        subscribe: (listener) =>
+          deliveryEvents.subscribe((event) => {
+            if (event.type !== 'delivery-attempted') return;
+            const { outcome, startedAt, endedAt } = event.attempt;
+            listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
+          }),
+      });
+      delivery = await startDelivery({
+        config: config.mta,
+        events: deliveryEvents,
+        hostname: config.mta.hostname ?? config.smtp.hostname,
+        spool,
+        queue: storage.queue,
+        logger,
+        store: async (message, companionRows) => {
+          await pipeline.accept({ ...message, companionRows });
+        },
+      });
+      const sink = config.mta.dkim.enabled
+        ? createDkimSigningSink(delivery, {
+            localDomains: config.mta.localDomains,
+            keys: loadDkimKeys(config, dataDir, logger),
+          })
+        : delivery;
+      mta = await startMtaListeners({ config, dataDir, sink, metrics, logger });
     } else {
       const certificate =
         config.smtp.tls.starttls || config.smtp.tls.required
@@ -149,6 +184,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ),
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
+      ...(delivery === null ? {} : { queue: queueRoutesFor(storage, delivery) }),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
@@ -156,13 +192,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   } catch (error) {
     await smtp?.close();
     await mta?.close();
+    await delivery?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await storage.close();
     // A corrupt page may show only when recovery first reads past the header.
     throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
-  retention.start();
+  // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
+  // so it runs in capture mode only (pruning delivered mail belongs to the queue, later).
+  if (config.mode !== 'mta') retention.start();
 
   const httpInfo = http.address() as AddressInfo;
   const httpHost = httpInfo.family === 'IPv6' ? `[${httpInfo.address}]` : httpInfo.address;
@@ -181,6 +220,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await retention.stop();
       await smtp?.close();
       await mta?.close();
+      // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
+      await delivery?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       await new Promise<void>((resolveClose) => {
@@ -194,7 +235,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   };
   logger.info(
     { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
-    `${config.mode === 'mta' ? 'MTA mode (mail is stored, not yet delivered)' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
+    `${config.mode === 'mta' ? 'MTA mode: queueing and delivering mail' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
 }
@@ -223,4 +264,36 @@ function listenHttp(
     const server = serve({ fetch, hostname, port }, () => resolveListen(server));
     server.once('error', reject);
   });
+}
+
+/** The queue's routes: actions that make deliveries due wake the scheduler. */
+function queueRoutesFor(storage: SqliteStorage, delivery: DeliveryRoom) {
+  return {
+    queue: storage.queue,
+    onAction: (action: OperatorAction, deliveries: readonly DeliveryRecord[]) => {
+      if (action === 'retry-now' || action === 'release') delivery.scheduler.wake();
+      if (action === 'bounce') void delivery.reportBounced(deliveries);
+    },
+  };
+}
+
+/** The DKIM keys, made on first start; then the DNS records to publish are printed once. */
+function loadDkimKeys(config: AppConfig, dataDir: string, logger: Logger) {
+  const selectors = { rsa: config.mta.dkim.rsaSelector, ed25519: config.mta.dkim.ed25519Selector };
+  const { keys, created } = loadOrCreateDkimKeys(join(dataDir, 'dkim'), selectors);
+  if (created && config.mta.localDomains.length > 0) {
+    const publicKey = (algorithm: 'rsa' | 'ed25519') =>
+      keys.find((key) => key.algorithm === algorithm)?.publicKeyValue ?? '';
+    const records = dnsRecordsToPublish({
+      hostname: config.mta.hostname ?? config.smtp.hostname,
+      domains: config.mta.localDomains,
+      selectors,
+      keys: { rsa: publicKey('rsa'), ed25519: publicKey('ed25519') },
+    });
+    logger.info(
+      { dkimKeys: keys.map((key) => key.path) },
+      `DKIM keys created; publish these DNS records:\n${formatDnsRecords(records)}`,
+    );
+  }
+  return keys;
 }

@@ -53,6 +53,8 @@ describe('MTA mode: submission and relay listeners with real clients', () => {
         ],
         // 127.0.0.1 is outside, 127.0.0.2 inside: the same listener refuses one and accepts the other.
         relayNetworks: ['127.0.0.2/32', '2001:db8::/32'],
+        // These tests check the fix-ups byte for byte; DKIM signing is tested in mta-app.test.ts.
+        dkim: { enabled: false },
         listeners: [
           { role: 'submission', host: '127.0.0.1', port: 0 },
           { role: 'submissions', host: '127.0.0.1', port: 0 },

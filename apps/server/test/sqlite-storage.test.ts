@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailboxQueryError } from '../src/capture/mailbox-query-error.js';
 import { parseMessage } from '../src/mime/parse-message.js';
 import { emptyParsedMessage } from '../src/mime/parsed-message.js';
+import { deliveryRows } from '../src/queue/router.js';
 import { detailOf } from '../src/sqlite/sqlite-rows.js';
 import { schemaMigrations } from '../src/sqlite/sqlite-schema.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
@@ -37,11 +38,8 @@ describe('SqliteStorage', () => {
   }
 
   it("commits companion rows in the message's transaction: both are stored, or neither", async () => {
-    // The MTA queue's way in (CompanionRow): a table of its own migration, one row per recipient.
+    // The MTA queue's way in (CompanionRow): its table (migration 5), one row per recipient.
     const path = join(directory.path, 'messages.sqlite');
-    const setup = new Database(path);
-    setup.exec('CREATE TABLE deliveries (message_id TEXT NOT NULL, recipient TEXT NOT NULL)');
-    setup.close();
     const deliveriesOf = (id: string) => {
       const reader = new Database(path, { readonly: true });
       try {
@@ -56,10 +54,7 @@ describe('SqliteStorage', () => {
     const queued = await newMessage(composeRaw({ subject: 'Queued' }), {
       envelopeTo: ['b@example.net', 'a@example.net'],
     });
-    const companionRows = queued.envelope.to.map((recipient) => ({
-      table: 'deliveries',
-      values: { message_id: queued.id, recipient },
-    }));
+    const companionRows = deliveryRows({ ...queued, messageId: queued.id, postmasterDomain: 'mx.test' });
     await store.spool.receive(queued.raw, { ...queued, companionRows });
     expect(deliveriesOf(queued.id)).toEqual(['a@example.net', 'b@example.net']);
     expect(await store.spool.getRaw(queued.id)).not.toBeNull();

@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParseWorkerRequest } from '../src/mime/parse-client.js';
 import { parseMessage } from '../src/mime/parse-message.js';
+import { deliveryRows } from '../src/queue/router.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import {
   composeRaw,
@@ -216,17 +217,11 @@ describe('SqliteStorage with the writer thread', () => {
     const path = join(directory.path, 'companions.sqlite');
     const store = new SqliteStorage({ parse: parseMessage, path, writerScript });
     try {
-      // The schema is in place (the constructor migrates); now a table of the queue's own.
-      const setup = new Database(path);
-      setup.exec('CREATE TABLE deliveries (message_id TEXT NOT NULL, recipient TEXT NOT NULL)');
-      setup.close();
+      // The queue's rows (migration 5), built by its router, committed with the message.
       const message = await newMessage(composeRaw({ subject: 'Threaded queue' }), {
         envelopeTo: ['x@example.net', 'y@example.net'],
       });
-      const companionRows = message.envelope.to.map((recipient) => ({
-        table: 'deliveries',
-        values: { message_id: message.id, recipient },
-      }));
+      const companionRows = deliveryRows({ ...message, messageId: message.id, postmasterDomain: 'mta.test' });
       await store.spool.receive(message.raw, { ...message, companionRows });
       const failing = await newMessage(composeRaw({ subject: 'No such table' }));
       await expect(
@@ -242,6 +237,25 @@ describe('SqliteStorage with the writer thread', () => {
         'y@example.net',
       ]);
       reader.close();
+      // The queue's leases and reports cross to the writer thread and back as plain data.
+      const leased = await store.queue.claimDue({
+        now: message.receivedAtMs,
+        limit: 5,
+        holder: 'w',
+        leaseMs: 1000,
+      });
+      expect(leased.map((delivery) => [delivery.recipient, delivery.lease.fencing])).toEqual([
+        ['x@example.net', 1],
+        ['y@example.net', 1],
+      ]);
+      const report = await store.queue.recordAttempt({
+        deliveryId: leased[0]?.id ?? 0,
+        fencing: 1,
+        now: message.receivedAtMs + 1,
+        result: { kind: 'succeeded' },
+        attempt: null,
+      });
+      expect(report).toMatchObject({ ok: true, state: { status: 'delivered' } });
     } finally {
       await store.close();
     }

@@ -28,6 +28,10 @@ export interface AiosmtpdOptions {
   readonly authWithoutTls?: boolean;
   /** Leave SMTPUTF8 out of the EHLO reply. */
   readonly withoutSmtpUtf8?: boolean;
+  /** Listen on this loopback address (e.g. 127.0.0.2, an MX host in the DNS stub). Default 127.0.0.1. */
+  readonly host?: string;
+  /** Listen on this port. Default: a free one. */
+  readonly port?: number;
 }
 
 export interface AiosmtpdPeer {
@@ -48,6 +52,8 @@ export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<Aios
   if (options.auth) args.push('--auth');
   if (options.authWithoutTls) args.push('--auth-without-tls');
   if (options.withoutSmtpUtf8) args.push('--no-smtputf8');
+  if (options.host !== undefined) args.push('--host', options.host);
+  if (options.port !== undefined) args.push('--port', String(options.port));
   const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {

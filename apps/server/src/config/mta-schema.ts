@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isPasswordHash } from '../accounts/password-hash.js';
+import { deliverySchemaShape } from './delivery-schema.js';
 
 /** What a listener is for; the role picks the policy (GUIDE §2.8). */
 export const mtaListenerRoles = ['submission', 'submissions', 'relay'] as const;
@@ -83,6 +84,8 @@ export const mtaSchema = z
         keyFile: z.string().min(1).optional(),
       })
       .prefault({}),
+    // How accepted mail leaves: DNS servers, routes, smarthost, retry schedule (delivery-schema.ts).
+    ...deliverySchemaShape,
   })
   .prefault({});
 

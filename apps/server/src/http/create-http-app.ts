@@ -11,6 +11,7 @@ import type { HostAllowList } from './host-allow-list.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
+import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js';
 import { requestGuard } from './request-guard.js';
 import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { StaticAsset } from './static-assets.js';
@@ -28,6 +29,8 @@ export interface HttpAppOptions {
   readonly assets: ReadonlyMap<string, StaticAsset>;
   /** The ingest pipeline: reads wait briefly for messages accepted but not parsed yet. */
   readonly ingest?: IngestReadiness;
+  /** MTA mode: the delivery queue's routes (/api/v1/queue). */
+  readonly queue?: QueueRoutesOptions;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -100,6 +103,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   registerMessageRoutes(app, options);
+  if (options.queue !== undefined) registerQueueRoutes(app, options.queue);
 
   app.get('*', (context) => {
     const path = context.req.path;

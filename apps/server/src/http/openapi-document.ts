@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queueComponents, queuePaths } from './queue-openapi.js';
 import {
   addressSchema,
   attachmentListSchema,
@@ -262,6 +263,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...queuePaths,
     '/healthz': { get: { summary: 'Liveness and store check', responses: { '200': { description: 'OK' } } } },
     '/metrics': {
       get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } },
@@ -271,6 +273,7 @@ export const openApiDocument = {
     schemas: {
       ...componentsOf(responseComponents, 'output'),
       ...componentsOf(requestComponents, 'input'),
+      ...queueComponents(),
     },
   },
 };

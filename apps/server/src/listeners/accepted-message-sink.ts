@@ -1,4 +1,5 @@
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import type { RecipientParameters } from '../queue/recipient-parameters.js';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 
 /** A message an MTA listener accepted, with the fix-ups already applied to `source`. */
@@ -9,6 +10,8 @@ export interface AcceptedMessage {
   readonly session: SmtpSessionDetails;
   /** The message bytes as they arrive (Received line first); the sink drains it. */
   readonly source: AsyncIterable<Uint8Array>;
+  /** NOTIFY and ORCPT of each RCPT (RFC 3461), in the order of `envelope.to`, for the queue's DSNs. */
+  readonly recipientParameters?: readonly RecipientParameters[];
 }
 
 /**
@@ -16,9 +19,9 @@ export interface AcceptedMessage {
  * the listener answers 250 only then. Throw SmtpReplyError to refuse with that reply; any other error
  * becomes 451 4.3.0 and the client keeps the message.
  *
- * The seam for the durable queue: until it lands, createIngestSink stores accepted mail through the
- * capture pipeline (it shows in the web inbox); the queue will implement this same interface
- * (spool, then one delivery per recipient) and the listeners will not change.
+ * In MTA mode the delivery queue is the sink (delivery/delivery-room.ts): the message and one
+ * delivery per recipient commit together, then the scheduler is woken. createIngestSink stores
+ * through the capture pipeline alone, without delivering.
  */
 export interface AcceptedMessageSink {
   accept(message: AcceptedMessage): Promise<void>;

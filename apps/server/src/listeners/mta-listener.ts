@@ -27,6 +27,7 @@ import {
   type SessionFacts,
 } from '../policy/envelope-policy.js';
 import { listenerProfiles } from '../policy/listener-profile.js';
+import type { RecipientParameters } from '../queue/recipient-parameters.js';
 import { describeEnvelope, describeSession } from '../smtp/describe-session.js';
 import type { CertificatePair } from '../smtp/tls-certificate.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
@@ -128,7 +129,14 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
       });
       const endTimer = metrics.ingestSeconds.startTimer();
       try {
-        await sink.accept({ id, receivedAtMs, envelope, session: details, source });
+        await sink.accept({
+          id,
+          receivedAtMs,
+          envelope,
+          session: details,
+          source,
+          recipientParameters: recipientParametersOf(session),
+        });
       } catch (error) {
         if (error instanceof MessageAbortedError) {
           metrics.rejects.inc({ reason: error.reason === 'too-large' ? 'too-large' : 'protocol' });
@@ -202,4 +210,12 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
   server.on('error', (error) => logger.error({ err: error, role }, 'smtp server error'));
   const address = await server.listen({ host: listener.host, port: listener.port, tls: profile.tls });
   return { role, address, server, close: () => server.close({ deadlineMs: 5000 }) };
+}
+
+/** NOTIFY and ORCPT of each RCPT (RFC 3461), kept for the queue's DSNs: the stored envelope has only addresses. */
+function recipientParametersOf(session: SmtpSession): RecipientParameters[] {
+  return (session.envelope?.recipients ?? []).map(({ parameters }) => ({
+    ...(parameters.notify === undefined ? {} : { notify: parameters.notify }),
+    ...(parameters.orcpt === undefined ? {} : { orcpt: parameters.orcpt }),
+  }));
 }

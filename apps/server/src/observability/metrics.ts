@@ -98,6 +98,44 @@ export class AppMetrics {
   }
 
   /**
+   * MTA mode: queue depth by delivery status (read on scrape from the queue, never stale), and
+   * attempts by outcome and destination, fed by the delivery events.
+   */
+  observeQueue(options: {
+    readonly countByStatus: () => Promise<Readonly<Record<string, number>>>;
+    readonly subscribe: (
+      listener: (attempt: { outcome: string; domain: string; seconds: number }) => void,
+    ) => void;
+  }): void {
+    new Gauge({
+      name: 'mta_queue_deliveries',
+      help: 'Deliveries in the queue, by status',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [status, count] of Object.entries(await options.countByStatus()))
+          this.set({ status }, count);
+      },
+    });
+    const attempts = new Counter({
+      name: 'mta_delivery_attempts_total',
+      help: 'Delivery attempts, by outcome and destination domain',
+      labelNames: ['outcome', 'domain'] as const,
+      registers: [this.registry],
+    });
+    const latency = new Histogram({
+      name: 'mta_delivery_attempt_duration_seconds',
+      help: 'Time one delivery attempt took (DNS, connection, transaction)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
+    options.subscribe(({ outcome, domain, seconds }) => {
+      attempts.inc({ outcome, domain });
+      latency.observe(seconds);
+    });
+  }
+
+  /**
    * Mirrors what @smtp/server counts on its own (the core's refusals, TLS failures, timeouts),
    * read on scrape: rejects the app never sees still show up.
    */

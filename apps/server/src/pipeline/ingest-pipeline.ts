@@ -10,7 +10,7 @@ export interface IngestInput {
   readonly session: SmtpSessionDetails | null;
   /** The message bytes as they arrive; the store stage (the spool) drains it. */
   readonly source: MessageSource;
-  /** Rows the spool commits with the message (a delivery report's link to its original). */
+  /** Rows the spool commits with the message (MTA mode: its deliveries; capture: a delivery report's link). */
   readonly companionRows?: readonly CompanionRow[];
 }
 

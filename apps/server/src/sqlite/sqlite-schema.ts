@@ -50,4 +50,56 @@ export const schemaMigrations: readonly string[] = [
   CREATE TABLE dsn_links (report_id TEXT PRIMARY KEY, original_id TEXT NOT NULL);
   CREATE INDEX dsn_links_original ON dsn_links (original_id);
   `,
+  // 5: the MTA's delivery queue (queue/delivery-queue.ts), in the same database so that a message
+  // and its deliveries commit in one transaction (companion rows). One row per (message, recipient);
+  // the state columns mirror queue/delivery-state.ts. delivery_notices records each DSN sent, one
+  // per (delivery, kind): its primary key makes a second report of the same thing fail.
+  `
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    notify TEXT,
+    orcpt TEXT,
+    arrived_at_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    due_at_ms INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    fencing INTEGER NOT NULL DEFAULT 0,
+    lease_holder TEXT,
+    lease_expires_at_ms INTEGER,
+    changed_at_ms INTEGER NOT NULL,
+    failure_cause TEXT,
+    last_reply_json TEXT,
+    last_status TEXT
+  );
+  CREATE INDEX deliveries_due ON deliveries (due_at_ms) WHERE status = 'queued';
+  CREATE INDEX deliveries_leases ON deliveries (lease_expires_at_ms) WHERE status = 'in-flight';
+  CREATE INDEX deliveries_message ON deliveries (message_id);
+  CREATE INDEX deliveries_status ON deliveries (status, id);
+  CREATE TABLE delivery_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL,
+    fencing INTEGER NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER NOT NULL,
+    mx_host TEXT,
+    tls INTEGER,
+    outcome TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    reply_json TEXT,
+    error TEXT,
+    transcript TEXT NOT NULL
+  );
+  CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+  CREATE TABLE delivery_notices (
+    delivery_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    report_message_id TEXT NOT NULL,
+    PRIMARY KEY (delivery_id, kind)
+  ) WITHOUT ROWID;
+  `,
 ];

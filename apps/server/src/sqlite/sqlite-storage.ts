@@ -1,4 +1,5 @@
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
+import { SqliteDeliveryQueue } from './sqlite-delivery-queue.js';
 import { SqliteMailboxIndex } from './sqlite-mailbox-index.js';
 import { SqliteMessageRepository } from './sqlite-message-repository.js';
 
@@ -7,15 +8,20 @@ export interface SqliteStorageOptions extends SqliteDatabaseOptions {
   readonly searchTotalCap?: number;
 }
 
-/** The spool and the capture index over one SQLite database: what the composition root opens. */
+/**
+ * The spool, the capture index and the delivery queue over one SQLite database: what the
+ * composition root opens.
+ */
 export class SqliteStorage {
   readonly spool: SqliteMessageRepository;
   readonly mailbox: SqliteMailboxIndex;
+  readonly queue: SqliteDeliveryQueue;
   readonly #database: SqliteDatabase;
 
   constructor(options: SqliteStorageOptions) {
     this.#database = new SqliteDatabase(options);
     this.spool = new SqliteMessageRepository(this.#database);
+    this.queue = new SqliteDeliveryQueue(this.#database);
     this.mailbox = new SqliteMailboxIndex(this.#database, {
       parse: options.parse,
       ...(options.searchTotalCap === undefined ? {} : { searchTotalCap: options.searchTotalCap }),

@@ -3,6 +3,7 @@ import type { MessageSummary, NewMessage } from '../capture/mailbox-index.js';
 import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../mime/parsed-message.js';
 import { snippetOf, textOf } from '../mime/text-of.js';
 import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
+import { applyQueueOperation, type QueueOperation } from './sqlite-queue-writes.js';
 import { detailOf, type MessageDetail } from './sqlite-rows.js';
 
 /**
@@ -18,6 +19,8 @@ export type WriteRequest =
       readonly companionRows: readonly CompanionRow[];
     }
   | { readonly kind: 'insert'; readonly message: NewMessage }
+  /** The delivery queue's leases, outcomes and actions (sqlite-queue-writes.ts). */
+  | { readonly kind: 'queue'; readonly operation: QueueOperation }
   | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedMessage };
 
 /**
@@ -245,6 +248,8 @@ export class GroupCommitQueue {
         return this.#insert(request.message);
       case 'saveParsed':
         return this.#saveParsed(request.id, request.parsed);
+      case 'queue':
+        return applyQueueOperation(this.#database, request.operation);
     }
   }
 

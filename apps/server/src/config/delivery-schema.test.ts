@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { defaultRetryPolicy } from '../queue/retry-policy.js';
+import { deliverySchema } from './delivery-schema.js';
+
+describe('deliverySchema', () => {
+  it('defaults to direct MX delivery on port 25 with the default retry policy', () => {
+    expect(deliverySchema.parse({})).toEqual({
+      dnsServers: [],
+      transports: {},
+      smarthost: null,
+      deliveryPort: 25,
+      retry: defaultRetryPolicy,
+      leaseDuration: 600_000,
+      dkim: { enabled: true, rsaSelector: 'rsa1', ed25519Selector: 'ed1' },
+    });
+  });
+
+  it('reads durations, routes and a smarthost', () => {
+    const config = deliverySchema.parse({
+      dnsServers: ['127.0.0.1:5353'],
+      transports: { 'example.test': '127.0.0.2:2525', 'v6.test': '[::1]:25' },
+      smarthost: { host: 'relay.example.net', username: 'mta', password: 'secret' },
+      retry: { schedule: ['5m', '1h'], delayWarningAfter: '2h', giveUpAfter: '4d' },
+    });
+    expect(config.retry).toMatchObject({
+      schedule: [300_000, 3_600_000],
+      delayWarningAfter: 7_200_000,
+      giveUpAfter: 4 * 86_400_000,
+    });
+    expect(config.smarthost).toMatchObject({ port: 587, secure: false });
+  });
+
+  it('refuses a give-up time under RFC 5321’s 4 days, and a route that is not host:port', () => {
+    expect(() => deliverySchema.parse({ retry: { giveUpAfter: '1d' } })).toThrow(/at least 4 days/);
+    expect(() => deliverySchema.parse({ transports: { 'example.test': 'smtp://x' } })).toThrow(/host:port/);
+    expect(deliverySchema.parse({ retry: { delayWarningAfter: null } }).retry.delayWarningAfter).toBeNull();
+  });
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { defaultRetryPolicy, type RetryPolicy, validateRetryPolicy } from '../queue/retry-policy.js';
+import { parseDuration } from './parse-duration.js';
+
+/**
+ * The delivery keys of the `mta` section (spread into it): how outbound mail leaves. Everything
+ * has a production default; tests set `dnsServers`, `transports` and `deliveryPort`.
+ */
+const duration = z.union([z.string(), z.number()]).transform((value, context) => {
+  const durationMs = parseDuration(value);
+  if (durationMs === null) {
+    context.addIssue({
+      code: 'custom',
+      message: 'expected a duration such as "10m", "4h", "5d" or milliseconds',
+    });
+    return z.NEVER;
+  }
+  return durationMs;
+});
+
+/** `host:port`, `[2001:db8::1]:2525` or a bare host (port 25). */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+)(:\d{1,5})?$/, 'expected host:port such as 127.0.0.2:2525');
+
+const retry = z
+  .strictObject({
+    /** Waits after the 1st, 2nd, … deferral. Default 10m, 30m, 1h, 2h. */
+    schedule: z.array(duration).min(1).optional(),
+    /** After the schedule: every this long. Default 3h. */
+    repeatEvery: duration.optional(),
+    /** Each wait spread by ± this fraction. Default 0.1. */
+    jitter: z.number().min(0).max(0.99).optional(),
+    /** RFC 5321 §4.5.4.1: at least 4 days. Default 5d. */
+    giveUpAfter: duration.optional(),
+    /** A delay DSN once a delivery has waited this long (RFC 3461 DELAY); null for none. Default 4h. */
+    delayWarningAfter: duration.nullable().optional(),
+  })
+  .transform((value, context): RetryPolicy => {
+    const policy: RetryPolicy = {
+      schedule: value.schedule ?? defaultRetryPolicy.schedule,
+      repeatEvery: value.repeatEvery ?? defaultRetryPolicy.repeatEvery,
+      jitter: value.jitter ?? defaultRetryPolicy.jitter,
+      giveUpAfter: value.giveUpAfter ?? defaultRetryPolicy.giveUpAfter,
+      delayWarningAfter:
+        value.delayWarningAfter === undefined
+          ? defaultRetryPolicy.delayWarningAfter
+          : value.delayWarningAfter,
+    };
+    for (const problem of validateRetryPolicy(policy)) context.addIssue({ code: 'custom', message: problem });
+    return policy;
+  });
+
+export const deliverySchemaShape = {
+  /** DNS servers for MX/A/TXT lookups (`ip` or `ip:port`). Default: the system's. */
+  dnsServers: z.array(hostPort).default([]),
+  /** Per-domain transport overrides: `{ 'example.test': '127.0.0.2:2525' }` (no MX lookup). */
+  transports: z.record(z.string().min(1), hostPort).default({}),
+  /** Relay all outbound mail through this server instead of each domain's MX. */
+  smarthost: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65_535).default(587),
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      /** 465-style implicit TLS. */
+      secure: z.boolean().default(false),
+    })
+    .nullable()
+    .default(null),
+  /** The port MX hosts are reached on. Default 25. */
+  deliveryPort: z.number().int().min(1).max(65_535).default(25),
+  retry: retry.prefault({}),
+  /**
+   * DKIM signing of mail From mta.localDomains. Keys are made on first start in <dataDir>/dkim
+   * (RSA-2048 and Ed25519), and the DNS records to publish are printed then.
+   */
+  dkim: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      rsaSelector: z.string().min(1).default('rsa1'),
+      ed25519Selector: z.string().min(1).default('ed1'),
+    })
+    .prefault({}),
+  /** How long a worker's lease on a delivery lasts (a crashed worker's deliveries return after it). */
+  leaseDuration: duration.prefault('10m'),
+} as const;
+
+export const deliverySchema = z.strictObject(deliverySchemaShape);
+export type DeliveryConfig = z.output<typeof deliverySchema>;

@@ -1,0 +1,99 @@
+import { ReportSpooler } from '../bounce/report-spooler.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { DeliveryQueue, DeliveryRecord } from '../queue/delivery-queue.js';
+import { createQueueSink, type MessageForDelivery, type QueueSinkOptions } from '../queue/queue-sink.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
+import type { MessageRepository } from '../spool/message-repository.js';
+import { type Clock, systemClock } from './clock.js';
+import type { DeliveryEvent } from './delivery-event.js';
+import type { WindowOptions } from './destination-window.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import { DeliveryScheduler } from './scheduler.js';
+import type { DeliveryTransport } from './transports/delivery-transport.js';
+
+export interface DeliveryRoomOptions {
+  readonly spool: MessageRepository;
+  readonly queue: DeliveryQueue;
+  readonly transport: DeliveryTransport;
+  /** mta.hostname: Reporting-MTA of DSNs, Postmaster's domain. */
+  readonly hostname: string;
+  readonly retryPolicy?: RetryPolicy;
+  readonly clock?: Clock;
+  /** Jitter source for the retry schedule, uniform in [0, 1). */
+  readonly random?: () => number;
+  readonly events?: EventBus<DeliveryEvent>;
+  readonly leaseMs?: number;
+  /** Leased deliveries held in memory at most (SchedulerOptions.maxLeased). */
+  readonly maxLeased?: number;
+  readonly window?: WindowOptions;
+  readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
+  /** How accepted messages are stored with their deliveries (QueueSinkOptions.store). */
+  readonly store?: QueueSinkOptions['store'];
+}
+
+export interface DeliveryRoom {
+  /** Accepted outbound mail goes here (the MTA listeners' sink). */
+  accept(message: MessageForDelivery): Promise<void>;
+  readonly scheduler: DeliveryScheduler;
+  /** After an operator's `bounce`: the failure reports the senders asked for. */
+  reportBounced(deliveries: readonly DeliveryRecord[]): Promise<void>;
+  start(): Promise<void>;
+  stop(options?: { readonly graceMs?: number }): Promise<void>;
+}
+
+/**
+ * The delivery side wired together: queue sink → scheduler → transport → outcomes (queue update,
+ * DSNs spooled back into the queue). The composition root builds one; tests build their own with
+ * a fake clock and a transport pointed at their peers.
+ */
+export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
+  const clock = options.clock ?? systemClock;
+  let scheduler: DeliveryScheduler | null = null;
+  const wake = () => scheduler?.wake();
+  const reports = new ReportSpooler({ spool: options.spool, hostname: options.hostname, onSpooled: wake });
+  const outcomes = new OutcomeRecorder({
+    queue: options.queue,
+    spool: options.spool,
+    reports,
+    retryPolicy: options.retryPolicy ?? defaultRetryPolicy,
+    clock,
+    ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.events === undefined ? {} : { events: options.events }),
+    ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+  });
+  scheduler = new DeliveryScheduler({
+    queue: options.queue,
+    spool: options.spool,
+    transport: options.transport,
+    outcomes,
+    clock,
+    holder: `${options.hostname}:${process.pid}`,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    ...(options.maxLeased === undefined ? {} : { maxLeased: options.maxLeased }),
+    ...(options.window === undefined ? {} : { window: options.window }),
+    onError: (error, context) =>
+      options.onProblem?.('delivery error', {
+        context,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
+  const sink = createQueueSink({
+    spool: options.spool,
+    postmasterDomain: options.hostname,
+    onQueued: wake,
+    ...(options.store === undefined ? {} : { store: options.store }),
+  });
+  const running = scheduler;
+  return {
+    accept: (message) => sink.accept(message),
+    scheduler: running,
+    reportBounced: (deliveries) => outcomes.reportBounced(deliveries),
+    async start() {
+      const reported = await outcomes.reportUnreported();
+      if (reported > 0)
+        options.onProblem?.('failure reports queued after a restart', { deliveries: reported });
+      await running.start();
+    },
+    stop: (stopOptions) => running.stop(stopOptions),
+  };
+}

@@ -1,0 +1,215 @@
+import type { ReportEntry } from '../bounce/delivery-report.js';
+import type { ReportSpooler } from '../bounce/report-spooler.js';
+import type { EventBus } from '../events/event-bus.js';
+import type {
+  AttemptResult,
+  DeliveryQueue,
+  DeliveryRecord,
+  LeasedDelivery,
+  NoticeKind,
+} from '../queue/delivery-queue.js';
+import { delayWarningDue, giveUpAt, nextAttempt, type RetryPolicy } from '../queue/retry-policy.js';
+import type { MessageRepository, ReceivedMessage } from '../spool/message-repository.js';
+import type { Clock } from './clock.js';
+import type { DeliveryEvent } from './delivery-event.js';
+import type { TransportJob, TransportResult } from './transports/delivery-transport.js';
+
+export interface OutcomeRecorderOptions {
+  readonly queue: DeliveryQueue;
+  readonly spool: MessageRepository;
+  readonly reports: ReportSpooler;
+  readonly retryPolicy: RetryPolicy;
+  readonly clock: Clock;
+  readonly random?: () => number;
+  readonly events?: EventBus<DeliveryEvent>;
+  /** A report the queue refused (stale lease) or a DSN that could not be spooled. */
+  readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * The outcomes room (GUIDE §2.8): turns a transport's per-recipient attempts into queue updates
+ * (retry schedule and give-up from retry-policy.ts), then into the DSNs the sender asked for:
+ * one failure report per set of recipients that failed together, one delay warning per recipient
+ * once it has waited `delayWarningAfter`, and "relayed" for NOTIFY=SUCCESS (we do not pass NOTIFY
+ * on, so the next hop will not report: RFC 3461 §5.2.2.1).
+ */
+export class OutcomeRecorder {
+  readonly #options: OutcomeRecorderOptions;
+
+  constructor(options: OutcomeRecorderOptions) {
+    this.#options = options;
+  }
+
+  async record(job: TransportJob, result: TransportResult): Promise<void> {
+    const { queue, retryPolicy, clock } = this.#options;
+    const random = this.#options.random ?? Math.random;
+    const now = clock.now();
+    const byId = new Map(job.deliveries.map((delivery) => [delivery.id, delivery]));
+    const reports: Record<NoticeKind, ReportEntry[]> = { failed: [], delayed: [], relayed: [] };
+    const deferred: { delivery: LeasedDelivery; entry: Omit<ReportEntry, 'action'> }[] = [];
+    for (const { deliveryId, attempt } of result.recipients) {
+      const delivery = byId.get(deliveryId);
+      if (delivery === undefined) continue;
+      let queueResult: AttemptResult;
+      let status = attempt.status;
+      if (attempt.outcome === 'delivered') queueResult = { kind: 'succeeded' };
+      else if (attempt.outcome === 'failed') queueResult = { kind: 'failed', cause: 'rejected' };
+      else {
+        const decision = nextAttempt(retryPolicy, {
+          arrivedAt: delivery.arrivedAt,
+          deferrals: delivery.state.attempts,
+          now,
+          random,
+        });
+        if (decision.kind === 'retry') queueResult = { kind: 'deferred', nextDueAt: decision.dueAt };
+        else {
+          queueResult = { kind: 'failed', cause: 'expired' };
+          status = '5.4.7'; // RFC 3463: delivery time expired
+        }
+      }
+      const transition = await queue.recordAttempt({
+        deliveryId,
+        fencing: delivery.lease.fencing,
+        now,
+        result: queueResult,
+        attempt,
+      });
+      if (!transition.ok) {
+        // The lease expired meanwhile and the delivery went back to the queue: its next attempt
+        // reports; this one is the duplicate window the lease makes visible.
+        this.#options.onProblem?.('a delivery report was refused', { deliveryId, reason: transition.reason });
+        continue;
+      }
+      this.#options.events?.publish({
+        type: 'delivery-attempted',
+        deliveryId,
+        messageId: job.messageId,
+        recipient: delivery.recipient,
+        domain: delivery.domain,
+        status: transition.state.status,
+        attempt,
+      });
+      const entry = {
+        delivery,
+        status,
+        reply: attempt.reply,
+        remoteMta: attempt.mxHost,
+        lastAttemptAt: attempt.endedAt,
+      };
+      if (transition.state.status === 'failed') reports.failed.push({ ...entry, action: 'failed' });
+      else if (transition.state.status === 'delivered') {
+        const notify = delivery.notify;
+        if (notify !== null && notify !== 'NEVER' && notify.includes('SUCCESS'))
+          reports.relayed.push({ ...entry, action: 'relayed' });
+      } else deferred.push({ delivery, entry });
+    }
+    if (deferred.length > 0) {
+      const notices = await queue.noticesOf(deferred.map(({ delivery }) => delivery.id));
+      for (const { delivery, entry } of deferred) {
+        const warned = notices.get(delivery.id)?.has('delayed') ?? false;
+        if (delayWarningDue(retryPolicy, { arrivedAt: delivery.arrivedAt, now, warned }))
+          reports.delayed.push({ ...entry, action: 'delayed' });
+      }
+    }
+    if (reports.failed.length + reports.delayed.length + reports.relayed.length === 0) return;
+    const original = await this.#options.spool.getReceived(job.messageId);
+    if (original === null) return;
+    for (const kind of ['failed', 'delayed', 'relayed'] as const) {
+      if (reports[kind].length === 0) continue;
+      await this.#report(original, kind, reports[kind], now);
+    }
+  }
+
+  /**
+   * At start: the failure reports a crash kept from being queued (recorded failed, no notice).
+   * Each is reported with the reply and status its last attempt recorded.
+   */
+  async reportUnreported(limit = 10_000): Promise<number> {
+    let reported = 0;
+    const failed = await this.#options.queue.unreportedFailures(limit);
+    for (const [messageId, deliveries] of groupByMessage(failed)) {
+      // A message gone from the spool cannot be reported on.
+      const original = await this.#options.spool.getReceived(messageId);
+      if (original === null) continue;
+      const entries = deliveries.map((delivery) => ({
+        delivery,
+        action: 'failed' as const,
+        status: delivery.lastStatus?.startsWith('5.') ? delivery.lastStatus : ('5.0.0' as const),
+        reply: delivery.lastReply,
+        remoteMta: null,
+        lastAttemptAt: delivery.state.status === 'failed' ? delivery.state.at : this.#options.clock.now(),
+      }));
+      if (await this.#report(original, 'failed', entries, this.#options.clock.now()))
+        reported += deliveries.length;
+    }
+    return reported;
+  }
+
+  /**
+   * An operator bounced these deliveries (queue action `bounce`): the senders who asked for failure
+   * reports get one per message, as for a remote refusal, with status 5.0.0 and no remote reply.
+   */
+  async reportBounced(deliveries: readonly DeliveryRecord[]): Promise<void> {
+    const now = this.#options.clock.now();
+    const byMessage = new Map<string, DeliveryRecord[]>();
+    for (const delivery of deliveries) {
+      if (delivery.state.status !== 'failed') continue;
+      byMessage.set(delivery.messageId, [...(byMessage.get(delivery.messageId) ?? []), delivery]);
+    }
+    for (const [messageId, bounced] of byMessage) {
+      const original = await this.#options.spool.getReceived(messageId);
+      if (original === null) continue;
+      const entries = bounced.map((delivery) => ({
+        delivery,
+        action: 'failed' as const,
+        status: '5.0.0' as const,
+        reply: null,
+        remoteMta: null,
+        lastAttemptAt: now,
+      }));
+      await this.#report(original, 'failed', entries, now);
+    }
+  }
+
+  async #report(
+    original: ReceivedMessage,
+    kind: NoticeKind,
+    entries: readonly ReportEntry[],
+    now: number,
+  ): Promise<boolean> {
+    try {
+      const spooled = await this.#options.reports.send({
+        original,
+        kind,
+        entries,
+        now,
+        ...(kind === 'delayed'
+          ? { willRetryUntil: giveUpAt(this.#options.retryPolicy, original.receivedAtMs) }
+          : {}),
+      });
+      if (spooled === null) return true;
+      this.#options.events?.publish({
+        type: 'report-queued',
+        reportId: spooled.reportId,
+        originalMessageId: original.id,
+        action: kind,
+        recipients: spooled.reported.map((delivery) => delivery.recipient),
+      });
+      return true;
+    } catch (error) {
+      this.#options.onProblem?.('a delivery report could not be spooled', {
+        messageId: original.id,
+        kind,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return false;
+    }
+  }
+}
+
+function groupByMessage(deliveries: readonly DeliveryRecord[]): Map<string, DeliveryRecord[]> {
+  const groups = new Map<string, DeliveryRecord[]>();
+  for (const delivery of deliveries)
+    groups.set(delivery.messageId, [...(groups.get(delivery.messageId) ?? []), delivery]);
+  return groups;
+}

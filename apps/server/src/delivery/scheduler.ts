@@ -1,0 +1,346 @@
+import type { DeliveryQueue, LeasedDelivery } from '../queue/delivery-queue.js';
+import type { MessageRepository } from '../spool/message-repository.js';
+import type { Clock } from './clock.js';
+import {
+  type DestinationWindow,
+  defaultWindowOptions,
+  finish,
+  newDestinationWindow,
+  tryStart,
+  type WindowOptions,
+} from './destination-window.js';
+import type { OutcomeRecorder } from './outcome-recorder.js';
+import type { DeliveryTransport, TransportJob, TransportResult } from './transports/delivery-transport.js';
+
+export interface SchedulerOptions {
+  readonly queue: DeliveryQueue;
+  readonly spool: MessageRepository;
+  readonly transport: DeliveryTransport;
+  readonly outcomes: OutcomeRecorder;
+  readonly clock: Clock;
+  /** This worker's name on its leases (queue page, logs). */
+  readonly holder: string;
+  /** How long a lease lasts: a worker that crashes gives its deliveries back after this. Default 10 min. */
+  readonly leaseMs?: number;
+  /** Deliveries leased per claim. Default 100. */
+  readonly batchSize?: number;
+  /** Leased deliveries held in memory at most (ready + in flight). Default 1000. */
+  readonly maxLeased?: number;
+  /** How often expired leases are put back in the queue. Default 1 min. */
+  readonly requeueEveryMs?: number;
+  readonly window?: WindowOptions;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+/** One message's recipients at one destination: one SMTP transaction. */
+interface ReadyMessage {
+  readonly messageId: string;
+  readonly deliveries: LeasedDelivery[];
+}
+
+interface Destination {
+  window: DestinationWindow;
+  readonly ready: ReadyMessage[];
+  /** When a rate limit lets the next session start. */
+  retryAt: number | null;
+}
+
+/**
+ * The scheduler (GUIDE §2.8): leases due deliveries from the queue in batches and keeps them in
+ * per-destination ready lists, bounded by `maxLeased`; starts a session per (message, destination)
+ * as the destination's window (destination-window.ts: slow start, back-off, down) allows; hands
+ * the result to the outcomes room. It never polls per message: it claims when woken (a message was
+ * queued in this process, a session ended) and sets one timer for the earliest of the next due
+ * delivery and the next rate-limit slot. Memory is rebuilt from the queue at start.
+ */
+export class DeliveryScheduler {
+  readonly #options: SchedulerOptions;
+  readonly #leaseMs: number;
+  readonly #batchSize: number;
+  readonly #maxLeased: number;
+  readonly #windowOptions: WindowOptions;
+  readonly #destinations = new Map<string, Destination>();
+  readonly #sessions = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #leased = 0;
+  #isRunning = false;
+  #isPumping = false;
+  #pumpAgain = false;
+  #cancelWake: (() => void) | null = null;
+  #cancelRequeue: (() => void) | null = null;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+    this.#leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.#batchSize = options.batchSize ?? 100;
+    this.#maxLeased = options.maxLeased ?? 1000;
+    this.#windowOptions = options.window ?? defaultWindowOptions;
+  }
+
+  /** Deliveries leased and held in memory now (ready or in a session). */
+  get leasedCount(): number {
+    return this.#leased;
+  }
+
+  /** Puts expired leases back (a previous run crashed), then starts delivering. */
+  async start(): Promise<void> {
+    if (this.#isRunning) return;
+    this.#isRunning = true;
+    await this.#requeueExpired();
+    this.wake();
+  }
+
+  /** Something may be due: a message was queued, an operator asked for a retry. Cheap; coalesced. */
+  wake(): void {
+    if (!this.#isRunning) return;
+    if (this.#isPumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#isPumping = true;
+    void this.#pump().finally(() => {
+      this.#isPumping = false;
+      if (this.#pumpAgain) {
+        this.#pumpAgain = false;
+        this.wake();
+      } else this.#notifyIdle();
+    });
+  }
+
+  /** Resolves when nothing is leased in memory (tests; graceful stop). */
+  idle(): Promise<void> {
+    if (this.#leased === 0 && !this.#isPumping) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Graceful stop: no new sessions; those running get `graceMs` to finish, then are aborted (their
+   * recipients are reported deferred); deliveries leased but not started go back to the queue.
+   */
+  async stop(options: { readonly graceMs?: number } = {}): Promise<void> {
+    if (!this.#isRunning) return;
+    this.#isRunning = false;
+    this.#cancelWake?.();
+    this.#cancelRequeue?.();
+    const now = this.#options.clock.now();
+    const returns: Promise<unknown>[] = [];
+    for (const destination of this.#destinations.values()) {
+      for (const message of destination.ready.splice(0)) {
+        for (const delivery of message.deliveries) returns.push(this.#giveBack(delivery, now));
+      }
+    }
+    await Promise.all(returns);
+    const sessions = Promise.all(this.#sessions);
+    let cancelGrace: (() => void) | null = null;
+    await Promise.race([
+      sessions,
+      new Promise<void>((resolve) => {
+        cancelGrace = this.#options.clock.setTimer(resolve, options.graceMs ?? 30_000);
+      }),
+    ]);
+    (cancelGrace as (() => void) | null)?.();
+    this.#abort.abort(new Error('the delivery scheduler is stopping'));
+    await sessions;
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      await this.#claim();
+      this.#dispatch();
+      await this.#scheduleWake();
+    } catch (error) {
+      this.#options.onError?.(error, 'scheduler');
+      // Try again later rather than never: a database hiccup must not stop delivery.
+      this.#setWake(this.#options.clock.now() + 5000);
+    }
+  }
+
+  async #claim(): Promise<void> {
+    while (this.#isRunning && this.#leased < this.#maxLeased) {
+      const limit = Math.min(this.#batchSize, this.#maxLeased - this.#leased);
+      const leased = await this.#options.queue.claimDue({
+        now: this.#options.clock.now(),
+        limit,
+        holder: this.#options.holder,
+        leaseMs: this.#leaseMs,
+      });
+      this.#leased += leased.length;
+      for (const delivery of leased) this.#addReady(delivery);
+      if (leased.length < limit) return;
+    }
+  }
+
+  #addReady(delivery: LeasedDelivery): void {
+    let destination = this.#destinations.get(delivery.domain);
+    if (destination === undefined) {
+      destination = {
+        window: newDestinationWindow(this.#windowOptions, this.#options.clock.now()),
+        ready: [],
+        retryAt: null,
+      };
+      this.#destinations.set(delivery.domain, destination);
+    }
+    const message = destination.ready.find((ready) => ready.messageId === delivery.messageId);
+    if (message === undefined)
+      destination.ready.push({ messageId: delivery.messageId, deliveries: [delivery] });
+    else message.deliveries.push(delivery);
+  }
+
+  #dispatch(): void {
+    if (!this.#isRunning) return;
+    const now = this.#options.clock.now();
+    for (const [domain, destination] of this.#destinations) {
+      destination.retryAt = null;
+      while (destination.ready.length > 0) {
+        const decision = tryStart(destination.window, this.#windowOptions, now);
+        if (!decision.start) {
+          if (decision.reason === 'down') this.#postponeDown(destination, decision.retryAt ?? now);
+          else if (decision.reason === 'rate-limited') destination.retryAt = decision.retryAt;
+          break;
+        }
+        destination.window = decision.window;
+        const message = destination.ready.shift() as ReadyMessage;
+        this.#startSession(domain, destination, message);
+      }
+      if (
+        destination.ready.length === 0 &&
+        destination.window.inFlight === 0 &&
+        destination.window.health.kind === 'up'
+      )
+        this.#destinations.delete(domain); // memory holds only what is due
+    }
+  }
+
+  /** A destination known to be down: its deliveries wait in the queue, not in memory, without an attempt. */
+  #postponeDown(destination: Destination, until: number): void {
+    for (const message of destination.ready.splice(0)) {
+      for (const delivery of message.deliveries) {
+        void this.#options.queue
+          .recordAttempt({
+            deliveryId: delivery.id,
+            fencing: delivery.lease.fencing,
+            now: this.#options.clock.now(),
+            result: { kind: 'deferred', nextDueAt: until },
+            attempt: null,
+          })
+          .catch((error: unknown) => this.#options.onError?.(error, 'postpone'))
+          .finally(() => this.#release(1));
+      }
+    }
+  }
+
+  #startSession(domain: string, destination: Destination, message: ReadyMessage): void {
+    const session = this.#runSession(domain, message)
+      .then((result) => {
+        destination.window = finish(
+          destination.window,
+          result?.session ?? 'other',
+          this.#windowOptions,
+          this.#options.clock.now(),
+        );
+        // A destination that went down keeps its state (the back-off) while sessions were out.
+        if (!this.#destinations.has(domain)) this.#destinations.set(domain, destination);
+      })
+      .catch((error: unknown) => this.#options.onError?.(error, `delivery to ${domain}`))
+      .finally(() => {
+        this.#sessions.delete(session);
+        this.#release(message.deliveries.length);
+        this.wake();
+      });
+    this.#sessions.add(session);
+  }
+
+  async #runSession(domain: string, message: ReadyMessage): Promise<TransportResult | null> {
+    const received = await this.#options.spool.getReceived(message.messageId);
+    if (received === null) {
+      // Deleted from the spool meanwhile: nothing left to send.
+      const now = this.#options.clock.now();
+      await Promise.all(
+        message.deliveries.map((delivery) =>
+          this.#options.queue.recordAttempt({
+            deliveryId: delivery.id,
+            fencing: delivery.lease.fencing,
+            now,
+            result: { kind: 'failed', cause: 'rejected' },
+            attempt: null,
+          }),
+        ),
+      );
+      return null;
+    }
+    const job: TransportJob = {
+      messageId: message.messageId,
+      domain,
+      envelope: received.envelope,
+      deliveries: message.deliveries,
+      raw: received.raw,
+    };
+    const result = await this.#options.transport.send(job, this.#abort.signal);
+    await this.#options.outcomes.record(job, result);
+    return result;
+  }
+
+  async #giveBack(delivery: LeasedDelivery, now: number): Promise<void> {
+    try {
+      await this.#options.queue.recordAttempt({
+        deliveryId: delivery.id,
+        fencing: delivery.lease.fencing,
+        now,
+        result: { kind: 'deferred', nextDueAt: now },
+        attempt: null,
+      });
+    } catch (error) {
+      // The lease expires and the delivery comes back anyway.
+      this.#options.onError?.(error, 'give back');
+    } finally {
+      this.#release(1);
+    }
+  }
+
+  #release(count: number): void {
+    this.#leased -= count;
+    this.#notifyIdle();
+  }
+
+  #notifyIdle(): void {
+    if (this.#leased !== 0 || this.#isPumping) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  async #scheduleWake(): Promise<void> {
+    if (!this.#isRunning) return;
+    let wakeAt: number | null = null;
+    for (const destination of this.#destinations.values())
+      if (destination.retryAt !== null) wakeAt = Math.min(wakeAt ?? destination.retryAt, destination.retryAt);
+    // While memory is full, a session's end wakes us; otherwise the next due delivery does.
+    if (this.#leased < this.#maxLeased) {
+      const due = await this.#options.queue.nextDueAt();
+      if (due !== null) wakeAt = Math.min(wakeAt ?? due, due);
+    }
+    if (wakeAt !== null) this.#setWake(wakeAt);
+    this.#cancelRequeue ??= this.#options.clock.setTimer(() => {
+      this.#cancelRequeue = null;
+      void this.#requeueExpired().then(() => this.wake());
+    }, this.#options.requeueEveryMs ?? 60_000);
+  }
+
+  #setWake(at: number): void {
+    this.#cancelWake?.();
+    this.#cancelWake = this.#options.clock.setTimer(
+      () => {
+        this.#cancelWake = null;
+        this.wake();
+      },
+      Math.max(0, at - this.#options.clock.now()),
+    );
+  }
+
+  async #requeueExpired(): Promise<void> {
+    try {
+      await this.#options.queue.requeueExpired(this.#options.clock.now());
+    } catch (error) {
+      this.#options.onError?.(error, 'requeue');
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { DeliveryConfig } from '../config/delivery-schema.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../observability/logger.js';
+import type { DeliveryQueue } from '../queue/delivery-queue.js';
+import type { MessageRepository } from '../spool/message-repository.js';
+import { type Clock, systemClock } from './clock.js';
+import type { DeliveryEvent } from './delivery-event.js';
+import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import { createRemoteTransport } from './transports/remote-transport.js';
+
+export interface StartDeliveryOptions {
+  readonly config: DeliveryConfig;
+  /** mta.hostname: EHLO name, Reporting-MTA, Postmaster's domain. */
+  readonly hostname: string;
+  readonly spool: MessageRepository;
+  readonly queue: DeliveryQueue;
+  readonly events?: EventBus<DeliveryEvent>;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
+  readonly store?: DeliveryRoomOptions['store'];
+}
+
+/**
+ * The delivery side of MTA mode from its configuration: the remote transport (DNS servers, routes,
+ * smarthost) and the room around it, started (expired leases requeued, due mail delivered).
+ */
+export async function startDelivery(
+  options: StartDeliveryOptions,
+): Promise<DeliveryRoom & { close(): Promise<void> }> {
+  const { config, logger } = options;
+  const clock = options.clock;
+  const transport = createRemoteTransport({
+    hostname: options.hostname,
+    dnsServers: config.dnsServers,
+    port: config.deliveryPort,
+    routes: config.transports,
+    smarthost: config.smarthost,
+    clock: clock ?? systemClock,
+  });
+  const room = createDeliveryRoom({
+    spool: options.spool,
+    queue: options.queue,
+    transport,
+    hostname: options.hostname,
+    retryPolicy: config.retry,
+    leaseMs: config.leaseDuration,
+    ...(clock === undefined ? {} : { clock }),
+    ...(options.events === undefined ? {} : { events: options.events }),
+    ...(options.store === undefined ? {} : { store: options.store }),
+    onProblem: (problem, details) => logger.warn({ ...details, component: 'delivery' }, problem),
+  });
+  await room.start();
+  return {
+    ...room,
+    async close() {
+      await room.stop();
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import {
+  deliveryAttemptSchema,
+  queueActionResultSchema,
+  queuedDeliverySchema,
+  queuedMessageSchema,
+  queuePageSchema,
+  queueSummarySchema,
+} from './schemas/queue-schemas.js';
+
+/** The queue's part of the OpenAPI document (openapi-document.ts spreads it in). */
+const components = {
+  QueuedDelivery: queuedDeliverySchema,
+  DeliveryAttempt: deliveryAttemptSchema,
+  QueuePage: queuePageSchema,
+  QueueSummary: queueSummarySchema,
+  QueuedMessage: queuedMessageSchema,
+  QueueActionResult: queueActionResultSchema,
+} as const;
+
+export function queueComponents(): Record<string, object> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(components)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io: 'output', uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _schema, $id: _id, ...schema }]) => [id, schema]),
+  );
+}
+
+const json = (name: keyof typeof components) => ({
+  'application/json': { schema: { $ref: `#/components/schemas/${name}` } },
+});
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+const messageId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const action = {
+  name: 'action',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', enum: ['retry-now', 'hold', 'release', 'bounce', 'delete'] },
+};
+const actionResponses = {
+  '200': { description: 'Applied (to at least one delivery)', content: json('QueueActionResult') },
+  '404': error('No such delivery, message or action'),
+  '409': {
+    description: 'Refused by the state machine for every delivery',
+    content: json('QueueActionResult'),
+  },
+};
+
+export const queuePaths = {
+  '/api/v1/queue': {
+    get: {
+      summary: 'Deliveries (one per message and recipient), oldest first, keyset paging',
+      parameters: [
+        {
+          name: 'status',
+          in: 'query',
+          schema: { type: 'string', enum: ['queued', 'in-flight', 'held', 'delivered', 'failed', 'deleted'] },
+        },
+        { name: 'domain', in: 'query', schema: { type: 'string' } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'nextAfter' },
+      ],
+      responses: { '200': { description: 'A page', content: json('QueuePage') }, '400': error('Bad query') },
+    },
+  },
+  '/api/v1/queue/summary': {
+    get: {
+      summary: 'Deliveries by status',
+      responses: { '200': { description: 'Counts', content: json('QueueSummary') } },
+    },
+  },
+  '/api/v1/queue/messages/{id}': {
+    parameters: [messageId],
+    get: {
+      summary: "A message's deliveries with every attempt (time, MX host, TLS, reply, transcript)",
+      responses: {
+        '200': { description: 'The message', content: json('QueuedMessage') },
+        '404': error('Not queued'),
+      },
+    },
+  },
+  '/api/v1/queue/messages/{id}/{action}': {
+    parameters: [messageId, action],
+    post: { summary: "An operator's action on every delivery of the message", responses: actionResponses },
+  },
+  '/api/v1/queue/deliveries/{deliveryId}/{action}': {
+    parameters: [{ name: 'deliveryId', in: 'path', required: true, schema: { type: 'integer' } }, action],
+    post: { summary: "An operator's action on one delivery", responses: actionResponses },
+  },
+} as const;

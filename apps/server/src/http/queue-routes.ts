@@ -1,0 +1,157 @@
+import type { Reply } from '@smtp/protocol';
+import type { Context, Hono } from 'hono';
+import type { z } from 'zod';
+import type {
+  DeliveryQueue,
+  DeliveryRecord,
+  OperatorAction,
+  StoredAttempt,
+} from '../queue/delivery-queue.js';
+import type { Outgoing } from './outgoing.js';
+import {
+  deliveryStatusSchema,
+  type QueuedDelivery,
+  type queueActionResultSchema,
+  queueActionSchema,
+  type queuedMessageSchema,
+  type queuePageSchema,
+  type queueSummarySchema,
+} from './schemas/queue-schemas.js';
+
+export interface QueueRoutesOptions {
+  readonly queue: DeliveryQueue;
+  readonly now?: () => number;
+  /** After an action: wake the scheduler (retry-now, release), report a bounce. */
+  readonly onAction?: (action: OperatorAction, deliveries: readonly DeliveryRecord[]) => void;
+}
+
+/**
+ * /api/v1/queue: the delivery queue made visible (list, one message with every attempt) and the
+ * operator's actions on one delivery or on every delivery of a message. Thin: the queue contract
+ * and its state machine decide; a refused action answers 409 with the reason.
+ */
+export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): void {
+  const { queue } = options;
+  const now = options.now ?? Date.now;
+
+  app.get('/api/v1/queue', async (context) => {
+    const status = context.req.query('status');
+    const limit = Number(context.req.query('limit') ?? 100);
+    const after = Number(context.req.query('after') ?? 0);
+    if (status !== undefined && !deliveryStatusSchema.safeParse(status).success)
+      return context.json({ error: `Unknown status: ${status}` }, 400);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000 || !Number.isInteger(after) || after < 0)
+      return context.json({ error: 'limit is 1 to 1000, after a delivery id' }, 400);
+    const domain = context.req.query('domain');
+    const deliveries = await queue.list({
+      limit,
+      afterId: after,
+      ...(status === undefined ? {} : { status: deliveryStatusSchema.parse(status) }),
+      ...(domain === undefined ? {} : { domain }),
+    });
+    const page: Outgoing<z.infer<typeof queuePageSchema>> = {
+      deliveries: deliveries.map(toWire),
+      nextAfter: deliveries.length === limit ? (deliveries.at(-1)?.id ?? null) : null,
+    };
+    return context.json(page);
+  });
+
+  app.get('/api/v1/queue/summary', async (context) => {
+    const summary: Outgoing<z.infer<typeof queueSummarySchema>> = {
+      byStatus: await queue.countByStatus(),
+      nextDueAt: await queue.nextDueAt(),
+    };
+    return context.json(summary);
+  });
+
+  app.get('/api/v1/queue/messages/:id', async (context) => {
+    const shown = await queue.show(context.req.param('id'));
+    if (shown === null) return context.json({ error: 'No such message in the queue' }, 404);
+    const message: Outgoing<z.infer<typeof queuedMessageSchema>> = {
+      messageId: shown.messageId,
+      deliveries: shown.deliveries.map(toWire),
+      attempts: shown.attempts.map(attemptToWire),
+    };
+    return context.json(message);
+  });
+
+  const act = async (context: Context, deliveries: readonly DeliveryRecord[]) => {
+    const action = queueActionSchema.safeParse(context.req.param('action'));
+    if (!action.success)
+      return context.json({ error: `Unknown action: ${context.req.param('action')}` }, 404);
+    const results: {
+      deliveryId: number;
+      ok: boolean;
+      status: QueuedDelivery['status'] | null;
+      reason: string | null;
+    }[] = [];
+    const changed: DeliveryRecord[] = [];
+    for (const delivery of deliveries) {
+      const result = await queue.act(delivery.id, action.data, now());
+      results.push({
+        deliveryId: delivery.id,
+        ok: result.ok,
+        status: result.ok ? result.state.status : null,
+        reason: result.ok ? null : result.reason,
+      });
+      if (result.ok) changed.push({ ...delivery, state: result.state });
+    }
+    if (changed.length > 0) options.onAction?.(action.data, changed);
+    const body: Outgoing<z.infer<typeof queueActionResultSchema>> = { results };
+    return context.json(body, results.some((result) => result.ok) ? 200 : 409);
+  };
+
+  app.post('/api/v1/queue/deliveries/:deliveryId/:action', async (context) => {
+    const delivery = await queue.get(Number(context.req.param('deliveryId')));
+    if (delivery === null) return context.json({ error: 'No such delivery' }, 404);
+    return act(context, [delivery]);
+  });
+
+  app.post('/api/v1/queue/messages/:id/:action', async (context) => {
+    const shown = await queue.show(context.req.param('id'));
+    if (shown === null) return context.json({ error: 'No such message in the queue' }, 404);
+    return act(context, shown.deliveries);
+  });
+}
+
+function toWire(delivery: DeliveryRecord): QueuedDelivery {
+  const { state } = delivery;
+  return {
+    id: delivery.id,
+    messageId: delivery.messageId,
+    sender: delivery.sender,
+    recipient: delivery.recipient,
+    domain: delivery.domain,
+    status: state.status,
+    attempts: state.attempts,
+    arrivedAt: delivery.arrivedAt,
+    dueAt: state.status === 'queued' ? state.dueAt : null,
+    leaseExpiresAt: state.status === 'in-flight' ? state.lease.expiresAt : null,
+    failureCause: state.status === 'failed' ? state.cause : null,
+    notify:
+      delivery.notify === null ? null : delivery.notify === 'NEVER' ? 'NEVER' : delivery.notify.join(','),
+    lastReply: delivery.lastReply === null ? null : replyText(delivery.lastReply),
+    lastStatus: delivery.lastStatus,
+  };
+}
+
+function attemptToWire(attempt: StoredAttempt) {
+  return {
+    id: attempt.id,
+    deliveryId: attempt.deliveryId,
+    startedAt: attempt.startedAt,
+    endedAt: attempt.endedAt,
+    mxHost: attempt.mxHost,
+    tls: attempt.tls,
+    outcome: attempt.outcome,
+    status: attempt.status,
+    rule: attempt.rule,
+    reply: attempt.reply === null ? null : replyText(attempt.reply),
+    error: attempt.error,
+    transcript: attempt.transcript,
+  };
+}
+
+function replyText(reply: Reply): string {
+  return `${reply.code}${reply.enhanced === null ? '' : ` ${reply.enhanced}`} ${reply.lines.join(' ')}`.trimEnd();
+}

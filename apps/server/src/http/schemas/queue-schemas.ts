@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The delivery queue on the wire (GET/POST /api/v1/queue…): one delivery per (message, recipient)
+ * with its state, and every attempt with its transcript. Times are epoch milliseconds; replies are
+ * shown as the server wrote them ("450 4.2.0 Mailbox busy").
+ */
+
+export const deliveryStatusSchema = z.enum(['queued', 'in-flight', 'held', 'delivered', 'failed', 'deleted']);
+
+export const queueActionSchema = z.enum(['retry-now', 'hold', 'release', 'bounce', 'delete']);
+
+export const queuedDeliverySchema = z.object({
+  id: z.int(),
+  messageId: z.string(),
+  sender: z.string().meta({ description: 'The reverse-path; "" for <> (a DSN)' }),
+  recipient: z.string(),
+  domain: z.string(),
+  status: deliveryStatusSchema,
+  attempts: z.int().min(0),
+  arrivedAt: z.int(),
+  dueAt: z.int().nullable().meta({ description: 'When a queued delivery is tried next' }),
+  leaseExpiresAt: z.int().nullable(),
+  failureCause: z.enum(['rejected', 'expired', 'bounced']).nullable(),
+  notify: z.string().nullable().meta({ description: 'RCPT NOTIFY (RFC 3461), e.g. "FAILURE,DELAY"' }),
+  lastReply: z.string().nullable(),
+  lastStatus: z.string().nullable(),
+});
+export type QueuedDelivery = z.infer<typeof queuedDeliverySchema>;
+
+export const deliveryAttemptSchema = z.object({
+  id: z.int(),
+  deliveryId: z.int(),
+  startedAt: z.int(),
+  endedAt: z.int(),
+  mxHost: z.string().nullable(),
+  tls: z.boolean().nullable(),
+  outcome: z.enum(['delivered', 'deferred', 'failed']),
+  status: z.string(),
+  rule: z.string().meta({ description: 'The classification rule that decided the outcome' }),
+  reply: z.string().nullable(),
+  error: z.string().nullable(),
+  transcript: z.string().meta({ description: 'The client side of the session (C:/S: lines)' }),
+});
+
+export const queuePageSchema = z.object({
+  deliveries: z.array(queuedDeliverySchema),
+  nextAfter: z.int().nullable().meta({ description: 'Pass back as `after` for the next page' }),
+});
+
+export const queueSummarySchema = z.object({
+  byStatus: z.record(deliveryStatusSchema, z.int().min(0)),
+  nextDueAt: z.int().nullable(),
+});
+
+export const queuedMessageSchema = z.object({
+  messageId: z.string(),
+  deliveries: z.array(queuedDeliverySchema),
+  attempts: z.array(deliveryAttemptSchema),
+});
+
+export const queueActionResultSchema = z.object({
+  results: z.array(
+    z.object({
+      deliveryId: z.int(),
+      ok: z.boolean(),
+      status: deliveryStatusSchema.nullable(),
+      reason: z.string().nullable().meta({ description: 'Why the action was refused' }),
+    }),
+  ),
+});

@@ -1,0 +1,66 @@
+import type {
+  CompanionRow,
+  MessageRepository,
+  SmtpSessionDetails,
+  StoredEnvelope,
+} from '../spool/message-repository.js';
+import type { MessageSource } from '../spool/read-message-source.js';
+import type { RecipientParameters } from './recipient-parameters.js';
+import { deliveryRows } from './router.js';
+
+/** A message an MTA listener (or any other submitter) accepted for delivery. */
+export interface MessageForDelivery {
+  readonly id: string;
+  readonly receivedAtMs: number;
+  readonly envelope: StoredEnvelope;
+  readonly session: SmtpSessionDetails | null;
+  /** NOTIFY and ORCPT per recipient, in the order of `envelope.to` (RFC 3461). */
+  readonly recipientParameters?: readonly (RecipientParameters | undefined)[];
+  readonly source: MessageSource;
+}
+
+export interface QueueSinkOptions {
+  readonly spool: MessageRepository;
+  /**
+   * How the message and its deliveries are stored; default spool.receive. The app passes its
+   * ingest pipeline's accept, so outbound mail is also parsed and indexed for the web UI.
+   */
+  readonly store?: (message: MessageForDelivery, companionRows: readonly CompanionRow[]) => Promise<void>;
+  /** Our domain, for `<Postmaster>` without one. */
+  readonly postmasterDomain: string;
+  /** Told once the message and its deliveries are committed (the scheduler's wake()). */
+  readonly onQueued: () => void;
+}
+
+/**
+ * Where accepted outbound mail goes: the spool stores the message and the router's deliveries in
+ * one group-committed transaction, and accept() resolves only then, so the listener's 250 means
+ * "stored and queued". The scheduler is woken in process; nothing polls.
+ */
+export function createQueueSink(options: QueueSinkOptions): {
+  accept(message: MessageForDelivery): Promise<void>;
+} {
+  return {
+    async accept(message) {
+      const companionRows = deliveryRows({
+        messageId: message.id,
+        receivedAtMs: message.receivedAtMs,
+        envelope: message.envelope,
+        postmasterDomain: options.postmasterDomain,
+        ...(message.recipientParameters === undefined
+          ? {}
+          : { recipientParameters: message.recipientParameters }),
+      });
+      if (options.store !== undefined) await options.store(message, companionRows);
+      else
+        await options.spool.receive(message.source, {
+          id: message.id,
+          receivedAtMs: message.receivedAtMs,
+          envelope: message.envelope,
+          session: message.session,
+          companionRows,
+        });
+      options.onQueued();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import type { Statement } from 'better-sqlite3';
+import type {
+  AttemptReport,
+  DeliveryListQuery,
+  DeliveryQueue,
+  DeliveryRecord,
+  LeasedDelivery,
+  NoticeKind,
+  OperatorAction,
+  QueuedMessage,
+} from '../queue/delivery-queue.js';
+import type { DeliveryStatus, TransitionResult } from '../queue/delivery-state.js';
+import { type AttemptRow, type DeliveryRow, toDeliveryRecord, toStoredAttempt } from './delivery-rows.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import type { QueueOperation } from './sqlite-queue-writes.js';
+
+const statuses: readonly DeliveryStatus[] = ['queued', 'in-flight', 'held', 'delivered', 'failed', 'deleted'];
+
+/**
+ * The delivery queue on the app's one SQLite database. Writes (leases, outcomes, actions) go
+ * through the database's group-committed writer, on the writer thread in the build, so a commit's
+ * fsync never blocks the thread serving SMTP; reads use this thread's connection, which in WAL
+ * mode neither waits for the writer nor blocks it.
+ */
+export class SqliteDeliveryQueue implements DeliveryQueue {
+  readonly #database: SqliteDatabase;
+  readonly #statements: Record<
+    'nextDue' | 'byId' | 'byMessage' | 'attemptsOfMessage' | 'counts' | 'list' | 'unreported',
+    Statement
+  >;
+
+  constructor(database: SqliteDatabase) {
+    this.#database = database;
+    const connection = database.connection;
+    this.#statements = {
+      nextDue: connection.prepare(`SELECT MIN(due_at_ms) AS due FROM deliveries WHERE status = 'queued'`),
+      byId: connection.prepare('SELECT * FROM deliveries WHERE id = ?'),
+      byMessage: connection.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY id'),
+      attemptsOfMessage: connection.prepare(`SELECT a.* FROM delivery_attempts a
+        JOIN deliveries d ON d.id = a.delivery_id WHERE d.message_id = ? ORDER BY a.id`),
+      unreported: connection.prepare(`SELECT * FROM deliveries d WHERE d.status = 'failed' AND d.sender <> ''
+        AND (d.notify IS NULL OR d.notify LIKE '%FAILURE%')
+        AND NOT EXISTS (SELECT 1 FROM delivery_notices n WHERE n.delivery_id = d.id AND n.kind = 'failed')
+        ORDER BY d.id LIMIT ?`),
+      counts: connection.prepare('SELECT status, COUNT(*) AS count FROM deliveries GROUP BY status'),
+      list: connection.prepare(`SELECT * FROM deliveries
+        WHERE (@status IS NULL OR status = @status) AND (@domain IS NULL OR domain = @domain)
+        AND id > @afterId ORDER BY id LIMIT @limit`),
+    };
+  }
+
+  claimDue(request: {
+    now: number;
+    limit: number;
+    holder: string;
+    leaseMs: number;
+  }): Promise<LeasedDelivery[]> {
+    return this.#write({ kind: 'claim-due', ...request }) as Promise<LeasedDelivery[]>;
+  }
+
+  recordAttempt(report: AttemptReport): Promise<TransitionResult> {
+    return this.#write({ kind: 'record-attempt', report }) as Promise<TransitionResult>;
+  }
+
+  requeueExpired(now: number): Promise<number> {
+    return this.#write({ kind: 'requeue-expired', now }) as Promise<number>;
+  }
+
+  act(deliveryId: number, action: OperatorAction, now: number): Promise<TransitionResult> {
+    return this.#write({ kind: 'act', deliveryId, action, now }) as Promise<TransitionResult>;
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = this.#statements.nextDue.get() as { due: number | null };
+    return row.due;
+  }
+
+  async get(deliveryId: number): Promise<DeliveryRecord | null> {
+    const row = this.#statements.byId.get(deliveryId) as DeliveryRow | undefined;
+    return row === undefined ? null : toDeliveryRecord(row);
+  }
+
+  async list(query: DeliveryListQuery): Promise<DeliveryRecord[]> {
+    const rows = this.#statements.list.all({
+      status: query.status ?? null,
+      domain: query.domain?.toLowerCase() ?? null,
+      afterId: query.afterId ?? 0,
+      limit: query.limit,
+    }) as DeliveryRow[];
+    return rows.map(toDeliveryRecord);
+  }
+
+  async show(messageId: string): Promise<QueuedMessage | null> {
+    const rows = this.#statements.byMessage.all(messageId) as DeliveryRow[];
+    if (rows.length === 0) return null;
+    const attempts = this.#statements.attemptsOfMessage.all(messageId) as AttemptRow[];
+    return { messageId, deliveries: rows.map(toDeliveryRecord), attempts: attempts.map(toStoredAttempt) };
+  }
+
+  async unreportedFailures(limit: number): Promise<DeliveryRecord[]> {
+    return (this.#statements.unreported.all(limit) as DeliveryRow[]).map(toDeliveryRecord);
+  }
+
+  async countByStatus(): Promise<Readonly<Record<DeliveryStatus, number>>> {
+    const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<
+      DeliveryStatus,
+      number
+    >;
+    for (const row of this.#statements.counts.all() as { status: DeliveryStatus; count: number }[])
+      counts[row.status] = row.count;
+    return counts;
+  }
+
+  async noticesOf(deliveryIds: readonly number[]): Promise<ReadonlyMap<number, ReadonlySet<NoticeKind>>> {
+    const notices = new Map<number, Set<NoticeKind>>();
+    if (deliveryIds.length === 0) return notices;
+    const rows = this.#database.connection
+      .prepare(
+        `SELECT delivery_id, kind FROM delivery_notices WHERE delivery_id IN (${deliveryIds.map(() => '?').join(',')})`,
+      )
+      .all(...deliveryIds) as { delivery_id: number; kind: NoticeKind }[];
+    for (const row of rows) {
+      const kinds = notices.get(row.delivery_id) ?? new Set<NoticeKind>();
+      kinds.add(row.kind);
+      notices.set(row.delivery_id, kinds);
+    }
+    return notices;
+  }
+
+  #write(operation: QueueOperation): Promise<unknown> {
+    return this.#database.write({ kind: 'queue', operation });
+  }
+}

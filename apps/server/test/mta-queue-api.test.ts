@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../src/http/openapi-document.js';
+import { registerQueueRoutes } from '../src/http/queue-routes.js';
+import { queuedMessageSchema, queuePageSchema } from '../src/http/schemas/queue-schemas.js';
+import { parseMessage } from '../src/mime/parse-message.js';
+import type { DeliveryRecord, OperatorAction } from '../src/queue/delivery-queue.js';
+import { deliveryRows } from '../src/queue/router.js';
+import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
+import { temporaryDirectory } from './support/messages.js';
+
+describe('/api/v1/queue', () => {
+  let directory: ReturnType<typeof temporaryDirectory>;
+  let storage: SqliteStorage;
+  let app: Hono;
+  const actions: [OperatorAction, number[]][] = [];
+  const now = 1_700_000_000_000;
+
+  beforeEach(async () => {
+    directory = temporaryDirectory();
+    storage = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
+    app = new Hono();
+    registerQueueRoutes(app, {
+      queue: storage.queue,
+      now: () => now + 1,
+      onAction: (action, deliveries: readonly DeliveryRecord[]) =>
+        actions.push([action, deliveries.map((delivery) => delivery.id)]),
+    });
+    const envelope = { from: 'a@local.test', to: ['b@remote.test', 'c@remote.test'], mailParameters: {} };
+    await storage.spool.receive(new TextEncoder().encode('Subject: q\r\n\r\nx\r\n'), {
+      id: 'MSG1',
+      receivedAtMs: now,
+      envelope,
+      session: null,
+      companionRows: deliveryRows({
+        messageId: 'MSG1',
+        receivedAtMs: now,
+        envelope,
+        postmasterDomain: 'mta.test',
+      }),
+    });
+  });
+  afterEach(async () => {
+    await storage.close();
+    directory.remove();
+    actions.length = 0;
+  });
+
+  it('lists deliveries with keyset paging, and refuses a bad query', async () => {
+    const first = queuePageSchema.parse(await (await app.request('/api/v1/queue?limit=1')).json());
+    expect(first.deliveries.map((delivery) => [delivery.recipient, delivery.status])).toEqual([
+      ['b@remote.test', 'queued'],
+    ]);
+    const second = queuePageSchema.parse(
+      await (await app.request(`/api/v1/queue?limit=1&after=${first.nextAfter}`)).json(),
+    );
+    expect(second.deliveries[0]?.recipient).toBe('c@remote.test');
+    expect((await app.request('/api/v1/queue?status=lost')).status).toBe(400);
+    const summary = await (await app.request('/api/v1/queue/summary')).json();
+    expect(summary).toMatchObject({ byStatus: { queued: 2, held: 0 }, nextDueAt: now });
+  });
+
+  it('holds a whole message, refuses what the state machine refuses (409), and shows the message', async () => {
+    const held = await app.request('/api/v1/queue/messages/MSG1/hold', { method: 'POST' });
+    expect(held.status).toBe(200);
+    expect(actions).toEqual([['hold', [1, 2]]]);
+    const again = await app.request('/api/v1/queue/deliveries/1/hold', { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({
+      results: [{ ok: false, reason: 'hold is not possible for a held delivery' }],
+    });
+    expect((await app.request('/api/v1/queue/deliveries/1/explode', { method: 'POST' })).status).toBe(404);
+    expect((await app.request('/api/v1/queue/deliveries/99/hold', { method: 'POST' })).status).toBe(404);
+    const shown = queuedMessageSchema.parse(await (await app.request('/api/v1/queue/messages/MSG1')).json());
+    expect(shown.deliveries.map((delivery) => delivery.status)).toEqual(['held', 'held']);
+    expect((await app.request('/api/v1/queue/messages/NOPE')).status).toBe(404);
+  });
+
+  it('is in the OpenAPI document', () => {
+    expect(Object.keys(openApiDocument.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/queue', '/api/v1/queue/messages/{id}/{action}']),
+    );
+    expect(openApiDocument.components.schemas).toHaveProperty('QueuedDelivery');
+  });
+});
