@@ -3,7 +3,7 @@ import type { MessageSummary, NewMessage } from '../capture/mailbox-index.js';
 import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../mime/parsed-message.js';
 import { snippetOf, textOf } from '../mime/text-of.js';
 import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
-import { detailOf, type MessageDetail } from './sqlite-rows.js';
+import { detailOf, parseDetail } from './sqlite-rows.js';
 
 /**
  * The writes on the ingest path and their group commit, in one place for both homes they can have:
@@ -300,7 +300,7 @@ export class GroupCommitQueue {
       | { seq: number; id: string; received_at_ms: number; size_bytes: number; detail_json: string }
       | undefined;
     if (row === undefined) return undefined;
-    const detail = JSON.parse(row.detail_json) as MessageDetail;
+    const detail = parseDetail(row.detail_json);
     return {
       seq: row.seq,
       id: row.id,
