@@ -36,7 +36,7 @@ function makeMessage(index: number, receivedAtMs: number): NewMessage {
   return {
     id: createMessageId(receivedAtMs),
     receivedAtMs,
-    envelope: { from: from.address, to: [to[0]!.address], mailParameters: {} },
+    envelope: { from: from.address, to: [to[0]!.address], mailParameters: {}, rcptParameters: [{}] },
     session: null,
     raw,
     subject,

@@ -246,7 +246,7 @@ describe('release targets', () => {
     const { id } = await harness.app.pipeline.run({
       id: createMessageId(receivedAtMs),
       receivedAtMs,
-      envelope: { from: 'a@example.com', to: ['b@example.net'], mailParameters: {} },
+      envelope: { from: 'a@example.com', to: ['b@example.net'], mailParameters: {}, rcptParameters: [{}] },
       session: null,
       source: [new TextEncoder().encode(composeRaw())],
     });

@@ -8,7 +8,14 @@ import { deliveryRows } from '../src/queue/router.js';
 import { detailOf } from '../src/sqlite/sqlite-rows.js';
 import { schemaMigrations } from '../src/sqlite/sqlite-schema.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
-import { composeRaw, newMessage, parsedPart, receiveWhole, temporaryDirectory } from './support/messages.js';
+import {
+  composeRaw,
+  newMessage,
+  parsedPart,
+  receivedPart,
+  receiveWhole,
+  temporaryDirectory,
+} from './support/messages.js';
 
 describe('SqliteStorage', () => {
   let directory: ReturnType<typeof temporaryDirectory>;
@@ -130,6 +137,42 @@ describe('SqliteStorage', () => {
     expect(stored?.headers.find((header) => header.name.toLowerCase() === 'content-type')?.value).toContain(
       'multipart/mixed',
     );
+  });
+
+  it('keeps RCPT parameters per recipient, and reads a message stored before them with none', async () => {
+    const kept = await newMessage(composeRaw({ subject: 'Kept' }), {
+      envelopeTo: ['a@example.net', 'b@example.net'],
+    });
+    const rcptParameters = [{ NOTIFY: 'NEVER' }, { NOTIFY: 'FAILURE', ORCPT: 'rfc822;b@example.net' }];
+    await store.mailbox.insert({ ...kept, envelope: { ...kept.envelope, rcptParameters } });
+    const old = await newMessage(composeRaw({ subject: 'Old' }), {
+      envelopeTo: ['c@example.net', 'd@example.net'],
+    });
+    await receiveWhole(store.spool, receivedPart(old));
+    await store.close();
+    // A row as the app wrote it before RCPT parameters were kept: the envelope without the field.
+    const path = join(directory.path, 'messages.sqlite');
+    const writer = new Database(path);
+    const changed = writer
+      .prepare(
+        "UPDATE messages SET detail_json = json_remove(detail_json, '$.envelope.rcptParameters') WHERE id = ?",
+      )
+      .run(old.id).changes;
+    writer.close();
+    expect(changed).toBe(1);
+    store = new SqliteStorage({ parse: parseMessage, path });
+
+    expect((await store.mailbox.get(kept.id))?.envelope.rcptParameters).toEqual(rcptParameters);
+    // Read back unparsed (the spool's view) and after the restart's parse (the inbox's view).
+    expect((await store.spool.getReceived(old.id))?.envelope.rcptParameters).toEqual([{}, {}]);
+    expect((await store.mailbox.index(old.id))?.subject).toBe('Old'); // the startup recovery's parse
+    const reopened = await store.mailbox.get(old.id);
+    expect(reopened?.envelope).toEqual({
+      from: 'alice@example.com',
+      to: ['c@example.net', 'd@example.net'],
+      mailParameters: {},
+      rcptParameters: [{}, {}],
+    });
   });
 
   it('finds messages by from, to, subject and body with prefix matching', async () => {

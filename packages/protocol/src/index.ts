@@ -39,7 +39,11 @@ export {
   parseMailParameters,
   serializeMailParameters,
 } from './command/mail-parameters.js';
-export { parseRcptParameters, serializeRcptParameters } from './command/rcpt-parameters.js';
+export {
+  describeRcptParameters,
+  parseRcptParameters,
+  serializeRcptParameters,
+} from './command/rcpt-parameters.js';
 export { parseXclientAttributes, type XclientPeer, xclientAttributeNames } from './proxy/xclient.js';
 export {
   isMxAllowedByPolicy,

@@ -49,7 +49,12 @@ export class ReportSpooler {
       random: (length) => randomBytes(length),
     });
     if (report === null) return null;
-    const envelope = { from: '', to: [report.recipient], mailParameters: report.mailParameters };
+    const envelope = {
+      from: '',
+      to: [report.recipient],
+      mailParameters: report.mailParameters,
+      rcptParameters: [{}],
+    };
     const notices = report.reported.map((delivery) => ({
       table: 'delivery_notices',
       values: { delivery_id: delivery.id, kind: request.kind, report_message_id: reportId },

@@ -5,7 +5,7 @@ import { IngestPipeline, type IngestStage } from './ingest-pipeline.js';
 const input = {
   id: 'X1',
   receivedAtMs: 0,
-  envelope: { from: 'a@example.com', to: ['b@example.com'], mailParameters: {} },
+  envelope: { from: 'a@example.com', to: ['b@example.com'], mailParameters: {}, rcptParameters: [{}] },
   session: null,
   source: [new TextEncoder().encode('Subject: x\r\n\r\nbody\r\n')],
 };

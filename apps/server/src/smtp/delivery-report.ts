@@ -57,6 +57,7 @@ export function deliveryReportInput(init: DeliveryReportInit): IngestInput | nul
         BODY: report.body,
         ...(report.smtpUtf8 ? { SMTPUTF8: '' } : {}),
       },
+      rcptParameters: [{}],
     },
     session: null,
     source: [...dsnChunks(report, [init.originalRaw])],

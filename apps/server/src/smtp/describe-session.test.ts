@@ -41,6 +41,6 @@ describe('describeEnvelope', () => {
   });
 
   it('is empty without an envelope', () => {
-    expect(describeEnvelope(null)).toEqual({ from: '', to: [], mailParameters: {} });
+    expect(describeEnvelope(null)).toEqual({ from: '', to: [], mailParameters: {}, rcptParameters: [] });
   });
 });

@@ -1,5 +1,6 @@
 import {
   describeMailParameters,
+  describeRcptParameters,
   receivedWithProtocol,
   serializeDomain,
   serializeForwardPath,
@@ -10,7 +11,7 @@ import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-reposi
 
 /** The envelope as stored: addresses as written on the wire, without angle brackets. */
 export function describeEnvelope(envelope: SessionEnvelope | null): StoredEnvelope {
-  if (envelope === null) return { from: '', to: [], mailParameters: {} };
+  if (envelope === null) return { from: '', to: [], mailParameters: {}, rcptParameters: [] };
   return {
     from: envelope.from === null ? '' : serializeMailbox(envelope.from),
     to: envelope.recipients.map((recipient) =>
@@ -18,6 +19,10 @@ export function describeEnvelope(envelope: SessionEnvelope | null): StoredEnvelo
     ),
     // Every MAIL parameter the core types, and the unknown ones, as keyword → decoded value ("" for a flag).
     mailParameters: Object.fromEntries(describeMailParameters(envelope.parameters)),
+    // The same for each RCPT, in the order of `to` (NOTIFY, ORCPT: RFC 3461 §4).
+    rcptParameters: envelope.recipients.map((recipient) =>
+      Object.fromEntries(describeRcptParameters(recipient.parameters)),
+    ),
   };
 }
 

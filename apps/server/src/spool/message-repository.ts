@@ -15,6 +15,11 @@ export interface StoredEnvelope {
   readonly to: readonly string[];
   /** ESMTP parameters of MAIL FROM as sent (SIZE, BODY, SMTPUTF8, ...). */
   readonly mailParameters: Readonly<Record<string, string>>;
+  /**
+   * ESMTP parameters of each RCPT TO as sent (NOTIFY, ORCPT, ...), aligned with `to`. Messages stored
+   * before they were kept read back with `{}` for each recipient (see sqlite-rows.ts parseDetail).
+   */
+  readonly rcptParameters: readonly Readonly<Record<string, string>>[];
 }
 
 /** Where the message came from: the SMTP session that delivered it. */

@@ -17,13 +17,7 @@ import type { MessageParser } from '../mime/message-parser.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
 import { parseSearchQuery } from './search-query.js';
 import type { SqliteDatabase } from './sqlite-database.js';
-import {
-  type DetailRow,
-  type MessageDetail,
-  type SummaryRow,
-  summaryColumns,
-  toSummary,
-} from './sqlite-rows.js';
+import { type DetailRow, parseDetail, type SummaryRow, summaryColumns, toSummary } from './sqlite-rows.js';
 
 export interface SqliteMailboxIndexOptions {
   /** Count matches of a search only up to this many (counting a million FTS hits is not free). */
@@ -203,7 +197,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
   async get(id: string): Promise<MailboxMessage | null> {
     const row = this.#statements.getDetail.get(id) as DetailRow | undefined;
     if (row === undefined) return null;
-    const detail = JSON.parse(row.detail_json) as MessageDetail;
+    const detail = parseDetail(row.detail_json);
     const { text, html } = await this.#recentBodies.get(row.id, row.raw, this.#parse);
     const related = {
       dsnFor: (this.#statements.getDsnFor.get(row.id) as string | undefined) ?? null,

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { MessageRepository, Receipt, ReceivedMessage } from '../spool/message-repository.js';
 import { type MessageSource, readMessageSource } from '../spool/read-message-source.js';
 import type { SqliteDatabase } from './sqlite-database.js';
-import type { MessageDetail } from './sqlite-rows.js';
+import { parseDetail } from './sqlite-rows.js';
 
 /**
  * The spool on SQLite: receive() drains the message, then group-commits it with fsync (on the
@@ -42,7 +42,7 @@ export class SqliteMessageRepository implements MessageRepository {
       | { received_at_ms: number; detail_json: string; raw: Buffer }
       | undefined;
     if (row === undefined) return null;
-    const { envelope, session } = JSON.parse(row.detail_json) as MessageDetail;
+    const { envelope, session } = parseDetail(row.detail_json);
     return { id, receivedAtMs: row.received_at_ms, envelope, session, raw: asUint8Array(row.raw) };
   }
 }

@@ -43,6 +43,17 @@ export interface MessageDetail {
   attachments: readonly AttachmentMetadata[];
 }
 
+/**
+ * Reads a detail document. Messages stored before RCPT parameters were kept have no
+ * `envelope.rcptParameters`: they read back with none for each recipient (a JSON column, no migration).
+ */
+export function parseDetail(json: string): MessageDetail {
+  const detail = JSON.parse(json) as MessageDetail;
+  const envelope: Partial<StoredEnvelope> & Omit<StoredEnvelope, 'rcptParameters'> = detail.envelope;
+  if (envelope.rcptParameters !== undefined) return detail;
+  return { ...detail, envelope: { ...envelope, rcptParameters: envelope.to.map(() => ({})) } };
+}
+
 export const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_json, m.to_json, m.envelope_from,
   m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed`;
 

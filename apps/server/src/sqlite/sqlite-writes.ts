@@ -4,7 +4,7 @@ import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../
 import { snippetOf, textOf } from '../mime/text-of.js';
 import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
 import { applyQueueOperation, type QueueOperation } from './sqlite-queue-writes.js';
-import { detailOf, type MessageDetail } from './sqlite-rows.js';
+import { detailOf, type MessageDetail, parseDetail } from './sqlite-rows.js';
 
 /**
  * The writes on the ingest path and their group commit, in one place for both homes they can have:
@@ -305,7 +305,7 @@ export class GroupCommitQueue {
       | { seq: number; id: string; received_at_ms: number; size_bytes: number; detail_json: string }
       | undefined;
     if (row === undefined) return undefined;
-    const detail = JSON.parse(row.detail_json) as MessageDetail;
+    const detail = parseDetail(row.detail_json);
     return {
       seq: row.seq,
       id: row.id,

@@ -191,16 +191,19 @@ export function MessageView(props: MessageViewProps) {
 
 function EnvelopeDetails({ message }: { readonly message: Message }) {
   const session = message.session;
-  const parameters = Object.entries(message.envelope.mailParameters);
   return (
     <dl class="details">
       <dt>MAIL FROM</dt>
       <dd>
         &lt;{message.envelope.from}&gt;
-        {parameters.map(([key, value]) => ` ${key}${value === '' ? '' : `=${value}`}`).join('')}
+        {describeParameters(message.envelope.mailParameters)}
       </dd>
       <dt>RCPT TO</dt>
-      <dd>{message.envelope.to.map((to) => `<${to}>`).join(', ')}</dd>
+      {message.envelope.to.map((to, index) => (
+        <dd key={`${index}:${to}`} class="recipient">
+          &lt;{to}&gt;{describeParameters(message.envelope.rcptParameters[index] ?? {})}
+        </dd>
+      ))}
       <dt>Message id</dt>
       <dd>{message.id}</dd>
       {session !== null && (
@@ -222,4 +225,11 @@ function EnvelopeDetails({ message }: { readonly message: Message }) {
       )}
     </dl>
   );
+}
+
+/** ESMTP parameters as they follow a path: ` KEY=value`, a flag without `=`; "" when there are none. */
+function describeParameters(parameters: Readonly<Record<string, string>>): string {
+  return Object.entries(parameters)
+    .map(([keyword, value]) => ` ${keyword}${value === '' ? '' : `=${value}`}`)
+    .join('');
 }

@@ -99,6 +99,7 @@ describe('inbox in a real browser', () => {
       from: 'news@shop.example',
       to: ['tester@example.org'],
       message: htmlMessage('Spring sale', remoteUrl),
+      dsn: { notify: ['FAILURE'], orcpt: true },
     });
     await sender.send({
       from: 'billing@example.com',
@@ -141,6 +142,10 @@ describe('inbox in a real browser', () => {
     await page.locator('pre.raw', { hasText: 'Content-Type: multipart/alternative' }).waitFor();
     await page.getByRole('tab', { name: 'SMTP' }).click();
     await page.locator('.details', { hasText: '<news@shop.example>' }).waitFor();
+    // Each recipient with its own RCPT parameters, as sent (RFC 3461 §4).
+    expect(await page.locator('.details dd.recipient').allTextContents()).toEqual([
+      '<tester@example.org> NOTIFY=FAILURE ORCPT=rfc822;tester@example.org',
+    ]);
 
     // Release it to a second, independent SMTP server.
     await page.getByRole('button', { name: 'Release…' }).click();

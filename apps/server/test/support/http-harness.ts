@@ -84,7 +84,7 @@ export async function startHttpHarness(
       const context = await pipeline.run({
         id: createMessageId(receivedAtMs),
         receivedAtMs,
-        envelope: { ...envelope, mailParameters: {} },
+        envelope: { ...envelope, mailParameters: {}, rcptParameters: envelope.to.map(() => ({})) },
         session: null,
         source: [bytes],
       });

@@ -46,6 +46,7 @@ export async function newMessage(
       from: options.envelopeFrom ?? 'alice@example.com',
       to: options.envelopeTo ?? ['bob@example.net'],
       mailParameters: {},
+      rcptParameters: (options.envelopeTo ?? ['bob@example.net']).map(() => ({})),
     },
     session: null,
     raw: bytes,

@@ -91,3 +91,16 @@ export function serializeRcptParameters(parameters: RcptParameters): string {
     written.push(...serializeUnknownParameters(parameters.unknown, rcptKeywords));
   return written.join(' ');
 }
+
+/** Each typed parameter as the keyword and the value a person reads (decoded), in wire order. */
+export function describeRcptParameters(parameters: RcptParameters): [keyword: string, value: string][] {
+  const described: [string, string][] = [];
+  const values = parameters as unknown as Readonly<Record<string, unknown>>;
+  for (const [field, parameter] of rcptParameterEntries) {
+    const value = values[field];
+    if (value === undefined) continue;
+    described.push([parameter.keyword, parameter.describe?.(value) ?? parameter.serialize(value) ?? '']);
+  }
+  for (const { keyword, value } of parameters.unknown) described.push([keyword, value ?? '']);
+  return described;
+}

@@ -26,6 +26,10 @@ export const envelopeSchema = z.object({
   from: z.string().meta({ description: 'The reverse-path; "" for the null sender <>' }),
   to: z.array(z.string()),
   mailParameters: z.record(z.string(), z.string()).meta({ description: 'ESMTP parameters of MAIL FROM' }),
+  rcptParameters: z.array(z.record(z.string(), z.string())).meta({
+    description:
+      'ESMTP parameters of each RCPT TO (NOTIFY, ORCPT, …), aligned with to; {} for a recipient without any and for messages stored before they were kept',
+  }),
 });
 
 export const smtpSessionSchema = z.object({
