@@ -96,7 +96,12 @@ describe('MTA delivery: queue → scheduler → remote transport → outcomes', 
     await room.accept({
       id,
       receivedAtMs: clock.now(),
-      envelope: { from, to, mailParameters: options.mailParameters ?? {} },
+      envelope: {
+        from,
+        to,
+        mailParameters: options.mailParameters ?? {},
+        rcptParameters: to.map(() => ({})),
+      },
       session: null,
       ...(options.parameters === undefined ? {} : { recipientParameters: options.parameters }),
       source: raw,
@@ -312,7 +317,12 @@ describe('MTA delivery: queue → scheduler → remote transport → outcomes', 
   it('a lease whose worker crashed is delivered once after it expires', async () => {
     // A worker leased the delivery and died without a report (no wake: it is not this scheduler's).
     const id = createMessageId(clock.now());
-    const envelope = { from: 'frank@sender.test', to: ['crash@remote.test'], mailParameters: {} };
+    const envelope = {
+      from: 'frank@sender.test',
+      to: ['crash@remote.test'],
+      mailParameters: {},
+      rcptParameters: [{}],
+    };
     await storage.spool.receive(new TextEncoder().encode(`Subject: ${id}\r\n\r\nOnce.\r\n`), {
       id,
       receivedAtMs: clock.now(),

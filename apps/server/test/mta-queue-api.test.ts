@@ -27,7 +27,12 @@ describe('/api/v1/queue', () => {
       onAction: (action, deliveries: readonly DeliveryRecord[]) =>
         actions.push([action, deliveries.map((delivery) => delivery.id)]),
     });
-    const envelope = { from: 'a@local.test', to: ['b@remote.test', 'c@remote.test'], mailParameters: {} };
+    const envelope = {
+      from: 'a@local.test',
+      to: ['b@remote.test', 'c@remote.test'],
+      mailParameters: {},
+      rcptParameters: [{}, {}],
+    };
     await storage.spool.receive(new TextEncoder().encode('Subject: q\r\n\r\nx\r\n'), {
       id: 'MSG1',
       receivedAtMs: now,

@@ -23,7 +23,12 @@ describe('SqliteDeliveryQueue', () => {
   });
 
   async function enqueue(id: string, to: string[]): Promise<void> {
-    const envelope = { from: 'alice@local.test', to, mailParameters: { RET: 'HDRS' } };
+    const envelope = {
+      from: 'alice@local.test',
+      to,
+      mailParameters: { RET: 'HDRS' },
+      rcptParameters: to.map(() => ({})),
+    };
     await storage.spool.receive(new TextEncoder().encode(composeRaw({ subject: id })), {
       id,
       receivedAtMs: arrivedAt,

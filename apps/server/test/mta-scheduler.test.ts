@@ -75,7 +75,7 @@ describe('DeliveryScheduler', () => {
     await room.accept({
       id,
       receivedAtMs: clock.now(),
-      envelope: { from: 'a@sender.test', to, mailParameters: {} },
+      envelope: { from: 'a@sender.test', to, mailParameters: {}, rcptParameters: to.map(() => ({})) },
       session: null,
       source: new TextEncoder().encode(`Subject: ${id}\r\n\r\nx\r\n`),
     });

@@ -53,7 +53,12 @@ describe('MTA delivery through a smarthost', () => {
     await room.accept({
       id: 'SMART1',
       receivedAtMs: Date.now(),
-      envelope: { from: 'a@local.test', to: ['b@anywhere.test', 'perm@elsewhere.test'], mailParameters: {} },
+      envelope: {
+        from: 'a@local.test',
+        to: ['b@anywhere.test', 'perm@elsewhere.test'],
+        mailParameters: {},
+        rcptParameters: [{}, {}],
+      },
       session: null,
       source: new TextEncoder().encode('Subject: via smarthost\r\n\r\nx\r\n'),
     });

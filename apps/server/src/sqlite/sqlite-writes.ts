@@ -4,7 +4,7 @@ import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../
 import { snippetOf, textOf } from '../mime/text-of.js';
 import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
 import { applyQueueOperation, type QueueOperation } from './sqlite-queue-writes.js';
-import { detailOf, type MessageDetail, parseDetail } from './sqlite-rows.js';
+import { detailOf, parseDetail } from './sqlite-rows.js';
 
 /**
  * The writes on the ingest path and their group commit, in one place for both homes they can have:
