@@ -2,7 +2,6 @@ import { receivedWithProtocol, serializeDomain } from '@smtp/protocol';
 import {
   createServer,
   type ListenerAddress,
-  MessageAbortedError,
   type ServerHooks,
   SmtpReplyError,
   type SmtpServer,
@@ -29,6 +28,7 @@ import {
 import { listenerProfiles } from '../policy/listener-profile.js';
 import type { RecipientParameters } from '../queue/recipient-parameters.js';
 import { describeEnvelope, describeSession } from '../smtp/describe-session.js';
+import { storageFailure } from '../smtp/storage-failure.js';
 import type { CertificatePair } from '../smtp/tls-certificate.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
 
@@ -138,22 +138,7 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
           recipientParameters: recipientParametersOf(session),
         });
       } catch (error) {
-        if (error instanceof MessageAbortedError) {
-          metrics.rejects.inc({ reason: error.reason === 'too-large' ? 'too-large' : 'protocol' });
-          throw error;
-        }
-        if (error instanceof SmtpReplyError) {
-          metrics.rejects.inc({ reason: 'policy' });
-          throw error;
-        }
-        metrics.rejects.inc({ reason: 'storage' });
-        logger.error({ err: error, id }, 'could not accept message');
-        // Temporary: the client keeps the message and retries (RFC 5321 §4.2.5).
-        throw new SmtpReplyError({
-          code: 451,
-          enhanced: '4.3.0',
-          text: 'Could not store the message, try again later',
-        });
+        throw storageFailure(error, { metrics, logger, id });
       } finally {
         endTimer();
       }

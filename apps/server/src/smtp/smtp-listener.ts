@@ -2,9 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   createServer,
   type ListenerAddress,
-  MessageAbortedError,
   type ServerHooks,
-  SmtpReplyError,
   type SmtpServer,
   type SmtpSession,
 } from '@smtp/server';
@@ -17,6 +15,7 @@ import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-reposi
 import { deliveryReportInput } from './delivery-report.js';
 import { describeEnvelope, describeSession } from './describe-session.js';
 import { decidePlaintextAuth } from './plaintext-auth-policy.js';
+import { storageFailure } from './storage-failure.js';
 import type { CertificatePair } from './tls-certificate.js';
 
 export interface SmtpListenerOptions {
@@ -118,22 +117,7 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
         }
         return `Queued as ${id}`;
       } catch (error) {
-        if (error instanceof MessageAbortedError) {
-          metrics.rejects.inc({ reason: error.reason === 'too-large' ? 'too-large' : 'protocol' });
-          throw error;
-        }
-        if (error instanceof SmtpReplyError) {
-          metrics.rejects.inc({ reason: 'policy' });
-          throw error;
-        }
-        metrics.rejects.inc({ reason: 'storage' });
-        logger.error({ err: error, id }, 'could not store message');
-        // Temporary: the client keeps the message and retries (RFC 5321 §4.2.5).
-        throw new SmtpReplyError({
-          code: 451,
-          enhanced: '4.3.0',
-          text: 'Could not store the message, try again later',
-        });
+        throw storageFailure(error, { metrics, logger, id });
       } finally {
         endTimer();
       }
