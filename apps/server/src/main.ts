@@ -1,5 +1,6 @@
 import { runHashPasswordCommand } from './accounts/hash-password-command.js';
 import { startApp } from './app.js';
+import { runQueueCommand } from './cli/queue-command.js';
 import { ConfigError, formatHelp, loadConfig } from './config/load-config.js';
 import { exitCodes } from './exit-codes.js';
 import { createLogger } from './observability/logger.js';
@@ -9,6 +10,14 @@ import { StartupError } from './startup-error.js';
 async function main(): Promise<void> {
   if (process.argv[2] === 'hash-password') {
     process.exitCode = await runHashPasswordCommand(process.stdin, process.stdout);
+    return;
+  }
+  if (process.argv[2] === 'queue') {
+    process.exitCode = await runQueueCommand(process.argv.slice(3), {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+    });
     return;
   }
   let loaded: ReturnType<typeof loadConfig>;

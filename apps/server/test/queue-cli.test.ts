@@ -1,0 +1,165 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@smtp/client';
+import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueExitCodes } from '../src/cli/queue-command.js';
+import {
+  queueActionResultSchema,
+  queuedMessageSchema,
+  queuePageSchema,
+} from '../src/http/schemas/queue-schemas.js';
+import { startTestApp } from './support/app-harness.js';
+import { runProcess } from './support/run-process.js';
+
+const builtMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+
+// `smtp-app queue …` as a user runs it: the built CLI in a child process against the app in MTA
+// mode. The remote MX (aiosmtpd on 127.0.0.2) answers 450 for local parts "temp…", so the message
+// stays queued with one attempt on record.
+describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
+  let dns: DnsStub;
+  let remote: AiosmtpdPeer;
+  let harness: Awaited<ReturnType<typeof startTestApp>>;
+  let queueId: string;
+
+  function queueCli(...args: string[]) {
+    return runProcess(process.execPath, [builtMain, 'queue', ...args, '--url', harness.baseUrl]);
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(builtMain)) throw new Error(`${builtMain} is missing: run pnpm --filter @smtp/app build`);
+    const port = await freePort('127.0.0.2');
+    [dns, remote] = await Promise.all([
+      startDnsStub({
+        'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
+        'mx.remote.test': { a: ['127.0.0.2'] },
+      }),
+      startAiosmtpd({ host: '127.0.0.2', port }),
+    ]);
+    harness = await startTestApp({
+      mode: 'mta',
+      mta: {
+        hostname: 'mta.local.test',
+        localDomains: ['sender.test'],
+        relayNetworks: ['127.0.0.1/32'],
+        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+        dnsServers: [dns.address],
+        deliveryPort: port,
+      },
+    });
+    const client = createClient({
+      host: '127.0.0.1',
+      port: harness.smtpPort,
+      starttls: 'never',
+      name: 'app.local.test',
+      pool: false,
+    });
+    const result = await client.send({
+      from: 'app@sender.test',
+      to: 'temp@remote.test',
+      message: 'From: <app@sender.test>\r\nTo: <temp@remote.test>\r\nSubject: queued\r\n\r\nBody.\r\n',
+    });
+    await client.close();
+    queueId = /Queued as (\w+)/.exec(result.reply.lines.join(' '))?.[1] ?? '';
+    // The first attempt (450) is on record before the CLI looks.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const shown = queuedMessageSchema.parse(
+        await (await fetch(`${harness.baseUrl}/api/v1/queue/messages/${queueId}`)).json(),
+      );
+      if (shown.attempts.length > 0 && shown.deliveries[0]?.status === 'queued') break;
+      if (Date.now() > deadline) throw new Error('no attempt was recorded');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }, 30_000);
+  afterAll(async () => {
+    await harness?.stop();
+    await Promise.all([dns?.close(), remote?.stop()]);
+  });
+
+  it('ls prints a table with the queued message, and --json the API page', async () => {
+    const table = await queueCli('ls');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^MESSAGE\s+SENDER\s+RECIPIENT\s+STATUS\s+ATTEMPTS\s+NEXT DUE\s+LAST REPLY$/);
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${queueId}\\s+app@sender\\.test\\s+temp@remote\\.test\\s+queued\\s+1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+450 `,
+      ),
+    );
+    const json = await queueCli('ls', '--json');
+    expect(json.code).toBe(0);
+    const page = queuePageSchema.parse(JSON.parse(json.stdout));
+    expect(page.deliveries.map((delivery) => [delivery.messageId, delivery.status])).toEqual([
+      [queueId, 'queued'],
+    ]);
+  });
+
+  it('show prints the envelope, each recipient and every attempt', async () => {
+    const shown = await queueCli('show', queueId);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`Message ${queueId}`);
+    expect(shown.stdout).toMatch(/from: +app@sender\.test/);
+    expect(shown.stdout).toMatch(/#\d+ temp@remote\.test: queued, 1 attempt\(s\), next due /);
+    expect(shown.stdout).toMatch(/deferred via mx\.remote\.test, (no )?TLS: 450 /);
+  });
+
+  it('hold, release and retry change the status and say what changed; a refused action prints the reason', async () => {
+    const held = await queueCli('hold', queueId);
+    expect(held).toMatchObject({ code: 0, stdout: expect.stringMatching(/^delivery \d+: hold → held\n$/) });
+    const listed = queuePageSchema.parse(JSON.parse((await queueCli('ls', '--json')).stdout));
+    expect(listed.deliveries[0]?.status).toBe('held');
+    const again = await queueCli('hold', queueId);
+    expect(again).toMatchObject({
+      code: queueExitCodes.refused,
+      stdout: '',
+      stderr: 'smtp-app queue: hold is not possible for a held delivery\n',
+    });
+    const deliveryId = listed.deliveries[0]?.id ?? 0;
+    const released = await queueCli('release', '--delivery', String(deliveryId), '--json');
+    expect(released.code).toBe(0);
+    expect(queueActionResultSchema.parse(JSON.parse(released.stdout)).results).toEqual([
+      { deliveryId, ok: true, status: 'queued', reason: null },
+    ]);
+    const retried = await queueCli('retry', queueId);
+    expect(retried).toMatchObject({ code: 0, stdout: `delivery ${deliveryId}: retry → queued\n` });
+  });
+
+  it('fails with one line and a documented code: no such message, unreachable app, bad usage', async () => {
+    expect(await queueCli('show', 'NOPE')).toMatchObject({
+      code: queueExitCodes.noSuchMessage,
+      stderr: 'smtp-app queue: no such message (No such message in the queue)\n',
+    });
+    const closedPort = await freePort('127.0.0.1');
+    const unreachable = await runProcess(process.execPath, [
+      builtMain,
+      'queue',
+      'ls',
+      '--url',
+      `http://127.0.0.1:${closedPort}`,
+    ]);
+    expect(unreachable.code).toBe(queueExitCodes.unreachable);
+    expect(unreachable.stdout).toBe('');
+    expect(unreachable.stderr).toMatch(
+      new RegExp(
+        `^smtp-app queue: cannot reach the app at http://127\\.0\\.0\\.1:${closedPort} \\(ECONNREFUSED\\)[^\\n]*\\n$`,
+      ),
+    );
+    expect((await queueCli('explode')).code).toBe(queueExitCodes.usage);
+    expect((await queueCli('hold')).code).toBe(queueExitCodes.usage);
+  });
+});
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
