@@ -28,6 +28,7 @@ describe('isSuppressingFailure', () => {
     ['deferred', { outcome: 'deferred', status: '4.1.1' }, false],
     ['expired after retries', { status: '5.4.7', rule: 'temporary' }, false],
     ['no reply (our own failure)', { reply: null }, false],
+    ['made up by our transport (no MX answered)', { mxHost: null, status: '5.1.2' }, false],
     ['too many hops', { rule: 'too-many-hops' }, false],
   ] as const)('%s → %s', (_name, overrides, expected) => {
     expect(isSuppressingFailure(attempt(overrides as Partial<AttemptRecord>))).toBe(expected);

@@ -42,11 +42,15 @@ export function suppressionAddress(address: string): string {
  */
 const badMailboxStatuses: ReadonlySet<string> = new Set(['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10']);
 
-/** Whether a failed attempt proves the recipient's address bad (a remote's refusal, not ours). */
+/**
+ * Whether a failed attempt proves the recipient's address bad: a remote MX's refusal (mxHost set),
+ * not one our transport made up (a domain that does not resolve may be registered tomorrow).
+ */
 export function isSuppressingFailure(attempt: AttemptRecord): boolean {
   return (
     attempt.outcome === 'failed' &&
     attempt.reply !== null &&
+    attempt.mxHost !== null &&
     (attempt.rule === 'permanent' || attempt.rule === 'unknown-user-temporary') &&
     badMailboxStatuses.has(attempt.status)
   );
