@@ -139,6 +139,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool,
         queue: storage.queue,
+        suppressions: storage.suppressions,
         logger,
         store: async (message, companionRows) => {
           await pipeline.accept({ ...message, companionRows });
@@ -150,7 +151,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             keys: loadDkimKeys(config, dataDir, logger),
           })
         : delivery;
-      mta = await startMtaListeners({ config, dataDir, sink, metrics, logger });
+      mta = await startMtaListeners({
+        config,
+        dataDir,
+        sink,
+        metrics,
+        logger,
+        suppressions: storage.suppressions,
+      });
     } else {
       const certificate =
         config.smtp.tls.starttls || config.smtp.tls.required
@@ -184,7 +192,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ),
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
-      ...(delivery === null ? {} : { queue: queueRoutesFor(storage, delivery) }),
+      ...(delivery === null
+        ? {}
+        : { queue: queueRoutesFor(storage, delivery), suppressions: storage.suppressions }),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;

@@ -4,6 +4,7 @@ import type { DeliveryQueue, DeliveryRecord } from '../queue/delivery-queue.js';
 import { createQueueSink, type MessageForDelivery, type QueueSinkOptions } from '../queue/queue-sink.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
 import type { MessageRepository } from '../spool/message-repository.js';
+import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import type { WindowOptions } from './destination-window.js';
@@ -22,6 +23,8 @@ export interface DeliveryRoomOptions {
   /** Jitter source for the retry schedule, uniform in [0, 1). */
   readonly random?: () => number;
   readonly events?: EventBus<DeliveryEvent>;
+  /** Hard 5.1.x recipient failures are added here (OutcomeRecorder). */
+  readonly suppressions?: SuppressionList;
   readonly leaseMs?: number;
   /** Leased deliveries held in memory at most (SchedulerOptions.maxLeased). */
   readonly maxLeased?: number;
@@ -60,6 +63,7 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.events === undefined ? {} : { events: options.events }),
     ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+    ...(options.suppressions === undefined ? {} : { suppressions: options.suppressions }),
   });
   scheduler = new DeliveryScheduler({
     queue: options.queue,

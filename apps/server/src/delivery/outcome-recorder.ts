@@ -1,3 +1,4 @@
+import type { Reply } from '@smtp/protocol';
 import type { ReportEntry } from '../bounce/delivery-report.js';
 import type { ReportSpooler } from '../bounce/report-spooler.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -10,6 +11,7 @@ import type {
 } from '../queue/delivery-queue.js';
 import { delayWarningDue, giveUpAt, nextAttempt, type RetryPolicy } from '../queue/retry-policy.js';
 import type { MessageRepository, ReceivedMessage } from '../spool/message-repository.js';
+import { isSuppressingFailure, type SuppressionList } from '../suppression/suppression-list.js';
 import type { Clock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import type { TransportJob, TransportResult } from './transports/delivery-transport.js';
@@ -22,6 +24,8 @@ export interface OutcomeRecorderOptions {
   readonly clock: Clock;
   readonly random?: () => number;
   readonly events?: EventBus<DeliveryEvent>;
+  /** Recipients a remote refused as bad mailboxes (5.1.x) are added: later mail to them is refused at RCPT. */
+  readonly suppressions?: SuppressionList;
   /** A report the queue refused (stale lease) or a DSN that could not be spooled. */
   readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
 }
@@ -96,8 +100,10 @@ export class OutcomeRecorder {
         remoteMta: attempt.mxHost,
         lastAttemptAt: attempt.endedAt,
       };
-      if (transition.state.status === 'failed') reports.failed.push({ ...entry, action: 'failed' });
-      else if (transition.state.status === 'delivered') {
+      if (transition.state.status === 'failed') {
+        reports.failed.push({ ...entry, action: 'failed' });
+        if (isSuppressingFailure(attempt)) await this.#suppress(job.messageId, delivery, attempt.reply, now);
+      } else if (transition.state.status === 'delivered') {
         const notify = delivery.notify;
         if (notify !== null && notify !== 'NEVER' && notify.includes('SUCCESS'))
           reports.relayed.push({ ...entry, action: 'relayed' });
@@ -171,6 +177,30 @@ export class OutcomeRecorder {
     }
   }
 
+  async #suppress(
+    messageId: string,
+    delivery: LeasedDelivery,
+    reply: Reply | null,
+    now: number,
+  ): Promise<void> {
+    const suppressions = this.#options.suppressions;
+    if (suppressions === undefined || reply === null) return;
+    try {
+      await suppressions.add({
+        address: delivery.recipient,
+        reason: replyText(reply),
+        createdAtMs: now,
+        messageId,
+        deliveryId: delivery.id,
+      });
+    } catch (error) {
+      this.#options.onProblem?.('a recipient could not be suppressed', {
+        deliveryId: delivery.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   async #report(
     original: ReceivedMessage,
     kind: NoticeKind,
@@ -212,4 +242,9 @@ function groupByMessage(deliveries: readonly DeliveryRecord[]): Map<string, Deli
   for (const delivery of deliveries)
     groups.set(delivery.messageId, [...(groups.get(delivery.messageId) ?? []), delivery]);
   return groups;
+}
+
+/** `550 5.1.1 text`, one line, for the suppression's reason. */
+function replyText(reply: Reply): string {
+  return `${reply.code}${reply.enhanced === null ? '' : ` ${reply.enhanced}`} ${reply.lines.join(' ')}`.trimEnd();
 }

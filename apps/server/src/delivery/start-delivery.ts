@@ -3,6 +3,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeliveryQueue } from '../queue/delivery-queue.js';
 import type { MessageRepository } from '../spool/message-repository.js';
+import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
@@ -15,6 +16,8 @@ export interface StartDeliveryOptions {
   readonly spool: MessageRepository;
   readonly queue: DeliveryQueue;
   readonly events?: EventBus<DeliveryEvent>;
+  /** Hard 5.1.x recipient failures are added here (OutcomeRecorder). */
+  readonly suppressions?: SuppressionList;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
@@ -48,6 +51,7 @@ export async function startDelivery(
     ...(clock === undefined ? {} : { clock }),
     ...(options.events === undefined ? {} : { events: options.events }),
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.suppressions === undefined ? {} : { suppressions: options.suppressions }),
     onProblem: (problem, details) => logger.warn({ ...details, component: 'delivery' }, problem),
   });
   await room.start();

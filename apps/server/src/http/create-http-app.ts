@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
+import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
@@ -15,6 +16,7 @@ import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js'
 import { requestGuard } from './request-guard.js';
 import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { StaticAsset } from './static-assets.js';
+import { registerSuppressionRoutes } from './suppression-routes.js';
 
 export interface HttpAppOptions {
   readonly spool: MessageRepository;
@@ -31,6 +33,8 @@ export interface HttpAppOptions {
   readonly ingest?: IngestReadiness;
   /** MTA mode: the delivery queue's routes (/api/v1/queue). */
   readonly queue?: QueueRoutesOptions;
+  /** MTA mode: the suppression list's routes (/api/v1/suppressions). */
+  readonly suppressions?: SuppressionList;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -104,6 +108,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   registerMessageRoutes(app, options);
   if (options.queue !== undefined) registerQueueRoutes(app, options.queue);
+  if (options.suppressions !== undefined) registerSuppressionRoutes(app, options.suppressions);
 
   app.get('*', (context) => {
     const path = context.req.path;

@@ -7,6 +7,11 @@ import {
   queuePageSchema,
   queueSummarySchema,
 } from './schemas/queue-schemas.js';
+import {
+  suppressionPageSchema,
+  suppressionRemovedSchema,
+  suppressionSchema,
+} from './schemas/suppression-schemas.js';
 
 /** The queue's part of the OpenAPI document (openapi-document.ts spreads it in). */
 const components = {
@@ -16,6 +21,9 @@ const components = {
   QueueSummary: queueSummarySchema,
   QueuedMessage: queuedMessageSchema,
   QueueActionResult: queueActionResultSchema,
+  Suppression: suppressionSchema,
+  SuppressionPage: suppressionPageSchema,
+  SuppressionRemoved: suppressionRemovedSchema,
 } as const;
 
 export function queueComponents(): Record<string, object> {
@@ -90,5 +98,28 @@ export const queuePaths = {
   '/api/v1/queue/deliveries/{deliveryId}/{action}': {
     parameters: [{ name: 'deliveryId', in: 'path', required: true, schema: { type: 'integer' } }, action],
     post: { summary: "An operator's action on one delivery", responses: actionResponses },
+  },
+  '/api/v1/suppressions': {
+    get: {
+      summary: 'Recipients refused at RCPT after a permanent 5.1.x failure, newest first',
+      parameters: [
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor' },
+      ],
+      responses: {
+        '200': { description: 'A page', content: json('SuppressionPage') },
+        '400': error('Bad query'),
+      },
+    },
+  },
+  '/api/v1/suppressions/{address}': {
+    parameters: [{ name: 'address', in: 'path', required: true, schema: { type: 'string' } }],
+    delete: {
+      summary: 'Accept mail to the address again',
+      responses: {
+        '200': { description: 'Removed', content: json('SuppressionRemoved') },
+        '404': error('Not suppressed'),
+      },
+    },
   },
 } as const;

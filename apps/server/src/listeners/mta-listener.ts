@@ -30,6 +30,7 @@ import type { RecipientParameters } from '../queue/recipient-parameters.js';
 import { describeEnvelope, describeSession } from '../smtp/describe-session.js';
 import { storageFailure } from '../smtp/storage-failure.js';
 import type { CertificatePair } from '../smtp/tls-certificate.js';
+import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
 
 export interface MtaListenerOptions {
@@ -39,6 +40,8 @@ export interface MtaListenerOptions {
   readonly settings: PolicySettings;
   readonly users: UserDirectory;
   readonly counter: DailyMessageCounter;
+  /** Recipients refused at RCPT after a permanent 5.1.x failure; none when absent. */
+  readonly suppressions?: Pick<SuppressionList, 'find'>;
   readonly sink: AcceptedMessageSink;
   readonly certificate: CertificatePair;
   readonly limits: { readonly maxMessageBytes: number; readonly maxRecipients: number };
@@ -92,9 +95,14 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
       const sender = from === null ? null : `${from.localPart}@${serializeDomain(from.domain)}`;
       enforce(decideMailFrom({ facts, settings, sender, account, messagesToday }), 'policy');
     },
-    onRcptTo(to, _parameters, session) {
+    async onRcptTo(to, _parameters, session) {
       const recipientDomain = to === 'Postmaster' ? null : serializeDomain(to.domain);
-      enforce(decideRcptTo({ facts: factsOf(session), settings, recipientDomain }), 'policy');
+      const suppression =
+        to === 'Postmaster' || options.suppressions === undefined
+          ? null
+          : await options.suppressions.find(`${to.localPart}@${recipientDomain}`);
+      const decision = decideRcptTo({ facts: factsOf(session), settings, recipientDomain, suppression });
+      enforce(decision, decision.isAllowed || suppression === null ? 'policy' : 'suppressed');
     },
     async onData(stream, session) {
       const receivedAtMs = now();

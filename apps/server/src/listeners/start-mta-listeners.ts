@@ -5,6 +5,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import { type DailyMessageCounter, InMemoryDailyMessageCounter } from '../policy/daily-message-counter.js';
 import { createNetworkList } from '../policy/network-list.js';
 import { loadCertificate } from '../smtp/tls-certificate.js';
+import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
 import { type MtaListener, startMtaListener } from './mta-listener.js';
 
@@ -16,6 +17,8 @@ export interface StartMtaListenersOptions {
   readonly logger: Logger;
   /** Default: one node's in-memory counter (the PostgreSQL issue will share one across nodes). */
   readonly counter?: DailyMessageCounter;
+  /** Recipients refused at RCPT (the suppression list). */
+  readonly suppressions?: Pick<SuppressionList, 'find'>;
   readonly now?: () => number;
 }
 
@@ -62,6 +65,7 @@ export async function startMtaListeners(options: StartMtaListenersOptions): Prom
           settings,
           users,
           counter,
+          ...(options.suppressions === undefined ? {} : { suppressions: options.suppressions }),
           sink: options.sink,
           certificate,
           limits: { maxMessageBytes: config.smtp.maxMessageBytes, maxRecipients: config.smtp.maxRecipients },

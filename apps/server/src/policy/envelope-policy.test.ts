@@ -137,6 +137,39 @@ describe('decideRcptTo (no open relay)', () => {
   ] as const)('%s %j to @%s → %s', (role, session, recipientDomain, expected) => {
     expect(outcome(decideRcptTo({ facts: facts(role, session), settings, recipientDomain }))).toBe(expected);
   });
+
+  const suppression = {
+    address: 'gone@elsewhere.test',
+    reason: '550 5.1.1 No such user',
+    createdAtMs: Date.UTC(2026, 0, 5, 9),
+  };
+
+  it('refuses a suppressed recipient with 550 5.1.1, saying when and why', () => {
+    const decision = decideRcptTo({
+      facts: facts('submission', { user: 'alice' }),
+      settings,
+      recipientDomain: 'elsewhere.test',
+      suppression,
+    });
+    expect(decision).toEqual({
+      isAllowed: false,
+      reply: {
+        code: 550,
+        enhanced: '5.1.1',
+        text: '<gone@elsewhere.test>: recipient is suppressed after a permanent failure on 2026-01-05 (550 5.1.1 No such user); remove it via the queue API',
+      },
+    });
+  });
+
+  it('answers a client that may not relay "relay denied", not whether the recipient is suppressed', () => {
+    const decision = decideRcptTo({
+      facts: facts('relay', {}),
+      settings,
+      recipientDomain: 'elsewhere.test',
+      suppression,
+    });
+    expect(outcome(decision)).toBe('relayDenied');
+  });
 });
 
 describe('decideHeaderFrom', () => {

@@ -96,15 +96,37 @@ export interface RcptToInput {
   readonly settings: PolicySettings;
   /** The recipient's domain, or null for the bare `<Postmaster>` (always local, RFC 5321 §4.5.1). */
   readonly recipientDomain: string | null;
+  /** The suppression list's entry for the recipient (looked up by the listener), or null. */
+  readonly suppression?: RecipientSuppression | null;
 }
 
-/** RCPT TO: never an open relay. Local domains are open to all; other domains need AUTH or a relay network. */
+/** What the policy needs of a suppression-list entry to explain a refusal. */
+export interface RecipientSuppression {
+  readonly address: string;
+  readonly reason: string;
+  readonly createdAtMs: number;
+}
+
+/**
+ * RCPT TO: never an open relay. Local domains are open to all; other domains need AUTH or a relay
+ * network. A suppressed recipient is refused after that check, so a client that may not relay
+ * learns nothing about the list.
+ */
 export function decideRcptTo(input: RcptToInput): PolicyDecision {
   const { facts, settings, recipientDomain } = input;
-  if (recipientDomain === null || settings.localDomains.has(recipientDomain.toLowerCase())) return allowed;
-  if (facts.user !== null && listenerProfiles[facts.role].isAuthOffered) return allowed;
-  if (facts.role === 'relay' && settings.relayNetworks.contains(facts.clientAddress)) return allowed;
-  return refuse(policyReplies.relayDenied);
+  const isPermitted =
+    recipientDomain === null ||
+    settings.localDomains.has(recipientDomain.toLowerCase()) ||
+    (facts.user !== null && listenerProfiles[facts.role].isAuthOffered) ||
+    (facts.role === 'relay' && settings.relayNetworks.contains(facts.clientAddress));
+  if (!isPermitted) return refuse(policyReplies.relayDenied);
+  const suppression = input.suppression ?? null;
+  if (suppression === null) return allowed;
+  const day = new Date(suppression.createdAtMs).toISOString().slice(0, 10);
+  return refuse({
+    ...policyReplies.recipientSuppressed,
+    text: `<${suppression.address}>: ${policyReplies.recipientSuppressed.text} on ${day} (${suppression.reason}); remove it via the queue API`,
+  });
 }
 
 export interface HeaderFromInput {

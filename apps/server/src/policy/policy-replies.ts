@@ -26,6 +26,15 @@ export const policyReplies = {
    * policy servers such as postfwd answer for rate limits).
    */
   dailyLimitReached: { code: 451, enhanced: '4.7.1', text: 'Daily message limit reached' },
+  /**
+   * RFC 5321 §4.2.2 550 + RFC 3463 X.1.1 "bad destination mailbox address": a remote refused this
+   * mailbox permanently before; the listener appends when and why (suppressionReply).
+   */
+  recipientSuppressed: {
+    code: 550,
+    enhanced: '5.1.1',
+    text: 'recipient is suppressed after a permanent failure',
+  },
 } as const;
 
 export type PolicyReplyName = keyof typeof policyReplies;

@@ -102,4 +102,16 @@ export const schemaMigrations: readonly string[] = [
     PRIMARY KEY (delivery_id, kind)
   ) WITHOUT ROWID;
   `,
+  // 6: the suppression list (suppression/suppression-list.ts): recipients whose mailbox a remote
+  // refused permanently (5.1.x). Newest first for the API.
+  `
+  CREATE TABLE suppressions (
+    address TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    delivery_id INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX suppressions_created ON suppressions (created_at_ms, address);
+  `,
 ];

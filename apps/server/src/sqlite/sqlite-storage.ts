@@ -2,6 +2,7 @@ import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js
 import { SqliteDeliveryQueue } from './sqlite-delivery-queue.js';
 import { SqliteMailboxIndex } from './sqlite-mailbox-index.js';
 import { SqliteMessageRepository } from './sqlite-message-repository.js';
+import { SqliteSuppressionList } from './sqlite-suppression-list.js';
 
 export interface SqliteStorageOptions extends SqliteDatabaseOptions {
   /** Count matches of a search only up to this many (SqliteMailboxIndex). */
@@ -9,19 +10,21 @@ export interface SqliteStorageOptions extends SqliteDatabaseOptions {
 }
 
 /**
- * The spool, the capture index and the delivery queue over one SQLite database: what the
+ * The spool, the capture index, the delivery queue and the suppression list over one SQLite database: what the
  * composition root opens.
  */
 export class SqliteStorage {
   readonly spool: SqliteMessageRepository;
   readonly mailbox: SqliteMailboxIndex;
   readonly queue: SqliteDeliveryQueue;
+  readonly suppressions: SqliteSuppressionList;
   readonly #database: SqliteDatabase;
 
   constructor(options: SqliteStorageOptions) {
     this.#database = new SqliteDatabase(options);
     this.spool = new SqliteMessageRepository(this.#database);
     this.queue = new SqliteDeliveryQueue(this.#database);
+    this.suppressions = new SqliteSuppressionList(this.#database);
     this.mailbox = new SqliteMailboxIndex(this.#database, {
       parse: options.parse,
       ...(options.searchTotalCap === undefined ? {} : { searchTotalCap: options.searchTotalCap }),
