@@ -2,21 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@smtp/client';
-import {
-  type AiosmtpdPeer,
-  type DnsStub,
-  requireTool,
-  startAiosmtpd,
-  startDnsStub,
-} from '@smtp/test-support';
+import { type AiosmtpdPeer, type DnsStub, requireTool } from '@smtp/test-support';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dkimPublicKeyValue } from '../src/dkim/dkim-keys.js';
 import { queuedMessageSchema } from '../src/http/schemas/queue-schemas.js';
-import { startTestApp } from './support/app-harness.js';
+import { type MtaTestbed, startMtaTestbed } from './support/mta-testbed.js';
 
 // dkimpy (Debian python3-dkim), a second verifier nobody here wrote, with the records given to it.
 const python = requireTool('/usr/bin/python3', 'apt-get install python3-dkim python3-nacl');
@@ -37,33 +30,18 @@ print(json.dumps([d.verify(idx=i, dnsfunc=dnsfunc) for i in range(count)]))
 describe('MTA mode end to end: relay listener → queue → MX', () => {
   let dns: DnsStub;
   let remote: AiosmtpdPeer;
-  let harness: Awaited<ReturnType<typeof startTestApp>>;
+  let harness: MtaTestbed['harness'];
+  let testbed: MtaTestbed | undefined;
 
   beforeAll(async () => {
-    const port = await freePort('127.0.0.2');
-    [dns, remote] = await Promise.all([
-      startDnsStub({
-        'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
-        'sender.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
-        'mx.remote.test': { a: ['127.0.0.2'] },
-      }),
-      startAiosmtpd({ host: '127.0.0.2', port }),
-    ]);
-    harness = await startTestApp({
-      mode: 'mta',
-      mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-        dnsServers: [dns.address],
-        deliveryPort: port,
-      },
+    // sender.test's MX is the same host, so the DSNs this app sends its senders arrive there too.
+    testbed = await startMtaTestbed({
+      'sender.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
     });
+    ({ dns, remote, harness } = testbed);
   }, 30_000);
   afterAll(async () => {
-    await harness?.stop();
-    await Promise.all([dns?.close(), remote?.stop()]);
+    await testbed?.stop();
   });
 
   function relayClient() {
@@ -166,14 +144,3 @@ describe('MTA mode end to end: relay listener → queue → MX', () => {
     expect(metrics).toMatch(/^mta_delivery_attempts_total\{outcome="failed",domain="remote\.test"\} 1$/m);
   });
 });
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

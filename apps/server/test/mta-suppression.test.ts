@@ -1,7 +1,5 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@smtp/client';
-import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/http/openapi-document.js';
@@ -9,40 +7,21 @@ import { suppressionPageSchema } from '../src/http/schemas/suppression-schemas.j
 import { registerSuppressionRoutes } from '../src/http/suppression-routes.js';
 import { parseMessage } from '../src/mime/parse-message.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
-import { startTestApp } from './support/app-harness.js';
 import { temporaryDirectory } from './support/messages.js';
+import { type MtaTestbed, startMtaTestbed } from './support/mta-testbed.js';
 
 // The whole app in MTA mode against aiosmtpd as the remote MX, which answers 550 5.1.1 to perm-*
 // and 550 5.7.1 to deny-*: the first failure suppresses the recipient, the second does not.
 describe('MTA mode: hard 5.1.x failures feed the suppression list', () => {
-  let dns: DnsStub;
-  let remote: AiosmtpdPeer;
-  let harness: Awaited<ReturnType<typeof startTestApp>>;
+  let harness: MtaTestbed['harness'];
+  let testbed: MtaTestbed | undefined;
 
   beforeAll(async () => {
-    const port = await freePort('127.0.0.2');
-    [dns, remote] = await Promise.all([
-      startDnsStub({
-        'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
-        'mx.remote.test': { a: ['127.0.0.2'] },
-      }),
-      startAiosmtpd({ host: '127.0.0.2', port }),
-    ]);
-    harness = await startTestApp({
-      mode: 'mta',
-      mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-        dnsServers: [dns.address],
-        deliveryPort: port,
-      },
-    });
+    testbed = await startMtaTestbed();
+    harness = testbed.harness;
   }, 30_000);
   afterAll(async () => {
-    await harness?.stop();
-    await Promise.all([dns?.close(), remote?.stop()]);
+    await testbed?.stop();
   });
 
   async function send(to: readonly string[]) {
@@ -177,14 +156,3 @@ describe('/api/v1/suppressions paging', () => {
     expect(openApiDocument.components.schemas).toHaveProperty('SuppressionPage');
   });
 });
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@smtp/client';
-import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueExitCodes } from '../src/cli/queue-command.js';
 import {
@@ -11,7 +9,7 @@ import {
   queuedMessageSchema,
   queuePageSchema,
 } from '../src/http/schemas/queue-schemas.js';
-import { startTestApp } from './support/app-harness.js';
+import { freePort, type MtaTestbed, startMtaTestbed } from './support/mta-testbed.js';
 import { runProcess } from './support/run-process.js';
 
 const builtMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
@@ -20,9 +18,8 @@ const builtMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'm
 // mode. The remote MX (aiosmtpd on 127.0.0.2) answers 450 for local parts "temp…", so the message
 // stays queued with one attempt on record.
 describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
-  let dns: DnsStub;
-  let remote: AiosmtpdPeer;
-  let harness: Awaited<ReturnType<typeof startTestApp>>;
+  let harness: MtaTestbed['harness'];
+  let testbed: MtaTestbed | undefined;
   let queueId: string;
 
   function queueCli(...args: string[]) {
@@ -31,25 +28,8 @@ describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
 
   beforeAll(async () => {
     if (!existsSync(builtMain)) throw new Error(`${builtMain} is missing: run pnpm --filter @smtp/app build`);
-    const port = await freePort('127.0.0.2');
-    [dns, remote] = await Promise.all([
-      startDnsStub({
-        'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
-        'mx.remote.test': { a: ['127.0.0.2'] },
-      }),
-      startAiosmtpd({ host: '127.0.0.2', port }),
-    ]);
-    harness = await startTestApp({
-      mode: 'mta',
-      mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-        dnsServers: [dns.address],
-        deliveryPort: port,
-      },
-    });
+    testbed = await startMtaTestbed();
+    harness = testbed.harness;
     const client = createClient({
       host: '127.0.0.1',
       port: harness.smtpPort,
@@ -76,8 +56,7 @@ describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
     }
   }, 30_000);
   afterAll(async () => {
-    await harness?.stop();
-    await Promise.all([dns?.close(), remote?.stop()]);
+    await testbed?.stop();
   });
 
   it('ls prints a table with the queued message, and --json the API page', async () => {
@@ -152,14 +131,3 @@ describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
     expect((await queueCli('hold')).code).toBe(queueExitCodes.usage);
   });
 });
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,0 +1,68 @@
+import { createServer } from 'node:net';
+import {
+  type AiosmtpdPeer,
+  type DnsStub,
+  startAiosmtpd,
+  startDnsStub,
+  type ZoneEntry,
+} from '@smtp/test-support';
+import { startTestApp } from './app-harness.js';
+
+export interface MtaTestbed {
+  readonly dns: DnsStub;
+  /** The remote MX: aiosmtpd on 127.0.0.2, named by the DNS stub as mx.remote.test. */
+  readonly remote: AiosmtpdPeer;
+  /** The app in MTA mode, with one relay listener on 127.0.0.1 open to 127.0.0.1/32. */
+  readonly harness: Awaited<ReturnType<typeof startTestApp>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The app in MTA mode with a remote MX to deliver to: `remote.test` (and any extra names given)
+ * resolves through the DNS stub to aiosmtpd on 127.0.0.2, and the app delivers to that port.
+ */
+export async function startMtaTestbed(
+  extraZone: Readonly<Record<string, ZoneEntry>> = {},
+): Promise<MtaTestbed> {
+  const port = await freePort('127.0.0.2');
+  const [dns, remote] = await Promise.all([
+    startDnsStub({
+      'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
+      'mx.remote.test': { a: ['127.0.0.2'] },
+      ...extraZone,
+    }),
+    startAiosmtpd({ host: '127.0.0.2', port }),
+  ]);
+  const harness = await startTestApp({
+    mode: 'mta',
+    mta: {
+      hostname: 'mta.local.test',
+      localDomains: ['sender.test'],
+      relayNetworks: ['127.0.0.1/32'],
+      listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+      dnsServers: [dns.address],
+      deliveryPort: port,
+    },
+  });
+  return {
+    dns,
+    remote,
+    harness,
+    async stop() {
+      await harness.stop();
+      await Promise.all([dns.close(), remote.stop()]);
+    },
+  };
+}
+
+/** A port free on `host` a moment ago (loopback addresses other than 127.0.0.1 included). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
