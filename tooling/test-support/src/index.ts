@@ -24,3 +24,4 @@ export {
   startPostfix,
 } from './postfix.js';
 export { requireTool } from './require-tool.js';
+export { type PostgresInstance, type PostgresOptions, startPostgres } from './postgres.js';
