@@ -32,11 +32,15 @@ export interface AiosmtpdOptions {
   readonly host?: string;
   /** Listen on this port. Default: a free one. */
   readonly port?: number;
+  /** Hold each DATA this long before replying, so concurrent sessions overlap. Default 0. */
+  readonly dataDelayMs?: number;
 }
 
 export interface AiosmtpdPeer {
   readonly port: number;
   readonly messages: AiosmtpdMessage[];
+  /** Connections open now, and the most that were open at once since the start. */
+  readonly sessions: { readonly open: number; readonly peak: number };
   /** Resolves once `count` messages have arrived. */
   waitForMessages(count: number): Promise<AiosmtpdMessage[]>;
   stop(): Promise<void>;
@@ -54,12 +58,14 @@ export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<Aios
   if (options.withoutSmtpUtf8) args.push('--no-smtputf8');
   if (options.host !== undefined) args.push('--host', options.host);
   if (options.port !== undefined) args.push('--port', String(options.port));
+  if (options.dataDelayMs !== undefined) args.push('--data-delay-ms', String(options.dataDelayMs));
   const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   const messages: AiosmtpdMessage[] = [];
+  const sessions = { open: 0, peak: 0 };
   const waiters: (() => void)[] = [];
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {
@@ -70,10 +76,13 @@ export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<Aios
       reject(new Error(`aiosmtpd exited: ${hint}`));
     });
     lines.on('line', (line) => {
-      const payload = JSON.parse(line) as { event: string; port?: number } & AiosmtpdMessage;
+      const payload = JSON.parse(line) as { event: string; port?: number; open?: number } & AiosmtpdMessage;
       if (payload.event === 'ready') {
         clearTimeout(timer);
         resolve(payload.port as number);
+      } else if (payload.event === 'sessions') {
+        sessions.open = payload.open ?? 0;
+        sessions.peak = Math.max(sessions.peak, sessions.open);
       } else if (payload.event === 'message') {
         messages.push(payload);
         for (const wake of waiters.splice(0)) wake();
@@ -83,6 +92,7 @@ export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<Aios
   return {
     port,
     messages,
+    sessions,
     async waitForMessages(count) {
       while (messages.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
       return messages;

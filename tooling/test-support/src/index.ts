@@ -23,5 +23,5 @@ export {
   type PostfixRelay,
   startPostfix,
 } from './postfix.js';
-export { requireTool } from './require-tool.js';
 export { type PostgresInstance, type PostgresOptions, startPostgres } from './postgres.js';
+export { requireTool } from './require-tool.js';

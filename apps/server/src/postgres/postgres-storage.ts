@@ -1,0 +1,61 @@
+import type pg from 'pg';
+import { PostgresDeliveryQueue } from './postgres-delivery-queue.js';
+import { PostgresMessageRepository } from './postgres-message-repository.js';
+import { createPostgresPool } from './postgres-pool.js';
+import { migratePostgres } from './postgres-schema.js';
+import { QueueNotifications } from './queue-notifications.js';
+
+export interface PostgresStorageOptions {
+  /** postgres://user:password@host:port/database */
+  readonly url: string;
+  /** Live leases per destination over all nodes (PostgresDeliveryQueueOptions.destinationLimit). */
+  readonly destinationLimit: number;
+  readonly maxConnections?: number;
+  /** A connection failed (logged; the pool and the LISTEN connection reconnect). */
+  readonly onError: (error: Error, context: string) => void;
+}
+
+/**
+ * The MTA's store on PostgreSQL, shared by several nodes: the spool (messages and their
+ * deliveries) and the delivery queue, with the LISTEN connection that wakes this node's scheduler
+ * when another node queues mail. Opening migrates the schema (safe when nodes start at once).
+ */
+export class PostgresStorage {
+  readonly spool: PostgresMessageRepository;
+  readonly queue: PostgresDeliveryQueue;
+  readonly notifications: QueueNotifications;
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool, notifications: QueueNotifications, destinationLimit: number) {
+    this.#pool = pool;
+    this.notifications = notifications;
+    this.spool = new PostgresMessageRepository(pool);
+    this.queue = new PostgresDeliveryQueue({ pool, destinationLimit });
+  }
+
+  static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
+    const pool = createPostgresPool({
+      url: options.url,
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+      onError: (error) => options.onError(error, 'pool'),
+    });
+    const notifications = new QueueNotifications({
+      url: options.url,
+      onError: (error) => options.onError(error, 'listen'),
+    });
+    try {
+      await migratePostgres(pool);
+      await notifications.start();
+    } catch (error) {
+      await notifications.close();
+      await pool.end();
+      throw error;
+    }
+    return new PostgresStorage(pool, notifications, options.destinationLimit);
+  }
+
+  async close(): Promise<void> {
+    await this.notifications.close();
+    await this.#pool.end();
+  }
+}
