@@ -25,7 +25,9 @@ import { AppMetrics } from './observability/metrics.js';
 import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
-import type { DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
+import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
+import { PostgresStorage } from './postgres/postgres-storage.js';
+import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { loadCertificate } from './smtp/tls-certificate.js';
@@ -112,6 +114,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let smtp: SmtpListener | null = null;
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
+  /** mta mode with storage.url: the spool and queue shared with other nodes. */
+  let shared: PostgresStorage | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -124,8 +128,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
       // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
       const deliveryEvents = new InProcessEventBus<DeliveryEvent>();
+      shared = config.storage.url === undefined ? null : await openShared(config.storage.url, config, logger);
+      const queue = shared?.queue ?? storage.queue;
       metrics.observeQueue({
-        countByStatus: () => storage.queue.countByStatus(),
+        countByStatus: () => queue.countByStatus(),
         subscribe: (listener) =>
           deliveryEvents.subscribe((event) => {
             if (event.type !== 'delivery-attempted') return;
@@ -137,14 +143,22 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         config: config.mta,
         events: deliveryEvents,
         hostname: config.mta.hostname ?? config.smtp.hostname,
-        spool,
-        queue: storage.queue,
+        spool: shared?.spool ?? spool,
+        queue,
         suppressions: storage.suppressions,
         logger,
-        store: async (message, companionRows) => {
-          await pipeline.accept({ ...message, companionRows });
-        },
+        // Shared on PostgreSQL, mail goes to the shared spool (the sink's default), not this node's inbox.
+        ...(shared === null
+          ? {
+              store: async (message, companionRows) => {
+                await pipeline.accept({ ...message, companionRows });
+              },
+            }
+          : {}),
       });
+      // Another node queued mail, gave a delivery back or freed a destination's slot.
+      const { scheduler } = delivery;
+      shared?.notifications.subscribe(() => scheduler.wake());
       const sink = config.mta.dkim.enabled
         ? createDkimSigningSink(delivery, {
             localDomains: config.mta.localDomains,
@@ -194,7 +208,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
       ...(delivery === null
         ? {}
-        : { queue: queueRoutesFor(storage, delivery), suppressions: storage.suppressions }),
+        : {
+            queue: queueRoutesFor(shared?.queue ?? storage.queue, delivery),
+            suppressions: storage.suppressions,
+          }),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
@@ -203,6 +220,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await smtp?.close();
     await mta?.close();
     await delivery?.close();
+    await shared?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
     await storage.close();
@@ -232,6 +250,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await mta?.close();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
       await delivery?.close();
+      await shared?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       await new Promise<void>((resolveClose) => {
@@ -277,14 +296,28 @@ function listenHttp(
 }
 
 /** The queue's routes: actions that make deliveries due wake the scheduler. */
-function queueRoutesFor(storage: SqliteStorage, delivery: DeliveryRoom) {
+function queueRoutesFor(queue: DeliveryQueue, delivery: DeliveryRoom) {
   return {
-    queue: storage.queue,
+    queue,
     onAction: (action: OperatorAction, deliveries: readonly DeliveryRecord[]) => {
       if (action === 'retry-now' || action === 'release') delivery.scheduler.wake();
       if (action === 'bounce') void delivery.reportBounced(deliveries);
     },
   };
+}
+
+/** The spool and queue on PostgreSQL, migrated; a database that cannot be used stops the start. */
+async function openShared(url: string, config: AppConfig, logger: Logger): Promise<PostgresStorage> {
+  try {
+    return await PostgresStorage.open({
+      url,
+      destinationLimit: config.storage.destinationConcurrency,
+      onError: (error, context) =>
+        logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
+    });
+  } catch (error) {
+    throw postgresStartupFailure(error, url);
+  }
 }
 
 /** The DKIM keys, made on first start; then the DNS records to publish are printed once. */

@@ -25,7 +25,12 @@ async function enqueue(storage: PostgresStorage, id: string, to: readonly string
     receivedAtMs: arrivedAt,
     envelope,
     session: null,
-    companionRows: deliveryRows({ messageId: id, receivedAtMs: arrivedAt, envelope, postmasterDomain: 'local.test' }),
+    companionRows: deliveryRows({
+      messageId: id,
+      receivedAtMs: arrivedAt,
+      envelope,
+      postmasterDomain: 'local.test',
+    }),
   });
 }
 
@@ -73,7 +78,8 @@ describe('the delivery queue shared on PostgreSQL', () => {
   it('gives nodes claiming at once disjoint batches that together cover the queue', async () => {
     const [first, second, third] = await Promise.all([openNode(), openNode(), openNode()]);
     if (first === undefined || second === undefined || third === undefined) throw new Error('no nodes');
-    for (let index = 0; index < 30; index += 1) await enqueue(first, `M${index}`, [`r${index}@d${index % 5}.test`]);
+    for (let index = 0; index < 30; index += 1)
+      await enqueue(first, `M${index}`, [`r${index}@d${index % 5}.test`]);
     const claims = await Promise.all(
       [first, second, third].flatMap((node, index) =>
         [0, 1, 2].map(() =>
@@ -101,14 +107,19 @@ describe('the delivery queue shared on PostgreSQL', () => {
     expect(leased.filter((delivery) => delivery.domain === 'calm.test')).toHaveLength(1);
     // Saturated: nothing more for busy.test, and its queued deliveries are not "due" meanwhile; the
     // next wake-up is the earliest lease expiry (or the NOTIFY of a freed slot).
-    expect(await second.queue.claimDue({ now: arrivedAt + 1, limit: 10, holder: 'second', leaseMs: 1000 })).toEqual(
-      [],
-    );
+    expect(
+      await second.queue.claimDue({ now: arrivedAt + 1, limit: 10, holder: 'second', leaseMs: 1000 }),
+    ).toEqual([]);
     expect(await second.queue.nextDueAt()).toBe(arrivedAt + 1000);
     // A finished lease frees one slot, for whichever node claims first.
     const busy = leased.find((delivery) => delivery.domain === 'busy.test') as LeasedDelivery;
     expect(await first.queue.recordAttempt(succeeded(busy, arrivedAt + 2))).toMatchObject({ ok: true });
-    const refill = await second.queue.claimDue({ now: arrivedAt + 3, limit: 10, holder: 'second', leaseMs: 1000 });
+    const refill = await second.queue.claimDue({
+      now: arrivedAt + 3,
+      limit: 10,
+      holder: 'second',
+      leaseMs: 1000,
+    });
     expect(refill.map((delivery) => delivery.domain)).toEqual(['busy.test']);
     // Expired leases (a crashed node's) do not count: at +1002 only the refill's lease is live, so
     // busy.test has one slot; calm.test's expired lease is taken over, fenced.
@@ -129,13 +140,20 @@ describe('the delivery queue shared on PostgreSQL', () => {
     const [old] = await first.queue.claimDue({ now: arrivedAt, limit: 1, holder: 'first', leaseMs: 1000 });
     if (old === undefined) throw new Error('nothing leased');
     expect(await second.queue.nextDueAt()).toBe(arrivedAt + 1000);
-    expect(await second.queue.claimDue({ now: arrivedAt + 999, limit: 1, holder: 'second', leaseMs: 1000 })).toEqual(
-      [],
-    );
-    const [taken] = await second.queue.claimDue({ now: arrivedAt + 1000, limit: 1, holder: 'second', leaseMs: 1000 });
+    expect(
+      await second.queue.claimDue({ now: arrivedAt + 999, limit: 1, holder: 'second', leaseMs: 1000 }),
+    ).toEqual([]);
+    const [taken] = await second.queue.claimDue({
+      now: arrivedAt + 1000,
+      limit: 1,
+      holder: 'second',
+      leaseMs: 1000,
+    });
     expect(taken).toMatchObject({ id: old.id, lease: { holder: 'second', fencing: 2 } });
     expect(await first.queue.recordAttempt(succeeded(old, arrivedAt + 1001))).toMatchObject({ ok: false });
-    expect(await second.queue.recordAttempt(succeeded(taken as LeasedDelivery, arrivedAt + 1002))).toMatchObject({
+    expect(
+      await second.queue.recordAttempt(succeeded(taken as LeasedDelivery, arrivedAt + 1002)),
+    ).toMatchObject({
       ok: true,
       state: { status: 'delivered', fencing: 2 },
     });
@@ -162,7 +180,12 @@ describe('the delivery queue shared on PostgreSQL', () => {
     await enqueue(first, 'N1', ['b@remote.test']);
     await wake;
     expect(wakes).toBe(1);
-    const [leased] = await first.queue.claimDue({ now: arrivedAt, limit: 1, holder: 'first', leaseMs: 60_000 });
+    const [leased] = await first.queue.claimDue({
+      now: arrivedAt,
+      limit: 1,
+      holder: 'first',
+      leaseMs: 60_000,
+    });
     if (leased === undefined) throw new Error('nothing leased');
     wake = woken();
     await first.queue.recordAttempt({

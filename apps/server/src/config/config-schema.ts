@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
+import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
   const durationMs = parseDuration(value);
@@ -123,6 +124,7 @@ const settingsSchema = z.strictObject({
     .strictObject({
       /** Where the database (and a generated certificate) live; relative to the working directory. */
       dataDir: z.string().min(1).default('./data'),
+      ...postgresStorageShape,
     })
     .prefault({}),
   retention: z
@@ -149,7 +151,7 @@ const settingsSchema = z.strictObject({
 });
 
 /** The settings, with the checks that span sections (mta mode needs mta.hostname). */
-export const configSchema = settingsSchema.superRefine(checkMtaMode);
+export const configSchema = settingsSchema.superRefine(checkMtaMode).superRefine(checkPostgresStorage);
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

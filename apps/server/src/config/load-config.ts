@@ -42,6 +42,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       options: {
         ...flagOptions,
         config: { type: 'string', short: 'c' },
+        db: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,6 +79,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     }
   }
 
+  // --db is short for --storage-url.
+  if (typeof flags.db === 'string') {
+    setPath(merged, 'storage.url', flags.db);
+    sources.set('storage.url', `--db=${JSON.stringify(flags.db)}`);
+  }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -143,6 +149,7 @@ export function formatHelp(): string {
     '--config / SMTP_APP_CONFIG), then environment variables, then flags.',
     '',
     '  -c, --config <file>                    YAML config file',
+    '      --db <postgres://…>                short for --storage-url',
     '  -h, --help                             this help',
     ...lines,
   ].join('\n');

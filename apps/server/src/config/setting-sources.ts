@@ -66,6 +66,16 @@ export const settings: readonly Setting[] = [
     description: 'worker threads for MIME parsing (0 = inline)',
   },
   { path: 'storage.dataDir', kind: 'string', description: 'directory for the database' },
+  {
+    path: 'storage.url',
+    kind: 'string',
+    description: 'postgres://… : the MTA queue on PostgreSQL, shared by nodes (alias --db)',
+  },
+  {
+    path: 'storage.destinationConcurrency',
+    kind: 'number',
+    description: 'with storage.url: deliveries leased per destination over all nodes',
+  },
   { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
   { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
   { path: 'retention.interval', kind: 'duration', description: 'how often retention runs' },

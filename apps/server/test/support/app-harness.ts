@@ -13,7 +13,7 @@ export async function startTestApp(
     ...config,
     smtp: { port: 0, ...config.smtp },
     http: { port: 0, ...config.http },
-    storage: { dataDir: directory.path },
+    storage: { ...config.storage, dataDir: directory.path },
     log: { level: 'silent' },
   });
   const app: RunningApp = await startApp({

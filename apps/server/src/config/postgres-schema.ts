@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * The PostgreSQL keys of the `storage` section (spread into it): several MTA nodes share one
+ * spool and delivery queue there. Unset, everything stays in SQLite under storage.dataDir.
+ */
+export const postgresStorageShape = {
+  /**
+   * postgres://user:password@host:5432/database: the MTA's messages and delivery queue live there,
+   * shared by every node given the same URL. The schema is migrated on start.
+   */
+  url: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/\S+$/,
+      'expected a PostgreSQL URL such as postgres://smtp@db.example:5432/smtp',
+    )
+    .optional(),
+  /**
+   * With url: deliveries to one destination (domain) leased at once over all nodes together, so
+   * also the most SMTP sessions all nodes open to it at once. Default 20.
+   */
+  destinationConcurrency: z.number().int().min(1).default(20),
+} as const;
+
+/** PostgreSQL holds the MTA's queue: capture mode has no queue to put there (yet). */
+export function checkPostgresStorage(
+  config: { readonly mode: 'capture' | 'mta'; readonly storage: { readonly url?: string | undefined } },
+  context: z.RefinementCtx,
+): void {
+  if (config.storage.url !== undefined && config.mode !== 'mta')
+    context.addIssue({
+      code: 'custom',
+      path: ['storage', 'url'],
+      message: 'PostgreSQL storage is for mode mta (the shared delivery queue); capture mode keeps SQLite',
+    });
+}

@@ -1,0 +1,102 @@
+import { createClient } from '@smtp/client';
+import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
+import pg from 'pg';
+import { freePort } from './mta-testbed.js';
+
+/**
+ * The remote side of the shared-queue tests: `remote.test` resolves through the DNS stub to an
+ * aiosmtpd MX on 127.0.0.2 that holds each DATA a while (so sessions overlap) and counts the
+ * sessions open at once.
+ */
+export interface RemoteMx {
+  readonly dns: DnsStub;
+  readonly mx: AiosmtpdPeer;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function startRemoteMx(dataDelayMs: number): Promise<RemoteMx> {
+  const port = await freePort('127.0.0.2');
+  const [dns, mx] = await Promise.all([
+    startDnsStub({
+      'remote.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] },
+      'mx.remote.test': { a: ['127.0.0.2'] },
+    }),
+    startAiosmtpd({ host: '127.0.0.2', port, dataDelayMs }),
+  ]);
+  return {
+    dns,
+    mx,
+    port,
+    async stop() {
+      await Promise.all([dns.close(), mx.stop()]);
+    },
+  };
+}
+
+/** The MTA settings every node shares: relay from 127.0.0.1 to the remote MX. */
+export function nodeMtaSettings(remote: RemoteMx, hostname: string) {
+  return {
+    hostname,
+    localDomains: ['sender.test'],
+    relayNetworks: ['127.0.0.1/32'],
+    dnsServers: [remote.dns.address],
+    deliveryPort: remote.port,
+    dkim: { enabled: false },
+  };
+}
+
+/** Relays one message with a unique subject through a node's SMTP listener. */
+export async function relay(port: number, subject: string): Promise<void> {
+  const client = createClient({
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    name: 'client.test',
+    pool: false,
+  });
+  try {
+    await client.send({
+      from: 'app@sender.test',
+      to: ['someone@remote.test'],
+      message: `Subject: ${subject}\r\nMessage-ID: <${subject}@sender.test>\r\n\r\nx\r\n`,
+      // No report to a sender domain the DNS stub does not know.
+      dsn: { notify: 'NEVER' },
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+/** How often the MX received each subject. */
+export function receiptsBySubject(mx: AiosmtpdPeer): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const message of mx.messages) {
+    const subject = /^Subject: (.*)$/m.exec(message.data)?.[1]?.trim() ?? '';
+    counts.set(subject, (counts.get(subject) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The queue's deliveries by status, read straight from PostgreSQL. */
+export async function statusCounts(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string; count: string }>(
+      'SELECT status, COUNT(*) AS count FROM deliveries GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls until `check` holds (generous: the machine is shared), or fails naming what it waited for. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
