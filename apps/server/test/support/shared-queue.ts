@@ -1,3 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@smtp/client';
 import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import pg from 'pg';
@@ -98,5 +102,101 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A node as its own process (the built dist/main.js), so a test can kill -9 it. */
+export interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly smtpPort: number;
+  /** The name its leases carry: mta.hostname:pid (delivery-room.ts). */
+  readonly holder: string;
+  /** Whatever the node wrote to stderr (logged problems), for a failing test's message. */
+  readonly stderr: () => string;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const appRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function startNodeProcess(options: {
+  readonly url: string;
+  readonly remote: RemoteMx;
+  readonly hostname: string;
+  readonly directory: string;
+  readonly leaseDuration: string;
+  readonly destinationConcurrency: number;
+}): Promise<NodeProcess> {
+  const [smtpPort, httpPort] = await Promise.all([freePort('127.0.0.1'), freePort('127.0.0.1')]);
+  const configFile = join(options.directory, `${options.hostname}.yaml`);
+  // JSON is YAML: the app's config file, with the listener list no flag can express.
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      mode: 'mta',
+      mta: {
+        ...nodeMtaSettings(options.remote, options.hostname),
+        listeners: [{ role: 'relay', host: '127.0.0.1', port: smtpPort }],
+        leaseDuration: options.leaseDuration,
+      },
+      http: { port: httpPort },
+      storage: {
+        dataDir: join(options.directory, options.hostname),
+        url: options.url,
+        destinationConcurrency: options.destinationConcurrency,
+      },
+      log: { level: 'warn' },
+    }),
+  );
+  const child = spawn(process.execPath, [join(appRoot, 'dist/main.js'), '--config', configFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitUntil(
+    `${options.hostname} answers HTTP`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${options.hostname} exited: ${stderr}`);
+      return fetch(`http://127.0.0.1:${httpPort}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+    },
+    60_000,
+  );
+  return {
+    child,
+    smtpPort,
+    holder: `${options.hostname}:${child.pid}`,
+    stderr: () => stderr,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs one query on its own connection (the tests' view of the shared queue). */
+export async function queryRows<Row extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<Row>(sql, values)).rows;
+  } finally {
+    await client.end();
   }
 }
