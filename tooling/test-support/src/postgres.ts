@@ -28,6 +28,9 @@ export interface PostgresInstance {
   createDatabase(name: string): Promise<string>;
   /** Stops the server (fast shutdown: sessions are ended) and starts it again on the same port. */
   restart(): Promise<void>;
+  /** restart() in two steps, for a test that acts while the database is down. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -86,6 +89,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     },
     async restart() {
       await stopServer();
+      await start();
+    },
+    async stopServer() {
+      await stopServer();
+    },
+    async startServer() {
       await start();
     },
     async stop() {

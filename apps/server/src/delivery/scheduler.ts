@@ -242,7 +242,17 @@ export class DeliveryScheduler {
         // A destination that went down keeps its state (the back-off) while sessions were out.
         if (!this.#destinations.has(domain)) this.#destinations.set(domain, destination);
       })
-      .catch((error: unknown) => this.#options.onError?.(error, `delivery to ${domain}`))
+      .catch((error: unknown) => {
+        this.#options.onError?.(error, `delivery to ${domain}`);
+        // The outcome could not be recorded (the database is away): the session's slot is free
+        // all the same, or the destination's window would stay full for good.
+        destination.window = finish(
+          destination.window,
+          'other',
+          this.#windowOptions,
+          this.#options.clock.now(),
+        );
+      })
       .finally(() => {
         this.#sessions.delete(session);
         this.#release(message.deliveries.length);

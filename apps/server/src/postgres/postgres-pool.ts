@@ -31,6 +31,9 @@ export function createPostgresPool(options: PostgresPoolOptions): pg.Pool {
   });
   // Without a listener an idle client's error (a restarted server) would crash the process.
   pool.on('error', options.onError);
+  // A checked-out client emits 'error' too when its connection ends (the pool listens only while
+  // it is idle); the query in progress rejects and the caller handles that, so this one only logs.
+  pool.on('connect', (client) => client.on('error', options.onError));
   return pool;
 }
 

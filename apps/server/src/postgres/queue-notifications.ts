@@ -53,8 +53,13 @@ export class QueueNotifications {
     client.on('notification', () => this.#notify());
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, new Error('the LISTEN connection ended')));
-    await client.connect();
-    await client.query(`LISTEN ${queueChannel}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${queueChannel}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     if (this.#isClosed) {
       await client.end();
       return;

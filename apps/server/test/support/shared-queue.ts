@@ -85,6 +85,7 @@ export function receiptsBySubject(mx: AiosmtpdPeer): Map<string, number> {
 /** The queue's deliveries by status, read straight from PostgreSQL. */
 export async function statusCounts(url: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined); // the query rejects too
   await client.connect();
   try {
     const { rows } = await client.query<{ status: string; count: string }>(
@@ -193,6 +194,7 @@ export async function queryRows<Row extends pg.QueryResultRow>(
   values: unknown[] = [],
 ): Promise<Row[]> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined); // the query rejects too
   await client.connect();
   try {
     return (await client.query<Row>(sql, values)).rows;
