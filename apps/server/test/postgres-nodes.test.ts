@@ -56,6 +56,13 @@ describe.each([2, 3])('%i app nodes sharing one PostgreSQL queue', (nodeCount) =
         const counts = await statusCounts(url);
         return counts.delivered === messageCount;
       });
+      // Any node's queue API shows the whole shared queue, whichever node took or delivered the mail.
+      const summary = (await (
+        await fetch(`${nodes[nodeCount - 1]?.baseUrl}/api/v1/queue/summary`)
+      ).json()) as {
+        byStatus: Record<string, number>;
+      };
+      expect(summary.byStatus).toMatchObject({ delivered: messageCount, queued: 0, 'in-flight': 0 });
       const receipts = receiptsBySubject(remote.mx);
       expect([...receipts.keys()].sort()).toEqual([...subjects].sort());
       expect([...receipts.values()].every((count) => count === 1)).toBe(true);
