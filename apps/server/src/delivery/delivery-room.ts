@@ -72,6 +72,13 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     outcomes,
     clock,
     holder: `${options.hostname}:${process.pid}`,
+    // One process per queue database and host name: another holder with our name is a dead run.
+    abandonedHolderPrefix: `${options.hostname}:`,
+    onAbandoned: (count) =>
+      options.onProblem?.(
+        'deliveries an earlier run left in flight are queued again; any the remote accepted before the crash are sent twice',
+        { deliveries: count },
+      ),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.maxLeased === undefined ? {} : { maxLeased: options.maxLeased }),
     ...(options.window === undefined ? {} : { window: options.window }),

@@ -18,8 +18,13 @@ export interface SchedulerOptions {
   readonly transport: DeliveryTransport;
   readonly outcomes: OutcomeRecorder;
   readonly clock: Clock;
-  /** This worker's name on its leases (queue page, logs). */
+  /** This worker's name on its leases (queue page, logs): `<node>:<pid>` in the app. */
   readonly holder: string;
+  /**
+   * Leases held by `<abandonedHolderPrefix>…` (an earlier run of this node, killed) come back at
+   * start at once instead of after their expiry. Unset: only expired leases do.
+   */
+  readonly abandonedHolderPrefix?: string;
   /** How long a lease lasts: a worker that crashes gives its deliveries back after this. Default 10 min. */
   readonly leaseMs?: number;
   /** Deliveries leased per claim. Default 100. */
@@ -30,6 +35,8 @@ export interface SchedulerOptions {
   readonly requeueEveryMs?: number;
   readonly window?: WindowOptions;
   readonly onError?: (error: unknown, context: string) => void;
+  /** Told how many deliveries an earlier run left in flight (logged: they may be sent twice). */
+  readonly onAbandoned?: (count: number) => void;
 }
 
 /** One message's recipients at one destination: one SMTP transaction. */
@@ -83,11 +90,12 @@ export class DeliveryScheduler {
     return this.#leased;
   }
 
-  /** Puts expired leases back (a previous run crashed), then starts delivering. */
+  /** Puts expired leases and an earlier run's back (a previous run crashed), then starts delivering. */
   async start(): Promise<void> {
     if (this.#isRunning) return;
     this.#isRunning = true;
     await this.#requeueExpired();
+    await this.#requeueAbandoned();
     this.wake();
   }
 
@@ -334,6 +342,22 @@ export class DeliveryScheduler {
       },
       Math.max(0, at - this.#options.clock.now()),
     );
+  }
+
+  async #requeueAbandoned(): Promise<void> {
+    const prefix = this.#options.abandonedHolderPrefix;
+    if (prefix === undefined) return;
+    try {
+      const count = await this.#options.queue.requeueAbandoned({
+        holderPrefix: prefix,
+        currentHolder: this.#options.holder,
+        now: this.#options.clock.now(),
+      });
+      // The remote may have accepted some of them before the crash: the documented duplicate window.
+      if (count > 0) this.#options.onAbandoned?.(count);
+    } catch (error) {
+      this.#options.onError?.(error, 'requeue');
+    }
   }
 
   async #requeueExpired(): Promise<void> {

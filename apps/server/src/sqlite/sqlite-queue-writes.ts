@@ -20,6 +20,12 @@ export type QueueOperation =
   | { readonly kind: 'record-attempt'; readonly report: AttemptReport }
   | { readonly kind: 'requeue-expired'; readonly now: number }
   | {
+      readonly kind: 'requeue-abandoned';
+      readonly holderPrefix: string;
+      readonly currentHolder: string;
+      readonly now: number;
+    }
+  | {
       readonly kind: 'act';
       readonly deliveryId: number;
       readonly action: OperatorAction;
@@ -32,6 +38,7 @@ interface QueueStatements {
   readonly update: Database.Statement;
   readonly insertAttempt: Database.Statement;
   readonly requeueExpired: Database.Statement;
+  readonly requeueAbandoned: Database.Statement;
 }
 
 /** Statements per connection: prepared once, on the connection that runs them. */
@@ -61,6 +68,12 @@ function statementsOf(database: Database.Database): QueueStatements {
       requeueExpired: database.prepare(`UPDATE deliveries SET status = 'queued', due_at_ms = @now,
         lease_holder = NULL, lease_expires_at_ms = NULL, changed_at_ms = @now
         WHERE status = 'in-flight' AND lease_expires_at_ms <= @now`),
+      // The same for leases of an earlier run of this node: that holder is gone, waiting for the
+      // expiry (10 minutes by default) would only delay its mail after a restart.
+      requeueAbandoned: database.prepare(`UPDATE deliveries SET status = 'queued', due_at_ms = @now,
+        lease_holder = NULL, lease_expires_at_ms = NULL, changed_at_ms = @now
+        WHERE status = 'in-flight' AND substr(lease_holder, 1, length(@holderPrefix)) = @holderPrefix
+        AND lease_holder <> @currentHolder`),
     };
     preparedByConnection.set(database, statements);
   }
@@ -130,6 +143,12 @@ export function applyQueueOperation(database: Database.Database, operation: Queu
     }
     case 'requeue-expired':
       return statements.requeueExpired.run({ now: operation.now }).changes;
+    case 'requeue-abandoned':
+      return statements.requeueAbandoned.run({
+        holderPrefix: operation.holderPrefix,
+        currentHolder: operation.currentHolder,
+        now: operation.now,
+      }).changes;
     case 'act': {
       const row = statements.byId.get(operation.deliveryId) as DeliveryRow | undefined;
       if (row === undefined) return { ok: false, reason: 'no such delivery' } satisfies TransitionResult;
