@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DeliveryQueue, LeasedDelivery } from '../queue/delivery-queue.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { Clock } from './clock.js';
@@ -83,6 +84,8 @@ export class DeliveryScheduler {
     this.#batchSize = options.batchSize ?? 100;
     this.#maxLeased = options.maxLeased ?? 1000;
     this.#windowOptions = options.window ?? defaultWindowOptions;
+    // Every running session listens on this one signal (a few listeners each): no leak to warn of.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Deliveries leased and held in memory now (ready or in a session). */
@@ -203,8 +206,11 @@ export class DeliveryScheduler {
       while (destination.ready.length > 0) {
         const decision = tryStart(destination.window, this.#windowOptions, now);
         if (!decision.start) {
-          if (decision.reason === 'down') this.#postponeDown(destination, decision.retryAt ?? now);
-          else if (decision.reason === 'rate-limited') destination.retryAt = decision.retryAt;
+          if (decision.reason === 'down') {
+            this.#postponeDown(destination, decision.retryAt ?? now);
+            // The postponed deliveries may commit after this pump reads the next due time.
+            destination.retryAt = decision.retryAt;
+          } else if (decision.reason === 'rate-limited') destination.retryAt = decision.retryAt;
           break;
         }
         destination.window = decision.window;
@@ -220,21 +226,16 @@ export class DeliveryScheduler {
     }
   }
 
-  /** A destination known to be down: its deliveries wait in the queue, not in memory, without an attempt. */
+  /**
+   * A destination known to be down: its deliveries wait in the queue, not in memory, without an
+   * attempt, until the next probe (the outcomes room still applies give-up and delay warnings).
+   */
   #postponeDown(destination: Destination, until: number): void {
     for (const message of destination.ready.splice(0)) {
-      for (const delivery of message.deliveries) {
-        void this.#options.queue
-          .recordAttempt({
-            deliveryId: delivery.id,
-            fencing: delivery.lease.fencing,
-            now: this.#options.clock.now(),
-            result: { kind: 'deferred', nextDueAt: until },
-            attempt: null,
-          })
-          .catch((error: unknown) => this.#options.onError?.(error, 'postpone'))
-          .finally(() => this.#release(1));
-      }
+      void this.#options.outcomes
+        .postpone(message.messageId, message.deliveries, until)
+        .catch((error: unknown) => this.#options.onError?.(error, 'postpone'))
+        .finally(() => this.#release(message.deliveries.length));
     }
   }
 
