@@ -12,6 +12,7 @@ import {
 } from '@smtp/protocol';
 import { deadlineSignal } from './abort.js';
 import type { Connection } from './connection.js';
+import type { DeliveryConnections, KeptConnection } from './delivery-connections.js';
 import { requireTlsRefusal, routeDomain } from './delivery-policy.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { asError, SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
@@ -67,6 +68,11 @@ export interface DeliverOptions extends MailParameterRequests {
    * clear. Needs `resolver.resolveTxt`. `false` turns it off.
    */
   readonly mtaSts?: MtaStsOptions | false;
+  /**
+   * Keep connections for the next deliver() to the same MX host (RSET between, bounded; see
+   * DeliveryConnections). One instance per set of these options. Default: a connection per delivery.
+   */
+  readonly connections?: DeliveryConnections;
   /** Each line of each MX session in the transcript notation (`C:`/`S:`), with the host it is from. */
   readonly onTranscriptLine?: (line: string, host: string) => void;
   readonly signal?: AbortSignal;
@@ -250,6 +256,13 @@ async function deliverToDomain(
       break;
     }
     let connection: Connection | null = null;
+    let kept: KeptConnection | null = null;
+    let isReusable = false;
+    const connectionKey = `${host.exchange.toLowerCase()}|${options.port ?? 25}|${verifiesTls ? 'verified' : 'any'}`;
+    const onLine =
+      options.onTranscriptLine === undefined
+        ? null
+        : (line: string) => options.onTranscriptLine?.(line, host.exchange);
     try {
       const prepared = await prepareSend({
         from: options.from,
@@ -262,27 +275,38 @@ async function deliverToDomain(
         ...(options.dsn !== undefined ? { dsn: options.dsn } : {}),
         ...pickMailParameterRequests(options),
       });
-      connection = await establish(
-        {
-          ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
-          addresses: hostAddresses,
-          port: options.port ?? 25,
-          secure: false,
-          tls: verifiesTls
-            ? { ...options.tls, rejectUnauthorized: true }
-            : { rejectUnauthorized: false, ...options.tls },
-          timeouts: context.timeouts,
-          ...(options.name !== undefined ? { name: options.name } : {}),
-          lmtp: false,
-          pipelining: true,
-          chunking: true,
-          starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
-          ...(options.onTranscriptLine !== undefined
-            ? { transcript: transcriptOf(host.exchange, options.onTranscriptLine) }
-            : {}),
-        },
-        context.signal,
-      );
+      // A fresh connection's transcript target; once kept, the same object is the KeptConnection.
+      const lineTarget: Pick<KeptConnection, 'onTranscriptLine'> = { onTranscriptLine: onLine };
+      kept = (await options.connections?.take(connectionKey, context.signal, onLine)) ?? null;
+      connection =
+        kept?.connection ??
+        (await establish(
+          {
+            ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
+            addresses: hostAddresses,
+            port: options.port ?? 25,
+            secure: false,
+            tls: verifiesTls
+              ? { ...options.tls, rejectUnauthorized: true }
+              : { rejectUnauthorized: false, ...options.tls },
+            timeouts: context.timeouts,
+            ...(options.name !== undefined ? { name: options.name } : {}),
+            lmtp: false,
+            pipelining: true,
+            chunking: true,
+            starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
+            ...(options.connections !== undefined
+              ? {
+                  // A kept connection serves later deliveries: its lines go to whoever uses it now.
+                  transcript: new TranscriptRecorder((line) => lineTarget.onTranscriptLine?.(line)),
+                }
+              : options.onTranscriptLine !== undefined
+                ? { transcript: transcriptOf(host.exchange, options.onTranscriptLine) }
+                : {}),
+          },
+          context.signal,
+        ));
+      kept ??= Object.assign(lineTarget, { connection, messages: 0 });
       const outcome = await runTransaction(
         connection,
         prepared,
@@ -320,6 +344,7 @@ async function deliverToDomain(
       // Recipients the server never answered for (should not happen) stay pending.
       stillPending.push(...byAddress.values());
       pending.splice(0, pending.length, ...stillPending);
+      isReusable = true;
     } catch (error) {
       const failure =
         verifiesTls && error instanceof SmtpTlsError
@@ -349,7 +374,10 @@ async function deliverToDomain(
       // A permanent refusal of the whole transaction (e.g. 5xx to MAIL) ends the attempts for this domain.
       if (error instanceof SmtpReplyError && error.isPermanent) break;
     } finally {
-      await connection?.quit();
+      if (isReusable && kept !== null && options.connections !== undefined && !context.signal.aborted) {
+        kept.messages += 1;
+        await options.connections.keep(connectionKey, kept);
+      } else await connection?.quit();
     }
   }
   for (const p of pending) {

@@ -9,6 +9,7 @@ export {
   type RecipientStatus,
   deliver,
 } from './deliver.js';
+export { DeliveryConnections, type DeliveryConnectionsOptions } from './delivery-connections.js';
 export {
   type MxHost,
   type MxResolution,

@@ -40,6 +40,14 @@ export async function startDelivery(
     routes: config.transports,
     smarthost: config.smarthost,
     clock: clock ?? systemClock,
+    connectionReuse:
+      config.connectionReuse === false
+        ? null
+        : {
+            idleTimeoutMs: config.connectionReuse.idleTimeout,
+            maxMessagesPerConnection: config.connectionReuse.maxMessages,
+            maxIdlePerHost: config.connectionReuse.maxIdlePerHost,
+          },
   });
   const room = createDeliveryRoom({
     spool: options.spool,

@@ -2,6 +2,8 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import {
   createClient,
+  DeliveryConnections,
+  type DeliveryConnectionsOptions,
   type DeliveryReport,
   deliver,
   type MxResolver,
@@ -55,6 +57,11 @@ export interface RemoteTransportOptions {
   readonly classification?: ClassificationOptions;
   /** MTA-STS (RFC 8461) for MX delivery. Default true. */
   readonly mtaSts?: boolean;
+  /**
+   * Connections kept per MX host between deliveries (RSET between, bounded); null opens one per
+   * delivery. Default: @smtp/client's DeliveryConnections defaults.
+   */
+  readonly connectionReuse?: DeliveryConnectionsOptions | null;
 }
 
 /** A transcript is kept with every attempt, cut at this size (the message data is never in it). */
@@ -78,6 +85,8 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
       parseHostPort(target),
     ]),
   );
+  const connections =
+    options.connectionReuse === null ? null : new DeliveryConnections(options.connectionReuse ?? {});
   const smarthost = options.smarthost ?? null;
   const smarthostClient: SmtpClient | null =
     smarthost === null
@@ -149,6 +158,7 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
           // A route names the host to use: there is no MX set for a policy to check it against.
           mtaSts: route === undefined && options.mtaSts !== false ? {} : false,
           ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+          ...(connections === null ? {} : { connections }),
           onTranscriptLine,
         });
       }
@@ -169,6 +179,7 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
       return { recipients, session: sessionResultOf(report.recipients) } satisfies TransportResult;
     },
     async close() {
+      await connections?.close();
       await smarthostClient?.close();
     },
   };
