@@ -94,6 +94,11 @@ export interface RecipientDelivery {
   /** Whether the session with that host ran over TLS; null when no session decided it. */
   readonly tls: boolean | null;
   /**
+   * Whether that server offered DSN (RFC 3461), so `dsn` parameters went with the recipient; null
+   * when no session decided it. A relay reports "relayed" itself when it was false (§5.2.2).
+   */
+  readonly dsn: boolean | null;
+  /**
    * The mode of the domain's MTA-STS policy (RFC 8461) as applied: `testing` for an enforced one when
    * the message says `TLS-Required: No` (RFC 8689 §4.2.2); null when it has none or the check was off.
    */
@@ -113,6 +118,7 @@ interface PendingRecipient {
   error: Error | null;
   host: string | null;
   tls: boolean | null;
+  dsn: boolean | null;
   permanent: boolean;
 }
 
@@ -206,10 +212,11 @@ async function deliverToDomain(
   const delivery = (
     p: PendingRecipient,
     status: RecipientStatus,
-    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host' | 'tls'>,
+    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host' | 'tls'> & { readonly dsn?: boolean | null },
   ): RecipientDelivery => {
     const { reply, error, host, tls } = fields;
-    return { to: p.address, domain, status, reply, error, host, tls, mtaSts: policy?.mode ?? null };
+    const dsn = fields.dsn ?? null;
+    return { to: p.address, domain, status, reply, error, host, tls, dsn, mtaSts: policy?.mode ?? null };
   };
   const report = (status: RecipientStatus, pending: readonly PendingRecipient[]): RecipientDelivery[] =>
     pending.map((p) => delivery(p, status, p));
@@ -219,6 +226,7 @@ async function deliverToDomain(
     error: null,
     host: null,
     tls: null,
+    dsn: null,
     permanent: false,
   }));
   const done: RecipientDelivery[] = [];
@@ -324,6 +332,7 @@ async function deliverToDomain(
             error: null,
             host: host.exchange,
             tls: connection.isTlsActive,
+            dsn: connection.capabilities?.dsn ?? false,
           }),
         );
         byAddress.delete(entry.to);
@@ -335,10 +344,13 @@ async function deliverToDomain(
         p.error = null;
         p.host = host.exchange;
         p.tls = connection.isTlsActive;
+        p.dsn = connection.capabilities?.dsn ?? false;
         byAddress.delete(entry.to);
         // RFC 5321 §4.2.1: 5yz is permanent; a 4yz is worth another host.
         if (entry.reply.code >= 500)
-          done.push(delivery(p, 'failed', { reply: p.reply, error: null, host: p.host, tls: p.tls }));
+          done.push(
+            delivery(p, 'failed', { reply: p.reply, error: null, host: p.host, tls: p.tls, dsn: p.dsn }),
+          );
         else stillPending.push(p);
       }
       // Recipients the server never answered for (should not happen) stay pending.
@@ -357,6 +369,7 @@ async function deliverToDomain(
       for (const p of pending) {
         p.host = host.exchange;
         p.tls = connection?.isTlsActive ?? null;
+        p.dsn = connection?.capabilities?.dsn ?? null;
         if (requireTlsReply !== null) {
           // RFC 8689 §4.2.1: no other path for the message; after the last host it is returned.
           p.reply = requireTlsReply;
@@ -389,6 +402,7 @@ async function deliverToDomain(
           (p.reply === null ? new SmtpConnectionError(`No MX host for ${domain} could be reached`) : null),
         host: p.host,
         tls: p.tls,
+        dsn: p.dsn,
       }),
     );
   }

@@ -58,4 +58,40 @@ describe('resolveEnvelope', () => {
       { addressType: 'utf-8', address: 'c@example.com' },
     ]);
   });
+
+  it('relays per-recipient NOTIFY/ORCPT, and with onlyIfOffered leaves DSN out for a server without it', () => {
+    const envelope = resolveEnvelope('a@example.com', ['B@example.com', 'c@example.com']);
+    const dsn = {
+      onlyIfOffered: true,
+      ret: 'HDRS',
+      envid: 'env-1',
+      recipients: new Map([
+        [
+          'B@example.com',
+          { notify: ['SUCCESS'], orcpt: { addressType: 'rfc822', address: 'Orig@example.com' } },
+        ],
+      ]),
+    } as const;
+    const build = (dsnOffered: boolean) =>
+      buildEnvelopeInit(envelope, {
+        size: null,
+        body: '7BIT',
+        smtpUtf8: false,
+        requireTls: false,
+        dsn,
+        dsnOffered,
+      });
+    expect(build(true)).toMatchObject({
+      dsn: { ret: 'HDRS', envid: 'env-1' },
+      to: [
+        { notify: ['SUCCESS'], orcpt: { addressType: 'rfc822', address: 'Orig@example.com' } },
+        { localPart: 'c' },
+      ],
+    });
+    const withoutDsn = build(false);
+    expect(withoutDsn.dsn).toBeUndefined();
+    expect(withoutDsn.to.every((recipient) => !(typeof recipient === 'object' && 'to' in recipient))).toBe(
+      true,
+    );
+  });
 });

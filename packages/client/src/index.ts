@@ -41,6 +41,7 @@ export type {
   ClientOptions,
   ConnectOptions,
   DsnOptions,
+  RecipientDsnOptions,
   PoolOptions,
   RecipientReport,
   SendOptions,

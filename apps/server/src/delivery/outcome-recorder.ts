@@ -35,8 +35,8 @@ export interface OutcomeRecorderOptions {
  * The outcomes room (GUIDE §2.8): turns a transport's per-recipient attempts into queue updates
  * (retry schedule and give-up from retry-policy.ts), then into the DSNs the sender asked for:
  * one failure report per set of recipients that failed together, one delay warning per recipient
- * once it has waited `delayWarningAfter`, and "relayed" for NOTIFY=SUCCESS (we do not pass NOTIFY
- * on, so the next hop will not report: RFC 3461 §5.2.2.1).
+ * once it has waited `delayWarningAfter`, and "relayed" for NOTIFY=SUCCESS when the next hop did not
+ * take NOTIFY on (RFC 3461 §5.2.2 (b)); when it did, success is its to report.
  */
 export class OutcomeRecorder {
   readonly #options: OutcomeRecorderOptions;
@@ -48,10 +48,11 @@ export class OutcomeRecorder {
   async record(job: TransportJob, result: TransportResult): Promise<void> {
     const byId = new Map(job.deliveries.map((delivery) => [delivery.id, delivery]));
     const outcomes: RecipientOutcome[] = [];
-    for (const { deliveryId, attempt } of result.recipients) {
+    for (const { deliveryId, attempt, nextHopTookDsn } of result.recipients) {
       const delivery = byId.get(deliveryId);
       if (delivery === undefined) continue;
       outcomes.push({
+        nextHopReports: nextHopTookDsn === true,
         delivery,
         outcome: attempt.outcome,
         attempt,
@@ -83,6 +84,7 @@ export class OutcomeRecorder {
         remoteMta: null,
         lastAttemptAt: this.#options.clock.now(),
         retryAt: until,
+        nextHopReports: false,
       })),
     );
   }
@@ -93,7 +95,7 @@ export class OutcomeRecorder {
     const now = clock.now();
     const reports: Record<NoticeKind, ReportEntry[]> = { failed: [], delayed: [], relayed: [] };
     const deferred: { delivery: LeasedDelivery; entry: Omit<ReportEntry, 'action'> }[] = [];
-    for (const { delivery, outcome, attempt, retryAt, ...reported } of outcomes) {
+    for (const { delivery, outcome, attempt, retryAt, nextHopReports, ...reported } of outcomes) {
       const deliveryId = delivery.id;
       let queueResult: AttemptResult;
       let status = reported.status;
@@ -149,8 +151,9 @@ export class OutcomeRecorder {
         if (attempt !== null && isSuppressingFailure(attempt))
           await this.#suppress(messageId, delivery, attempt.reply, now);
       } else if (transition.state.status === 'delivered') {
+        // RFC 3461 §5.2.2 (b): "relayed" when the next hop could not take NOTIFY=SUCCESS on.
         const notify = delivery.notify;
-        if (notify !== null && notify !== 'NEVER' && notify.includes('SUCCESS'))
+        if (!nextHopReports && notify !== null && notify !== 'NEVER' && notify.includes('SUCCESS'))
           reports.relayed.push({ ...entry, action: 'relayed' });
       } else deferred.push({ delivery, entry });
     }
@@ -294,6 +297,8 @@ interface RecipientOutcome {
   readonly lastAttemptAt: number;
   /** Postponed: the earliest time it may be tried again; null for the retry schedule's own. */
   readonly retryAt: number | null;
+  /** The next hop took NOTIFY on (it reports success itself). */
+  readonly nextHopReports: boolean;
 }
 
 function groupByMessage(deliveries: readonly DeliveryRecord[]): Map<string, DeliveryRecord[]> {
