@@ -11,7 +11,7 @@ import type { DeliveryEvent } from './delivery/delivery-event.js';
 import type { DeliveryRoom } from './delivery/delivery-room.js';
 import { startDelivery } from './delivery/start-delivery.js';
 import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
-import { createDkimSigningSink } from './dkim/dkim-signing-sink.js';
+import { createDkimSigningSink, signIfOurs } from './dkim/dkim-signing-sink.js';
 import { dnsRecordsToPublish, formatDnsRecords } from './dkim/dns-records.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
@@ -133,8 +133,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
           }),
       });
+      const dkim = config.mta.dkim.enabled
+        ? { localDomains: config.mta.localDomains, keys: loadDkimKeys(config, dataDir, logger) }
+        : null;
       delivery = await startDelivery({
         config: config.mta,
+        ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
         events: deliveryEvents,
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool,
@@ -145,12 +149,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           await pipeline.accept({ ...message, companionRows });
         },
       });
-      const sink = config.mta.dkim.enabled
-        ? createDkimSigningSink(delivery, {
-            localDomains: config.mta.localDomains,
-            keys: loadDkimKeys(config, dataDir, logger),
-          })
-        : delivery;
+      const sink = dkim === null ? delivery : createDkimSigningSink(delivery, dkim);
       mta = await startMtaListeners({
         config,
         dataDir,

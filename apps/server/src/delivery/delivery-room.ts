@@ -30,6 +30,8 @@ export interface DeliveryRoomOptions {
   readonly maxLeased?: number;
   readonly window?: WindowOptions;
   readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
+  /** DKIM-signs the DSNs this room generates (ReportSpoolerOptions.sign). */
+  readonly signReport?: (raw: Uint8Array) => Uint8Array;
   /** How accepted messages are stored with their deliveries (QueueSinkOptions.store). */
   readonly store?: QueueSinkOptions['store'];
 }
@@ -53,7 +55,12 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
   const clock = options.clock ?? systemClock;
   let scheduler: DeliveryScheduler | null = null;
   const wake = () => scheduler?.wake();
-  const reports = new ReportSpooler({ spool: options.spool, hostname: options.hostname, onSpooled: wake });
+  const reports = new ReportSpooler({
+    spool: options.spool,
+    hostname: options.hostname,
+    onSpooled: wake,
+    ...(options.signReport === undefined ? {} : { sign: options.signReport }),
+  });
   const outcomes = new OutcomeRecorder({
     queue: options.queue,
     spool: options.spool,

@@ -20,6 +20,8 @@ export interface StartDeliveryOptions {
   readonly suppressions?: SuppressionList;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** DKIM-signs the DSNs the MTA generates (DeliveryRoomOptions.signReport). */
+  readonly signReport?: DeliveryRoomOptions['signReport'];
   /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
   readonly store?: DeliveryRoomOptions['store'];
 }
@@ -59,6 +61,7 @@ export async function startDelivery(
     ...(clock === undefined ? {} : { clock }),
     ...(options.events === undefined ? {} : { events: options.events }),
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.signReport === undefined ? {} : { signReport: options.signReport }),
     ...(options.suppressions === undefined ? {} : { suppressions: options.suppressions }),
     onProblem: (problem, details) => logger.warn({ ...details, component: 'delivery' }, problem),
   });
