@@ -7,8 +7,10 @@ import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
+import { systemClock } from './delivery/clock.js';
 import type { DeliveryEvent } from './delivery/delivery-event.js';
 import type { DeliveryRoom } from './delivery/delivery-room.js';
+import { FinishedMailRetention } from './delivery/finished-mail-retention.js';
 import { startDelivery } from './delivery/start-delivery.js';
 import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
 import { createDkimSigningSink, signIfOurs } from './dkim/dkim-signing-sink.js';
@@ -112,6 +114,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let smtp: SmtpListener | null = null;
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
+  let finishedMail: FinishedMailRetention | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -149,6 +152,20 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           await pipeline.accept({ ...message, companionRows });
         },
       });
+      if (config.mta.retention !== null) {
+        // Delivered and failed mail leaves the queue and the inbox after mta.retention.
+        finishedMail = new FinishedMailRetention({
+          queue: storage.queue,
+          maxAgeMs: config.mta.retention,
+          clock: systemClock,
+          onPurged: (ids) => {
+            events.publish({ type: 'message-deleted', ids });
+            logger.info({ deleted: ids.length }, 'MTA retention removed finished mail');
+          },
+          onError: (error) => logger.error({ err: error }, 'MTA retention failed'),
+        });
+        finishedMail.start();
+      }
       const sink = dkim === null ? delivery : createDkimSigningSink(delivery, dkim);
       mta = await startMtaListeners({
         config,
@@ -199,6 +216,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
     });
   } catch (error) {
+    await finishedMail?.stop();
     await smtp?.close();
     await mta?.close();
     await delivery?.close();
@@ -209,7 +227,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
   // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
-  // so it runs in capture mode only (pruning delivered mail belongs to the queue, later).
+  // so it runs in capture mode only (in MTA mode the queue's FinishedMailRetention prunes).
   if (config.mode !== 'mta') retention.start();
 
   const httpInfo = http.address() as AddressInfo;
@@ -227,6 +245,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     recovered,
     async stop() {
       await retention.stop();
+      await finishedMail?.stop();
       await smtp?.close();
       await mta?.close();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.

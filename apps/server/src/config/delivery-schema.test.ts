@@ -12,6 +12,7 @@ describe('deliverySchema', () => {
       retry: defaultRetryPolicy,
       leaseDuration: 600_000,
       connectionReuse: { idleTimeout: 5000, maxMessages: 100, maxIdlePerHost: 4 },
+      retention: 7 * 86_400_000,
       dkim: { enabled: true, rsaSelector: 'rsa1', ed25519Selector: 'ed1' },
     });
   });
@@ -42,6 +43,8 @@ describe('deliverySchema', () => {
       deliverySchema.parse({ connectionReuse: { idleTimeout: '30s', maxMessages: 10 } }).connectionReuse,
     ).toEqual({ idleTimeout: 30_000, maxMessages: 10, maxIdlePerHost: 4 });
     expect(deliverySchema.parse({ connectionReuse: false }).connectionReuse).toBe(false);
+    expect(deliverySchema.parse({ retention: '30d' }).retention).toBe(30 * 86_400_000);
+    expect(deliverySchema.parse({ retention: null }).retention).toBeNull();
     expect(() => deliverySchema.parse({ connectionReuse: { maxMessages: 0 } })).toThrow();
   });
 });

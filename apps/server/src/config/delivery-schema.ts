@@ -99,6 +99,11 @@ export const deliverySchemaShape = {
       }),
     ])
     .prefault({}),
+  /**
+   * How long delivered and failed mail (every delivery final) is kept after its last delivery
+   * ended, message bytes and attempts included; null keeps it forever. Default 7d.
+   */
+  retention: duration.nullable().prefault('7d'),
   /** How long a worker's lease on a delivery lasts (a crashed worker's deliveries return after it). */
   leaseDuration: duration.prefault('10m'),
 } as const;

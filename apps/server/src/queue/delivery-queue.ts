@@ -133,6 +133,12 @@ export interface DeliveryQueue {
     readonly currentHolder: string;
     readonly now: number;
   }): Promise<number>;
+  /**
+   * Retention: removes up to `limit` messages whose every delivery is final (delivered, failed,
+   * deleted) and last changed before `finishedBefore`, with their deliveries, attempts, notices and
+   * the message itself (spool and inbox), in one transaction. Returns the message ids removed.
+   */
+  purgeFinished(request: { readonly finishedBefore: number; readonly limit: number }): Promise<string[]>;
   /** When the next queued delivery is due; null when none is queued. */
   nextDueAt(): Promise<number | null>;
   act(deliveryId: number, action: OperatorAction, now: number): Promise<TransitionResult>;
