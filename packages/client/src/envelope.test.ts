@@ -1,6 +1,7 @@
 import { SmtpUsageError } from '@smtp/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildEnvelopeInit, resolveEnvelope } from './envelope.js';
+import type { DsnOptions, RecipientDsnOptions } from './options.js';
 
 describe('resolveEnvelope', () => {
   it('parses plain and bracketed addresses, drops duplicate recipients, detects SMTPUTF8', () => {
@@ -61,7 +62,7 @@ describe('resolveEnvelope', () => {
 
   it('relays per-recipient NOTIFY/ORCPT, and with onlyIfOffered leaves DSN out for a server without it', () => {
     const envelope = resolveEnvelope('a@example.com', ['B@example.com', 'c@example.com']);
-    const dsn = {
+    const dsn: DsnOptions = {
       onlyIfOffered: true,
       ret: 'HDRS',
       envid: 'env-1',
@@ -71,7 +72,7 @@ describe('resolveEnvelope', () => {
           { notify: ['SUCCESS'], orcpt: { addressType: 'rfc822', address: 'Orig@example.com' } },
         ],
       ]),
-    } as const;
+    };
     const build = (dsnOffered: boolean) =>
       buildEnvelopeInit(envelope, {
         size: null,
