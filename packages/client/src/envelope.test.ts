@@ -1,7 +1,7 @@
 import { SmtpUsageError } from '@smtp/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildEnvelopeInit, resolveEnvelope } from './envelope.js';
-import type { DsnOptions, RecipientDsnOptions } from './options.js';
+import type { DsnOptions } from './options.js';
 
 describe('resolveEnvelope', () => {
   it('parses plain and bracketed addresses, drops duplicate recipients, detects SMTPUTF8', () => {
