@@ -7,11 +7,13 @@ import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
 import type { AppConfig } from './config/config-schema.js';
+import { systemClock } from './delivery/clock.js';
 import type { DeliveryEvent } from './delivery/delivery-event.js';
 import type { DeliveryRoom } from './delivery/delivery-room.js';
+import { FinishedMailRetention } from './delivery/finished-mail-retention.js';
 import { startDelivery } from './delivery/start-delivery.js';
 import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
-import { createDkimSigningSink } from './dkim/dkim-signing-sink.js';
+import { createDkimSigningSink, signIfOurs } from './dkim/dkim-signing-sink.js';
 import { dnsRecordsToPublish, formatDnsRecords } from './dkim/dns-records.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
@@ -116,6 +118,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   /** mta mode with storage.url: the spool and queue shared with other nodes. */
   let shared: PostgresStorage | null = null;
+  let finishedMail: FinishedMailRetention | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -139,8 +142,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
           }),
       });
+      const dkim = config.mta.dkim.enabled
+        ? { localDomains: config.mta.localDomains, keys: loadDkimKeys(config, dataDir, logger) }
+        : null;
       delivery = await startDelivery({
         config: config.mta,
+        ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
         events: deliveryEvents,
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool: shared?.spool ?? spool,
@@ -159,12 +166,21 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       // Another node queued mail, gave a delivery back or freed a destination's slot.
       const { scheduler } = delivery;
       shared?.notifications.subscribe(() => scheduler.wake());
-      const sink = config.mta.dkim.enabled
-        ? createDkimSigningSink(delivery, {
-            localDomains: config.mta.localDomains,
-            keys: loadDkimKeys(config, dataDir, logger),
-          })
-        : delivery;
+      if (config.mta.retention !== null) {
+        // Delivered and failed mail leaves the queue and the inbox after mta.retention.
+        finishedMail = new FinishedMailRetention({
+          queue,
+          maxAgeMs: config.mta.retention,
+          clock: systemClock,
+          onPurged: (ids) => {
+            events.publish({ type: 'message-deleted', ids });
+            logger.info({ deleted: ids.length }, 'MTA retention removed finished mail');
+          },
+          onError: (error) => logger.error({ err: error }, 'MTA retention failed'),
+        });
+        finishedMail.start();
+      }
+      const sink = dkim === null ? delivery : createDkimSigningSink(delivery, dkim);
       mta = await startMtaListeners({
         config,
         dataDir,
@@ -217,6 +233,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
     });
   } catch (error) {
+    await finishedMail?.stop();
     await smtp?.close();
     await mta?.close();
     await delivery?.close();
@@ -228,7 +245,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
   // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
-  // so it runs in capture mode only (pruning delivered mail belongs to the queue, later).
+  // so it runs in capture mode only (in MTA mode the queue's FinishedMailRetention prunes).
   if (config.mode !== 'mta') retention.start();
 
   const httpInfo = http.address() as AddressInfo;
@@ -246,6 +263,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     recovered,
     async stop() {
       await retention.stop();
+      await finishedMail?.stop();
       await smtp?.close();
       await mta?.close();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.

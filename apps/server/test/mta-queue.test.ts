@@ -86,6 +86,28 @@ describe('SqliteDeliveryQueue', () => {
     expect(await storage.queue.nextDueAt()).toBeNull();
   });
 
+  it("requeues at once the leases of an earlier run of this node, not other nodes' or its own", async () => {
+    await enqueue('M9', ['a@one.test', 'b@two.test', 'c@three.test']);
+    const lease = (holder: string, limit: number) =>
+      storage.queue.claimDue({ now: arrivedAt, limit, holder, leaseMs: 600_000 });
+    const [dead] = await lease('mta.local.test:111', 1);
+    const [other] = await lease('mta.other.test:111', 1);
+    const [own] = await lease('mta.local.test:222', 1);
+    const request = {
+      holderPrefix: 'mta.local.test:',
+      currentHolder: 'mta.local.test:222',
+      now: arrivedAt + 5,
+    };
+    expect(await storage.queue.requeueAbandoned(request)).toBe(1);
+    expect((await storage.queue.get(dead?.id ?? 0))?.state).toMatchObject({
+      status: 'queued',
+      dueAt: arrivedAt + 5,
+    });
+    expect((await storage.queue.get(other?.id ?? 0))?.state.status).toBe('in-flight');
+    expect((await storage.queue.get(own?.id ?? 0))?.state.status).toBe('in-flight');
+    expect(await storage.queue.requeueAbandoned(request)).toBe(0);
+  });
+
   it('records an attempt with its outcome, and refuses a report with a stale fencing number', async () => {
     await enqueue('M2', ['b@remote.test']);
     const [first] = await storage.queue.claimDue({ now: arrivedAt, limit: 1, holder: 'w1', leaseMs: 1000 });

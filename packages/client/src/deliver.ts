@@ -12,6 +12,7 @@ import {
 } from '@smtp/protocol';
 import { deadlineSignal } from './abort.js';
 import type { Connection } from './connection.js';
+import type { DeliveryConnections, KeptConnection } from './delivery-connections.js';
 import { requireTlsRefusal, routeDomain } from './delivery-policy.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { asError, SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
@@ -67,6 +68,11 @@ export interface DeliverOptions extends MailParameterRequests {
    * clear. Needs `resolver.resolveTxt`. `false` turns it off.
    */
   readonly mtaSts?: MtaStsOptions | false;
+  /**
+   * Keep connections for the next deliver() to the same MX host (RSET between, bounded; see
+   * DeliveryConnections). One instance per set of these options. Default: a connection per delivery.
+   */
+  readonly connections?: DeliveryConnections;
   /** Each line of each MX session in the transcript notation (`C:`/`S:`), with the host it is from. */
   readonly onTranscriptLine?: (line: string, host: string) => void;
   readonly signal?: AbortSignal;
@@ -88,6 +94,11 @@ export interface RecipientDelivery {
   /** Whether the session with that host ran over TLS; null when no session decided it. */
   readonly tls: boolean | null;
   /**
+   * Whether that server offered DSN (RFC 3461), so `dsn` parameters went with the recipient; null
+   * when no session decided it. A relay reports "relayed" itself when it was false (§5.2.2).
+   */
+  readonly dsn: boolean | null;
+  /**
    * The mode of the domain's MTA-STS policy (RFC 8461) as applied: `testing` for an enforced one when
    * the message says `TLS-Required: No` (RFC 8689 §4.2.2); null when it has none or the check was off.
    */
@@ -107,6 +118,7 @@ interface PendingRecipient {
   error: Error | null;
   host: string | null;
   tls: boolean | null;
+  dsn: boolean | null;
   permanent: boolean;
 }
 
@@ -200,10 +212,11 @@ async function deliverToDomain(
   const delivery = (
     p: PendingRecipient,
     status: RecipientStatus,
-    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host' | 'tls'>,
+    fields: Pick<RecipientDelivery, 'reply' | 'error' | 'host' | 'tls'> & { readonly dsn?: boolean | null },
   ): RecipientDelivery => {
     const { reply, error, host, tls } = fields;
-    return { to: p.address, domain, status, reply, error, host, tls, mtaSts: policy?.mode ?? null };
+    const dsn = fields.dsn ?? null;
+    return { to: p.address, domain, status, reply, error, host, tls, dsn, mtaSts: policy?.mode ?? null };
   };
   const report = (status: RecipientStatus, pending: readonly PendingRecipient[]): RecipientDelivery[] =>
     pending.map((p) => delivery(p, status, p));
@@ -213,6 +226,7 @@ async function deliverToDomain(
     error: null,
     host: null,
     tls: null,
+    dsn: null,
     permanent: false,
   }));
   const done: RecipientDelivery[] = [];
@@ -250,6 +264,13 @@ async function deliverToDomain(
       break;
     }
     let connection: Connection | null = null;
+    let kept: KeptConnection | null = null;
+    let isReusable = false;
+    const connectionKey = `${host.exchange.toLowerCase()}|${options.port ?? 25}|${verifiesTls ? 'verified' : 'any'}`;
+    const onLine =
+      options.onTranscriptLine === undefined
+        ? null
+        : (line: string) => options.onTranscriptLine?.(line, host.exchange);
     try {
       const prepared = await prepareSend({
         from: options.from,
@@ -262,27 +283,38 @@ async function deliverToDomain(
         ...(options.dsn !== undefined ? { dsn: options.dsn } : {}),
         ...pickMailParameterRequests(options),
       });
-      connection = await establish(
-        {
-          ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
-          addresses: hostAddresses,
-          port: options.port ?? 25,
-          secure: false,
-          tls: verifiesTls
-            ? { ...options.tls, rejectUnauthorized: true }
-            : { rejectUnauthorized: false, ...options.tls },
-          timeouts: context.timeouts,
-          ...(options.name !== undefined ? { name: options.name } : {}),
-          lmtp: false,
-          pipelining: true,
-          chunking: true,
-          starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
-          ...(options.onTranscriptLine !== undefined
-            ? { transcript: transcriptOf(host.exchange, options.onTranscriptLine) }
-            : {}),
-        },
-        context.signal,
-      );
+      // A fresh connection's transcript target; once kept, the same object is the KeptConnection.
+      const lineTarget: Pick<KeptConnection, 'onTranscriptLine'> = { onTranscriptLine: onLine };
+      kept = (await options.connections?.take(connectionKey, context.signal, onLine)) ?? null;
+      connection =
+        kept?.connection ??
+        (await establish(
+          {
+            ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
+            addresses: hostAddresses,
+            port: options.port ?? 25,
+            secure: false,
+            tls: verifiesTls
+              ? { ...options.tls, rejectUnauthorized: true }
+              : { rejectUnauthorized: false, ...options.tls },
+            timeouts: context.timeouts,
+            ...(options.name !== undefined ? { name: options.name } : {}),
+            lmtp: false,
+            pipelining: true,
+            chunking: true,
+            starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
+            ...(options.connections !== undefined
+              ? {
+                  // A kept connection serves later deliveries: its lines go to whoever uses it now.
+                  transcript: new TranscriptRecorder((line) => lineTarget.onTranscriptLine?.(line)),
+                }
+              : options.onTranscriptLine !== undefined
+                ? { transcript: transcriptOf(host.exchange, options.onTranscriptLine) }
+                : {}),
+          },
+          context.signal,
+        ));
+      kept ??= Object.assign(lineTarget, { connection, messages: 0 });
       const outcome = await runTransaction(
         connection,
         prepared,
@@ -300,6 +332,7 @@ async function deliverToDomain(
             error: null,
             host: host.exchange,
             tls: connection.isTlsActive,
+            dsn: connection.capabilities?.dsn ?? false,
           }),
         );
         byAddress.delete(entry.to);
@@ -311,15 +344,19 @@ async function deliverToDomain(
         p.error = null;
         p.host = host.exchange;
         p.tls = connection.isTlsActive;
+        p.dsn = connection.capabilities?.dsn ?? false;
         byAddress.delete(entry.to);
         // RFC 5321 §4.2.1: 5yz is permanent; a 4yz is worth another host.
         if (entry.reply.code >= 500)
-          done.push(delivery(p, 'failed', { reply: p.reply, error: null, host: p.host, tls: p.tls }));
+          done.push(
+            delivery(p, 'failed', { reply: p.reply, error: null, host: p.host, tls: p.tls, dsn: p.dsn }),
+          );
         else stillPending.push(p);
       }
       // Recipients the server never answered for (should not happen) stay pending.
       stillPending.push(...byAddress.values());
       pending.splice(0, pending.length, ...stillPending);
+      isReusable = true;
     } catch (error) {
       const failure =
         verifiesTls && error instanceof SmtpTlsError
@@ -332,6 +369,7 @@ async function deliverToDomain(
       for (const p of pending) {
         p.host = host.exchange;
         p.tls = connection?.isTlsActive ?? null;
+        p.dsn = connection?.capabilities?.dsn ?? null;
         if (requireTlsReply !== null) {
           // RFC 8689 §4.2.1: no other path for the message; after the last host it is returned.
           p.reply = requireTlsReply;
@@ -349,7 +387,10 @@ async function deliverToDomain(
       // A permanent refusal of the whole transaction (e.g. 5xx to MAIL) ends the attempts for this domain.
       if (error instanceof SmtpReplyError && error.isPermanent) break;
     } finally {
-      await connection?.quit();
+      if (isReusable && kept !== null && options.connections !== undefined && !context.signal.aborted) {
+        kept.messages += 1;
+        await options.connections.keep(connectionKey, kept);
+      } else await connection?.quit();
     }
   }
   for (const p of pending) {
@@ -361,6 +402,7 @@ async function deliverToDomain(
           (p.reply === null ? new SmtpConnectionError(`No MX host for ${domain} could be reached`) : null),
         host: p.host,
         tls: p.tls,
+        dsn: p.dsn,
       }),
     );
   }

@@ -1,6 +1,7 @@
 import { SmtpUsageError } from '@smtp/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildEnvelopeInit, resolveEnvelope } from './envelope.js';
+import type { DsnOptions } from './options.js';
 
 describe('resolveEnvelope', () => {
   it('parses plain and bracketed addresses, drops duplicate recipients, detects SMTPUTF8', () => {
@@ -57,5 +58,41 @@ describe('resolveEnvelope', () => {
       { addressType: 'utf-8', address: 'b@bücher.example' },
       { addressType: 'utf-8', address: 'c@example.com' },
     ]);
+  });
+
+  it('relays per-recipient NOTIFY/ORCPT, and with onlyIfOffered leaves DSN out for a server without it', () => {
+    const envelope = resolveEnvelope('a@example.com', ['B@example.com', 'c@example.com']);
+    const dsn: DsnOptions = {
+      onlyIfOffered: true,
+      ret: 'HDRS',
+      envid: 'env-1',
+      recipients: new Map([
+        [
+          'B@example.com',
+          { notify: ['SUCCESS'], orcpt: { addressType: 'rfc822', address: 'Orig@example.com' } },
+        ],
+      ]),
+    };
+    const build = (dsnOffered: boolean) =>
+      buildEnvelopeInit(envelope, {
+        size: null,
+        body: '7BIT',
+        smtpUtf8: false,
+        requireTls: false,
+        dsn,
+        dsnOffered,
+      });
+    expect(build(true)).toMatchObject({
+      dsn: { ret: 'HDRS', envid: 'env-1' },
+      to: [
+        { notify: ['SUCCESS'], orcpt: { addressType: 'rfc822', address: 'Orig@example.com' } },
+        { localPart: 'c' },
+      ],
+    });
+    const withoutDsn = build(false);
+    expect(withoutDsn.dsn).toBeUndefined();
+    expect(withoutDsn.to.every((recipient) => !(typeof recipient === 'object' && 'to' in recipient))).toBe(
+      true,
+    );
   });
 });

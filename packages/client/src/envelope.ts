@@ -97,18 +97,24 @@ export function buildEnvelopeInit(
     smtpUtf8: boolean;
     requireTls: boolean;
     dsn: DsnOptions | undefined;
+    /** Whether the server offers DSN: with `dsn.onlyIfOffered`, its parameters go only then. */
+    dsnOffered?: boolean;
     /** MAIL parameters asked for by name, passed through (the core plans them against the server's offer). */
     requests?: MailParameterRequests;
   },
 ): EnvelopeInit {
-  const { dsn } = options;
-  const notify: DsnNotify | undefined = dsn?.notify;
+  // RFC 3461 §5.2.2: a relay to a server without DSN leaves the parameters out.
+  const dsn = options.dsn?.onlyIfOffered === true && options.dsnOffered !== true ? undefined : options.dsn;
   const to = envelope.recipients.map((recipient): ForwardPath | RecipientInit => {
-    if (notify === undefined && !dsn?.orcpt) return recipient.path;
+    const own =
+      dsn?.recipients?.get(recipient.address) ?? dsn?.recipients?.get(recipient.address.toLowerCase());
+    const notify: DsnNotify | undefined = own?.notify ?? dsn?.notify;
+    const orcpt = own?.orcpt ?? (dsn?.orcpt ? originalRecipient(recipient, options.smtpUtf8) : undefined);
+    if (notify === undefined && orcpt === undefined) return recipient.path;
     return {
       to: recipient.path,
       ...(notify !== undefined ? { notify } : {}),
-      ...(dsn?.orcpt ? { orcpt: originalRecipient(recipient, options.smtpUtf8) } : {}),
+      ...(orcpt !== undefined ? { orcpt } : {}),
     };
   });
   const dsnParameters =

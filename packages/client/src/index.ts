@@ -9,6 +9,7 @@ export {
   type RecipientStatus,
   deliver,
 } from './deliver.js';
+export { DeliveryConnections, type DeliveryConnectionsOptions } from './delivery-connections.js';
 export {
   type MxHost,
   type MxResolution,
@@ -40,6 +41,7 @@ export type {
   ClientOptions,
   ConnectOptions,
   DsnOptions,
+  RecipientDsnOptions,
   PoolOptions,
   RecipientReport,
   SendOptions,

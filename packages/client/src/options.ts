@@ -127,6 +127,22 @@ export interface DsnOptions {
   readonly notify?: DsnNotify;
   /** RFC 3461 §4.2: send ORCPT=rfc822;<recipient> with each recipient. Default false. */
   readonly orcpt?: boolean;
+  /**
+   * NOTIFY and ORCPT per recipient, keyed by the address as it goes on the wire (as in the reports'
+   * `to`), over `notify`/`orcpt` above: an MTA relaying its clients' requests (RFC 3461 §5.2.1).
+   */
+  readonly recipients?: ReadonlyMap<string, RecipientDsnOptions>;
+  /**
+   * Relaying (RFC 3461 §5.2.2): send the DSN parameters only to a server that offers DSN, and leave
+   * them out otherwise instead of refusing to send. The reports say which servers took them.
+   */
+  readonly onlyIfOffered?: boolean;
+}
+
+/** One recipient's DSN parameters as its sender gave them (RFC 3461 §4.1, §4.2). */
+export interface RecipientDsnOptions {
+  readonly notify?: DsnNotify;
+  readonly orcpt?: { readonly addressType: string; readonly address: string };
 }
 
 /**

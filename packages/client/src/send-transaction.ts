@@ -57,6 +57,7 @@ export async function runTransaction(
     smtpUtf8: prepared.smtpUtf8,
     requireTls: prepared.requireTls,
     dsn: prepared.dsn,
+    dsnOffered: capabilities?.dsn ?? false,
     requests: prepared.requests,
   });
   const { result, messageBytes } = await connection.transaction(envelope, prepared.message, {

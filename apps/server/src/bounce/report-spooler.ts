@@ -10,6 +10,8 @@ export interface ReportSpoolerOptions {
   readonly hostname: string;
   /** Told after a report is spooled, so the scheduler picks it up (it is an ordinary queued message). */
   readonly onSpooled: () => void;
+  /** DKIM-signs a report (the app: signIfOurs with the MTA's keys); default: sent unsigned. */
+  readonly sign?: (raw: Uint8Array) => Uint8Array;
 }
 
 export interface SpooledReport {
@@ -59,8 +61,9 @@ export class ReportSpooler {
       table: 'delivery_notices',
       values: { delivery_id: delivery.id, kind: request.kind, report_message_id: reportId },
     }));
+    const raw = this.#options.sign?.(report.raw) ?? report.raw;
     try {
-      await this.#options.spool.receive(report.raw, {
+      await this.#options.spool.receive(raw, {
         id: reportId,
         receivedAtMs: request.now,
         envelope,

@@ -82,6 +82,28 @@ export const deliverySchemaShape = {
       ed25519Selector: z.string().min(1).default('ed1'),
     })
     .prefault({}),
+  /**
+   * Connection reuse per MX host: after a transaction the connection stays open for the next
+   * delivery there (RSET between). `false` opens one per delivery.
+   */
+  connectionReuse: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        /** A kept connection idle this long is closed. Default 5s. */
+        idleTimeout: duration.prefault('5s'),
+        /** Transactions per connection before it is closed. Default 100. */
+        maxMessages: z.number().int().min(1).default(100),
+        /** Idle connections kept per MX host. Default 4. */
+        maxIdlePerHost: z.number().int().min(1).default(4),
+      }),
+    ])
+    .prefault({}),
+  /**
+   * How long delivered and failed mail (every delivery final) is kept after its last delivery
+   * ended, message bytes and attempts included; null keeps it forever. Default 7d.
+   */
+  retention: duration.nullable().prefault('7d'),
   /** How long a worker's lease on a delivery lasts (a crashed worker's deliveries return after it). */
   leaseDuration: duration.prefault('10m'),
 } as const;

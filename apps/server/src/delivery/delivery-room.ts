@@ -30,6 +30,8 @@ export interface DeliveryRoomOptions {
   readonly maxLeased?: number;
   readonly window?: WindowOptions;
   readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
+  /** DKIM-signs the DSNs this room generates (ReportSpoolerOptions.sign). */
+  readonly signReport?: (raw: Uint8Array) => Uint8Array;
   /** How accepted messages are stored with their deliveries (QueueSinkOptions.store). */
   readonly store?: QueueSinkOptions['store'];
 }
@@ -53,7 +55,12 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
   const clock = options.clock ?? systemClock;
   let scheduler: DeliveryScheduler | null = null;
   const wake = () => scheduler?.wake();
-  const reports = new ReportSpooler({ spool: options.spool, hostname: options.hostname, onSpooled: wake });
+  const reports = new ReportSpooler({
+    spool: options.spool,
+    hostname: options.hostname,
+    onSpooled: wake,
+    ...(options.signReport === undefined ? {} : { sign: options.signReport }),
+  });
   const outcomes = new OutcomeRecorder({
     queue: options.queue,
     spool: options.spool,
@@ -72,6 +79,13 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     outcomes,
     clock,
     holder: `${options.hostname}:${process.pid}`,
+    // One process per queue database and host name: another holder with our name is a dead run.
+    abandonedHolderPrefix: `${options.hostname}:`,
+    onAbandoned: (count) =>
+      options.onProblem?.(
+        'deliveries an earlier run left in flight are queued again; any the remote accepted before the crash are sent twice',
+        { deliveries: count },
+      ),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.maxLeased === undefined ? {} : { maxLeased: options.maxLeased }),
     ...(options.window === undefined ? {} : { window: options.window }),

@@ -1,8 +1,9 @@
-import type { Reply } from '@smtp/protocol';
+import type { EnhancedStatus, Reply } from '@smtp/protocol';
 import type { ReportEntry } from '../bounce/delivery-report.js';
 import type { ReportSpooler } from '../bounce/report-spooler.js';
 import type { EventBus } from '../events/event-bus.js';
 import type {
+  AttemptRecord,
   AttemptResult,
   DeliveryQueue,
   DeliveryRecord,
@@ -34,8 +35,8 @@ export interface OutcomeRecorderOptions {
  * The outcomes room (GUIDE §2.8): turns a transport's per-recipient attempts into queue updates
  * (retry schedule and give-up from retry-policy.ts), then into the DSNs the sender asked for:
  * one failure report per set of recipients that failed together, one delay warning per recipient
- * once it has waited `delayWarningAfter`, and "relayed" for NOTIFY=SUCCESS (we do not pass NOTIFY
- * on, so the next hop will not report: RFC 3461 §5.2.2.1).
+ * once it has waited `delayWarningAfter`, and "relayed" for NOTIFY=SUCCESS when the next hop did not
+ * take NOTIFY on (RFC 3461 §5.2.2 (b)); when it did, success is its to report.
  */
 export class OutcomeRecorder {
   readonly #options: OutcomeRecorderOptions;
@@ -45,19 +46,61 @@ export class OutcomeRecorder {
   }
 
   async record(job: TransportJob, result: TransportResult): Promise<void> {
+    const byId = new Map(job.deliveries.map((delivery) => [delivery.id, delivery]));
+    const outcomes: RecipientOutcome[] = [];
+    for (const { deliveryId, attempt, nextHopTookDsn } of result.recipients) {
+      const delivery = byId.get(deliveryId);
+      if (delivery === undefined) continue;
+      outcomes.push({
+        nextHopReports: nextHopTookDsn === true,
+        delivery,
+        outcome: attempt.outcome,
+        attempt,
+        status: attempt.status,
+        reply: attempt.reply,
+        remoteMta: attempt.mxHost,
+        lastAttemptAt: attempt.endedAt,
+        retryAt: null,
+      });
+    }
+    await this.#apply(job.messageId, outcomes);
+  }
+
+  /**
+   * A destination known to be down was not tried (destination-window.ts): these deliveries wait
+   * until its next probe, `until`, without an attempt record. The retry policy still rules them:
+   * past `giveUpAfter` they fail (5.4.7) with the failure report, and the delay warning goes out on
+   * time, so a domain down for days gets its DSNs even though only the probes touch it.
+   */
+  async postpone(messageId: string, deliveries: readonly LeasedDelivery[], until: number): Promise<void> {
+    await this.#apply(
+      messageId,
+      deliveries.map((delivery) => ({
+        delivery,
+        outcome: 'deferred',
+        attempt: null,
+        status: delivery.lastStatus?.startsWith('4.') ? delivery.lastStatus : '4.4.1',
+        reply: delivery.lastReply,
+        remoteMta: null,
+        lastAttemptAt: this.#options.clock.now(),
+        retryAt: until,
+        nextHopReports: false,
+      })),
+    );
+  }
+
+  async #apply(messageId: string, outcomes: readonly RecipientOutcome[]): Promise<void> {
     const { queue, retryPolicy, clock } = this.#options;
     const random = this.#options.random ?? Math.random;
     const now = clock.now();
-    const byId = new Map(job.deliveries.map((delivery) => [delivery.id, delivery]));
     const reports: Record<NoticeKind, ReportEntry[]> = { failed: [], delayed: [], relayed: [] };
     const deferred: { delivery: LeasedDelivery; entry: Omit<ReportEntry, 'action'> }[] = [];
-    for (const { deliveryId, attempt } of result.recipients) {
-      const delivery = byId.get(deliveryId);
-      if (delivery === undefined) continue;
+    for (const { delivery, outcome, attempt, retryAt, nextHopReports, ...reported } of outcomes) {
+      const deliveryId = delivery.id;
       let queueResult: AttemptResult;
-      let status = attempt.status;
-      if (attempt.outcome === 'delivered') queueResult = { kind: 'succeeded' };
-      else if (attempt.outcome === 'failed') queueResult = { kind: 'failed', cause: 'rejected' };
+      let status = reported.status;
+      if (outcome === 'delivered') queueResult = { kind: 'succeeded' };
+      else if (outcome === 'failed') queueResult = { kind: 'failed', cause: 'rejected' };
       else {
         const decision = nextAttempt(retryPolicy, {
           arrivedAt: delivery.arrivedAt,
@@ -65,7 +108,15 @@ export class OutcomeRecorder {
           now,
           random,
         });
-        if (decision.kind === 'retry') queueResult = { kind: 'deferred', nextDueAt: decision.dueAt };
+        if (decision.kind === 'retry')
+          queueResult = {
+            kind: 'deferred',
+            // Postponed: due when the destination may be probed again, or at the give-up time.
+            nextDueAt:
+              retryAt === null
+                ? decision.dueAt
+                : Math.min(retryAt, giveUpAt(retryPolicy, delivery.arrivedAt)),
+          };
         else {
           queueResult = { kind: 'failed', cause: 'expired' };
           status = '5.4.7'; // RFC 3463: delivery time expired
@@ -84,28 +135,25 @@ export class OutcomeRecorder {
         this.#options.onProblem?.('a delivery report was refused', { deliveryId, reason: transition.reason });
         continue;
       }
-      this.#options.events?.publish({
-        type: 'delivery-attempted',
-        deliveryId,
-        messageId: job.messageId,
-        recipient: delivery.recipient,
-        domain: delivery.domain,
-        status: transition.state.status,
-        attempt,
-      });
-      const entry = {
-        delivery,
-        status,
-        reply: attempt.reply,
-        remoteMta: attempt.mxHost,
-        lastAttemptAt: attempt.endedAt,
-      };
+      if (attempt !== null)
+        this.#options.events?.publish({
+          type: 'delivery-attempted',
+          deliveryId,
+          messageId,
+          recipient: delivery.recipient,
+          domain: delivery.domain,
+          status: transition.state.status,
+          attempt,
+        });
+      const entry = { delivery, ...reported, status };
       if (transition.state.status === 'failed') {
         reports.failed.push({ ...entry, action: 'failed' });
-        if (isSuppressingFailure(attempt)) await this.#suppress(job.messageId, delivery, attempt.reply, now);
+        if (attempt !== null && isSuppressingFailure(attempt))
+          await this.#suppress(messageId, delivery, attempt.reply, now);
       } else if (transition.state.status === 'delivered') {
+        // RFC 3461 §5.2.2 (b): "relayed" when the next hop could not take NOTIFY=SUCCESS on.
         const notify = delivery.notify;
-        if (notify !== null && notify !== 'NEVER' && notify.includes('SUCCESS'))
+        if (!nextHopReports && notify !== null && notify !== 'NEVER' && notify.includes('SUCCESS'))
           reports.relayed.push({ ...entry, action: 'relayed' });
       } else deferred.push({ delivery, entry });
     }
@@ -118,7 +166,7 @@ export class OutcomeRecorder {
       }
     }
     if (reports.failed.length + reports.delayed.length + reports.relayed.length === 0) return;
-    const original = await this.#options.spool.getReceived(job.messageId);
+    const original = await this.#options.spool.getReceived(messageId);
     if (original === null) return;
     for (const kind of ['failed', 'delayed', 'relayed'] as const) {
       if (reports[kind].length === 0) continue;
@@ -235,6 +283,22 @@ export class OutcomeRecorder {
       return false;
     }
   }
+}
+
+/** One recipient's outcome as the queue and the reports need it. */
+interface RecipientOutcome {
+  readonly delivery: LeasedDelivery;
+  readonly outcome: AttemptRecord['outcome'];
+  /** null: not tried (postponed while its destination is down). */
+  readonly attempt: AttemptRecord | null;
+  readonly status: EnhancedStatus;
+  readonly reply: Reply | null;
+  readonly remoteMta: string | null;
+  readonly lastAttemptAt: number;
+  /** Postponed: the earliest time it may be tried again; null for the retry schedule's own. */
+  readonly retryAt: number | null;
+  /** The next hop took NOTIFY on (it reports success itself). */
+  readonly nextHopReports: boolean;
 }
 
 function groupByMessage(deliveries: readonly DeliveryRecord[]): Map<string, DeliveryRecord[]> {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DeliveryQueue, LeasedDelivery } from '../queue/delivery-queue.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { Clock } from './clock.js';
@@ -18,8 +19,13 @@ export interface SchedulerOptions {
   readonly transport: DeliveryTransport;
   readonly outcomes: OutcomeRecorder;
   readonly clock: Clock;
-  /** This worker's name on its leases (queue page, logs). */
+  /** This worker's name on its leases (queue page, logs): `<node>:<pid>` in the app. */
   readonly holder: string;
+  /**
+   * Leases held by `<abandonedHolderPrefix>…` (an earlier run of this node, killed) come back at
+   * start at once instead of after their expiry. Unset: only expired leases do.
+   */
+  readonly abandonedHolderPrefix?: string;
   /** How long a lease lasts: a worker that crashes gives its deliveries back after this. Default 10 min. */
   readonly leaseMs?: number;
   /** Deliveries leased per claim. Default 100. */
@@ -30,6 +36,8 @@ export interface SchedulerOptions {
   readonly requeueEveryMs?: number;
   readonly window?: WindowOptions;
   readonly onError?: (error: unknown, context: string) => void;
+  /** Told how many deliveries an earlier run left in flight (logged: they may be sent twice). */
+  readonly onAbandoned?: (count: number) => void;
 }
 
 /** One message's recipients at one destination: one SMTP transaction. */
@@ -76,6 +84,8 @@ export class DeliveryScheduler {
     this.#batchSize = options.batchSize ?? 100;
     this.#maxLeased = options.maxLeased ?? 1000;
     this.#windowOptions = options.window ?? defaultWindowOptions;
+    // Every running session listens on this one signal (a few listeners each): no leak to warn of.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Deliveries leased and held in memory now (ready or in a session). */
@@ -83,11 +93,12 @@ export class DeliveryScheduler {
     return this.#leased;
   }
 
-  /** Puts expired leases back (a previous run crashed), then starts delivering. */
+  /** Puts expired leases and an earlier run's back (a previous run crashed), then starts delivering. */
   async start(): Promise<void> {
     if (this.#isRunning) return;
     this.#isRunning = true;
     await this.#requeueExpired();
+    await this.#requeueAbandoned();
     this.wake();
   }
 
@@ -195,8 +206,11 @@ export class DeliveryScheduler {
       while (destination.ready.length > 0) {
         const decision = tryStart(destination.window, this.#windowOptions, now);
         if (!decision.start) {
-          if (decision.reason === 'down') this.#postponeDown(destination, decision.retryAt ?? now);
-          else if (decision.reason === 'rate-limited') destination.retryAt = decision.retryAt;
+          if (decision.reason === 'down') {
+            this.#postponeDown(destination, decision.retryAt ?? now);
+            // The postponed deliveries may commit after this pump reads the next due time.
+            destination.retryAt = decision.retryAt;
+          } else if (decision.reason === 'rate-limited') destination.retryAt = decision.retryAt;
           break;
         }
         destination.window = decision.window;
@@ -212,21 +226,16 @@ export class DeliveryScheduler {
     }
   }
 
-  /** A destination known to be down: its deliveries wait in the queue, not in memory, without an attempt. */
+  /**
+   * A destination known to be down: its deliveries wait in the queue, not in memory, without an
+   * attempt, until the next probe (the outcomes room still applies give-up and delay warnings).
+   */
   #postponeDown(destination: Destination, until: number): void {
     for (const message of destination.ready.splice(0)) {
-      for (const delivery of message.deliveries) {
-        void this.#options.queue
-          .recordAttempt({
-            deliveryId: delivery.id,
-            fencing: delivery.lease.fencing,
-            now: this.#options.clock.now(),
-            result: { kind: 'deferred', nextDueAt: until },
-            attempt: null,
-          })
-          .catch((error: unknown) => this.#options.onError?.(error, 'postpone'))
-          .finally(() => this.#release(1));
-      }
+      void this.#options.outcomes
+        .postpone(message.messageId, message.deliveries, until)
+        .catch((error: unknown) => this.#options.onError?.(error, 'postpone'))
+        .finally(() => this.#release(message.deliveries.length));
     }
   }
 
@@ -344,6 +353,22 @@ export class DeliveryScheduler {
       },
       Math.max(0, at - this.#options.clock.now()),
     );
+  }
+
+  async #requeueAbandoned(): Promise<void> {
+    const prefix = this.#options.abandonedHolderPrefix;
+    if (prefix === undefined) return;
+    try {
+      const count = await this.#options.queue.requeueAbandoned({
+        holderPrefix: prefix,
+        currentHolder: this.#options.holder,
+        now: this.#options.clock.now(),
+      });
+      // The remote may have accepted some of them before the crash: the documented duplicate window.
+      if (count > 0) this.#options.onAbandoned?.(count);
+    } catch (error) {
+      this.#options.onError?.(error, 'requeue');
+    }
   }
 
   async #requeueExpired(): Promise<void> {

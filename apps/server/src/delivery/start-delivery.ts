@@ -20,6 +20,8 @@ export interface StartDeliveryOptions {
   readonly suppressions?: SuppressionList;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** DKIM-signs the DSNs the MTA generates (DeliveryRoomOptions.signReport). */
+  readonly signReport?: DeliveryRoomOptions['signReport'];
   /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
   readonly store?: DeliveryRoomOptions['store'];
 }
@@ -40,6 +42,14 @@ export async function startDelivery(
     routes: config.transports,
     smarthost: config.smarthost,
     clock: clock ?? systemClock,
+    connectionReuse:
+      config.connectionReuse === false
+        ? null
+        : {
+            idleTimeoutMs: config.connectionReuse.idleTimeout,
+            maxMessagesPerConnection: config.connectionReuse.maxMessages,
+            maxIdlePerHost: config.connectionReuse.maxIdlePerHost,
+          },
   });
   const room = createDeliveryRoom({
     spool: options.spool,
@@ -51,6 +61,7 @@ export async function startDelivery(
     ...(clock === undefined ? {} : { clock }),
     ...(options.events === undefined ? {} : { events: options.events }),
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.signReport === undefined ? {} : { signReport: options.signReport }),
     ...(options.suppressions === undefined ? {} : { suppressions: options.suppressions }),
     onProblem: (problem, details) => logger.warn({ ...details, component: 'delivery' }, problem),
   });

@@ -22,20 +22,26 @@ export function createDkimSigningSink(
   inner: AcceptedMessageSink,
   options: DkimSigningOptions,
 ): AcceptedMessageSink {
-  const domains = options.localDomains.map((domain) => domain.toLowerCase());
-  const now = options.now ?? Date.now;
   return {
     async accept(message) {
       const raw = await readMessageSource(message.source);
-      const domain = signingDomain(raw, domains);
-      if (domain === null || options.keys.length === 0) {
-        await inner.accept({ ...message, source: oneChunk(raw) });
-        return;
-      }
-      const signatures = Buffer.from(signMessage(raw, { domain, keys: options.keys, now: now() }), 'latin1');
-      await inner.accept({ ...message, source: oneChunk(Buffer.concat([signatures, raw])) });
+      await inner.accept({ ...message, source: oneChunk(signIfOurs(raw, options)) });
     },
   };
+}
+
+/**
+ * The message with DKIM-Signature fields in front when its From domain is one of ours (see
+ * signingDomain), else the message as it is. The MTA's own DSNs (From MAILER-DAEMON@mta.hostname)
+ * go through it too: signed when the host name is a local domain or under one.
+ */
+export function signIfOurs(raw: Uint8Array, options: DkimSigningOptions): Uint8Array {
+  const domains = options.localDomains.map((domain) => domain.toLowerCase());
+  const domain = signingDomain(raw, domains);
+  if (domain === null || options.keys.length === 0) return raw;
+  const now = options.now ?? Date.now;
+  const signatures = Buffer.from(signMessage(raw, { domain, keys: options.keys, now: now() }), 'latin1');
+  return Buffer.concat([signatures, raw]);
 }
 
 /** The local domain to sign for: the From address's domain or the local domain it is under. */

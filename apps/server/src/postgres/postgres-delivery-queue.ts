@@ -197,6 +197,35 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   /**
+   * On a shared database several nodes may run under one host name (they serve the same MX name),
+   * so a holder name cannot tell an earlier, killed run of this node from a live sibling: nothing is
+   * taken early. A dead node's leases come back when they expire (claims take expired leases), and
+   * fencing refuses a late report.
+   */
+  requeueAbandoned(_request: { holderPrefix: string; currentHolder: string; now: number }): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  /** Retention: messages whose every delivery is final and settled before `finishedBefore` (cascades). */
+  purgeFinished(request: { finishedBefore: number; limit: number }): Promise<string[]> {
+    return inTransaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `DELETE FROM messages WHERE id IN (
+           SELECT m.id FROM messages m
+           WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)
+             AND NOT EXISTS (
+               SELECT 1 FROM deliveries d WHERE d.message_id = m.id
+                 AND (d.status NOT IN ('delivered', 'failed', 'deleted') OR d.changed_at_ms >= $1))
+           ORDER BY m.received_at_ms LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+         RETURNING id`,
+        [request.finishedBefore, request.limit],
+      );
+      return rows.map((row) => row.id);
+    });
+  }
+
+  /**
    * The earliest of: a queued delivery's due time at a destination below its limit, and a lease's
    * expiry (a slot frees, or a crashed node's delivery can be taken over then). Slots freed earlier
    * are announced by NOTIFY.

@@ -123,6 +123,22 @@ export interface DeliveryQueue {
   recordAttempt(report: AttemptReport): Promise<TransitionResult>;
   /** Puts deliveries whose lease expired back in the queue, due now; returns how many. */
   requeueExpired(now: number): Promise<number>;
+  /**
+   * Puts deliveries leased by an earlier run of this node back in the queue, due now, whatever their
+   * expiry: holders named `<holderPrefix>…` other than `currentHolder` died with that run (kill -9,
+   * power loss). Their late reports, if any, carry a stale fencing number. Returns how many.
+   */
+  requeueAbandoned(request: {
+    readonly holderPrefix: string;
+    readonly currentHolder: string;
+    readonly now: number;
+  }): Promise<number>;
+  /**
+   * Retention: removes up to `limit` messages whose every delivery is final (delivered, failed,
+   * deleted) and last changed before `finishedBefore`, with their deliveries, attempts, notices and
+   * the message itself (spool and inbox), in one transaction. Returns the message ids removed.
+   */
+  purgeFinished(request: { readonly finishedBefore: number; readonly limit: number }): Promise<string[]>;
   /** When the next queued delivery is due; null when none is queued. */
   nextDueAt(): Promise<number | null>;
   act(deliveryId: number, action: OperatorAction, now: number): Promise<TransitionResult>;

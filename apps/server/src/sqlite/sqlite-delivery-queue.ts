@@ -66,6 +66,14 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     return this.#write({ kind: 'requeue-expired', now }) as Promise<number>;
   }
 
+  requeueAbandoned(request: { holderPrefix: string; currentHolder: string; now: number }): Promise<number> {
+    return this.#write({ kind: 'requeue-abandoned', ...request }) as Promise<number>;
+  }
+
+  purgeFinished(request: { finishedBefore: number; limit: number }): Promise<string[]> {
+    return this.#write({ kind: 'purge-finished', ...request }) as Promise<string[]>;
+  }
+
   act(deliveryId: number, action: OperatorAction, now: number): Promise<TransitionResult> {
     return this.#write({ kind: 'act', deliveryId, action, now }) as Promise<TransitionResult>;
   }

@@ -19,6 +19,13 @@ export type QueueOperation =
     }
   | { readonly kind: 'record-attempt'; readonly report: AttemptReport }
   | { readonly kind: 'requeue-expired'; readonly now: number }
+  | { readonly kind: 'purge-finished'; readonly finishedBefore: number; readonly limit: number }
+  | {
+      readonly kind: 'requeue-abandoned';
+      readonly holderPrefix: string;
+      readonly currentHolder: string;
+      readonly now: number;
+    }
   | {
       readonly kind: 'act';
       readonly deliveryId: number;
@@ -32,6 +39,9 @@ interface QueueStatements {
   readonly update: Database.Statement;
   readonly insertAttempt: Database.Statement;
   readonly requeueExpired: Database.Statement;
+  readonly requeueAbandoned: Database.Statement;
+  readonly finishedMessages: Database.Statement;
+  readonly purgeStatements: readonly Database.Statement[];
 }
 
 /** Statements per connection: prepared once, on the connection that runs them. */
@@ -61,6 +71,27 @@ function statementsOf(database: Database.Database): QueueStatements {
       requeueExpired: database.prepare(`UPDATE deliveries SET status = 'queued', due_at_ms = @now,
         lease_holder = NULL, lease_expires_at_ms = NULL, changed_at_ms = @now
         WHERE status = 'in-flight' AND lease_expires_at_ms <= @now`),
+      // The same for leases of an earlier run of this node: that holder is gone, waiting for the
+      // expiry (10 minutes by default) would only delay its mail after a restart.
+      requeueAbandoned: database.prepare(`UPDATE deliveries SET status = 'queued', due_at_ms = @now,
+        lease_holder = NULL, lease_expires_at_ms = NULL, changed_at_ms = @now
+        WHERE status = 'in-flight' AND substr(lease_holder, 1, length(@holderPrefix)) = @holderPrefix
+        AND lease_holder <> @currentHolder`),
+      // Messages done with: every delivery final, the last change before the cut-off.
+      finishedMessages: database.prepare(`SELECT DISTINCT d.message_id FROM deliveries d
+        WHERE d.status IN ('delivered', 'failed', 'deleted') AND d.changed_at_ms < @before
+        AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.message_id = d.message_id
+          AND (o.status NOT IN ('delivered', 'failed', 'deleted') OR o.changed_at_ms >= @before))
+        LIMIT @limit`),
+      // Children first; the message's own rows (inbox, raw bytes, search index) by its seq.
+      purgeStatements: [
+        `DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_id = @id)`,
+        `DELETE FROM delivery_notices WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_id = @id)`,
+        'DELETE FROM deliveries WHERE message_id = @id',
+        'DELETE FROM message_raw WHERE seq = (SELECT seq FROM messages WHERE id = @id)',
+        'DELETE FROM messages_fts WHERE rowid = (SELECT seq FROM messages WHERE id = @id)',
+        'DELETE FROM messages WHERE id = @id',
+      ].map((sql) => database.prepare(sql)),
     };
     preparedByConnection.set(database, statements);
   }
@@ -130,6 +161,19 @@ export function applyQueueOperation(database: Database.Database, operation: Queu
     }
     case 'requeue-expired':
       return statements.requeueExpired.run({ now: operation.now }).changes;
+    case 'purge-finished': {
+      const ids = statements.finishedMessages
+        .pluck()
+        .all({ before: operation.finishedBefore, limit: operation.limit }) as string[];
+      for (const id of ids) for (const statement of statements.purgeStatements) statement.run({ id });
+      return ids;
+    }
+    case 'requeue-abandoned':
+      return statements.requeueAbandoned.run({
+        holderPrefix: operation.holderPrefix,
+        currentHolder: operation.currentHolder,
+        now: operation.now,
+      }).changes;
     case 'act': {
       const row = statements.byId.get(operation.deliveryId) as DeliveryRow | undefined;
       if (row === undefined) return { ok: false, reason: 'no such delivery' } satisfies TransitionResult;

@@ -23,6 +23,8 @@ export interface MtaTestbed {
  */
 export async function startMtaTestbed(
   extraZone: Readonly<Record<string, ZoneEntry>> = {},
+  /** More `mta` keys, over the defaults below (e.g. another hostname). */
+  mtaOverrides: Readonly<Record<string, unknown>> = {},
 ): Promise<MtaTestbed> {
   const port = await freePort('127.0.0.2');
   const [dns, remote] = await Promise.all([
@@ -42,6 +44,7 @@ export async function startMtaTestbed(
       listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
       dnsServers: [dns.address],
       deliveryPort: port,
+      ...mtaOverrides,
     },
   });
   return {

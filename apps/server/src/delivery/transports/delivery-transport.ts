@@ -19,6 +19,11 @@ export interface TransportJob {
 export interface RecipientAttempt {
   readonly deliveryId: number;
   readonly attempt: AttemptRecord;
+  /**
+   * The next hop offered DSN and took the recipient's NOTIFY/ORCPT (RFC 3461 §5.2.1): success
+   * reports are then its job, not a "relayed" one from us (§5.2.2 (b)). Absent: it did not.
+   */
+  readonly nextHopTookDsn?: boolean;
 }
 
 export interface TransportResult {

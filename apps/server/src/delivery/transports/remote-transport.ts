@@ -2,10 +2,14 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import {
   createClient,
+  type DeliverOptions,
+  DeliveryConnections,
+  type DeliveryConnectionsOptions,
   type DeliveryReport,
   deliver,
   type MxResolver,
   type RecipientDelivery,
+  type RecipientDsnOptions,
   type Reply,
   type SmtpClient,
   SmtpConnectionError,
@@ -24,7 +28,12 @@ import {
   classifyReply,
   defaultClassificationOptions,
 } from '../reply-classification.js';
-import type { DeliveryTransport, RecipientAttempt, TransportResult } from './delivery-transport.js';
+import type {
+  DeliveryTransport,
+  RecipientAttempt,
+  TransportJob,
+  TransportResult,
+} from './delivery-transport.js';
 
 /** Relay everything through one upstream server (with AUTH), instead of to each domain's MX. */
 export interface SmarthostOptions {
@@ -55,6 +64,11 @@ export interface RemoteTransportOptions {
   readonly classification?: ClassificationOptions;
   /** MTA-STS (RFC 8461) for MX delivery. Default true. */
   readonly mtaSts?: boolean;
+  /**
+   * Connections kept per MX host between deliveries (RSET between, bounded); null opens one per
+   * delivery. Default: @smtp/client's DeliveryConnections defaults.
+   */
+  readonly connectionReuse?: DeliveryConnectionsOptions | null;
 }
 
 /** A transcript is kept with every attempt, cut at this size (the message data is never in it). */
@@ -78,6 +92,8 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
       parseHostPort(target),
     ]),
   );
+  const connections =
+    options.connectionReuse === null ? null : new DeliveryConnections(options.connectionReuse ?? {});
   const smarthost = options.smarthost ?? null;
   const smarthostClient: SmtpClient | null =
     smarthost === null
@@ -127,6 +143,7 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
       };
       const parameters = job.envelope.mailParameters;
       const body = bodyOf(parameters.BODY);
+      const dsn = dsnToRelay(job);
       const common = {
         from: job.envelope.from === '' ? null : job.envelope.from,
         to: job.deliveries.map((delivery) => delivery.recipient),
@@ -149,6 +166,8 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
           // A route names the host to use: there is no MX set for a policy to check it against.
           mtaSts: route === undefined && options.mtaSts !== false ? {} : false,
           ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+          ...(connections === null ? {} : { connections }),
+          ...(dsn === null ? {} : { dsn }),
           onTranscriptLine,
         });
       }
@@ -156,7 +175,7 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
       const byAddress = new Map(report.recipients.map((entry) => [entry.to.toLowerCase(), entry]));
       const recipients = job.deliveries.map((delivery) => {
         const entry = byAddress.get(delivery.recipient.toLowerCase());
-        return recipientAttempt(
+        const attempt = recipientAttempt(
           delivery,
           attemptOf(entry, delivery, {
             startedAt,
@@ -165,12 +184,40 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
             classification,
           }),
         );
+        return dsn !== null && entry?.dsn === true ? { ...attempt, nextHopTookDsn: true } : attempt;
       });
       return { recipients, session: sessionResultOf(report.recipients) } satisfies TransportResult;
     },
     async close() {
+      await connections?.close();
       await smarthostClient?.close();
     },
+  };
+}
+
+/**
+ * The DSN parameters the sender gave, to pass on where the next hop offers DSN (RFC 3461 §5.2.1:
+ * ENVID and RET as received, NOTIFY and ORCPT per recipient as received, nothing added) and to
+ * leave out where it does not (§5.2.2 (a)). Null when the sender gave none.
+ */
+function dsnToRelay(job: TransportJob): NonNullable<DeliverOptions['dsn']> | null {
+  const parameters = job.envelope.mailParameters;
+  const ret = parameters.RET === 'FULL' || parameters.RET === 'HDRS' ? parameters.RET : undefined;
+  const envid = parameters.ENVID;
+  const recipients = new Map<string, RecipientDsnOptions>();
+  for (const delivery of job.deliveries) {
+    if (delivery.notify === null && delivery.originalRecipient === null) continue;
+    recipients.set(delivery.recipient, {
+      ...(delivery.notify === null ? {} : { notify: delivery.notify }),
+      ...(delivery.originalRecipient === null ? {} : { orcpt: delivery.originalRecipient }),
+    });
+  }
+  if (ret === undefined && envid === undefined && recipients.size === 0) return null;
+  return {
+    onlyIfOffered: true,
+    ...(ret === undefined ? {} : { ret }),
+    ...(envid === undefined ? {} : { envid }),
+    recipients,
   };
 }
 
@@ -268,6 +315,7 @@ async function sendThroughSmarthost(
     error,
     host,
     tls: null,
+    dsn: null, // the smarthost path does not pass DSN parameters on: success is reported "relayed"
     mtaSts: null,
   });
   let recipients: RecipientDelivery[];

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryConnections, deliver } from '../src/index.js';
+import { fakeResolver, startScriptedServer } from './helpers.js';
+import { type SinkServer, startSinkServer } from './sink-server.js';
+
+let sink: SinkServer | null = null;
+let connections: DeliveryConnections | null = null;
+afterEach(async () => {
+  await connections?.close();
+  await sink?.close();
+  sink = null;
+  connections = null;
+});
+
+const resolver = fakeResolver({
+  mx: { 'example.test': [{ exchange: 'mx.example.test', priority: 10 }] },
+  a: { 'mx.example.test': ['127.0.0.1'] },
+});
+
+function send(port: number, index: number, transcript?: string[]) {
+  return deliver({
+    from: 'a@sender.test',
+    to: `b${index}@example.test`,
+    message: `Subject: ${index}\r\n\r\nHello\r\n`,
+    resolver,
+    port,
+    mtaSts: false,
+    name: 'client.test',
+    ...(connections === null ? {} : { connections }),
+    ...(transcript === undefined ? {} : { onTranscriptLine: (line: string) => transcript.push(line) }),
+  });
+}
+
+describe('deliver() with DeliveryConnections', () => {
+  it('reuses one connection for deliveries to the same MX host, with RSET between', async () => {
+    sink = await startSinkServer();
+    connections = new DeliveryConnections();
+    const transcripts: string[][] = [];
+    for (let index = 0; index < 5; index++) {
+      const transcript: string[] = [];
+      transcripts.push(transcript);
+      expect((await send(sink.port, index, transcript)).delivered).toEqual([`b${index}@example.test`]);
+    }
+    expect(sink.messages).toHaveLength(5);
+    expect(sink.received).toHaveLength(1);
+    const commands = (sink.received[0] ?? []).filter((line) => /^(EHLO|RSET|MAIL|QUIT)/.test(line));
+    expect(commands.map((line) => line.slice(0, 4))).toEqual([
+      'EHLO',
+      'MAIL',
+      ...Array.from({ length: 4 }, () => ['RSET', 'MAIL']).flat(),
+    ]);
+    // Each delivery's transcript has its own lines: the greeting only in the first, RSET in the later.
+    expect(transcripts[0]?.some((line) => line.startsWith('S: 220'))).toBe(true);
+    expect(transcripts[1]?.some((line) => line.startsWith('S: 220'))).toBe(false);
+    expect(transcripts[1]?.some((line) => line === 'C: RSET')).toBe(true);
+    expect(transcripts[1]?.some((line) => line.includes('MAIL FROM:<a@sender.test>'))).toBe(true);
+    expect(connections.idleCount).toBe(1);
+  });
+
+  it('closes a connection after maxMessagesPerConnection and after idleTimeoutMs', async () => {
+    sink = await startSinkServer();
+    connections = new DeliveryConnections({ maxMessagesPerConnection: 2, idleTimeoutMs: 200 });
+    for (let index = 0; index < 4; index++) await send(sink.port, index);
+    expect(sink.received).toHaveLength(2);
+    expect(sink.received[0]?.at(-1)).toBe('QUIT');
+    expect(connections.idleCount).toBe(0); // the second one also reached its 2 messages
+    await send(sink.port, 4);
+    expect(connections.idleCount).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(connections.idleCount).toBe(0);
+    expect(sink.received[2]?.at(-1)).toBe('QUIT');
+    await send(sink.port, 5);
+    expect(sink.received).toHaveLength(4);
+  });
+
+  it('does not keep a connection the server closed with 421; the next delivery opens a new one', async () => {
+    sink = await startSinkServer({
+      onMail: (connection, messageIndex) =>
+        connection === 0 && messageIndex === 1 ? '421 4.3.2 Going away' : null,
+    });
+    connections = new DeliveryConnections();
+    expect((await send(sink.port, 0)).delivered).toHaveLength(1);
+    const refused = await send(sink.port, 1);
+    expect(refused.deferred).toEqual(['b1@example.test']);
+    expect(connections.idleCount).toBe(0);
+    expect((await send(sink.port, 2)).delivered).toHaveLength(1);
+    expect(sink.received).toHaveLength(2);
+  });
+
+  it('opens a fresh connection when the kept one fails its RSET (the server hung up meanwhile)', async () => {
+    // The first connection drops at RSET, as a server whose idle timeout passed would.
+    const server = await startScriptedServer('220 mx.test ESMTP', (line, connection, state) => {
+      if (state.inData) {
+        if (line !== '.') return null;
+        state.inData = false;
+        return '250 2.0.0 Ok';
+      }
+      const command = line.slice(0, 4).toUpperCase();
+      if (command === 'EHLO') return '250-mx.test\r\n250 PIPELINING';
+      if (command === 'RSET') return connection === 0 ? 'drop' : '250 2.0.0 Ok';
+      if (command === 'DATA') {
+        state.inData = true;
+        return '354 Go ahead';
+      }
+      if (command === 'QUIT') return { reply: '221 2.0.0 Bye', close: true };
+      return '250 2.0.0 Ok';
+    });
+    try {
+      connections = new DeliveryConnections();
+      expect((await send(server.port, 0)).delivered).toHaveLength(1);
+      const report = await send(server.port, 1);
+      expect(report.delivered).toEqual(['b1@example.test']);
+      expect(server.received).toHaveLength(2);
+      expect(server.received[0]?.at(-1)).toBe('RSET');
+    } finally {
+      await connections?.close();
+      await server.close();
+    }
+  });
+});
