@@ -32,6 +32,8 @@ import { loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
+import { connectWebhooks } from './webhooks/connect-webhooks.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface StartAppOptions {
   readonly config: AppConfig;
@@ -114,6 +116,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
+  let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
+  const webhooks =
+    config.webhooks.length === 0 ? null : new WebhookDispatcher({ webhooks: config.webhooks, logger });
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
     // wait for pending parses covers them.
@@ -123,11 +128,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (config.mode === 'mta') {
       // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
       // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
-      const deliveryEvents = new InProcessEventBus<DeliveryEvent>();
+      const events = new InProcessEventBus<DeliveryEvent>();
+      deliveryEvents = events;
       metrics.observeQueue({
         countByStatus: () => storage.queue.countByStatus(),
         subscribe: (listener) =>
-          deliveryEvents.subscribe((event) => {
+          events.subscribe((event) => {
             if (event.type !== 'delivery-attempted') return;
             const { outcome, startedAt, endedAt } = event.attempt;
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
@@ -135,7 +141,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       });
       delivery = await startDelivery({
         config: config.mta,
-        events: deliveryEvents,
+        events,
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool,
         queue: storage.queue,
@@ -143,6 +149,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         logger,
         store: async (message, companionRows) => {
           await pipeline.accept({ ...message, companionRows });
+          events.publish({
+            type: 'message-queued',
+            messageId: message.id,
+            sender: message.envelope.from,
+            recipients: message.envelope.to,
+            at: Date.now(),
+          });
         },
       });
       const sink = config.mta.dkim.enabled
@@ -194,12 +207,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
       ...(delivery === null
         ? {}
-        : { queue: queueRoutesFor(storage, delivery), suppressions: storage.suppressions }),
+        : {
+            queue: {
+              ...queueRoutesFor(storage, delivery),
+              ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),
+            },
+            suppressions: storage.suppressions,
+          }),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
     });
   } catch (error) {
+    await webhooks?.close();
     await smtp?.close();
     await mta?.close();
     await delivery?.close();
@@ -209,6 +229,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     // A corrupt page may show only when recovery first reads past the header.
     throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
+  const disconnectWebhooks =
+    webhooks === null
+      ? () => undefined
+      : connectWebhooks(webhooks, {
+          mailbox: events,
+          ...(deliveryEvents === undefined ? {} : { delivery: deliveryEvents }),
+        });
   // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
   // so it runs in capture mode only (pruning delivered mail belongs to the queue, later).
   if (config.mode !== 'mta') retention.start();
@@ -234,6 +261,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await delivery?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
+      // After the last events: what is still waiting for a retry is dropped (and logged).
+      disconnectWebhooks();
+      await webhooks?.close();
       await new Promise<void>((resolveClose) => {
         http?.close(() => resolveClose());
         // SSE streams keep connections open; end them so close() can finish.

@@ -25,6 +25,7 @@ export const queuedDeliverySchema = z.object({
   notify: z.string().nullable().meta({ description: 'RCPT NOTIFY (RFC 3461), e.g. "FAILURE,DELAY"' }),
   lastReply: z.string().nullable(),
   lastStatus: z.string().nullable(),
+  actions: z.array(queueActionSchema).meta({ description: "The operators' actions its status admits now" }),
 });
 export type QueuedDelivery = z.infer<typeof queuedDeliverySchema>;
 
