@@ -6,7 +6,15 @@ import {
   startDnsStub,
   type ZoneEntry,
 } from '@smtp/test-support';
+import type { AppConfigInput } from '../../src/config/config-schema.js';
 import { startTestApp } from './app-harness.js';
+
+export interface MtaTestbedOptions {
+  /** Serve this build of the web UI (browser tests). */
+  readonly webRoot?: string;
+  /** More top-level settings, e.g. webhooks. */
+  readonly config?: Omit<AppConfigInput, 'mode' | 'mta'>;
+}
 
 export interface MtaTestbed {
   readonly dns: DnsStub;
@@ -23,6 +31,7 @@ export interface MtaTestbed {
  */
 export async function startMtaTestbed(
   extraZone: Readonly<Record<string, ZoneEntry>> = {},
+  options: MtaTestbedOptions = {},
 ): Promise<MtaTestbed> {
   const port = await freePort('127.0.0.2');
   const [dns, remote] = await Promise.all([
@@ -33,17 +42,21 @@ export async function startMtaTestbed(
     }),
     startAiosmtpd({ host: '127.0.0.2', port }),
   ]);
-  const harness = await startTestApp({
-    mode: 'mta',
-    mta: {
-      hostname: 'mta.local.test',
-      localDomains: ['sender.test'],
-      relayNetworks: ['127.0.0.1/32'],
-      listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-      dnsServers: [dns.address],
-      deliveryPort: port,
+  const harness = await startTestApp(
+    {
+      ...options.config,
+      mode: 'mta',
+      mta: {
+        hostname: 'mta.local.test',
+        localDomains: ['sender.test'],
+        relayNetworks: ['127.0.0.1/32'],
+        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+        dnsServers: [dns.address],
+        deliveryPort: port,
+      },
     },
-  });
+    options.webRoot === undefined ? {} : { webRoot: options.webRoot },
+  );
   return {
     dns,
     remote,

@@ -70,3 +70,10 @@ export const queueActionResultSchema = z.object({
     }),
   ),
 });
+
+export type QueueStatus = z.infer<typeof deliveryStatusSchema>;
+export type QueueAction = z.infer<typeof queueActionSchema>;
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+export type QueuePage = z.infer<typeof queuePageSchema>;
+export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
+export type QueueActionResult = z.infer<typeof queueActionResultSchema>;

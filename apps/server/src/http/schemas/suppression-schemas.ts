@@ -26,3 +26,7 @@ export const suppressionPageSchema = z.object({
 });
 
 export const suppressionRemovedSchema = z.object({ address: z.string(), removed: z.literal(true) });
+
+export type Suppression = z.infer<typeof suppressionSchema>;
+export type SuppressionPage = z.infer<typeof suppressionPageSchema>;
+export type SuppressionAddRequest = z.input<typeof suppressionAddRequestSchema>;
