@@ -21,7 +21,8 @@ export function QueueList(props: QueueListProps) {
   return (
     <nav class="list" aria-label="Queued messages">
       <div class="list-status">
-        {props.rows.length} messages · {deliveryCount} deliveries{props.hasMore ? ' (more below)' : ''}
+        {plural(props.rows.length, 'message')} · {plural(deliveryCount, 'delivery', 'deliveries')}
+        {props.hasMore ? ' (more below)' : ''}
       </div>
       {props.rows.length === 0 ? (
         <p class="list-empty">
@@ -83,4 +84,8 @@ export function QueueList(props: QueueListProps) {
       )}
     </nav>
   );
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

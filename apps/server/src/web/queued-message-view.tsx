@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { api } from './api.js';
 import { formatLongTime } from './format.js';
 import {
   type DeliveryAttempt,
@@ -35,6 +36,19 @@ export interface QueuedMessageViewProps {
 export function QueuedMessageView(props: QueuedMessageViewProps) {
   const [message, setMessage] = useState<QueuedMessage | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [subject, setSubject] = useState<string | null>(null);
+
+  // The subject from the mailbox, which keeps outbound mail too; a message pruned there has none.
+  useEffect(() => {
+    let isCurrent = true;
+    api.get(props.messageId).then(
+      (stored) => isCurrent && setSubject(stored.subject === '' ? '(no subject)' : stored.subject),
+      () => undefined,
+    );
+    return () => {
+      isCurrent = false;
+    };
+  }, [props.messageId]);
 
   useEffect(() => {
     let isCurrent = true;
@@ -91,8 +105,10 @@ export function QueuedMessageView(props: QueuedMessageViewProps) {
           {props.notice}
         </p>
       )}
-      <h1 class="subject">Message {message.messageId}</h1>
+      <h1 class="subject">{subject ?? `Message ${message.messageId}`}</h1>
       <dl class="summary">
+        <dt>Message id</dt>
+        <dd class="address">{message.messageId}</dd>
         <dt>MAIL FROM</dt>
         <dd class="address">{first === undefined ? '—' : describeSender(first.sender)}</dd>
         <dt>Arrived</dt>

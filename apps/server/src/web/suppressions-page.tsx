@@ -128,7 +128,7 @@ export function SuppressionsPage(props: { readonly mode: ServerInfo['mode'] | nu
               {entries.map((entry) => (
                 <tr key={entry.address} data-address={entry.address}>
                   <td class="address">{entry.address}</td>
-                  <td class="reply">{entry.reason}</td>
+                  <td>{entry.reason}</td>
                   <td>{formatLongTime(entry.createdAt)}</td>
                   <td>
                     {entry.messageId === null ? (
