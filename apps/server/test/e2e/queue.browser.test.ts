@@ -81,6 +81,7 @@ describe('queue page in a real browser', () => {
     await row.locator('.status-queued').waitFor();
     expect(await row.textContent()).toContain('app@sender.test');
     await row.locator('a').click();
+    await page.locator('h1.subject', { hasText: 'Weekly report' }).waitFor();
 
     // The attempt: time, MX host, TLS, the remote's reply, the transcript.
     const attempts = page.locator('.attempts .attempt');
