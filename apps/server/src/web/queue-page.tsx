@@ -19,7 +19,12 @@ const statuses: readonly QueueStatus[] = ['queued', 'in-flight', 'held', 'delive
 
 function selectedFromHash(): string | null {
   const match = /^#\/queue\/(.+)$/.exec(location.hash);
-  return match?.[1] === undefined ? null : decodeURIComponent(match[1]);
+  if (match?.[1] === undefined) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1]; // a malformed escape: the API answers 404 for it
+  }
 }
 
 /** Which message an event is about (a DSN's event: the message it reports on). */
