@@ -119,6 +119,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
   const webhooks =
     config.webhooks.length === 0 ? null : new WebhookDispatcher({ webhooks: config.webhooks, logger });
+  // Connected before anything can happen (recovery, delivery at start, the first message).
+  const disconnectWebhooks: (() => void)[] = [];
+  if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { mailbox: events }));
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
     // wait for pending parses covers them.
@@ -128,12 +131,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (config.mode === 'mta') {
       // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
       // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
-      const events = new InProcessEventBus<DeliveryEvent>();
-      deliveryEvents = events;
+      const deliveryBus = new InProcessEventBus<DeliveryEvent>();
+      deliveryEvents = deliveryBus;
+      if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { delivery: deliveryBus }));
       metrics.observeQueue({
         countByStatus: () => storage.queue.countByStatus(),
         subscribe: (listener) =>
-          events.subscribe((event) => {
+          deliveryBus.subscribe((event) => {
             if (event.type !== 'delivery-attempted') return;
             const { outcome, startedAt, endedAt } = event.attempt;
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
@@ -141,7 +145,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       });
       delivery = await startDelivery({
         config: config.mta,
-        events,
+        events: deliveryBus,
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool,
         queue: storage.queue,
@@ -149,7 +153,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         logger,
         store: async (message, companionRows) => {
           await pipeline.accept({ ...message, companionRows });
-          events.publish({
+          deliveryBus.publish({
             type: 'message-queued',
             messageId: message.id,
             sender: message.envelope.from,
@@ -229,13 +233,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     // A corrupt page may show only when recovery first reads past the header.
     throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
-  const disconnectWebhooks =
-    webhooks === null
-      ? () => undefined
-      : connectWebhooks(webhooks, {
-          mailbox: events,
-          ...(deliveryEvents === undefined ? {} : { delivery: deliveryEvents }),
-        });
   // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
   // so it runs in capture mode only (pruning delivered mail belongs to the queue, later).
   if (config.mode !== 'mta') retention.start();
@@ -262,7 +259,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       // After the last events: what is still waiting for a retry is dropped (and logged).
-      disconnectWebhooks();
+      for (const disconnect of disconnectWebhooks) disconnect();
       await webhooks?.close();
       await new Promise<void>((resolveClose) => {
         http?.close(() => resolveClose());

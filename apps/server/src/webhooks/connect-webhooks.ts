@@ -11,16 +11,16 @@ import { receivedEventOf } from './webhook-event.js';
  */
 export function connectWebhooks(
   dispatcher: WebhookDispatcher,
-  buses: { readonly mailbox: EventBus<MailboxEvent>; readonly delivery?: EventBus<DeliveryEvent> },
+  buses: { readonly mailbox?: EventBus<MailboxEvent>; readonly delivery?: EventBus<DeliveryEvent> },
 ): () => void {
-  const unsubscribeMailbox = buses.mailbox.subscribe((event) => {
+  const unsubscribeMailbox = buses.mailbox?.subscribe((event) => {
     if (event.type === 'message-stored') dispatcher.publish(receivedEventOf(event.message));
   });
   const unsubscribeDelivery = buses.delivery?.subscribe((event) => {
     for (const queueEvent of queueEventsOf(event)) dispatcher.publish(queueEvent);
   });
   return () => {
-    unsubscribeMailbox();
+    unsubscribeMailbox?.();
     unsubscribeDelivery?.();
   };
 }
