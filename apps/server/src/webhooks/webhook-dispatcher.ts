@@ -51,7 +51,7 @@ export class WebhookDispatcher {
       if (!webhook.events.includes(event.type)) continue;
       if (this.#pending.size >= this.#maxPending) {
         this.#options.logger.warn(
-          { url: webhook.url, event: event.type, pending: this.#pending.size },
+          { url: loggableUrl(webhook.url), event: event.type, pending: this.#pending.size },
           'webhook backlog full: event dropped',
         );
         continue;
@@ -78,7 +78,9 @@ export class WebhookDispatcher {
   async #post(webhook: WebhookConfig, body: WebhookBody, signal: AbortSignal): Promise<void> {
     const json = JSON.stringify(body);
     let lastProblem = '';
-    for (let tried = 1; tried <= webhook.attempts; tried++) {
+    let tried = 0;
+    while (tried < webhook.attempts) {
+      tried += 1;
       const status = await this.#send(webhook, body, json, signal).catch((error: unknown) => {
         lastProblem =
           error instanceof Error
@@ -96,7 +98,7 @@ export class WebhookDispatcher {
       if (signal.aborted) return;
     }
     this.#options.logger.warn(
-      { url: webhook.url, event: body.type, id: body.id, attempts: webhook.attempts, problem: lastProblem },
+      { url: loggableUrl(webhook.url), event: body.type, id: body.id, attempts: tried, problem: lastProblem },
       'webhook not delivered: event dropped',
     );
   }
@@ -136,6 +138,12 @@ export class WebhookDispatcher {
       signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** A URL for the log: without user info and query, where receivers often put their tokens. */
+function loggableUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
 }
 
 function wait(delayMs: number, signal: AbortSignal): Promise<void> {
