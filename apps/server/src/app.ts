@@ -36,6 +36,8 @@ import { loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
+import { connectWebhooks } from './webhooks/connect-webhooks.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface StartAppOptions {
   readonly config: AppConfig;
@@ -121,6 +123,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let finishedMail: FinishedMailRetention | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
+  let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
+  const webhooks =
+    config.webhooks.length === 0 ? null : new WebhookDispatcher({ webhooks: config.webhooks, logger });
+  // Connected before anything can happen (recovery, delivery at start, the first message).
+  const disconnectWebhooks: (() => void)[] = [];
+  if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { mailbox: events }));
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
     // wait for pending parses covers them.
@@ -130,13 +138,15 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (config.mode === 'mta') {
       // Accepted mail is stored with one delivery per recipient through the pipeline (so it shows
       // in the web inbox too), then the scheduler delivers it; the 250 waits for that commit.
-      const deliveryEvents = new InProcessEventBus<DeliveryEvent>();
+      const deliveryBus = new InProcessEventBus<DeliveryEvent>();
+      deliveryEvents = deliveryBus;
+      if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { delivery: deliveryBus }));
       shared = config.storage.url === undefined ? null : await openShared(config.storage.url, config, logger);
       const queue = shared?.queue ?? storage.queue;
       metrics.observeQueue({
         countByStatus: () => queue.countByStatus(),
         subscribe: (listener) =>
-          deliveryEvents.subscribe((event) => {
+          deliveryBus.subscribe((event) => {
             if (event.type !== 'delivery-attempted') return;
             const { outcome, startedAt, endedAt } = event.attempt;
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
@@ -148,7 +158,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       delivery = await startDelivery({
         config: config.mta,
         ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
-        events: deliveryEvents,
+        events: deliveryBus,
         hostname: config.mta.hostname ?? config.smtp.hostname,
         spool: shared?.spool ?? spool,
         queue,
@@ -159,6 +169,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           ? {
               store: async (message, companionRows) => {
                 await pipeline.accept({ ...message, companionRows });
+                deliveryBus.publish({
+                  type: 'message-queued',
+                  messageId: message.id,
+                  sender: message.envelope.from,
+                  recipients: message.envelope.to,
+                  at: Date.now(),
+                });
               },
             }
           : {}),
@@ -225,7 +242,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ...(delivery === null
         ? {}
         : {
-            queue: queueRoutesFor(shared?.queue ?? storage.queue, delivery),
+            queue: {
+              ...queueRoutesFor(shared?.queue ?? storage.queue, delivery),
+              ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),
+            },
             suppressions: storage.suppressions,
           }),
     });
@@ -234,6 +254,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     });
   } catch (error) {
     await finishedMail?.stop();
+    await webhooks?.close();
     await smtp?.close();
     await mta?.close();
     await delivery?.close();
@@ -271,6 +292,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await shared?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
+      // After the last events: what is still waiting for a retry is dropped (and logged).
+      for (const disconnect of disconnectWebhooks) disconnect();
+      await webhooks?.close();
       await new Promise<void>((resolveClose) => {
         http?.close(() => resolveClose());
         // SSE streams keep connections open; end them so close() can finish.

@@ -17,7 +17,7 @@ describe('MTA: DSNs are DKIM-signed for the host name', () => {
   beforeAll(async () => {
     testbed = await startMtaTestbed(
       { 'sender.test': { mx: [{ preference: 10, exchange: 'mx.remote.test' }] } },
-      { hostname: 'mta.sender.test' },
+      { mta: { hostname: 'mta.sender.test' } },
     );
   }, 30_000);
   afterAll(async () => {

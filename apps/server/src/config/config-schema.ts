@@ -4,6 +4,7 @@ import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
 import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
+import { webhooksSchema } from './webhooks-schema.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
   const durationMs = parseDuration(value);
@@ -143,6 +144,8 @@ const settingsSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
     })
     .prefault({}),
+  /** HTTP POSTs of delivery and capture events (config/webhooks-schema.ts). */
+  webhooks: webhooksSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

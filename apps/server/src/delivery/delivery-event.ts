@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '../queue/delivery-queue.js';
+import type { AttemptRecord, DeliveryRecord, OperatorAction } from '../queue/delivery-queue.js';
 import type { DeliveryStatus } from '../queue/delivery-state.js';
 
 /** What the delivery side tells the event bus (metrics, SSE, webhooks and the UI read it). */
@@ -20,4 +20,27 @@ export type DeliveryEvent =
       readonly originalMessageId: string;
       readonly action: 'failed' | 'delayed' | 'relayed';
       readonly recipients: readonly string[];
+    }
+  | {
+      /** A message and its deliveries are committed (the 250 follows). */
+      readonly type: 'message-queued';
+      readonly messageId: string;
+      readonly sender: string;
+      readonly recipients: readonly string[];
+      readonly at: number;
+    }
+  | {
+      /** A transport starts one session for these deliveries of a message (one destination). */
+      readonly type: 'attempt-started';
+      readonly messageId: string;
+      readonly domain: string;
+      readonly deliveries: readonly { readonly deliveryId: number; readonly recipient: string }[];
+      readonly at: number;
+    }
+  | {
+      /** An operator's action (API, CLI, web UI) changed these deliveries; each shows its new state. */
+      readonly type: 'operator-action';
+      readonly action: OperatorAction;
+      readonly deliveries: readonly DeliveryRecord[];
+      readonly at: number;
     };

@@ -7,6 +7,7 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import { observedTransport } from './transports/observed-transport.js';
 import { createRemoteTransport } from './transports/remote-transport.js';
 
 export interface StartDeliveryOptions {
@@ -54,7 +55,10 @@ export async function startDelivery(
   const room = createDeliveryRoom({
     spool: options.spool,
     queue: options.queue,
-    transport,
+    transport:
+      options.events === undefined
+        ? transport
+        : observedTransport(transport, options.events, clock ?? systemClock),
     hostname: options.hostname,
     retryPolicy: config.retry,
     leaseMs: config.leaseDuration,

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -8,6 +7,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
+import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
@@ -15,6 +15,7 @@ import type { Outgoing } from './outgoing.js';
 import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js';
 import { requestGuard } from './request-guard.js';
 import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
+import type { ServerInfo } from './schemas/server-info-schema.js';
 import type { StaticAsset } from './static-assets.js';
 import { registerSuppressionRoutes } from './suppression-routes.js';
 
@@ -92,22 +93,24 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/api/v1/openapi.json', (context) => context.json(openApiDocument));
 
   app.get('/api/v1/events', (context) =>
-    streamSSE(context, async (stream) => {
-      const unsubscribe = options.events.subscribe((event: Outgoing<WireMailboxEvent>) => {
-        void stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(() => undefined);
-      });
-      stream.onAbort(unsubscribe);
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      while (!stream.aborted && !stream.closed) {
-        await stream.sleep(options.keepAliveMs ?? 20_000);
-        if (!stream.aborted) await stream.write(': keep-alive\n\n').catch(() => undefined);
-      }
-      unsubscribe();
-    }),
+    streamEvents(
+      context,
+      (listener: (event: Outgoing<WireMailboxEvent>) => void) => options.events.subscribe(listener),
+      options.keepAliveMs ?? 20_000,
+    ),
   );
 
+  app.get('/api/v1/info', (context) => {
+    const info: Outgoing<ServerInfo> = { mode: options.queue === undefined ? 'capture' : 'mta' };
+    return context.json(info);
+  });
+
   registerMessageRoutes(app, options);
-  if (options.queue !== undefined) registerQueueRoutes(app, options.queue);
+  if (options.queue !== undefined)
+    registerQueueRoutes(app, {
+      ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
+      ...options.queue,
+    });
   if (options.suppressions !== undefined) registerSuppressionRoutes(app, options.suppressions);
 
   app.get('*', (context) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queueEventSchema } from './schemas/queue-event-schema.js';
 import {
   deliveryAttemptSchema,
   queueActionResultSchema,
@@ -7,7 +8,9 @@ import {
   queuePageSchema,
   queueSummarySchema,
 } from './schemas/queue-schemas.js';
+import { serverInfoSchema } from './schemas/server-info-schema.js';
 import {
+  suppressionAddRequestSchema,
   suppressionPageSchema,
   suppressionRemovedSchema,
   suppressionSchema,
@@ -24,6 +27,9 @@ const components = {
   Suppression: suppressionSchema,
   SuppressionPage: suppressionPageSchema,
   SuppressionRemoved: suppressionRemovedSchema,
+  SuppressionAddRequest: suppressionAddRequestSchema,
+  QueueEvent: queueEventSchema,
+  ServerInfo: serverInfoSchema,
 } as const;
 
 export function queueComponents(): Record<string, object> {
@@ -75,6 +81,24 @@ export const queuePaths = {
       responses: { '200': { description: 'A page', content: json('QueuePage') }, '400': error('Bad query') },
     },
   },
+  '/api/v1/queue/events': {
+    get: {
+      summary:
+        'Server-sent events of the delivery queue: queued, attempt-started, delivered, deferred, failed, held, released, retried, bounced, deleted, report-queued. Each event is named by its type; its data is a QueueEvent. `ready` comes first.',
+      responses: {
+        '200': {
+          description: 'An event stream',
+          content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/QueueEvent' } } },
+        },
+      },
+    },
+  },
+  '/api/v1/info': {
+    get: {
+      summary: 'What this server is: its mode (capture | mta), which decides the APIs it serves',
+      responses: { '200': { description: 'Server info', content: json('ServerInfo') } },
+    },
+  },
   '/api/v1/queue/summary': {
     get: {
       summary: 'Deliveries by status',
@@ -109,6 +133,15 @@ export const queuePaths = {
       responses: {
         '200': { description: 'A page', content: json('SuppressionPage') },
         '400': error('Bad query'),
+      },
+    },
+    post: {
+      summary: 'Refuse mail to an address at RCPT (an operator entry; an existing entry is kept)',
+      requestBody: { required: true, content: json('SuppressionAddRequest') },
+      responses: {
+        '201': { description: 'Added', content: json('Suppression') },
+        '200': { description: 'Already suppressed: the existing entry', content: json('Suppression') },
+        '400': error('Bad request'),
       },
     },
   },

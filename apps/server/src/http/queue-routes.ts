@@ -1,13 +1,20 @@
-import type { Reply } from '@smtp/protocol';
 import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
-import type {
-  DeliveryQueue,
-  DeliveryRecord,
-  OperatorAction,
-  StoredAttempt,
+import type { DeliveryEvent } from '../delivery/delivery-event.js';
+import type { EventBus } from '../events/event-bus.js';
+import { queueEventsOf } from '../events/queue-event.js';
+import {
+  type DeliveryQueue,
+  type DeliveryRecord,
+  type OperatorAction,
+  operatorActions,
+  type StoredAttempt,
 } from '../queue/delivery-queue.js';
+import { allowedActions } from '../queue/delivery-state.js';
+import { replyText } from '../queue/reply-text.js';
+import { streamEvents } from './event-stream.js';
 import type { Outgoing } from './outgoing.js';
+import type { QueueEvent } from './schemas/queue-event-schema.js';
 import {
   deliveryStatusSchema,
   type QueuedDelivery,
@@ -23,6 +30,13 @@ export interface QueueRoutesOptions {
   readonly now?: () => number;
   /** After an action: wake the scheduler (retry-now, release), report a bounce. */
   readonly onAction?: (action: OperatorAction, deliveries: readonly DeliveryRecord[]) => void;
+  /**
+   * The delivery bus: GET /api/v1/queue/events streams it (as operator events, events/queue-event.ts),
+   * and the operators' actions are published to it.
+   */
+  readonly events?: EventBus<DeliveryEvent>;
+  /** SSE keep-alive comment interval. */
+  readonly keepAliveMs?: number;
 }
 
 /**
@@ -54,6 +68,19 @@ export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): voi
       nextAfter: deliveries.length === limit ? (deliveries.at(-1)?.id ?? null) : null,
     };
     return context.json(page);
+  });
+
+  app.get('/api/v1/queue/events', (context) => {
+    const events = options.events;
+    if (events === undefined) return context.json({ error: 'No delivery events here' }, 404);
+    return streamEvents(
+      context,
+      (listener: (event: Outgoing<QueueEvent>) => void) =>
+        events.subscribe((event) => {
+          for (const queueEvent of queueEventsOf(event)) listener(queueEvent);
+        }),
+      options.keepAliveMs ?? 20_000,
+    );
   });
 
   app.get('/api/v1/queue/summary', async (context) => {
@@ -96,7 +123,15 @@ export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): voi
       });
       if (result.ok) changed.push({ ...delivery, state: result.state });
     }
-    if (changed.length > 0) options.onAction?.(action.data, changed);
+    if (changed.length > 0) {
+      options.onAction?.(action.data, changed);
+      options.events?.publish({
+        type: 'operator-action',
+        action: action.data,
+        deliveries: changed,
+        at: now(),
+      });
+    }
     const body: Outgoing<z.infer<typeof queueActionResultSchema>> = { results };
     return context.json(body, results.some((result) => result.ok) ? 200 : 409);
   };
@@ -132,6 +167,9 @@ function toWire(delivery: DeliveryRecord): QueuedDelivery {
       delivery.notify === null ? null : delivery.notify === 'NEVER' ? 'NEVER' : delivery.notify.join(','),
     lastReply: delivery.lastReply === null ? null : replyText(delivery.lastReply),
     lastStatus: delivery.lastStatus,
+    actions: operatorActions.filter((action) =>
+      (allowedActions[state.status] as readonly string[]).includes(action),
+    ),
   };
 }
 
@@ -150,8 +188,4 @@ function attemptToWire(attempt: StoredAttempt) {
     error: attempt.error,
     transcript: attempt.transcript,
   };
-}
-
-function replyText(reply: Reply): string {
-  return `${reply.code}${reply.enhanced === null ? '' : ` ${reply.enhanced}`} ${reply.lines.join(' ')}`.trimEnd();
 }

@@ -2,17 +2,23 @@ import type { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Suppression, SuppressionList } from '../suppression/suppression-list.js';
 import type { Outgoing } from './outgoing.js';
-import type {
-  suppressionPageSchema,
-  suppressionRemovedSchema,
-  suppressionSchema,
+import {
+  suppressionAddRequestSchema,
+  type suppressionPageSchema,
+  type suppressionRemovedSchema,
+  type suppressionSchema,
 } from './schemas/suppression-schemas.js';
 
 /**
  * /api/v1/suppressions: the recipients refused at RCPT after a permanent 5.1.x failure, newest
- * first (keyset paging by an opaque cursor), and their removal so mail to them is accepted again.
+ * first (keyset paging by an opaque cursor), an operator's own entries, and their removal so mail
+ * to them is accepted again.
  */
-export function registerSuppressionRoutes(app: Hono, suppressions: SuppressionList): void {
+export function registerSuppressionRoutes(
+  app: Hono,
+  suppressions: SuppressionList,
+  now: () => number = Date.now,
+): void {
   app.get('/api/v1/suppressions', async (context) => {
     const limit = Number(context.req.query('limit') ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
@@ -27,6 +33,24 @@ export function registerSuppressionRoutes(app: Hono, suppressions: SuppressionLi
       nextCursor: page.length === limit && last !== undefined ? `${last.createdAtMs}.${last.address}` : null,
     };
     return context.json(body);
+  });
+
+  app.post('/api/v1/suppressions', async (context) => {
+    const request = suppressionAddRequestSchema.safeParse(await context.req.json().catch(() => null));
+    if (!request.success)
+      return context.json({ error: request.error.issues.map((issue) => issue.message).join('; ') }, 400);
+    const existing = await suppressions.find(request.data.address);
+    if (existing !== null) return context.json(toWire(existing), 200);
+    await suppressions.add({
+      address: request.data.address,
+      reason: request.data.reason ?? 'added by an operator',
+      createdAtMs: now(),
+      messageId: null,
+      deliveryId: null,
+    });
+    const added = await suppressions.find(request.data.address);
+    if (added === null) return context.json({ error: 'The entry was not stored' }, 500);
+    return context.json(toWire(added), 201);
   });
 
   app.delete('/api/v1/suppressions/:address', async (context) => {

@@ -16,6 +16,12 @@ interface SuppressionRow {
 }
 
 /**
+ * An operator's entry has no message or delivery: the columns (NOT NULL since the table was made)
+ * hold these instead, which no queued message can have (message ids are never empty).
+ */
+const operatorEntry = { messageId: '', deliveryId: 0 } as const;
+
+/**
  * The suppression list in the app's SQLite database. Its writes are rare (one per hard failure or
  * API call) and small, so they use this thread's connection, as deletes and flags do.
  */
@@ -42,8 +48,8 @@ export class SqliteSuppressionList implements SuppressionList {
       suppressionAddress(suppression.address),
       suppression.reason,
       suppression.createdAtMs,
-      suppression.messageId,
-      suppression.deliveryId,
+      suppression.messageId ?? operatorEntry.messageId,
+      suppression.deliveryId ?? operatorEntry.deliveryId,
     );
   }
 
@@ -70,7 +76,7 @@ function toSuppression(row: SuppressionRow): Suppression {
     address: row.address,
     reason: row.reason,
     createdAtMs: row.created_at_ms,
-    messageId: row.message_id,
-    deliveryId: row.delivery_id,
+    messageId: row.message_id === operatorEntry.messageId ? null : row.message_id,
+    deliveryId: row.message_id === operatorEntry.messageId ? null : row.delivery_id,
   };
 }

@@ -7,9 +7,9 @@ export interface Suppression {
   /** The remote's reply (code, status, text) that failed it. */
   readonly reason: string;
   readonly createdAtMs: number;
-  /** The queued message and delivery whose failure added it. */
-  readonly messageId: string;
-  readonly deliveryId: number;
+  /** The queued message and delivery whose failure added it; null for an operator's entry. */
+  readonly messageId: string | null;
+  readonly deliveryId: number | null;
 }
 
 export interface SuppressionPageQuery {

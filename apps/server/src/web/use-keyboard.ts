@@ -7,6 +7,8 @@ export interface KeyboardActions {
   readonly remove: () => void;
   readonly focusSearch: () => void;
   readonly back: () => void;
+  /** A page's own letters (the queue's r, h, u), looked up after the common keys. */
+  readonly more?: Readonly<Record<string, () => void>>;
 }
 
 /** Gmail-style keys: j/k move, Enter opens, Delete or # deletes, / searches, Escape goes back. */
@@ -22,19 +24,20 @@ export function useKeyboard(actions: KeyboardActions): void {
         (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
       )
         return;
-      const action = (
-        {
-          j: latest.current.next,
-          ArrowDown: latest.current.next,
-          k: latest.current.previous,
-          ArrowUp: latest.current.previous,
-          Enter: latest.current.open,
-          Delete: latest.current.remove,
-          '#': latest.current.remove,
-          '/': latest.current.focusSearch,
-          Escape: latest.current.back,
-        } as Record<string, (() => void) | undefined>
-      )[event.key];
+      const action =
+        (
+          {
+            j: latest.current.next,
+            ArrowDown: latest.current.next,
+            k: latest.current.previous,
+            ArrowUp: latest.current.previous,
+            Enter: latest.current.open,
+            Delete: latest.current.remove,
+            '#': latest.current.remove,
+            '/': latest.current.focusSearch,
+            Escape: latest.current.back,
+          } as Record<string, (() => void) | undefined>
+        )[event.key] ?? latest.current.more?.[event.key];
       if (action === undefined) return;
       event.preventDefault();
       action();

@@ -6,7 +6,17 @@ import {
   startDnsStub,
   type ZoneEntry,
 } from '@smtp/test-support';
+import type { AppConfigInput } from '../../src/config/config-schema.js';
 import { startTestApp } from './app-harness.js';
+
+export interface MtaTestbedOptions {
+  /** Serve this build of the web UI (browser tests). */
+  readonly webRoot?: string;
+  /** More top-level settings, e.g. webhooks. */
+  readonly config?: Omit<AppConfigInput, 'mode' | 'mta'>;
+  /** More `mta` keys, over the defaults (e.g. another hostname). */
+  readonly mta?: Readonly<Record<string, unknown>>;
+}
 
 export interface MtaTestbed {
   readonly dns: DnsStub;
@@ -23,8 +33,7 @@ export interface MtaTestbed {
  */
 export async function startMtaTestbed(
   extraZone: Readonly<Record<string, ZoneEntry>> = {},
-  /** More `mta` keys, over the defaults below (e.g. another hostname). */
-  mtaOverrides: Readonly<Record<string, unknown>> = {},
+  options: MtaTestbedOptions = {},
 ): Promise<MtaTestbed> {
   const port = await freePort('127.0.0.2');
   const [dns, remote] = await Promise.all([
@@ -35,18 +44,22 @@ export async function startMtaTestbed(
     }),
     startAiosmtpd({ host: '127.0.0.2', port }),
   ]);
-  const harness = await startTestApp({
-    mode: 'mta',
-    mta: {
-      hostname: 'mta.local.test',
-      localDomains: ['sender.test'],
-      relayNetworks: ['127.0.0.1/32'],
-      listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-      dnsServers: [dns.address],
-      deliveryPort: port,
-      ...mtaOverrides,
+  const harness = await startTestApp(
+    {
+      ...options.config,
+      mode: 'mta',
+      mta: {
+        hostname: 'mta.local.test',
+        localDomains: ['sender.test'],
+        relayNetworks: ['127.0.0.1/32'],
+        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+        dnsServers: [dns.address],
+        deliveryPort: port,
+        ...options.mta,
+      },
     },
-  });
+    options.webRoot === undefined ? {} : { webRoot: options.webRoot },
+  );
   return {
     dns,
     remote,

@@ -25,6 +25,7 @@ export const queuedDeliverySchema = z.object({
   notify: z.string().nullable().meta({ description: 'RCPT NOTIFY (RFC 3461), e.g. "FAILURE,DELAY"' }),
   lastReply: z.string().nullable(),
   lastStatus: z.string().nullable(),
+  actions: z.array(queueActionSchema).meta({ description: "The operators' actions its status admits now" }),
 });
 export type QueuedDelivery = z.infer<typeof queuedDeliverySchema>;
 
@@ -69,3 +70,10 @@ export const queueActionResultSchema = z.object({
     }),
   ),
 });
+
+export type QueueStatus = z.infer<typeof deliveryStatusSchema>;
+export type QueueAction = z.infer<typeof queueActionSchema>;
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+export type QueuePage = z.infer<typeof queuePageSchema>;
+export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
+export type QueueActionResult = z.infer<typeof queueActionResultSchema>;

@@ -1,0 +1,98 @@
+import type { QueueEvent } from '../http/schemas/queue-event-schema.js';
+import type {
+  DeliveryAttempt,
+  QueueAction,
+  QueueActionResult,
+  QueuedDelivery,
+  QueuedMessage,
+  QueuePage,
+  QueueStatus,
+} from '../http/schemas/queue-schemas.js';
+import type { ServerInfo } from '../http/schemas/server-info-schema.js';
+import type {
+  Suppression,
+  SuppressionAddRequest,
+  SuppressionPage,
+} from '../http/schemas/suppression-schemas.js';
+
+/**
+ * Calls of the MTA's operations API (queue, suppressions, server info), as the Queue and
+ * Suppressions pages use them. Types only from the wire contract, as in api.ts.
+ */
+export type {
+  DeliveryAttempt,
+  QueueAction,
+  QueueActionResult,
+  QueuedDelivery,
+  QueuedMessage,
+  QueueEvent,
+  QueuePage,
+  QueueStatus,
+  ServerInfo,
+  Suppression,
+  SuppressionPage,
+};
+
+/** An answer the API refused: its status and what it said. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  const body = (await response.json().catch(() => null)) as unknown;
+  if (!response.ok) {
+    const error = (body as { error?: string } | null)?.error;
+    throw new ApiError(response.status, error ?? `${response.status} ${response.statusText}`, body);
+  }
+  return body as T;
+}
+
+const queueMessageUrl = (id: string) => `/api/v1/queue/messages/${encodeURIComponent(id)}`;
+
+export const operationsApi = {
+  info: (): Promise<ServerInfo> => call('/api/v1/info'),
+  queue(status: QueueStatus | null, after: number | null, limit = 200): Promise<QueuePage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (status !== null) query.set('status', status);
+    if (after !== null) query.set('after', String(after));
+    return call(`/api/v1/queue?${query}`);
+  },
+  queuedMessage: (id: string): Promise<QueuedMessage> => call(queueMessageUrl(id)),
+  /** A refusal by the state machine (409) is an answer too: every result says why. */
+  async act(target: { messageId: string } | { deliveryId: number }, action: QueueAction) {
+    const url =
+      'messageId' in target
+        ? `${queueMessageUrl(target.messageId)}/${action}`
+        : `/api/v1/queue/deliveries/${target.deliveryId}/${action}`;
+    try {
+      return await call<QueueActionResult>(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status === 409) return caught.body as QueueActionResult;
+      throw caught;
+    }
+  },
+  suppressions(cursor: string | null, limit = 100): Promise<SuppressionPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor !== null) query.set('cursor', cursor);
+    return call(`/api/v1/suppressions?${query}`);
+  },
+  addSuppression: (request: SuppressionAddRequest): Promise<Suppression> =>
+    call('/api/v1/suppressions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    }),
+  removeSuppression: (address: string): Promise<unknown> =>
+    call(`/api/v1/suppressions/${encodeURIComponent(address)}`, { method: 'DELETE' }),
+};
