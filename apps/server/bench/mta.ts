@@ -12,13 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { requireTool } from '@smtp/test-support';
 import { type CountingSink, startCountingSink } from './counting-sink.js';
-import {
-  type MtaUnderTest,
-  sinkDomain,
-  startHarakaMta,
-  startOurMta,
-  startPostfixMta,
-} from './mta-peers.js';
+import { type MtaUnderTest, sinkDomain, startHarakaMta, startOurMta, startPostfixMta } from './mta-peers.js';
 import { sendOneMessage } from './one-message.js';
 import { processTreeCpuSeconds } from './process-tree-cpu.js';
 import { percentile, saveResults } from './support.js';
@@ -29,8 +23,13 @@ const concurrency = 10;
 const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const scenarios = [
-  { name: "1 KB", sizeBytes: 1024, messages: Math.round(2000 * scale), warmup: Math.round(500 * scale) },
-  { name: '100 KB', sizeBytes: 100 * 1024, messages: Math.round(400 * scale), warmup: Math.round(100 * scale) },
+  { name: '1 KB', sizeBytes: 1024, messages: Math.round(2000 * scale), warmup: Math.round(500 * scale) },
+  {
+    name: '100 KB',
+    sizeBytes: 100 * 1024,
+    messages: Math.round(400 * scale),
+    warmup: Math.round(100 * scale),
+  },
 ] as const;
 const latencyProbes = Math.round(200 * scale);
 /** A round that makes no progress for this long has lost messages (or the relay is stuck). */
@@ -118,7 +117,9 @@ try {
     }
     const of = (name: string) => samples.get(name) as RoundSample[];
     const ratios = (other: string) =>
-      of('ours').map((sample, index) => sample.deliveredPerSecond / (of(other)[index]?.deliveredPerSecond ?? 1));
+      of('ours').map(
+        (sample, index) => sample.deliveredPerSecond / (of(other)[index]?.deliveredPerSecond ?? 1),
+      );
     const summary = Object.fromEntries(
       names.map((name) => [
         name,
@@ -126,7 +127,10 @@ try {
           deliveredPerSecond: Math.round(median(of(name).map((sample) => sample.deliveredPerSecond))),
           cpuMsPerMessage: Number(median(of(name).map((sample) => sample.cpuMsPerMessage)).toFixed(3)),
           lost: of(name).reduce((sum, sample) => sum + Math.max(0, sample.injected - sample.delivered), 0),
-          duplicated: of(name).reduce((sum, sample) => sum + Math.max(0, sample.delivered - sample.injected), 0),
+          duplicated: of(name).reduce(
+            (sum, sample) => sum + Math.max(0, sample.delivered - sample.injected),
+            0,
+          ),
         },
       ]),
     );

@@ -38,7 +38,8 @@ const bundleTestSupport = {
 execFileSync('pnpm', ['run', 'build'], { cwd: appRoot, stdio: 'inherit' });
 for (const name of selected) {
   const entry = entries[name];
-  if (entry === undefined) throw new Error(`Unknown benchmark ${name}: use ingest, api, mta, queue-api, threads or nothing`);
+  if (entry === undefined)
+    throw new Error(`Unknown benchmark ${name}: use ingest, api, mta, queue-api, threads or nothing`);
   await build({
     entryPoints: [join(benchDir, entry)],
     outfile: join(outdir, `${name}.mjs`),

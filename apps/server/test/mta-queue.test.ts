@@ -155,4 +155,38 @@ describe('SqliteDeliveryQueue', () => {
       reason: 'no such delivery',
     });
   });
+
+  it('lists by status, by domain and by both, in id order, a keyset page at a time', async () => {
+    await enqueue('L1', ['a@one.test', 'b@two.test']);
+    await enqueue('L2', ['c@ONE.test']);
+    await enqueue('L3', ['d@one.test', 'e@two.test']);
+    const all = await storage.queue.list({ limit: 10 });
+    const idOf = (recipient: string) => all.find((delivery) => delivery.recipient === recipient)?.id ?? -1;
+    for (const recipient of ['b@two.test', 'd@one.test'])
+      await storage.queue.act(idOf(recipient), 'hold', arrivedAt);
+    const recipients = async (query: Parameters<typeof storage.queue.list>[0]) =>
+      (await storage.queue.list(query)).map((delivery) => delivery.recipient);
+
+    expect(all.map((delivery) => delivery.id)).toEqual(
+      [...all.map((delivery) => delivery.id)].sort((a, b) => a - b),
+    );
+    expect(await recipients({ status: 'held', limit: 10 })).toEqual(['b@two.test', 'd@one.test']);
+    expect(await recipients({ domain: 'One.Test', limit: 10 })).toEqual([
+      'a@one.test',
+      'c@ONE.test',
+      'd@one.test',
+    ]);
+    expect(await recipients({ status: 'queued', domain: 'one.test', limit: 10 })).toEqual([
+      'a@one.test',
+      'c@ONE.test',
+    ]);
+    expect(await recipients({ status: 'queued', limit: 2, afterId: idOf('a@one.test') })).toEqual([
+      'c@ONE.test',
+      'e@two.test',
+    ]);
+    expect(await recipients({ domain: 'two.test', limit: 1, afterId: idOf('b@two.test') })).toEqual([
+      'e@two.test',
+    ]);
+    expect(await recipients({ status: 'failed', limit: 10 })).toEqual([]);
+  });
 });

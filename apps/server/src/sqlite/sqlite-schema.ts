@@ -114,4 +114,9 @@ export const schemaMigrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX suppressions_created ON suppressions (created_at_ms, address);
   `,
+  // The queue API's domain filter pages along (domain, id), as the status filter does along
+  // deliveries_status: one index range per page, whatever the queue's size.
+  `
+  CREATE INDEX IF NOT EXISTS deliveries_domain ON deliveries (domain, id);
+  `,
 ];
