@@ -86,7 +86,7 @@ function serveSession(socket: Socket, onMessage: (head: Buffer) => void): void {
   socket.on('error', () => socket.destroy());
   socket.write('220 sink.bench.test ESMTP\r\n');
   let isInData = false;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let head: Buffer[] = [];
   let headBytes = 0;
   const collectHead = (bytes: Buffer) => {

@@ -14,7 +14,7 @@ import { requireTool } from '@smtp/test-support';
 import { type CountingSink, startCountingSink } from './counting-sink.js';
 import { type MtaUnderTest, sinkDomain, startHarakaMta, startOurMta, startPostfixMta } from './mta-peers.js';
 import { sendOneMessage } from './one-message.js';
-import { processTreeCpuSeconds } from './process-tree-cpu.js';
+import { processTreeUsage } from './process-tree-cpu.js';
 import { percentile, saveResults } from './support.js';
 
 const run = promisify(execFile);
@@ -55,6 +55,8 @@ interface RoundSample {
   /** Until smtp-source got its last 250: how fast the relay accepted (its delivery may lag). */
   readonly acceptedPerSecond: number;
   readonly cpuMsPerMessage: number;
+  /** Time its threads waited for a CPU, per message (approximate, see TreeUsage). */
+  readonly runQueueWaitMsPerMessage: number;
   readonly delivered: number;
   readonly injected: number;
 }
@@ -67,7 +69,7 @@ async function measure(
   messages: number,
 ): Promise<RoundSample> {
   sink.reset();
-  const cpuBefore = processTreeCpuSeconds(mta.rootPid());
+  const before = processTreeUsage(mta.rootPid());
   const begin = performance.now();
   await run(smtpSource, [
     ...['-s', String(concurrency), '-m', String(messages), '-d', '-F', file],
@@ -82,14 +84,15 @@ async function measure(
     delivered = sink.count;
   }
   const elapsedS = (performance.now() - begin) / 1000;
-  const cpuS = processTreeCpuSeconds(mta.rootPid()) - cpuBefore;
+  const after = processTreeUsage(mta.rootPid());
   // Duplicates show up after the last expected one, if at all.
   await new Promise((resolve) => setTimeout(resolve, 300));
   delivered = Math.max(delivered, sink.count);
   return {
     deliveredPerSecond: Math.min(delivered, messages) / elapsedS,
     acceptedPerSecond: messages / acceptedS,
-    cpuMsPerMessage: (cpuS * 1000) / messages,
+    cpuMsPerMessage: ((after.cpuSeconds - before.cpuSeconds) * 1000) / messages,
+    runQueueWaitMsPerMessage: ((after.runQueueWaitSeconds - before.runQueueWaitSeconds) * 1000) / messages,
     delivered,
     injected: messages,
   };
@@ -136,6 +139,9 @@ try {
           deliveredPerSecond: Math.round(median(of(name).map((sample) => sample.deliveredPerSecond))),
           acceptedPerSecond: Math.round(median(of(name).map((sample) => sample.acceptedPerSecond))),
           cpuMsPerMessage: Number(median(of(name).map((sample) => sample.cpuMsPerMessage)).toFixed(3)),
+          runQueueWaitMsPerMessage: Number(
+            median(of(name).map((sample) => sample.runQueueWaitMsPerMessage)).toFixed(3),
+          ),
           lost: of(name).reduce((sum, sample) => sum + Math.max(0, sample.injected - sample.delivered), 0),
           duplicated: of(name).reduce(
             (sum, sample) => sum + Math.max(0, sample.delivered - sample.injected),
@@ -168,12 +174,14 @@ try {
         deliveredPerSecond: number;
         acceptedPerSecond: number;
         cpuMsPerMessage: number;
+        runQueueWaitMsPerMessage: number;
         lost: number;
         duplicated: number;
       };
       console.log(
         `mta ${scenario.name.padEnd(6)} ${name.padEnd(7)} ${String(figures.deliveredPerSecond).padStart(5)} delivered/s ` +
           `(accepted ${figures.acceptedPerSecond}/s), ${figures.cpuMsPerMessage.toFixed(2)} ms CPU/msg, ` +
+          `${figures.runQueueWaitMsPerMessage.toFixed(2)} ms run-queue wait/msg, ` +
           `lost ${figures.lost}, duplicated ${figures.duplicated}`,
       );
     }

@@ -9,6 +9,29 @@ interface ProcessStat {
   readonly cpuTicks: number;
 }
 
+/** What a process tree used so far: CPU, and time its threads waited runnable for a CPU. */
+export interface TreeUsage {
+  readonly cpuSeconds: number;
+  /**
+   * Run-queue wait summed over the threads alive now (schedstat; an exited process's wait is not
+   * kept), so an approximation: on a shared machine, how much each relay was held back.
+   */
+  readonly runQueueWaitSeconds: number;
+}
+
+function runQueueWaitNs(pid: number): number {
+  let waitNs = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      waitNs += Number(fields[1]);
+    }
+  } catch {
+    // it ended meanwhile
+  }
+  return waitNs;
+}
+
 function readStat(pid: string): ProcessStat | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -28,7 +51,7 @@ function readStat(pid: string): ProcessStat | null {
  * its own time (all threads) plus that of the children it reaped, so the sum only grows: a Postfix
  * daemon that exits between two samples moves its time into the master's cutime, nothing is lost.
  */
-export function processTreeCpuSeconds(rootPid: number): number {
+export function processTreeUsage(rootPid: number): TreeUsage {
   const byParent = new Map<number, ProcessStat[]>();
   let root: ProcessStat | null = null;
   for (const entry of readdirSync('/proc')) {
@@ -42,10 +65,12 @@ export function processTreeCpuSeconds(rootPid: number): number {
   }
   if (root === null) throw new Error(`process ${rootPid} is gone`);
   let ticks = 0;
+  let waitNs = 0;
   const stack = [root];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     ticks += next.cpuTicks;
+    waitNs += runQueueWaitNs(next.pid);
     stack.push(...(byParent.get(next.pid) ?? []));
   }
-  return ticks / clockTicksPerSecond;
+  return { cpuSeconds: ticks / clockTicksPerSecond, runQueueWaitSeconds: waitNs / 1e9 };
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DeliveryQueue, LeasedDelivery } from '../queue/delivery-queue.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { Clock } from './clock.js';
@@ -76,6 +77,8 @@ export class DeliveryScheduler {
     this.#batchSize = options.batchSize ?? 100;
     this.#maxLeased = options.maxLeased ?? 1000;
     this.#windowOptions = options.window ?? defaultWindowOptions;
+    // Every session listens on this one signal: more than 10 at once is normal, not a leak.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Deliveries leased and held in memory now (ready or in a session). */
