@@ -32,8 +32,11 @@ const scenarios = [
   },
 ] as const;
 const latencyProbes = Math.round(200 * scale);
-/** BENCH_PEERS=postfix for a quicker run while working on our side; default both. */
-const peers = (process.env.BENCH_PEERS ?? 'postfix,haraka').split(',');
+/**
+ * BENCH_PEERS=postfix for a quicker run while working on our side, BENCH_PEERS= for ours alone
+ * (with BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" to profile it); default both.
+ */
+const peers = (process.env.BENCH_PEERS ?? 'postfix,haraka').split(',').filter((peer) => peer !== '');
 /** A round that makes no progress for this long has lost messages (or the relay is stuck). */
 const stallMs = 60_000;
 
@@ -185,16 +188,17 @@ try {
           `lost ${figures.lost}, duplicated ${figures.duplicated}`,
       );
     }
-    console.log(
-      `mta ${scenario.name.padEnd(6)} ${Object.entries(versus)
-        .map(([other, values]) => `ours/${other} ${median(values).toFixed(2)}x (rounds ${range(values)})`)
-        .join(', ')}; delivered/s, medians of ${rounds}`,
-    );
+    if (others.length > 0)
+      console.log(
+        `mta ${scenario.name.padEnd(6)} ${Object.entries(versus)
+          .map(([other, values]) => `ours/${other} ${median(values).toFixed(2)}x (rounds ${range(values)})`)
+          .join(', ')}; delivered/s, medians of ${rounds}`,
+      );
   }
 
   // Time from the 250 to the delivery at low load: one message at a time, ours and Postfix alternately.
-  const latency: Record<string, number[]> = { ours: [], postfix: [] };
-  const latencyMtas = mtas.filter((mta) => mta.name in latency);
+  const latencyMtas = mtas.filter((mta) => mta.name === 'ours' || mta.name === 'postfix');
+  const latency: Record<string, number[]> = Object.fromEntries(latencyMtas.map((mta) => [mta.name, []]));
   for (let probe = 0; probe < latencyProbes; probe++) {
     for (const mta of probe % 2 === 0 ? latencyMtas : [...latencyMtas].reverse()) {
       const token = `${mta.name}-${probe}`;

@@ -12,6 +12,8 @@ import { parseMessage } from '../src/mime/parse-message.js';
 import { createMessageId } from '../src/pipeline/message-id.js';
 import { deliveryRows } from '../src/queue/router.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
+import { startCountingSink } from './counting-sink.js';
+import { sendOneMessage } from './one-message.js';
 import { appRoot, freePort, percentile, saveResults, stopChild, waitForPort } from './support.js';
 
 const messageCount = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -102,6 +104,8 @@ console.log(
 );
 
 const [smtpPort, httpPort] = [await freePort(), await freePort()];
+// New mail to bench.test goes to a counting sink: how a big deferred backlog slows fresh mail.
+const sink = await startCountingSink();
 const configPath = join(dataDir, 'smtp-app.yaml');
 writeFileSync(
   configPath,
@@ -114,6 +118,7 @@ writeFileSync(
       hostname: 'mta.bench.test',
       relayNetworks: ['127.0.0.1/32'],
       listeners: [{ role: 'relay', host: '127.0.0.1', port: smtpPort }],
+      transports: { 'bench.test': `127.0.0.1:${sink.port}` },
     },
   }),
 );
@@ -182,11 +187,41 @@ const results = [
   }),
   await timeRequests('summary (counts by status)', () => '/api/v1/queue/summary'),
 ];
+
+// Fresh mail with the backlog in place, one message at a time: the time to the 250 (connection
+// included) and from the 250 to the sink. Each pass wakes the scheduler, which claims due
+// deliveries and looks up the next due time: queries that must not read the whole backlog.
+const toAccepted: number[] = [];
+const toDelivered: number[] = [];
+for (let index = 0; index < 100; index += 1) {
+  const token = `fresh-${index}`;
+  const arrival = sink.arrivalOf(token);
+  const started = performance.now();
+  const acceptedAt = await sendOneMessage({ port: smtpPort, token, recipient: 'sink@bench.test' });
+  toAccepted.push(acceptedAt - started);
+  toDelivered.push((await arrival) - acceptedAt);
+}
+const freshMail = Object.fromEntries(
+  Object.entries({ connectTo250: toAccepted, from250ToDelivery: toDelivered }).map(([name, values]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return [
+      name,
+      {
+        p50Ms: Number(percentile(sorted, 0.5).toFixed(2)),
+        p95Ms: Number(percentile(sorted, 0.95).toFixed(2)),
+      },
+    ];
+  }),
+);
+for (const [name, figures] of Object.entries(freshMail))
+  console.log(`queue api fresh mail ${name.padEnd(31)} p50 ${figures.p50Ms} ms  p95 ${figures.p95Ms} ms`);
 await stopChild(app);
+await sink.close();
 rmSync(dataDir, { recursive: true, force: true });
 saveResults('queue-api-latency', {
   date: new Date().toISOString(),
   node: process.version,
   messages: messageCount,
   results,
+  freshMailWithBacklog: freshMail,
 });
