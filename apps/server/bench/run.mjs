@@ -3,6 +3,7 @@
 //   node bench/run.mjs            both
 //   node bench/run.mjs ingest     only ingest vs MailDev
 //   node bench/run.mjs api        only API latency at 100,000 messages
+//   node bench/run.mjs mta        our MTA vs Postfix and Haraka, end to end (root, Postfix installed)
 //   node bench/run.mjs threads    where our app's time goes per thread (Linux; not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -15,13 +16,30 @@ const appRoot = join(benchDir, '..');
 const outdir = join(benchDir, 'results', '.build');
 mkdirSync(outdir, { recursive: true });
 const which = process.argv[2] ?? 'all';
-const entries = { ingest: 'ingest.ts', api: 'api-latency.ts', threads: 'thread-cpu.ts' };
-const selected = which === 'all' ? ['ingest', 'api'] : [which];
+const entries = {
+  ingest: 'ingest.ts',
+  api: 'api-latency.ts',
+  mta: 'mta.ts',
+  'queue-api': 'queue-api-latency.ts',
+  threads: 'thread-cpu.ts',
+};
+const selected = which === 'all' ? ['ingest', 'api', 'mta', 'queue-api'] : [which];
+
+/** npm packages stay external; @smtp/test-support ships TypeScript only, so it is bundled. */
+const bundleTestSupport = {
+  name: 'bundle-test-support',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@smtp/test-support') ? undefined : { path: args.path, external: true },
+    );
+  },
+};
 
 execFileSync('pnpm', ['run', 'build'], { cwd: appRoot, stdio: 'inherit' });
 for (const name of selected) {
   const entry = entries[name];
-  if (entry === undefined) throw new Error(`Unknown benchmark ${name}: use ingest, api, threads or nothing`);
+  if (entry === undefined)
+    throw new Error(`Unknown benchmark ${name}: use ingest, api, mta, queue-api, threads or nothing`);
   await build({
     entryPoints: [join(benchDir, entry)],
     outfile: join(outdir, `${name}.mjs`),
@@ -29,7 +47,8 @@ for (const name of selected) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    conditions: ['source'],
+    plugins: [bundleTestSupport],
     logLevel: 'warning',
   });
   await import(pathToFileURL(join(outdir, `${name}.mjs`)).href);

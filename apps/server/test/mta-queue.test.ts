@@ -1,8 +1,10 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMessage } from '../src/mime/parse-message.js';
 import type { AttemptRecord } from '../src/queue/delivery-queue.js';
 import { deliveryRows } from '../src/queue/router.js';
+import { schemaMigrations } from '../src/sqlite/sqlite-schema.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { composeRaw, temporaryDirectory } from './support/messages.js';
 
@@ -176,5 +178,75 @@ describe('SqliteDeliveryQueue', () => {
       ok: false,
       reason: 'no such delivery',
     });
+  });
+
+  it('lists by status, by domain and by both, in id order, a keyset page at a time', async () => {
+    await enqueue('L1', ['a@one.test', 'b@two.test']);
+    await enqueue('L2', ['c@ONE.test']);
+    await enqueue('L3', ['d@one.test', 'e@two.test']);
+    const all = await storage.queue.list({ limit: 10 });
+    const idOf = (recipient: string) => all.find((delivery) => delivery.recipient === recipient)?.id ?? -1;
+    for (const recipient of ['b@two.test', 'd@one.test'])
+      await storage.queue.act(idOf(recipient), 'hold', arrivedAt);
+    const recipients = async (query: Parameters<typeof storage.queue.list>[0]) =>
+      (await storage.queue.list(query)).map((delivery) => delivery.recipient);
+
+    expect(all.map((delivery) => delivery.id)).toEqual(
+      [...all.map((delivery) => delivery.id)].sort((a, b) => a - b),
+    );
+    expect(await recipients({ status: 'held', limit: 10 })).toEqual(['b@two.test', 'd@one.test']);
+    expect(await recipients({ domain: 'One.Test', limit: 10 })).toEqual([
+      'a@one.test',
+      'c@ONE.test',
+      'd@one.test',
+    ]);
+    expect(await recipients({ status: 'queued', domain: 'one.test', limit: 10 })).toEqual([
+      'a@one.test',
+      'c@ONE.test',
+    ]);
+    expect(await recipients({ status: 'queued', limit: 2, afterId: idOf('a@one.test') })).toEqual([
+      'c@ONE.test',
+      'e@two.test',
+    ]);
+    expect(await recipients({ domain: 'two.test', limit: 1, afterId: idOf('b@two.test') })).toEqual([
+      'e@two.test',
+    ]);
+    expect(await recipients({ status: 'failed', limit: 10 })).toEqual([]);
+  });
+
+  it('counts deliveries by status through inserts, transitions and deletes', async () => {
+    await enqueue('C1', ['a@one.test', 'b@two.test']);
+    await enqueue('C2', ['c@one.test']);
+    const [first, second] = await storage.queue.list({ limit: 10 });
+    await storage.queue.act(first?.id ?? -1, 'hold', arrivedAt);
+    await storage.queue.act(second?.id ?? -1, 'delete', arrivedAt);
+    await storage.queue.claimDue({ now: arrivedAt + 1, limit: 5, holder: 'w', leaseMs: 10 });
+    expect(await storage.queue.countByStatus()).toEqual({
+      queued: 0,
+      'in-flight': 1,
+      held: 1,
+      delivered: 0,
+      failed: 0,
+      deleted: 1,
+    });
+  });
+
+  it('builds the counts of an existing queue when the counting migration runs', async () => {
+    await enqueue('E1', ['a@one.test', 'b@two.test']);
+    const [first] = await storage.queue.list({ limit: 1 });
+    await storage.queue.act(first?.id ?? -1, 'hold', arrivedAt);
+    await storage.close();
+    const path = join(directory.path, 'messages.sqlite');
+    const database = new Database(path);
+    // The database as it was before the migration: no counts table, no triggers.
+    database.exec('DROP TABLE delivery_counts');
+    for (const trigger of ['insert', 'update', 'delete'])
+      database.exec(`DROP TRIGGER deliveries_count_${trigger}`);
+    database.exec(schemaMigrations.find((migration) => migration.includes('delivery_counts')) ?? '');
+    database.close();
+    storage = new SqliteStorage({ parse: parseMessage, path });
+    expect(await storage.queue.countByStatus()).toMatchObject({ queued: 1, held: 1 });
+    await enqueue('E2', ['c@one.test']);
+    expect(await storage.queue.countByStatus()).toMatchObject({ queued: 2, held: 1 });
   });
 });

@@ -101,6 +101,20 @@ describe('deliver() under MTA-STS (RFC 8461)', () => {
     expect(peer.messages).toHaveLength(1);
   });
 
+  it('reads "TLS-Required: No" in a message given as bytes from its header section only', async () => {
+    peer = await startAiosmtpd();
+    const body = `${'a body line long enough to matter\r\n'.repeat(3000)}TLS-Required: No\r\n`;
+    const inHeader = new TextEncoder().encode(`TLS-Required: No\r\n${message}${body}`);
+    const inBody = new TextEncoder().encode(`${message}\r\n${body}`);
+    expect((await deliverWithPolicy(enforcing, peer.port, { message: inHeader })).delivered).toEqual([
+      'b@example.test',
+    ]);
+    expect((await deliverWithPolicy(enforcing, peer.port, { message: inBody })).deferred).toEqual([
+      'b@example.test',
+    ]);
+    expect(peer.messages).toHaveLength(1);
+  });
+
   it('delivers as usual under a policy in testing mode, or with the check off', async () => {
     peer = await startAiosmtpd();
     const testing = await deliverWithPolicy(enforcing.replace('enforce', 'testing'), peer.port);

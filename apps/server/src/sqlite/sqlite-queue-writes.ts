@@ -51,8 +51,12 @@ function statementsOf(database: Database.Database): QueueStatements {
   let statements = preparedByConnection.get(database);
   if (statements === undefined) {
     statements = {
+      // INDEXED BY: without statistics SQLite picks deliveries_status (status = ?) instead, and then
+      // reads and sorts every queued row per claim (68 ms at 85,000 deferred deliveries, on the
+      // writer thread, ahead of every 250). The partial index gives due rows in order.
       due: database.prepare(
-        `SELECT * FROM deliveries WHERE status = 'queued' AND due_at_ms <= ? ORDER BY due_at_ms, id LIMIT ?`,
+        `SELECT * FROM deliveries INDEXED BY deliveries_due WHERE status = 'queued' AND due_at_ms <= ?
+        ORDER BY due_at_ms, id LIMIT ?`,
       ),
       byId: database.prepare('SELECT * FROM deliveries WHERE id = ?'),
       update: database.prepare(`UPDATE deliveries SET status = @status, attempts = @attempts,

@@ -64,6 +64,18 @@ function isDurable(request: WriteRequest): boolean {
   return request.kind !== 'saveParsed';
 }
 
+/**
+ * Whether the commit holding this write must fsync. A lease (claim-due, requeue-expired) need not:
+ * lost to a power cut, its deliveries are simply queued again, as an expired lease would make
+ * them. Such writes still take the durable lane (in order, without the parse window), but a commit
+ * of nothing else skips the fsync; the next fsync makes it durable, as WAL commits are ordered.
+ */
+function needsFsync(request: WriteRequest): boolean {
+  if (request.kind !== 'queue') return true;
+  const { kind } = request.operation;
+  return kind !== 'claim-due' && kind !== 'requeue-expired';
+}
+
 /** One write waiting for its group commit. */
 interface PendingWrite {
   readonly request: WriteRequest;
@@ -170,11 +182,12 @@ export class GroupCommitQueue {
     lane.cancelFlush = null;
     const batch = durable ? lane.writes.splice(0) : this.#takeParseChunk(lane);
     if (batch.length === 0) return;
-    if (!durable) this.#database.pragma('synchronous = NORMAL');
+    const fsync = durable && batch.some((pending) => needsFsync(pending.request));
+    if (!fsync) this.#database.pragma('synchronous = NORMAL');
     try {
       this.#commit(batch);
     } finally {
-      if (!durable) this.#database.pragma('synchronous = FULL');
+      if (!fsync) this.#database.pragma('synchronous = FULL');
     }
   }
 
