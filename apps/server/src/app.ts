@@ -156,7 +156,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ? { localDomains: config.mta.localDomains, keys: loadDkimKeys(config, dataDir, logger) }
         : null;
       delivery = await startDelivery({
-        config: config.mta,
+        // On PostgreSQL the per-destination limit counts leases across nodes; a connection kept idle
+        // for reuse would be a session to the MX that no lease counts, so each delivery has its own.
+        config: shared === null ? config.mta : { ...config.mta, connectionReuse: false },
         ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
         events: deliveryBus,
         hostname: config.mta.hostname ?? config.smtp.hostname,

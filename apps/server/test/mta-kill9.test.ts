@@ -150,6 +150,11 @@ describe('MTA: kill -9 during submission and delivery', () => {
         `${missing.length} missing, ${duplicates} duplicates, in flight at the kills: ` +
         `${inFlightPerKill.join(' + ')} = ${inFlightAtKills}, sends cut or refused: ${refusedOrCut}`,
     );
+    if (missing.length > 0) {
+      // What the queue says about the mail that did not arrive (read while the app runs: WAL readers
+      // do not block it).
+      console.info(undelivered(join(directory.path, 'data', 'messages.sqlite')));
+    }
     expect(acknowledged.size).toBeGreaterThan(50);
     expect(missing).toEqual([]);
     expect(duplicates).toBeLessThanOrEqual(inFlightAtKills);
@@ -171,6 +176,20 @@ async function startBuiltApp(configFile: string, httpPort: number): Promise<Chil
     }
     if (Date.now() > deadline) throw new Error('The app did not start');
     await sleep(100);
+  }
+}
+
+function undelivered(databaseFile: string): unknown[] {
+  const database = new Database(databaseFile, { readonly: true });
+  try {
+    return database
+      .prepare(
+        `SELECT id, message_id, recipient, status, attempts, due_at_ms, lease_holder, last_status,
+           last_reply_json FROM deliveries WHERE status != 'delivered'`,
+      )
+      .all();
+  } finally {
+    database.close();
   }
 }
 
