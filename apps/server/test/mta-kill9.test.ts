@@ -62,6 +62,9 @@ describe('MTA: kill -9 during submission and delivery', () => {
           listeners: [{ role: 'relay', host: '127.0.0.1', port: smtpPort }],
           dnsServers: [dns.address],
           deliveryPort: remote.port,
+          // A delivery deferred under load (a timeout on a busy machine) is retried within the
+          // test's wait, so "missing" means lost, not merely late.
+          retry: { schedule: ['2s'], repeatEvery: '5s' },
         },
       }),
     );
