@@ -93,6 +93,8 @@ export class Connection {
   readonly #transcript: TranscriptRecorder | null;
   readonly #timer: StepTimer;
   #socket: Socket;
+  /** The TCP socket under #socket (the same socket in plaintext). */
+  readonly #tcpSocket: Socket;
   readonly #events: ClientEvent[] = [];
   readonly #runs: Run[] = [];
   #waiter: Waiter | null = null;
@@ -113,8 +115,14 @@ export class Connection {
   /** Number of transactions that ended with a final reply on this connection. */
   messagesSent = 0;
 
-  private constructor(socket: Socket, init: ConnectionInit, tlsHandshakeMs: number | null) {
+  private constructor(
+    socket: Socket,
+    tcpSocket: Socket,
+    init: ConnectionInit,
+    tlsHandshakeMs: number | null,
+  ) {
     this.#socket = socket;
+    this.#tcpSocket = tcpSocket;
     this.#tlsHandshakeMs = tlsHandshakeMs;
     this.#init = init;
     this.#transcript = init.transcript ?? null;
@@ -140,7 +148,7 @@ export class Connection {
 
   /** Connects (TCP, then TLS for implicit TLS) and waits for the greeting. Does not send EHLO. */
   static async open(init: ConnectionInit, signal?: AbortSignal): Promise<Connection> {
-    let socket: Socket = await dial({
+    const tcpSocket: Socket = await dial({
       ...(init.host !== undefined ? { host: init.host } : {}),
       ...(init.addresses !== undefined ? { addresses: init.addresses } : {}),
       port: init.port,
@@ -149,6 +157,7 @@ export class Connection {
       connectMs: init.timeouts.connectMs,
       signal,
     });
+    let socket = tcpSocket;
     let tlsHandshakeMs: number | null = null;
     if (init.secure) {
       const started = performance.now();
@@ -156,7 +165,7 @@ export class Connection {
       tlsHandshakeMs = performance.now() - started;
       init.transcript?.tls();
     }
-    const connection = new Connection(socket, init, tlsHandshakeMs);
+    const connection = new Connection(socket, tcpSocket, init, tlsHandshakeMs);
     try {
       const event = await connection.#expect(['greeting'], signal, 'greeting');
       connection.#greeting = event.reply;
@@ -348,6 +357,18 @@ export class Connection {
       // A server that drops the connection instead of answering QUIT is fine.
     } finally {
       this.destroy();
+    }
+  }
+
+  /**
+   * Whether this connection's socket keeps the process running. The pool lets go of idle connections, so
+   * a script that never calls close() still exits after its last send; a busy one holds the process.
+   */
+  keepProcessAlive(isWanted: boolean): void {
+    // A TLS socket wraps the TCP one: release (or hold) both handles.
+    for (const socket of [this.#socket, this.#tcpSocket]) {
+      if (isWanted) socket.ref();
+      else socket.unref();
     }
   }
 
@@ -792,7 +813,7 @@ function upgradeSocket(
     const onError = (error: Error) =>
       fail(
         new SmtpTlsError(
-          `TLS handshake with ${servername ?? host ?? socket.remoteAddress} failed: ${error.message}`,
+          `TLS handshake with ${servername ?? host ?? socket.remoteAddress} failed: ${error.message}${certificateHint(error)}`,
           { cause: error },
         ),
       );
@@ -804,6 +825,27 @@ function upgradeSocket(
     secure.once('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Node's codes for a certificate that did not verify (as opposed to a broken handshake). */
+const certificateErrorCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What to set when the server's certificate does not verify (test servers often use a self-signed one). */
+function certificateHint(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !certificateErrorCodes.has(code)) return '';
+  return code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+    ? ' (set tls.servername to the name on the certificate, or connect by that name)'
+    : ' (set tls.ca to trust the certificate, tls.rejectUnauthorized: false for a test server, or starttls: "never" to skip STARTTLS)';
 }
 
 interface TlsReuse {

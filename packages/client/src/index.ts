@@ -1,5 +1,6 @@
 // @smtp/client: named re-exports only.
-export { type SmtpClient, createClient } from './create-client.js';
+export { type SmtpClient, type VerifyResult, createClient } from './create-client.js';
+export { type SendMailOptions, type SendMailResult, sendMail } from './send-mail.js';
 export { type SessionOptions, type SmtpSession, connect } from './session.js';
 export type { CertificateDetails, TlsDetails } from './tls-details.js';
 export {
@@ -40,6 +41,7 @@ export type {
   ClientOptions,
   ConnectOptions,
   DsnOptions,
+  NodemailerAuthOptions,
   PoolOptions,
   RecipientReport,
   SendOptions,

@@ -7,11 +7,21 @@ import {
   serializeCommand,
 } from '@smtp/protocol';
 import { chooseMechanism, createAuthClient } from './auth.js';
+import { authForConnection } from './auth-for-connection.js';
 import { Connection } from './connection.js';
 import { resolveConnectionInit } from './create-client.js';
 import { assertNoLineBreak, resolveEnvelope, resolveMailbox } from './envelope.js';
-import type { AddressInput, AuthOptions, ConnectOptions, SendOptions, SendResult } from './options.js';
+import { isLoopbackAddress } from './loopback.js';
+import type {
+  AddressInput,
+  AuthOptions,
+  ConnectOptions,
+  NodemailerAuthOptions,
+  SendOptions,
+  SendResult,
+} from './options.js';
 import { prepareSend } from './prepare-send.js';
+import { resolveAuth } from './resolve-auth.js';
 import { queueIdOf, runTransaction, throwIfUndelivered } from './send-transaction.js';
 import type { TlsDetails } from './tls-details.js';
 import { TranscriptRecorder } from './transcript.js';
@@ -46,7 +56,7 @@ export interface SmtpSession {
   /** STARTTLS and the handshake, then EHLO again. */
   starttls(options?: { signal?: AbortSignal }): Promise<Capabilities>;
   /** AUTH with the strongest mechanism both sides support, or the one named. Resolves with the 235 reply. */
-  auth(auth: AuthOptions, options?: { signal?: AbortSignal }): Promise<Reply>;
+  auth(auth: AuthOptions | NodemailerAuthOptions, options?: { signal?: AbortSignal }): Promise<Reply>;
   /**
    * A probe: `MAIL FROM` as a single command, answered with the server's reply whatever its code.
    * It does not start a transaction of the core's; follow it with rcpt() probes and rset().
@@ -112,9 +122,15 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
       void connection.tlsDetails;
       return capabilities;
     },
-    async auth(auth, step) {
+    async auth(authInput, step) {
       const capabilities = connection.capabilities;
       if (capabilities === null) throw new SmtpUsageError('Call ehlo() before auth()');
+      const auth = authForConnection(resolveAuth(authInput)!, {
+        server: init.path ?? `${init.host}:${init.port}`,
+        isTlsActive: connection.isTlsActive,
+        isLocal: init.path !== undefined || isLoopbackAddress(connection.remoteAddress),
+        plaintextReason: capabilities.startTls ? 'STARTTLS was not used' : 'it does not offer STARTTLS',
+      });
       const mechanism = chooseMechanism(auth, capabilities, connection.isTlsActive);
       const controller = new AbortController();
       const client = await createAuthClient(auth, mechanism, step?.signal ?? controller.signal);
