@@ -161,9 +161,10 @@ export class Connection {
     let tlsHandshakeMs: number | null = null;
     if (init.secure) {
       const started = performance.now();
-      socket = await upgradeSocket(socket, init, signal);
+      const secureSocket = await upgradeSocket(socket, init, signal);
+      socket = secureSocket;
       tlsHandshakeMs = performance.now() - started;
-      init.transcript?.tls();
+      init.transcript?.tls(describeTlsSocket(secureSocket, tlsHandshakeMs));
     }
     const connection = new Connection(socket, tcpSocket, init, tlsHandshakeMs);
     try {
@@ -247,7 +248,7 @@ export class Connection {
       this.#fail(error instanceof Error ? error : new SmtpTlsError(String(error)));
       throw error;
     }
-    this.#transcript?.tls();
+    if (this.#transcript) this.#transcript.tls(this.tlsDetails ?? undefined);
     this.#attach(this.#socket);
     this.#session.tlsStarted();
     this.#pump();

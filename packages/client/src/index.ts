@@ -17,6 +17,7 @@ export {
   createSystemResolver,
   resolveMx,
 } from './resolve-mx.js';
+export { createMtaStsFetcher } from './mta-sts-fetcher.js';
 export {
   discoverMtaStsPolicy,
   fetchMtaStsPolicy,
