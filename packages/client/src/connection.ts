@@ -330,6 +330,24 @@ export class Connection {
   }
 
   /**
+   * The message after a raw `DATA` the server answered with 354 (see command()): dot-stuffed and ended by
+   * the core, summarised in the transcript; resolves with the server's reply to the end of data.
+   */
+  async commandData(message: Uint8Array, signal?: AbortSignal): Promise<Reply> {
+    this.#session.commandData(message);
+    this.#writingBody = true;
+    this.#bodyTransfer = 'DATA';
+    try {
+      this.#flush();
+    } finally {
+      this.#writingBody = false;
+    }
+    this.#transcript?.bodyEnd();
+    const event = await this.#expect(['reply'], signal, '.');
+    return event.reply;
+  }
+
+  /**
    * Queues QUIT without waiting for anything. Called from `onBodyEnd` on a connection that will not be
    * reused, QUIT leaves with the end of data (RFC 2920 §3.1 lets it end the group); quit() then only
    * waits for the close. Returns false when QUIT cannot be sent now.

@@ -81,6 +81,12 @@ export interface SmtpSession {
   noop(options?: { signal?: AbortSignal }): Promise<Reply>;
   /** Any command line (no CRLF); resolves with the reply whatever its code. */
   command(line: string, options?: { signal?: AbortSignal }): Promise<Reply>;
+  /**
+   * After `command('DATA')` was answered with 354: the message (dot-stuffed, ended with "."), resolving
+   * with the reply to it whatever its code. With `command('MAIL FROM:…')` and `command('RCPT TO:…')` it
+   * sends a transaction exactly as given, e.g. to see how a server treats malformed addresses.
+   */
+  commandData(message: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<Reply>;
   /** QUIT, wait for 221 and the close (bounded), then release the socket. */
   quit(): Promise<void>;
   /** Drop the connection at once. */
@@ -174,6 +180,11 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
     rset: (step) => raw('RSET', step?.signal),
     noop: (step) => raw('NOOP', step?.signal),
     command: (line, step) => raw(line, step?.signal),
+    commandData: (message, step) =>
+      connection.commandData(
+        typeof message === 'string' ? new TextEncoder().encode(message) : message,
+        step?.signal,
+      ),
     quit: () => connection.quit(),
     close: () => connection.destroy(),
   };
