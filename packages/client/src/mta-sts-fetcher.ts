@@ -21,8 +21,12 @@ type LookupCallback = (
  */
 export function createMtaStsFetcher(options: {
   readonly resolver: Pick<MxResolver, 'resolve4' | 'resolve6'>;
+  /** Trust these CA certificates instead of Node's bundle (a private CA in a test network). */
+  readonly ca?: string | readonly string[];
 }): MtaStsFetcher {
   const { resolver } = options;
+  const ca =
+    options.ca === undefined ? {} : { ca: typeof options.ca === 'string' ? options.ca : [...options.ca] };
   const lookup = (hostname: string, lookupOptions: LookupOptions, callback: LookupCallback): void => {
     addressesOf(hostname, resolver).then(
       (addresses) => {
@@ -42,7 +46,7 @@ export function createMtaStsFetcher(options: {
   };
   return (url, signal) =>
     new Promise<string>((resolve, reject) => {
-      const request = get(url, { lookup, signal, headers: { accept: 'text/plain' } }, (response) => {
+      const request = get(url, { ...ca, lookup, signal, headers: { accept: 'text/plain' } }, (response) => {
         const fail = (message: string) => {
           response.destroy();
           reject(new Error(message));
