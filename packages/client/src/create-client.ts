@@ -2,7 +2,14 @@ import { type Capabilities, type Reply, SmtpUsageError } from '@smtp/protocol';
 import { SendDeadline } from './abort.js';
 import type { ConnectionInit } from './connection.js';
 import { establish } from './establish.js';
-import type { AuthOptions, ClientOptions, PoolOptions, SendOptions, SendResult } from './options.js';
+import type {
+  AuthOptions,
+  ClientOptions,
+  PoolOptions,
+  SendOptions,
+  SendResult,
+  StartTlsPolicy,
+} from './options.js';
 import { Pool } from './pool.js';
 import { prepareSend } from './prepare-send.js';
 import { resolveAuth } from './resolve-auth.js';
@@ -44,6 +51,8 @@ export interface VerifyResult {
   /** Credentials were given and the server accepted them. */
   readonly isAuthenticated: boolean;
 }
+
+const startTlsPolicies: readonly StartTlsPolicy[] = ['opportunistic', 'required', 'never'];
 
 const defaultPool = {
   maxConnections: 5,
@@ -139,6 +148,11 @@ export function resolveConnectionInit(options: ClientOptions): ConnectionInit & 
     !(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)
   ) {
     throw new SmtpUsageError(`port must be 1..65535, got ${options.port}`);
+  }
+  if (options.starttls !== undefined && !startTlsPolicies.includes(options.starttls)) {
+    throw new SmtpUsageError(
+      `starttls must be 'opportunistic' (the default), 'required' or 'never', got ${JSON.stringify(options.starttls)}; for TLS from the first byte (port 465) set secure: true`,
+    );
   }
   return {
     ...(options.path === undefined ? { host: options.host ?? 'localhost' } : {}),

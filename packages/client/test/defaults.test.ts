@@ -66,6 +66,11 @@ describe('createClient defaults', () => {
     );
   });
 
+  it('refuses an unknown starttls policy and a nameless auth object, naming what to set', () => {
+    expect(() => createClient({ starttls: true as never })).toThrow(/'opportunistic'.*'required'.*'never'/);
+    expect(() => createClient({ auth: { login: 'alice' } as never })).toThrow(/username.*password/);
+  });
+
   it("authenticates with nodemailer's auth: { user, pass } to a loopback catcher without TLS", async () => {
     server = await startAiosmtpd({ auth: true, authWithoutTls: true });
     const client = createClient({
