@@ -27,7 +27,3 @@ export function parseQuitAfter(value: string | undefined): QuitAfter | null {
   return point;
 }
 
-/** Whether the session stops right after `step`. */
-export function isStopPoint(quitAfter: QuitAfter | null, step: QuitAfter): boolean {
-  return quitAfter === step;
-}
