@@ -29,6 +29,9 @@ describe('smtp mx', () => {
       },
       '_mta-sts.sts.test': { txt: ['v=spf1 -all', 'v=STSv1; id=20261123T000000'] },
       '_smtp._tls.sts.test': { txt: ['v=TLSRPTv1; rua=mailto:tls-reports@sts.test'] },
+      'sts-local.test': { mx: [{ preference: 10, exchange: 'mx1.example.test' }] },
+      '_mta-sts.sts-local.test': { txt: ['v=STSv1; id=1'] },
+      'mta-sts.sts-local.test': { a: ['127.0.0.1'] },
     });
   });
   afterAll(async () => {
@@ -127,6 +130,25 @@ describe('smtp mx', () => {
     expect(report.tlsRpt).toEqual({ rua: ['mailto:tls-reports@sts.test'] });
     const text = await runCli(['mx', 'sts.test', '--dns-server', dns.address, '--timeout', '2s']);
     expect(text.stdout).toContain('TLS-RPT: failures are reported to mailto:tls-reports@sts.test');
+  });
+
+  it('looks up the MTA-STS policy host through --dns-server too', async () => {
+    // Only the stub knows mta-sts.sts-local.test (127.0.0.1): the system resolver would say ENOTFOUND.
+    // Nothing serves HTTPS on 127.0.0.1:443 here, so the fetch itself fails after the lookup.
+    const result = await runCli([
+      'mx',
+      'sts-local.test',
+      '--dns-server',
+      dns.address,
+      '--timeout',
+      '2s',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.mtaSts.error).toMatch(/could not be fetched/);
+    expect(report.mtaSts.error).not.toMatch(/ENOTFOUND|EAI_AGAIN/);
+    expect(dns.queries.some((query) => query.name === 'mta-sts.sts-local.test')).toBe(true);
   });
 
   it('reports Null MX (RFC 7505) with exit 3', async () => {

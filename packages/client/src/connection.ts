@@ -93,6 +93,8 @@ export class Connection {
   readonly #transcript: TranscriptRecorder | null;
   readonly #timer: StepTimer;
   #socket: Socket;
+  /** The TCP socket under #socket (the same socket in plaintext). */
+  readonly #tcpSocket: Socket;
   readonly #events: ClientEvent[] = [];
   readonly #runs: Run[] = [];
   #waiter: Waiter | null = null;
@@ -113,8 +115,14 @@ export class Connection {
   /** Number of transactions that ended with a final reply on this connection. */
   messagesSent = 0;
 
-  private constructor(socket: Socket, init: ConnectionInit, tlsHandshakeMs: number | null) {
+  private constructor(
+    socket: Socket,
+    tcpSocket: Socket,
+    init: ConnectionInit,
+    tlsHandshakeMs: number | null,
+  ) {
     this.#socket = socket;
+    this.#tcpSocket = tcpSocket;
     this.#tlsHandshakeMs = tlsHandshakeMs;
     this.#init = init;
     this.#transcript = init.transcript ?? null;
@@ -140,7 +148,7 @@ export class Connection {
 
   /** Connects (TCP, then TLS for implicit TLS) and waits for the greeting. Does not send EHLO. */
   static async open(init: ConnectionInit, signal?: AbortSignal): Promise<Connection> {
-    let socket: Socket = await dial({
+    const tcpSocket: Socket = await dial({
       ...(init.host !== undefined ? { host: init.host } : {}),
       ...(init.addresses !== undefined ? { addresses: init.addresses } : {}),
       port: init.port,
@@ -149,14 +157,16 @@ export class Connection {
       connectMs: init.timeouts.connectMs,
       signal,
     });
+    let socket = tcpSocket;
     let tlsHandshakeMs: number | null = null;
     if (init.secure) {
       const started = performance.now();
-      socket = await upgradeSocket(socket, init, signal);
+      const secureSocket = await upgradeSocket(socket, init, signal);
+      socket = secureSocket;
       tlsHandshakeMs = performance.now() - started;
-      init.transcript?.tls();
+      init.transcript?.tls(describeTlsSocket(secureSocket, tlsHandshakeMs));
     }
-    const connection = new Connection(socket, init, tlsHandshakeMs);
+    const connection = new Connection(socket, tcpSocket, init, tlsHandshakeMs);
     try {
       const event = await connection.#expect(['greeting'], signal, 'greeting');
       connection.#greeting = event.reply;
@@ -238,7 +248,7 @@ export class Connection {
       this.#fail(error instanceof Error ? error : new SmtpTlsError(String(error)));
       throw error;
     }
-    this.#transcript?.tls();
+    if (this.#transcript) this.#transcript.tls(this.tlsDetails ?? undefined);
     this.#attach(this.#socket);
     this.#session.tlsStarted();
     this.#pump();
@@ -320,6 +330,24 @@ export class Connection {
   }
 
   /**
+   * The message after a raw `DATA` the server answered with 354 (see command()): dot-stuffed and ended by
+   * the core, summarised in the transcript; resolves with the server's reply to the end of data.
+   */
+  async commandData(message: Uint8Array, signal?: AbortSignal): Promise<Reply> {
+    this.#session.commandData(message);
+    this.#writingBody = true;
+    this.#bodyTransfer = 'DATA';
+    try {
+      this.#flush();
+    } finally {
+      this.#writingBody = false;
+    }
+    this.#transcript?.bodyEnd();
+    const event = await this.#expect(['reply'], signal, '.');
+    return event.reply;
+  }
+
+  /**
    * Queues QUIT without waiting for anything. Called from `onBodyEnd` on a connection that will not be
    * reused, QUIT leaves with the end of data (RFC 2920 §3.1 lets it end the group); quit() then only
    * waits for the close. Returns false when QUIT cannot be sent now.
@@ -348,6 +376,18 @@ export class Connection {
       // A server that drops the connection instead of answering QUIT is fine.
     } finally {
       this.destroy();
+    }
+  }
+
+  /**
+   * Whether this connection's socket keeps the process running. The pool lets go of idle connections, so
+   * a script that never calls close() still exits after its last send; a busy one holds the process.
+   */
+  keepProcessAlive(isWanted: boolean): void {
+    // A TLS socket wraps the TCP one: release (or hold) both handles.
+    for (const socket of [this.#socket, this.#tcpSocket]) {
+      if (isWanted) socket.ref();
+      else socket.unref();
     }
   }
 
@@ -792,7 +832,7 @@ function upgradeSocket(
     const onError = (error: Error) =>
       fail(
         new SmtpTlsError(
-          `TLS handshake with ${servername ?? host ?? socket.remoteAddress} failed: ${error.message}`,
+          `TLS handshake with ${servername ?? host ?? socket.remoteAddress} failed: ${error.message}${certificateHint(error)}`,
           { cause: error },
         ),
       );
@@ -804,6 +844,27 @@ function upgradeSocket(
     secure.once('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Node's codes for a certificate that did not verify (as opposed to a broken handshake). */
+const certificateErrorCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What to set when the server's certificate does not verify (test servers often use a self-signed one). */
+function certificateHint(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !certificateErrorCodes.has(code)) return '';
+  return code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+    ? ' (set tls.servername to the name on the certificate, or connect by that name)'
+    : ' (set tls.ca to trust the certificate, tls.rejectUnauthorized: false for a test server, or starttls: "never" to skip STARTTLS)';
 }
 
 interface TlsReuse {

@@ -1,12 +1,21 @@
-import { SmtpUsageError } from '@smtp/protocol';
+import { type Capabilities, type Reply, SmtpUsageError } from '@smtp/protocol';
 import { SendDeadline } from './abort.js';
 import type { ConnectionInit } from './connection.js';
 import { establish } from './establish.js';
-import type { ClientOptions, PoolOptions, SendOptions, SendResult } from './options.js';
+import type {
+  AuthOptions,
+  ClientOptions,
+  PoolOptions,
+  SendOptions,
+  SendResult,
+  StartTlsPolicy,
+} from './options.js';
 import { Pool } from './pool.js';
 import { prepareSend } from './prepare-send.js';
+import { resolveAuth } from './resolve-auth.js';
 import { queueIdOf, runTransaction, throwIfUndelivered } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
+import type { TlsDetails } from './tls-details.js';
 
 export interface SmtpClient {
   /**
@@ -16,13 +25,34 @@ export interface SmtpClient {
    * network, TLS and time failures, or the signal's reason when aborted.
    */
   send(options: SendOptions): Promise<SendResult>;
-  /** Waits for queued and running sends, then QUITs every connection. Later sends are refused. */
+  /**
+   * Checks the settings on a connection of its own: connect, EHLO, STARTTLS and AUTH as configured, QUIT.
+   * Resolves with what the server offered; throws the same errors as `send()` would, saying what to set.
+   */
+  verify(options?: { signal?: AbortSignal }): Promise<VerifyResult>;
+  /**
+   * Waits for queued and running sends, then QUITs every connection. Later sends are refused. Optional:
+   * idle connections never keep the process alive, so a script that forgets it still exits.
+   */
   close(): Promise<void>;
   /** Drops every connection at once; queued and running sends fail. */
   destroy(): void;
   /** Open (or opening) connections and sends waiting for one, for monitoring. */
   readonly stats: { readonly connections: number; readonly pending: number };
 }
+
+export interface VerifyResult {
+  /** The 220 greeting. */
+  readonly greeting: Reply;
+  /** What the server offers, from the last EHLO (after STARTTLS when it was used). */
+  readonly capabilities: Capabilities;
+  /** The TLS layer when there was one (implicit TLS or STARTTLS), else null. */
+  readonly tls: TlsDetails | null;
+  /** Credentials were given and the server accepted them. */
+  readonly isAuthenticated: boolean;
+}
+
+const startTlsPolicies: readonly StartTlsPolicy[] = ['opportunistic', 'required', 'never'];
 
 const defaultPool = {
   maxConnections: 5,
@@ -83,6 +113,17 @@ export function createClient(options: ClientOptions = {}): SmtpClient {
         deadline.dispose();
       }
     },
+    async verify(verifyOptions) {
+      const connection = await establish(init, verifyOptions?.signal);
+      const result: VerifyResult = {
+        greeting: connection.greeting!,
+        capabilities: connection.capabilities!,
+        tls: connection.tlsDetails,
+        isAuthenticated: init.auth !== undefined,
+      };
+      await connection.quit();
+      return result;
+    },
     close: () => pool.close(),
     destroy: () => pool.destroy(),
     get stats() {
@@ -93,7 +134,7 @@ export function createClient(options: ClientOptions = {}): SmtpClient {
 
 export function resolveConnectionInit(options: ClientOptions): ConnectionInit & {
   starttls: 'required' | 'opportunistic' | 'never';
-  auth: ClientOptions['auth'];
+  auth: AuthOptions | undefined;
 } {
   const secure = options.secure ?? false;
   const lmtp = options.lmtp ?? false;
@@ -108,6 +149,11 @@ export function resolveConnectionInit(options: ClientOptions): ConnectionInit & 
   ) {
     throw new SmtpUsageError(`port must be 1..65535, got ${options.port}`);
   }
+  if (options.starttls !== undefined && !startTlsPolicies.includes(options.starttls)) {
+    throw new SmtpUsageError(
+      `starttls must be 'opportunistic' (the default), 'required' or 'never', got ${JSON.stringify(options.starttls)}; for TLS from the first byte (port 465) set secure: true`,
+    );
+  }
   return {
     ...(options.path === undefined ? { host: options.host ?? 'localhost' } : {}),
     port: options.port ?? (secure ? 465 : lmtp ? 24 : 587),
@@ -120,8 +166,10 @@ export function resolveConnectionInit(options: ClientOptions): ConnectionInit & 
     pipelining: options.pipelining ?? true,
     chunking: options.chunking ?? true,
     ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-    starttls: secure ? 'never' : (options.starttls ?? 'required'),
-    auth: options.auth,
+    // Opportunistic by default, as nodemailer users expect: local catchers offer no STARTTLS. Credentials
+    // still wait for TLS unless the server is on loopback (auth-for-connection.ts).
+    starttls: secure ? 'never' : (options.starttls ?? 'opportunistic'),
+    auth: resolveAuth(options.auth),
   };
 }
 

@@ -1,7 +1,9 @@
 import { SmtpReplyError } from '@smtp/protocol';
 import { chooseMechanism, createAuthClient } from './auth.js';
+import { authForConnection } from './auth-for-connection.js';
 import { Connection, type ConnectionInit } from './connection.js';
 import { SmtpTlsError } from './errors.js';
+import { isLoopbackAddress } from './loopback.js';
 import type { AuthOptions, StartTlsPolicy } from './options.js';
 
 export interface EstablishInit extends ConnectionInit {
@@ -17,6 +19,7 @@ export async function establish(init: EstablishInit, signal?: AbortSignal): Prom
   const connection = await Connection.open(init, signal);
   try {
     let capabilities = await connection.hello(signal);
+    let tlsRefusal: string | null = null;
     if (!connection.isTlsActive && init.starttls !== 'never') {
       if (capabilities.startTls) {
         try {
@@ -25,19 +28,31 @@ export async function establish(init: EstablishInit, signal?: AbortSignal): Prom
           // RFC 3207 §4: a 454 refusal leaves the session usable; opportunistic TLS carries on without it.
           if (!(error instanceof SmtpReplyError) || init.starttls === 'required') {
             throw error instanceof SmtpReplyError
-              ? new SmtpTlsError(`The server refused STARTTLS: ${error.message}`, { cause: error })
+              ? new SmtpTlsError(
+                  `The server refused STARTTLS: ${error.message} (starttls: 'required'; set starttls: 'opportunistic' to carry on without TLS)`,
+                  { cause: error },
+                )
               : error;
           }
+          tlsRefusal = `refused STARTTLS (${error.message})`;
         }
       } else if (init.starttls === 'required') {
         throw new SmtpTlsError(
-          `The server does not offer STARTTLS and the policy is starttls: 'required' (use secure: true for port 465, or starttls: 'opportunistic')`,
+          `${describeServer(init)} does not offer STARTTLS and the policy is starttls: 'required': set secure: true for implicit TLS (port 465), or starttls: 'opportunistic' to send without TLS`,
         );
+      } else {
+        tlsRefusal = 'does not offer STARTTLS';
       }
     }
     if (init.auth) {
-      const mechanism = chooseMechanism(init.auth, capabilities, connection.isTlsActive);
-      const client = await createAuthClient(init.auth, mechanism, signal ?? new AbortController().signal);
+      const auth = authForConnection(init.auth, {
+        server: describeServer(init),
+        isTlsActive: connection.isTlsActive,
+        isLocal: init.path !== undefined || isLoopbackAddress(connection.remoteAddress),
+        plaintextReason: tlsRefusal ?? "the policy is starttls: 'never'",
+      });
+      const mechanism = chooseMechanism(auth, capabilities, connection.isTlsActive);
+      const client = await createAuthClient(auth, mechanism, signal ?? new AbortController().signal);
       await connection.authenticate(client, signal);
     }
     return connection;
@@ -45,4 +60,8 @@ export async function establish(init: EstablishInit, signal?: AbortSignal): Prom
     await connection.quit();
     throw error;
   }
+}
+
+function describeServer(init: EstablishInit): string {
+  return init.path ?? `${init.host ?? 'the server'}:${init.port}`;
 }

@@ -1,5 +1,6 @@
 // @smtp/client: named re-exports only.
-export { type SmtpClient, createClient } from './create-client.js';
+export { type SmtpClient, type VerifyResult, createClient } from './create-client.js';
+export { type SendMailOptions, type SendMailResult, sendMail } from './send-mail.js';
 export { type SessionOptions, type SmtpSession, connect } from './session.js';
 export type { CertificateDetails, TlsDetails } from './tls-details.js';
 export {
@@ -17,6 +18,7 @@ export {
   createSystemResolver,
   resolveMx,
 } from './resolve-mx.js';
+export { createMtaStsFetcher } from './mta-sts-fetcher.js';
 export {
   discoverMtaStsPolicy,
   fetchMtaStsPolicy,
@@ -41,6 +43,7 @@ export type {
   ClientOptions,
   ConnectOptions,
   DsnOptions,
+  NodemailerAuthOptions,
   RecipientDsnOptions,
   PoolOptions,
   RecipientReport,

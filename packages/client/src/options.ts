@@ -53,10 +53,21 @@ export interface AuthOptions {
    */
   readonly mechanism?: SaslMechanismName | readonly SaslMechanismName[];
   /**
-   * Allow mechanisms that expose the secret (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) on a connection without TLS.
-   * Default false: such a send fails with SmtpCapabilityError instead of leaking the password.
+   * Send credentials on a connection without TLS. Default: true only when the server is on a loopback
+   * address (127.0.0.0/8, ::1) or a Unix socket, where nothing crosses a network. Elsewhere a server that
+   * offers no STARTTLS fails the send with SmtpTlsError before AUTH, and mechanisms that expose the
+   * secret (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) are refused with SmtpCapabilityError.
    */
   readonly allowPlaintext?: boolean;
+}
+
+/**
+ * nodemailer's `auth: { user, pass }`, accepted as `{ username, password }` so a nodemailer
+ * configuration works unchanged. The other AuthOptions fields may be given along.
+ */
+export interface NodemailerAuthOptions extends Omit<AuthOptions, 'username' | 'password'> {
+  readonly user: string;
+  readonly pass?: string;
 }
 
 export interface PoolOptions {
@@ -91,12 +102,16 @@ export interface ConnectOptions {
   /** Implicit TLS from the first byte (port 465, RFC 8314). Default false. */
   readonly secure?: boolean;
   /**
-   * STARTTLS policy when not `secure` (RFC 3207). Default 'required': a server that does not offer STARTTLS
-   * fails the send with SmtpTlsError. 'opportunistic' upgrades when offered; 'never' stays in plaintext.
+   * STARTTLS policy when not `secure` (RFC 3207). Default 'opportunistic': upgrade when the server offers
+   * STARTTLS, verifying its certificate (`tls.rejectUnauthorized` is true unless set), and carry on in
+   * plaintext when it does not, so local catchers work. TLS is still insisted on before credentials go
+   * to a server that is not on a loopback address (see `auth.allowPlaintext`). 'required' fails with
+   * SmtpTlsError when STARTTLS is not offered; 'never' stays in plaintext.
    */
   readonly starttls?: StartTlsPolicy;
   readonly tls?: TlsOptions;
-  readonly auth?: AuthOptions;
+  /** Credentials for AUTH (RFC 4954): `{ username, password }`, or nodemailer's `{ user, pass }`. */
+  readonly auth?: AuthOptions | NodemailerAuthOptions;
   /** EHLO/LHLO name. Default: the machine's host name if it is a dotted name, else the local address literal. */
   readonly name?: string;
   /** Speak LMTP (RFC 2033): LHLO and one reply per recipient after the data. Default false. */

@@ -238,6 +238,7 @@ export class Pool {
 
   async #runOn(slot: Slot, job: Job): Promise<void> {
     slot.active++;
+    slot.connection!.keepProcessAlive(true);
     // A send that fails as the very first on a fresh connection is not retried: the server itself is
     // likely the problem. Later (and pipelined) sends may have met a connection gone stale.
     const isFirstOnConnection = slot.messages + slot.active === 1;
@@ -303,6 +304,8 @@ export class Pool {
       void this.#retire(slot);
       return;
     }
+    // An idle connection must not keep the process running: a script that forgets close() exits.
+    slot.connection?.keepProcessAlive(false);
     slot.idleTimer = setTimeout(() => {
       if (slot.active === 0) void this.#retire(slot);
     }, this.#init.idleTimeoutMs);
@@ -312,6 +315,8 @@ export class Pool {
   async #retire(slot: Slot): Promise<void> {
     clearTimeout(slot.idleTimer);
     this.#slots.delete(slot);
+    // Whoever awaits close() is owed the QUIT exchange (bounded by the QUIT timeout).
+    slot.connection?.keepProcessAlive(true);
     await slot.connection?.quit();
     this.#checkDrained();
   }

@@ -7,11 +7,21 @@ import {
   serializeCommand,
 } from '@smtp/protocol';
 import { chooseMechanism, createAuthClient } from './auth.js';
+import { authForConnection } from './auth-for-connection.js';
 import { Connection } from './connection.js';
 import { resolveConnectionInit } from './create-client.js';
 import { assertNoLineBreak, resolveEnvelope, resolveMailbox } from './envelope.js';
-import type { AddressInput, AuthOptions, ConnectOptions, SendOptions, SendResult } from './options.js';
+import { isLoopbackAddress } from './loopback.js';
+import type {
+  AddressInput,
+  AuthOptions,
+  ConnectOptions,
+  NodemailerAuthOptions,
+  SendOptions,
+  SendResult,
+} from './options.js';
 import { prepareSend } from './prepare-send.js';
+import { resolveAuth } from './resolve-auth.js';
 import { queueIdOf, runTransaction, throwIfUndelivered } from './send-transaction.js';
 import type { TlsDetails } from './tls-details.js';
 import { TranscriptRecorder } from './transcript.js';
@@ -46,7 +56,7 @@ export interface SmtpSession {
   /** STARTTLS and the handshake, then EHLO again. */
   starttls(options?: { signal?: AbortSignal }): Promise<Capabilities>;
   /** AUTH with the strongest mechanism both sides support, or the one named. Resolves with the 235 reply. */
-  auth(auth: AuthOptions, options?: { signal?: AbortSignal }): Promise<Reply>;
+  auth(auth: AuthOptions | NodemailerAuthOptions, options?: { signal?: AbortSignal }): Promise<Reply>;
   /**
    * A probe: `MAIL FROM` as a single command, answered with the server's reply whatever its code.
    * It does not start a transaction of the core's; follow it with rcpt() probes and rset().
@@ -71,6 +81,12 @@ export interface SmtpSession {
   noop(options?: { signal?: AbortSignal }): Promise<Reply>;
   /** Any command line (no CRLF); resolves with the reply whatever its code. */
   command(line: string, options?: { signal?: AbortSignal }): Promise<Reply>;
+  /**
+   * After `command('DATA')` was answered with 354: the message (dot-stuffed, ended with "."), resolving
+   * with the reply to it whatever its code. With `command('MAIL FROM:…')` and `command('RCPT TO:…')` it
+   * sends a transaction exactly as given, e.g. to see how a server treats malformed addresses.
+   */
+  commandData(message: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<Reply>;
   /** QUIT, wait for 221 and the close (bounded), then release the socket. */
   quit(): Promise<void>;
   /** Drop the connection at once. */
@@ -112,9 +128,15 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
       void connection.tlsDetails;
       return capabilities;
     },
-    async auth(auth, step) {
+    async auth(authInput, step) {
       const capabilities = connection.capabilities;
       if (capabilities === null) throw new SmtpUsageError('Call ehlo() before auth()');
+      const auth = authForConnection(resolveAuth(authInput)!, {
+        server: init.path ?? `${init.host}:${init.port}`,
+        isTlsActive: connection.isTlsActive,
+        isLocal: init.path !== undefined || isLoopbackAddress(connection.remoteAddress),
+        plaintextReason: capabilities.startTls ? 'STARTTLS was not used' : 'it does not offer STARTTLS',
+      });
       const mechanism = chooseMechanism(auth, capabilities, connection.isTlsActive);
       const controller = new AbortController();
       const client = await createAuthClient(auth, mechanism, step?.signal ?? controller.signal);
@@ -158,6 +180,11 @@ export async function connect(options: SessionOptions = {}): Promise<SmtpSession
     rset: (step) => raw('RSET', step?.signal),
     noop: (step) => raw('NOOP', step?.signal),
     command: (line, step) => raw(line, step?.signal),
+    commandData: (message, step) =>
+      connection.commandData(
+        typeof message === 'string' ? new TextEncoder().encode(message) : message,
+        step?.signal,
+      ),
     quit: () => connection.quit(),
     close: () => connection.destroy(),
   };

@@ -1,3 +1,5 @@
+import type { TlsDetails } from './tls-details.js';
+
 /**
  * Records a session in the house transcript notation (GUIDE §2.6): `C:` client lines, `S:` server lines,
  * `== tls ==` for a handshake and `#` comments. Secrets sent during AUTH are masked and message data is
@@ -88,8 +90,17 @@ export class TranscriptRecorder {
     this.#push(`# ${text}`);
   }
 
-  tls(): void {
+  /** The handshake, then a note with what it negotiated (`# TLSv1.3 TLS_AES_256_GCM_SHA384, certificate verified`). */
+  tls(details?: TlsDetails): void {
     this.#push('== tls ==');
+    if (details === undefined) return;
+    const verification = details.authorized
+      ? 'certificate verified'
+      : `certificate NOT verified (${details.authorizationError ?? 'unknown reason'})`;
+    const resumed = details.isSessionReused ? ', session resumed' : '';
+    this.#push(
+      `# ${details.protocol ?? 'TLS'} ${details.cipher ?? 'unknown cipher'}, ${verification}${resumed}`,
+    );
   }
 
   #split(text: string, prefix: 'C: ' | 'S: '): string {

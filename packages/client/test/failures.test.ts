@@ -249,17 +249,18 @@ describe('checks before anything is written', () => {
     expect(server.received[0]?.some((line) => line.startsWith('MAIL'))).toBe(false);
   });
 
-  it('refuses to send a password in plaintext without TLS unless allowed', async () => {
+  it('refuses to send a password in plaintext without TLS when auth.allowPlaintext is false', async () => {
     server = await startScriptedServer(
       '220 scripted.test ESMTP',
       esmtp((line) => (line.startsWith('EHLO') ? '250-scripted.test\r\n250 AUTH PLAIN LOGIN' : undefined)),
     );
+    // On loopback plaintext AUTH is allowed by default; false restores the refusal everywhere.
     const client = createClient({
       host: '127.0.0.1',
       port: server.port,
       starttls: 'opportunistic',
       pool: false,
-      auth: { username: 'alice', password: 's3cret' },
+      auth: { username: 'alice', password: 's3cret', allowPlaintext: false },
     });
     const error = await client
       .send({ from: 'a@example.com', to: 'b@example.com', message })

@@ -1,7 +1,9 @@
 import {
+  createMtaStsFetcher,
   fetchMtaStsPolicy,
   lookUpMtaStsRecord,
   lookUpTlsRptRecord,
+  type MtaStsFetcher,
   type MxResolver,
   resolveMx,
 } from '@smtp/client';
@@ -153,7 +155,13 @@ async function runMx(domainInput: string, flags: MxFlags, terminal: Terminal): P
   } else {
     const [hosts, mtaSts, tlsRpt] = await Promise.all([
       Promise.all(resolution.hosts.map((host) => resolveHost(host, resolver))),
-      flags.mtaSts === false ? null : lookUpMtaSts(domain, resolver, timeoutMs),
+      flags.mtaSts === false
+        ? null
+        : lookUpMtaSts(domain, resolver, timeoutMs, {
+            // With --dns-server, mta-sts.<domain> is looked up there too, not in the system's DNS.
+            fetchPolicy:
+              flags.dnsServer !== undefined ? createMtaStsFetcher({ resolver }) : fetchMtaStsPolicy,
+          }),
       flags.mtaSts === false ? null : lookUpTlsRptRecord(domain, resolver),
     ]);
     report.tlsRpt = tlsRpt;
@@ -211,12 +219,17 @@ async function resolveHost(
 }
 
 /** The policy id from DNS and, when there is one, the policy from `https://mta-sts.<domain>/`. */
-async function lookUpMtaSts(domain: string, resolver: MxResolver, timeoutMs: number): Promise<MtaStsReport> {
+async function lookUpMtaSts(
+  domain: string,
+  resolver: MxResolver,
+  timeoutMs: number,
+  options: { fetchPolicy: MtaStsFetcher },
+): Promise<MtaStsReport> {
   const record = await lookUpMtaStsRecord(domain, resolver);
   if (record === null) return { id: null, policy: null, error: null };
   const url = mtaStsPolicyUrl(domain);
   try {
-    const policy = parseMtaStsPolicy(await fetchMtaStsPolicy(url, AbortSignal.timeout(timeoutMs)));
+    const policy = parseMtaStsPolicy(await options.fetchPolicy(url, AbortSignal.timeout(timeoutMs)));
     return { id: record.id, policy, error: policy === null ? `${url} is not a valid STSv1 policy` : null };
   } catch (error) {
     const cause = (error as Error).cause as Error | undefined;

@@ -30,7 +30,14 @@ import { TranscriptPrinter } from '../output/transcript-printer.js';
 import type { CommandContext } from '../program-context.js';
 import { deliverToMx } from '../send/deliver-mx.js';
 import { type MessageFlags, type MessagePlan, planMessage } from '../send/message-plan.js';
-import { type MessageOutcome, outcomeFromError, outcomeFromResult, round } from '../send/outcome.js';
+import {
+  type MessageOutcome,
+  outcomeFromError,
+  outcomeFromResult,
+  outcomeFromStop,
+  round,
+} from '../send/outcome.js';
+import { parseQuitAfter, type QuitAfter } from '../send/quit-after.js';
 import { sendOne } from '../send/send-one.js';
 
 interface SendFlags extends ConnectionFlags, MessageFlags {
@@ -49,6 +56,11 @@ interface SendFlags extends ConnectionFlags, MessageFlags {
   readonly dnsServer?: string;
   /** commander's --no-mta-sts */
   readonly mtaSts?: boolean;
+  readonly quitAfter?: string;
+  /** commander's --no-chunking / --no-pipelining */
+  readonly chunking?: boolean;
+  readonly pipelining?: boolean;
+  readonly raw?: boolean;
 }
 
 const examples = `
@@ -61,6 +73,9 @@ Examples:
   $ cat message.eml | smtp send --data - --to you@example.com --json
   $ smtp send -s 127.0.0.1:2525 --to test@example.com --count 1000 --concurrency 10
   $ smtp send --mx --from me@example.org --to you@example.com
+  $ smtp send -s mx.example.com --to you@example.com --quit-after RCPT
+  $ smtp send -s 127.0.0.1:2525 --raw --ehlo 'bad name!' --from 'no-at-sign' --to you@example.com
+  $ smtp send -s 127.0.0.1:2525 --from 'Ann <ann@example.org>' -H 'Subject: Hi' --body @body.txt --to you@example.com
 
 Exit codes: 0 all recipients accepted, 1 usage error, 2 the server answered 4xx,
             3 the server answered 5xx, 4 network/TLS/timeout error, 5 partial (some rejected),
@@ -78,19 +93,24 @@ export function createSendCommand(context: CommandContext): Command {
   addServerOption(command, 'server to send to (default localhost:25; port 465 with --tls, 24 with --lmtp)');
   command
     .addOption(
-      new Option('-f, --from <address>', 'envelope sender and From: header (default: $USER@host)').env(
-        'SMTP_FROM',
-      ),
+      new Option(
+        '-f, --from <address>',
+        "envelope sender and From: header, e.g. 'Ann <ann@example.com>' (default: $USER@host)",
+      ).env('SMTP_FROM'),
     )
     .option('-t, --to <addresses>', 'recipient(s), repeatable or comma-separated', collect)
     .option('--cc <addresses>', 'Cc recipient(s), repeatable or comma-separated', collect)
     .option('--bcc <addresses>', 'Bcc recipient(s): envelope only, not in the headers', collect)
     .option('--subject <text>', 'Subject: header (default: "test <date>")')
-    .option('--body <text>', 'plain-text body')
+    .option('--body <text>', 'plain-text body; @file reads it from a file, @- from standard input')
     .option('--body-file <file>', 'plain-text body from a file')
     .option('--html-file <file>', 'HTML alternative from a file')
     .option('-a, --attach <file>', 'attach a file (repeatable)', collect)
-    .option('-H, --header <"Name: value">', 'add a header (repeatable)', collect)
+    .option(
+      '-H, --header <"Name: value">',
+      'add a header (repeatable); From, To, Cc, Reply-To and Subject replace the composed ones',
+      collect,
+    )
     .option('-d, --data <file>', "send this RFC 5322 message as it is ('-' reads standard input)");
   addTlsOptions(command, { lmtp: true });
   addAuthOptions(command);
@@ -109,6 +129,16 @@ export function createSendCommand(context: CommandContext): Command {
     .option(
       '--mt-priority <n>',
       'MT-PRIORITY= (RFC 6710): -9 (lowest) to 9 (highest); left out when the server does not offer it',
+    )
+    .option(
+      '--quit-after <step>',
+      'stop after this step and QUIT: CONNECT, EHLO, TLS, AUTH, MAIL, RCPT or DATA (DATA: close after the 354)',
+    )
+    .option('--no-chunking', 'send the message with DATA even when the server offers CHUNKING (BDAT)')
+    .option('--no-pipelining', 'wait for each reply even when the server offers PIPELINING')
+    .option(
+      '--raw',
+      'send --ehlo and the --from/--to addresses exactly as given, even malformed, to test how a server handles bad input',
     )
     .option('-n, --count <n>', 'send the message N times (progress bar on a terminal)', '1')
     .option('-c, --concurrency <n>', 'with --count: connections in parallel', '1')
@@ -153,7 +183,19 @@ function outputModeOf(flags: SendFlags): OutputMode {
 }
 
 /** Flags that choose a server or a way to talk to it, which --mx replaces with the MX hosts. */
-const serverOnlyFlags = ['server', 'tls', 'lmtp', 'user', 'authMech', 'count', 'concurrency'] as const;
+const serverOnlyFlags = [
+  'server',
+  'tls',
+  'lmtp',
+  'user',
+  'authMech',
+  'count',
+  'concurrency',
+  'quitAfter',
+  'raw',
+  'chunking',
+  'pipelining',
+] as const;
 
 async function runMx(flags: SendFlags, command: Command, terminal: Terminal): Promise<ExitCode> {
   for (const name of serverOnlyFlags) {
@@ -198,14 +240,31 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
   const mode = outputModeOf(flags);
   const count = parseInteger(flags.count ?? '1', '--count');
   const concurrency = parseInteger(flags.concurrency ?? '1', '--concurrency');
+  const steps: StepOptions = {
+    quitAfter: parseQuitAfter(flags.quitAfter),
+    raw: flags.raw === true,
+    pipelining: flags.pipelining !== false,
+    chunking: flags.chunking !== false,
+  };
+  if (count > 1 && (steps.quitAfter !== null || steps.raw)) {
+    throw usageError('--quit-after and --raw drive one session step by step: drop --count');
+  }
+  if (steps.raw && (flags.dsnNotify ?? flags.dsnRet ?? flags.dsnEnvid ?? flags.mtPriority) !== undefined) {
+    throw usageError('--raw sends MAIL FROM and RCPT TO without parameters: drop --dsn-* and --mt-priority');
+  }
+  if (steps.raw && (flags.requiretls === true || flags.dsnOrcpt === true)) {
+    throw usageError(
+      '--raw sends MAIL FROM and RCPT TO without parameters: drop --requiretls and --dsn-orcpt',
+    );
+  }
   const dsn = parseDsn(flags);
   const delivery: DeliveryOptions = {
     dsn,
     requireTls: flags.requiretls === true,
     requests: parseMailParameterRequests(flags),
   };
-  const plan = await planMessage(flags);
-  const connection = await resolveConnection(flags, { allowAuth: true });
+  const plan = await planMessage(flags, { raw: steps.raw });
+  const connection = await resolveConnection(flags, { allowAuth: true, raw: steps.raw });
   const server = formatServerAddress(connection.address);
   const started = performance.now();
   const abort = abortOnInterrupt();
@@ -213,7 +272,7 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
     if (count === 1) {
       const transcript: string[] = [];
       const printer = new TranscriptPrinter(terminal.colors, terminal.out);
-      const outcome = await runOne(connection, plan, delivery, abort.signal, (line) => {
+      const outcome = await runOne(connection, plan, delivery, steps, abort.signal, (line) => {
         transcript.push(line);
         if (mode === 'transcript') printer.print(line);
       });
@@ -226,6 +285,8 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
       return outcome.exitCode;
     }
     const outcomes = await runMany(connection, plan, delivery, {
+      pipelining: steps.pipelining,
+      chunking: steps.chunking,
       count,
       concurrency,
       showProgress: mode === 'transcript',
@@ -238,17 +299,28 @@ async function runSend(flags: SendFlags, terminal: Terminal): Promise<ExitCode> 
   }
 }
 
+/** How one session goes: where it stops, and what it sends by hand or leaves out. */
+interface StepOptions {
+  readonly quitAfter: QuitAfter | null;
+  readonly raw: boolean;
+  readonly pipelining: boolean;
+  readonly chunking: boolean;
+}
+
 async function runOne(
   connection: ResolvedConnection,
   plan: MessagePlan,
   delivery: DeliveryOptions,
+  steps: StepOptions,
   signal: AbortSignal,
   onLine: (line: string) => void,
 ): Promise<MessageOutcome> {
   const started = performance.now();
   try {
-    const { result } = await sendOne({ connection, message: plan.next(), ...delivery, onLine, signal });
-    return outcomeFromResult(result, performance.now() - started);
+    const sent = await sendOne({ connection, message: plan.next(), ...delivery, ...steps, onLine, signal });
+    return sent.kind === 'stopped'
+      ? outcomeFromStop(sent.after, sent.reply, performance.now() - started)
+      : outcomeFromResult(sent.result, performance.now() - started);
   } catch (error) {
     return outcomeFromError(error, performance.now() - started, formatServerAddress(connection.address));
   }
@@ -259,9 +331,18 @@ async function runMany(
   connection: ResolvedConnection,
   plan: MessagePlan,
   delivery: DeliveryOptions,
-  options: { count: number; concurrency: number; showProgress: boolean; signal: AbortSignal },
+  options: {
+    count: number;
+    concurrency: number;
+    pipelining: boolean;
+    chunking: boolean;
+    showProgress: boolean;
+    signal: AbortSignal;
+  },
 ): Promise<MessageOutcome[]> {
   const client = createClient({
+    pipelining: options.pipelining,
+    chunking: options.chunking,
     host: connection.address.host,
     port: connection.address.port,
     secure: connection.secure,
@@ -332,7 +413,13 @@ function report(
     printJson(terminal, {
       command: 'send',
       server: run.server,
-      status: exitCode === 0 ? 'accepted' : tally.failed === tally.count ? 'failed' : 'partial',
+      status: run.outcomes.every((outcome) => outcome.status === 'stopped')
+        ? 'stopped'
+        : exitCode === 0
+          ? 'accepted'
+          : tally.failed === tally.count
+            ? 'failed'
+            : 'partial',
       exitCode,
       summary: { ...tally, durationMs: round(run.durationMs) },
       messages: run.outcomes,
@@ -346,7 +433,9 @@ function report(
     for (const item of outcome.rejected) {
       terminal.out(colors.yellow(`rejected <${item.to}>: ${formatReply(item.reply)}`));
     }
-    if (outcome.error) {
+    if (outcome.status === 'stopped') {
+      terminal.out(`stopped after ${outcome.stoppedAfter} as asked (--quit-after), nothing sent`);
+    } else if (outcome.error) {
       // Failures go to stderr with the fix; the transcript above shows the details.
       terminal.error(terminal.errorColors.red(`smtp send: ${outcome.error.message}`));
     } else if (outcome.reply) {

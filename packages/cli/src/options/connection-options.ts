@@ -88,14 +88,14 @@ export function addAuthOptions(command: Command): Command {
     )
     .option(
       '--allow-plaintext-auth',
-      'allow PLAIN/LOGIN without TLS (local test servers only: the password crosses the network readable)',
+      'allow AUTH without TLS to a server that is not on loopback (test servers only: the password crosses the network readable); loopback needs no flag',
     );
 }
 
 /** Turns the flags into client options, asking for a password on a TTY when --user has none. */
 export async function resolveConnection(
   flags: ConnectionFlags,
-  options: { allowAuth: boolean },
+  options: { allowAuth: boolean; raw?: boolean },
 ): Promise<ResolvedConnection> {
   const secure = flags.tls === true;
   const lmtp = flags.lmtp === true;
@@ -117,9 +117,12 @@ export async function resolveConnection(
           dataEndMs: stepTimeoutMs,
           commandMs: stepTimeoutMs,
         };
-  if (flags.ehlo !== undefined && !/^[^\s\0]+$/.test(flags.ehlo)) {
+  if (options.raw === true && flags.ehlo !== undefined && /[\r\n\0]/.test(flags.ehlo)) {
+    throw usageError('--ehlo: even with --raw the name cannot hold CR, LF or NUL (one command line)');
+  }
+  if (options.raw !== true && flags.ehlo !== undefined && !/^[^\s\0]+$/.test(flags.ehlo)) {
     throw usageError(
-      `--ehlo '${flags.ehlo}': give a domain or an address literal such as [192.0.2.1], without spaces`,
+      `--ehlo '${flags.ehlo}': give a domain or an address literal such as [192.0.2.1], without spaces (or add --raw to send it as given)`,
     );
   }
   let auth: AuthOptions | undefined;
@@ -134,7 +137,8 @@ export async function resolveConnection(
       password,
       ...(flags.authzid === undefined ? {} : { authorizationId: flags.authzid }),
       ...(mechanisms ? { mechanism: mechanisms } : {}),
-      allowPlaintext: flags.allowPlaintextAuth === true,
+      // Unset, @smtp/client allows plaintext AUTH to a loopback address only.
+      ...(flags.allowPlaintextAuth === true ? { allowPlaintext: true } : {}),
     };
   } else if (flags.user === undefined && options.allowAuth) {
     if (flags.authMech !== undefined)

@@ -1,4 +1,5 @@
 import picocolors from 'picocolors';
+import { watchForClosedPipe } from './closed-pipe.js';
 
 export type Colors = ReturnType<typeof picocolors.createColors>;
 
@@ -23,14 +24,16 @@ export function createTerminal(options: { color?: boolean } = {}): Terminal {
   const disabled = options.color === false || 'NO_COLOR' in process.env;
   const stdoutColor = !disabled && (forced || (process.stdout.isTTY === true && process.env.TERM !== 'dumb'));
   const stderrColor = !disabled && (forced || (process.stderr.isTTY === true && process.env.TERM !== 'dumb'));
+  const isStdoutOpen = watchForClosedPipe(process.stdout);
+  const isStderrOpen = watchForClosedPipe(process.stderr);
   return {
     colors: picocolors.createColors(stdoutColor),
     errorColors: picocolors.createColors(stderrColor),
     out: (line) => {
-      process.stdout.write(`${line}\n`);
+      if (isStdoutOpen()) process.stdout.write(`${line}\n`);
     },
     error: (line) => {
-      process.stderr.write(`${line}\n`);
+      if (isStderrOpen()) process.stderr.write(`${line}\n`);
     },
     isErrorTty: process.stderr.isTTY === true,
   };

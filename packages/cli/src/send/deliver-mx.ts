@@ -1,4 +1,10 @@
-import { type DeliveryReport, type DsnOptions, deliver, type RecipientDelivery } from '@smtp/client';
+import {
+  createMtaStsFetcher,
+  type DeliveryReport,
+  type DsnOptions,
+  deliver,
+  type RecipientDelivery,
+} from '@smtp/client';
 import type { MailParameterRequests } from '@smtp/protocol';
 import { describeError } from '../describe-error.js';
 import { combineExitCodes, type ExitCode, exitCodes } from '../exit-codes.js';
@@ -39,19 +45,25 @@ export async function deliverToMx(
   const transcript: { host: string; line: string }[] = [];
   let lastHost: string | null = null;
   const { connection } = options;
+  const resolver = createResolver({
+    ...(options.dnsServer !== undefined ? { servers: options.dnsServer } : {}),
+    timeoutMs: options.dnsTimeoutMs,
+  });
   const report = await deliver({
     from: outgoing.from,
     to: outgoing.to,
     message: outgoing.message,
-    resolver: createResolver({
-      ...(options.dnsServer !== undefined ? { servers: options.dnsServer } : {}),
-      timeoutMs: options.dnsTimeoutMs,
-    }),
+    resolver,
     port: options.port,
     starttls: connection.starttls,
     timeouts: connection.timeouts,
     ...(connection.name !== undefined ? { name: connection.name } : {}),
-    ...(options.mtaSts ? {} : { mtaSts: false }),
+    // With --dns-server the MTA-STS policy host is looked up there too.
+    ...(!options.mtaSts
+      ? { mtaSts: false }
+      : options.dnsServer !== undefined
+        ? { mtaSts: { fetchPolicy: createMtaStsFetcher({ resolver }) } }
+        : {}),
     ...(options.dsn !== undefined ? { dsn: options.dsn } : {}),
     ...(options.requireTls ? { requireTls: true } : {}),
     ...options.requests,

@@ -3,8 +3,9 @@ import type { Reply } from '@smtp/protocol';
 import { type DescribedError, describeError, type Refusal } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { replyToJson } from '../output/format-reply.js';
+import type { QuitAfter } from './quit-after.js';
 
-export type MessageStatus = 'accepted' | 'partial' | 'failed';
+export type MessageStatus = 'accepted' | 'partial' | 'failed' | 'stopped';
 
 /** One message's outcome, in the shape of schemas/send.schema.json `messages[]`. */
 export interface MessageOutcome {
@@ -20,6 +21,25 @@ export interface MessageOutcome {
   readonly error: { kind: DescribedError['kind']; message: string; code: number | null } | null;
   /** Who refused the message when it failed: the server (exit 2/3) or smtp itself (exit 6); else null. */
   readonly refusal: Refusal | null;
+  /** --quit-after: the step the session stopped after, as asked (status 'stopped'). */
+  readonly stoppedAfter?: QuitAfter;
+}
+
+/** --quit-after: every step up to `after` succeeded and the session ended there (exit 0). */
+export function outcomeFromStop(after: QuitAfter, reply: Reply | null, durationMs: number): MessageOutcome {
+  return {
+    status: 'stopped',
+    exitCode: exitCodes.ok,
+    accepted: [],
+    rejected: [],
+    reply: reply ? replyToJson(reply) : null,
+    queueId: null,
+    messageBytes: null,
+    durationMs: round(durationMs),
+    error: null,
+    refusal: null,
+    stoppedAfter: after,
+  };
 }
 
 export function outcomeFromResult(result: SendResult, durationMs: number): MessageOutcome {

@@ -29,7 +29,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 describe('against aiosmtpd', () => {
   it('upgrades with STARTTLS (required) and verifies the certificate against the given CA', async () => {
     server = await startAiosmtpd({ certificates });
-    const client = createClient({ host: 'localhost', port: server.port, tls: { ca: certificates.caPem } });
+    const client = createClient({
+      host: 'localhost',
+      port: server.port,
+      starttls: 'required',
+      tls: { ca: certificates.caPem },
+    });
     const result = await client.send({ from: 'a@example.com', to: 'b@example.com', message });
     await client.close();
     expect(result.reply.code).toBe(250);
@@ -82,7 +87,7 @@ describe('against aiosmtpd', () => {
 
   it('fails with SmtpTlsError when STARTTLS is required but not offered', async () => {
     server = await startAiosmtpd();
-    const client = createClient({ host: '127.0.0.1', port: server.port, pool: false });
+    const client = createClient({ host: '127.0.0.1', port: server.port, starttls: 'required', pool: false });
     await expect(client.send({ from: 'a@example.com', to: 'b@example.com', message })).rejects.toBeInstanceOf(
       SmtpTlsError,
     );

@@ -1064,6 +1064,23 @@ describe('LMTP (RFC 2033)', () => {
 });
 
 describe('other commands', () => {
+  it('commandData() sends a raw DATA body dot-stuffed and ended, answered like a command', () => {
+    const session = ready(['PIPELINING']);
+    session.command('MAIL FROM:<not an address>');
+    serve(session, '250 2.1.0 OK');
+    session.command('DATA');
+    written(session);
+    serve(session, '354 Go ahead');
+    expect(drain(session)).toMatchObject([
+      { type: 'reply', reply: { code: 250 } },
+      { type: 'reply', command: 'DATA', reply: { code: 354 } },
+    ]);
+    session.commandData(encoder.encode('Subject: x\n\n.leading dot\nlast line'));
+    expect(written(session)).toBe('Subject: x\r\n\r\n..leading dot\r\nlast line\r\n.\r\n');
+    serve(session, '250 2.0.0 Queued');
+    expect(drain(session)).toMatchObject([{ type: 'reply', command: '.', reply: { code: 250 } }]);
+  });
+
   it('command() gets a reply event, reset() too, quit() closes', () => {
     const session = ready(['PIPELINING']);
     session.command('VRFY postmaster');

@@ -442,6 +442,18 @@ export class ClientSession {
     this.#enqueue('raw', line, [encodeUtf8(`${line}\r\n`)]);
   }
 
+  /**
+   * Message data after a raw `DATA` that the server answered with 354 (for tools that drive a transaction
+   * by hand with command(), e.g. to send malformed addresses): dot-stuffed and ended with CRLF "." CRLF
+   * (RFC 5321 §4.5.2), answered by a `reply` event like a command. The caller checks the 354 first.
+   */
+  commandData(message: Uint8Array): void {
+    this.#assertOpen('commandData()');
+    this.#assertQuiet('commandData()');
+    const encoder = new DotEncoder();
+    this.#enqueue('raw', '.', [...encoder.encode(message), encoder.end()]);
+  }
+
   // ---- replies ----
 
   #handleReply(reply: Reply): void {
