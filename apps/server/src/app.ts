@@ -49,6 +49,10 @@ export interface RunningApp {
   readonly pipeline: IngestPipeline;
   /** The capture listener, or in mta mode the first MTA listener. */
   readonly smtpAddress: { readonly host: string; readonly port: number };
+  /** The implicit-TLS (SMTPS) capture listener (smtp.tls.implicitPort); null when there is none. */
+  readonly smtpsAddress: { readonly host: string; readonly port: number } | null;
+  /** The resolved data directory (the database and a generated certificate live there). */
+  readonly dataDir: string;
   /** mta mode: every listener with its role; empty in capture mode. */
   readonly mtaListeners: readonly Pick<MtaListener, 'role' | 'address'>[];
   readonly httpAddress: { readonly host: string; readonly port: number };
@@ -76,6 +80,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   try {
     storage = new SqliteStorage({
       path: databaseFile,
+      parseCommit: config.storage.parseCommit,
       // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
       // ingest (parsePorts: the writer thread's own channels to the workers).
       parse: parsePool.parse,
@@ -113,6 +118,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   let smtpAddress: ListenerAddress | undefined;
+  let smtpsAddress: ListenerAddress | null = null;
   let http: ServerType | null = null;
   try {
     // Before listening: messages a crash left unparsed are back in the pipeline, so the API's
@@ -161,7 +167,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       });
     } else {
       const certificate =
-        config.smtp.tls.starttls || config.smtp.tls.required
+        config.smtp.tls.starttls || config.smtp.tls.required || config.smtp.tls.implicitPort !== undefined
           ? await loadCertificate({
               certFile: config.smtp.tls.certFile,
               keyFile: config.smtp.tls.keyFile,
@@ -176,6 +182,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           );
         },
       );
+      const { implicitPort } = config.smtp.tls;
+      if (implicitPort !== undefined) {
+        smtpsAddress = await smtp.listenImplicitTls(implicitPort).catch((error: unknown) => {
+          throw listenFailure(error, { name: 'SMTPS', host: config.smtp.host, port: implicitPort }) ?? error;
+        });
+      }
     }
     smtpAddress = smtp?.address ?? mta?.listeners[0]?.address;
     if (smtpAddress === undefined) throw new Error('no SMTP listener started'); // mta.listeners has at least one
@@ -221,6 +233,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     events,
     pipeline,
     smtpAddress: { host: smtpAddress.address, port: smtpAddress.port },
+    smtpsAddress: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },
+    dataDir,
     mtaListeners: mta?.listeners.map(({ role, address }) => ({ role, address })) ?? [],
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
     httpUrl: `http://${httpHost}:${httpInfo.port}`,
@@ -244,7 +258,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     },
   };
   logger.info(
-    { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
+    {
+      smtp: running.smtpAddress,
+      ...(running.smtpsAddress === null ? {} : { smtps: running.smtpsAddress }),
+      http: running.httpUrl,
+      dataDir,
+      tls: certificate(config),
+    },
     `${config.mode === 'mta' ? 'MTA mode: queueing and delivering mail' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
@@ -262,7 +282,8 @@ function prepareDataDir(dataDir: string): void {
 
 function certificate(config: AppConfig): string {
   if (config.mode === 'mta') return config.mta.tls.certFile ?? 'self-signed'; // every MTA listener has TLS
-  return config.smtp.tls.starttls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
+  const hasTls = config.smtp.tls.starttls || config.smtp.tls.implicitPort !== undefined;
+  return hasTls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
 }
 
 function listenHttp(

@@ -93,6 +93,34 @@ describe('REST API over HTTP', () => {
     expect((await getJson('/api/v1/messages?limit=abc')).status).toBe(400);
   });
 
+  it('long-polls with wait=: answers when a matching message arrives, not before', async () => {
+    const sleep = (ms: number) =>
+      new Promise<'still waiting'>((resolve) => setTimeout(resolve, ms, 'still waiting'));
+    const pending = getJson(
+      `/api/v1/messages?wait=30s&search=${encodeURIComponent('subject:"Late arrival"')}`,
+    );
+    expect(await Promise.race([pending, sleep(500)])).toBe('still waiting');
+    await harness.ingest(composeRaw({ subject: 'Something else' }));
+    expect(await Promise.race([pending, sleep(300)])).toBe('still waiting');
+    const wanted = await harness.ingest(composeRaw({ subject: 'Late arrival' }));
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(answer.body.messages.map((message: { id: string }) => message.id)).toEqual([wanted]);
+    // A match already there: answered at once, with the page as a plain list gives it.
+    const present = await getJson('/api/v1/messages?wait=30s&search=arrival');
+    expect(present.body.messages[0].id).toBe(wanted);
+  });
+
+  it('ends a long poll at its timeout with the empty page, and refuses a bad wait', async () => {
+    const started = performance.now();
+    const answer = await getJson('/api/v1/messages?wait=300ms&search=nothingmatchesthis');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(answer.status).toBe(200);
+    expect(answer.body.messages).toEqual([]);
+    expect((await getJson('/api/v1/messages?wait=forever')).status).toBe(400);
+    expect((await getJson('/api/v1/messages?wait=10m')).status).toBe(400);
+  });
+
   it('gets a message without marking it read; PATCH marks it', async () => {
     const id = await harness.ingest(composeRaw({ subject: 'Read me' }));
     const opened = await getJson(`/api/v1/messages/${id}`);

@@ -83,6 +83,11 @@ const settingsSchema = z.strictObject({
           starttls: z.boolean().default(false),
           /** Refuse mail until STARTTLS. */
           required: z.boolean().default(false),
+          /**
+           * Also listen with implicit TLS (SMTPS, RFC 8314 §3.3) on this port of smtp.host, e.g. 465;
+           * 0 = any free port. Unset: no such listener. Capture mode only.
+           */
+          implicitPort: port.optional(),
           /** PEM files; when absent a self-signed certificate is generated into <dataDir>/tls. */
           certFile: z.string().min(1).optional(),
           keyFile: z.string().min(1).optional(),
@@ -123,6 +128,11 @@ const settingsSchema = z.strictObject({
     .strictObject({
       /** Where the database (and a generated certificate) live; relative to the working directory. */
       dataDir: z.string().min(1).default('./data'),
+      /**
+       * How parses are committed: 'adaptive' lists a message about a millisecond after its 250 and
+       * batches under load; 'windowed' always gathers parses for 20 ms (sqlite-writes.ts).
+       */
+      parseCommit: z.enum(['adaptive', 'windowed']).default('adaptive'),
     })
     .prefault({}),
   retention: z

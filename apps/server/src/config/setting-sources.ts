@@ -51,6 +51,11 @@ export const settings: readonly Setting[] = [
   },
   { path: 'smtp.tls.starttls', kind: 'boolean', description: 'offer STARTTLS' },
   { path: 'smtp.tls.required', kind: 'boolean', description: 'refuse mail before STARTTLS' },
+  {
+    path: 'smtp.tls.implicitPort',
+    kind: 'number',
+    description: 'also listen with implicit TLS (SMTPS) on this port, e.g. 465',
+  },
   { path: 'smtp.tls.certFile', kind: 'string', description: 'PEM certificate (default: self-signed)' },
   { path: 'smtp.tls.keyFile', kind: 'string', description: 'PEM private key' },
   { path: 'http.host', kind: 'string', description: 'web UI and API listen address' },
@@ -66,6 +71,11 @@ export const settings: readonly Setting[] = [
     description: 'worker threads for MIME parsing (0 = inline)',
   },
   { path: 'storage.dataDir', kind: 'string', description: 'directory for the database' },
+  {
+    path: 'storage.parseCommit',
+    kind: 'string',
+    description: 'adaptive (default: list at once, batch under load) or windowed',
+  },
   { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
   { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
   { path: 'retention.interval', kind: 'duration', description: 'how often retention runs' },

@@ -111,6 +111,13 @@ export const openApiDocument = {
             schema: { type: 'string' },
             description: 'nextCursor of the previous page',
           },
+          {
+            name: 'wait',
+            in: 'query',
+            schema: { type: 'string', examples: ['10s', '500ms'] },
+            description:
+              'Long poll: when no message matches yet, wait up to this long (at most 5m) for one to arrive and answer as soon as it is listed; at the timeout, the empty page. Lets tests wait for a message without polling.',
+          },
         ],
         responses: {
           '200': { description: 'A page', content: json('MessagePage') },

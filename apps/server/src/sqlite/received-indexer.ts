@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MessageSummary } from '../capture/mailbox-index.js';
 import type { MessageParser } from '../mime/message-parser.js';
+import type { ParsedMessage } from '../mime/parsed-message.js';
 import type { GroupCommitQueue } from './sqlite-writes.js';
 
 /**
@@ -32,7 +33,14 @@ export class ReceivedIndexer {
   async index(id: string): Promise<MessageSummary | null> {
     const raw = this.#queue.rememberedRaw(id) ?? (this.#readUnparsedRaw.get(id) as Uint8Array | undefined);
     if (raw === undefined) return null;
-    const parsed = await this.#parse(raw);
+    // Parse commits wait for parses underway (adaptive batching), so announce this one.
+    this.#queue.parseStarted();
+    let parsed: ParsedMessage;
+    try {
+      parsed = await this.#parse(raw);
+    } finally {
+      this.#queue.parseSettled();
+    }
     return (await this.#queue.enqueue({ kind: 'saveParsed', id, parsed })) as MessageSummary | null;
   }
 }

@@ -24,10 +24,25 @@ export type WriteRequest =
   | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedMessage };
 
 /**
- * How long parses gather before they are committed. They are on no client's critical path, and
- * each commit costs a B-tree and search-index flush, so fewer, fuller commits cost less per parse.
+ * How parse commits are timed:
+ * - 'adaptive' (default): a parse commits at once (next event-loop turn) unless more parses are on
+ *   their way (being parsed right now); then it waits for them, at most the window. A message sent
+ *   to an idle catcher is listed about a millisecond after its 250; under load the commits gather
+ *   as 'windowed' ones do, and a burst's last parse commits as soon as it arrives.
+ * - 'windowed': parses always gather for the window before they are committed.
+ * Each commit costs a B-tree and search-index flush, so fewer, fuller commits cost less per parse.
  */
-const parseCommitWindowMs = 20;
+export type ParseCommitPolicy = 'adaptive' | 'windowed';
+
+export interface GroupCommitOptions {
+  /** How long a receive waits for others to share its commit (0: the next event-loop turn). */
+  readonly groupCommitWindowMs: number;
+  readonly parseCommit?: ParseCommitPolicy;
+  /** How long parses may gather before they are committed (default 20 ms). */
+  readonly parseCommitWindowMs?: number;
+}
+
+const defaultParseCommitWindowMs = 20;
 /** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
 const maxParseBatch = 512;
 /**
@@ -87,6 +102,8 @@ interface ReceivedRow {
 interface CommitLane {
   writes: PendingWrite[];
   cancelFlush: (() => void) | null;
+  /** Whether the scheduled commit runs on the next turn (not after a window). */
+  isFlushImmediate: boolean;
 }
 
 /**
@@ -94,26 +111,32 @@ interface CommitLane {
  * Two lanes, so that the writes a client waits for are never slowed by those it does not:
  * - durable writes (received messages): one transaction and one fsync for every write queued
  *   while the previous commit ran (or in the same event-loop turn);
- * - parses: gathered for parseCommitWindowMs, then committed in chunks of about a millisecond
- *   each, without fsync, with any received messages that arrived meanwhile first. WAL commits are
+ * - parses: committed at once when no other parse is on its way, else gathered for up to the parse
+ *   window (ParseCommitPolicy), then committed in chunks of about a millisecond each, without fsync, with any received messages that arrived meanwhile first. WAL commits are
  *   ordered, so the next durable commit's fsync makes them durable too; if power fails first, only
  *   parses are lost, and startup recovery redoes them.
  */
 export class GroupCommitQueue {
   readonly #database: Database.Database;
   readonly #groupCommitWindowMs: number;
+  readonly #parseCommit: ParseCommitPolicy;
+  readonly #parseCommitWindowMs: number;
   readonly #statements;
-  readonly #durable: CommitLane = { writes: [], cancelFlush: null };
-  readonly #parses: CommitLane = { writes: [], cancelFlush: null };
+  readonly #durable: CommitLane = { writes: [], cancelFlush: null, isFlushImmediate: false };
+  readonly #parses: CommitLane = { writes: [], cancelFlush: null, isFlushImmediate: false };
+  /** Parses started (parseStarted()) and not settled yet: their saves are on their way. */
+  #parsesUnderway = 0;
   /** Rows committed by insertReceived whose parse has not been saved yet, oldest first. */
   readonly #receivedRows = new Map<string, ReceivedRow>();
   #rememberedBytes = 0;
   /** Companion inserts by SQL text: a few distinct shapes (one per table), prepared once. */
   readonly #companionStatements = new Map<string, Database.Statement>();
 
-  constructor(database: Database.Database, groupCommitWindowMs: number) {
+  constructor(database: Database.Database, options: GroupCommitOptions) {
     this.#database = database;
-    this.#groupCommitWindowMs = groupCommitWindowMs;
+    this.#groupCommitWindowMs = options.groupCommitWindowMs;
+    this.#parseCommit = options.parseCommit ?? 'adaptive';
+    this.#parseCommitWindowMs = options.parseCommitWindowMs ?? defaultParseCommitWindowMs;
     this.#statements = {
       insertReceived: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
         envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json, is_parsed)
@@ -144,17 +167,47 @@ export class GroupCommitQueue {
       const durable = isDurable(request);
       const lane = durable ? this.#durable : this.#parses;
       lane.writes.push({ request, resolve, reject });
-      if (lane.cancelFlush !== null && (durable || lane.writes.length < maxParseBatch)) return;
-      lane.cancelFlush?.();
-      // A zero window still waits for setImmediate: every write that arrived in this event-loop
-      // turn (messages from other connections) shares the commit.
-      const delayMs = durable
-        ? this.#groupCommitWindowMs
-        : lane.writes.length < maxParseBatch
-          ? parseCommitWindowMs
-          : 0;
-      lane.cancelFlush = scheduleFlush(delayMs, () => this.#flushLane(lane, durable));
+      if (durable) {
+        // A zero window still waits for setImmediate: every write that arrived in this event-loop
+        // turn (messages from other connections) shares the commit.
+        if (lane.cancelFlush === null)
+          lane.cancelFlush = scheduleFlush(this.#groupCommitWindowMs, () => this.#flushLane(lane, true));
+        return;
+      }
+      this.#scheduleParseCommit();
     });
+  }
+
+  /**
+   * A parse has started whose save will follow (ReceivedIndexer): adaptive parse commits wait for
+   * it, at most the window. Pair with parseSettled().
+   */
+  parseStarted(): void {
+    this.#parsesUnderway += 1;
+  }
+
+  /** Parses started and not settled yet (parseStarted()). */
+  get parsesUnderway(): number {
+    return this.#parsesUnderway;
+  }
+
+  /** The parse announced by parseStarted() is done (its save is queued next) or failed. */
+  parseSettled(): void {
+    this.#parsesUnderway = Math.max(0, this.#parsesUnderway - 1);
+    if (this.#parses.writes.length > 0) this.#scheduleParseCommit();
+  }
+
+  /** (Re)schedules the parse lane's commit: at once, or after the window while more parses come. */
+  #scheduleParseCommit(): void {
+    const lane = this.#parses;
+    const isImmediate =
+      lane.writes.length >= maxParseBatch || (this.#parseCommit === 'adaptive' && this.#parsesUnderway === 0);
+    if (lane.cancelFlush !== null && (lane.isFlushImmediate || !isImmediate)) return;
+    lane.cancelFlush?.();
+    lane.isFlushImmediate = isImmediate;
+    lane.cancelFlush = scheduleFlush(isImmediate ? 0 : this.#parseCommitWindowMs, () =>
+      this.#flushLane(lane, false),
+    );
   }
 
   /** Commits everything queued now. */
@@ -163,11 +216,13 @@ export class GroupCommitQueue {
     while (this.#parses.writes.length > 0) this.#flushLane(this.#parses, false);
     this.#parses.cancelFlush?.();
     this.#parses.cancelFlush = null;
+    this.#parses.isFlushImmediate = false;
   }
 
   #flushLane(lane: CommitLane, durable: boolean): void {
     lane.cancelFlush?.();
     lane.cancelFlush = null;
+    lane.isFlushImmediate = false;
     const batch = durable ? lane.writes.splice(0) : this.#takeParseChunk(lane);
     if (batch.length === 0) return;
     if (!durable) this.#database.pragma('synchronous = NORMAL');
@@ -186,12 +241,17 @@ export class GroupCommitQueue {
   #takeParseChunk(lane: CommitLane): PendingWrite[] {
     if (this.#durable.writes.length > 0) {
       this.#flushLane(this.#durable, true);
-      lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+      this.#scheduleNextChunk(lane);
       return [];
     }
     const chunk = lane.writes.splice(0, parseChunkLength(lane.writes));
-    if (lane.writes.length > 0) lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+    if (lane.writes.length > 0) this.#scheduleNextChunk(lane);
     return chunk;
+  }
+
+  #scheduleNextChunk(lane: CommitLane): void {
+    lane.isFlushImmediate = true;
+    lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
   }
 
   #commit(batch: readonly PendingWrite[]): void {
