@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
@@ -28,7 +29,7 @@ import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import type { DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
-import { loadCertificate } from './smtp/tls-certificate.js';
+import { type CertificatePair, loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
@@ -203,14 +204,25 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         host.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
       ),
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
+      users: config.http.auth.users,
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
       ...(delivery === null
         ? {}
         : { queue: queueRoutesFor(storage, delivery), suppressions: storage.suppressions }),
     });
-    http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
-      throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
-    });
+    const httpsCertificate = config.http.tls.enabled
+      ? await loadCertificate({
+          certFile: config.http.tls.certFile,
+          keyFile: config.http.tls.keyFile,
+          dataDir,
+          hostname: config.smtp.hostname,
+        })
+      : null;
+    http = await listenHttp(app.fetch, config.http.host, config.http.port, httpsCertificate).catch(
+      (error: unknown) => {
+        throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
+      },
+    );
   } catch (error) {
     await smtp?.close();
     await mta?.close();
@@ -237,7 +249,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     dataDir,
     mtaListeners: mta?.listeners.map(({ role, address }) => ({ role, address })) ?? [],
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
-    httpUrl: `http://${httpHost}:${httpInfo.port}`,
+    httpUrl: `${config.http.tls.enabled ? 'https' : 'http'}://${httpHost}:${httpInfo.port}`,
     retention,
     recovered,
     async stop() {
@@ -286,13 +298,22 @@ function certificate(config: AppConfig): string {
   return hasTls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
 }
 
+/** The web UI and API over HTTP, or HTTPS when given a certificate (http.tls). */
 function listenHttp(
   fetch: Parameters<typeof serve>[0]['fetch'],
   hostname: string,
   port: number,
+  certificate: CertificatePair | null,
 ): Promise<ServerType> {
   return new Promise((resolveListen, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolveListen(server));
+    const tls =
+      certificate === null
+        ? {}
+        : {
+            createServer: createHttpsServer,
+            serverOptions: { cert: certificate.cert, key: certificate.key },
+          };
+    const server = serve({ fetch, hostname, port, ...tls }, () => resolveListen(server));
     server.once('error', reject);
   });
 }

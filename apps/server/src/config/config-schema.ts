@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { httpAccessSchema } from './http-access-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
@@ -111,6 +112,7 @@ const settingsSchema = z.strictObject({
           }),
         )
         .default([]),
+      ...httpAccessSchema,
     })
     .prefault({}),
   ingest: z
@@ -154,6 +156,11 @@ const settingsSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /**
+       * 'pretty': a start banner and one readable line per record; 'json': pino JSON lines;
+       * 'auto': pretty on a terminal, JSON otherwise (log collectors, pipes, containers).
+       */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
 });

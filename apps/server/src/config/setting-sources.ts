@@ -66,6 +66,14 @@ export const settings: readonly Setting[] = [
     description: 'more Host names the web UI answers (name or name:port)',
   },
   {
+    path: 'http.auth.users',
+    kind: 'users',
+    description: 'web UI/API Basic auth user:password pairs (or user:scrypt$…)',
+  },
+  { path: 'http.tls.enabled', kind: 'boolean', description: 'serve the web UI and API over HTTPS' },
+  { path: 'http.tls.certFile', kind: 'string', description: 'HTTPS PEM certificate (default: self-signed)' },
+  { path: 'http.tls.keyFile', kind: 'string', description: 'HTTPS PEM private key' },
+  {
     path: 'ingest.parseWorkers',
     kind: 'number',
     description: 'worker threads for MIME parsing (0 = inline)',
@@ -85,6 +93,11 @@ export const settings: readonly Setting[] = [
     description: 'SMTP hosts messages may be released to (* = any; default: loopback)',
   },
   { path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
+  {
+    path: 'log.format',
+    kind: 'string',
+    description: 'auto (pretty on a terminal, else json), json or pretty',
+  },
 ];
 
 const envPrefix = 'SMTP_APP_';

@@ -2,12 +2,14 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
+import type { HttpUser } from '../config/http-access-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
+import { basicAuth } from './basic-auth.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
@@ -35,6 +37,8 @@ export interface HttpAppOptions {
   readonly queue?: QueueRoutesOptions;
   /** MTA mode: the suppression list's routes (/api/v1/suppressions). */
   readonly suppressions?: SuppressionList;
+  /** http.auth.users: with any, every request but /healthz needs Basic auth as one of them. */
+  readonly users?: readonly HttpUser[];
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -73,6 +77,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     );
   });
   app.use(requestGuard(options.hostAllowList));
+  if (options.users !== undefined && options.users.length > 0) app.use(basicAuth(options.users));
 
   app.onError((error, context) => {
     logger.error({ err: error, method: context.req.method, path: context.req.path }, 'request failed');

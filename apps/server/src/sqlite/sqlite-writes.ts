@@ -43,6 +43,8 @@ export interface GroupCommitOptions {
 }
 
 const defaultParseCommitWindowMs = 20;
+/** An idle parse commit waits until this many times the last one's length has passed since it. */
+const parseCommitSpacing = 4;
 /** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
 const maxParseBatch = 512;
 /**
@@ -102,8 +104,8 @@ interface ReceivedRow {
 interface CommitLane {
   writes: PendingWrite[];
   cancelFlush: (() => void) | null;
-  /** Whether the scheduled commit runs on the next turn (not after a window). */
-  isFlushImmediate: boolean;
+  /** When the scheduled commit runs (performance.now() time); meaningless while none is. */
+  flushAtMs: number;
 }
 
 /**
@@ -122,10 +124,13 @@ export class GroupCommitQueue {
   readonly #parseCommit: ParseCommitPolicy;
   readonly #parseCommitWindowMs: number;
   readonly #statements;
-  readonly #durable: CommitLane = { writes: [], cancelFlush: null, isFlushImmediate: false };
-  readonly #parses: CommitLane = { writes: [], cancelFlush: null, isFlushImmediate: false };
+  readonly #durable: CommitLane = { writes: [], cancelFlush: null, flushAtMs: 0 };
+  readonly #parses: CommitLane = { writes: [], cancelFlush: null, flushAtMs: 0 };
   /** Parses started (parseStarted()) and not settled yet: their saves are on their way. */
   #parsesUnderway = 0;
+  /** When the last parse commit ended, and how long it took (performance.now() milliseconds). */
+  #lastParseCommitEndMs = Number.NEGATIVE_INFINITY;
+  #lastParseCommitMs = 0;
   /** Rows committed by insertReceived whose parse has not been saved yet, oldest first. */
   readonly #receivedRows = new Map<string, ReceivedRow>();
   #rememberedBytes = 0;
@@ -197,17 +202,28 @@ export class GroupCommitQueue {
     if (this.#parses.writes.length > 0) this.#scheduleParseCommit();
   }
 
-  /** (Re)schedules the parse lane's commit: at once, or after the window while more parses come. */
+  /** (Re)schedules the parse lane's commit, earlier if need be, never later. */
   #scheduleParseCommit(): void {
     const lane = this.#parses;
-    const isImmediate =
-      lane.writes.length >= maxParseBatch || (this.#parseCommit === 'adaptive' && this.#parsesUnderway === 0);
-    if (lane.cancelFlush !== null && (lane.isFlushImmediate || !isImmediate)) return;
+    const now = performance.now();
+    const delayMs = this.#parseCommitDelayMs(now);
+    if (lane.cancelFlush !== null && lane.flushAtMs <= now + delayMs) return;
     lane.cancelFlush?.();
-    lane.isFlushImmediate = isImmediate;
-    lane.cancelFlush = scheduleFlush(isImmediate ? 0 : this.#parseCommitWindowMs, () =>
-      this.#flushLane(lane, false),
-    );
+    lane.flushAtMs = now + delayMs;
+    lane.cancelFlush = scheduleFlush(delayMs, () => this.#flushLane(lane, false));
+  }
+
+  /**
+   * How long the queued parses wait (ParseCommitPolicy). Adaptive and idle: at once, unless the
+   * last parse commit ended moments ago; then until a pause of parseCommitSpacing times its
+   * length has passed, so that a steady stream of single parses is batched as a burst is, and the
+   * parse commits never take more than a fifth of this thread.
+   */
+  #parseCommitDelayMs(now: number): number {
+    if (this.#parses.writes.length >= maxParseBatch) return 0;
+    if (this.#parseCommit === 'windowed' || this.#parsesUnderway > 0) return this.#parseCommitWindowMs;
+    const pauseMs = parseCommitSpacing * this.#lastParseCommitMs;
+    return Math.min(this.#parseCommitWindowMs, Math.max(0, this.#lastParseCommitEndMs + pauseMs - now));
   }
 
   /** Commits everything queued now. */
@@ -216,20 +232,25 @@ export class GroupCommitQueue {
     while (this.#parses.writes.length > 0) this.#flushLane(this.#parses, false);
     this.#parses.cancelFlush?.();
     this.#parses.cancelFlush = null;
-    this.#parses.isFlushImmediate = false;
   }
 
   #flushLane(lane: CommitLane, durable: boolean): void {
     lane.cancelFlush?.();
     lane.cancelFlush = null;
-    lane.isFlushImmediate = false;
     const batch = durable ? lane.writes.splice(0) : this.#takeParseChunk(lane);
     if (batch.length === 0) return;
-    if (!durable) this.#database.pragma('synchronous = NORMAL');
+    if (durable) {
+      this.#commit(batch);
+      return;
+    }
+    const startedMs = performance.now();
+    this.#database.pragma('synchronous = NORMAL');
     try {
       this.#commit(batch);
     } finally {
-      if (!durable) this.#database.pragma('synchronous = FULL');
+      this.#database.pragma('synchronous = FULL');
+      this.#lastParseCommitEndMs = performance.now();
+      this.#lastParseCommitMs = this.#lastParseCommitEndMs - startedMs;
     }
   }
 
@@ -250,7 +271,7 @@ export class GroupCommitQueue {
   }
 
   #scheduleNextChunk(lane: CommitLane): void {
-    lane.isFlushImmediate = true;
+    lane.flushAtMs = performance.now();
     lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
   }
 
