@@ -8,11 +8,14 @@ import { makeMessage, runSmtpLoad } from './smtp-load.js';
 import { freePort, saveResults, startMaildev, startOurApp, stopChild } from './support.js';
 
 const concurrency = 10;
-const scenarios = [
+/** BENCH_INGEST_SCENARIOS="1 KB" runs only the named ones. */
+const only = process.env.BENCH_INGEST_SCENARIOS?.split(',').map((name) => name.trim());
+const allScenarios = [
   // Warm-up long enough for both servers' JIT: MailDev gets ~2× faster over its first thousand messages.
   { name: '1 KB', sizeBytes: 1024, totalMessages: 3000, warmupMessages: 2000 },
   { name: '100 KB', sizeBytes: 100 * 1024, totalMessages: 600, warmupMessages: 300 },
 ];
+const scenarios = allScenarios.filter((scenario) => only === undefined || only.includes(scenario.name));
 
 /** Samples per server and scenario, taken alternately (A B, B A, …) so drift on this shared machine hits both. */
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));

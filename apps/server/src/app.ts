@@ -205,6 +205,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ),
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       users: config.http.auth.users,
+      serverInfo: {
+        smtp: { host: smtpAddress.address, port: smtpAddress.port },
+        smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },
+      },
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
       ...(delivery === null
         ? {}

@@ -88,6 +88,59 @@ describe('REST API over HTTP', () => {
     expect((await getJson('/api/v1/messages?search=subject%3Aclick')).body.messages).toEqual([]);
   });
 
+  it('searches with -negation, cc:, header:, filename:, larger:/smaller: and before:/after:', async () => {
+    const report = await harness.ingest(
+      [
+        'From: Reports <reports@example.com>',
+        'To: team@example.net',
+        'Cc: Carol Finance <carol@example.org>',
+        'Subject: Quarterly numbers',
+        'X-Campaign: spring sale 2024',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'See the attached report.',
+        '--b',
+        'Content-Type: application/pdf',
+        'Content-Disposition: attachment; filename="Q1-Report.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.alloc(6000, 7).toString('base64'),
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const draft = await harness.ingest(composeRaw({ subject: 'Quarterly draft', body: 'not final' }));
+    const small = await harness.ingest(composeRaw({ subject: 'Lunch?', body: 'tacos' }));
+    const ids = async (search: string) =>
+      (await getJson(`/api/v1/messages?search=${encodeURIComponent(search)}`)).body.messages.map(
+        (message: { id: string }) => message.id,
+      );
+    expect(await ids('quarterly -draft')).toEqual([report]);
+    expect(await ids('-quarterly')).toEqual([small]);
+    expect(await ids('cc:carol')).toEqual([report]);
+    expect(await ids('cc:finance')).toEqual([report]);
+    expect(await ids('cc:team')).toEqual([]); // a To address is not a Cc
+    expect(await ids('header:"x-campaign: Spring Sale"')).toEqual([report]);
+    expect(await ids('header:X-Campaign')).toEqual([report]);
+    expect(await ids('header:X-Campaign:winter')).toEqual([]);
+    expect(await ids('filename:q1-report')).toEqual([report]);
+    expect(await ids('filename:.pdf quarterly')).toEqual([report]);
+    expect(await ids('larger:5k')).toEqual([report]);
+    expect(await ids('smaller:5k')).toEqual([small, draft]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await ids(`after:${today} lunch`)).toEqual([small]);
+    expect(await ids(`before:${today}`)).toEqual([]);
+    const counted = await getJson(`/api/v1/messages?search=${encodeURIComponent('-lunch')}`);
+    expect(counted.body.total).toBe(2);
+    const bad = await getJson(`/api/v1/messages?search=${encodeURIComponent('before:someday')}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/before: wants a date/);
+  });
+
   it('answers 400 for a bad cursor or limit', async () => {
     expect((await getJson('/api/v1/messages?cursor=zzz')).status).toBe(400);
     expect((await getJson('/api/v1/messages?limit=abc')).status).toBe(400);

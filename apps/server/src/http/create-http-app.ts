@@ -16,7 +16,7 @@ import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
 import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js';
 import { requestGuard } from './request-guard.js';
-import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
+import type { ServerInfo, MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { StaticAsset } from './static-assets.js';
 import { registerSuppressionRoutes } from './suppression-routes.js';
 
@@ -39,6 +39,8 @@ export interface HttpAppOptions {
   readonly suppressions?: SuppressionList;
   /** http.auth.users: with any, every request but /healthz needs Basic auth as one of them. */
   readonly users?: readonly HttpUser[];
+  /** Where this server takes mail, for GET /api/v1/server (the UI's empty inbox names it). */
+  readonly serverInfo?: ServerInfo;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -83,6 +85,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     logger.error({ err: error, method: context.req.method, path: context.req.path }, 'request failed');
     return context.json({ error: 'Internal error' }, 500);
   });
+
+  app.get('/api/v1/server', (context) =>
+    options.serverInfo === undefined
+      ? context.json({ error: 'Not known here' }, 404)
+      : context.json(options.serverInfo satisfies Outgoing<ServerInfo>),
+  );
 
   app.get('/healthz', async (context) => {
     const counts = await options.mailbox.counts();

@@ -17,6 +17,7 @@ import {
   readFlagUpdateSchema,
   releaseRequestSchema,
   releaseResultSchema,
+  serverInfoSchema,
 } from './schemas/index.js';
 
 /**
@@ -40,6 +41,7 @@ const responseComponents = {
   DeleteAllResult: deleteAllResultSchema,
   ReleaseResult: releaseResultSchema,
   MailboxEvent: mailboxEventSchema,
+  ServerInfo: serverInfoSchema,
 } as const;
 const requestComponents = {
   MarkAllReadRequest: markAllReadRequestSchema,
@@ -102,7 +104,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string' },
             description:
-              'Words (prefix match, all must match) and filters: from:, to:, subject:, body:, is:read, is:unread, has:attachment. Quote phrases.',
+              'Words (prefix match, all must match; -word excludes) and filters: from:, to:, subject:, body:, cc:, header:Name[:value], filename:, larger:/smaller: (e.g. 100k, 2M), after:/before: (YYYY-MM-DD, UTC), is:read, is:unread, has:attachment. Quote phrases.',
           },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
           {
@@ -268,6 +270,12 @@ export const openApiDocument = {
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
         },
+      },
+    },
+    '/api/v1/server': {
+      get: {
+        summary: 'Where this server takes mail (SMTP and SMTPS listen addresses)',
+        responses: { '200': { description: 'The listeners', content: json('ServerInfo') } },
       },
     },
     ...queuePaths,

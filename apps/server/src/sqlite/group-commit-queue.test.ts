@@ -80,15 +80,31 @@ describe('GroupCommitQueue parse commits', () => {
     const [first, second] = [await receive('first'), await receive('second')];
     queue.parseStarted(); // the first's parse
     queue.parseStarted(); // the second's parse
-    queue.parseSettled();
     const firstSaved = save(first, 'first');
+    queue.parseSettled();
     await turns(5);
     expect(firstSaved.state.isCommitted).toBe(false); // the second is still being parsed
-    queue.parseSettled();
     const secondSaved = save(second, 'second');
+    queue.parseSettled();
     await turns(3);
     expect([firstSaved.state.isCommitted, secondSaved.state.isCommitted]).toEqual([true, true]);
     expect(subjects()).toEqual(['first', 'second']);
+  });
+
+  it('adaptive: a burst (more than two parses at once, from concurrent clients) gathers for the window', async () => {
+    const { queue, receive, save, subjects } = await setUp('adaptive');
+    const ids = [await receive('one'), await receive('two'), await receive('three')];
+    for (const _ of ids) queue.parseStarted();
+    const saved = ids.map((id, index) => {
+      const each = save(id, ['one', 'two', 'three'][index] as string);
+      queue.parseSettled();
+      return each;
+    });
+    await turns(5);
+    expect(saved.map((each) => each.state.isCommitted)).toEqual([false, false, false]);
+    queue.flush();
+    await Promise.all(saved.map((each) => each.done));
+    expect(subjects()).toEqual(['one', 'two', 'three']);
   });
 
   it('adaptive: a failed parse does not hold the others back', async () => {

@@ -33,14 +33,18 @@ export class ReceivedIndexer {
   async index(id: string): Promise<MessageSummary | null> {
     const raw = this.#queue.rememberedRaw(id) ?? (this.#readUnparsedRaw.get(id) as Uint8Array | undefined);
     if (raw === undefined) return null;
-    // Parse commits wait for parses underway (adaptive batching), so announce this one.
+    // Parse commits wait for parses underway (adaptive batching), so announce this one, and settle
+    // it only once its save is queued: the queue then decides with the save counted.
     this.#queue.parseStarted();
     let parsed: ParsedMessage;
     try {
       parsed = await this.#parse(raw);
-    } finally {
+    } catch (error) {
       this.#queue.parseSettled();
+      throw error;
     }
-    return (await this.#queue.enqueue({ kind: 'saveParsed', id, parsed })) as MessageSummary | null;
+    const saved = this.#queue.enqueue({ kind: 'saveParsed', id, parsed });
+    this.#queue.parseSettled();
+    return (await saved) as MessageSummary | null;
   }
 }

@@ -45,6 +45,8 @@ export interface GroupCommitOptions {
 const defaultParseCommitWindowMs = 20;
 /** An idle parse commit waits until this many times the last one's length has passed since it. */
 const parseCommitSpacing = 4;
+/** An idle parse commit is eager only while it holds at most this many parses. */
+const eagerParseCommitMaxWrites = 2;
 /** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
 const maxParseBatch = 512;
 /**
@@ -196,7 +198,7 @@ export class GroupCommitQueue {
     return this.#parsesUnderway;
   }
 
-  /** The parse announced by parseStarted() is done (its save is queued next) or failed. */
+  /** The parse announced by parseStarted() is done (its save queued just before) or failed. */
   parseSettled(): void {
     this.#parsesUnderway = Math.max(0, this.#parsesUnderway - 1);
     if (this.#parses.writes.length > 0) this.#scheduleParseCommit();
@@ -214,14 +216,17 @@ export class GroupCommitQueue {
   }
 
   /**
-   * How long the queued parses wait (ParseCommitPolicy). Adaptive and idle: at once, unless the
-   * last parse commit ended moments ago; then until a pause of parseCommitSpacing times its
-   * length has passed, so that a steady stream of single parses is batched as a burst is, and the
-   * parse commits never take more than a fifth of this thread.
+   * How long the queued parses wait (ParseCommitPolicy). Adaptive and idle (no parse underway, one
+   * or two queued): at once, unless the last parse commit ended moments ago; then until a pause of
+   * parseCommitSpacing times its length has passed, so that a steady stream of single parses is
+   * batched as a burst is, and the parse commits never take more than a fifth of this thread.
    */
   #parseCommitDelayMs(now: number): number {
     if (this.#parses.writes.length >= maxParseBatch) return 0;
     if (this.#parseCommit === 'windowed' || this.#parsesUnderway > 0) return this.#parseCommitWindowMs;
+    // Several parses gathered at once is a burst (concurrent clients): batch it as the window does,
+    // so the ingest rate at load stays as it was. One or two is a client waiting: commit now.
+    if (this.#parses.writes.length > eagerParseCommitMaxWrites) return this.#parseCommitWindowMs;
     const pauseMs = parseCommitSpacing * this.#lastParseCommitMs;
     return Math.min(this.#parseCommitWindowMs, Math.max(0, this.#lastParseCommitEndMs + pauseMs - now));
   }

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type MessageSummary } from './api.js';
+import { formatSendTo } from './message-facts.js';
 import { MessageList } from './message-list.js';
 import { MessageView } from './message-view.js';
 import { useKeyboard } from './use-keyboard.js';
@@ -27,6 +28,7 @@ function App() {
   const [selectedId, setSelectedId] = useState<string | null>(selectedFromHash);
   const [error, setError] = useState<string | null>(null);
   const [isConnected, setIsConnected] = useState(false);
+  const [sendTo, setSendTo] = useState<string | null>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const searchRef = useRef(search);
   searchRef.current = search;
@@ -46,6 +48,14 @@ function App() {
     const timer = setTimeout(() => void reload(search), search === '' ? 0 : 150);
     return () => clearTimeout(timer);
   }, [search, reload]);
+
+  useEffect(() => {
+    // The empty inbox names the SMTP address; without it, it says "the SMTP port".
+    api.serverInfo().then(
+      (info) => setSendTo(formatSendTo(info, location.hostname)),
+      () => undefined,
+    );
+  }, []);
 
   useEffect(() => {
     const onHash = () => setSelectedId(selectedFromHash());
@@ -235,6 +245,7 @@ function App() {
         hasMore={inbox.nextCursor !== null}
         onSelect={select}
         onLoadMore={() => void loadMore()}
+        sendTo={sendTo}
       />
       <main class="reader">
         {selectedId === null ? (

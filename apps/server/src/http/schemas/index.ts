@@ -29,3 +29,4 @@ export {
   releaseRequestSchema,
   releaseResultSchema,
 } from './release-schemas.js';
+export { type ServerInfo, serverInfoSchema } from './server-info-schema.js';
