@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
 import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import type { DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
@@ -205,6 +206,23 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ),
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
       users: config.http.auth.users,
+      // POST /api/v1/send: through the same pipeline as SMTP (stored, then parsed and announced).
+      async storeComposed(message) {
+        const receivedAtMs = Date.now();
+        const context = await pipeline.accept({
+          id: createMessageId(receivedAtMs),
+          receivedAtMs,
+          envelope: {
+            from: message.from,
+            to: [...message.to],
+            mailParameters: {},
+            rcptParameters: message.to.map(() => ({})),
+          },
+          session: null,
+          source: message.source,
+        });
+        return context.id;
+      },
       serverInfo: {
         smtp: { host: smtpAddress.address, port: smtpAddress.port },
         smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },

@@ -141,6 +141,81 @@ describe('REST API over HTTP', () => {
     expect(bad.body.error).toMatch(/before: wants a date/);
   });
 
+  it('composes and stores a message from JSON (POST /api/v1/send)', async () => {
+    const send = (body: unknown, contentType = 'application/json') =>
+      fetch(`${harness.baseUrl}/api/v1/send`, {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body: JSON.stringify(body),
+      });
+    const response = await send({
+      from: { name: 'Shop', address: 'shop@example.com' },
+      to: ['Tester <tester@example.org>'],
+      cc: ['carol@example.org'],
+      bcc: ['hidden@example.net'],
+      subject: 'Grüße from the send API',
+      text: 'Plain words',
+      html: '<p>Rich <img src="cid:logo@shop"></p>',
+      headers: { 'X-Campaign': 'spring' },
+      attachments: [
+        {
+          filename: 'prices.csv',
+          contentType: 'text/csv',
+          contentBase64: Buffer.from('item,price').toString('base64'),
+        },
+        {
+          filename: 'logo.png',
+          contentType: 'image/png',
+          contentBase64: Buffer.from('not really a png').toString('base64'),
+          contentId: 'logo@shop',
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as { id: string; messageId: string };
+    expect(result.messageId).toMatch(/^<.+@.+>$/);
+    const stored = await getJson(`/api/v1/messages/${result.id}`);
+    expect(stored.body.subject).toBe('Grüße from the send API');
+    expect(stored.body.from).toEqual({ name: 'Shop', address: 'shop@example.com' });
+    expect(stored.body.cc).toEqual([{ name: '', address: 'carol@example.org' }]);
+    expect(stored.body.envelope.to).toEqual([
+      'tester@example.org',
+      'carol@example.org',
+      'hidden@example.net',
+    ]);
+    expect(stored.body.text.trim()).toBe('Plain words');
+    expect(stored.body.attachments.map((each: { filename: string }) => each.filename).sort()).toEqual([
+      'logo.png',
+      'prices.csv',
+    ]);
+    expect(stored.body.headers).toContainEqual({ name: 'X-Campaign', value: 'spring' });
+    const raw = await (await fetch(`${harness.baseUrl}/api/v1/messages/${result.id}/raw`)).text();
+    expect(raw).not.toMatch(/^Bcc:/im); // blind copies stay in the envelope
+    expect(
+      (await getJson(`/api/v1/messages?search=${encodeURIComponent('filename:prices')}`)).body.messages[0].id,
+    ).toBe(result.id);
+  });
+
+  it('refuses a send without recipients, with a line break in a header, or not as JSON', async () => {
+    const send = (body: unknown, contentType = 'application/json') =>
+      fetch(`${harness.baseUrl}/api/v1/send`, {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body: JSON.stringify(body),
+      });
+    const noRecipient = await send({ from: 'a@example.com', subject: 'x' });
+    expect(noRecipient.status).toBe(400);
+    expect(((await noRecipient.json()) as { error: string }).error).toMatch(/at least one recipient/);
+    const injected = await send({
+      from: 'a@example.com',
+      to: ['b@example.net'],
+      headers: { 'X-Evil': 'a\r\nBcc: x@example.com' },
+    });
+    expect(injected.status).toBe(400);
+    expect((await send({ from: 'a@example.com', to: ['b@example.net'] }, 'text/plain')).status).toBe(415);
+    expect((await getJson('/api/v1/messages')).body.total).toBe(0);
+  });
+
   it('answers 400 for a bad cursor or limit', async () => {
     expect((await getJson('/api/v1/messages?cursor=zzz')).status).toBe(400);
     expect((await getJson('/api/v1/messages?limit=abc')).status).toBe(400);

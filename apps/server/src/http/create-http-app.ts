@@ -17,6 +17,7 @@ import type { Outgoing } from './outgoing.js';
 import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js';
 import { requestGuard } from './request-guard.js';
 import type { ServerInfo, MailboxEvent as WireMailboxEvent } from './schemas/index.js';
+import { registerSendRoutes, type StoreComposed } from './send-routes.js';
 import type { StaticAsset } from './static-assets.js';
 import { registerSuppressionRoutes } from './suppression-routes.js';
 
@@ -39,6 +40,8 @@ export interface HttpAppOptions {
   readonly suppressions?: SuppressionList;
   /** http.auth.users: with any, every request but /healthz needs Basic auth as one of them. */
   readonly users?: readonly HttpUser[];
+  /** POST /api/v1/send stores composed messages with this (the ingest pipeline); absent: no route. */
+  readonly storeComposed?: StoreComposed;
   /** Where this server takes mail, for GET /api/v1/server (the UI's empty inbox names it). */
   readonly serverInfo?: ServerInfo;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
@@ -85,6 +88,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     logger.error({ err: error, method: context.req.method, path: context.req.path }, 'request failed');
     return context.json({ error: 'Internal error' }, 500);
   });
+
+  if (options.storeComposed !== undefined) registerSendRoutes(app, options.storeComposed);
 
   app.get('/api/v1/server', (context) =>
     options.serverInfo === undefined

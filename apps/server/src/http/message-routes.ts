@@ -262,7 +262,7 @@ function toMessageJson(message: MailboxMessage): Outgoing<Message> {
 type JsonResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** JSON bodies only: requiring the content type also stops cross-site form posts (no CORS preflight). */
-async function readJson<T>(context: Context, schema: z.ZodType<T, unknown>): Promise<JsonResult<T>> {
+export async function readJson<T>(context: Context, schema: z.ZodType<T, unknown>): Promise<JsonResult<T>> {
   if (!(context.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
     return { ok: false, response: problem(context, 415, 'Send the body as application/json') };
   }

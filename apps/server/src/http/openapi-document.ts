@@ -17,6 +17,8 @@ import {
   readFlagUpdateSchema,
   releaseRequestSchema,
   releaseResultSchema,
+  sendRequestSchema,
+  sendResultSchema,
   serverInfoSchema,
 } from './schemas/index.js';
 
@@ -42,11 +44,13 @@ const responseComponents = {
   ReleaseResult: releaseResultSchema,
   MailboxEvent: mailboxEventSchema,
   ServerInfo: serverInfoSchema,
+  SendResult: sendResultSchema,
 } as const;
 const requestComponents = {
   MarkAllReadRequest: markAllReadRequestSchema,
   ReadFlagUpdate: readFlagUpdateSchema,
   ReleaseRequest: releaseRequestSchema,
+  SendRequest: sendRequestSchema,
 } as const;
 
 type ComponentName = keyof typeof responseComponents | keyof typeof requestComponents;
@@ -269,6 +273,17 @@ export const openApiDocument = {
             description: 'An event stream',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
+        },
+      },
+    },
+    '/api/v1/send': {
+      post: {
+        summary:
+          'Compose a message from JSON (text, HTML, attachments, headers) and store it in this inbox as if it came over SMTP',
+        requestBody: { required: true, content: json('SendRequest') },
+        responses: {
+          '200': { description: 'Stored', content: json('SendResult') },
+          ...guardedBody,
         },
       },
     },

@@ -29,4 +29,5 @@ export {
   releaseRequestSchema,
   releaseResultSchema,
 } from './release-schemas.js';
+export { type SendRequest, sendRequestSchema, sendResultSchema } from './send-schemas.js';
 export { type ServerInfo, serverInfoSchema } from './server-info-schema.js';
