@@ -25,10 +25,10 @@ export type WriteRequest =
 
 /**
  * How parse commits are timed:
- * - 'adaptive' (default): a parse commits at once (next event-loop turn) unless more parses are on
- *   their way (being parsed right now); then it waits for them, at most the window. A message sent
- *   to an idle catcher is listed about a millisecond after its 250; under load the commits gather
- *   as 'windowed' ones do, and a burst's last parse commits as soon as it arrives.
+ * - 'adaptive' (default): a parse commits at once (next event-loop turn) when no other parse is on
+ *   its way and at most two wait; otherwise (concurrent clients, a burst) parses gather for the
+ *   window as 'windowed' ones do. A message sent to an idle catcher is listed a millisecond or two
+ *   after its 250, and the ingest rate at load stays that of 'windowed'.
  * - 'windowed': parses always gather for the window before they are committed.
  * Each commit costs a B-tree and search-index flush, so fewer, fuller commits cost less per parse.
  */
@@ -115,8 +115,9 @@ interface CommitLane {
  * Two lanes, so that the writes a client waits for are never slowed by those it does not:
  * - durable writes (received messages): one transaction and one fsync for every write queued
  *   while the previous commit ran (or in the same event-loop turn);
- * - parses: committed at once when no other parse is on its way, else gathered for up to the parse
- *   window (ParseCommitPolicy), then committed in chunks of about a millisecond each, without fsync, with any received messages that arrived meanwhile first. WAL commits are
+ * - parses: committed at once when idle, else gathered for up to the parse window
+ *   (ParseCommitPolicy), then committed in chunks of about a millisecond each, without fsync, with
+ *   any received messages that arrived meanwhile first. WAL commits are
  *   ordered, so the next durable commit's fsync makes them durable too; if power fails first, only
  *   parses are lost, and startup recovery redoes them.
  */
