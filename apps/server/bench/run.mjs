@@ -1,9 +1,10 @@
 // Runs the benchmarks: bundles bench/*.ts with esbuild (workspace sources via the "source"
 // condition, npm packages external) and runs them one after the other on the built app.
-//   node bench/run.mjs            both
+//   node bench/run.mjs            ingest, visibility and api
 //   node bench/run.mjs ingest     only ingest vs MailDev
 //   node bench/run.mjs api        only API latency at 100,000 messages
 //   node bench/run.mjs mta        our MTA vs Postfix and Haraka, end to end (root, Postfix installed)
+//   node bench/run.mjs visibility only 250 → listed in the API, vs MailDev (issue 15 item 3)
 //   node bench/run.mjs threads    where our app's time goes per thread (Linux; not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -18,12 +19,13 @@ mkdirSync(outdir, { recursive: true });
 const which = process.argv[2] ?? 'all';
 const entries = {
   ingest: 'ingest.ts',
+  visibility: 'visibility.ts',
   api: 'api-latency.ts',
   mta: 'mta.ts',
   'queue-api': 'queue-api-latency.ts',
   threads: 'thread-cpu.ts',
 };
-const selected = which === 'all' ? ['ingest', 'api', 'mta', 'queue-api'] : [which];
+const selected = which === 'all' ? ['ingest', 'visibility', 'api', 'mta', 'queue-api'] : [which];
 
 /** npm packages stay external; @smtp/test-support ships TypeScript only, so it is bundled. */
 const bundleTestSupport = {
@@ -39,7 +41,9 @@ execFileSync('pnpm', ['run', 'build'], { cwd: appRoot, stdio: 'inherit' });
 for (const name of selected) {
   const entry = entries[name];
   if (entry === undefined)
-    throw new Error(`Unknown benchmark ${name}: use ingest, api, mta, queue-api, threads or nothing`);
+    throw new Error(
+      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads or nothing`,
+    );
   await build({
     entryPoints: [join(benchDir, entry)],
     outfile: join(outdir, `${name}.mjs`),

@@ -39,6 +39,8 @@ export async function startOurApp(options: {
   smtpPort: number;
   httpPort: number;
   maxMessages?: number;
+  /** storage.parseCommit: 'adaptive' (default) or 'windowed' (the fixed 20 ms window, for A/B runs). */
+  parseCommit?: 'adaptive' | 'windowed';
 }) {
   const child = spawn(process.execPath, [join(appRoot, 'dist/main.js')], {
     env: {
@@ -48,6 +50,7 @@ export async function startOurApp(options: {
       SMTP_APP_STORAGE_DATA_DIR: options.dataDir,
       SMTP_APP_RETENTION_MAX_MESSAGES: String(options.maxMessages ?? 0),
       SMTP_APP_LOG_LEVEL: 'warn',
+      SMTP_APP_STORAGE_PARSE_COMMIT: options.parseCommit ?? 'adaptive',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -76,4 +79,29 @@ export function saveResults(name: string, results: unknown): void {
   const directory = join(benchDir, 'results');
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** MailDev (npm maildev, a devDependency), the peer the capture benchmarks compare against. */
+export async function startMaildev(mailDirectory: string) {
+  const [smtpPort, webPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    join(appRoot, 'node_modules/.bin/maildev'),
+    [
+      '--smtp',
+      String(smtpPort),
+      '--web',
+      String(webPort),
+      '--ip',
+      '127.0.0.1',
+      '--web-ip',
+      '127.0.0.1',
+      '--mail-directory',
+      mailDirectory,
+      '--silent',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await waitForPort(smtpPort);
+  await waitForPort(webPort);
+  return { child, smtpPort, webPort };
 }

@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
@@ -26,13 +27,14 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
 import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
+import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
-import { loadCertificate } from './smtp/tls-certificate.js';
+import { type CertificatePair, loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
@@ -55,6 +57,10 @@ export interface RunningApp {
   readonly pipeline: IngestPipeline;
   /** The capture listener, or in mta mode the first MTA listener. */
   readonly smtpAddress: { readonly host: string; readonly port: number };
+  /** The implicit-TLS (SMTPS) capture listener (smtp.tls.implicitPort); null when there is none. */
+  readonly smtpsAddress: { readonly host: string; readonly port: number } | null;
+  /** The resolved data directory (the database and a generated certificate live there). */
+  readonly dataDir: string;
   /** mta mode: every listener with its role; empty in capture mode. */
   readonly mtaListeners: readonly Pick<MtaListener, 'role' | 'address'>[];
   readonly httpAddress: { readonly host: string; readonly port: number };
@@ -82,6 +88,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   try {
     storage = new SqliteStorage({
       path: databaseFile,
+      parseCommit: config.storage.parseCommit,
       // Parses off the threads serving SMTP, HTTP and SQLite: the message view's bodies (parse) and
       // ingest (parsePorts: the writer thread's own channels to the workers).
       parse: parsePool.parse,
@@ -122,6 +129,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let shared: PostgresStorage | null = null;
   let finishedMail: FinishedMailRetention | null = null;
   let smtpAddress: ListenerAddress | undefined;
+  let smtpsAddress: ListenerAddress | null = null;
   let http: ServerType | null = null;
   let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
   const webhooks =
@@ -210,7 +218,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       });
     } else {
       const certificate =
-        config.smtp.tls.starttls || config.smtp.tls.required
+        config.smtp.tls.starttls || config.smtp.tls.required || config.smtp.tls.implicitPort !== undefined
           ? await loadCertificate({
               certFile: config.smtp.tls.certFile,
               keyFile: config.smtp.tls.keyFile,
@@ -225,6 +233,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           );
         },
       );
+      const { implicitPort } = config.smtp.tls;
+      if (implicitPort !== undefined) {
+        smtpsAddress = await smtp.listenImplicitTls(implicitPort).catch((error: unknown) => {
+          throw listenFailure(error, { name: 'SMTPS', host: config.smtp.host, port: implicitPort }) ?? error;
+        });
+      }
     }
     smtpAddress = smtp?.address ?? mta?.listeners[0]?.address;
     if (smtpAddress === undefined) throw new Error('no SMTP listener started'); // mta.listeners has at least one
@@ -240,6 +254,28 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         host.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
       ),
       hostAllowList: new HostAllowList({ bindHost: config.http.host, extraHosts: config.http.allowedHosts }),
+      users: config.http.auth.users,
+      // POST /api/v1/send: through the same pipeline as SMTP (stored, then parsed and announced).
+      async storeComposed(message) {
+        const receivedAtMs = Date.now();
+        const context = await pipeline.accept({
+          id: createMessageId(receivedAtMs),
+          receivedAtMs,
+          envelope: {
+            from: message.from,
+            to: [...message.to],
+            mailParameters: {},
+            rcptParameters: message.to.map(() => ({})),
+          },
+          session: null,
+          source: message.source,
+        });
+        return context.id;
+      },
+      smtpListeners: {
+        smtp: { host: smtpAddress.address, port: smtpAddress.port },
+        smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },
+      },
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
       ...(delivery === null
         ? {}
@@ -251,9 +287,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             suppressions: storage.suppressions,
           }),
     });
-    http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
-      throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
-    });
+    const httpsCertificate = config.http.tls.enabled
+      ? await loadCertificate({
+          certFile: config.http.tls.certFile,
+          keyFile: config.http.tls.keyFile,
+          dataDir,
+          hostname: config.smtp.hostname,
+        })
+      : null;
+    http = await listenHttp(app.fetch, config.http.host, config.http.port, httpsCertificate).catch(
+      (error: unknown) => {
+        throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;
+      },
+    );
   } catch (error) {
     await finishedMail?.stop();
     await webhooks?.close();
@@ -279,9 +325,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     events,
     pipeline,
     smtpAddress: { host: smtpAddress.address, port: smtpAddress.port },
+    smtpsAddress: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },
+    dataDir,
     mtaListeners: mta?.listeners.map(({ role, address }) => ({ role, address })) ?? [],
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
-    httpUrl: `http://${httpHost}:${httpInfo.port}`,
+    httpUrl: `${config.http.tls.enabled ? 'https' : 'http'}://${httpHost}:${httpInfo.port}`,
     retention,
     recovered,
     async stop() {
@@ -307,7 +355,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     },
   };
   logger.info(
-    { smtp: running.smtpAddress, http: running.httpUrl, dataDir, tls: certificate(config) },
+    {
+      smtp: running.smtpAddress,
+      ...(running.smtpsAddress === null ? {} : { smtps: running.smtpsAddress }),
+      http: running.httpUrl,
+      dataDir,
+      tls: certificate(config),
+    },
     `${config.mode === 'mta' ? 'MTA mode: queueing and delivering mail' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
@@ -325,16 +379,26 @@ function prepareDataDir(dataDir: string): void {
 
 function certificate(config: AppConfig): string {
   if (config.mode === 'mta') return config.mta.tls.certFile ?? 'self-signed'; // every MTA listener has TLS
-  return config.smtp.tls.starttls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
+  const hasTls = config.smtp.tls.starttls || config.smtp.tls.implicitPort !== undefined;
+  return hasTls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
 }
 
+/** The web UI and API over HTTP, or HTTPS when given a certificate (http.tls). */
 function listenHttp(
   fetch: Parameters<typeof serve>[0]['fetch'],
   hostname: string,
   port: number,
+  certificate: CertificatePair | null,
 ): Promise<ServerType> {
   return new Promise((resolveListen, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolveListen(server));
+    const tls =
+      certificate === null
+        ? {}
+        : {
+            createServer: createHttpsServer,
+            serverOptions: { cert: certificate.cert, key: certificate.key },
+          };
+    const server = serve({ fetch, hostname, port, ...tls }, () => resolveListen(server));
     server.once('error', reject);
   });
 }

@@ -3,7 +3,8 @@ import { startApp } from './app.js';
 import { runQueueCommand } from './cli/queue-command.js';
 import { ConfigError, formatHelp, loadConfig } from './config/load-config.js';
 import { exitCodes } from './exit-codes.js';
-import { createLogger } from './observability/logger.js';
+import { createConsoleLogger, resolveLogFormat } from './observability/logger.js';
+import { formatStartupBanner } from './startup-banner.js';
 import { StartupError } from './startup-error.js';
 
 /** `smtp-app`: load the configuration, start, and stop cleanly on SIGINT/SIGTERM. */
@@ -34,9 +35,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatHelp()}\n`);
     return;
   }
-  const logger = createLogger(loaded.config.log.level);
+  const format = resolveLogFormat(loaded.config.log.format, process.stdout);
+  const logger = createConsoleLogger(loaded.config.log.level, format);
   if (loaded.configFile !== null) logger.info({ configFile: loaded.configFile }, 'configuration loaded');
   const app = await startApp({ config: loaded.config, logger });
+  // A person at a terminal gets the banner; machines get the same facts in the JSON start record.
+  if (format === 'pretty') process.stdout.write(`\n${formatStartupBanner(app, loaded.config.mode)}\n`);
   let isStopping = false;
   const stop = (signal: string) => {
     if (isStopping) return;

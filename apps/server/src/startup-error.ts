@@ -72,13 +72,19 @@ export function storeFailure(error: unknown, databaseFile: string): StartupError
   return null;
 }
 
+const flagsByListener = {
+  SMTP: '--smtp-host/--smtp-port',
+  SMTPS: '--smtp-host/--smtp-tls-implicit-port',
+  HTTP: '--http-host/--http-port',
+} as const;
+
 /** A listener could not bind: which one, on what address, and the flag that changes it. */
 export function listenFailure(
   error: unknown,
-  listener: { readonly name: 'SMTP' | 'HTTP'; readonly host: string; readonly port: number },
+  listener: { readonly name: 'SMTP' | 'SMTPS' | 'HTTP'; readonly host: string; readonly port: number },
 ): StartupError | null {
   const where = `${listener.name} on ${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
-  const flags = listener.name === 'SMTP' ? '--smtp-host/--smtp-port' : '--http-host/--http-port';
+  const flags = flagsByListener[listener.name];
   switch (codeOf(error)) {
     case 'EADDRINUSE':
       return new StartupError(

@@ -88,9 +88,165 @@ describe('REST API over HTTP', () => {
     expect((await getJson('/api/v1/messages?search=subject%3Aclick')).body.messages).toEqual([]);
   });
 
+  it('searches with -negation, cc:, header:, filename:, larger:/smaller: and before:/after:', async () => {
+    const report = await harness.ingest(
+      [
+        'From: Reports <reports@example.com>',
+        'To: team@example.net',
+        'Cc: Carol Finance <carol@example.org>',
+        'Subject: Quarterly numbers',
+        'X-Campaign: spring sale 2024',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'See the attached report.',
+        '--b',
+        'Content-Type: application/pdf',
+        'Content-Disposition: attachment; filename="Q1-Report.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.alloc(6000, 7).toString('base64'),
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const draft = await harness.ingest(composeRaw({ subject: 'Quarterly draft', body: 'not final' }));
+    const small = await harness.ingest(composeRaw({ subject: 'Lunch?', body: 'tacos' }));
+    const ids = async (search: string) =>
+      (await getJson(`/api/v1/messages?search=${encodeURIComponent(search)}`)).body.messages.map(
+        (message: { id: string }) => message.id,
+      );
+    expect(await ids('quarterly -draft')).toEqual([report]);
+    expect(await ids('-quarterly')).toEqual([small]);
+    expect(await ids('cc:carol')).toEqual([report]);
+    expect(await ids('cc:finance')).toEqual([report]);
+    expect(await ids('cc:team')).toEqual([]); // a To address is not a Cc
+    expect(await ids('header:"x-campaign: Spring Sale"')).toEqual([report]);
+    expect(await ids('header:X-Campaign')).toEqual([report]);
+    expect(await ids('header:X-Campaign:winter')).toEqual([]);
+    expect(await ids('filename:q1-report')).toEqual([report]);
+    expect(await ids('filename:.pdf quarterly')).toEqual([report]);
+    expect(await ids('larger:5k')).toEqual([report]);
+    expect(await ids('smaller:5k')).toEqual([small, draft]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await ids(`after:${today} lunch`)).toEqual([small]);
+    expect(await ids(`before:${today}`)).toEqual([]);
+    const counted = await getJson(`/api/v1/messages?search=${encodeURIComponent('-lunch')}`);
+    expect(counted.body.total).toBe(2);
+    const bad = await getJson(`/api/v1/messages?search=${encodeURIComponent('before:someday')}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/before: wants a date/);
+  });
+
+  it('composes and stores a message from JSON (POST /api/v1/send)', async () => {
+    const send = (body: unknown, contentType = 'application/json') =>
+      fetch(`${harness.baseUrl}/api/v1/send`, {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body: JSON.stringify(body),
+      });
+    const response = await send({
+      from: { name: 'Shop', address: 'shop@example.com' },
+      to: ['Tester <tester@example.org>'],
+      cc: ['carol@example.org'],
+      bcc: ['hidden@example.net'],
+      subject: 'Grüße from the send API',
+      text: 'Plain words',
+      html: '<p>Rich <img src="cid:logo@shop"></p>',
+      headers: { 'X-Campaign': 'spring' },
+      attachments: [
+        {
+          filename: 'prices.csv',
+          contentType: 'text/csv',
+          contentBase64: Buffer.from('item,price').toString('base64'),
+        },
+        {
+          filename: 'logo.png',
+          contentType: 'image/png',
+          contentBase64: Buffer.from('not really a png').toString('base64'),
+          contentId: 'logo@shop',
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as { id: string; messageId: string };
+    expect(result.messageId).toMatch(/^<.+@.+>$/);
+    const stored = await getJson(`/api/v1/messages/${result.id}`);
+    expect(stored.body.subject).toBe('Grüße from the send API');
+    expect(stored.body.from).toEqual({ name: 'Shop', address: 'shop@example.com' });
+    expect(stored.body.cc).toEqual([{ name: '', address: 'carol@example.org' }]);
+    expect(stored.body.envelope.to).toEqual([
+      'tester@example.org',
+      'carol@example.org',
+      'hidden@example.net',
+    ]);
+    expect(stored.body.text.trim()).toBe('Plain words');
+    expect(stored.body.attachments.map((each: { filename: string }) => each.filename).sort()).toEqual([
+      'logo.png',
+      'prices.csv',
+    ]);
+    expect(stored.body.headers).toContainEqual({ name: 'X-Campaign', value: 'spring' });
+    const raw = await (await fetch(`${harness.baseUrl}/api/v1/messages/${result.id}/raw`)).text();
+    expect(raw).not.toMatch(/^Bcc:/im); // blind copies stay in the envelope
+    expect(
+      (await getJson(`/api/v1/messages?search=${encodeURIComponent('filename:prices')}`)).body.messages[0].id,
+    ).toBe(result.id);
+  });
+
+  it('refuses a send without recipients, with a line break in a header, or not as JSON', async () => {
+    const send = (body: unknown, contentType = 'application/json') =>
+      fetch(`${harness.baseUrl}/api/v1/send`, {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body: JSON.stringify(body),
+      });
+    const noRecipient = await send({ from: 'a@example.com', subject: 'x' });
+    expect(noRecipient.status).toBe(400);
+    expect(((await noRecipient.json()) as { error: string }).error).toMatch(/at least one recipient/);
+    const injected = await send({
+      from: 'a@example.com',
+      to: ['b@example.net'],
+      headers: { 'X-Evil': 'a\r\nBcc: x@example.com' },
+    });
+    expect(injected.status).toBe(400);
+    expect((await send({ from: 'a@example.com', to: ['b@example.net'] }, 'text/plain')).status).toBe(415);
+    expect((await getJson('/api/v1/messages')).body.total).toBe(0);
+  });
+
   it('answers 400 for a bad cursor or limit', async () => {
     expect((await getJson('/api/v1/messages?cursor=zzz')).status).toBe(400);
     expect((await getJson('/api/v1/messages?limit=abc')).status).toBe(400);
+  });
+
+  it('long-polls with wait=: answers when a matching message arrives, not before', async () => {
+    const sleep = (ms: number) =>
+      new Promise<'still waiting'>((resolve) => setTimeout(resolve, ms, 'still waiting'));
+    const pending = getJson(
+      `/api/v1/messages?wait=30s&search=${encodeURIComponent('subject:"Late arrival"')}`,
+    );
+    expect(await Promise.race([pending, sleep(500)])).toBe('still waiting');
+    await harness.ingest(composeRaw({ subject: 'Something else' }));
+    expect(await Promise.race([pending, sleep(300)])).toBe('still waiting');
+    const wanted = await harness.ingest(composeRaw({ subject: 'Late arrival' }));
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(answer.body.messages.map((message: { id: string }) => message.id)).toEqual([wanted]);
+    // A match already there: answered at once, with the page as a plain list gives it.
+    const present = await getJson('/api/v1/messages?wait=30s&search=arrival');
+    expect(present.body.messages[0].id).toBe(wanted);
+  });
+
+  it('ends a long poll at its timeout with the empty page, and refuses a bad wait', async () => {
+    const started = performance.now();
+    const answer = await getJson('/api/v1/messages?wait=300ms&search=nothingmatchesthis');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(answer.status).toBe(200);
+    expect(answer.body.messages).toEqual([]);
+    expect((await getJson('/api/v1/messages?wait=forever')).status).toBe(400);
+    expect((await getJson('/api/v1/messages?wait=10m')).status).toBe(400);
   });
 
   it('gets a message without marking it read; PATCH marks it', async () => {

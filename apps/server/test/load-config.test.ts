@@ -11,7 +11,14 @@ describe('loadConfig', () => {
     const { config, configFile } = loadConfig(empty);
     expect(configFile).toBeNull();
     expect(config.smtp).toMatchObject({ host: '127.0.0.1', port: 2525 });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8025, allowedHosts: [] });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 8025,
+      allowedHosts: [],
+      // No Basic auth, plain HTTP: the web UI is for the loopback by default.
+      auth: { users: [] },
+      tls: { enabled: false },
+    });
     // Secure by default: plaintext AUTH decided from the listen address, release only to this machine.
     expect(config.smtp.auth.allowPlaintext).toBeUndefined();
     expect(config.release.allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);

@@ -157,7 +157,7 @@ describe('SqliteStorage with the writer thread', () => {
     }
   });
 
-  it('sends the bytes to an attached parse worker, not to the main thread', async () => {
+  it('sends the bytes to an attached parse worker, not to the main thread (a small idle one it parses itself)', async () => {
     // A stand-in worker whose parses are recognisable: the writer must have used its channel.
     const standIn = new Worker(
       `const { parentPort } = require('node:worker_threads');
@@ -173,11 +173,16 @@ describe('SqliteStorage with the writer thread', () => {
       parsePorts: [attachedPort(standIn)],
     });
     try {
-      const message = await newMessage(composeRaw({ subject: 'Real subject' }));
+      // Larger than what the writer parses itself when idle (16 KiB).
+      const message = await newMessage(composeRaw({ subject: 'Real subject', body: 'x'.repeat(40_000) }));
       await receiveWhole(store.spool, receivedPart(message));
       expect((await store.mailbox.index(message.id))?.subject).toBe(
         `parsed on the attached worker (${message.raw.byteLength} bytes)`,
       );
+      // A small message with no other parse underway: parsed on the writer thread, two hops sooner.
+      const small = await newMessage(composeRaw({ subject: 'Small and alone' }));
+      await receiveWhole(store.spool, receivedPart(small));
+      expect((await store.mailbox.index(small.id))?.subject).toBe('Small and alone');
     } finally {
       await store.close();
       await standIn.terminate();

@@ -84,6 +84,12 @@ describe('startup errors: one line with a hint, and a documented exit code', () 
     });
     expect(smtp.code).toBe(exitCodes.addressUnavailable);
     expectOneLine(smtp.stderr, /SMTP on .*the address is in use.*--smtp-port/);
+    const smtps = await runApp({
+      SMTP_APP_STORAGE_DATA_DIR: dataDir('smtps-busy'),
+      SMTP_APP_SMTP_TLS_IMPLICIT_PORT: String(busyPort),
+    });
+    expect(smtps.code).toBe(exitCodes.addressUnavailable);
+    expectOneLine(smtps.stderr, /SMTPS on .*the address is in use.*--smtp-tls-implicit-port/);
   });
 
   it('a data directory that is a file, or below one: 73', async () => {

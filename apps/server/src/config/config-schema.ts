@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { httpAccessSchema } from './http-access-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
@@ -85,6 +86,11 @@ const settingsSchema = z.strictObject({
           starttls: z.boolean().default(false),
           /** Refuse mail until STARTTLS. */
           required: z.boolean().default(false),
+          /**
+           * Also listen with implicit TLS (SMTPS, RFC 8314 §3.3) on this port of smtp.host, e.g. 465;
+           * 0 = any free port. Unset: no such listener. Capture mode only.
+           */
+          implicitPort: port.optional(),
           /** PEM files; when absent a self-signed certificate is generated into <dataDir>/tls. */
           certFile: z.string().min(1).optional(),
           keyFile: z.string().min(1).optional(),
@@ -108,6 +114,7 @@ const settingsSchema = z.strictObject({
           }),
         )
         .default([]),
+      ...httpAccessSchema,
     })
     .prefault({}),
   ingest: z
@@ -126,6 +133,11 @@ const settingsSchema = z.strictObject({
       /** Where the database (and a generated certificate) live; relative to the working directory. */
       dataDir: z.string().min(1).default('./data'),
       ...postgresStorageShape,
+      /**
+       * How parses are committed: 'adaptive' lists a message about a millisecond after its 250 and
+       * batches under load; 'windowed' always gathers parses for 20 ms (sqlite-writes.ts).
+       */
+      parseCommit: z.enum(['adaptive', 'windowed']).default('adaptive'),
     })
     .prefault({}),
   retention: z
@@ -149,6 +161,11 @@ const settingsSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /**
+       * 'pretty': a start banner and one readable line per record; 'json': pino JSON lines;
+       * 'auto': pretty on a terminal, JSON otherwise (log collectors, pipes, containers).
+       */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
 });

@@ -51,6 +51,11 @@ export const settings: readonly Setting[] = [
   },
   { path: 'smtp.tls.starttls', kind: 'boolean', description: 'offer STARTTLS' },
   { path: 'smtp.tls.required', kind: 'boolean', description: 'refuse mail before STARTTLS' },
+  {
+    path: 'smtp.tls.implicitPort',
+    kind: 'number',
+    description: 'also listen with implicit TLS (SMTPS) on this port, e.g. 465',
+  },
   { path: 'smtp.tls.certFile', kind: 'string', description: 'PEM certificate (default: self-signed)' },
   { path: 'smtp.tls.keyFile', kind: 'string', description: 'PEM private key' },
   { path: 'http.host', kind: 'string', description: 'web UI and API listen address' },
@@ -60,6 +65,14 @@ export const settings: readonly Setting[] = [
     kind: 'list',
     description: 'more Host names the web UI answers (name or name:port)',
   },
+  {
+    path: 'http.auth.users',
+    kind: 'users',
+    description: 'web UI/API Basic auth user:password pairs (or user:scrypt$…)',
+  },
+  { path: 'http.tls.enabled', kind: 'boolean', description: 'serve the web UI and API over HTTPS' },
+  { path: 'http.tls.certFile', kind: 'string', description: 'HTTPS PEM certificate (default: self-signed)' },
+  { path: 'http.tls.keyFile', kind: 'string', description: 'HTTPS PEM private key' },
   {
     path: 'ingest.parseWorkers',
     kind: 'number',
@@ -76,6 +89,11 @@ export const settings: readonly Setting[] = [
     kind: 'number',
     description: 'with storage.url: deliveries leased per destination over all nodes',
   },
+  {
+    path: 'storage.parseCommit',
+    kind: 'string',
+    description: 'adaptive (default: list at once, batch under load) or windowed',
+  },
   { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
   { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
   { path: 'retention.interval', kind: 'duration', description: 'how often retention runs' },
@@ -85,6 +103,11 @@ export const settings: readonly Setting[] = [
     description: 'SMTP hosts messages may be released to (* = any; default: loopback)',
   },
   { path: 'log.level', kind: 'string', description: 'fatal, error, warn, info, debug, trace or silent' },
+  {
+    path: 'log.format',
+    kind: 'string',
+    description: 'auto (pretty on a terminal, else json), json or pretty',
+  },
 ];
 
 const envPrefix = 'SMTP_APP_';

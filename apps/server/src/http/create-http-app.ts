@@ -1,12 +1,14 @@
 import { Hono } from 'hono';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
+import type { HttpUser } from '../config/http-access-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
+import { basicAuth } from './basic-auth.js';
 import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
@@ -14,8 +16,9 @@ import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
 import { type QueueRoutesOptions, registerQueueRoutes } from './queue-routes.js';
 import { requestGuard } from './request-guard.js';
-import type { MailboxEvent as WireMailboxEvent } from './schemas/index.js';
+import type { SmtpListeners, MailboxEvent as WireMailboxEvent } from './schemas/index.js';
 import type { ServerInfo } from './schemas/server-info-schema.js';
+import { registerSendRoutes, type StoreComposed } from './send-routes.js';
 import type { StaticAsset } from './static-assets.js';
 import { registerSuppressionRoutes } from './suppression-routes.js';
 
@@ -36,6 +39,12 @@ export interface HttpAppOptions {
   readonly queue?: QueueRoutesOptions;
   /** MTA mode: the suppression list's routes (/api/v1/suppressions). */
   readonly suppressions?: SuppressionList;
+  /** http.auth.users: with any, every request but /healthz needs Basic auth as one of them. */
+  readonly users?: readonly HttpUser[];
+  /** POST /api/v1/send stores composed messages with this (the ingest pipeline); absent: no route. */
+  readonly storeComposed?: StoreComposed;
+  /** Where this server takes mail, for GET /api/v1/listeners (the UI's empty inbox names it). */
+  readonly smtpListeners?: SmtpListeners;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -74,11 +83,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     );
   });
   app.use(requestGuard(options.hostAllowList));
+  if (options.users !== undefined && options.users.length > 0) app.use(basicAuth(options.users));
 
   app.onError((error, context) => {
     logger.error({ err: error, method: context.req.method, path: context.req.path }, 'request failed');
     return context.json({ error: 'Internal error' }, 500);
   });
+
+  if (options.storeComposed !== undefined) registerSendRoutes(app, options.storeComposed);
+
+  app.get('/api/v1/listeners', (context) =>
+    options.smtpListeners === undefined
+      ? context.json({ error: 'Not known here' }, 404)
+      : context.json(options.smtpListeners satisfies Outgoing<SmtpListeners>),
+  );
 
   app.get('/healthz', async (context) => {
     const counts = await options.mailbox.counts();

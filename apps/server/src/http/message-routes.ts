@@ -3,12 +3,14 @@ import type { z } from 'zod';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex, MailboxMessage } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
+import { parseDuration } from '../config/parse-duration.js';
 import type { EventBus } from '../events/event-bus.js';
 import { extractAttachment } from '../mime/parse-message.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { hasRemoteContent, preparePreviewHtml, previewContentSecurityPolicy } from './html-preview.js';
+import { MailboxChanges } from './mailbox-changes.js';
 import type { Outgoing } from './outgoing.js';
 import type {
   attachmentListSchema,
@@ -39,6 +41,9 @@ export interface MessageRoutesOptions {
 export interface IngestReadiness {
   settled(options: { readonly id?: string; readonly timeoutMs: number }): Promise<boolean>;
 }
+
+/** The longest long poll (`wait=`): beyond it, proxies and clients give up anyway. */
+const maxListWaitMs = 5 * 60_000;
 
 // Inline display is limited to raster images: anything else from a message (HTML, SVG, PDF) could
 // run on the app's origin, so it is always a download.
@@ -74,24 +79,41 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
       return problem(context, 400, 'limit must be an integer');
     const search = context.req.query('search') ?? context.req.query('query');
     const cursor = context.req.query('cursor');
-    // Messages accepted before this request are listed and searchable once parsed (no wait when
-    // nothing is pending).
-    await options.ingest?.settled({ timeoutMs: parseWaitMs });
+    const waitText = context.req.query('wait');
+    const waitMs = waitText === undefined ? 0 : parseDuration(waitText);
+    if (waitMs === null || waitMs > maxListWaitMs)
+      return problem(context, 400, 'wait must be a duration up to 5m, e.g. 500ms, 10s or 1m');
+    const query = {
+      ...(search === undefined ? {} : { search }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+    };
+    // Subscribed before the first look, so a message stored in between still wakes the wait.
+    const changes = waitMs > 0 ? new MailboxChanges(events, context.req.raw.signal) : null;
+    const deadline = performance.now() + waitMs;
+    let isLastLook = changes === null;
     try {
-      const page = await mailbox.list({
-        ...(search === undefined ? {} : { search }),
-        ...(limit === undefined ? {} : { limit }),
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      const counts = await mailbox.counts();
-      return context.json({
-        ...page,
-        unread: counts.unreadCount,
-        count: counts.messageCount,
-      } satisfies Outgoing<MessagePage>);
+      for (;;) {
+        // Messages accepted before this request are listed and searchable once parsed (no wait when
+        // nothing is pending).
+        await options.ingest?.settled({ timeoutMs: parseWaitMs });
+        const page = await mailbox.list(query);
+        // Long poll (wait=): answer once the page holds a match, or when the wait is over.
+        if (isLastLook || page.messages.length > 0) {
+          const counts = await mailbox.counts();
+          return context.json({
+            ...page,
+            unread: counts.unreadCount,
+            count: counts.messageCount,
+          } satisfies Outgoing<MessagePage>);
+        }
+        isLastLook = !(await changes?.next(deadline - performance.now()));
+      }
     } catch (error) {
       if (error instanceof MailboxQueryError) return problem(context, 400, error.message);
       throw error;
+    } finally {
+      changes?.close();
     }
   });
 
@@ -240,7 +262,7 @@ function toMessageJson(message: MailboxMessage): Outgoing<Message> {
 type JsonResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** JSON bodies only: requiring the content type also stops cross-site form posts (no CORS preflight). */
-async function readJson<T>(context: Context, schema: z.ZodType<T, unknown>): Promise<JsonResult<T>> {
+export async function readJson<T>(context: Context, schema: z.ZodType<T, unknown>): Promise<JsonResult<T>> {
   if (!(context.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
     return { ok: false, response: problem(context, 415, 'Send the body as application/json') };
   }

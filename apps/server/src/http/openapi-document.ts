@@ -17,6 +17,9 @@ import {
   readFlagUpdateSchema,
   releaseRequestSchema,
   releaseResultSchema,
+  sendRequestSchema,
+  sendResultSchema,
+  smtpListenersSchema,
 } from './schemas/index.js';
 
 /**
@@ -40,11 +43,14 @@ const responseComponents = {
   DeleteAllResult: deleteAllResultSchema,
   ReleaseResult: releaseResultSchema,
   MailboxEvent: mailboxEventSchema,
+  SmtpListeners: smtpListenersSchema,
+  SendResult: sendResultSchema,
 } as const;
 const requestComponents = {
   MarkAllReadRequest: markAllReadRequestSchema,
   ReadFlagUpdate: readFlagUpdateSchema,
   ReleaseRequest: releaseRequestSchema,
+  SendRequest: sendRequestSchema,
 } as const;
 
 type ComponentName = keyof typeof responseComponents | keyof typeof requestComponents;
@@ -102,7 +108,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string' },
             description:
-              'Words (prefix match, all must match) and filters: from:, to:, subject:, body:, is:read, is:unread, has:attachment. Quote phrases.',
+              'Words (prefix match, all must match; -word excludes) and filters: from:, to:, subject:, body:, cc:, header:Name[:value], filename:, larger:/smaller: (e.g. 100k, 2M), after:/before: (YYYY-MM-DD, UTC), is:read, is:unread, has:attachment. Quote phrases.',
           },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
           {
@@ -110,6 +116,13 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string' },
             description: 'nextCursor of the previous page',
+          },
+          {
+            name: 'wait',
+            in: 'query',
+            schema: { type: 'string', examples: ['10s', '500ms'] },
+            description:
+              'Long poll: when no message matches yet, wait up to this long (at most 5m) for one to arrive and answer as soon as it is listed; at the timeout, the empty page. Lets tests wait for a message without polling.',
           },
         ],
         responses: {
@@ -261,6 +274,23 @@ export const openApiDocument = {
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
         },
+      },
+    },
+    '/api/v1/send': {
+      post: {
+        summary:
+          'Compose a message from JSON (text, HTML, attachments, headers) and store it in this inbox as if it came over SMTP',
+        requestBody: { required: true, content: json('SendRequest') },
+        responses: {
+          '200': { description: 'Stored', content: json('SendResult') },
+          ...guardedBody,
+        },
+      },
+    },
+    '/api/v1/listeners': {
+      get: {
+        summary: 'Where this server takes mail (SMTP and SMTPS listen addresses)',
+        responses: { '200': { description: 'The listeners', content: json('SmtpListeners') } },
       },
     },
     ...queuePaths,

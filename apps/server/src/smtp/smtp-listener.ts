@@ -29,6 +29,11 @@ export interface SmtpListenerOptions {
 export interface SmtpListener {
   readonly server: SmtpServer;
   readonly address: ListenerAddress;
+  /**
+   * Also listens with implicit TLS (SMTPS, RFC 8314 §3.3) on `port` of smtp.host: TLS from the first
+   * byte, the same server (hooks, limits, auth) behind it. Needs the certificate.
+   */
+  listenImplicitTls(port: number): Promise<ListenerAddress>;
   close(): Promise<void>;
 }
 
@@ -200,6 +205,10 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
   return {
     server,
     address,
+    listenImplicitTls: (port) => {
+      if (options.certificate === null) throw new Error('implicit TLS needs a certificate');
+      return server.listen({ host: config.host, port, tls: 'implicit' });
+    },
     close: () => server.close({ deadlineMs: 5000 }),
   };
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MessageSummary } from '../capture/mailbox-index.js';
 import type { MessageParser } from '../mime/message-parser.js';
+import type { ParsedMessage } from '../mime/parsed-message.js';
 import type { GroupCommitQueue } from './sqlite-writes.js';
 
 /**
@@ -32,7 +33,18 @@ export class ReceivedIndexer {
   async index(id: string): Promise<MessageSummary | null> {
     const raw = this.#queue.rememberedRaw(id) ?? (this.#readUnparsedRaw.get(id) as Uint8Array | undefined);
     if (raw === undefined) return null;
-    const parsed = await this.#parse(raw);
-    return (await this.#queue.enqueue({ kind: 'saveParsed', id, parsed })) as MessageSummary | null;
+    // Parse commits wait for parses underway (adaptive batching), so announce this one, and settle
+    // it only once its save is queued: the queue then decides with the save counted.
+    this.#queue.parseStarted();
+    let parsed: ParsedMessage;
+    try {
+      parsed = await this.#parse(raw);
+    } catch (error) {
+      this.#queue.parseSettled();
+      throw error;
+    }
+    const saved = this.#queue.enqueue({ kind: 'saveParsed', id, parsed });
+    this.#queue.parseSettled();
+    return (await saved) as MessageSummary | null;
   }
 }

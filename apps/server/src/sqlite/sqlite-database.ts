@@ -5,7 +5,12 @@ import type { MessageParser } from '../mime/message-parser.js';
 import { ReceivedIndexer } from './received-indexer.js';
 import { schemaMigrations } from './sqlite-schema.js';
 import { defaultWriterScript, SqliteWriterThread } from './sqlite-writer-thread.js';
-import { GroupCommitQueue, openConnection, type WriteRequest } from './sqlite-writes.js';
+import {
+  GroupCommitQueue,
+  openConnection,
+  type ParseCommitPolicy,
+  type WriteRequest,
+} from './sqlite-writes.js';
 
 export interface SqliteDatabaseOptions {
   /** Database file; ':memory:' for throwaway databases. */
@@ -16,6 +21,8 @@ export interface SqliteDatabaseOptions {
    * while the last fsync blocked the event loop shares the next one without adding latency.
    */
   readonly groupCommitWindowMs?: number;
+  /** How parses are committed (sqlite-writes.ts): 'adaptive' (default) or 'windowed'. */
+  readonly parseCommit?: ParseCommitPolicy;
   /**
    * The writer thread's script; null writes on this thread. Default: dist/sqlite-write-worker.js
    * next to the running code when it exists (the build), else this thread (sources under test).
@@ -63,6 +70,7 @@ export class SqliteDatabase {
   constructor(options: SqliteDatabaseOptions) {
     this.path = options.path;
     const groupCommitWindowMs = options.groupCommitWindowMs ?? 0;
+    const parseCommit = options.parseCommit ?? 'adaptive';
     this.connection = openConnection(options.path);
     // Before the writer thread opens its connection: it finds the schema in place.
     this.#migrate();
@@ -73,7 +81,7 @@ export class SqliteDatabase {
           ? defaultWriterScript()
           : options.writerScript;
     if (writerScript === null) {
-      const queue = new GroupCommitQueue(this.connection, groupCommitWindowMs);
+      const queue = new GroupCommitQueue(this.connection, { groupCommitWindowMs, parseCommit });
       this.#inThread = {
         queue,
         indexer: new ReceivedIndexer({ database: this.connection, queue, parse: options.parse }),
@@ -81,7 +89,7 @@ export class SqliteDatabase {
     } else {
       this.#writerThread = new SqliteWriterThread(
         writerScript,
-        { path: options.path, groupCommitWindowMs, parsePorts: options.parsePorts ?? [] },
+        { path: options.path, groupCommitWindowMs, parseCommit, parsePorts: options.parsePorts ?? [] },
         options.onWriterFailure ?? (() => undefined),
       );
     }

@@ -15,7 +15,7 @@ import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { RecentBodies } from '../capture/recent-bodies.js';
 import type { MessageParser } from '../mime/message-parser.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
-import { parseSearchQuery } from './search-query.js';
+import { parseSearchQuery, type SearchQuery, SearchSyntaxError, sqlFiltersOf } from './search-query.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { type DetailRow, parseDetail, type SummaryRow, summaryColumns, toSummary } from './sqlite-rows.js';
 
@@ -118,14 +118,16 @@ export class SqliteMailboxIndex implements MailboxIndex {
   async list(query: ListQuery): Promise<MessagePage> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? defaultPageSize), 1), maxPageSize);
     const beforeSeq = query.cursor === undefined || query.cursor === '' ? null : decodeCursor(query.cursor);
-    const search = parseSearchQuery(query.search ?? '');
-    const conditions: string[] = [];
-    const parameters: Record<string, unknown> = { limit: limit + 1 };
-    if (search.isRead !== null) {
-      conditions.push('m.is_read = @isRead');
-      parameters.isRead = search.isRead ? 1 : 0;
+    let search: SearchQuery;
+    try {
+      search = parseSearchQuery(query.search ?? '');
+    } catch (error) {
+      if (error instanceof SearchSyntaxError) throw new MailboxQueryError(`Invalid search: ${error.message}`);
+      throw error;
     }
-    if (search.hasAttachment === true) conditions.push('m.attachment_count > 0');
+    const filters = sqlFiltersOf(search);
+    const conditions = [...filters.conditions];
+    const parameters: Record<string, unknown> = { ...filters.parameters, limit: limit + 1 };
     const filterConditions = [...conditions];
     if (beforeSeq !== null) {
       conditions.push('m.seq < @beforeSeq');
@@ -140,7 +142,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
         rows = this.#prepare(
           `SELECT ${summaryColumns} FROM messages m ${where} ORDER BY m.seq DESC LIMIT @limit`,
         ).all(parameters) as SummaryRow[];
-        total = this.#countFiltered(filterConditions, parameters);
+        total = this.#countFiltered(filterConditions, filters.parameters);
       } else {
         // The FTS table drives the join (CROSS JOIN fixes the order), walking its rowids newest
         // first; the keyset bound is on the FTS rowid so deep pages stay as cheap as the first.
@@ -184,14 +186,13 @@ export class SqliteMailboxIndex implements MailboxIndex {
     };
   }
 
-  #countFiltered(conditions: readonly string[], parameters: Record<string, unknown>): number {
+  #countFiltered(conditions: readonly string[], parameters: Readonly<Record<string, unknown>>): number {
     if (conditions.length === 0) return this.#statements.count.get() as number;
-    const { isRead } = parameters;
-    if (conditions.length === 1 && isRead === 0) return this.#statements.countUnread.get() as number;
-    const values = isRead === undefined ? {} : { isRead };
+    if (conditions.length === 1 && parameters.isRead === 0)
+      return this.#statements.countUnread.get() as number;
     return this.#prepare(`SELECT count(*) FROM messages m WHERE ${conditions.join(' AND ')}`)
       .pluck()
-      .get(values) as number;
+      .get(parameters) as number;
   }
 
   async get(id: string): Promise<MailboxMessage | null> {

@@ -14,12 +14,23 @@ import { GroupCommitQueue, openConnection } from './sqlite-writes.js';
  */
 const settings = workerData as WriterSettings;
 const database = openConnection(settings.path);
-const queue = new GroupCommitQueue(database, settings.groupCommitWindowMs);
+const queue = new GroupCommitQueue(database, {
+  groupCommitWindowMs: settings.groupCommitWindowMs,
+  parseCommit: settings.parseCommit,
+});
 const parseClient = new ParseClient(settings.parsePorts);
+/**
+ * A small message that is the only one being parsed is parsed right here: two thread hops (to a
+ * parse worker and back) cost more than its parse, and it is listed that much sooner. Under load,
+ * or for larger messages, the parse workers take them, so this thread stays free for commits.
+ */
+const inlineParseMaxBytes = 16 * 1024;
 const indexer = new ReceivedIndexer({
   database,
   queue,
-  parse: (raw) => parseClient.parse(raw) ?? parseMessage(raw),
+  parse: (raw) =>
+    (raw.byteLength <= inlineParseMaxBytes && queue.parsesUnderway <= 1 ? null : parseClient.parse(raw)) ??
+    parseMessage(raw),
 });
 const port = parentPort;
 

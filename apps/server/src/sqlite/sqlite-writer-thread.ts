@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, Worker } from 'node:worker_threads';
-import type { WriteRequest } from './sqlite-writes.js';
+import type { ParseCommitPolicy, WriteRequest } from './sqlite-writes.js';
 
 /** What the writer thread is started with (its workerData). */
 export interface WriterSettings {
   readonly path: string;
   readonly groupCommitWindowMs: number;
+  readonly parseCommit: ParseCommitPolicy;
   /** Channels to parse workers (ParsePool.connect()); none: the writer thread parses itself. */
   readonly parsePorts: readonly MessagePort[];
 }

@@ -24,10 +24,29 @@ export type WriteRequest =
   | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedMessage };
 
 /**
- * How long parses gather before they are committed. They are on no client's critical path, and
- * each commit costs a B-tree and search-index flush, so fewer, fuller commits cost less per parse.
+ * How parse commits are timed:
+ * - 'adaptive' (default): a parse commits at once (next event-loop turn) when no other parse is on
+ *   its way and at most two wait; otherwise (concurrent clients, a burst) parses gather for the
+ *   window as 'windowed' ones do. A message sent to an idle catcher is listed a millisecond or two
+ *   after its 250, and the ingest rate at load stays that of 'windowed'.
+ * - 'windowed': parses always gather for the window before they are committed.
+ * Each commit costs a B-tree and search-index flush, so fewer, fuller commits cost less per parse.
  */
-const parseCommitWindowMs = 20;
+export type ParseCommitPolicy = 'adaptive' | 'windowed';
+
+export interface GroupCommitOptions {
+  /** How long a receive waits for others to share its commit (0: the next event-loop turn). */
+  readonly groupCommitWindowMs: number;
+  readonly parseCommit?: ParseCommitPolicy;
+  /** How long parses may gather before they are committed (default 20 ms). */
+  readonly parseCommitWindowMs?: number;
+}
+
+const defaultParseCommitWindowMs = 20;
+/** An idle parse commit waits until this many times the last one's length has passed since it. */
+const parseCommitSpacing = 4;
+/** An idle parse commit is eager only while it holds at most this many parses. */
+const eagerParseCommitMaxWrites = 2;
 /** A parse batch this large commits without waiting out the window: memory and latency stay bounded. */
 const maxParseBatch = 512;
 /**
@@ -99,6 +118,8 @@ interface ReceivedRow {
 interface CommitLane {
   writes: PendingWrite[];
   cancelFlush: (() => void) | null;
+  /** When the scheduled commit runs (performance.now() time); meaningless while none is. */
+  flushAtMs: number;
 }
 
 /**
@@ -106,26 +127,36 @@ interface CommitLane {
  * Two lanes, so that the writes a client waits for are never slowed by those it does not:
  * - durable writes (received messages): one transaction and one fsync for every write queued
  *   while the previous commit ran (or in the same event-loop turn);
- * - parses: gathered for parseCommitWindowMs, then committed in chunks of about a millisecond
- *   each, without fsync, with any received messages that arrived meanwhile first. WAL commits are
+ * - parses: committed at once when idle, else gathered for up to the parse window
+ *   (ParseCommitPolicy), then committed in chunks of about a millisecond each, without fsync, with
+ *   any received messages that arrived meanwhile first. WAL commits are
  *   ordered, so the next durable commit's fsync makes them durable too; if power fails first, only
  *   parses are lost, and startup recovery redoes them.
  */
 export class GroupCommitQueue {
   readonly #database: Database.Database;
   readonly #groupCommitWindowMs: number;
+  readonly #parseCommit: ParseCommitPolicy;
+  readonly #parseCommitWindowMs: number;
   readonly #statements;
-  readonly #durable: CommitLane = { writes: [], cancelFlush: null };
-  readonly #parses: CommitLane = { writes: [], cancelFlush: null };
+  readonly #durable: CommitLane = { writes: [], cancelFlush: null, flushAtMs: 0 };
+  readonly #parses: CommitLane = { writes: [], cancelFlush: null, flushAtMs: 0 };
+  /** Parses started (parseStarted()) and not settled yet: their saves are on their way. */
+  #parsesUnderway = 0;
+  /** When the last parse commit ended, and how long it took (performance.now() milliseconds). */
+  #lastParseCommitEndMs = Number.NEGATIVE_INFINITY;
+  #lastParseCommitMs = 0;
   /** Rows committed by insertReceived whose parse has not been saved yet, oldest first. */
   readonly #receivedRows = new Map<string, ReceivedRow>();
   #rememberedBytes = 0;
   /** Companion inserts by SQL text: a few distinct shapes (one per table), prepared once. */
   readonly #companionStatements = new Map<string, Database.Statement>();
 
-  constructor(database: Database.Database, groupCommitWindowMs: number) {
+  constructor(database: Database.Database, options: GroupCommitOptions) {
     this.#database = database;
-    this.#groupCommitWindowMs = groupCommitWindowMs;
+    this.#groupCommitWindowMs = options.groupCommitWindowMs;
+    this.#parseCommit = options.parseCommit ?? 'adaptive';
+    this.#parseCommitWindowMs = options.parseCommitWindowMs ?? defaultParseCommitWindowMs;
     this.#statements = {
       insertReceived: database.prepare(`INSERT INTO messages (id, received_at_ms, subject, from_json, to_json,
         envelope_from, envelope_to_json, size_bytes, attachment_count, snippet, detail_json, is_parsed)
@@ -156,17 +187,61 @@ export class GroupCommitQueue {
       const durable = isDurable(request);
       const lane = durable ? this.#durable : this.#parses;
       lane.writes.push({ request, resolve, reject });
-      if (lane.cancelFlush !== null && (durable || lane.writes.length < maxParseBatch)) return;
-      lane.cancelFlush?.();
-      // A zero window still waits for setImmediate: every write that arrived in this event-loop
-      // turn (messages from other connections) shares the commit.
-      const delayMs = durable
-        ? this.#groupCommitWindowMs
-        : lane.writes.length < maxParseBatch
-          ? parseCommitWindowMs
-          : 0;
-      lane.cancelFlush = scheduleFlush(delayMs, () => this.#flushLane(lane, durable));
+      if (durable) {
+        // A zero window still waits for setImmediate: every write that arrived in this event-loop
+        // turn (messages from other connections) shares the commit.
+        if (lane.cancelFlush === null)
+          lane.cancelFlush = scheduleFlush(this.#groupCommitWindowMs, () => this.#flushLane(lane, true));
+        return;
+      }
+      this.#scheduleParseCommit();
     });
+  }
+
+  /**
+   * A parse has started whose save will follow (ReceivedIndexer): adaptive parse commits wait for
+   * it, at most the window. Pair with parseSettled().
+   */
+  parseStarted(): void {
+    this.#parsesUnderway += 1;
+  }
+
+  /** Parses started and not settled yet (parseStarted()). */
+  get parsesUnderway(): number {
+    return this.#parsesUnderway;
+  }
+
+  /** The parse announced by parseStarted() is done (its save queued just before) or failed. */
+  parseSettled(): void {
+    this.#parsesUnderway = Math.max(0, this.#parsesUnderway - 1);
+    if (this.#parses.writes.length > 0) this.#scheduleParseCommit();
+  }
+
+  /** (Re)schedules the parse lane's commit, earlier if need be, never later. */
+  #scheduleParseCommit(): void {
+    const lane = this.#parses;
+    const now = performance.now();
+    const delayMs = this.#parseCommitDelayMs(now);
+    if (lane.cancelFlush !== null && lane.flushAtMs <= now + delayMs) return;
+    lane.cancelFlush?.();
+    lane.flushAtMs = now + delayMs;
+    lane.cancelFlush = scheduleFlush(delayMs, () => this.#flushLane(lane, false));
+  }
+
+  /**
+   * How long the queued parses wait (ParseCommitPolicy). Adaptive and idle (no parse underway, one
+   * or two queued): at once, unless the last parse commit ended moments ago; then until a pause of
+   * parseCommitSpacing times its length has passed, so that a steady stream of single parses is
+   * batched as a burst is, and the parse commits never take more than a fifth of this thread.
+   */
+  #parseCommitDelayMs(now: number): number {
+    if (this.#parses.writes.length >= maxParseBatch) return 0;
+    if (this.#parseCommit === 'windowed' || this.#parsesUnderway > 0) return this.#parseCommitWindowMs;
+    // Several parses gathered at once is a burst (concurrent clients): batch it as the window does,
+    // so the ingest rate at load stays as it was. One or two is a client waiting: commit now.
+    if (this.#parses.writes.length > eagerParseCommitMaxWrites) return this.#parseCommitWindowMs;
+    const pauseMs = parseCommitSpacing * this.#lastParseCommitMs;
+    return Math.min(this.#parseCommitWindowMs, Math.max(0, this.#lastParseCommitEndMs + pauseMs - now));
   }
 
   /** Commits everything queued now. */
@@ -182,12 +257,23 @@ export class GroupCommitQueue {
     lane.cancelFlush = null;
     const batch = durable ? lane.writes.splice(0) : this.#takeParseChunk(lane);
     if (batch.length === 0) return;
-    const fsync = durable && batch.some((pending) => needsFsync(pending.request));
-    if (!fsync) this.#database.pragma('synchronous = NORMAL');
+    if (durable) {
+      const fsync = batch.some((pending) => needsFsync(pending.request));
+      if (fsync) {
+        this.#commit(batch);
+        return;
+      }
+    }
+    const startedMs = performance.now();
+    this.#database.pragma('synchronous = NORMAL');
     try {
       this.#commit(batch);
     } finally {
-      if (!fsync) this.#database.pragma('synchronous = FULL');
+      this.#database.pragma('synchronous = FULL');
+      if (!durable) {
+        this.#lastParseCommitEndMs = performance.now();
+        this.#lastParseCommitMs = this.#lastParseCommitEndMs - startedMs;
+      }
     }
   }
 
@@ -199,12 +285,17 @@ export class GroupCommitQueue {
   #takeParseChunk(lane: CommitLane): PendingWrite[] {
     if (this.#durable.writes.length > 0) {
       this.#flushLane(this.#durable, true);
-      lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+      this.#scheduleNextChunk(lane);
       return [];
     }
     const chunk = lane.writes.splice(0, parseChunkLength(lane.writes));
-    if (lane.writes.length > 0) lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
+    if (lane.writes.length > 0) this.#scheduleNextChunk(lane);
     return chunk;
+  }
+
+  #scheduleNextChunk(lane: CommitLane): void {
+    lane.flushAtMs = performance.now();
+    lane.cancelFlush = scheduleFlush(0, () => this.#flushLane(lane, false));
   }
 
   #commit(batch: readonly PendingWrite[]): void {

@@ -6,6 +6,7 @@ import type {
   MessageSummary,
   ReleaseRequest,
   ReleaseResult,
+  SmtpListeners,
 } from '../http/schemas/index.js';
 
 /**
@@ -13,7 +14,16 @@ import type {
  * contract (http/schemas, zod), imported as types only: nothing of the server, zod included, is
  * bundled.
  */
-export type { Address, Attachment, Message, MessagePage, MessageSummary, ReleaseRequest, ReleaseResult };
+export type {
+  Address,
+  Attachment,
+  Message,
+  MessagePage,
+  MessageSummary,
+  ReleaseRequest,
+  ReleaseResult,
+  SmtpListeners,
+};
 
 export const messageUrl = (id: string) => `/api/v1/messages/${encodeURIComponent(id)}`;
 
@@ -40,6 +50,7 @@ export const api = {
     return call(`/api/v1/messages?${query}`);
   },
   get: (id: string): Promise<Message> => call(messageUrl(id)),
+  smtpListeners: (): Promise<SmtpListeners> => call('/api/v1/listeners'),
   raw: async (id: string): Promise<string> => {
     const response = await fetch(`${messageUrl(id)}/raw`);
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);

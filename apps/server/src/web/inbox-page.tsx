@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type MessageSummary } from './api.js';
+import { formatSendTo } from './message-facts.js';
 import { MessageList } from './message-list.js';
 import { MessageView } from './message-view.js';
 import type { ServerInfo } from './operations-api.js';
@@ -29,6 +30,7 @@ export function InboxPage(props: { readonly mode: ServerInfo['mode'] | null }) {
   const [selectedId, setSelectedId] = useState<string | null>(selectedFromHash);
   const [error, setError] = useState<string | null>(null);
   const [isConnected, setIsConnected] = useState(false);
+  const [sendTo, setSendTo] = useState<string | null>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const searchRef = useRef(search);
   searchRef.current = search;
@@ -48,6 +50,14 @@ export function InboxPage(props: { readonly mode: ServerInfo['mode'] | null }) {
     const timer = setTimeout(() => void reload(search), search === '' ? 0 : 150);
     return () => clearTimeout(timer);
   }, [search, reload]);
+
+  useEffect(() => {
+    // The empty inbox names the SMTP address; without it, it says "the SMTP port".
+    api.smtpListeners().then(
+      (listeners) => setSendTo(formatSendTo(listeners, location.hostname)),
+      () => undefined,
+    );
+  }, []);
 
   useEffect(() => {
     const onHash = () => setSelectedId(selectedFromHash());
@@ -238,6 +248,7 @@ export function InboxPage(props: { readonly mode: ServerInfo['mode'] | null }) {
         hasMore={inbox.nextCursor !== null}
         onSelect={select}
         onLoadMore={() => void loadMore()}
+        sendTo={sendTo}
       />
       <main class="reader">
         {selectedId === null ? (

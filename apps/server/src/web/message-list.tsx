@@ -12,6 +12,8 @@ export interface MessageListProps {
   readonly hasMore: boolean;
   readonly onSelect: (id: string) => void;
   readonly onLoadMore: () => void;
+  /** Where to send mail ("127.0.0.1 port 2525"), once known. */
+  readonly sendTo: string | null;
 }
 
 export function MessageList(props: MessageListProps) {
@@ -27,7 +29,9 @@ export function MessageList(props: MessageListProps) {
       </div>
       {props.messages.length === 0 ? (
         <p class="list-empty">
-          {props.search === '' ? 'No mail yet. Send some to the SMTP port.' : 'Nothing matches.'}
+          {props.search !== ''
+            ? 'Nothing matches.'
+            : `No mail yet. Send some to ${props.sendTo ?? 'the SMTP port'}.`}
         </p>
       ) : (
         <ul class="messages">

@@ -1,7 +1,9 @@
+import { decodeWords } from 'postal-mime';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Message, messageUrl } from './api.js';
 import { DsnLinks } from './dsn-links.js';
 import { formatAddress, formatAddresses, formatBytes, formatLongTime } from './format.js';
+import { blindCopiesOf, greetingCommandOf, listedAttachmentsOf } from './message-facts.js';
 import { ReleaseForm } from './release-form.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'envelope';
@@ -63,6 +65,9 @@ export function MessageView(props: MessageViewProps) {
     props.onRead(message.id, false);
     setMessage({ ...message, isRead: false });
   };
+  const blindCopies = blindCopiesOf(message);
+  // Inline images the HTML shows (cid:) are part of the message, not files to download.
+  const attachments = listedAttachmentsOf(message);
   const tabs: readonly [Tab, string][] = [
     ['html', 'HTML'],
     ['text', 'Text'],
@@ -107,6 +112,20 @@ export function MessageView(props: MessageViewProps) {
             <dd>{formatAddresses(message.cc)}</dd>
           </>
         )}
+        {blindCopies.length > 0 && (
+          <>
+            <dt>Bcc</dt>
+            <dd title="Envelope recipients that the To and Cc headers do not name">
+              {formatAddresses(blindCopies)}
+            </dd>
+          </>
+        )}
+        {message.replyTo.length > 0 && (
+          <>
+            <dt>Reply-To</dt>
+            <dd>{formatAddresses(message.replyTo)}</dd>
+          </>
+        )}
         <dt>Received</dt>
         <dd>
           {formatLongTime(message.receivedAtMs)} · {formatBytes(message.sizeBytes)}
@@ -114,9 +133,9 @@ export function MessageView(props: MessageViewProps) {
       </dl>
       <DsnLinks related={message.related} />
       {isReleasing && <ReleaseForm message={message} onClose={() => setIsReleasing(false)} />}
-      {message.attachments.length > 0 && (
+      {attachments.length > 0 && (
         <ul class="attachments" aria-label="Attachments">
-          {message.attachments.map((attachment) => (
+          {attachments.map((attachment) => (
             <li key={attachment.index}>
               <a
                 href={`${messageUrl(message.id)}/attachments/${attachment.index}`}
@@ -176,7 +195,8 @@ export function MessageView(props: MessageViewProps) {
               {message.headers.map((header, index) => (
                 <tr key={index}>
                   <th>{header.name}</th>
-                  <td>{header.value}</td>
+                  {/* RFC 2047 encoded words (=?UTF-8?B?…?=) shown decoded; the Raw tab has them as sent. */}
+                  <td>{decodeWords(header.value)}</td>
                 </tr>
               ))}
             </tbody>
@@ -211,7 +231,7 @@ function EnvelopeDetails({ message }: { readonly message: Message }) {
           <dt>Client</dt>
           <dd>
             {session.remoteAddress}:{session.remotePort} (
-            {session.helo === '' ? 'no HELO' : `HELO ${session.helo}`})
+            {session.helo === '' ? 'no HELO' : `${greetingCommandOf(session.protocol)} ${session.helo}`})
           </dd>
           <dt>Server</dt>
           <dd>

@@ -62,6 +62,22 @@ export async function startHttpHarness(
       ],
     ]),
     keepAliveMs: 200,
+    async storeComposed(message) {
+      const receivedAtMs = Date.now();
+      const context = await pipeline.accept({
+        id: createMessageId(receivedAtMs),
+        receivedAtMs,
+        envelope: {
+          from: message.from,
+          to: [...message.to],
+          mailParameters: {},
+          rcptParameters: message.to.map(() => ({})),
+        },
+        session: null,
+        source: message.source,
+      });
+      return context.id;
+    },
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, hostname: listenHost, port: 0 }, () => resolve(started));

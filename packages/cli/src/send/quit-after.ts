@@ -26,4 +26,3 @@ export function parseQuitAfter(value: string | undefined): QuitAfter | null {
   }
   return point;
 }
-

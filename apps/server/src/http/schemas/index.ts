@@ -29,3 +29,6 @@ export {
   releaseRequestSchema,
   releaseResultSchema,
 } from './release-schemas.js';
+export { type SendRequest, sendRequestSchema, sendResultSchema } from './send-schemas.js';
+export { type ServerInfo, serverInfoSchema } from './server-info-schema.js';
+export { type SmtpListeners, smtpListenersSchema } from './smtp-listeners-schema.js';
