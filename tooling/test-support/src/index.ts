@@ -24,3 +24,4 @@ export {
   startPostfix,
 } from './postfix.js';
 export { requireTool } from './require-tool.js';
+export { type DovecotInstance, type DovecotOptions, startDovecot } from './dovecot.js';
