@@ -17,6 +17,8 @@ import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
+import { createInboundRoom, type InboundRoom } from './inbound/inbound-room.js';
+import { createInboundSink } from './inbound/inbound-sink.js';
 import type { MtaListener } from './listeners/mta-listener.js';
 import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
@@ -112,6 +114,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let smtp: SmtpListener | null = null;
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
+  let inbound: InboundRoom | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -133,10 +136,20 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
           }),
       });
+      const hostname = config.mta.hostname ?? config.smtp.hostname;
+      inbound =
+        config.inbound === null
+          ? null
+          : createInboundRoom({
+              inbound: config.inbound,
+              localDomains: config.mta.localDomains,
+              hostname,
+              dataDir,
+            });
       delivery = await startDelivery({
         config: config.mta,
         events: deliveryEvents,
-        hostname: config.mta.hostname ?? config.smtp.hostname,
+        hostname,
         spool,
         queue: storage.queue,
         suppressions: storage.suppressions,
@@ -144,17 +157,29 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         store: async (message, companionRows) => {
           await pipeline.accept({ ...message, companionRows });
         },
+        ...(inbound === null ? {} : { localDelivery: inbound.localDelivery }),
       });
-      const sink = config.mta.dkim.enabled
+      const signed = config.mta.dkim.enabled
         ? createDkimSigningSink(delivery, {
             localDomains: config.mta.localDomains,
             keys: loadDkimKeys(config, dataDir, logger),
           })
         : delivery;
+      // Mail from mx listeners is never signed as ours; every message's local recipients are expanded.
+      const sink =
+        inbound === null
+          ? signed
+          : createInboundSink({
+              resolver: inbound.resolver,
+              srs: inbound.srs,
+              received: delivery,
+              submitted: signed,
+            });
       mta = await startMtaListeners({
         config,
         dataDir,
         sink,
+        ...(inbound === null ? {} : { inbound: { resolver: inbound.resolver, checks: inbound.checks } }),
         metrics,
         logger,
         suppressions: storage.suppressions,
@@ -195,6 +220,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ...(delivery === null
         ? {}
         : { queue: queueRoutesFor(storage, delivery), suppressions: storage.suppressions }),
+      ...(delivery === null || inbound === null
+        ? {}
+        : { inbound: { log: storage.inbound, queue: storage.queue } }),
     });
     http = await listenHttp(app.fetch, config.http.host, config.http.port).catch((error: unknown) => {
       throw listenFailure(error, { name: 'HTTP', host: config.http.host, port: config.http.port }) ?? error;

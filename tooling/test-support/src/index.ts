@@ -16,6 +16,7 @@ export {
   txtCharacterStrings,
   type ZoneEntry,
 } from './dns-stub.js';
+export { type DovecotInstance, type DovecotOptions, startDovecot } from './dovecot.js';
 export {
   type PostfixDelivery,
   type PostfixInstance,
@@ -24,4 +25,3 @@ export {
   startPostfix,
 } from './postfix.js';
 export { requireTool } from './require-tool.js';
-export { type DovecotInstance, type DovecotOptions, startDovecot } from './dovecot.js';

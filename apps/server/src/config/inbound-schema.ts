@@ -47,6 +47,11 @@ export const inboundSchema = z
       .strictObject({
         /** HMAC key of the SRS hash (keep it secret and stable: bounces to old addresses need it). */
         secret: z.string().min(16),
+        /**
+         * The rewritten senders' domain: one of mta.localDomains (we must accept the bounces) whose SPF
+         * record names this server. Default: the first of mta.localDomains.
+         */
+        domain: domain.optional(),
         /** Bounces to rewritten addresses older than this many days are refused. Default 21. */
         maxAgeDays: z.number().int().min(1).max(1000).default(21),
       })
@@ -62,12 +67,24 @@ export type InboundConfig = NonNullable<z.output<typeof inboundSchema>>;
 export function checkInbound(
   config: {
     readonly inbound: z.output<typeof inboundSchema>;
-    readonly mta: { readonly localDomains: readonly string[] };
+    readonly mta: {
+      readonly localDomains: readonly string[];
+      readonly listeners: readonly { readonly role: string }[];
+    };
   },
   context: z.RefinementCtx,
 ): void {
   const inbound = config.inbound;
-  if (inbound === null) return;
+  if (inbound === null) {
+    const mxIndex = config.mta.listeners.findIndex((listener) => listener.role === 'mx');
+    if (mxIndex !== -1)
+      context.addIssue({
+        code: 'custom',
+        path: ['mta', 'listeners', mxIndex],
+        message: 'an mx listener needs the inbound section: the mailboxes it accepts mail for',
+      });
+    return;
+  }
   const localDomains = new Set(config.mta.localDomains);
   const isLocal = (value: string) => localDomains.has(value.slice(value.lastIndexOf('@') + 1));
   for (const [index, mailbox] of inbound.mailboxes.entries()) {
@@ -94,6 +111,18 @@ export function checkInbound(
         message: `${catchAllDomain} is not in mta.localDomains`,
       });
   }
+  if (inbound.srs?.domain !== undefined && !localDomains.has(inbound.srs.domain))
+    context.addIssue({
+      code: 'custom',
+      path: ['inbound', 'srs', 'domain'],
+      message: `${inbound.srs.domain} is not in mta.localDomains: bounces to rewritten senders must reach us`,
+    });
+  if (inbound.srs !== null && localDomains.size === 0)
+    context.addIssue({
+      code: 'custom',
+      path: ['inbound', 'srs'],
+      message: 'SRS needs a domain in mta.localDomains',
+    });
   const forwards = Object.values(inbound.aliases)
     .flat()
     .filter((target) => !isLocal(target));

@@ -7,7 +7,9 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import type { DeliveryTransport } from './transports/delivery-transport.js';
 import { createRemoteTransport } from './transports/remote-transport.js';
+import { createRoutingTransport } from './transports/routing-transport.js';
 
 export interface StartDeliveryOptions {
   readonly config: DeliveryConfig;
@@ -22,6 +24,11 @@ export interface StartDeliveryOptions {
   readonly clock?: Clock;
   /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
   readonly store?: DeliveryRoomOptions['store'];
+  /** Local domains go to this transport (Maildir or LMTP: inbound/inbound-room.ts), the rest remote. */
+  readonly localDelivery?: {
+    readonly isLocal: (domain: string) => boolean;
+    readonly transport: DeliveryTransport & { close?(): Promise<void> };
+  };
 }
 
 /**
@@ -33,7 +40,7 @@ export async function startDelivery(
 ): Promise<DeliveryRoom & { close(): Promise<void> }> {
   const { config, logger } = options;
   const clock = options.clock;
-  const transport = createRemoteTransport({
+  const remote = createRemoteTransport({
     hostname: options.hostname,
     dnsServers: config.dnsServers,
     port: config.deliveryPort,
@@ -41,6 +48,11 @@ export async function startDelivery(
     smarthost: config.smarthost,
     clock: clock ?? systemClock,
   });
+  const local = options.localDelivery;
+  const transport =
+    local === undefined
+      ? remote
+      : createRoutingTransport({ isLocal: local.isLocal, local: local.transport, remote });
   const room = createDeliveryRoom({
     spool: options.spool,
     queue: options.queue,
@@ -59,7 +71,8 @@ export async function startDelivery(
     ...room,
     async close() {
       await room.stop();
-      await transport.close();
+      await remote.close();
+      await local?.transport.close?.();
     },
   };
 }

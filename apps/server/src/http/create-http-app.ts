@@ -9,6 +9,7 @@ import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { HostAllowList } from './host-allow-list.js';
+import { type InboundRoutesOptions, registerInboundRoutes } from './inbound-routes.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
@@ -35,6 +36,8 @@ export interface HttpAppOptions {
   readonly queue?: QueueRoutesOptions;
   /** MTA mode: the suppression list's routes (/api/v1/suppressions). */
   readonly suppressions?: SuppressionList;
+  /** MTA mode with an inbound section: what the MX received (/api/v1/inbound). */
+  readonly inbound?: InboundRoutesOptions;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -109,6 +112,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   registerMessageRoutes(app, options);
   if (options.queue !== undefined) registerQueueRoutes(app, options.queue);
   if (options.suppressions !== undefined) registerSuppressionRoutes(app, options.suppressions);
+  if (options.inbound !== undefined) registerInboundRoutes(app, options.inbound);
 
   app.get('*', (context) => {
     const path = context.req.path;

@@ -44,7 +44,12 @@ export function createRecipientResolver(settings: RecipientResolverSettings): Re
   const isLocalDomain = (domain: string) => settings.localDomains.has(domain.toLowerCase());
 
   /** The targets of one local address, or null when nothing matches it. */
-  const expand = (address: string, depth: number, nowMs: number, seen: Set<string>): DeliveryTarget[] | null => {
+  const expand = (
+    address: string,
+    depth: number,
+    nowMs: number,
+    seen: Set<string>,
+  ): DeliveryTarget[] | null => {
     const normalized = address.toLowerCase();
     const at = normalized.lastIndexOf('@');
     const localPart = normalized.slice(0, at);
@@ -81,8 +86,7 @@ export function createRecipientResolver(settings: RecipientResolverSettings): Re
     seen: Set<string>,
   ): DeliveryTarget[] | null => {
     const alias = settings.aliases.get(normalized);
-    if (alias !== undefined)
-      return alias.flatMap((target) => expand(target, depth + 1, nowMs, seen) ?? []);
+    if (alias !== undefined) return alias.flatMap((target) => expand(target, depth + 1, nowMs, seen) ?? []);
     if (settings.mailboxes.has(normalized)) return [{ kind: 'mailbox', address: normalized }];
     return null;
   };

@@ -49,7 +49,13 @@ export function createSrs(options: SrsOptions): Srs {
     reverse(localPart, nowMs) {
       const match = /^srs0[=+-]([^=]{4})=([A-Za-z2-7]{2})=([^=]+)=(.+)$/i.exec(localPart);
       if (match === null) return null;
-      const [, givenHash, timestamp, domain, originalLocal] = match as unknown as [string, string, string, string, string];
+      const [, givenHash, timestamp, domain, originalLocal] = match as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       const expected = hash(timestamp.toUpperCase(), domain, originalLocal);
       // Local parts may come back lower-cased by another MTA: compare case-insensitively (libsrs2 does).
       const given = Buffer.from(givenHash.toLowerCase());

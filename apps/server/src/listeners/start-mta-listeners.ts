@@ -1,5 +1,7 @@
 import { createUserDirectory } from '../accounts/user-directory.js';
 import type { AppConfig } from '../config/config-schema.js';
+import type { InboundChecks } from '../inbound/inbound-checks.js';
+import type { RecipientResolver } from '../inbound/recipient-resolver.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { type DailyMessageCounter, InMemoryDailyMessageCounter } from '../policy/daily-message-counter.js';
@@ -19,6 +21,8 @@ export interface StartMtaListenersOptions {
   readonly counter?: DailyMessageCounter;
   /** Recipients refused at RCPT (the suppression list). */
   readonly suppressions?: Pick<SuppressionList, 'find'>;
+  /** Local recipients verified at RCPT; mx listeners run the checks (MtaListenerOptions.inbound). */
+  readonly inbound?: { readonly resolver: RecipientResolver; readonly checks: InboundChecks };
   readonly now?: () => number;
 }
 
@@ -71,6 +75,7 @@ export async function startMtaListeners(options: StartMtaListenersOptions): Prom
           limits: { maxMessageBytes: config.smtp.maxMessageBytes, maxRecipients: config.smtp.maxRecipients },
           metrics: options.metrics,
           logger,
+          ...(options.inbound === undefined ? {} : { inbound: options.inbound }),
           ...(options.now === undefined ? {} : { now: options.now }),
         }),
       );

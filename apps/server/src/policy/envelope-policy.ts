@@ -121,7 +121,8 @@ export function decideRcptTo(input: RcptToInput): PolicyDecision {
     settings.localDomains.has(recipientDomain.toLowerCase()) ||
     (facts.user !== null && listenerProfiles[facts.role].isAuthOffered) ||
     ((facts.role === 'relay' || facts.role === 'mx') && settings.relayNetworks.contains(facts.clientAddress));
-  if (!isPermitted) return refuse(facts.role === 'mx' ? policyReplies.mxRelayDenied : policyReplies.relayDenied);
+  if (!isPermitted)
+    return refuse(facts.role === 'mx' ? policyReplies.mxRelayDenied : policyReplies.relayDenied);
   const suppression = input.suppression ?? null;
   if (suppression === null) return allowed;
   const day = new Date(suppression.createdAtMs).toISOString().slice(0, 10);

@@ -114,4 +114,17 @@ export const schemaMigrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX suppressions_created ON suppressions (created_at_ms, address);
   `,
+  // inbound: what the MX received (inbound/inbound-log.ts), one row per message from an mx listener,
+  // committed with the message. IF NOT EXISTS: safe whatever order the integrator gives migrations.
+  `
+  CREATE TABLE IF NOT EXISTS inbound_messages (
+    message_id TEXT PRIMARY KEY,
+    received_at_ms INTEGER NOT NULL,
+    client_json TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipients_json TEXT NOT NULL,
+    checks_json TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at_ms, message_id);
+  `,
 ];

@@ -6,6 +6,7 @@ import {
   startDnsStub,
   type ZoneEntry,
 } from '@smtp/test-support';
+import type { AppConfigInput } from '../../src/config/config-schema.js';
 import { startTestApp } from './app-harness.js';
 
 export interface MtaTestbed {
@@ -17,12 +18,19 @@ export interface MtaTestbed {
   stop(): Promise<void>;
 }
 
+/** Changes to the testbed's app config: `mta` keys replace the testbed's one by one; `inbound` is added. */
+export interface MtaTestbedConfig {
+  readonly mta?: Partial<NonNullable<AppConfigInput['mta']>>;
+  readonly inbound?: AppConfigInput['inbound'];
+}
+
 /**
  * The app in MTA mode with a remote MX to deliver to: `remote.test` (and any extra names given)
  * resolves through the DNS stub to aiosmtpd on 127.0.0.2, and the app delivers to that port.
  */
 export async function startMtaTestbed(
   extraZone: Readonly<Record<string, ZoneEntry>> = {},
+  config: MtaTestbedConfig = {},
 ): Promise<MtaTestbed> {
   const port = await freePort('127.0.0.2');
   const [dns, remote] = await Promise.all([
@@ -42,7 +50,9 @@ export async function startMtaTestbed(
       listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
       dnsServers: [dns.address],
       deliveryPort: port,
+      ...config.mta,
     },
+    ...(config.inbound === undefined ? {} : { inbound: config.inbound }),
   });
   return {
     dns,
