@@ -132,7 +132,7 @@ print(json.dumps({k: [v[0], v[1].decode()] for k, v in out.items()}))
       { check: 'dkim', result: 'none' },
     ]);
     expect(bytes.toString()).toMatch(
-      /^Received: from mta\.remote\.test [^]*?\r\nAuthentication-Results: mx\.test; spf=pass smtp\.mailfrom=remote\.test\r\nSubject: hello\r\n\r\nbody\r\n$/,
+      /^Received: from mta\.remote\.test [\s\S]*?\r\nAuthentication-Results: mx\.test; spf=pass smtp\.mailfrom=remote\.test\r\nSubject: hello\r\n\r\nbody\r\n$/,
     );
   });
 });
