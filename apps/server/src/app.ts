@@ -170,6 +170,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         inbound === null
           ? signed
           : createInboundSink({
+              postmasterDomain: config.mta.localDomains[0] ?? hostname,
               resolver: inbound.resolver,
               srs: inbound.srs,
               received: delivery,

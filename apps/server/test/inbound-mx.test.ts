@@ -83,6 +83,7 @@ describe('inbound MX: mx listener → recipient checks → queue → Maildir / f
           aliases: {
             'team@example.test': ['alice@example.test', 'bob@example.test'],
             'fwd@example.test': ['partner@remote.test'],
+            'postmaster@example.test': ['alice@example.test'],
           },
           catchAll: { 'catch.test': 'carol@catch.test' },
           delivery: { transport: 'maildir', directory: maildirs },
@@ -274,5 +275,18 @@ with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as s
       expect(readFileSync(delivery.detail as string, 'latin1')).toContain('Subject: alias fan-out');
     const missing = await fetch(`${testbed.harness.baseUrl}/api/v1/inbound/no-such-id`);
     expect(missing.status).toBe(404);
+  });
+
+  it('takes the bare <Postmaster> (RFC 5321 §4.5.1) for postmaster@ the first local domain', async () => {
+    const aliceBefore = readdirSync(join(maildirs, 'example.test', 'alice', 'new')).length;
+    const script = `
+import smtplib, json
+with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as smtp:
+    print(json.dumps(smtp.sendmail('sender@remote.test', ['Postmaster'], b'Subject: to the postmaster\\r\\n\\r\\nhi\\r\\n')))
+`;
+    const result = await runProcess(python, ['-c', script]);
+    expect(result.stderr).toBe('');
+    const messages = await waitForMaildir(join(maildirs, 'example.test', 'alice'), aliceBefore + 1);
+    expect(messages.filter((text) => text.includes('Subject: to the postmaster'))).toHaveLength(1);
   });
 });

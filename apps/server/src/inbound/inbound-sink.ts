@@ -12,6 +12,8 @@ export interface InboundSinkOptions {
   readonly received: AcceptedMessageSink;
   /** Mail our users submitted or relay clients sent (the DKIM signer in front of the queue). */
   readonly submitted: AcceptedMessageSink;
+  /** The bare `<Postmaster>` (RFC 5321 §4.5.1) is postmaster@ this domain (the first local domain). */
+  readonly postmasterDomain: string;
   readonly now?: () => number;
 }
 
@@ -32,8 +34,9 @@ export function createInboundSink(options: InboundSinkOptions): AcceptedMessageS
           ? sender
           : options.srs.forward(sender, nowMs);
       const expansions = message.envelope.to.map((recipient) => {
-        if (recipient.toLowerCase() === 'postmaster') return undefined;
-        const resolution = options.resolver.resolve(recipient, nowMs);
+        const address =
+          recipient.toLowerCase() === 'postmaster' ? `postmaster@${options.postmasterDomain}` : recipient;
+        const resolution = options.resolver.resolve(address, nowMs);
         return resolution.kind === 'local' ? resolution.targets : undefined;
       });
       const recipientTargets = expansions.map((targets) =>
