@@ -11,7 +11,13 @@ import type { UserDirectory } from '../accounts/user-directory.js';
 import type { MtaListenerConfig, MtaListenerRole } from '../config/mta-schema.js';
 import { formatDate, formatReceivedHeader } from '../fixups/received-header.js';
 import { applySubmissionFixups } from '../fixups/submission-fixups.js';
-import type { CheckResult, InboundChecks, InboundClient, StageVerdict } from '../inbound/inbound-checks.js';
+import {
+  type CheckResult,
+  type InboundChecks,
+  type InboundClient,
+  noInboundChecks,
+  type StageVerdict,
+} from '../inbound/inbound-checks.js';
 import { prepareMxMessage } from '../inbound/mx-message.js';
 import type { RecipientResolver } from '../inbound/recipient-resolver.js';
 import { addressesInHeader } from '../mime/header-addresses.js';
@@ -88,7 +94,8 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
     metrics.rejects.inc({ reason });
     throw new SmtpReplyError(decision.reply);
   };
-  const checks = role === 'mx' ? (options.inbound?.checks ?? null) : null;
+  // Mail from other MTAs: the inbound checks' stages run, and no submission fix-ups.
+  const checks = role === 'mx' ? (options.inbound?.checks ?? noInboundChecks) : null;
   const clientOf = (session: SmtpSession): InboundClient => ({
     clientAddress: session.remoteAddress,
     helo: session.clientHostname === null ? null : serializeDomain(session.clientHostname),
@@ -96,17 +103,12 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
     user: session.user?.username ?? null,
   });
   /** Keeps a stage's findings for the message record and acts on its verdict. */
-  const applyVerdict = (verdict: StageVerdict, session: SmtpSession, key: 'connect' | 'transaction') => {
-    const store = session.data as { inboundResults?: Record<string, CheckResult[]> };
-    store.inboundResults ??= {};
-    store.inboundResults[key] = [...(store.inboundResults[key] ?? []), ...(verdict.results ?? [])];
+  const applyVerdict = (verdict: StageVerdict, session: SmtpSession, stage: 'connect' | 'transaction') => {
+    const results = checkResultsOf(session);
+    results[stage] = [...results[stage], ...(verdict.results ?? [])];
     if (verdict.action === 'continue') return;
     metrics.rejects.inc({ reason: 'inbound-check' });
     throw new SmtpReplyError(verdict.reply);
-  };
-  const resultsOf = (session: SmtpSession): CheckResult[] => {
-    const store = (session.data as { inboundResults?: Record<string, CheckResult[]> }).inboundResults;
-    return [...(store?.connect ?? []), ...(store?.transaction ?? [])];
   };
 
   const hooks: ServerHooks = {
@@ -126,8 +128,7 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
       const sender = from === null ? null : `${from.localPart}@${serializeDomain(from.domain)}`;
       enforce(decideMailFrom({ facts, settings, sender, account, messagesToday }), 'policy');
       if (checks !== null) {
-        const store = session.data as { inboundResults?: Record<string, CheckResult[]> };
-        if (store.inboundResults !== undefined) store.inboundResults.transaction = [];
+        checkResultsOf(session).transaction = []; // a new transaction
         if (checks.mailFrom !== undefined)
           applyVerdict(await checks.mailFrom({ client: clientOf(session), sender }), session, 'transaction');
       }
@@ -182,33 +183,33 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
         tls: details.tls,
         date: new Date(receivedAtMs),
       });
-      const mx =
-        checks === null
-          ? null
-          : await prepareMxMessage({
-              source: stream,
-              receivedHeader,
-              checks,
-              client: clientOf(session),
-              sender: envelope.from === '' ? null : envelope.from,
-              recipients: envelope.to,
-            });
-      const source =
-        mx !== null
-          ? oneChunk(mx.bytes)
-          : applySubmissionFixups(stream, {
-              receivedHeader,
-              date: formatDate(new Date(receivedAtMs)),
-              messageId: `<${id}@${options.hostname}>`,
-              onHeader(fields) {
-                const facts = factsOf(session);
-                const account = facts.user === null ? null : users.account(facts.user);
-                const fromAddresses = addressesInHeader(fields.values('from'));
-                enforce(decideHeaderFrom({ facts, settings, account, fromAddresses }), 'policy');
-              },
-            });
       const endTimer = metrics.ingestSeconds.startTimer();
       try {
+        const mx =
+          checks === null
+            ? null
+            : await prepareMxMessage({
+                source: stream,
+                receivedHeader,
+                checks,
+                client: clientOf(session),
+                sender: envelope.from === '' ? null : envelope.from,
+                recipients: envelope.to,
+              });
+        const source =
+          mx !== null
+            ? oneChunk(mx.bytes)
+            : applySubmissionFixups(stream, {
+                receivedHeader,
+                date: formatDate(new Date(receivedAtMs)),
+                messageId: `<${id}@${options.hostname}>`,
+                onHeader(fields) {
+                  const facts = factsOf(session);
+                  const account = facts.user === null ? null : users.account(facts.user);
+                  const fromAddresses = addressesInHeader(fields.values('from'));
+                  enforce(decideHeaderFrom({ facts, settings, account, fromAddresses }), 'policy');
+                },
+              });
         await sink.accept({
           id,
           receivedAtMs,
@@ -216,7 +217,17 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
           session: details,
           source,
           recipientParameters: recipientParametersOf(session),
-          ...(mx === null ? {} : { inbound: { checks: [...resultsOf(session), ...mx.results] } }),
+          ...(mx === null
+            ? {}
+            : {
+                inbound: {
+                  checks: [
+                    ...checkResultsOf(session).connect,
+                    ...checkResultsOf(session).transaction,
+                    ...mx.results,
+                  ],
+                },
+              }),
         });
       } catch (error) {
         throw storageFailure(error, { metrics, logger, id });
@@ -288,4 +299,11 @@ function recipientParametersOf(session: SmtpSession): RecipientParameters[] {
 
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
+}
+
+/** What the inbound checks found in this session so far: at connect, and in the current transaction. */
+function checkResultsOf(session: SmtpSession): { connect: CheckResult[]; transaction: CheckResult[] } {
+  const data = session.data as { inboundChecks?: { connect: CheckResult[]; transaction: CheckResult[] } };
+  data.inboundChecks ??= { connect: [], transaction: [] };
+  return data.inboundChecks;
 }
