@@ -275,6 +275,16 @@ with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as s
       expect(readFileSync(delivery.detail as string, 'latin1')).toContain('Subject: alias fan-out');
     const missing = await fetch(`${testbed.harness.baseUrl}/api/v1/inbound/no-such-id`);
     expect(missing.status).toBe(404);
+    const openApi = (await (await fetch(`${testbed.harness.baseUrl}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(openApi.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/inbound', '/api/v1/inbound/{id}']),
+    );
+    expect(Object.keys(openApi.components.schemas)).toEqual(
+      expect.arrayContaining(['InboundPage', 'InboundMessage', 'InboundDelivery']),
+    );
   });
 
   it('takes the bare <Postmaster> (RFC 5321 §4.5.1) for postmaster@ the first local domain', async () => {
