@@ -1,0 +1,42 @@
+import type { KeyObject } from 'node:crypto';
+import { sealMessage } from 'mailauth';
+import type { CheckResult } from './inbound-verdicts.js';
+
+export interface ArcSealOptions {
+  /** d= and s= of the seal: a key published like a DKIM key (s._domainkey.d). */
+  readonly domain: string;
+  readonly selector: string;
+  /** RSA (2048 bits or more) or Ed25519. */
+  readonly privateKey: KeyObject;
+  /**
+   * What we found on arrival, as in our Authentication-Results value without the field name
+   * (`mx.example; dkim=pass …`): the ARC-Authentication-Results of our instance (RFC 8617 §4.1.1).
+   */
+  readonly authenticationResults: string;
+  /** The incoming chain's verdict: cv= of our seal (RFC 8617 §4.1.3; none when there was no chain). */
+  readonly chainValidation: Extract<CheckResult, 'none' | 'pass' | 'fail'>;
+  readonly nowMs: number;
+}
+
+/**
+ * Seals a message we forward (alias to an external address, list expansion) with one more ARC set
+ * (RFC 8617 §5.1): ARC-Authentication-Results, ARC-Message-Signature and ARC-Seal at instance i+1,
+ * so the next receiver can trust our verdicts when our forwarding breaks SPF or DKIM. Returns the
+ * message with the set in front. Signing is mailauth's.
+ */
+export async function sealForwardedMessage(message: Uint8Array, options: ArcSealOptions): Promise<Buffer> {
+  const type = options.privateKey.asymmetricKeyType;
+  if (type !== 'rsa' && type !== 'ed25519')
+    throw new Error(`ARC seals with RSA or Ed25519 keys, not ${type}`);
+  const input = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  const seal = await sealMessage(input, {
+    signingDomain: options.domain,
+    selector: options.selector,
+    privateKey: options.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    algorithm: type === 'rsa' ? 'rsa-sha256' : 'ed25519-sha256',
+    signTime: new Date(options.nowMs),
+    // Not in mailauth's declared options, but read by createSeal.
+    ...({ cv: options.chainValidation, authResults: options.authenticationResults } as object),
+  });
+  return Buffer.concat([seal, input]);
+}
