@@ -6,7 +6,7 @@ export interface ArcSealOptions {
   /** d= and s= of the seal: a key published like a DKIM key (s._domainkey.d). */
   readonly domain: string;
   readonly selector: string;
-  /** RSA (2048 bits or more) or Ed25519. */
+  /** RSA, 2048 bits or more: ARC signs with rsa-sha256 only (RFC 8617 §4.1.3; no Ed25519 yet). */
   readonly privateKey: KeyObject;
   /**
    * What we found on arrival, as in our Authentication-Results value without the field name
@@ -26,17 +26,25 @@ export interface ArcSealOptions {
  */
 export async function sealForwardedMessage(message: Uint8Array, options: ArcSealOptions): Promise<Buffer> {
   const type = options.privateKey.asymmetricKeyType;
-  if (type !== 'rsa' && type !== 'ed25519')
-    throw new Error(`ARC seals with RSA or Ed25519 keys, not ${type}`);
+  if (type !== 'rsa') throw new Error(`ARC seals with RSA keys (rsa-sha256), not ${type}`);
   const input = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   const seal = await sealMessage(input, {
     signingDomain: options.domain,
     selector: options.selector,
     privateKey: options.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    algorithm: type === 'rsa' ? 'rsa-sha256' : 'ed25519-sha256',
+    algorithm: 'rsa-sha256',
     signTime: new Date(options.nowMs),
     // Not in mailauth's declared options, but read by createSeal.
     ...({ cv: options.chainValidation, authResults: options.authenticationResults } as object),
   });
+  // mailauth leaves a signature out (an empty line in its place) when it cannot make it; a seal
+  // without its ARC-Message-Signature would end the header section early and break the chain.
+  const fields = seal
+    .toString('latin1')
+    .split(/\r\n(?![ \t])/)
+    .filter((field) => field !== '');
+  const names = fields.map((field) => field.slice(0, field.indexOf(':')).toLowerCase()).sort();
+  if (names.join() !== 'arc-authentication-results,arc-message-signature,arc-seal')
+    throw new Error(`ARC sealing failed: got ${names.join(', ') || 'nothing'}`);
   return Buffer.concat([seal, input]);
 }

@@ -205,7 +205,8 @@ function dkimVerdict(signature: DKIMResult): DkimVerdict {
     result: resultOf(signature.status.result),
     domain: signature.signingDomain ?? '',
     selector: signature.selector ?? null,
-    algorithm: signature.algorithm ?? null,
+    // a= (the declared type calls it `algorithm`, the object has `algo`).
+    algorithm: signature.algorithm ?? (signature as { algo?: string }).algo ?? null,
     isAligned: Boolean(signature.status.aligned),
     reason: signature.status.comment ?? signature.status.result,
   };
@@ -213,7 +214,11 @@ function dkimVerdict(signature: DKIMResult): DkimVerdict {
 
 /** d= of the newest ARC-Seal (the chain is a hidden property of mailauth's result). */
 function sealerOf(result: ARCResult): string | null {
-  const last = result.chain?.at(-1) as { 'arc-seal'?: { parsed?: { d?: { value?: unknown } } } } | undefined;
+  // No chain: mailauth says false.
+  const chain: unknown = result.chain;
+  const last = (Array.isArray(chain) ? chain.at(-1) : undefined) as
+    | { 'arc-seal'?: { parsed?: { d?: { value?: unknown } } } }
+    | undefined;
   const domain = last?.['arc-seal']?.parsed?.d?.value;
   return typeof domain === 'string' ? domain.toLowerCase() : null;
 }
