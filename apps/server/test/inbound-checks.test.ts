@@ -601,6 +601,32 @@ describe('inbound checks', () => {
     });
   });
 
+  it('never throws on malformed input: odd HELO, sender and client, headerless or binary messages', async () => {
+    const checks = checksWith(noGreylisting);
+    const messages = [
+      Buffer.alloc(0),
+      Buffer.from('no header at all'),
+      Buffer.from([0, 255, 13, 10, 13, 10, 1, 2]),
+      Buffer.from(
+        'From: a@sender.test\r\nFrom: b@origin.test\r\nDKIM-Signature: v=1; a=rsa-sha256; d=x; bh=z; b=z\r\n\r\nx',
+      ),
+      Buffer.from('ARC-Seal: i=1; cv=pass\r\nFrom: <>\r\n\r\n'),
+    ];
+    const envelopes = [
+      { address: 'not-an-address', helo: '[127.0.0.1]', sender: null },
+      { address: '2001:db8::1', helo: 'bad helo!', sender: 'x@' },
+      { address: client, helo: 'client.test', sender: '"odd local"@sender.test' },
+    ];
+    const actions = new Set<string>();
+    for (const raw of messages)
+      for (const envelope of envelopes)
+        actions.add((await deliver(checks, envelope, raw)).result?.decision.action ?? 'none');
+    expect([...actions]).toEqual(['accept']);
+    // Two From addresses: DMARC cannot be evaluated (RFC 7489 §6.6.1).
+    const twoFroms = await deliver(checks, { sender: 'a@sender.test' }, messages[3] as Buffer);
+    expect(twoFroms.result?.verdicts.dmarc.result).toBe('permerror');
+  });
+
   it('counts every verdict and decision in Prometheus', async () => {
     const text = await registry.metrics();
     expect(text).toMatch(/smtp_inbound_check_results_total\{check="dkim",result="pass"\} [1-9]/);
