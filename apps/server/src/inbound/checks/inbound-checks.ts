@@ -413,8 +413,7 @@ export class InboundCheckSession {
     const store = options.greylistStore;
     const [triplet, clientRecord] = await Promise.all([store.findTriplet(key), store.findClient(client)]);
     const decision = decideGreylist({ triplet, client: clientRecord, nowMs: options.now(), settings });
-    if (decision.triplet !== null) await store.saveTriplet(key, decision.triplet);
-    if (decision.client !== null) await store.saveClient(client, decision.client);
+    await store.save({ key, triplet: decision.triplet, client: decision.client });
     return { result: decision.outcome, reason: decision.reason };
   }
 }
