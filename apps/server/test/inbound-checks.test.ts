@@ -467,6 +467,32 @@ describe('inbound checks', () => {
       expect(await checks.pruneGreylist()).toBeGreaterThanOrEqual(3);
     });
 
+    it('does not check trusted clients (inboundChecks.trustedClients, or the relay networks the listener knows)', async () => {
+      nowMs = start;
+      const checks = checksWith({ trustedClients: ['198.51.100.0/24', '2001:db8::/32'] });
+      const body = message({ From: 'ceo@origin.test' });
+      for (const address of ['198.51.100.7', '::ffff:198.51.100.8', '2001:db8::9']) {
+        const { rcpt, result } = await deliver(checks, { address, sender: 'a@spf-fail.test' }, body);
+        expect(rcpt).toEqual({ action: 'continue' });
+        expect(result?.decision).toEqual({ action: 'accept' });
+        expect(result?.verdicts.greylist).toEqual({ result: 'skipped', reason: 'trusted client' });
+      }
+      const session = checksWith({}).onConnect({ address: '203.0.113.9' });
+      await session.onMailFrom({
+        helo: 'x.test',
+        sender: 'a@spf-fail.test',
+        authenticatedUser: null,
+        isTrustedClient: true,
+      });
+      expect(await session.onRcptTo({ recipient: 'bob@mx.test' })).toEqual({ action: 'continue' });
+      // Not trusted: greylisted.
+      expect(
+        (await deliver(checks, { address: '198.51.101.7', sender: 'a@spf-fail.test' }, body)).rcpt,
+      ).toMatchObject({
+        action: 'defer',
+      });
+    });
+
     it('skips greylisting for whitelisted senders and recipients', async () => {
       nowMs = start;
       const checks = checksWith({
