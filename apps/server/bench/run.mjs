@@ -4,6 +4,7 @@
 //   node bench/run.mjs ingest     only ingest vs MailDev
 //   node bench/run.mjs api        only API latency at 100,000 messages
 //   node bench/run.mjs threads    where our app's time goes per thread (Linux; not part of 'all')
+//   node bench/run.mjs checks     what each inbound check costs per message (not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,13 +16,19 @@ const appRoot = join(benchDir, '..');
 const outdir = join(benchDir, 'results', '.build');
 mkdirSync(outdir, { recursive: true });
 const which = process.argv[2] ?? 'all';
-const entries = { ingest: 'ingest.ts', api: 'api-latency.ts', threads: 'thread-cpu.ts' };
+const entries = {
+  ingest: 'ingest.ts',
+  api: 'api-latency.ts',
+  threads: 'thread-cpu.ts',
+  checks: 'inbound-checks.ts',
+};
 const selected = which === 'all' ? ['ingest', 'api'] : [which];
 
 execFileSync('pnpm', ['run', 'build'], { cwd: appRoot, stdio: 'inherit' });
 for (const name of selected) {
   const entry = entries[name];
-  if (entry === undefined) throw new Error(`Unknown benchmark ${name}: use ingest, api, threads or nothing`);
+  if (entry === undefined)
+    throw new Error(`Unknown benchmark ${name}: use ingest, api, threads, checks or nothing`);
   await build({
     entryPoints: [join(benchDir, entry)],
     outfile: join(outdir, `${name}.mjs`),

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isPasswordHash } from '../accounts/password-hash.js';
 import { deliverySchemaShape } from './delivery-schema.js';
+import { inboundChecksSchema } from './inbound-checks-schema.js';
 
 /** What a listener is for; the role picks the policy (GUIDE §2.8). */
 export const mtaListenerRoles = ['submission', 'submissions', 'relay', 'mx'] as const;
@@ -85,6 +86,8 @@ export const mtaSchema = z
         keyFile: z.string().min(1).optional(),
       })
       .prefault({}),
+    /** What the mx listener checks: SPF, DKIM, DMARC, ARC, greylisting, DNS lists (inbound-checks-schema.ts). */
+    inboundChecks: inboundChecksSchema,
     // How accepted mail leaves: DNS servers, routes, smarthost, retry schedule (delivery-schema.ts).
     ...deliverySchemaShape,
   })

@@ -127,4 +127,25 @@ export const schemaMigrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at_ms, message_id);
   `,
+  // Greylisting (inbound/checks/greylist-store.ts): one row per (client network, sender, recipient)
+  // triplet and one per client network for the auto-whitelist; pruned by last_seen_ms. IF NOT
+  // EXISTS: safe whatever order the integrator gives the migrations.
+  `
+  CREATE TABLE IF NOT EXISTS greylist_triplets (
+    client TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    pass_count INTEGER NOT NULL,
+    PRIMARY KEY (client, sender, recipient)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS greylist_triplets_last_seen ON greylist_triplets (last_seen_ms);
+  CREATE TABLE IF NOT EXISTS greylist_clients (
+    client TEXT PRIMARY KEY,
+    pass_count INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS greylist_clients_last_seen ON greylist_clients (last_seen_ms);
+  `,
 ];
