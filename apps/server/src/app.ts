@@ -19,6 +19,7 @@ import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
 import { createInboundRoom, type InboundRoom } from './inbound/inbound-room.js';
 import { createInboundSink } from './inbound/inbound-sink.js';
+import { type RunningInboundChecks, startInboundChecks } from './inbound/start-inbound-checks.js';
 import type { MtaListener } from './listeners/mta-listener.js';
 import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
@@ -115,6 +116,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   let inbound: InboundRoom | null = null;
+  let inboundChecks: RunningInboundChecks | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let http: ServerType | null = null;
   try {
@@ -137,6 +139,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           }),
       });
       const hostname = config.mta.hostname ?? config.smtp.hostname;
+      // mx listeners check what other MTAs send (mta.inboundChecks; README "Inbound checks").
+      inboundChecks =
+        config.inbound === null || !config.mta.listeners.some((listener) => listener.role === 'mx')
+          ? null
+          : startInboundChecks({
+              settings: config.mta.inboundChecks,
+              hostname,
+              dnsServers: config.mta.dnsServers,
+              relayNetworks: config.mta.relayNetworks,
+              databaseFile,
+              registry: metrics.registry,
+              logger,
+            });
       inbound =
         config.inbound === null
           ? null
@@ -145,6 +160,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               localDomains: config.mta.localDomains,
               hostname,
               dataDir,
+              ...(inboundChecks === null ? {} : { checks: inboundChecks.checks }),
             });
       delivery = await startDelivery({
         config: config.mta,
@@ -180,7 +196,15 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         config,
         dataDir,
         sink,
-        ...(inbound === null ? {} : { inbound: { resolver: inbound.resolver, checks: inbound.checks } }),
+        ...(inbound === null
+          ? {}
+          : {
+              inbound: {
+                resolver: inbound.resolver,
+                checks: inbound.checks,
+                ...(inboundChecks === null ? {} : { connectionDefences: inboundChecks.connectionDefences }),
+              },
+            }),
         metrics,
         logger,
         suppressions: storage.suppressions,
@@ -231,6 +255,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   } catch (error) {
     await smtp?.close();
     await mta?.close();
+    inboundChecks?.stop();
     await delivery?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
     await parsePool.close();
@@ -259,6 +284,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await retention.stop();
       await smtp?.close();
       await mta?.close();
+      inboundChecks?.stop();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
       await delivery?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.

@@ -117,7 +117,7 @@ describe('inbound checks on an SMTP listener', () => {
 
   it('greylists the first attempt at RCPT (451 4.7.1) and takes the retry after 300 s', async () => {
     nowMs = start;
-    const listener = await startListener({});
+    const listener = await startListener({ greylisting: { enabled: true } });
     try {
       const first = await send(listener.port, { from: 'alice@sock.test', header: 'From: alice@sock.test' });
       expect(first.stdout).toMatch(

@@ -130,6 +130,7 @@ describe('inbound checks', () => {
     });
   }
   const noGreylisting = { greylisting: { enabled: false } };
+  const greylistingOn = { greylisting: { enabled: true } };
 
   /** One transaction through every stage; the stage outcomes, and the result if it got to DATA. */
   async function deliver(
@@ -424,7 +425,7 @@ describe('inbound checks', () => {
   describe('greylisting (RFC 6647, Postgrey defaults)', () => {
     it('defers the first attempt with 451 4.7.1, accepts the retry after 300 s, whitelists the client after five passes', async () => {
       nowMs = start;
-      const checks = checksWith({});
+      const checks = checksWith(greylistingOn);
       const envelope = {
         address: '198.51.100.20',
         helo: 'mail.spf-none.test',
@@ -469,7 +470,7 @@ describe('inbound checks', () => {
 
     it('does not check trusted clients (inboundChecks.trustedClients, or the relay networks the listener knows)', async () => {
       nowMs = start;
-      const checks = checksWith({ trustedClients: ['198.51.100.0/24', '2001:db8::/32'] });
+      const checks = checksWith({ ...greylistingOn, trustedClients: ['198.51.100.0/24', '2001:db8::/32'] });
       const body = message({ From: 'ceo@origin.test' });
       for (const address of ['198.51.100.7', '::ffff:198.51.100.8', '2001:db8::9']) {
         const { rcpt, result } = await deliver(checks, { address, sender: 'a@spf-fail.test' }, body);
@@ -477,7 +478,7 @@ describe('inbound checks', () => {
         expect(result?.decision).toEqual({ action: 'accept' });
         expect(result?.verdicts.greylist).toEqual({ result: 'skipped', reason: 'trusted client' });
       }
-      const session = checksWith({}).onConnect({ address: '203.0.113.9' });
+      const session = checksWith(greylistingOn).onConnect({ address: '203.0.113.9' });
       await session.onMailFrom({
         helo: 'x.test',
         sender: 'a@spf-fail.test',
@@ -496,7 +497,7 @@ describe('inbound checks', () => {
     it('skips greylisting for whitelisted senders and recipients', async () => {
       nowMs = start;
       const checks = checksWith({
-        greylisting: { whitelistSenders: ['friends.test'], whitelistRecipients: ['postmaster@mx.test'] },
+        greylisting: { enabled: true, whitelistSenders: ['friends.test'], whitelistRecipients: ['postmaster@mx.test'] },
       });
       const body = message({ From: 'a@friends.test' });
       const bySender = await deliver(checks, { address: '203.0.113.40', sender: 'a@friends.test' }, body);
@@ -514,7 +515,7 @@ describe('inbound checks', () => {
 
     it('judges known-good domains after DATA: DKIM-aligned mail passes, unproven mail is deferred', async () => {
       nowMs = start;
-      const checks = checksWith({ greylisting: { knownGoodDomains: ['sender.test'] } });
+      const checks = checksWith({ greylisting: { enabled: true, knownGoodDomains: ['sender.test'] } });
       const signed = signedBySender(message({ From: 'alice@sender.test' }));
       // From an address SPF does not allow: only the DKIM signature proves the domain.
       const proven = await deliver(checks, { address: '203.0.113.50', sender: 'alice@sender.test' }, signed);
@@ -532,7 +533,7 @@ describe('inbound checks', () => {
       // DMARC fails too (p=reject), which wins over the deferral.
       expect(unproven.result?.decision).toMatchObject({ action: 'reject' });
       const lenient = checksWith({
-        greylisting: { knownGoodDomains: ['sender.test'] },
+        greylisting: { enabled: true, knownGoodDomains: ['sender.test'] },
         dmarc: { enforce: false },
       });
       const deferred = await deliver(

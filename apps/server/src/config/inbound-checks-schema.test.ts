@@ -4,10 +4,10 @@ import { inboundChecksSchema } from './inbound-checks-schema.js';
 import { mtaSchema } from './mta-schema.js';
 
 describe('mta.inboundChecks settings', () => {
-  it('defaults to Postgrey greylisting, every authentication check on, no DNS lists, no connection delays', () => {
+  it('defaults to greylisting off (Postgrey timings once on), every authentication check on, no DNS lists, no connection delays', () => {
     const settings = mtaSchema.parse({}).inboundChecks;
     expect(settings.greylisting).toMatchObject({
-      enabled: true,
+      enabled: false,
       delay: 300_000,
       retryWindow: 2 * 86_400_000,
       maxAge: 35 * 86_400_000,

@@ -85,7 +85,8 @@ export const inboundChecksSchema = z
       .prefault({}),
     greylisting: z
       .strictObject({
-        enabled: z.boolean().default(true),
+        /** Off unless configured: it delays every new sender's first message by `delay`. */
+        enabled: z.boolean().default(false),
         /** Postgrey's defaults (RFC 6647 §4.2 asks for no more than 5 minutes before a retry counts). */
         delay: duration.prefault('300s'),
         retryWindow: duration.prefault('2d'),

@@ -14,6 +14,8 @@ export interface InboundClient {
   readonly isTls: boolean;
   /** The authenticated user (mx listeners offer no AUTH by default). */
   readonly user: string | null;
+  /** Storage of this connection's own, for state the checks keep across stages; gone with the connection. */
+  readonly connectionState: Record<string, unknown>;
 }
 
 /** One check's finding, e.g. `{ check: 'spf', result: 'pass', reason: 'sender is authorized' }`. */
@@ -27,10 +29,15 @@ export type StageVerdict =
   | { readonly action: 'continue'; readonly results?: readonly CheckResult[] }
   | { readonly action: 'reject'; readonly reply: ReplyInit; readonly results?: readonly CheckResult[] };
 
-/** After DATA a stage may also add header fields (Authentication-Results, RFC 8601). */
+/** After DATA a stage may also add header fields (Authentication-Results, RFC 8601) or rewrite the message. */
 export type MessageVerdict = StageVerdict & {
   /** Complete fields without the final CRLF (`Authentication-Results: mx.example; spf=pass …`), prepended in order. */
   readonly headerFields?: readonly string[];
+  /**
+   * The message to store instead of the bytes received, e.g. with forged Authentication-Results
+   * removed (RFC 8601 §5); `headerFields` still go in front of it.
+   */
+  readonly message?: Uint8Array;
 };
 
 export interface InboundChecks {

@@ -41,5 +41,6 @@ export async function prepareMxMessage(input: MxMessageInput): Promise<MxMessage
     `${input.receivedHeader}${fields.map((field) => `${field}\r\n`).join('')}`,
     'utf8',
   );
-  return { bytes: Buffer.concat([prefix, raw]), results: verdict.results ?? [] };
+  const body = 'message' in verdict && verdict.message !== undefined ? verdict.message : raw;
+  return { bytes: Buffer.concat([prefix, body]), results: verdict.results ?? [] };
 }

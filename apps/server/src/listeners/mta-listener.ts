@@ -5,6 +5,7 @@ import {
   type ServerHooks,
   SmtpReplyError,
   type SmtpServer,
+  type SmtpServerOptions,
   type SmtpSession,
 } from '@smtp/server';
 import type { UserDirectory } from '../accounts/user-directory.js';
@@ -61,9 +62,16 @@ export interface MtaListenerOptions {
    * Local delivery (the `inbound` section): recipients in local domains are verified at RCPT on
    * every role; `mx` listeners also run the inbound checks' stages.
    */
-  readonly inbound?: { readonly resolver: RecipientResolver; readonly checks: InboundChecks };
+  readonly inbound?: MxInbound;
   /** Injectable clock for the daily limit and trace fields. */
   readonly now?: () => number;
+}
+
+export interface MxInbound {
+  readonly resolver: RecipientResolver;
+  readonly checks: InboundChecks;
+  /** The mx listeners' pre-greeting pause and tarpit (mta.inboundChecks.connection); none when absent. */
+  readonly connectionDefences?: Pick<SmtpServerOptions, 'earlyTalker' | 'tarpit'>;
 }
 
 export interface MtaListener {
@@ -101,6 +109,7 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
     helo: session.clientHostname === null ? null : serializeDomain(session.clientHostname),
     isTls: session.tls !== null,
     user: session.user?.username ?? null,
+    connectionState: session.data,
   });
   /** Keeps a stage's findings for the message record and acts on its verdict. */
   const applyVerdict = (verdict: StageVerdict, session: SmtpSession, stage: 'connect' | 'transaction') => {
@@ -283,6 +292,7 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
     syntax: role === 'relay' || role === 'mx' ? 'strict' : 'lenient',
     bareLineEndings: role === 'relay' || role === 'mx' ? 'reject' : 'normalize',
     logger: logger.child({ component: 'smtp', role }),
+    ...(role === 'mx' ? options.inbound?.connectionDefences : {}),
   });
   server.on('error', (error) => logger.error({ err: error, role }, 'smtp server error'));
   const address = await server.listen({ host: listener.host, port: listener.port, tls: profile.tls });

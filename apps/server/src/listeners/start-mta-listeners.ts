@@ -1,7 +1,5 @@
 import { createUserDirectory } from '../accounts/user-directory.js';
 import type { AppConfig } from '../config/config-schema.js';
-import type { InboundChecks } from '../inbound/inbound-checks.js';
-import type { RecipientResolver } from '../inbound/recipient-resolver.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { type DailyMessageCounter, InMemoryDailyMessageCounter } from '../policy/daily-message-counter.js';
@@ -9,7 +7,7 @@ import { createNetworkList } from '../policy/network-list.js';
 import { loadCertificate } from '../smtp/tls-certificate.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
-import { type MtaListener, startMtaListener } from './mta-listener.js';
+import { type MtaListener, type MxInbound, startMtaListener } from './mta-listener.js';
 
 export interface StartMtaListenersOptions {
   readonly config: AppConfig;
@@ -22,7 +20,7 @@ export interface StartMtaListenersOptions {
   /** Recipients refused at RCPT (the suppression list). */
   readonly suppressions?: Pick<SuppressionList, 'find'>;
   /** Local recipients verified at RCPT; mx listeners run the checks (MtaListenerOptions.inbound). */
-  readonly inbound?: { readonly resolver: RecipientResolver; readonly checks: InboundChecks };
+  readonly inbound?: MxInbound;
   readonly now?: () => number;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporaryDirectory } from '../../../test/support/messages.js';
 import type { LeasedDelivery } from '../../queue/delivery-queue.js';
-import { createMaildirTransport, maildirOf } from './maildir-transport.js';
+import { createMaildirTransport, isFlaggedAsSpam, maildirOf } from './maildir-transport.js';
 
 function delivery(id: number, recipient: string): LeasedDelivery {
   return {
@@ -67,6 +67,33 @@ describe('the Maildir transport', () => {
     );
     expect(readdirSync(join(directory.path, 'example.test', 'alice', 'tmp'))).toEqual([]);
     directory.remove();
+  });
+
+  it('files a message flagged X-Spam-Flag: YES into the .Junk Maildir++ folder, creating it', async () => {
+    const directory = temporaryDirectory();
+    const transport = createMaildirTransport({
+      directory: directory.path,
+      hostname: 'mx',
+      clock,
+      mailboxOf: (recipient) => recipient,
+    });
+    const flagged = Buffer.from('Received: by mx\r\nX-Spam-Flag: YES\r\nSubject: hi\r\n\r\nbody\r\n');
+    const result = await transport.send(
+      { ...job([delivery(1, 'alice@example.test')]), raw: flagged },
+      new AbortController().signal,
+    );
+    expect(result.recipients[0]?.attempt.outcome).toBe('delivered');
+    const junk = join(directory.path, 'example.test', 'alice', '.Junk');
+    expect(readdirSync(join(junk, 'new'))).toHaveLength(1);
+    expect(readdirSync(junk).sort()).toEqual(['cur', 'new', 'tmp']);
+    expect(readdirSync(join(directory.path, 'example.test', 'alice')).sort()).toEqual(['.Junk']);
+    directory.remove();
+  });
+
+  it('reads the spam flag from the header section only', () => {
+    expect(isFlaggedAsSpam(Buffer.from('A: 1\r\nx-spam-flag:  yes\r\n\r\nbody\r\n'))).toBe(true);
+    expect(isFlaggedAsSpam(Buffer.from('X-Spam-Flag: NO\r\n\r\nX-Spam-Flag: YES\r\n'))).toBe(false);
+    expect(isFlaggedAsSpam(Buffer.from('Subject: X-Spam-Flag: YES\r\n\r\n'))).toBe(false);
   });
 
   it('defers (4.3.0) when the Maildir cannot be written, so the queue keeps the message', async () => {

@@ -55,7 +55,9 @@ export function createMaildirTransport(options: MaildirTransportOptions): Delive
     name: string,
   ): Promise<Omit<AttemptRecord, 'startedAt' | 'endedAt'>> {
     const mailbox = options.mailboxOf(delivery.recipient);
-    const folder = mailbox === null ? null : maildirOf(options.directory, mailbox);
+    const maildir = mailbox === null ? null : maildirOf(options.directory, mailbox);
+    // Maildir++ (Courier, Dovecot): a folder is a Maildir named .Name inside the mailbox's own.
+    const folder = maildir === null || !isFlaggedAsSpam(raw) ? maildir : join(maildir, junkFolder);
     if (mailbox === null || folder === null)
       return {
         mxHost: 'maildir',
@@ -117,6 +119,20 @@ export function createMaildirTransport(options: MaildirTransportOptions): Delive
       };
     }
   }
+}
+
+/** The Maildir++ folder quarantined mail goes to, as Dovecot and Thunderbird name it. */
+export const junkFolder = '.Junk';
+
+/**
+ * The header section has `X-Spam-Flag: YES`: the mx listener's mark of DMARC p=quarantine, or an
+ * earlier filter's (SpamAssassin's convention, which the usual Dovecot sieve rule files the same way).
+ */
+export function isFlaggedAsSpam(raw: Uint8Array): boolean {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const header = end < 0 ? text : text.slice(0, end + 2);
+  return /^X-Spam-Flag:[ \t]*YES[ \t]*\r?$/im.test(header);
 }
 
 /** <directory>/<domain>/<local part>, or null for a name that could leave the directory. */
