@@ -497,7 +497,11 @@ describe('inbound checks', () => {
     it('skips greylisting for whitelisted senders and recipients', async () => {
       nowMs = start;
       const checks = checksWith({
-        greylisting: { enabled: true, whitelistSenders: ['friends.test'], whitelistRecipients: ['postmaster@mx.test'] },
+        greylisting: {
+          enabled: true,
+          whitelistSenders: ['friends.test'],
+          whitelistRecipients: ['postmaster@mx.test'],
+        },
       });
       const body = message({ From: 'a@friends.test' });
       const bySender = await deliver(checks, { address: '203.0.113.40', sender: 'a@friends.test' }, body);

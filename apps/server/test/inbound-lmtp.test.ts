@@ -155,9 +155,15 @@ describe('inbound MX → LMTP → a real Dovecot, read back over IMAP', () => {
     ] as const) {
       const [delivered, ...others] = await imapMessages(dovecot.imapPort, user, password);
       expect(others).toEqual([]);
-      // Dovecot, the final delivery agent, adds Return-Path and its Received; ours is next. With
-      // several recipients in one transaction it writes no Delivered-To (see the next test).
-      expect(addedFieldNames(delivered as Buffer, original)).toEqual(['Return-Path', 'Received', 'Received']);
+      // Dovecot, the final delivery agent, adds Return-Path and its Received; ours is next, then the
+      // checks' Authentication-Results. With several recipients in one transaction it writes no
+      // Delivered-To (see the next test).
+      expect(addedFieldNames(delivered as Buffer, original)).toEqual([
+        'Return-Path',
+        'Received',
+        'Received',
+        'Authentication-Results',
+      ]);
       const text = (delivered as Buffer).toString('latin1');
       expect(text).toMatch(/^Return-Path: <sender@remote\.test>\r\n/);
       expect(text).toContain(`by mx.local.test with ESMTP id ${id}`);
@@ -196,6 +202,7 @@ with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as s
       'Delivered-To',
       'Received',
       'Received',
+      'Authentication-Results',
     ]);
     expect(delivered.toString('latin1')).toMatch(
       /^Return-Path: <sender@remote\.test>\r\nDelivered-To: alice@example\.test\r\n/,

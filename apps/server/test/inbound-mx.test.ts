@@ -56,6 +56,9 @@ const receivedLine = (helo: string, forRecipient: string | null) =>
   (forRecipient === null ? ';' : `\\r\\n\\tfor <${forRecipient.replaceAll('.', '\\.')}>;`) +
   `\\r\\n\\t\\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} \\+0000\\r\\n`;
 
+/** The inbound checks' Authentication-Results (RFC 8601), folded one result a line after ours. */
+const authenticationResultsLine = 'Authentication-Results: mx\\.local\\.test;(?:\\r\\n\\t[^\\r\\n]*)+\\r\\n';
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -135,6 +138,7 @@ describe('inbound MX: mx listener → recipient checks → queue → Maildir / f
       '^Return-Path: <sender@remote\\.test>\\r\\n' +
         'Delivered-To: alice@example\\.test\\r\\n' +
         receivedLine('mta\\.remote\\.test', 'alice@example.test') +
+        authenticationResultsLine +
         `${escapeRegExp(Buffer.from(message, 'utf8').toString('latin1'))}$`,
     );
     expect(stored).toMatch(expected);
@@ -186,7 +190,7 @@ with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as s
     );
     const forBob = await waitForMaildir(join(maildirs, 'example.test', 'bob'), 1);
     const forCarol = await waitForMaildir(join(maildirs, 'catch.test', 'carol'), 1);
-    const tail = `${receivedLine('mta\\.remote\\.test', null)}${escapeRegExp(Buffer.from(message, 'utf8').toString('latin1'))}$`;
+    const tail = `${receivedLine('mta\\.remote\\.test', null)}${authenticationResultsLine}${escapeRegExp(Buffer.from(message, 'utf8').toString('latin1'))}$`;
     expect(forAlice).toMatch(
       new RegExp(`^Return-Path: <sender@remote\\.test>\\r\\nDelivered-To: alice@example\\.test\\r\\n${tail}`),
     );

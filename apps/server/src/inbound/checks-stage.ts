@@ -1,5 +1,5 @@
 import type { NetworkList } from '../policy/network-list.js';
-import type { InboundCheckSession, InboundChecks as InboundCheckRunner } from './checks/inbound-checks.js';
+import type { InboundChecks as InboundCheckRunner, InboundCheckSession } from './checks/inbound-checks.js';
 import type { InboundReply, InboundVerdicts } from './checks/inbound-verdicts.js';
 import type {
   CheckResult,
