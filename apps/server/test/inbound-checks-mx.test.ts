@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { requireTool } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,8 @@ describe('inbound checks on the mx listener, end to end', () => {
               delay: '1s',
               whitelistSenders: ['origin.test', 'remote.test', 'quarantine.test'],
             },
+            // The connection defences apply to mx listeners: a short pre-greeting pause here.
+            connection: { greetingDelay: '300ms' },
           },
         },
         inbound: {
@@ -253,6 +256,24 @@ describe('inbound checks on the mx listener, end to end', () => {
     expect(fields[0]).toMatch(/^Authentication-Results: mx\.local\.test;\r\n\tdkim=none/);
     expect(fields[1]).toBe(foreign);
   }, 60_000);
+
+  it('the pre-greeting pause of mta.inboundChecks.connection refuses an early talker with 554', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: mxPort });
+      let received = '';
+      socket.on('connect', () => socket.write('EHLO too.early.test\r\n'));
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        if (received.includes('\r\n')) {
+          socket.destroy();
+          resolve(received);
+        }
+      });
+      socket.on('error', reject);
+    });
+    // RFC 5321 §3.1: 554 instead of the 220 greeting.
+    expect(reply).toMatch(/^554 mx\.local\.test /);
+  }, 30_000);
 
   it('greylisting: our own outbound queue (a second app instance) gets 451 4.7.1 first, and its retry gets through', async () => {
     const sender = await startTestApp({

@@ -290,6 +290,7 @@ export class Connection implements SmtpSession, RecordClock {
     if (context.isInfo) this.#log('info', 'connect', { tls: tls !== null });
 
     let greeting: ReplyInit | SmtpReplyError | undefined = context.greeting;
+    let isRefusedOnConnect = false;
     const onConnect = context.hooks.onConnect;
     if (onConnect) {
       this.#readLocalAddress();
@@ -297,11 +298,13 @@ export class Connection implements SmtpSession, RecordClock {
         await onConnect(this);
       } catch (error) {
         greeting = this.#replyFor(error, 'onConnect');
+        isRefusedOnConnect = true;
       }
       if (this.#isClosed) return;
     }
     let isEarlyTalker = false;
-    if (context.earlyTalkerDelayMs > 0 && greeting === undefined) {
+    // A custom greetingText is a greeting too: the pause applies unless onConnect refused.
+    if (context.earlyTalkerDelayMs > 0 && !isRefusedOnConnect) {
       // Opt-in (RFC 5321 §4.3.1 lets a server delay the greeting): a client that talks before it
       // is greeted does not follow the protocol; spam engines often do.
       const talkedEarly = await detectEarlyTalker(socket, context.earlyTalkerDelayMs, pending);
