@@ -607,7 +607,7 @@ describe('inbound checks', () => {
 
     it('an allow-listed client skips greylisting; weights can outvote a single block list', async () => {
       nowMs = start;
-      const checks = checksWith({ dnsLists: lists.dnsLists });
+      const checks = checksWith({ ...greylistingOn, dnsLists: lists.dnsLists });
       const allowed = await deliver(
         checks,
         { address: '192.0.2.68', sender: 'x@spf-none.test' },
