@@ -64,7 +64,10 @@ describe('inbound MX → LMTP → a real Dovecot, read back over IMAP', () => {
       ],
     });
     testbed = await startMtaTestbed(
-      {},
+      {
+        'quarantine.test': { txt: ['v=spf1 -all'] },
+        '_dmarc.quarantine.test': { txt: ['v=DMARC1; p=quarantine'] },
+      },
       {
         mta: {
           hostname: 'mx.local.test',
@@ -207,5 +210,38 @@ with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as s
     expect(delivered.toString('latin1')).toMatch(
       /^Return-Path: <sender@remote\.test>\r\nDelivered-To: alice@example\.test\r\n/,
     );
+  }, 120_000);
+
+  it('a DMARC p=quarantine failure reaches Dovecot flagged X-Spam-Flag: YES (for its sieve to file)', async () => {
+    const message =
+      'From: news@quarantine.test\r\nTo: bob@example.test\r\nSubject: quarantined over LMTP\r\n\r\nBuy now\r\n';
+    const script = `
+import smtplib, sys, json
+message = sys.stdin.buffer.read()
+with smtplib.SMTP('127.0.0.1', ${mxPort}, local_hostname='mta.remote.test') as smtp:
+    print(json.dumps(smtp.sendmail('news@quarantine.test', ['bob@example.test'], message)))
+`;
+    const sent = await runProcess(python, ['-c', script], { input: Buffer.from(message) });
+    expect(sent.stderr).toBe('');
+    const deadline = Date.now() + 60_000;
+    let delivered: Buffer | undefined;
+    while (delivered === undefined) {
+      if (Date.now() > deadline)
+        throw new Error(`bob has no quarantined message after 60 s:\n${dovecot.log()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      delivered = (await imapMessages(dovecot.imapPort, 'bob@example.test', 'bob-imap')).find((bytes) =>
+        bytes.includes('Subject: quarantined over LMTP'),
+      );
+    }
+    expect(addedFieldNames(delivered, Buffer.from(message))).toEqual([
+      'Return-Path',
+      'Delivered-To',
+      'Received',
+      'Received',
+      'X-Spam-Flag',
+      'Authentication-Results',
+    ]);
+    expect(delivered.toString('latin1')).toMatch(/\r\nX-Spam-Flag: YES\r\n/);
+    expect(delivered.toString('latin1')).toMatch(/\tdmarc=fail [^\r\n]*header\.from=quarantine\.test/);
   }, 120_000);
 });
