@@ -6,6 +6,7 @@
 //   node bench/run.mjs mta        our MTA vs Postfix and Haraka, end to end (root, Postfix installed)
 //   node bench/run.mjs visibility only 250 → listed in the API, vs MailDev (issue 15 item 3)
 //   node bench/run.mjs threads    where our app's time goes per thread (Linux; not part of 'all')
+//   node bench/run.mjs checks     what each inbound check costs per message (not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,7 @@ const entries = {
   mta: 'mta.ts',
   'queue-api': 'queue-api-latency.ts',
   threads: 'thread-cpu.ts',
+  checks: 'inbound-checks.ts',
 };
 const selected = which === 'all' ? ['ingest', 'visibility', 'api', 'mta', 'queue-api'] : [which];
 
@@ -42,7 +44,7 @@ for (const name of selected) {
   const entry = entries[name];
   if (entry === undefined)
     throw new Error(
-      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads or nothing`,
+      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks or nothing`,
     );
   await build({
     entryPoints: [join(benchDir, entry)],

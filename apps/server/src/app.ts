@@ -20,6 +20,9 @@ import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
+import { createInboundRoom, type InboundRoom } from './inbound/inbound-room.js';
+import { createInboundSink } from './inbound/inbound-sink.js';
+import { type RunningInboundChecks, startInboundChecks } from './inbound/start-inbound-checks.js';
 import type { MtaListener } from './listeners/mta-listener.js';
 import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
 import { ParsePool } from './mime/parse-pool.js';
@@ -128,6 +131,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   /** mta mode with storage.url: the spool and queue shared with other nodes. */
   let shared: PostgresStorage | null = null;
   let finishedMail: FinishedMailRetention | null = null;
+  let inbound: InboundRoom | null = null;
+  let inboundChecks: RunningInboundChecks | null = null;
   let smtpAddress: ListenerAddress | undefined;
   let smtpsAddress: ListenerAddress | null = null;
   let http: ServerType | null = null;
@@ -160,6 +165,30 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             listener({ outcome, domain: event.domain, seconds: (endedAt - startedAt) / 1000 });
           }),
       });
+      const hostname = config.mta.hostname ?? config.smtp.hostname;
+      // mx listeners check what other MTAs send (mta.inboundChecks; README "Inbound checks").
+      inboundChecks =
+        config.inbound === null || !config.mta.listeners.some((listener) => listener.role === 'mx')
+          ? null
+          : startInboundChecks({
+              settings: config.mta.inboundChecks,
+              hostname,
+              dnsServers: config.mta.dnsServers,
+              relayNetworks: config.mta.relayNetworks,
+              databaseFile,
+              registry: metrics.registry,
+              logger,
+            });
+      inbound =
+        config.inbound === null
+          ? null
+          : createInboundRoom({
+              inbound: config.inbound,
+              localDomains: config.mta.localDomains,
+              hostname,
+              dataDir,
+              ...(inboundChecks === null ? {} : { checks: inboundChecks.checks }),
+            });
       const dkim = config.mta.dkim.enabled
         ? { localDomains: config.mta.localDomains, keys: loadDkimKeys(config, dataDir, logger) }
         : null;
@@ -169,7 +198,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         config: shared === null ? config.mta : { ...config.mta, connectionReuse: false },
         ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
         events: deliveryBus,
-        hostname: config.mta.hostname ?? config.smtp.hostname,
+        hostname,
         spool: shared?.spool ?? spool,
         queue,
         suppressions: storage.suppressions,
@@ -189,6 +218,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               },
             }
           : {}),
+        ...(inbound === null ? {} : { localDelivery: inbound.localDelivery }),
       });
       // Another node queued mail, gave a delivery back or freed a destination's slot.
       const { scheduler } = delivery;
@@ -207,11 +237,31 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         });
         finishedMail.start();
       }
-      const sink = dkim === null ? delivery : createDkimSigningSink(delivery, dkim);
+      const signed = dkim === null ? delivery : createDkimSigningSink(delivery, dkim);
+      // Mail from mx listeners is never signed as ours; every message's local recipients are expanded.
+      const sink =
+        inbound === null
+          ? signed
+          : createInboundSink({
+              postmasterDomain: config.mta.localDomains[0] ?? hostname,
+              resolver: inbound.resolver,
+              srs: inbound.srs,
+              received: delivery,
+              submitted: signed,
+            });
       mta = await startMtaListeners({
         config,
         dataDir,
         sink,
+        ...(inbound === null
+          ? {}
+          : {
+              inbound: {
+                resolver: inbound.resolver,
+                checks: inbound.checks,
+                ...(inboundChecks === null ? {} : { connectionDefences: inboundChecks.connectionDefences }),
+              },
+            }),
         metrics,
         logger,
         suppressions: storage.suppressions,
@@ -286,6 +336,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             },
             suppressions: storage.suppressions,
           }),
+      ...(delivery === null || inbound === null
+        ? {}
+        : { inbound: { log: storage.inbound, queue: storage.queue } }),
     });
     const httpsCertificate = config.http.tls.enabled
       ? await loadCertificate({
@@ -305,6 +358,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await webhooks?.close();
     await smtp?.close();
     await mta?.close();
+    inboundChecks?.stop();
     await delivery?.close();
     await shared?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
@@ -337,6 +391,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await finishedMail?.stop();
       await smtp?.close();
       await mta?.close();
+      inboundChecks?.stop();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
       await delivery?.close();
       await shared?.close();

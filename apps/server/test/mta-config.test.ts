@@ -86,7 +86,7 @@ describe('mode and the mta section', () => {
     ['mta:\n  relayNetworks: [10.0.0.0/33]', /mta\.relayNetworks\.0: expected an IPv4\/IPv6 address or CIDR/],
     ['mta:\n  relayNetworks: [localhost]', /mta\.relayNetworks\.0: /],
     ['mta:\n  senderPolicy: anyone', /mta\.senderPolicy: /],
-    ['mta:\n  listeners: [{ role: mx }]', /mta\.listeners\.0\.role: /],
+    ['mta:\n  listeners: [{ role: lmtp }]', /mta\.listeners\.0\.role: /],
     ['mta:\n  listeners: []', /mta\.listeners: /],
     [
       'mta:\n  users: [{ username: a, password: x, addresses: [alice] }]',

@@ -29,6 +29,7 @@ import type { LogEvent, Logger } from './logging.js';
 import { MessageAbortedError, MessageStream } from './message-stream.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RecordClock, RecordDeadlines } from './record-deadlines.js';
+import { type TarpitPolicy, tarpitDelayMs } from './tarpit.js';
 import type { TimeoutKind } from './timeouts.js';
 import { describeTls, type TlsContextStore, type TlsInfo } from './tls-context.js';
 
@@ -65,6 +66,8 @@ export interface ConnectionContext {
   readonly maxBufferedBytes: number;
   readonly messageHighWaterMark: number;
   readonly earlyTalkerDelayMs: number;
+  /** Null: no tarpitting (the default). */
+  readonly tarpit: TarpitPolicy | null;
   readonly greeting: ReplyInit | undefined;
 }
 
@@ -168,6 +171,9 @@ export class Connection implements SmtpSession, RecordClock {
   #isClosed = false;
   #isShutdownRequested = false;
   #messageStartedAt = 0;
+  /** Refusals sent so far (core and handlers, 4xx and 5xx), and how many the tarpit has delayed. */
+  #errorCount = 0;
+  #tarpittedErrorCount = 0;
 
   /**
    * Owns the socket from the moment it is accepted: `onEnd` (shared by all connections of a server)
@@ -284,6 +290,7 @@ export class Connection implements SmtpSession, RecordClock {
     if (context.isInfo) this.#log('info', 'connect', { tls: tls !== null });
 
     let greeting: ReplyInit | SmtpReplyError | undefined = context.greeting;
+    let isRefusedOnConnect = false;
     const onConnect = context.hooks.onConnect;
     if (onConnect) {
       this.#readLocalAddress();
@@ -291,11 +298,13 @@ export class Connection implements SmtpSession, RecordClock {
         await onConnect(this);
       } catch (error) {
         greeting = this.#replyFor(error, 'onConnect');
+        isRefusedOnConnect = true;
       }
       if (this.#isClosed) return;
     }
     let isEarlyTalker = false;
-    if (context.earlyTalkerDelayMs > 0 && greeting === undefined) {
+    // A custom greetingText is a greeting too: the pause applies unless onConnect refused.
+    if (context.earlyTalkerDelayMs > 0 && !isRefusedOnConnect) {
       // Opt-in (RFC 5321 §4.3.1 lets a server delay the greeting): a client that talks before it
       // is greeted does not follow the protocol; spam engines often do.
       const talkedEarly = await detectEarlyTalker(socket, context.earlyTalkerDelayMs, pending);
@@ -483,6 +492,7 @@ export class Connection implements SmtpSession, RecordClock {
         this.#isPumping = false;
         return;
       }
+      if (this.#errorCount > this.#tarpittedErrorCount && this.#tarpit()) return;
       const event = session.nextEvent();
       if (event === null) break;
       this.#context.deadlines.eventTaken(this, event.type);
@@ -512,6 +522,23 @@ export class Connection implements SmtpSession, RecordClock {
       const buffered = session.bufferedBytes;
       this.#context.deadlines.waiting(this, kind, this.#inputBytes - buffered, buffered);
     }
+  }
+
+  /**
+   * Holds the replies queued so far (a refusal among them) for the tarpit's delay, then runs the
+   * pump again; input meanwhile waits in the core (reading pauses at maxBufferedBytes). True when
+   * it is waiting.
+   */
+  #tarpit(): boolean {
+    const policy = this.#context.tarpit;
+    this.#tarpittedErrorCount = this.#errorCount;
+    if (policy === null) return false;
+    const delayMs = tarpitDelayMs(policy, this.#errorCount);
+    if (delayMs === 0) return false;
+    if (this.#context.isDebug) this.#log('debug', 'tarpit', { errors: this.#errorCount, delayMs });
+    const timer = setTimeout(() => this.#run(), delayMs);
+    timer.unref();
+    return true;
   }
 
   #logCommand(event: ServerEvent): void {
@@ -632,6 +659,7 @@ export class Connection implements SmtpSession, RecordClock {
         session.accept();
         return undefined;
       case 'command-rejected':
+        this.#errorCount += 1;
         this.#context.metrics.values.commandsRejected += 1;
         if (this.#context.isDebug)
           this.#log('debug', 'command', { rejected: event.line, code: event.reply.code });
@@ -723,6 +751,7 @@ export class Connection implements SmtpSession, RecordClock {
 
   #reject(reply: ReplyInit | SmtpReplyError): void {
     const session = this.#session!;
+    this.#errorCount += 1;
     try {
       session.reject(reply);
     } catch (error) {

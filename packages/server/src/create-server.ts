@@ -34,6 +34,7 @@ import { isDebugEnabled, isLevelEnabled, type Logger, silentLogger } from './log
 import { ServerMetrics } from './metrics.js';
 import { readProxyHeader } from './proxy-reader.js';
 import { RecordDeadlines } from './record-deadlines.js';
+import { type TarpitOptions, tarpitPolicy } from './tarpit.js';
 import { resolveDeadlines, resolveTimeouts, type TimeoutDurations, type TimeoutOptions } from './timeouts.js';
 import { describeTls, TlsContextStore, type TlsInfo, type TlsOptions } from './tls-context.js';
 
@@ -87,6 +88,13 @@ export interface SmtpServerOptions extends ServerHooks {
   readonly xclient?: { readonly trustedPeers: readonly string[] };
   /** Opt-in: wait this long before the greeting and refuse clients that talk first. Default off. */
   readonly earlyTalker?: { readonly delayMs: number };
+  /**
+   * Opt-in tarpitting: once a session has had `afterErrors` refused commands (4xx or 5xx, the core's
+   * or a handler's), each further refusal waits `delayMs` × (errors − afterErrors + 1), at most
+   * `maxDelayMs`, before it is sent. Address harvesters and spam engines pay; a correct client
+   * rarely errs. Default off.
+   */
+  readonly tarpit?: TarpitOptions;
   /** Pino-compatible logger. Default: silent. */
   readonly logger?: Logger;
   /** highWaterMark of the onData stream. Default 64 KiB. */
@@ -190,6 +198,7 @@ export class SmtpServer extends TypedEmitter {
       maxBufferedBytes: options.limits?.maxBufferedBytes ?? 64 * 1024,
       messageHighWaterMark: options.messageHighWaterMark ?? 64 * 1024,
       earlyTalkerDelayMs: options.earlyTalker?.delayMs ?? 0,
+      tarpit: tarpitPolicy(options.tarpit),
       // The core puts our hostname first (RFC 5321 §4.3.1).
       greeting: options.greetingText === undefined ? undefined : { code: 220, text: options.greetingText },
     };

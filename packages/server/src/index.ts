@@ -26,5 +26,6 @@ export type { ListenerAddress, ListenOptions } from './listeners.js';
 export { type LogEvent, type Logger, silentLogger } from './logging.js';
 export { MessageAbortedError, MessageStream } from './message-stream.js';
 export { ServerMetrics, type ServerMetricsSnapshot } from './metrics.js';
+export type { TarpitOptions } from './tarpit.js';
 export type { TimeoutOptions } from './timeouts.js';
 export type { TlsInfo, TlsOptions } from './tls-context.js';

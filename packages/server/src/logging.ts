@@ -31,6 +31,7 @@ export type LogEvent =
   | 'message-rejected'
   | 'handler-error'
   | 'timeout'
+  | 'tarpit'
   | 'socket-error'
   | 'close';
 

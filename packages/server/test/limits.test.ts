@@ -185,6 +185,19 @@ describe('timeouts', () => {
     expect((await polite.read()).code).toBe(220);
     polite.destroy();
   });
+
+  it('the early-talker check also runs with a custom greeting text', async () => {
+    const careful = await startServer({ earlyTalker: { delayMs: 200 }, greetingText: 'ESMTP ready' });
+    stops.push(careful.stop);
+    const early = await SmtpTalk.connect(careful.port);
+    early.send('EHLO too.early');
+    expect((await early.read()).code).toBe(554);
+    early.destroy();
+    const polite = await SmtpTalk.connect(careful.port);
+    const greeting = await polite.read();
+    expect([greeting.code, greeting.lines]).toEqual([220, [expect.stringMatching(/ ESMTP ready$/)]]);
+    polite.destroy();
+  });
 });
 
 describe('per-address counting units', () => {

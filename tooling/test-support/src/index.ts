@@ -16,6 +16,7 @@ export {
   txtCharacterStrings,
   type ZoneEntry,
 } from './dns-stub.js';
+export { type DovecotInstance, type DovecotOptions, startDovecot } from './dovecot.js';
 export {
   type PostfixDelivery,
   type PostfixInstance,

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { httpAccessSchema } from './http-access-schema.js';
+import { checkInbound, inboundSchema } from './inbound-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
@@ -38,6 +39,8 @@ const settingsSchema = z.strictObject({
   /** capture: catch every message (the default); mta: submission/relay listeners from the mta section. */
   mode: z.enum(['capture', 'mta']).default('capture'),
   mta: mtaSchema,
+  /** mta mode: local mailboxes, aliases and delivery for the `mx` listener role (inbound-schema.ts). */
+  inbound: inboundSchema,
   smtp: z
     .strictObject({
       host: host.default('127.0.0.1'),
@@ -171,7 +174,10 @@ const settingsSchema = z.strictObject({
 });
 
 /** The settings, with the checks that span sections (mta mode needs mta.hostname). */
-export const configSchema = settingsSchema.superRefine(checkMtaMode).superRefine(checkPostgresStorage);
+export const configSchema = settingsSchema
+  .superRefine(checkMtaMode)
+  .superRefine(checkPostgresStorage)
+  .superRefine(checkInbound);
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

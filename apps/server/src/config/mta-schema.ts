@@ -2,19 +2,21 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isPasswordHash } from '../accounts/password-hash.js';
 import { deliverySchemaShape } from './delivery-schema.js';
+import { inboundChecksSchema } from './inbound-checks-schema.js';
 
 /** What a listener is for; the role picks the policy (GUIDE §2.8). */
-export const mtaListenerRoles = ['submission', 'submissions', 'relay'] as const;
+export const mtaListenerRoles = ['submission', 'submissions', 'relay', 'mx'] as const;
 export type MtaListenerRole = (typeof mtaListenerRoles)[number];
 
 /**
  * RFC 6409 §3.1 submission 587 (STARTTLS), RFC 8314 §3.3 submissions 465 (implicit TLS), RFC 5321
- * relay on 25. Production ports; tests and unprivileged setups set their own.
+ * relay and mx (RFC 5321 §4.5.4: mail between MTAs) on 25. Production ports; tests and unprivileged setups set their own.
  */
 const defaultPorts: Readonly<Record<MtaListenerRole, number>> = {
   submission: 587,
   submissions: 465,
   relay: 25,
+  mx: 25,
 };
 
 const port = z.number().int().min(0).max(65_535);
@@ -54,7 +56,7 @@ const listener = z
   .strictObject({
     role: z.enum(mtaListenerRoles),
     host: z.string().min(1).default('0.0.0.0'),
-    /** Default by role: submission 587, submissions 465, relay 25. */
+    /** Default by role: submission 587, submissions 465, relay 25, mx 25. */
     port: port.optional(),
   })
   .transform((value) => ({ ...value, port: value.port ?? defaultPorts[value.role] }));
@@ -84,6 +86,8 @@ export const mtaSchema = z
         keyFile: z.string().min(1).optional(),
       })
       .prefault({}),
+    /** What the mx listener checks: SPF, DKIM, DMARC, ARC, greylisting, DNS lists (inbound-checks-schema.ts). */
+    inboundChecks: inboundChecksSchema,
     // How accepted mail leaves: DNS servers, routes, smarthost, retry schedule (delivery-schema.ts).
     ...deliverySchemaShape,
   })

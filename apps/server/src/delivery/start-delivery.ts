@@ -7,8 +7,10 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import type { DeliveryTransport } from './transports/delivery-transport.js';
 import { observedTransport } from './transports/observed-transport.js';
 import { createRemoteTransport } from './transports/remote-transport.js';
+import { createRoutingTransport } from './transports/routing-transport.js';
 
 export interface StartDeliveryOptions {
   readonly config: DeliveryConfig;
@@ -25,6 +27,11 @@ export interface StartDeliveryOptions {
   readonly signReport?: DeliveryRoomOptions['signReport'];
   /** How accepted messages are stored with their deliveries (the app: its ingest pipeline). */
   readonly store?: DeliveryRoomOptions['store'];
+  /** Local domains go to this transport (Maildir or LMTP: inbound/inbound-room.ts), the rest remote. */
+  readonly localDelivery?: {
+    readonly isLocal: (domain: string) => boolean;
+    readonly transport: DeliveryTransport & { close?(): Promise<void> };
+  };
 }
 
 /**
@@ -36,7 +43,7 @@ export async function startDelivery(
 ): Promise<DeliveryRoom & { close(): Promise<void> }> {
   const { config, logger } = options;
   const clock = options.clock;
-  const transport = createRemoteTransport({
+  const remote = createRemoteTransport({
     hostname: options.hostname,
     dnsServers: config.dnsServers,
     port: config.deliveryPort,
@@ -52,6 +59,11 @@ export async function startDelivery(
             maxIdlePerHost: config.connectionReuse.maxIdlePerHost,
           },
   });
+  const local = options.localDelivery;
+  const transport =
+    local === undefined
+      ? remote
+      : createRoutingTransport({ isLocal: local.isLocal, local: local.transport, remote });
   const room = createDeliveryRoom({
     spool: options.spool,
     queue: options.queue,
@@ -74,7 +86,8 @@ export async function startDelivery(
     ...room,
     async close() {
       await room.stop();
-      await transport.close();
+      await remote.close();
+      await local?.transport.close?.();
     },
   };
 }

@@ -11,6 +11,7 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { basicAuth } from './basic-auth.js';
 import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
+import { type InboundRoutesOptions, registerInboundRoutes } from './inbound-routes.js';
 import { type IngestReadiness, registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { Outgoing } from './outgoing.js';
@@ -45,6 +46,8 @@ export interface HttpAppOptions {
   readonly storeComposed?: StoreComposed;
   /** Where this server takes mail, for GET /api/v1/listeners (the UI's empty inbox names it). */
   readonly smtpListeners?: SmtpListeners;
+  /** MTA mode with an inbound section: what the MX received (/api/v1/inbound). */
+  readonly inbound?: InboundRoutesOptions;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -130,6 +133,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       ...options.queue,
     });
   if (options.suppressions !== undefined) registerSuppressionRoutes(app, options.suppressions);
+  if (options.inbound !== undefined) registerInboundRoutes(app, options.inbound);
 
   app.get('*', (context) => {
     const path = context.req.path;

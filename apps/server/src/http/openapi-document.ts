@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inboundComponents, inboundPaths } from './inbound-openapi.js';
 import { queueComponents, queuePaths } from './queue-openapi.js';
 import {
   addressSchema,
@@ -294,6 +295,7 @@ export const openApiDocument = {
       },
     },
     ...queuePaths,
+    ...inboundPaths,
     '/healthz': { get: { summary: 'Liveness and store check', responses: { '200': { description: 'OK' } } } },
     '/metrics': {
       get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } },
@@ -304,6 +306,7 @@ export const openApiDocument = {
       ...componentsOf(responseComponents, 'output'),
       ...componentsOf(requestComponents, 'input'),
       ...queueComponents(),
+      ...inboundComponents(),
     },
   },
 };

@@ -1,6 +1,8 @@
+import type { CheckResult } from '../inbound/inbound-checks.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { RecipientParameters } from '../queue/recipient-parameters.js';
-import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
+import type { RecipientTarget } from '../queue/router.js';
+import type { CompanionRow, SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 
 /** A message an MTA listener accepted, with the fix-ups already applied to `source`. */
 export interface AcceptedMessage {
@@ -12,6 +14,12 @@ export interface AcceptedMessage {
   readonly source: AsyncIterable<Uint8Array>;
   /** NOTIFY and ORCPT of each RCPT (RFC 3461), in the order of `envelope.to`, for the queue's DSNs. */
   readonly recipientParameters?: readonly RecipientParameters[];
+  /** Set when an `mx` listener received it from another MTA: what the inbound checks found. */
+  readonly inbound?: { readonly checks: readonly CheckResult[] };
+  /** Set by the inbound sink: where each recipient really goes (aliases, forwards), for the router. */
+  readonly recipientTargets?: readonly (readonly RecipientTarget[] | undefined)[];
+  /** Set by the inbound sink: rows committed with the message (its inbound record). */
+  readonly companionRows?: readonly CompanionRow[];
 }
 
 /**

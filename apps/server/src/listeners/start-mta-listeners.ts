@@ -7,7 +7,7 @@ import { createNetworkList } from '../policy/network-list.js';
 import { loadCertificate } from '../smtp/tls-certificate.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
-import { type MtaListener, startMtaListener } from './mta-listener.js';
+import { type MtaListener, type MxInbound, startMtaListener } from './mta-listener.js';
 
 export interface StartMtaListenersOptions {
   readonly config: AppConfig;
@@ -19,6 +19,8 @@ export interface StartMtaListenersOptions {
   readonly counter?: DailyMessageCounter;
   /** Recipients refused at RCPT (the suppression list). */
   readonly suppressions?: Pick<SuppressionList, 'find'>;
+  /** Local recipients verified at RCPT; mx listeners run the checks (MtaListenerOptions.inbound). */
+  readonly inbound?: MxInbound;
   readonly now?: () => number;
 }
 
@@ -71,6 +73,7 @@ export async function startMtaListeners(options: StartMtaListenersOptions): Prom
           limits: { maxMessageBytes: config.smtp.maxMessageBytes, maxRecipients: config.smtp.maxRecipients },
           metrics: options.metrics,
           logger,
+          ...(options.inbound === undefined ? {} : { inbound: options.inbound }),
           ...(options.now === undefined ? {} : { now: options.now }),
         }),
       );

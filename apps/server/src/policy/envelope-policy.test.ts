@@ -35,7 +35,11 @@ function facts(role: MtaListenerRole, overrides: Partial<SessionFacts> = {}): Se
 function outcome(decision: PolicyDecision): PolicyReplyName | 'allowed' | `other ${number}` {
   if (decision.isAllowed) return 'allowed';
   const entry = Object.entries(policyReplies).find(
-    ([, reply]) => reply.code === decision.reply.code && reply.enhanced === decision.reply.enhanced,
+    // The text tells apart entries that share a code (fromNotOwned and mxRelayDenied: 550 5.7.1).
+    ([, reply]) =>
+      reply.code === decision.reply.code &&
+      reply.enhanced === decision.reply.enhanced &&
+      (decision.reply.text ?? '').includes(reply.text),
   );
   return entry === undefined ? `other ${decision.reply.code}` : (entry[0] as PolicyReplyName);
 }
@@ -48,6 +52,7 @@ describe('decideAuth', () => {
     ['submissions', false, 'encryptionRequired'],
     ['relay', true, 'authNotOffered'],
     ['relay', false, 'authNotOffered'],
+    ['mx', true, 'authNotOffered'],
   ] as const)('%s, tls=%s → %s', (role, isTls, expected) => {
     expect(outcome(decideAuth(facts(role, { isTls })))).toBe(expected);
   });
@@ -79,6 +84,8 @@ describe('decideMailFrom', () => {
     ['relay', { clientAddress: '2001:db8::25' }, settings, null, null, 0, 'allowed'],
     ['relay', { clientAddress: '127.0.0.1' }, settings, 'anyone@example.com', null, 0, 'relayDenied'],
     ['relay', { clientAddress: '2001:db9::25' }, settings, 'anyone@example.com', null, 0, 'relayDenied'],
+    ['mx', {}, settings, 'anyone@elsewhere.test', null, 0, 'allowed'],
+    ['mx', {}, settings, null, null, 0, 'allowed'],
   ] as const)(
     '%s %j %o from %j as %o, %d today → %s',
     (role, session, policy, sender, account, messagesToday, expected) => {
@@ -134,6 +141,12 @@ describe('decideRcptTo (no open relay)', () => {
     // A user name on a relay session (the role offers no AUTH) does not open the relay.
     ['relay', { user: 'alice' }, 'elsewhere.test', 'relayDenied'],
     ['submission', { clientAddress: '10.9.9.9' }, 'elsewhere.test', 'relayDenied'],
+    // The MX: local domains for anyone, elsewhere only from the relay networks (550 5.7.1).
+    ['mx', {}, 'example.com', 'allowed'],
+    ['mx', {}, null, 'allowed'],
+    ['mx', {}, 'elsewhere.test', 'mxRelayDenied'],
+    ['mx', { user: 'alice' }, 'elsewhere.test', 'mxRelayDenied'],
+    ['mx', { clientAddress: '10.9.9.9' }, 'elsewhere.test', 'allowed'],
   ] as const)('%s %j to @%s → %s', (role, session, recipientDomain, expected) => {
     expect(outcome(decideRcptTo({ facts: facts(role, session), settings, recipientDomain }))).toBe(expected);
   });

@@ -71,6 +71,8 @@ export function decideMailFrom(input: MailFromInput): PolicyDecision {
   if (facts.role === 'relay') {
     return settings.relayNetworks.contains(facts.clientAddress) ? allowed : refuse(policyReplies.relayDenied);
   }
+  // An MX takes mail from anyone; what it may deliver is decided per recipient (decideRcptTo).
+  if (facts.role === 'mx') return allowed;
   if (facts.user === null || account === null) return refuse(policyReplies.authRequired);
   // RFC 6409 §6.1: the MSA may check that the submitter is authorized to use the sender address.
   // The null sender stays open to users: RFC 3834 §3.3 auto-replies use it.
@@ -118,8 +120,9 @@ export function decideRcptTo(input: RcptToInput): PolicyDecision {
     recipientDomain === null ||
     settings.localDomains.has(recipientDomain.toLowerCase()) ||
     (facts.user !== null && listenerProfiles[facts.role].isAuthOffered) ||
-    (facts.role === 'relay' && settings.relayNetworks.contains(facts.clientAddress));
-  if (!isPermitted) return refuse(policyReplies.relayDenied);
+    ((facts.role === 'relay' || facts.role === 'mx') && settings.relayNetworks.contains(facts.clientAddress));
+  if (!isPermitted)
+    return refuse(facts.role === 'mx' ? policyReplies.mxRelayDenied : policyReplies.relayDenied);
   const suppression = input.suppression ?? null;
   if (suppression === null) return allowed;
   const day = new Date(suppression.createdAtMs).toISOString().slice(0, 10);
@@ -144,7 +147,8 @@ export interface HeaderFromInput {
  */
 export function decideHeaderFrom(input: HeaderFromInput): PolicyDecision {
   const { facts, settings, account } = input;
-  if (facts.role === 'relay' || account === null || settings.senderPolicy === 'any') return allowed;
+  if (facts.role === 'relay' || facts.role === 'mx' || account === null || settings.senderPolicy === 'any')
+    return allowed;
   const foreign = input.fromAddresses.find((address) => !isAddressOwned(account.addresses, address));
   if (foreign === undefined) return allowed;
   return refuse({

@@ -21,4 +21,6 @@ export const listenerProfiles: Readonly<Record<MtaListenerRole, ListenerProfile>
   submissions: { tls: 'implicit', isAuthOffered: true, isAuthRequired: true, isPlaintextAuthAllowed: false },
   // Trusted networks relay by address, like Postfix's mynetworks; no AUTH here.
   relay: { tls: 'starttls', isAuthOffered: false, isAuthRequired: false, isPlaintextAuthAllowed: false },
+  // RFC 5321 MX for the local domains: anyone may send to them, STARTTLS offered (RFC 3207), no AUTH.
+  mx: { tls: 'starttls', isAuthOffered: false, isAuthRequired: false, isPlaintextAuthAllowed: false },
 };

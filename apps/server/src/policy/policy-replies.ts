@@ -15,6 +15,13 @@ export const policyReplies = {
   },
   /** RFC 3463 X.7.1 "delivery not authorized": the client is outside relayNetworks. */
   relayDenied: { code: 554, enhanced: '5.7.1', text: 'Relay access denied' },
+  /** The MX's answer for a recipient outside the local domains (RFC 5321 §3.6.2: no open relay). */
+  mxRelayDenied: { code: 550, enhanced: '5.7.1', text: 'Relay access denied' },
+  /**
+   * RFC 5321 §4.2.2 550 + RFC 3463 X.1.1: no such mailbox in a local domain, answered at RCPT so
+   * nothing is accepted and bounced later (backscatter).
+   */
+  unknownRecipient: { code: 550, enhanced: '5.1.1', text: 'User unknown in local recipient table' },
   /** RFC 5321 §3.3 553 "mailbox name not allowed" + RFC 3463 X.7.1: RFC 6409 §6.1 sender checks. */
   senderNotOwned: { code: 553, enhanced: '5.7.1', text: 'Sender address rejected: not owned by user' },
   /** After DATA 553 is not a reply (RFC 5321 §4.3.2); 550 + X.7.1 refuses the message for policy. */

@@ -6,7 +6,7 @@ import type {
 } from '../spool/message-repository.js';
 import type { MessageSource } from '../spool/read-message-source.js';
 import type { RecipientParameters } from './recipient-parameters.js';
-import { deliveryRows } from './router.js';
+import { deliveryRows, type RecipientTarget } from './router.js';
 
 /** A message an MTA listener (or any other submitter) accepted for delivery. */
 export interface MessageForDelivery {
@@ -17,6 +17,10 @@ export interface MessageForDelivery {
   /** NOTIFY and ORCPT per recipient, in the order of `envelope.to` (RFC 3461). */
   readonly recipientParameters?: readonly (RecipientParameters | undefined)[];
   readonly source: MessageSource;
+  /** Per recipient of `envelope.to`: the deliveries it expands to (RouteRequest.recipientTargets). */
+  readonly recipientTargets?: readonly (readonly RecipientTarget[] | undefined)[];
+  /** More rows to commit with the message (the inbound record). */
+  readonly companionRows?: readonly CompanionRow[];
 }
 
 export interface QueueSinkOptions {
@@ -42,15 +46,19 @@ export function createQueueSink(options: QueueSinkOptions): {
 } {
   return {
     async accept(message) {
-      const companionRows = deliveryRows({
-        messageId: message.id,
-        receivedAtMs: message.receivedAtMs,
-        envelope: message.envelope,
-        postmasterDomain: options.postmasterDomain,
-        ...(message.recipientParameters === undefined
-          ? {}
-          : { recipientParameters: message.recipientParameters }),
-      });
+      const companionRows = [
+        ...deliveryRows({
+          messageId: message.id,
+          receivedAtMs: message.receivedAtMs,
+          envelope: message.envelope,
+          postmasterDomain: options.postmasterDomain,
+          ...(message.recipientParameters === undefined
+            ? {}
+            : { recipientParameters: message.recipientParameters }),
+          ...(message.recipientTargets === undefined ? {} : { recipientTargets: message.recipientTargets }),
+        }),
+        ...(message.companionRows ?? []),
+      ];
       if (options.store !== undefined) await options.store(message, companionRows);
       else
         await options.spool.receive(message.source, {

@@ -6,9 +6,10 @@ import {
 } from './recipient-parameters.js';
 
 /**
- * The router (GUIDE §2.8): where each recipient of an accepted message goes. Today every recipient
- * is a remote domain delivered over SMTP (local mailboxes come with the LMTP/maildir transports);
- * the result is one `deliveries` row per recipient, committed as companion rows of the message so
+ * The router (GUIDE §2.8): where each recipient of an accepted message goes. A recipient is
+ * delivered to its domain, or, when the caller expanded it (inbound/recipient-resolver.ts: aliases,
+ * sub-addresses, forwards), to each of its targets with the sender given for it (SRS for forwards);
+ * the scheduler later sends local domains to the local transport. The result is one `deliveries` row per recipient, committed as companion rows of the message so
  * that the 250 is sent only once the message and its deliveries are on disk. Pure.
  */
 export interface RouteRequest {
@@ -21,6 +22,15 @@ export interface RouteRequest {
   readonly postmasterDomain: string;
   /** When the deliveries are first due (default: at once). */
   readonly dueAtMs?: number;
+  /** Per recipient, in the order of `envelope.to`: where it really goes; absent entries go as addressed. */
+  readonly recipientTargets?: readonly (readonly RecipientTarget[] | undefined)[];
+}
+
+/** One delivery an envelope recipient expands to, with the envelope sender to use for it. */
+export interface RecipientTarget {
+  readonly recipient: string;
+  /** "" for the null sender. */
+  readonly sender: string;
 }
 
 export interface RoutedRecipient {
@@ -42,26 +52,31 @@ export function deliveryRows(request: RouteRequest): CompanionRow[] {
   const seen = new Set<string>();
   const rows: CompanionRow[] = [];
   for (const [index, address] of request.envelope.to.entries()) {
-    const routed = routeRecipient(address, request.postmasterDomain);
-    const key = routed.recipient.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const targets = request.recipientTargets?.[index] ?? [
+      { recipient: address, sender: request.envelope.from },
+    ];
     const parameters = request.recipientParameters?.[index];
-    rows.push({
-      table: 'deliveries',
-      values: {
-        message_id: request.messageId,
-        sender: request.envelope.from,
-        recipient: routed.recipient,
-        domain: routed.domain,
-        notify: serializeNotify(parameters?.notify),
-        orcpt: serializeOriginalRecipient(parameters?.orcpt),
-        arrived_at_ms: request.receivedAtMs,
-        status: 'queued',
-        due_at_ms: request.dueAtMs ?? request.receivedAtMs,
-        changed_at_ms: request.receivedAtMs,
-      },
-    });
+    for (const target of targets) {
+      const routed = routeRecipient(target.recipient, request.postmasterDomain);
+      const key = routed.recipient.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push({
+        table: 'deliveries',
+        values: {
+          message_id: request.messageId,
+          sender: target.sender,
+          recipient: routed.recipient,
+          domain: routed.domain,
+          notify: serializeNotify(parameters?.notify),
+          orcpt: serializeOriginalRecipient(parameters?.orcpt),
+          arrived_at_ms: request.receivedAtMs,
+          status: 'queued',
+          due_at_ms: request.dueAtMs ?? request.receivedAtMs,
+          changed_at_ms: request.receivedAtMs,
+        },
+      });
+    }
   }
   return rows;
 }

@@ -139,4 +139,38 @@ export const schemaMigrations: readonly string[] = [
     UPDATE delivery_counts SET count = count - 1 WHERE status = OLD.status;
   END;
   `,
+  // inbound: what the MX received (inbound/inbound-log.ts), one row per message from an mx listener,
+  // committed with the message. IF NOT EXISTS: safe whatever order the integrator gives migrations.
+  `
+  CREATE TABLE IF NOT EXISTS inbound_messages (
+    message_id TEXT PRIMARY KEY,
+    received_at_ms INTEGER NOT NULL,
+    client_json TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipients_json TEXT NOT NULL,
+    checks_json TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at_ms, message_id);
+  `,
+  // Greylisting (inbound/checks/greylist-store.ts): one row per (client network, sender, recipient)
+  // triplet and one per client network for the auto-whitelist; pruned by last_seen_ms. IF NOT
+  // EXISTS: safe whatever order the integrator gives the migrations.
+  `
+  CREATE TABLE IF NOT EXISTS greylist_triplets (
+    client TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    pass_count INTEGER NOT NULL,
+    PRIMARY KEY (client, sender, recipient)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS greylist_triplets_last_seen ON greylist_triplets (last_seen_ms);
+  CREATE TABLE IF NOT EXISTS greylist_clients (
+    client TEXT PRIMARY KEY,
+    pass_count INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS greylist_clients_last_seen ON greylist_clients (last_seen_ms);
+  `,
 ];

@@ -1,5 +1,6 @@
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
 import { SqliteDeliveryQueue } from './sqlite-delivery-queue.js';
+import { SqliteInboundLog } from './sqlite-inbound-log.js';
 import { SqliteMailboxIndex } from './sqlite-mailbox-index.js';
 import { SqliteMessageRepository } from './sqlite-message-repository.js';
 import { SqliteSuppressionList } from './sqlite-suppression-list.js';
@@ -18,6 +19,8 @@ export class SqliteStorage {
   readonly mailbox: SqliteMailboxIndex;
   readonly queue: SqliteDeliveryQueue;
   readonly suppressions: SqliteSuppressionList;
+  /** What the MX received (inbound/inbound-log.ts). */
+  readonly inbound: SqliteInboundLog;
   readonly #database: SqliteDatabase;
 
   constructor(options: SqliteStorageOptions) {
@@ -25,6 +28,7 @@ export class SqliteStorage {
     this.spool = new SqliteMessageRepository(this.#database);
     this.queue = new SqliteDeliveryQueue(this.#database);
     this.suppressions = new SqliteSuppressionList(this.#database);
+    this.inbound = new SqliteInboundLog(this.#database);
     this.mailbox = new SqliteMailboxIndex(this.#database, {
       parse: options.parse,
       ...(options.searchTotalCap === undefined ? {} : { searchTotalCap: options.searchTotalCap }),

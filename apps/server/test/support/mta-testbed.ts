@@ -15,7 +15,9 @@ export interface MtaTestbedOptions {
   /** More top-level settings, e.g. webhooks. */
   readonly config?: Omit<AppConfigInput, 'mode' | 'mta'>;
   /** More `mta` keys, over the defaults (e.g. another hostname). */
-  readonly mta?: Readonly<Record<string, unknown>>;
+  readonly mta?: Partial<NonNullable<AppConfigInput['mta']>>;
+  /** The inbound section (mx listeners, mailboxes). */
+  readonly inbound?: AppConfigInput['inbound'];
 }
 
 export interface MtaTestbed {
@@ -27,6 +29,7 @@ export interface MtaTestbed {
   stop(): Promise<void>;
 }
 
+/** Changes to the testbed's app config: `mta` keys replace the testbed's one by one; `inbound` is added. */
 /**
  * The app in MTA mode with a remote MX to deliver to: `remote.test` (and any extra names given)
  * resolves through the DNS stub to aiosmtpd on 127.0.0.2, and the app delivers to that port.
@@ -57,6 +60,7 @@ export async function startMtaTestbed(
         deliveryPort: port,
         ...options.mta,
       },
+      ...(options.inbound === undefined ? {} : { inbound: options.inbound }),
     },
     options.webRoot === undefined ? {} : { webRoot: options.webRoot },
   );
