@@ -319,8 +319,8 @@ describe('SqliteStorage with the writer thread', () => {
     const path = join(directory.path, 'checkpointed.sqlite');
     const store = new SqliteStorage({ parse: parseMessage, path, writerScript });
     try {
-      // About 500 pages of WAL: below the writer's own checkpoint threshold, so only the checkpoint
-      // thread copies them into the database file.
+      // About 2 MB of WAL: below the writer's own checkpoint threshold (1000 pages of 16 KB without
+      // the checkpoint thread, 64 MB with it), so only the checkpoint thread copies it to the file.
       const body = 'checkpointed line of text for the write-ahead log\r\n'.repeat(2000);
       for (let index = 0; index < 20; index++) {
         const message = await newMessage(composeRaw({ subject: `Large ${index}`, body }));

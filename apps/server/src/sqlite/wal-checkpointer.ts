@@ -13,11 +13,11 @@ export interface CheckpointSettings {
 }
 
 /**
- * WAL pages the writer may leave unchecked before its own commit checkpoints (SQLite's default is
- * 1000). Normally the checkpoint thread has copied them already, so that checkpoint only copies the
+ * WAL the writer may leave unchecked before its own commit checkpoints (SQLite's default is 1000
+ * pages: 16 MiB at our page size). Normally the checkpoint thread has copied them already, so that checkpoint only copies the
  * last few frames and lets the WAL start over; if the thread is gone, it bounds the WAL alone.
  */
-const writerAutocheckpointPages = 4096;
+const writerAutocheckpointBytes = 64 * 1024 * 1024;
 /** After the WAL starts over, its file is cut back to this (it keeps its size otherwise). */
 const walSizeLimitBytes = 64 * 1024 * 1024;
 
@@ -46,7 +46,8 @@ export function startWalCheckpointer(database: Database.Database, path: string):
   };
   worker.on('error', fallBack);
   worker.on('exit', fallBack);
-  database.pragma(`wal_autocheckpoint = ${writerAutocheckpointPages}`);
+  const pageSize = database.pragma('page_size', { simple: true }) as number;
+  database.pragma(`wal_autocheckpoint = ${Math.ceil(writerAutocheckpointBytes / pageSize)}`);
   database.pragma(`journal_size_limit = ${walSizeLimitBytes}`);
   return true;
 }
