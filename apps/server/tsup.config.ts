@@ -8,6 +8,7 @@ export default defineLibrary({
     main: 'src/main.ts',
     'parse-worker': 'src/mime/parse-worker.ts',
     'sqlite-write-worker': 'src/sqlite/sqlite-write-worker.ts',
+    'sqlite-checkpoint-worker': 'src/sqlite/sqlite-checkpoint-worker.ts',
   },
   format: ['esm'],
   dts: false,

@@ -44,6 +44,32 @@ describe('SqliteStorage', () => {
     return parses;
   }
 
+  it('creates a database with 16 KB pages; one made with 4 KB pages keeps them and still works', async () => {
+    const pageSizeOf = (path: string) => {
+      const reader = new Database(path, { readonly: true });
+      try {
+        return reader.pragma('page_size', { simple: true });
+      } finally {
+        reader.close();
+      }
+    };
+    expect(pageSizeOf(join(directory.path, 'messages.sqlite'))).toBe(16_384);
+
+    const olderPath = join(directory.path, 'older.sqlite');
+    const older = new Database(olderPath);
+    older.pragma('journal_mode = WAL'); // written with SQLite's default page size
+    older.close();
+    const reopened = new SqliteStorage({ parse: parseMessage, path: olderPath });
+    try {
+      const message = await newMessage(composeRaw({ subject: 'On 4 KB pages' }));
+      await receiveWhole(reopened.spool, receivedPart(message));
+      expect((await reopened.spool.getRaw(message.id))?.byteLength).toBe(message.raw.byteLength);
+    } finally {
+      await reopened.close();
+    }
+    expect(pageSizeOf(olderPath)).toBe(4096);
+  });
+
   it("commits companion rows in the message's transaction: both are stored, or neither", async () => {
     // The MTA queue's way in (CompanionRow): its table (migration 5), one row per recipient.
     const path = join(directory.path, 'messages.sqlite');

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
@@ -39,11 +39,13 @@ describe('SqliteStorage with the writer thread', () => {
   const scriptDirectory = mkdtempSync(join(appRoot, 'node_modules', '.writer-thread-test-'));
   const writerScript = join(scriptDirectory, 'sqlite-write-worker.js');
   const parseScript = join(scriptDirectory, 'parse-worker.js');
+  const checkpointScript = join(scriptDirectory, 'sqlite-checkpoint-worker.js');
 
   beforeAll(async () => {
     for (const [entry, outfile] of [
       ['src/sqlite/sqlite-write-worker.ts', writerScript],
       ['src/mime/parse-worker.ts', parseScript],
+      ['src/sqlite/sqlite-checkpoint-worker.ts', checkpointScript],
     ] as const) {
       await build({
         entryPoints: [join(appRoot, entry)],
@@ -318,4 +320,24 @@ describe('SqliteStorage with the writer thread', () => {
       await store.close();
     }
   });
+  it('checkpoints the WAL on a thread of its own, long before the writer would (SQLite: 1000 pages)', async () => {
+    const path = join(directory.path, 'checkpointed.sqlite');
+    const store = new SqliteStorage({ parse: parseMessage, path, writerScript });
+    try {
+      // About 2 MB of WAL: below the writer's own checkpoint threshold (1000 pages of 16 KB without
+      // the checkpoint thread, 64 MB with it), so only the checkpoint thread copies it to the file.
+      const body = 'checkpointed line of text for the write-ahead log\r\n'.repeat(2000);
+      for (let index = 0; index < 20; index++) {
+        const message = await newMessage(composeRaw({ subject: `Large ${index}`, body }));
+        await receiveWhole(store.spool, receivedPart(message));
+      }
+      const deadline = Date.now() + 20_000;
+      // The file holds only what a checkpoint copied; the rest is still in the WAL.
+      while (statSync(path).size < 1024 * 1024 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(statSync(path).size).toBeGreaterThan(1024 * 1024);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

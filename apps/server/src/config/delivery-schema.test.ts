@@ -11,7 +11,7 @@ describe('deliverySchema', () => {
       deliveryPort: 25,
       retry: defaultRetryPolicy,
       leaseDuration: 600_000,
-      connectionReuse: { idleTimeout: 5000, maxMessages: 100, maxIdlePerHost: 4 },
+      connectionReuse: { idleTimeout: 5000, maxMessages: 100, maxIdlePerHost: 20 },
       retention: 7 * 86_400_000,
       dkim: { enabled: true, rsaSelector: 'rsa1', ed25519Selector: 'ed1' },
     });
@@ -41,7 +41,7 @@ describe('deliverySchema', () => {
   it('reads connection reuse bounds, or false for a connection per delivery', () => {
     expect(
       deliverySchema.parse({ connectionReuse: { idleTimeout: '30s', maxMessages: 10 } }).connectionReuse,
-    ).toEqual({ idleTimeout: 30_000, maxMessages: 10, maxIdlePerHost: 4 });
+    ).toEqual({ idleTimeout: 30_000, maxMessages: 10, maxIdlePerHost: 20 });
     expect(deliverySchema.parse({ connectionReuse: false }).connectionReuse).toBe(false);
     expect(deliverySchema.parse({ retention: '30d' }).retention).toBe(30 * 86_400_000);
     expect(deliverySchema.parse({ retention: null }).retention).toBeNull();

@@ -94,8 +94,11 @@ export const deliverySchemaShape = {
         idleTimeout: duration.prefault('5s'),
         /** Transactions per connection before it is closed. Default 100. */
         maxMessages: z.number().int().min(1).default(100),
-        /** Idle connections kept per MX host. Default 4. */
-        maxIdlePerHost: z.number().int().min(1).default(4),
+        /**
+         * Idle connections kept per MX host. Default 20: as many as the destination window lets run
+         * at once (destination-window.ts), so a burst's sessions all find a connection to reuse.
+         */
+        maxIdlePerHost: z.number().int().min(1).default(20),
       }),
     ])
     .prefault({}),

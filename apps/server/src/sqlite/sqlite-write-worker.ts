@@ -4,6 +4,7 @@ import { parseMessage } from '../mime/parse-message.js';
 import { ReceivedIndexer } from './received-indexer.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from './sqlite-writer-thread.js';
 import { GroupCommitQueue, openConnection } from './sqlite-writes.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 /**
  * Runs in the writer thread: owns its own connection and applies the ingest writes. While a commit's
@@ -14,6 +15,8 @@ import { GroupCommitQueue, openConnection } from './sqlite-writes.js';
  */
 const settings = workerData as WriterSettings;
 const database = openConnection(settings.path);
+// Checkpoints run on a thread of their own, not inside the commits clients wait for.
+startWalCheckpointer(database, settings.path);
 const queue = new GroupCommitQueue(database, {
   groupCommitWindowMs: settings.groupCommitWindowMs,
   parseCommit: settings.parseCommit,

@@ -68,6 +68,9 @@ const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Opens a connection with the durability settings of the spool. */
 export function openConnection(path: string): Database.Database {
   const database = new Database(path);
+  // Before WAL mode writes the header: a new database gets it, an existing one keeps its own. A
+  // 100 KB message is then 7 pages instead of 25, each a WAL frame written (and checkpointed) alone.
+  database.pragma('page_size = 16384');
   database.pragma('journal_mode = WAL');
   // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and we promise
   // that a 250 means the message survives.

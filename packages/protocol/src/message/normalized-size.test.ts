@@ -50,3 +50,28 @@ describe('normalizedMessageSize (RFC 1870 §3)', () => {
     },
   );
 });
+
+describe('normalizedMessageSize on long chunks (the word scan)', () => {
+  test.prop([
+    fc.array(
+      fc
+        .array(fc.constantFrom('a', '.', '\r', '\n', '\r\n', '\x0e', 'text of a line'), {
+          minLength: 10,
+          maxLength: 60,
+          size: 'max',
+        })
+        .map((pieces) => pieces.join('')),
+      { maxLength: 4 },
+    ),
+    fc.integer({ min: 0, max: 3 }),
+  ])('equals what DotEncoder sends at every alignment', (parts, offset) => {
+    const chunks = parts.map((part) => {
+      // The same bytes at `offset` into a larger buffer: the word view starts past an unaligned head.
+      const bytes = toBytes(part);
+      const backing = new Uint8Array(bytes.length + offset);
+      backing.set(bytes, offset);
+      return backing.subarray(offset);
+    });
+    expect(normalizedMessageSize(chunks)).toBe(sentSize(parts));
+  });
+});

@@ -1,3 +1,5 @@
+import { lowByteFlags, wordView } from './line-ending-scan.js';
+
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -8,30 +10,62 @@ const LF = 0x0a;
  * `SIZE=` and to compare with the server's limit before MAIL (RFC 1870 §6), not the raw length.
  */
 export function normalizedMessageSize(chunks: readonly Uint8Array[]): number {
-  let size = 0;
-  let isPendingCr = false; // the last byte so far is a CR; whether LF follows is in the next chunk
-  let isAtLineStart = true;
+  const count: SizeCount = { size: 0, isAfterCr: false, lastByte: -1 };
   for (const chunk of chunks) {
-    const length = chunk.length;
-    if (length === 0) continue;
-    size += length;
-    let position = 0;
-    if (isPendingCr) {
-      isPendingCr = false;
-      if (chunk[0] === LF) position = 1;
-      else size += 1; // a bare CR: LF added
-    }
-    // Native scans for each kind of line-ending byte keep this cheap on ordinary CRLF text.
-    for (let index = chunk.indexOf(LF, position); index >= 0; index = chunk.indexOf(LF, index + 1)) {
-      if (index === 0 || chunk[index - 1] !== CR) size += 1; // a bare LF: CR added
-    }
-    for (let index = chunk.indexOf(CR, position); index >= 0; index = chunk.indexOf(CR, index + 1)) {
-      if (index + 1 === length) isPendingCr = true;
-      else if (chunk[index + 1] !== LF) size += 1; // a bare CR: LF added
-    }
-    const last = chunk[length - 1];
-    isAtLineStart = last === LF;
+    if (chunk.length === 0) continue;
+    count.size += chunk.length;
+    countChunk(chunk, count);
+    count.lastByte = chunk[chunk.length - 1] as number;
   }
-  if (isPendingCr) return size + 1;
-  return isAtLineStart || size === 0 ? size : size + 2;
+  if (count.isAfterCr) return count.size + 1; // a bare CR at the end: LF added
+  return count.lastByte === LF || count.size === 0 ? count.size : count.size + 2;
+}
+
+/** The bytes counted so far and what the last one means for the next. */
+interface SizeCount {
+  size: number;
+  /** The last byte so far is a CR: whether LF follows decides if it is bare. */
+  isAfterCr: boolean;
+  lastByte: number;
+}
+
+/**
+ * Adds one for each bare CR or bare LF of `chunk`. Words without a byte below 0x0e are skipped four
+ * bytes at a time (the scan of line-ending-scan.ts): on ordinary text this is several times faster
+ * than an `indexOf` per line, which made this the costliest step of handing a 100 KB message over.
+ */
+function countChunk(chunk: Uint8Array, count: SizeCount): void {
+  const words = wordView(chunk);
+  if (words === null) {
+    countBytes(chunk, 0, chunk.length, count);
+    return;
+  }
+  const head = (4 - (chunk.byteOffset & 3)) & 3; // where wordView starts
+  countBytes(chunk, 0, head, count);
+  for (let index = 0; index < words.length; index++) {
+    if (lowByteFlags(words[index] as number) === 0) {
+      // No CR or LF in these four bytes: a CR just before them was bare.
+      if (count.isAfterCr) {
+        count.size += 1;
+        count.isAfterCr = false;
+      }
+      continue;
+    }
+    const start = head + index * 4;
+    countBytes(chunk, start, start + 4, count);
+  }
+  countBytes(chunk, head + words.length * 4, chunk.length, count);
+}
+
+function countBytes(chunk: Uint8Array, from: number, to: number, count: SizeCount): void {
+  for (let position = from; position < to; position++) {
+    const byte = chunk[position];
+    if (byte === LF) {
+      if (!count.isAfterCr) count.size += 1; // a bare LF: CR added
+      count.isAfterCr = false;
+    } else {
+      if (count.isAfterCr) count.size += 1; // a bare CR: LF added
+      count.isAfterCr = byte === CR;
+    }
+  }
 }
