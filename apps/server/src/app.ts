@@ -13,13 +13,14 @@ import type { DeliveryEvent } from './delivery/delivery-event.js';
 import type { DeliveryRoom } from './delivery/delivery-room.js';
 import { FinishedMailRetention } from './delivery/finished-mail-retention.js';
 import { startDelivery } from './delivery/start-delivery.js';
-import { loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
+import { type DkimKeyPair, loadOrCreateDkimKeys } from './dkim/dkim-keys.js';
 import { createDkimSigningSink, signIfOurs } from './dkim/dkim-signing-sink.js';
 import { dnsRecordsToPublish, formatDnsRecords } from './dkim/dns-records.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { HostAllowList } from './http/host-allow-list.js';
 import { findWebRoot, loadStaticAssets } from './http/static-assets.js';
+import { createForwardArcSealer, type ForwardArcSealer } from './inbound/forward-arc-sealer.js';
 import { createInboundRoom, type InboundRoom } from './inbound/inbound-room.js';
 import { createInboundSink } from './inbound/inbound-sink.js';
 import { type RunningInboundChecks, startInboundChecks } from './inbound/start-inbound-checks.js';
@@ -248,6 +249,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               srs: inbound.srs,
               received: delivery,
               submitted: signed,
+              ...forwardSealing(config, hostname, dkim?.keys ?? [], logger),
             });
       mta = await startMtaListeners({
         config,
@@ -481,6 +483,36 @@ async function openShared(url: string, config: AppConfig, logger: Logger): Promi
   } catch (error) {
     throw postgresStartupFailure(error, url);
   }
+}
+
+/**
+ * ARC sealing of forwarded mail (RFC 8617) with the DKIM RSA key, d= the local domain the host name
+ * is in (else the first local domain); without an RSA key, forwards go unsealed and the log says so.
+ */
+function forwardSealing(
+  config: AppConfig,
+  hostname: string,
+  keys: readonly DkimKeyPair[],
+  logger: Logger,
+): { sealForward?: ForwardArcSealer } {
+  const rsa = keys.find((key) => key.algorithm === 'rsa');
+  const host = hostname.toLowerCase();
+  const domain =
+    config.mta.localDomains.find((local) => host === local || host.endsWith(`.${local}`)) ??
+    config.mta.localDomains[0];
+  if (rsa === undefined || domain === undefined) {
+    logger.info('ARC sealing of forwarded mail is off: no DKIM RSA key (mta.dkim) or no local domain');
+    return {};
+  }
+  return {
+    sealForward: createForwardArcSealer({
+      domain,
+      selector: rsa.selector,
+      privateKey: rsa.privateKey,
+      authservId: hostname,
+      logger,
+    }),
+  };
 }
 
 /** The DKIM keys, made on first start; then the DNS records to publish are printed once. */

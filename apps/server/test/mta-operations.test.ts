@@ -151,6 +151,7 @@ describe('MTA operations: delivery events, server info, operator suppressions', 
   it('tells the UI the mode, and lists the events stream in the OpenAPI document', async () => {
     expect(serverInfoSchema.parse(await (await fetch(`${baseUrl}/api/v1/info`)).json())).toEqual({
       mode: 'mta',
+      inbound: false,
     });
     const openapi = (await (await fetch(`${baseUrl}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;
@@ -205,7 +206,10 @@ describe('capture mode operations', () => {
   it('tells the UI it is capture mode and serves no queue events', async () => {
     const harness = await startTestApp();
     try {
-      expect(await (await fetch(`${harness.baseUrl}/api/v1/info`)).json()).toEqual({ mode: 'capture' });
+      expect(await (await fetch(`${harness.baseUrl}/api/v1/info`)).json()).toEqual({
+        mode: 'capture',
+        inbound: false,
+      });
       expect((await fetch(`${harness.baseUrl}/api/v1/queue/events`)).status).toBe(404);
     } finally {
       await harness.stop();

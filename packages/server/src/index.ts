@@ -22,6 +22,7 @@ export type {
   SmtpSession,
 } from './hooks.js';
 export type { AuthThrottleOptions, ConnectionLimitOptions } from './limits.js';
+export { clientKey } from './limits.js';
 export type { ListenerAddress, ListenOptions } from './listeners.js';
 export { type LogEvent, type Logger, silentLogger } from './logging.js';
 export { MessageAbortedError, MessageStream } from './message-stream.js';

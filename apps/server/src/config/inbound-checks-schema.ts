@@ -126,6 +126,12 @@ export const inboundChecksSchema = z
         /** Tarpitting: each refusal after the first waits `delay` more, at most `maxDelay`; 0 = off. */
         tarpitDelay: duration.prefault(0),
         tarpitMaxDelay: duration.prefault('10s'),
+        /**
+         * Messages (MAIL commands) a minute from one client address, an IPv6 client counted by its
+         * /64; over it MAIL gets 450 4.7.1. Clients in mta.relayNetworks and authenticated ones are
+         * not counted. 0 = no limit.
+         */
+        maxMessagesPerMinutePerIp: z.int().min(0).default(0),
       })
       .prefault({}),
   })

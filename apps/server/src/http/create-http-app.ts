@@ -122,7 +122,10 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   app.get('/api/v1/info', (context) => {
-    const info: Outgoing<ServerInfo> = { mode: options.queue === undefined ? 'capture' : 'mta' };
+    const info: Outgoing<ServerInfo> = {
+      mode: options.queue === undefined ? 'capture' : 'mta',
+      inbound: options.inbound !== undefined,
+    };
     return context.json(info);
   });
 

@@ -95,7 +95,8 @@ export const queuePaths = {
   },
   '/api/v1/info': {
     get: {
-      summary: 'What this server is: its mode (capture | mta), which decides the APIs it serves',
+      summary:
+        'What this server is: its mode (capture | mta) and whether it receives inbound mail, which decide the APIs it serves',
       responses: { '200': { description: 'Server info', content: json('ServerInfo') } },
     },
   },

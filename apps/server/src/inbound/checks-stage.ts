@@ -1,6 +1,7 @@
 import type { NetworkList } from '../policy/network-list.js';
 import type { InboundChecks as InboundCheckRunner, InboundCheckSession } from './checks/inbound-checks.js';
 import type { InboundReply, InboundVerdicts } from './checks/inbound-verdicts.js';
+import type { MessageRateLimit } from './checks/message-rate-limit.js';
 import type {
   CheckResult,
   InboundChecks,
@@ -14,6 +15,8 @@ export interface ChecksStageOptions {
   readonly runner: Pick<InboundCheckRunner, 'onConnect'>;
   /** mta.relayNetworks: clients we relay for are not checked (like authenticated ones). */
   readonly relayNetworks: NetworkList;
+  /** mta.inboundChecks.connection.maxMessagesPerMinutePerIp; absent: no limit. */
+  readonly messageRate?: Pick<MessageRateLimit, 'admit'>;
 }
 
 /**
@@ -44,11 +47,16 @@ export function createChecksStage(options: ChecksStageOptions): InboundChecks {
       return { action: 'continue' };
     },
     async mailFrom({ client, sender }) {
+      const isTrustedClient = options.relayNetworks.contains(client.clientAddress);
+      if (!isTrustedClient && client.user === null) {
+        const overLimit = options.messageRate?.admit(client.clientAddress) ?? null;
+        if (overLimit !== null) return rejectWith(overLimit);
+      }
       const outcome = await sessionOf(client).onMailFrom({
         helo: client.helo,
         sender,
         authenticatedUser: client.user,
-        isTrustedClient: options.relayNetworks.contains(client.clientAddress),
+        isTrustedClient,
       });
       return outcome.action === 'continue' ? outcome : rejectWith(outcome.reply);
     },

@@ -1,5 +1,6 @@
 import type { AcceptedMessage, AcceptedMessageSink } from '../listeners/accepted-message-sink.js';
 import type { RecipientTarget } from '../queue/router.js';
+import type { ForwardArcSealer } from './forward-arc-sealer.js';
 import { inboundRecordRow } from './inbound-log.js';
 import type { DeliveryTarget, RecipientResolver } from './recipient-resolver.js';
 import type { Srs } from './srs.js';
@@ -14,6 +15,8 @@ export interface InboundSinkOptions {
   readonly submitted: AcceptedMessageSink;
   /** The bare `<Postmaster>` (RFC 5321 §4.5.1) is postmaster@ this domain (the first local domain). */
   readonly postmasterDomain: string;
+  /** Seals received mail that goes on to an external address with our ARC set; absent: not sealed. */
+  readonly sealForward?: ForwardArcSealer;
   readonly now?: () => number;
 }
 
@@ -68,11 +71,31 @@ export function createInboundSink(options: InboundSinkOptions): AcceptedMessageS
         })),
         checks: message.inbound.checks,
       });
-      await options.received.accept({ ...routed, companionRows: [...(message.companionRows ?? []), record] });
+      const isForwarded = expansions.some((targets) => targets?.some((target) => target.kind === 'forward'));
+      // The message is stored once for all its deliveries: local copies carry the seal too.
+      const source =
+        isForwarded && options.sealForward !== undefined
+          ? oneChunk(await options.sealForward(await drain(message.source), message.inbound.checks, nowMs))
+          : message.source;
+      await options.received.accept({
+        ...routed,
+        source,
+        companionRows: [...(message.companionRows ?? []), record],
+      });
     },
   };
 }
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
+}
+
+async function drain(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
 }

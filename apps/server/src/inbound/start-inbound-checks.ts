@@ -7,6 +7,7 @@ import { connectionDefences } from './checks/connection-defences.js';
 import { createDnsLookup } from './checks/dns-lookup.js';
 import { InboundCheckMetrics } from './checks/inbound-check-metrics.js';
 import { InboundChecks as InboundCheckRunner } from './checks/inbound-checks.js';
+import { MessageRateLimit } from './checks/message-rate-limit.js';
 import { createChecksStage } from './checks-stage.js';
 import type { InboundChecks } from './inbound-checks.js';
 
@@ -61,7 +62,13 @@ export function startInboundChecks(options: StartInboundChecksOptions): RunningI
   const timer = settings.greylisting.enabled ? setInterval(prune, options.pruneIntervalMs ?? dayMs) : null;
   timer?.unref();
   return {
-    checks: createChecksStage({ runner, relayNetworks: createNetworkList(options.relayNetworks) }),
+    checks: createChecksStage({
+      runner,
+      relayNetworks: createNetworkList(options.relayNetworks),
+      ...(settings.connection.maxMessagesPerMinutePerIp > 0
+        ? { messageRate: new MessageRateLimit(settings.connection.maxMessagesPerMinutePerIp, options.now) }
+        : {}),
+    }),
     connectionDefences: connectionDefences(settings.connection),
     stop() {
       if (timer !== null) clearInterval(timer);

@@ -24,7 +24,7 @@ function selectedFromHash(): string | null {
 }
 
 /** The captured (or, in MTA mode, accepted) mail: a list, one message, live updates. */
-export function InboxPage(props: { readonly mode: ServerInfo['mode'] | null }) {
+export function InboxPage(props: { readonly info: ServerInfo | null }) {
   const [inbox, setInbox] = useState<InboxState>(emptyInbox);
   const [search, setSearch] = useState('');
   const [selectedId, setSelectedId] = useState<string | null>(selectedFromHash);
@@ -197,7 +197,7 @@ export function InboxPage(props: { readonly mode: ServerInfo['mode'] | null }) {
         <a class="brand" href="#/">
           <span class="brand-mark">@</span>smtp <span class="brand-sub">inbox</span>
         </a>
-        <PageNav mode={props.mode} current="inbox" />
+        <PageNav info={props.info} current="inbox" />
         <input
           ref={searchInput}
           class="search"

@@ -1,3 +1,9 @@
+import type {
+  InboundDelivery,
+  InboundMessage,
+  InboundPage,
+  InboundSummary,
+} from '../http/schemas/inbound-schemas.js';
 import type { QueueEvent } from '../http/schemas/queue-event-schema.js';
 import type {
   DeliveryAttempt,
@@ -16,11 +22,15 @@ import type {
 } from '../http/schemas/suppression-schemas.js';
 
 /**
- * Calls of the MTA's operations API (queue, suppressions, server info), as the Queue and
- * Suppressions pages use them. Types only from the wire contract, as in api.ts.
+ * Calls of the MTA's operations API (queue, suppressions, inbound, server info), as the
+ * Queue, Suppressions and Inbound pages use them. Types only from the wire contract, as in api.ts.
  */
 export type {
   DeliveryAttempt,
+  InboundDelivery,
+  InboundMessage,
+  InboundPage,
+  InboundSummary,
   QueueAction,
   QueueActionResult,
   QueuedDelivery,
@@ -58,6 +68,12 @@ const queueMessageUrl = (id: string) => `/api/v1/queue/messages/${encodeURICompo
 
 export const operationsApi = {
   info: (): Promise<ServerInfo> => call('/api/v1/info'),
+  inbound(cursor: string | null, limit = 100): Promise<InboundPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor !== null) query.set('cursor', cursor);
+    return call(`/api/v1/inbound?${query}`);
+  },
+  inboundMessage: (id: string): Promise<InboundMessage> => call(`/api/v1/inbound/${encodeURIComponent(id)}`),
   queue(status: QueueStatus | null, after: number | null, limit = 200): Promise<QueuePage> {
     const query = new URLSearchParams({ limit: String(limit) });
     if (status !== null) query.set('status', status);

@@ -1,34 +1,45 @@
 import type { ServerInfo } from './operations-api.js';
 
-export type PageName = 'inbox' | 'queue' | 'suppressions';
+export type PageName = 'inbox' | 'queue' | 'suppressions' | 'inbound';
 
 export function pageFromHash(): PageName {
   if (/^#\/queue(\/|$)/.test(location.hash)) return 'queue';
   if (/^#\/suppressions\/?$/.test(location.hash)) return 'suppressions';
+  if (/^#\/inbound(\/|$)/.test(location.hash)) return 'inbound';
   return 'inbox';
 }
 
-const pages: readonly { readonly name: PageName; readonly label: string; readonly href: string }[] = [
-  { name: 'inbox', label: 'Inbox', href: '#/' },
-  { name: 'queue', label: 'Queue', href: '#/queue' },
-  { name: 'suppressions', label: 'Suppressions', href: '#/suppressions' },
+const pages: readonly {
+  readonly name: PageName;
+  readonly label: string;
+  readonly href: string;
+  /** Whether this server serves the page's API. */
+  readonly isServed: (info: ServerInfo) => boolean;
+}[] = [
+  { name: 'inbox', label: 'Inbox', href: '#/', isServed: () => true },
+  { name: 'queue', label: 'Queue', href: '#/queue', isServed: () => true },
+  { name: 'suppressions', label: 'Suppressions', href: '#/suppressions', isServed: () => true },
+  { name: 'inbound', label: 'Inbound', href: '#/inbound', isServed: (info) => info.inbound },
 ];
 
-/** Inbox / Queue / Suppressions; the last two only in MTA mode, where their API is served. */
-export function PageNav(props: { readonly mode: ServerInfo['mode'] | null; readonly current: PageName }) {
-  if (props.mode !== 'mta') return null;
+/** Inbox / Queue / Suppressions / Inbound; only in MTA mode, Inbound only with an mx listener. */
+export function PageNav(props: { readonly info: ServerInfo | null; readonly current: PageName }) {
+  const info = props.info;
+  if (info === null || info.mode !== 'mta') return null;
   return (
     <nav class="pages" aria-label="Pages">
-      {pages.map((page) => (
-        <a
-          key={page.name}
-          href={page.href}
-          class={`page-link${page.name === props.current ? ' is-current' : ''}`}
-          aria-current={page.name === props.current ? 'page' : undefined}
-        >
-          {page.label}
-        </a>
-      ))}
+      {pages
+        .filter((page) => page.isServed(info))
+        .map((page) => (
+          <a
+            key={page.name}
+            href={page.href}
+            class={`page-link${page.name === props.current ? ' is-current' : ''}`}
+            aria-current={page.name === props.current ? 'page' : undefined}
+          >
+            {page.label}
+          </a>
+        ))}
     </nav>
   );
 }

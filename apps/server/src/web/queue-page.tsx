@@ -36,7 +36,7 @@ function messageOf(event: QueueEvent): string {
  * The delivery queue (MTA mode): messages with their deliveries, filtered by state, one message's
  * recipients and attempts, the operator's actions, kept current by /api/v1/queue/events.
  */
-export function QueuePage(props: { readonly mode: ServerInfo['mode'] | null }) {
+export function QueuePage(props: { readonly info: ServerInfo | null }) {
   const [deliveries, setDeliveries] = useState<readonly QueuedDelivery[]>([]);
   const [nextAfter, setNextAfter] = useState<number | null>(null);
   const [status, setStatus] = useState<QueueStatus | null>(null);
@@ -169,7 +169,7 @@ export function QueuePage(props: { readonly mode: ServerInfo['mode'] | null }) {
         <a class="brand" href="#/queue">
           <span class="brand-mark">@</span>smtp <span class="brand-sub">queue</span>
         </a>
-        <PageNav mode={props.mode} current="queue" />
+        <PageNav info={props.info} current="queue" />
         <label class="filter">
           <span class="muted">State</span>
           <select

@@ -7,7 +7,7 @@ import { PageNav } from './page-nav.js';
  * The suppression list (MTA mode): recipients refused at RCPT after a hard 5.1.x failure or by an
  * operator; add one, remove one so mail to it is accepted again.
  */
-export function SuppressionsPage(props: { readonly mode: ServerInfo['mode'] | null }) {
+export function SuppressionsPage(props: { readonly info: ServerInfo | null }) {
   const [entries, setEntries] = useState<readonly Suppression[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [address, setAddress] = useState('');
@@ -74,7 +74,7 @@ export function SuppressionsPage(props: { readonly mode: ServerInfo['mode'] | nu
         <a class="brand" href="#/suppressions">
           <span class="brand-mark">@</span>smtp <span class="brand-sub">suppressions</span>
         </a>
-        <PageNav mode={props.mode} current="suppressions" />
+        <PageNav info={props.info} current="suppressions" />
       </header>
       {error !== null && (
         <div class="error" role="alert">

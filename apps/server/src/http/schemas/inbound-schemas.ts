@@ -57,3 +57,8 @@ export const inboundPageSchema = z.object({
   messages: z.array(inboundSummarySchema),
   nextCursor: z.string().nullable().meta({ description: 'Pass back as `cursor` for the next (older) page' }),
 });
+
+export type InboundSummary = z.infer<typeof inboundSummarySchema>;
+export type InboundDelivery = z.infer<typeof inboundDeliverySchema>;
+export type InboundMessage = z.infer<typeof inboundMessageSchema>;
+export type InboundPage = z.infer<typeof inboundPageSchema>;
