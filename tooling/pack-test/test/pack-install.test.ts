@@ -1,0 +1,359 @@
+// The first five minutes of a user who installs from npm (issue 13): every publishable package is
+// packed with `pnpm pack`, its tarball is checked (no workspace: ranges, every exports/bin target and
+// every source map's sources shipped, one copy of the protocol core), the tarballs are installed into
+// a scratch npm project outside the workspace, and each README's main example runs there as ESM,
+// CommonJS and TypeScript (type-checked with node16 and bundler resolution) against a real
+// `smtp serve` started from the installed CLI.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  inspectTarball,
+  manifestTargets,
+  type PackedPackage,
+  packPackage,
+  unshippedMapSources,
+} from './pack-inspection.js';
+import { readExample, toCommonJs, toModule } from './readme-example.js';
+
+const run = promisify(execFile);
+const workspace = fileURLToPath(new URL('../../..', import.meta.url));
+const tsc = join(workspace, 'node_modules/.bin/tsc');
+/** Node's types for the scratch project's type-check, from the workspace (no download). */
+const nodeTypeRoots = join(workspace, 'tooling/pack-test/node_modules/@types');
+
+const publishable = [
+  { name: '@smtp/protocol', directory: 'packages/protocol' },
+  { name: '@smtp/server', directory: 'packages/server' },
+  { name: '@smtp/client', directory: 'packages/client' },
+  { name: '@smtp/cli', directory: 'packages/cli' },
+  { name: '@smtp/app', directory: 'apps/server' },
+] as const;
+/** Installed into the scratch project; the app is checked as a tarball only (see README). */
+const installed = ['@smtp/protocol', '@smtp/server', '@smtp/client', '@smtp/cli'] as const;
+
+let scratch: string;
+let project: string;
+const packed = new Map<string, PackedPackage>();
+let sink: ChildProcess | undefined;
+let sinkPort: number;
+let maildir: string;
+
+function packedPackage(name: string): PackedPackage {
+  const found = packed.get(name);
+  if (found === undefined) throw new Error(`${name} was not packed`);
+  return found;
+}
+
+function messagesInMaildir(): string[] {
+  const directory = join(maildir, 'new');
+  try {
+    return readdirSync(directory).map((file) => readFileSync(join(directory, file), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+async function node(file: string): Promise<string> {
+  const { stdout } = await run(process.execPath, [file], { cwd: project, timeout: 60_000 });
+  return stdout;
+}
+
+async function typeCheck(configName: string, compilerOptions: Record<string, unknown>, files: string[]) {
+  const config = {
+    compilerOptions: {
+      target: 'es2022',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: ['node'],
+      typeRoots: [nodeTypeRoots],
+      ...compilerOptions,
+    },
+    files,
+  };
+  writeFileSync(join(project, configName), JSON.stringify(config, null, 2));
+  try {
+    await run(tsc, ['-p', configName], { cwd: project, timeout: 120_000 });
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string };
+    throw new Error(`tsc -p ${configName} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`);
+  }
+}
+
+/** Writes one example as .ts (bundler), .mts (node16), .mjs and .cjs; returns the base name. */
+function writeExample(baseName: string, typescript: string): void {
+  writeFileSync(join(project, `${baseName}.ts`), typescript);
+  writeFileSync(join(project, `${baseName}.mts`), typescript);
+  writeFileSync(join(project, `${baseName}.mjs`), toModule(typescript));
+  writeFileSync(join(project, `${baseName}.cjs`), toCommonJs(typescript));
+}
+
+async function startSink(): Promise<void> {
+  const bin = join(project, 'node_modules/.bin/smtp');
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--maildir', maildir, '--json'], {
+    cwd: project,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sink = child;
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  sinkPort = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const event = JSON.parse(line) as { event?: string; port?: number };
+      if (event.event === 'listening' && typeof event.port === 'number') resolve(event.port);
+    });
+    child.once('exit', (code) => reject(new Error(`smtp serve exited with ${code}: ${stderr}`)));
+  });
+}
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'smtp-pack-'));
+  const tarballs = join(scratch, 'tarballs');
+  mkdirSync(tarballs);
+  for (const { name, directory } of publishable) {
+    const tarball = packPackage(join(workspace, directory), tarballs);
+    packed.set(name, inspectTarball(name, tarball, join(scratch, 'unpacked', name)));
+  }
+
+  project = join(scratch, 'project');
+  maildir = join(scratch, 'mail');
+  mkdirSync(project);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'scratch', version: '1.0.0', private: true }, null, 2),
+  );
+  await run(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--no-save',
+      '--loglevel=error',
+      ...installed.map((name) => packedPackage(name).tarball),
+    ],
+    { cwd: project, timeout: 180_000 },
+  );
+  await startSink();
+}, 300_000);
+
+afterAll(() => {
+  sink?.kill('SIGTERM');
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the tarballs', () => {
+  it.each(publishable)('$name ships every file its manifest points at, with published ranges', ({ name }) => {
+    const { files, manifest } = packedPackage(name);
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.publishConfig).toEqual({ access: 'public' });
+    expect(manifest.license).toBe('MIT');
+    expect(manifest.repository).toMatchObject({ type: 'git' });
+    expect(manifest.engines).toEqual({ node: '>=20' });
+    expect(JSON.stringify(manifest)).not.toContain('workspace:');
+    expect(JSON.stringify(manifest)).not.toContain('catalog:');
+    const targets = manifestTargets(manifest);
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets.filter((target) => !files.has(target))).toEqual([]);
+    expect([...files].filter((file) => /\.test\.ts$|(^|\/)test\//.test(file))).toEqual([]);
+    expect(files.has('README.md')).toBe(true);
+    expect(files.has('LICENSE')).toBe(true);
+  });
+
+  it.each(publishable)('$name ships source maps only for sources it ships', ({ name }) => {
+    expect(unshippedMapSources(packedPackage(name))).toEqual([]);
+  });
+
+  it.each(['@smtp/protocol', '@smtp/server', '@smtp/client'])(
+    '%s has an ESM, a CJS and a types target for every library entry',
+    (name) => {
+      const { manifest } = packedPackage(name);
+      const exportsMap = (manifest.exports ?? {}) as Record<string, unknown>;
+      for (const [entry, conditions] of Object.entries(exportsMap)) {
+        if (entry === './package.json') continue;
+        expect(conditions).toMatchObject({
+          import: { types: expect.any(String), default: expect.stringMatching(/\.js$/) },
+          require: { types: expect.any(String), default: expect.stringMatching(/\.cjs$/) },
+        });
+      }
+    },
+  );
+
+  it('@smtp/protocol/testing imports the core instead of carrying a second copy', () => {
+    const { files, unpackedDirectory } = packedPackage('@smtp/protocol');
+    for (const extension of ['.js', '.cjs']) {
+      const definitions = [...files]
+        .filter((file) => file.startsWith('dist/') && file.endsWith(extension))
+        .filter((file) =>
+          readFileSync(join(unpackedDirectory, file), 'utf8').includes('var ClientSession = class'),
+        );
+      expect(definitions, `ClientSession defined in ${extension} files`).toHaveLength(1);
+    }
+  });
+
+  it('@smtp/app ships its binary, its workers and the built web inbox', () => {
+    const { files, manifest } = packedPackage('@smtp/app');
+    expect(manifest.bin).toEqual({ 'smtp-app': './dist/main.js' });
+    for (const file of ['dist/main.js', 'dist/parse-worker.js', 'dist/sqlite-write-worker.js']) {
+      expect(files.has(file), file).toBe(true);
+    }
+    for (const file of ['dist/web/index.html', 'dist/web/app.js', 'dist/web/app.css']) {
+      expect(files.has(file), file).toBe(true);
+    }
+    const dependencies = Object.keys((manifest.dependencies ?? {}) as Record<string, string>);
+    // Workspace packages are bundled into dist; every bare import left must be a declared dependency.
+    const main = readFileSync(join(packedPackage('@smtp/app').unpackedDirectory, 'dist/main.js'), 'utf8');
+    const bareImports = new Set(
+      [...main.matchAll(/from\s+["']([^"'.][^"']*)["']/g)]
+        .map((match) => match[1] ?? '')
+        .filter((specifier) => !specifier.startsWith('node:') && !builtinModules.includes(specifier))
+        .map((specifier) =>
+          specifier.startsWith('@')
+            ? specifier.split('/').slice(0, 2).join('/')
+            : (specifier.split('/')[0] ?? ''),
+        ),
+    );
+    expect([...bareImports].filter((specifier) => !dependencies.includes(specifier))).toEqual([]);
+  });
+});
+
+describe('the README examples, installed from the tarballs', () => {
+  it('@smtp/protocol: the server session example runs as ESM and CJS and type-checks', async () => {
+    const example = readExample(join(workspace, 'packages/protocol/README.md'), '## Example');
+    writeExample('protocol-example', example);
+    for (const file of ['protocol-example.mjs', 'protocol-example.cjs']) {
+      const output = await node(file);
+      expect(output, file).toContain('550 5.1.1 No such user');
+      expect(output, file).toContain('250 2.0.0 Queued as 8F3A');
+      expect(output, file).toContain('.dot-stuffed line');
+    }
+    await typeCheck('tsconfig.protocol-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
+      'protocol-example.mts',
+    ]);
+    await typeCheck('tsconfig.protocol-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
+      'protocol-example.ts',
+    ]);
+  });
+
+  it('@smtp/protocol/testing resolves in ESM, CJS and both type-check modes', async () => {
+    const example = [
+      "import { parseTranscript } from '@smtp/protocol/testing';",
+      "const transcript = parseTranscript('S: 220 mx.example ESMTP\\nC: QUIT\\nS: 221 bye\\n');",
+      'console.log(transcript.steps.length);',
+      '',
+    ].join('\n');
+    writeExample('testing-example', example);
+    for (const file of ['testing-example.mjs', 'testing-example.cjs']) {
+      expect(Number((await node(file)).trim()), file).toBeGreaterThan(0);
+    }
+    await typeCheck('tsconfig.testing-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
+      'testing-example.mts',
+    ]);
+    await typeCheck('tsconfig.testing-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
+      'testing-example.ts',
+    ]);
+  });
+
+  it('@smtp/client: sendMail from the README delivers to the installed `smtp serve`', async () => {
+    const example = readExample(join(workspace, 'packages/client/README.md'), null)
+      .replace("host: 'localhost'", "host: '127.0.0.1'")
+      .replace('port: 1025', `port: ${sinkPort}`);
+    expect(example).toContain(`port: ${sinkPort}`);
+    writeExample('client-example', example);
+    const before = messagesInMaildir().length;
+    await node('client-example.mjs');
+    await node('client-example.cjs');
+    const messages = messagesInMaildir();
+    expect(messages).toHaveLength(before + 2);
+    for (const message of messages.slice(-2)) {
+      expect(message).toContain('Subject: Hello');
+      expect(message).toContain('notes.txt');
+    }
+    await typeCheck('tsconfig.client-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
+      'client-example.mts',
+    ]);
+    await typeCheck('tsconfig.client-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
+      'client-example.ts',
+    ]);
+  });
+
+  it('@smtp/server: a server built as the README shows receives a message and rejects a recipient', async () => {
+    // The README's example needs port 25 and certificate files; this is the same API on a free port.
+    const example = `import { createServer, SmtpReplyError } from '@smtp/server';
+import { sendMail } from '@smtp/client';
+import { text } from 'node:stream/consumers';
+
+let received = '';
+const server = createServer({
+  hostname: 'mx.example.com',
+  async onRcptTo(to) {
+    if (to === 'Postmaster') return;
+    if (to.localPart !== 'alice') {
+      throw new SmtpReplyError({ code: 550, enhanced: '5.1.1', text: 'No such user' });
+    }
+  },
+  async onData(stream, session) {
+    received = await text(stream);
+    return \`Queued as \${session.id}\`;
+  },
+});
+const address = await server.listen({ port: 0, host: '127.0.0.1' });
+try {
+  await sendMail({ host: '127.0.0.1', port: address.port, from: 'a@example.org', to: 'alice@mx.example.com', subject: 'Hi', text: 'Hello Alice' });
+  console.log(received.includes('Hello Alice') ? 'received' : 'missing');
+  try {
+    await sendMail({ host: '127.0.0.1', port: address.port, from: 'a@example.org', to: 'bob@mx.example.com', text: 'x' });
+    console.log('bob accepted');
+  } catch (error) {
+    console.log(error instanceof Error ? error.message : String(error));
+  }
+} finally {
+  await server.close();
+}
+`;
+    writeExample('server-example', example);
+    for (const file of ['server-example.mjs', 'server-example.cjs']) {
+      const output = await node(file);
+      expect(output, file).toContain('received');
+      expect(output, file).toContain('550');
+      expect(output, file).not.toContain('bob accepted');
+    }
+    await typeCheck('tsconfig.server-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
+      'server-example.mts',
+    ]);
+    await typeCheck('tsconfig.server-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
+      'server-example.ts',
+    ]);
+  });
+
+  it('@smtp/cli: `smtp send` from the installed binary reaches the installed `smtp serve`', async () => {
+    const before = messagesInMaildir().length;
+    const bin = join(project, 'node_modules/.bin/smtp');
+    await run(
+      bin,
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${sinkPort}`,
+        '--from',
+        'me@example.org',
+        '--to',
+        'you@example.com',
+        '--quiet',
+      ],
+      { cwd: project, timeout: 60_000 },
+    );
+    expect(messagesInMaildir()).toHaveLength(before + 1);
+  });
+});
