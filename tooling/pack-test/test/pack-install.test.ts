@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientExample, protocolExample, serverExample, testingExample } from './examples.js';
 import {
   inspectTarball,
   manifestTargets,
@@ -20,7 +21,7 @@ import {
   packPackage,
   unshippedMapSources,
 } from './pack-inspection.js';
-import { readExample, toCommonJs, toModule } from './readme-example.js';
+import { toCommonJs, toCommonJsTypeScript, toModule } from './readme-example.js';
 
 const run = promisify(execFile);
 const workspace = fileURLToPath(new URL('../../..', import.meta.url));
@@ -87,10 +88,8 @@ async function typeCheck(configName: string, compilerOptions: Record<string, unk
   }
 }
 
-/** Writes one example as .ts (bundler), .mts (node16), .mjs and .cjs; returns the base name. */
+/** Writes one example as an ES module (.mjs) and a CommonJS script (.cjs). */
 function writeExample(baseName: string, typescript: string): void {
-  writeFileSync(join(project, `${baseName}.ts`), typescript);
-  writeFileSync(join(project, `${baseName}.mts`), typescript);
   writeFileSync(join(project, `${baseName}.mjs`), toModule(typescript));
   writeFileSync(join(project, `${baseName}.cjs`), toCommonJs(typescript));
 }
@@ -229,47 +228,25 @@ describe('the tarballs', () => {
 });
 
 describe('the README examples, installed from the tarballs', () => {
-  it('@smtp/protocol: the server session example runs as ESM and CJS and type-checks', async () => {
-    const example = readExample(join(workspace, 'packages/protocol/README.md'), '## Example');
-    writeExample('protocol-example', example);
+  it('@smtp/protocol: the server session example runs as ESM and CJS', async () => {
+    writeExample('protocol-example', protocolExample(workspace));
     for (const file of ['protocol-example.mjs', 'protocol-example.cjs']) {
       const output = await node(file);
       expect(output, file).toContain('550 5.1.1 No such user');
       expect(output, file).toContain('250 2.0.0 Queued as 8F3A');
       expect(output, file).toContain('.dot-stuffed line');
     }
-    await typeCheck('tsconfig.protocol-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
-      'protocol-example.mts',
-    ]);
-    await typeCheck('tsconfig.protocol-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
-      'protocol-example.ts',
-    ]);
   });
 
-  it('@smtp/protocol/testing resolves in ESM, CJS and both type-check modes', async () => {
-    const example = [
-      "import { parseTranscript } from '@smtp/protocol/testing';",
-      "const transcript = parseTranscript('S: 220 mx.example ESMTP\\nC: QUIT\\nS: 221 bye\\n');",
-      'console.log(transcript.steps.length);',
-      '',
-    ].join('\n');
-    writeExample('testing-example', example);
+  it('@smtp/protocol/testing runs as ESM and CJS', async () => {
+    writeExample('testing-example', testingExample);
     for (const file of ['testing-example.mjs', 'testing-example.cjs']) {
       expect(Number((await node(file)).trim()), file).toBeGreaterThan(0);
     }
-    await typeCheck('tsconfig.testing-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
-      'testing-example.mts',
-    ]);
-    await typeCheck('tsconfig.testing-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
-      'testing-example.ts',
-    ]);
   });
 
   it('@smtp/client: sendMail from the README delivers to the installed `smtp serve`', async () => {
-    const example = readExample(join(workspace, 'packages/client/README.md'), null)
-      .replace("host: 'localhost'", "host: '127.0.0.1'")
-      .replace('port: 1025', `port: ${sinkPort}`);
-    expect(example).toContain(`port: ${sinkPort}`);
+    const example = clientExample(workspace, sinkPort);
     writeExample('client-example', example);
     const before = messagesInMaildir().length;
     await node('client-example.mjs');
@@ -280,61 +257,16 @@ describe('the README examples, installed from the tarballs', () => {
       expect(message).toContain('Subject: Hello');
       expect(message).toContain('notes.txt');
     }
-    await typeCheck('tsconfig.client-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
-      'client-example.mts',
-    ]);
-    await typeCheck('tsconfig.client-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
-      'client-example.ts',
-    ]);
   });
 
   it('@smtp/server: a server built as the README shows receives a message and rejects a recipient', async () => {
-    // The README's example needs port 25 and certificate files; this is the same API on a free port.
-    const example = `import { createServer, SmtpReplyError } from '@smtp/server';
-import { sendMail } from '@smtp/client';
-import { text } from 'node:stream/consumers';
-
-let received = '';
-const server = createServer({
-  hostname: 'mx.example.com',
-  async onRcptTo(to) {
-    if (to === 'Postmaster') return;
-    if (to.localPart !== 'alice') {
-      throw new SmtpReplyError({ code: 550, enhanced: '5.1.1', text: 'No such user' });
-    }
-  },
-  async onData(stream, session) {
-    received = await text(stream);
-    return \`Queued as \${session.id}\`;
-  },
-});
-const address = await server.listen({ port: 0, host: '127.0.0.1' });
-try {
-  await sendMail({ host: '127.0.0.1', port: address.port, from: 'a@example.org', to: 'alice@mx.example.com', subject: 'Hi', text: 'Hello Alice' });
-  console.log(received.includes('Hello Alice') ? 'received' : 'missing');
-  try {
-    await sendMail({ host: '127.0.0.1', port: address.port, from: 'a@example.org', to: 'bob@mx.example.com', text: 'x' });
-    console.log('bob accepted');
-  } catch (error) {
-    console.log(error instanceof Error ? error.message : String(error));
-  }
-} finally {
-  await server.close();
-}
-`;
-    writeExample('server-example', example);
+    writeExample('server-example', serverExample);
     for (const file of ['server-example.mjs', 'server-example.cjs']) {
       const output = await node(file);
       expect(output, file).toContain('received');
       expect(output, file).toContain('550');
       expect(output, file).not.toContain('bob accepted');
     }
-    await typeCheck('tsconfig.server-node16.json', { module: 'node16', moduleResolution: 'node16' }, [
-      'server-example.mts',
-    ]);
-    await typeCheck('tsconfig.server-bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, [
-      'server-example.ts',
-    ]);
   });
 
   it('@smtp/cli: `smtp send` from the installed binary reaches the installed `smtp serve`', async () => {
@@ -355,5 +287,29 @@ try {
       { cwd: project, timeout: 60_000 },
     );
     expect(messagesInMaildir()).toHaveLength(before + 1);
+  });
+
+  it('every example type-checks against the installed types: node16 (ESM and CJS) and bundler', async () => {
+    const examples = {
+      'protocol-example': protocolExample(workspace),
+      'testing-example': testingExample,
+      'client-example': clientExample(workspace, 2525),
+      'server-example': serverExample,
+    };
+    const files = { node16: [] as string[], bundler: [] as string[] };
+    for (const [baseName, typescript] of Object.entries(examples)) {
+      // .mts resolves the "import" conditions (.d.ts), .cts the "require" ones (.d.cts).
+      writeFileSync(join(project, `${baseName}.mts`), typescript);
+      writeFileSync(join(project, `${baseName}.cts`), toCommonJsTypeScript(typescript));
+      writeFileSync(join(project, `${baseName}.ts`), typescript);
+      files.node16.push(`${baseName}.mts`, `${baseName}.cts`);
+      files.bundler.push(`${baseName}.ts`);
+    }
+    await typeCheck('tsconfig.node16.json', { module: 'node16', moduleResolution: 'node16' }, files.node16);
+    await typeCheck(
+      'tsconfig.bundler.json',
+      { module: 'esnext', moduleResolution: 'bundler' },
+      files.bundler,
+    );
   });
 });

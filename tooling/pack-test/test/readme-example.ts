@@ -33,3 +33,14 @@ export function toCommonJs(source: string): string {
   if (/^\s*import\s/m.test(body)) throw new Error(`an import was not rewritten:\n${body}`);
   return `'use strict';\n${imports.join('\n')}\n(async () => {\n${body}\n})().catch((error) => {\n  console.error(error);\n  process.exit(1);\n});\n`;
 }
+
+/** The example as a CommonJS TypeScript file (.cts): imports stay (TypeScript emits `require`), the body
+ * runs inside an async function because CommonJS has no top-level await. */
+export function toCommonJsTypeScript(source: string): string {
+  const importLines: string[] = [];
+  const body = source.replace(/^import\s[^;]*;$/gm, (line) => {
+    importLines.push(line);
+    return '';
+  });
+  return `${importLines.join('\n')}\nvoid (async () => {\n${body}\n})();\nexport {};\n`;
+}
