@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Every workspace package is one vitest project; `pnpm test` runs them all and ends with one summary.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'tooling/pack-test'],
     coverage: {
       provider: 'v8',
       include: ['packages/protocol/src/**/*.ts'],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { createBenchCommand } from './commands/bench.js';
+import { createCatchCommand } from './commands/catch.js';
 import { createMxCommand } from './commands/mx.js';
 import { createProbeCommand } from './commands/probe.js';
 import { createSendCommand } from './commands/send.js';
@@ -10,7 +11,7 @@ import { type ExitCode, exitCodes } from './exit-codes.js';
 import { applyBooleanEnv } from './options/boolean-env.js';
 import { createTerminal } from './output/terminal.js';
 
-const subcommands = ['send', 'probe', 'mx', 'bench', 'serve'] as const;
+const subcommands = ['send', 'probe', 'mx', 'bench', 'serve', 'catch'] as const;
 
 const overview = `
 Examples:
@@ -19,6 +20,7 @@ Examples:
   $ smtp mx example.com
   $ smtp bench --server 127.0.0.1:2525 --count 10000 --concurrency 20
   $ smtp serve --listen 127.0.0.1:2525 --maildir ./mail
+  $ smtp catch                       the mail catcher with a web inbox (@smtp/app)
 
 Exit codes: 0 ok, 1 usage error, 2 temporary failure (4xx), 3 permanent failure (5xx),
             4 network/TLS/timeout error, 5 partial (some recipients rejected)
@@ -63,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
     createMxCommand,
     createBenchCommand,
     createServeCommand,
+    createCatchCommand,
   ]) {
     program.addCommand(create(context));
   }

@@ -3,7 +3,7 @@ import { runCli } from './helpers/cli.js';
 
 // Help texts are part of the interface: a change must be looked at (GUIDE §2.6: snapshots for --help only).
 describe('--help', () => {
-  it.each([[[]], [['send']], [['probe']], [['mx']], [['bench']], [['serve']]])(
+  it.each([[[]], [['send']], [['probe']], [['mx']], [['bench']], [['serve']], [['catch']]])(
     'smtp %j --help',
     async (command) => {
       const result = await runCli([...command, '--help']);
