@@ -170,7 +170,6 @@ describe('the tarballs', () => {
     expect(manifest.private).toBeUndefined();
     expect(manifest.publishConfig).toEqual({ access: 'public' });
     expect(manifest.license).toBe('MIT');
-    expect(manifest.repository).toMatchObject({ type: 'git' });
     expect(manifest.engines).toEqual({ node: '>=20' });
     expect(JSON.stringify(manifest)).not.toContain('workspace:');
     expect(JSON.stringify(manifest)).not.toContain('catalog:');
