@@ -58,23 +58,35 @@ describe('nodes killed with SIGKILL while delivering', () => {
     try {
       for (let round = 0; round < rounds; round += 1) {
         const victim = nodes.shift() as NodeProcess;
-        const batch = Array.from({ length: messagesPerRound }, (_, index) => `kill-r${round}-m${index}`);
-        subjects.push(...batch);
-        // Acknowledged (250) by the victim: from here on the mail must arrive.
-        await Promise.all(batch.map((subject) => relay(victim.smtpPort, subject)));
         let held: { id: number }[] = [];
-        await waitUntil(
-          `${victim.holder} holds a lease`,
-          async () => {
-            held = await queryRows<{ id: number }>(
-              url,
-              `SELECT id FROM deliveries WHERE status = 'in-flight' AND lease_holder = $1`,
-              [victim.holder],
+        // The surviving nodes claim too (SKIP LOCKED): when they drained the victim's batch before
+        // it leased any, it gets another, up to three.
+        for (let batch = 0; ; batch += 1) {
+          const subjectsOfBatch = Array.from(
+            { length: messagesPerRound },
+            (_, index) => `kill-r${round}-b${batch}-m${index}`,
+          );
+          subjects.push(...subjectsOfBatch);
+          // Acknowledged (250) by the victim: from here on the mail must arrive.
+          await Promise.all(subjectsOfBatch.map((subject) => relay(victim.smtpPort, subject)));
+          try {
+            await waitUntil(
+              `${victim.holder} holds a lease`,
+              async () => {
+                held = await queryRows<{ id: number }>(
+                  url,
+                  `SELECT id FROM deliveries WHERE status = 'in-flight' AND lease_holder = $1`,
+                  [victim.holder],
+                );
+                return held.length > 0;
+              },
+              15_000,
             );
-            return held.length > 0;
-          },
-          30_000,
-        );
+            break;
+          } catch (error) {
+            if (batch === 2) throw error;
+          }
+        }
         await victim.kill();
         const stillHeld = await queryRows<{ id: number }>(
           url,
