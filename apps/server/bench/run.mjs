@@ -7,6 +7,7 @@
 //   node bench/run.mjs visibility only 250 → listed in the API, vs MailDev (issue 15 item 3)
 //   node bench/run.mjs threads    where our app's time goes per thread (Linux; not part of 'all')
 //   node bench/run.mjs checks     what each inbound check costs per message (not part of 'all')
+//   node bench/run.mjs inbound    mx listener → Maildir, checks off vs on, via smtp-source (not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,7 @@ const entries = {
   'queue-api': 'queue-api-latency.ts',
   threads: 'thread-cpu.ts',
   checks: 'inbound-checks.ts',
+  inbound: 'inbound.ts',
 };
 const selected = which === 'all' ? ['ingest', 'visibility', 'api', 'mta', 'queue-api'] : [which];
 
@@ -44,7 +46,7 @@ for (const name of selected) {
   const entry = entries[name];
   if (entry === undefined)
     throw new Error(
-      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks or nothing`,
+      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks, inbound or nothing`,
     );
   await build({
     entryPoints: [join(benchDir, entry)],
