@@ -144,22 +144,26 @@ describe('MTA: kill -9 during submission and delivery', () => {
     while ([...acknowledged].some((id) => !deliveredIds().includes(id)) && Date.now() < deadline)
       await sleep(250);
     const delivered = deliveredIds();
-    const missing = [...acknowledged].filter((id) => !delivered.includes(id));
+    const notArrived = [...acknowledged].filter((id) => !delivered.includes(id));
+    // Mail that has not arrived is lost only if the queue no longer owes it. On a loaded machine the
+    // DNS stub (in this process) can time out, and such a delivery is deferred (4.4.3) and retried
+    // later: late, not lost.
+    const owed = pendingDeliveries(join(directory.path, 'data', 'messages.sqlite'), notArrived);
+    const lost = notArrived.filter((id) => !owed.some((row) => row.subject.includes(id)));
     const counts = new Map<string, number>();
     for (const id of delivered) counts.set(id, (counts.get(id) ?? 0) + 1);
     const duplicates = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
     console.info(
       `kill -9 ×${kills}: ${acknowledged.size} acknowledged, ${delivered.length} deliveries, ` +
-        `${missing.length} missing, ${duplicates} duplicates, in flight at the kills: ` +
+        `${notArrived.length} not arrived (${owed.length} still queued, ${lost.length} lost), ` +
+        `${duplicates} duplicates, in flight at the kills: ` +
         `${inFlightPerKill.join(' + ')} = ${inFlightAtKills}, sends cut or refused: ${refusedOrCut}`,
     );
-    if (missing.length > 0) {
-      // What the queue says about the mail that did not arrive (read while the app runs: WAL readers
-      // do not block it).
-      console.info(undelivered(join(directory.path, 'data', 'messages.sqlite')));
-    }
+    if (owed.length > 0) console.info(owed);
     expect(acknowledged.size).toBeGreaterThan(50);
-    expect(missing).toEqual([]);
+    expect(lost).toEqual([]);
+    // What is still queued was deferred by a transient failure, never failed or dropped.
+    expect(owed.every((row) => row.status === 'queued' && row.last_status?.startsWith('4.'))).toBe(true);
     expect(duplicates).toBeLessThanOrEqual(inFlightAtKills);
   }, 300_000);
 });
@@ -182,15 +186,28 @@ async function startBuiltApp(configFile: string, httpPort: number): Promise<Chil
   }
 }
 
-function undelivered(databaseFile: string): unknown[] {
+/** The queue's pending deliveries of the messages whose Message-ID (in the subject) is given. */
+function pendingDeliveries(
+  databaseFile: string,
+  messageIds: readonly string[],
+): { subject: string; status: string; attempts: number; last_status: string | null }[] {
+  if (messageIds.length === 0) return [];
   const database = new Database(databaseFile, { readonly: true });
   try {
-    return database
-      .prepare(
-        `SELECT id, message_id, recipient, status, attempts, due_at_ms, lease_holder, last_status,
-           last_reply_json FROM deliveries WHERE status != 'delivered'`,
-      )
-      .all();
+    const statement = database.prepare(
+      `SELECT m.subject, d.status, d.attempts, d.last_status FROM deliveries d
+         JOIN messages m ON m.id = d.message_id
+       WHERE m.subject = ? AND d.status IN ('queued', 'in-flight', 'held')`,
+    );
+    return messageIds.flatMap(
+      (id) =>
+        statement.all(`kill -9 ${id}`) as {
+          subject: string;
+          status: string;
+          attempts: number;
+          last_status: string | null;
+        }[],
+    );
   } finally {
     database.close();
   }
