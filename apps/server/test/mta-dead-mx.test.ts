@@ -16,6 +16,7 @@ import type { RetryPolicy } from '../src/queue/retry-policy.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { FakeClock } from './support/fake-clock.js';
 import { temporaryDirectory } from './support/messages.js';
+import { portFreeOn } from './support/mta-testbed.js';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -247,32 +248,5 @@ function listen(host: string, port: number, onConnection: (socket: import('node:
     const server = createServer(onConnection);
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
-  });
-}
-
-async function portFreeOn(hosts: readonly string[]): Promise<number> {
-  for (let tries = 0; tries < 20; tries++) {
-    const port = await listenAndClose(hosts[0] as string, 0);
-    const free = await Promise.all(
-      hosts.slice(1).map((host) =>
-        listenAndClose(host, port).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (free.every(Boolean)) return port;
-  }
-  throw new Error('no port free on every loopback address');
-}
-
-function listenAndClose(host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const chosen = (server.address() as { port: number }).port;
-      server.close(() => resolve(chosen));
-    });
   });
 }

@@ -19,6 +19,7 @@ import { deliveryRows } from '../src/queue/router.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { FakeClock } from './support/fake-clock.js';
 import { temporaryDirectory } from './support/messages.js';
+import { portFreeOn } from './support/mta-testbed.js';
 
 // The MTA's delivery side end to end, before the MTA listeners feed it: messages enter through the
 // queue sink (spool + deliveries in one commit), the scheduler leases them, the remote transport
@@ -359,34 +360,6 @@ describe('MTA delivery: queue → scheduler → remote transport → outcomes', 
     expect(problems).toEqual([]);
   });
 });
-
-/** A port free on every one of these loopback addresses (the peers share it, as MX hosts do 25). */
-async function portFreeOn(hosts: readonly string[]): Promise<number> {
-  for (let tries = 0; tries < 20; tries++) {
-    const port = await listenAndClose(hosts[0] as string, 0);
-    const free = await Promise.all(
-      hosts.slice(1).map((host) =>
-        listenAndClose(host, port).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (free.every(Boolean)) return port;
-  }
-  throw new Error('no port free on every loopback address');
-}
-
-function listenAndClose(host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const chosen = (server.address() as { port: number }).port;
-      server.close(() => resolve(chosen));
-    });
-  });
-}
 
 /** Postfix's smtp-sink answering every RCPT with a 4xx: a destination that defers. */
 async function startRefusingSink(host: string, port: number): Promise<{ stop(): Promise<void> }> {

@@ -18,6 +18,7 @@ import type { RecipientParameters } from '../src/queue/recipient-parameters.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { FakeClock } from './support/fake-clock.js';
 import { temporaryDirectory } from './support/messages.js';
+import { portFreeOn } from './support/mta-testbed.js';
 
 // DSN parameters relayed (RFC 3461 §5.2): two Postfix smtp-sinks as next hops, one offering DSN
 // (dsn.test, 127.0.0.7) and one not (-N: nodsn.test, 127.0.0.8), each dumping every transaction with
@@ -188,31 +189,4 @@ function fieldsOf(dump: string, name: string): string[] {
     .split(/\r?\n/)
     .filter((line) => line.startsWith(`${name}: `))
     .map((line) => line.slice(name.length + 2));
-}
-
-async function portFreeOn(hosts: readonly string[]): Promise<number> {
-  for (let tries = 0; tries < 20; tries++) {
-    const port = await listenAndClose(hosts[0] as string, 0);
-    const free = await Promise.all(
-      hosts.slice(1).map((host) =>
-        listenAndClose(host, port).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (free.every(Boolean)) return port;
-  }
-  throw new Error('no port free on every loopback address');
-}
-
-function listenAndClose(host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const chosen = (server.address() as { port: number }).port;
-      server.close(() => resolve(chosen));
-    });
-  });
 }

@@ -1,5 +1,5 @@
-import { useEffect, useRef } from 'preact/hooks';
 import type { MailboxEvent } from '../http/schemas/index.js';
+import { useEventStream } from './use-event-stream.js';
 
 export type MailEvent = MailboxEvent;
 
@@ -19,22 +19,5 @@ export function useMailEvents(
   onConnectionChange: (isConnected: boolean) => void,
   onReconnect: () => void,
 ): void {
-  const handlers = useRef({ onEvent, onConnectionChange, onReconnect });
-  handlers.current = { onEvent, onConnectionChange, onReconnect };
-  useEffect(() => {
-    const source = new EventSource('/api/v1/events');
-    let hasBeenConnected = false;
-    source.addEventListener('ready', () => {
-      handlers.current.onConnectionChange(true);
-      if (hasBeenConnected) handlers.current.onReconnect();
-      hasBeenConnected = true;
-    });
-    source.addEventListener('error', () => handlers.current.onConnectionChange(false));
-    for (const type of eventTypes) {
-      source.addEventListener(type, (event) => {
-        handlers.current.onEvent(JSON.parse((event as MessageEvent<string>).data) as MailEvent);
-      });
-    }
-    return () => source.close();
-  }, []);
+  useEventStream('/api/v1/events', eventTypes, onEvent, onConnectionChange, onReconnect);
 }

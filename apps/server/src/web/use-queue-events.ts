@@ -1,5 +1,5 @@
-import { useEffect, useRef } from 'preact/hooks';
 import type { QueueEvent } from './operations-api.js';
+import { useEventStream } from './use-event-stream.js';
 
 /** Every event type once: the compiler fails when the wire contract gains one that is not listed. */
 const isEventType: Readonly<Record<QueueEvent['type'], true>> = {
@@ -23,22 +23,5 @@ export function useQueueEvents(
   onConnectionChange: (isConnected: boolean) => void,
   onReconnect: () => void,
 ): void {
-  const handlers = useRef({ onEvent, onConnectionChange, onReconnect });
-  handlers.current = { onEvent, onConnectionChange, onReconnect };
-  useEffect(() => {
-    const source = new EventSource('/api/v1/queue/events');
-    let hasBeenConnected = false;
-    source.addEventListener('ready', () => {
-      handlers.current.onConnectionChange(true);
-      if (hasBeenConnected) handlers.current.onReconnect();
-      hasBeenConnected = true;
-    });
-    source.addEventListener('error', () => handlers.current.onConnectionChange(false));
-    for (const type of eventTypes) {
-      source.addEventListener(type, (event) => {
-        handlers.current.onEvent(JSON.parse((event as MessageEvent<string>).data) as QueueEvent);
-      });
-    }
-    return () => source.close();
-  }, []);
+  useEventStream('/api/v1/queue/events', eventTypes, onEvent, onConnectionChange, onReconnect);
 }

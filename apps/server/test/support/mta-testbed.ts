@@ -77,12 +77,33 @@ export async function startMtaTestbed(
 
 /** A port free on `host` a moment ago (loopback addresses other than 127.0.0.1 included). */
 export function freePort(host: string): Promise<number> {
+  return listenAndClose(host, 0);
+}
+
+/** A port free on every one of these loopback addresses (the peers share it, as MX hosts do 25). */
+export async function portFreeOn(hosts: readonly string[]): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const port = await freePort(hosts[0] as string);
+    const free = await Promise.all(
+      hosts.slice(1).map((host) =>
+        listenAndClose(host, port).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (free.every(Boolean)) return port;
+  }
+  throw new Error('no port free on every loopback address');
+}
+
+function listenAndClose(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+    server.listen(port, host, () => {
+      const chosen = (server.address() as { port: number }).port;
+      server.close(() => resolve(chosen));
     });
   });
 }
