@@ -135,6 +135,7 @@ export {
 } from './message/dot-decoder.js';
 export { DotEncoder } from './message/dot-encoder.js';
 export { BdatReader, encodeBdat } from './message/bdat.js';
+export { LineEndingNormalizer } from './message/line-ending-normalizer.js';
 export { hasEightBit } from './message/eight-bit.js';
 export { normalizedMessageSize } from './message/normalized-size.js';
 

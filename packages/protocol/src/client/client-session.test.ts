@@ -862,6 +862,19 @@ describe('BDAT (RFC 3030)', () => {
     expect(drain(session)).toMatchObject([{ type: 'transaction-end', result: { reply: { lines: ['c'] } } }]);
   });
 
+  it('BDAT of a text body sends bare CR and LF as CRLF; the chunk sizes count the added bytes', () => {
+    const session = ready(['PIPELINING', 'CHUNKING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '250 OK', '250 OK');
+    drain(session);
+    session.writeBody(encoder.encode('a\nb\r'));
+    session.writeBody(encoder.encode('c\r'));
+    session.writeBody(encoder.encode('\nd'));
+    session.endBody(encoder.encode('e\r'));
+    expect(written(session)).toBe('BDAT 5\r\na\r\nb\rBDAT 3\r\n\nc\rBDAT 2\r\n\ndBDAT 3 LAST\r\ne\r\n');
+  });
+
   it('stops after a failed chunk, ignores later writes and sends RSET', () => {
     const session = ready(['PIPELINING', 'CHUNKING']);
     session.startTransaction(simpleEnvelope);

@@ -6,6 +6,7 @@ import { serializeCommand } from '../command/serialize-command.js';
 import { SmtpCapabilityError, SmtpProtocolError, SmtpReplyError, SmtpUsageError } from '../errors.js';
 import { encodeBdat } from '../message/bdat.js';
 import { DotEncoder } from '../message/dot-encoder.js';
+import { LineEndingNormalizer } from '../message/line-ending-normalizer.js';
 import { type Capabilities, emptyCapabilities, parseCapabilities } from '../reply/capabilities.js';
 import type { Reply } from '../reply/reply.js';
 import { ReplyParser } from '../reply/reply-parser.js';
@@ -39,6 +40,8 @@ interface Transaction {
   /** waiting: no body yet; open: the caller writes; suppressed: we end an empty DATA ourselves; closed: body complete. */
   body: 'waiting' | 'open' | 'suppressed' | 'closed';
   readonly encoder: DotEncoder | null;
+  /** BDAT of a text body: bare CR/LF become CRLF. Null for DATA (the encoder does it) and BINARYMIME. */
+  readonly lineEndings: LineEndingNormalizer | null;
   readonly lmtpReplies: RecipientReply[];
   isEnded: boolean;
 }
@@ -365,6 +368,8 @@ export class ClientSession {
       isDataSent: false,
       body: 'waiting',
       encoder: plan.transfer === 'DATA' ? new DotEncoder() : null,
+      lineEndings:
+        plan.transfer === 'BDAT' && envelope.body !== 'BINARYMIME' ? new LineEndingNormalizer() : null,
       lmtpReplies: [],
       isEnded: false,
     };
@@ -390,7 +395,8 @@ export class ClientSession {
       for (const part of transaction.encoder.encode(chunk)) this.#output.push(part);
       return;
     }
-    this.#enqueue('bdat', `BDAT ${chunk.length}`, encodeBdat(chunk, false), transaction);
+    const bytes = transaction.lineEndings?.normalize(chunk) ?? chunk;
+    this.#enqueue('bdat', `BDAT ${bytes.length}`, encodeBdat(bytes, false), transaction);
   }
 
   /** The message is complete: "." (DATA) or `BDAT n LAST` with `finalChunk` (`BDAT 0 LAST` without one). */
@@ -407,7 +413,7 @@ export class ClientSession {
       }
       this.#enqueueBodyEnd('data-end', '.', [transaction.encoder.end()], transaction);
     } else {
-      const chunk = finalChunk ?? emptyBytes;
+      const chunk = lastBdatChunk(finalChunk ?? emptyBytes, transaction.lineEndings);
       this.#enqueueBodyEnd('bdat-last', `BDAT ${chunk.length} LAST`, encodeBdat(chunk, true), transaction);
     }
     this.#pump();
@@ -914,4 +920,16 @@ export class ClientSession {
       for (const expected of queued.expects) this.#inFlight.push(expected);
     }
   }
+}
+
+/** The final BDAT chunk with bare line endings fixed, and the LF a trailing CR of the last chunk was owed. */
+function lastBdatChunk(chunk: Uint8Array, lineEndings: LineEndingNormalizer | null): Uint8Array {
+  if (lineEndings === null) return chunk;
+  const normalized = lineEndings.normalize(chunk);
+  const owed = lineEndings.end();
+  if (owed.length === 0) return normalized;
+  const joined = new Uint8Array(normalized.length + owed.length);
+  joined.set(normalized);
+  joined.set(owed, normalized.length);
+  return joined;
 }
