@@ -272,6 +272,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       const certificate =
         config.smtp.tls.starttls || config.smtp.tls.required || config.smtp.tls.implicitPort !== undefined
           ? await loadCertificate({
+              setting: 'smtp.tls',
               certFile: config.smtp.tls.certFile,
               keyFile: config.smtp.tls.keyFile,
               dataDir,
@@ -344,6 +345,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     });
     const httpsCertificate = config.http.tls.enabled
       ? await loadCertificate({
+          setting: 'http.tls',
           certFile: config.http.tls.certFile,
           keyFile: config.http.tls.keyFile,
           dataDir,

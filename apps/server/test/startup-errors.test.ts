@@ -114,6 +114,31 @@ describe('startup errors: one line with a hint, and a documented exit code', () 
     expectOneLine(result.stderr, /cannot open .*messages\.sqlite for writing/);
   });
 
+  it('a TLS certificate file that is missing or not PEM: 78, naming the setting and the file', async () => {
+    const missing = await runApp({
+      SMTP_APP_STORAGE_DATA_DIR: dataDir('tls-missing'),
+      SMTP_APP_SMTP_TLS_STARTTLS: 'true',
+      SMTP_APP_SMTP_TLS_CERT_FILE: join(directory.path, 'no-such-cert.pem'),
+      SMTP_APP_SMTP_TLS_KEY_FILE: join(directory.path, 'no-such-key.pem'),
+    });
+    expect(missing.code).toBe(exitCodes.config);
+    expectOneLine(missing.stderr, /cannot read smtp\.tls\.certFile .*no-such-cert\.pem \(ENOENT\)/);
+
+    const bogus = join(directory.path, 'bogus.pem');
+    writeFileSync(bogus, 'not a certificate\n');
+    const notPem = await runApp({
+      SMTP_APP_STORAGE_DATA_DIR: dataDir('tls-bogus'),
+      SMTP_APP_HTTP_TLS_ENABLED: 'true',
+      SMTP_APP_HTTP_TLS_CERT_FILE: bogus,
+      SMTP_APP_HTTP_TLS_KEY_FILE: bogus,
+    });
+    expect(notPem.code).toBe(exitCodes.config);
+    expectOneLine(
+      notPem.stderr,
+      /http\.tls: .*bogus\.pem and .*bogus\.pem are not a usable PEM certificate and key/,
+    );
+  });
+
   it('a corrupt or truncated database: 65', async () => {
     const corrupt = dataDir('corrupt');
     writeFileSync(join(corrupt, 'messages.sqlite'), Buffer.alloc(8192, 'garbage '));

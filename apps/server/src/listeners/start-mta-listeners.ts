@@ -43,6 +43,7 @@ export async function startMtaListeners(options: StartMtaListenersOptions): Prom
     );
   }
   const certificate = await loadCertificate({
+    setting: 'mta.tls',
     certFile: mta.tls.certFile,
     keyFile: mta.tls.keyFile,
     dataDir: options.dataDir,

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { exitCodes } from '../exit-codes.js';
+import { StartupError } from '../startup-error.js';
 
 export interface CertificatePair {
   readonly cert: string;
@@ -14,6 +17,8 @@ export interface CertificatePair {
  * stays the same across restarts (clients can pin it).
  */
 export async function loadCertificate(options: {
+  /** The config section the files come from, for error messages: 'smtp.tls', 'mta.tls', 'http.tls'. */
+  readonly setting: string;
   readonly certFile: string | undefined;
   readonly keyFile: string | undefined;
   readonly dataDir: string;
@@ -21,12 +26,17 @@ export async function loadCertificate(options: {
 }): Promise<CertificatePair> {
   if (options.certFile !== undefined || options.keyFile !== undefined) {
     if (options.certFile === undefined || options.keyFile === undefined) {
-      throw new Error('smtp.tls.certFile and smtp.tls.keyFile must be set together');
+      throw new StartupError(
+        `${options.setting}.certFile and ${options.setting}.keyFile must be set together`,
+        exitCodes.config,
+        null,
+      );
     }
     const [cert, key] = await Promise.all([
-      readFile(options.certFile, 'utf8'),
-      readFile(options.keyFile, 'utf8'),
+      readPem(options.certFile, `${options.setting}.certFile`),
+      readPem(options.keyFile, `${options.setting}.keyFile`),
     ]);
+    checkPair(cert, key, options);
     return { cert, key, source: 'configured' };
   }
   const directory = join(options.dataDir, 'tls');
@@ -61,4 +71,31 @@ export async function loadCertificate(options: {
   await writeFile(keyPath, pems.private, { mode: 0o600 });
   await writeFile(certPath, pems.cert);
   return { cert: pems.cert, key: pems.private, source: 'generated' };
+}
+
+async function readPem(file: string, setting: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? String(error);
+    throw new StartupError(`cannot read ${setting} ${file} (${reason})`, exitCodes.config, error);
+  }
+}
+
+/** Fails at start, in one line naming the files, instead of at the first TLS handshake or deep in a listener. */
+function checkPair(
+  cert: string,
+  key: string,
+  options: { readonly setting: string; readonly certFile?: string; readonly keyFile?: string },
+): void {
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StartupError(
+      `${options.setting}: ${options.certFile} and ${options.keyFile} are not a usable PEM certificate and key (${reason})`,
+      exitCodes.config,
+      error,
+    );
+  }
 }
