@@ -36,7 +36,7 @@ export async function loadCertificate(options: {
       readPem(options.certFile, `${options.setting}.certFile`),
       readPem(options.keyFile, `${options.setting}.keyFile`),
     ]);
-    checkPair(cert, key, options);
+    checkPair(cert, key, { setting: options.setting, certFile: options.certFile, keyFile: options.keyFile });
     return { cert, key, source: 'configured' };
   }
   const directory = join(options.dataDir, 'tls');
@@ -86,7 +86,7 @@ async function readPem(file: string, setting: string): Promise<string> {
 function checkPair(
   cert: string,
   key: string,
-  options: { readonly setting: string; readonly certFile?: string; readonly keyFile?: string },
+  options: { readonly setting: string; readonly certFile: string; readonly keyFile: string },
 ): void {
   try {
     createSecureContext({ cert, key });
