@@ -605,8 +605,16 @@ describe('SqliteStorage', () => {
       dsnReports: [report.id],
     });
     expect((await store.mailbox.get(report.id))?.related).toEqual({ dsnFor: original.id, dsnReports: [] });
+    const linkCount = () => {
+      const reader = new Database(join(directory.path, 'messages.sqlite'), { readonly: true });
+      const count = reader.prepare('SELECT count(*) FROM dsn_links').pluck().get();
+      reader.close();
+      return count;
+    };
+    expect(linkCount()).toBe(1);
     expect(await store.mailbox.delete(original.id)).toBe(true);
     expect((await store.mailbox.get(report.id))?.related).toEqual({ dsnFor: null, dsnReports: [] });
+    expect(linkCount()).toBe(0); // the link row goes with the message, not only out of sight
   });
 
   it('keeps an unparsed message across a reopen and can delete it', async () => {

@@ -61,7 +61,8 @@ export class SqliteMailboxIndex implements MailboxIndex {
       getDetail: connection.prepare(`SELECT ${summaryColumns}, m.detail_json, r.raw
         FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?`),
       getSeq: connection.prepare('SELECT seq FROM messages WHERE id = ?'),
-      // Links to messages still held (a deleted one leaves its link row behind, unread).
+      // Links to messages still held (deleting a message deletes its links too; the join also hides
+      // links that an older version left behind).
       getDsnFor: connection
         .prepare(
           'SELECT l.original_id FROM dsn_links l JOIN messages m ON m.id = l.original_id WHERE l.report_id = ?',
@@ -74,6 +75,8 @@ export class SqliteMailboxIndex implements MailboxIndex {
         .pluck(),
       setRead: connection.prepare('UPDATE messages SET is_read = ? WHERE id = ?'),
       markAllRead: connection.prepare('UPDATE messages SET is_read = 1 WHERE is_read = 0'),
+      deleteDsnLinks: connection.prepare(`WITH target (id) AS (SELECT id FROM messages WHERE seq = ?)
+        DELETE FROM dsn_links WHERE report_id IN target OR original_id IN target`),
       deleteMessage: connection.prepare('DELETE FROM messages WHERE seq = ?'),
       deleteRaw: connection.prepare('DELETE FROM message_raw WHERE seq = ?'),
       deleteFts: connection.prepare('DELETE FROM messages_fts WHERE rowid = ?'),
@@ -224,6 +227,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
   }
 
   #deleteSeq(seq: number): void {
+    this.#statements.deleteDsnLinks.run(seq); // before the message row: it finds the id through it
     this.#statements.deleteMessage.run(seq);
     this.#statements.deleteRaw.run(seq);
     this.#statements.deleteFts.run(seq);
@@ -234,7 +238,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
       .transaction(() => {
         const count = this.#statements.count.get() as number;
         // Unconditional DELETEs take SQLite's truncate fast path; FTS5's 'delete-all' empties the index.
-        this.#connection.exec(`DELETE FROM messages; DELETE FROM message_raw;
+        this.#connection.exec(`DELETE FROM messages; DELETE FROM message_raw; DELETE FROM dsn_links;
         INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');`);
         return count;
       })

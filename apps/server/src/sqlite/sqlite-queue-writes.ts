@@ -92,6 +92,7 @@ function statementsOf(database: Database.Database): QueueStatements {
         `DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_id = @id)`,
         `DELETE FROM delivery_notices WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_id = @id)`,
         'DELETE FROM deliveries WHERE message_id = @id',
+        'DELETE FROM dsn_links WHERE report_id = @id OR original_id = @id',
         'DELETE FROM message_raw WHERE seq = (SELECT seq FROM messages WHERE id = @id)',
         'DELETE FROM messages_fts WHERE rowid = (SELECT seq FROM messages WHERE id = @id)',
         'DELETE FROM messages WHERE id = @id',

@@ -173,4 +173,9 @@ export const schemaMigrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS greylist_clients_last_seen ON greylist_clients (last_seen_ms);
   `,
+  // Link rows of messages deleted before deletes took their links along (the join hid them).
+  `
+  DELETE FROM dsn_links WHERE report_id NOT IN (SELECT id FROM messages)
+    OR original_id NOT IN (SELECT id FROM messages);
+  `,
 ];
