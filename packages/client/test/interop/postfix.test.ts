@@ -21,6 +21,8 @@ describe('@smtp/client → Postfix smtpd', () => {
       mailboxDomains: ['mx.example'],
       messageSizeLimit: 100_000,
       rejectRecipients: ['reject@mx.example'],
+      // Postfix's smuggling defence (3.7.10+): a line ended by a bare LF drops the session.
+      settings: { smtpd_forbid_bare_newline: 'yes' },
     });
   });
   afterAll(async () => {
@@ -84,6 +86,21 @@ describe('@smtp/client → Postfix smtpd', () => {
     expect(stored).toBeDefined();
     expectTraceThenExactly(stored as Buffer, content);
     expect(postfix.log()).toMatch(/TLS connection established from unknown\[127\.0\.0\.1\]: TLSv1\.3 /);
+  });
+
+  it('sends bare LF and CR as CRLF over BDAT, which Postfix accepts with smtpd_forbid_bare_newline', async () => {
+    const content = Buffer.from('Subject: bare\n\nline one\nline two\rline three\r\n');
+    const { value: result, transcript } = await session((opened) =>
+      opened.data({ from: 'a@origin.example', to: 'bare@mx.example', message: content }),
+    );
+    expect(result.reply.code).toBe(250);
+    expect(transcript).toContainEqual(expect.stringMatching(/^C: BDAT \d+ LAST$/));
+    await postfix.waitForDeliveries(1, (item) => item.to === 'bare@mx.example' && item.status === 'sent');
+    const [stored] = postfix.mailbox('bare@mx.example');
+    expectTraceThenExactly(
+      stored as Buffer,
+      Buffer.from('Subject: bare\r\n\r\nline one\r\nline two\r\nline three\r\n'),
+    );
   });
 
   it('refuses by itself a message over the SIZE Postfix announces, before MAIL', async () => {
