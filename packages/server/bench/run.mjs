@@ -4,7 +4,12 @@
 //
 // The machine is shared and noisy, so the two servers are measured alternately: both run side by
 // side for the whole benchmark, and every scenario is run `--rounds` times per server, in ABBA order
-// (A B, B A, A B, …) so drift hits both alike. The table shows medians; the JSON keeps every sample.
+// (A B, B A, A B, …) so drift hits both alike. The table shows medians and the range of the
+// per-round ratios; the JSON keeps every sample.
+//
+// Also measured: round trips per command on one connection, one command at a time (latency-client.mjs:
+// EHLO, MAIL, RCPT, DATA, end-of-data, RSET, QUIT; p50/p99), and the peak RSS of each server process
+// per scenario (VmHWM in /proc/PID/status, reset before each scenario after a full GC).
 //
 // Usage: node bench/run.mjs [--quick] [--rounds N] [--only TEXT] [--no-idle] [--pin] [--floor]
 //   --quick    fewer messages and 2,000 idle connections (a smoke run)
@@ -17,7 +22,8 @@
 //              (server-process.mjs floor). Its CPU per message is what Node's socket layer and the
 //              kernel cost on this machine, the floor under any Node SMTP server.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +64,10 @@ const allScenarios = [
   { name: '1 KB, conn/msg, c=10', size: 1024, concurrency: 10, messages: 500, reuse: false },
 ];
 const scenarios = allScenarios.filter((scenario) => !flags.only || scenario.name.includes(flags.only));
+/** Round trips per command: one connection at a time, `transactions` per sample over `connections`. */
+const latencyScenario = { name: 'round trips, 1 KB, c=1', size: 1024, transactions: 2000, connections: 10 };
+const isLatencyRun = !flags.only || latencyScenario.name.includes(flags.only);
+const latencyCommands = ['EHLO', 'MAIL', 'RCPT', 'DATA', 'end-of-data', 'RSET', 'QUIT'];
 
 /** `command args` on one CPU when pinning. */
 function pinned(cpu, command, args) {
@@ -84,6 +94,7 @@ function startServer(kind) {
     queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiters.push(resolve));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
+    pid: child.pid, // taskset execs the server: the same process
     ready: next(),
     stats: (gc = false) => {
       child.stdin.write(gc ? 'gc\n' : 'stats\n');
@@ -108,6 +119,16 @@ async function load(port, scenario) {
   await run(command, commandArgs, { maxBuffer: 1 << 20 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { messages, seconds };
+}
+
+/** The peak RSS of a process since it started or since the last resetPeakRss(), from the kernel. */
+function peakRssBytes(pid) {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+/** Sets the process's VmHWM to its current RSS (proc(5): clear_refs, value 5). */
+function resetPeakRss(pid) {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 async function sample(server, port, scenario) {
@@ -143,6 +164,31 @@ async function idleRss(kind) {
   return { ...report, bytesPerConnection: (after.rssBytes - before.rssBytes) / Math.max(1, report.greeted) };
 }
 
+/** One latency-client run: round-trip samples per command and transactions/s, with the server's CPU. */
+async function latencySample(server, port) {
+  const transactions = Math.round(latencyScenario.transactions * scale);
+  const before = await server.stats();
+  const { stdout } = await run(
+    process.execPath,
+    [
+      join(here, 'latency-client.mjs'),
+      String(port),
+      String(transactions),
+      String(latencyScenario.connections),
+      String(latencyScenario.size),
+    ],
+    { maxBuffer: 64 << 20 },
+  );
+  const after = await server.stats();
+  const result = JSON.parse(stdout);
+  return {
+    value: result.transactionsPerSecond,
+    samples: result.samples,
+    cpuMicrosPerTransaction: (after.cpuMicros - before.cpuMicros) / transactions,
+    systemMicrosPerTransaction: (after.systemMicros - before.systemMicros) / transactions,
+  };
+}
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -157,29 +203,52 @@ for (const kind of kinds) {
   servers[kind] = startServer(kind);
   servers[kind].port = (await servers[kind].ready).port;
 }
+const loadAtStart = loadavg();
 process.stderr.write(`rounds: ${rounds}${pin ? ', pinned' : ''}; warming up…\n`);
 for (const kind of kinds) {
   await load(servers[kind].port, { size: 1024, concurrency: 10, messages: 2000, reuse: true });
 }
 
+/** Per-round ratios ours/theirs of `value`. */
+const roundRatios = (list) => list.smtp.map((ours, index) => ours.value / list['smtp-server'][index].value);
+/** Peak RSS per scenario and server: after a full GC, from a reset VmHWM to the end of the scenario. */
+const peaks = {};
+async function measuringPeaks(name, work) {
+  for (const kind of kinds) {
+    await servers[kind].stats(true);
+    resetPeakRss(servers[kind].pid);
+  }
+  await work();
+  peaks[name] = Object.fromEntries(kinds.map((kind) => [kind, peakRssBytes(servers[kind].pid)]));
+}
+
 const samples = {};
 for (const scenario of scenarios) {
   samples[scenario.name] = emptySamples();
-  for (let round = 0; round < rounds; round++) {
-    for (const kind of orderFor(round)) {
-      samples[scenario.name][kind].push(await sample(servers[kind], servers[kind].port, scenario));
+  await measuringPeaks(scenario.name, async () => {
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of orderFor(round)) {
+        samples[scenario.name][kind].push(await sample(servers[kind], servers[kind].port, scenario));
+      }
     }
-  }
-  const ratios = samples[scenario.name].smtp.map(
-    (ours, index) => ours.value / samples[scenario.name]['smtp-server'][index].value,
-  );
+  });
+  const ratios = roundRatios(samples[scenario.name]);
   process.stderr.write(`  ${scenario.name}: ratios ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}\n`);
 }
-const peakRssBytes = {};
-for (const kind of kinds) {
-  peakRssBytes[kind] = (await servers[kind].stats()).maxRssBytes;
-  await servers[kind].stop();
+const latency = emptySamples();
+if (isLatencyRun) {
+  await measuringPeaks(latencyScenario.name, async () => {
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of orderFor(round))
+        latency[kind].push(await latencySample(servers[kind], servers[kind].port));
+    }
+  });
+  const ratios = roundRatios(latency);
+  process.stderr.write(
+    `  ${latencyScenario.name}: ratios ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}\n`,
+  );
 }
+for (const kind of kinds) await servers[kind].stop();
 
 const idle = emptySamples();
 if (!flags['no-idle']) {
@@ -192,6 +261,8 @@ if (!flags['no-idle']) {
 
 const format = (value, digits = 0) =>
   value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** "1.21–1.60" */
+const range = (ratios) => `${format(Math.min(...ratios), 2)}–${format(Math.max(...ratios), 2)}`;
 const summary = (list) => ({
   value: median(list.map((entry) => entry.value)),
   cpuMicrosPerMessage: median(list.map((entry) => entry.cpuMicrosPerMessage)),
@@ -211,6 +282,7 @@ for (const scenario of scenarios) {
     '@smtp/server': format(ours.value, digits),
     'smtp-server': format(theirs.value, digits),
     ratio: `${format(ours.value / theirs.value, 2)}×`,
+    'per round': range(roundRatios(samples[scenario.name])),
     'CPU µs/msg ours (kernel)': cpu(ours),
     'theirs (kernel)': cpu(theirs),
   };
@@ -218,15 +290,77 @@ for (const scenario of scenarios) {
   table.push(row);
 }
 console.table(table);
-const memory = [
-  {
-    measure: 'peak RSS (MB)',
-    '@smtp/server': format(peakRssBytes.smtp / 1048576, 1),
-    'smtp-server': format(peakRssBytes['smtp-server'] / 1048576, 1),
-    ratio: `${format(peakRssBytes.smtp / peakRssBytes['smtp-server'], 2)}×`,
-    ...(flags.floor ? { floor: format(peakRssBytes.floor / 1048576, 1) } : {}),
-  },
-];
+
+const percentile = (sorted, fraction) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
+/** Every round's samples of `command` for one server, pooled and sorted. */
+const pooled = (kind, command) =>
+  latency[kind].flatMap((entry) => entry.samples[command]).sort((a, b) => a - b);
+const latencyTable = [];
+if (isLatencyRun) {
+  for (const command of latencyCommands) {
+    const ours = pooled('smtp', command);
+    const theirs = pooled('smtp-server', command);
+    const p50 = [percentile(ours, 0.5), percentile(theirs, 0.5)];
+    const p99 = [percentile(ours, 0.99), percentile(theirs, 0.99)];
+    // Per round: how much faster our median round trip is (theirs / ours).
+    const perRound = latency.smtp.map((entry, index) => {
+      const theirsRound = [...latency['smtp-server'][index].samples[command]].sort((a, b) => a - b);
+      const oursRound = [...entry.samples[command]].sort((a, b) => a - b);
+      return percentile(theirsRound, 0.5) / percentile(oursRound, 0.5);
+    });
+    latencyTable.push({
+      'round trip (µs)': command,
+      samples: ours.length,
+      'p50 ours': format(p50[0], 0),
+      'p50 theirs': format(p50[1], 0),
+      'p50 speed-up': `${format(p50[1] / p50[0], 2)}×`,
+      'per round': range(perRound),
+      'p99 ours': format(p99[0], 0),
+      'p99 theirs': format(p99[1], 0),
+    });
+  }
+  const ours = median(latency.smtp.map((entry) => entry.value));
+  const theirs = median(latency['smtp-server'].map((entry) => entry.value));
+  const cpuPerTransaction = (kind) =>
+    `${format(median(latency[kind].map((entry) => entry.cpuMicrosPerTransaction)), 1)} (${format(median(latency[kind].map((entry) => entry.systemMicrosPerTransaction)), 1)})`;
+  latencyTable.push({
+    'round trip (µs)': 'transactions/s',
+    samples: latency.smtp.length,
+    'p50 ours': format(ours, 0),
+    'p50 theirs': format(theirs, 0),
+    'p50 speed-up': `${format(ours / theirs, 2)}×`,
+    'per round': range(roundRatios(latency)),
+    'p99 ours': `CPU µs/tx ${cpuPerTransaction('smtp')}`,
+    'p99 theirs': cpuPerTransaction('smtp-server'),
+  });
+  console.log(
+    `${latencyScenario.name}: one command at a time, ${latencyScenario.connections} connections in turn`,
+  );
+  console.table(latencyTable);
+}
+
+const memory = [];
+const peakNames = Object.keys(peaks);
+for (const name of peakNames) {
+  memory.push({
+    measure: `peak RSS (MB), ${name}`,
+    '@smtp/server': format(peaks[name].smtp / 1048576, 1),
+    'smtp-server': format(peaks[name]['smtp-server'] / 1048576, 1),
+    ratio: `${format(peaks[name].smtp / peaks[name]['smtp-server'], 2)}×`,
+    ...(flags.floor ? { floor: format(peaks[name].floor / 1048576, 1) } : {}),
+  });
+}
+const highest = (kind) => Math.max(...peakNames.map((name) => peaks[name][kind]));
+if (peakNames.length > 0) {
+  memory.push({
+    measure: 'peak RSS (MB), highest',
+    '@smtp/server': format(highest('smtp') / 1048576, 1),
+    'smtp-server': format(highest('smtp-server') / 1048576, 1),
+    ratio: `${format(highest('smtp') / highest('smtp-server'), 2)}×`,
+    ...(flags.floor ? { floor: format(highest('floor') / 1048576, 1) } : {}),
+  });
+}
 if (idle.smtp.length > 0) {
   const perConnection = (kind) => median(idle[kind].map((entry) => entry.bytesPerConnection));
   const ours = perConnection('smtp');
@@ -240,6 +374,8 @@ if (idle.smtp.length > 0) {
   });
 }
 console.table(memory);
+const loads = (values) => values.map((value) => value.toFixed(2)).join(' ');
+console.log(`load average (1, 5, 15 min): ${loads(loadAtStart)} at start, ${loads(loadavg())} at end`);
 if (flags.only) {
   console.log('partial run (--only): results not written');
 } else {
@@ -253,14 +389,16 @@ if (flags.only) {
         samples: Object.fromEntries(
           scenarios.map((scenario) => [scenario.name, samples[scenario.name][kind]]),
         ),
-        peakRssBytes: peakRssBytes[kind],
+        // Round-trip samples are summarised in latencyTable; per round only rates and CPU are kept.
+        latency: latency[kind].map(({ samples: _samples, ...rest }) => rest),
+        peakRssBytes: Object.fromEntries(peakNames.map((name) => [name, peaks[name][kind]])),
         idle: idle[kind],
       },
     ]),
   );
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, rounds, pinned: pin, idleCount, table, memory, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadAverage: { start: loadAtStart, end: loadavg() }, quick, rounds, pinned: pin, idleCount, table, latencyTable, memory, results }, null, 2)}\n`,
   );
   console.log(`written ${file}`);
 }

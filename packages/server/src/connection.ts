@@ -624,6 +624,9 @@ export class Connection implements SmtpSession, RecordClock {
         }
         return undefined;
       case 'message-start':
+        // The 354 (DATA) is ready and the client waits for it before it sends the content: it
+        // leaves before onData runs, so the handler's set-up overlaps the round trip.
+        if (session.bufferedBytes === 0) this.#flush();
         this.#startMessage();
         return undefined;
       case 'message-chunk': {
