@@ -149,7 +149,7 @@ describe('POP3 DELE and the snapshot', () => {
 
   beforeAll(async () => {
     requireTool(python, 'apt-get install python3');
-    harness = await startTestApp({ pop3: { port: 0, users: [reader] } });
+    harness = await startTestApp({ pop3: { port: 0, users: [reader], idleTimeout: '2s' } });
   }, 60_000);
 
   afterAll(async () => harness?.stop());
@@ -215,5 +215,23 @@ describe('POP3 DELE and the snapshot', () => {
     expect(received).toMatch(
       /^\+OK [^\r]*\r\n-ERR Line too long \(at most 1024 octets\)\r\n-ERR Command not valid in this state\r\n\+OK Bye\r\n$/,
     );
+  }, 60_000);
+
+  test('AUTH PLAIN (RFC 5034) logs in; an idle session is logged out without UPDATE', async () => {
+    const port = harness.app.pop3Address?.port ?? 0;
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const credentials = Buffer.from(`\0${reader.username}\0${reader.password}`).toString('base64');
+    socket.write(`AUTH PLAIN ${credentials}\r\nDELE 1\r\n`);
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    await closed;
+    expect(received).toMatch(
+      /^\+OK [^\r]*\r\n\+OK Logged in; \d+ messages \(\d+ octets\)\r\n\+OK Message 1 deleted\r\n-ERR Disconnected for inactivity\r\n$/,
+    );
+    const after = await pop3('plain', port, [...login, ['stat']]);
+    expect((after.results[2] as { ok: [number, number] }).ok[0]).toBeGreaterThan(0);
   }, 60_000);
 });
