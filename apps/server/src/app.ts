@@ -33,7 +33,7 @@ import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
-import { type Pop3Listener, Pop3ListenError, startPop3Listener } from './pop3/pop3-listener.js';
+import { Pop3ListenError, type Pop3Listener, startPop3Listener } from './pop3/pop3-listener.js';
 import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';

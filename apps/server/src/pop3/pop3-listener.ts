@@ -8,8 +8,8 @@ import {
 import { verifyPassword } from '../accounts/password-hash.js';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
-import type { Pop3Config } from '../config/pop3-schema.js';
 import { normalizeHostName } from '../config/parse-authority.js';
+import type { Pop3Config } from '../config/pop3-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import { isLoopbackAddress } from '../smtp/plaintext-auth-policy.js';

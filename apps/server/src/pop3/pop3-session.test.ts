@@ -13,6 +13,8 @@ const maildrop: MaildropEntry[] = Object.entries(messages).map(([id, body]) => (
   sizeBytes: text.encode(body).length,
 }));
 
+const totalBytes = maildrop.reduce((sum, entry) => sum + entry.sizeBytes, 0);
+
 /** A session with a scripted I/O layer: user "u", password "p"; records what it was asked. */
 function open(options: Partial<Pop3SessionOptions> = {}) {
   const session = new Pop3Session({
@@ -86,9 +88,7 @@ describe('Pop3Session: AUTHORIZATION', () => {
   test('USER/PASS logs in and reports the maildrop', () => {
     const peer = open();
     expect(peer.command('user u')).toBe('+OK Send PASS\r\n');
-    expect(peer.command('PASS p')).toBe(
-      '+OK Logged in; 2 messages (' + `${maildrop[0]!.sizeBytes + maildrop[1]!.sizeBytes} octets)\r\n`,
-    );
+    expect(peer.command('PASS p')).toBe(`+OK Logged in; 2 messages (${totalBytes} octets)\r\n`);
     expect(peer.session.state).toEqual({ phase: 'transaction', messageCount: 2 });
   });
 
@@ -317,5 +317,27 @@ describe('Pop3Session: bad input', () => {
       '-ERR Disconnected for inactivity\r\n',
     );
     expect(peer.deleted).toEqual([]);
+  });
+
+  test('answers arriving after a shutdown or timeout are ignored, not a crash', () => {
+    const peer = open();
+    peer.session.receive(text.encode('USER u\r\nPASS p\r\n'));
+    expect(peer.session.nextEvent()?.type).toBe('login');
+    peer.session.shutdown();
+    expect(() => peer.session.acceptLogin(maildrop)).not.toThrow();
+    expect(decoder.decode(peer.session.takeOutput() ?? new Uint8Array())).toBe(
+      '+OK Send PASS\r\n-ERR [SYS/TEMP] Server shutting down\r\n',
+    );
+    const reading = loggedIn();
+    reading.session.receive(text.encode('RETR 1\r\n'));
+    expect(reading.session.nextEvent()?.type).toBe('message-request');
+    reading.session.timedOut();
+    expect(() => {
+      reading.session.messageChunk(text.encode('late'));
+      reading.session.messageEnd();
+    }).not.toThrow();
+    expect(decoder.decode(reading.session.takeOutput() ?? new Uint8Array())).toBe(
+      '-ERR Disconnected for inactivity\r\n',
+    );
   });
 });

@@ -188,6 +188,7 @@ export class Pop3Session {
 
   /** The password is right: the maildrop as it is now, oldest first, is the session's (RFC 1939 §4). */
   acceptLogin(maildrop: readonly MaildropEntry[]): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     this.#takePending('login');
     this.#maildrop = maildrop;
     this.#deleted.clear();
@@ -196,6 +197,7 @@ export class Pop3Session {
   }
 
   rejectLogin(reason: LoginRejection): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     this.#takePending('login');
     this.#state = { phase: 'authorization', username: null };
     if (reason === 'throttled') {
@@ -217,6 +219,7 @@ export class Pop3Session {
 
   /** The next bytes of the requested message, as stored. */
   messageChunk(chunk: Uint8Array): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     const message = this.#startMessage();
     if (message.encoder.isComplete) return;
     for (const piece of message.encoder.encode(chunk)) this.#output.push(piece);
@@ -224,6 +227,7 @@ export class Pop3Session {
 
   /** The requested message is complete: the terminating ".CRLF" follows. */
   messageEnd(): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     const message = this.#startMessage();
     this.#output.push(message.encoder.end());
     this.#message = null;
@@ -232,6 +236,7 @@ export class Pop3Session {
 
   /** The message could not be read; only before its first chunk. */
   messageFailed(reason: 'gone' | 'store-unavailable'): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     if (this.#message?.hasStarted === true) throw new Error('messageFailed() after the first chunk');
     this.#message = null;
     this.#takePending('message-request');
@@ -240,6 +245,7 @@ export class Pop3Session {
 
   /** The UPDATE state's work is done (RFC 1939 §6): +OK, or -ERR when some were not removed. */
   updateEnd(result: { readonly isSuccess: boolean; readonly deletedCount: number }): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     this.#takePending('update');
     if (result.isSuccess) this.#reply(pop3Replies.bye, `Bye; ${result.deletedCount} deleted`);
     else this.#reply(pop3Replies.updateFailed);
@@ -248,6 +254,7 @@ export class Pop3Session {
 
   /** The TLS handshake after STLS finished: input sent before it is dropped (RFC 2595 §4, injection). */
   tlsStarted(): void {
+    if (this.#state.phase === 'closed') return; // shut down or timed out meanwhile: nothing to answer
     if (this.#state.phase !== 'tls-handshake') throw new Error('tlsStarted() without STLS');
     this.#buffer = new Uint8Array(0);
     this.#isDiscardingLine = false;
