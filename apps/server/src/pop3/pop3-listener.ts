@@ -172,6 +172,10 @@ export async function startPop3Listener(options: Pop3ListenerOptions): Promise<P
     plain?.close();
     throw error;
   }
+  // After listening, an error (e.g. out of file descriptors) is logged, never an unhandled event.
+  for (const server of [plain, implicit]) {
+    server?.on('error', (error) => logger.error({ err: error }, 'POP3 listener error'));
+  }
   return {
     address,
     implicitTlsAddress,

@@ -214,9 +214,7 @@ describe('Pop3Session: TRANSACTION and UPDATE', () => {
     expect(peer.command('RETR 2')).toBe(
       `+OK ${second.sizeBytes} octets\r\nSubject: two\r\n\r\n..dot line\r\nsecond\r\nthird\r\n.\r\n`,
     );
-    expect(peer.command('TOP 2 1')).toBe(
-      `+OK ${second.sizeBytes} octets\r\nSubject: two\r\n\r\n..dot line\r\n.\r\n`,
-    );
+    expect(peer.command('TOP 2 1')).toBe('+OK\r\nSubject: two\r\n\r\n..dot line\r\n.\r\n');
     expect(peer.command('TOP 2')).toBe('-ERR Bad arguments\r\n');
   });
 

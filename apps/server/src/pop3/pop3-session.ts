@@ -84,7 +84,8 @@ export interface Pop3SessionOptions {
 /** A RETR or TOP being answered. */
 interface MessageInProgress {
   readonly encoder: MessageEncoder;
-  readonly sizeBytes: number;
+  /** The status line's text: "120 octets" for RETR (RFC 1939 §7), empty for TOP. */
+  readonly heading: string;
   hasStarted: boolean;
 }
 
@@ -395,7 +396,7 @@ export class Pop3Session {
         const bodyLineLimit = command.keyword === 'TOP' ? command.lineCount : null;
         this.#message = {
           encoder: new MessageEncoder({ bodyLineLimit }),
-          sizeBytes: found.entry.sizeBytes,
+          heading: bodyLineLimit === null ? `${found.entry.sizeBytes} octets` : '',
           hasStarted: false,
         };
         this.#ask({
@@ -552,7 +553,7 @@ export class Pop3Session {
     }
     if (!message.hasStarted) {
       message.hasStarted = true;
-      this.#reply(pop3Replies.noop, `${message.sizeBytes} octets`);
+      this.#reply(pop3Replies.noop, message.heading);
     }
     return message;
   }
