@@ -481,13 +481,15 @@ export class Pop3Session {
     this.#state = { phase: 'authorization', username: null };
   }
 
-  /** RFC 2449 §5: what is served in this state; USER and SASL only where a password may be sent. */
+  /**
+   * RFC 2449 §5: the same list in AUTHORIZATION and TRANSACTION (what the first announces, the second
+   * must too); USER and SASL only where a password may be sent, STLS until TLS is on.
+   */
   #sendCapabilities(): void {
-    const isAuthorization = this.#state.phase === 'authorization';
     const isAuthAllowed = this.#isTlsActive || this.#options.isPlaintextAuthAllowed;
     const capabilities = ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE'];
-    if (isAuthorization && isAuthAllowed) capabilities.push('USER', 'SASL PLAIN');
-    if (isAuthorization && this.#options.isTlsAvailable && !this.#isTlsActive) capabilities.push('STLS');
+    if (isAuthAllowed) capabilities.push('USER', 'SASL PLAIN');
+    if (this.#options.isTlsAvailable && !this.#isTlsActive) capabilities.push('STLS');
     capabilities.push(`IMPLEMENTATION ${this.#options.implementation}`);
     this.#multiLine(pop3Replies.capabilities, undefined, capabilities);
   }
