@@ -33,6 +33,7 @@ import { createCapturePipeline } from './pipeline/capture-pipeline.js';
 import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
+import { Pop3ListenError, type Pop3Listener, startPop3Listener } from './pop3/pop3-listener.js';
 import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
@@ -65,6 +66,9 @@ export interface RunningApp {
   readonly smtpsAddress: { readonly host: string; readonly port: number } | null;
   /** The resolved data directory (the database and a generated certificate live there). */
   readonly dataDir: string;
+  /** The POP3 listener (pop3.port) and the POP3S one (pop3.implicitTlsPort); null when off. */
+  readonly pop3Address: { readonly host: string; readonly port: number } | null;
+  readonly pop3sAddress: { readonly host: string; readonly port: number } | null;
   /** mta mode: every listener with its role; empty in capture mode. */
   readonly mtaListeners: readonly Pick<MtaListener, 'role' | 'address'>[];
   readonly httpAddress: { readonly host: string; readonly port: number };
@@ -127,6 +131,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
+  let pop3: Pop3Listener | null = null;
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   /** mta mode with storage.url: the spool and queue shared with other nodes. */
@@ -292,6 +297,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           throw listenFailure(error, { name: 'SMTPS', host: config.smtp.host, port: implicitPort }) ?? error;
         });
       }
+      pop3 = await startPop3(config, { mailbox, spool, events, logger, dataDir });
     }
     smtpAddress = smtp?.address ?? mta?.listeners[0]?.address;
     if (smtpAddress === undefined) throw new Error('no SMTP listener started'); // mta.listeners has at least one
@@ -328,6 +334,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       smtpListeners: {
         smtp: { host: smtpAddress.address, port: smtpAddress.port },
         smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },
+        pop3: pop3?.address ?? null,
+        pop3s: pop3?.implicitTlsAddress ?? null,
       },
       assets: loadStaticAssets(options.webRoot === undefined ? findWebRoot() : options.webRoot),
       ...(delivery === null
@@ -361,6 +369,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await finishedMail?.stop();
     await webhooks?.close();
     await smtp?.close();
+    await pop3?.close();
     await mta?.close();
     inboundChecks?.stop();
     await delivery?.close();
@@ -385,6 +394,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     smtpAddress: { host: smtpAddress.address, port: smtpAddress.port },
     smtpsAddress: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },
     dataDir,
+    pop3Address: pop3?.address ?? null,
+    pop3sAddress: pop3?.implicitTlsAddress ?? null,
     mtaListeners: mta?.listeners.map(({ role, address }) => ({ role, address })) ?? [],
     httpAddress: { host: httpInfo.address, port: httpInfo.port },
     httpUrl: `${config.http.tls.enabled ? 'https' : 'http'}://${httpHost}:${httpInfo.port}`,
@@ -394,6 +405,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await retention.stop();
       await finishedMail?.stop();
       await smtp?.close();
+      await pop3?.close();
       await mta?.close();
       inboundChecks?.stop();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
@@ -417,6 +429,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     {
       smtp: running.smtpAddress,
       ...(running.smtpsAddress === null ? {} : { smtps: running.smtpsAddress }),
+      ...(running.pop3Address === null ? {} : { pop3: running.pop3Address }),
+      ...(running.pop3sAddress === null ? {} : { pop3s: running.pop3sAddress }),
       http: running.httpUrl,
       dataDir,
       tls: certificate(config),
@@ -424,6 +438,43 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     `${config.mode === 'mta' ? 'MTA mode: queueing and delivering mail' : 'capturing mail'} on smtp://${smtpAddress.address}:${smtpAddress.port}, inbox at ${running.httpUrl}`,
   );
   return running;
+}
+
+/**
+ * The POP3 listener when pop3.port or pop3.implicitTlsPort is set (capture mode): STLS and POP3S
+ * use the SMTP certificate (smtp.tls files, or the generated one).
+ */
+async function startPop3(
+  config: AppConfig,
+  rooms: Pick<Parameters<typeof startPop3Listener>[0], 'mailbox' | 'spool' | 'events' | 'logger'> & {
+    readonly dataDir: string;
+  },
+): Promise<Pop3Listener | null> {
+  const settings = config.pop3;
+  if (settings.port === undefined && settings.implicitTlsPort === undefined) return null;
+  const certificate = await loadCertificate({
+    certFile: config.smtp.tls.certFile,
+    keyFile: config.smtp.tls.keyFile,
+    dataDir: rooms.dataDir,
+    hostname: config.smtp.hostname,
+  });
+  if (settings.allowPlaintext) {
+    rooms.logger.warn('pop3.allowPlaintext: POP3 passwords may cross the network unencrypted');
+  }
+  try {
+    return await startPop3Listener({
+      ...rooms,
+      config: settings,
+      users: settings.users.length > 0 ? settings.users : config.http.auth.users,
+      certificate,
+    });
+  } catch (error) {
+    if (!(error instanceof Pop3ListenError)) throw error;
+    throw (
+      listenFailure(error.cause, { name: error.listener, host: settings.host, port: error.port }) ??
+      error.cause
+    );
+  }
 }
 
 /** Creates the data directory and checks that it is writable: the database and a generated certificate live there. */

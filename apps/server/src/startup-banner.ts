@@ -1,6 +1,9 @@
 import type { RunningApp } from './app.js';
 
-type BannerFacts = Pick<RunningApp, 'smtpAddress' | 'smtpsAddress' | 'mtaListeners' | 'httpUrl' | 'dataDir'>;
+type BannerFacts = Pick<
+  RunningApp,
+  'smtpAddress' | 'smtpsAddress' | 'pop3Address' | 'pop3sAddress' | 'mtaListeners' | 'httpUrl' | 'dataDir'
+>;
 
 function url(scheme: string, address: { readonly host: string; readonly port: number }): string {
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
@@ -20,6 +23,8 @@ export function formatStartupBanner(app: BannerFacts, mode: 'capture' | 'mta'): 
         ])
       : [['SMTP', url('smtp', app.smtpAddress)]];
   if (app.smtpsAddress !== null) rows.push(['SMTPS', url('smtps', app.smtpsAddress)]);
+  if (app.pop3Address !== null) rows.push(['POP3', url('pop3', app.pop3Address)]);
+  if (app.pop3sAddress !== null) rows.push(['POP3S', url('pop3s', app.pop3sAddress)]);
   rows.push(['Inbox', app.httpUrl], ['Data', app.dataDir]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return [

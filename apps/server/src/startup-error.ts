@@ -76,12 +76,14 @@ const flagsByListener = {
   SMTP: '--smtp-host/--smtp-port',
   SMTPS: '--smtp-host/--smtp-tls-implicit-port',
   HTTP: '--http-host/--http-port',
+  POP3: '--pop3-host/--pop3-port',
+  POP3S: '--pop3-host/--pop3-implicit-tls-port',
 } as const;
 
 /** A listener could not bind: which one, on what address, and the flag that changes it. */
 export function listenFailure(
   error: unknown,
-  listener: { readonly name: 'SMTP' | 'SMTPS' | 'HTTP'; readonly host: string; readonly port: number },
+  listener: { readonly name: keyof typeof flagsByListener; readonly host: string; readonly port: number },
 ): StartupError | null {
   const where = `${listener.name} on ${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
   const flags = flagsByListener[listener.name];

@@ -64,6 +64,19 @@ describe('app start: a banner for people, JSON for machines', () => {
     expect(result.stdout).not.toMatch(/^\{/m);
   }, 60_000);
 
+  it('--pop3-port: the banner and the start record name the POP3 address', async () => {
+    const args = ['--pop3-port', '0', '--pop3-users', 'reader:secret'];
+    const pretty = await runUntil([...args, '--log-format', 'pretty'], directory.path, /Ctrl\+C stops/);
+    expect(pretty.stdout).toMatch(/^ {2}POP3 {3}pop3:\/\/127\.0\.0\.1:\d+$/m);
+    const json = await runUntil([...args, '--log-format', 'json'], directory.path, /capturing mail/);
+    const start = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((record) => String(record.msg).startsWith('capturing mail'));
+    expect(start).toMatchObject({ pop3: { host: '127.0.0.1', port: expect.any(Number) } });
+  }, 60_000);
+
   it('not a terminal (or --log-format json): JSON lines only, the start record holding the same facts', async () => {
     for (const args of [[], ['--log-format', 'json']]) {
       const result = await runUntil(args, directory.path, /capturing mail/);

@@ -68,7 +68,7 @@ describe('startup errors: one line with a hint, and a documented exit code', () 
     return path;
   };
 
-  it('an HTTP or SMTP port in use: 69', async () => {
+  it('an HTTP, SMTP or POP3 port in use: 69', async () => {
     const http = await runApp({
       SMTP_APP_STORAGE_DATA_DIR: dataDir('http-busy'),
       SMTP_APP_HTTP_PORT: String(busyPort),
@@ -90,6 +90,24 @@ describe('startup errors: one line with a hint, and a documented exit code', () 
     });
     expect(smtps.code).toBe(exitCodes.addressUnavailable);
     expectOneLine(smtps.stderr, /SMTPS on .*the address is in use.*--smtp-tls-implicit-port/);
+    const pop3 = await runApp({
+      SMTP_APP_STORAGE_DATA_DIR: dataDir('pop3-busy'),
+      SMTP_APP_POP3_PORT: String(busyPort),
+      SMTP_APP_POP3_USERS: 'reader:secret',
+    });
+    expect(pop3.code).toBe(exitCodes.addressUnavailable);
+    expectOneLine(
+      pop3.stderr,
+      new RegExp(`POP3 on 127\\.0\\.0\\.1:${busyPort}: the address is in use.*--pop3-port`),
+    );
+    const pop3s = await runApp({
+      SMTP_APP_STORAGE_DATA_DIR: dataDir('pop3s-busy'),
+      SMTP_APP_POP3_PORT: '0',
+      SMTP_APP_POP3_IMPLICIT_TLS_PORT: String(busyPort),
+      SMTP_APP_POP3_USERS: 'reader:secret',
+    });
+    expect(pop3s.code).toBe(exitCodes.addressUnavailable);
+    expectOneLine(pop3s.stderr, /POP3S on .*the address is in use.*--pop3-implicit-tls-port/);
   });
 
   it('a data directory that is a file, or below one: 73', async () => {

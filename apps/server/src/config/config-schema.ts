@@ -5,6 +5,7 @@ import { checkInbound, inboundSchema } from './inbound-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
+import { checkPop3, pop3Schema } from './pop3-schema.js';
 import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
@@ -120,6 +121,8 @@ const settingsSchema = z.strictObject({
       ...httpAccessSchema,
     })
     .prefault({}),
+  /** The POP3 listener for mail clients (config/pop3-schema.ts); off unless pop3.port is set. */
+  pop3: pop3Schema,
   ingest: z
     .strictObject({
       /** Worker threads for MIME parsing; 0 parses on the main thread. Default: cores − 1, at most 4. */
@@ -177,7 +180,8 @@ const settingsSchema = z.strictObject({
 export const configSchema = settingsSchema
   .superRefine(checkMtaMode)
   .superRefine(checkPostgresStorage)
-  .superRefine(checkInbound);
+  .superRefine(checkInbound)
+  .superRefine(checkPop3);
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

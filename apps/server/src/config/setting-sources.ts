@@ -73,6 +73,20 @@ export const settings: readonly Setting[] = [
   { path: 'http.tls.enabled', kind: 'boolean', description: 'serve the web UI and API over HTTPS' },
   { path: 'http.tls.certFile', kind: 'string', description: 'HTTPS PEM certificate (default: self-signed)' },
   { path: 'http.tls.keyFile', kind: 'string', description: 'HTTPS PEM private key' },
+  { path: 'pop3.port', kind: 'number', description: 'POP3 listen port (unset = no POP3; 0 = any free port)' },
+  { path: 'pop3.host', kind: 'string', description: 'POP3 listen address' },
+  {
+    path: 'pop3.implicitTlsPort',
+    kind: 'number',
+    description: 'also listen with implicit TLS (POP3S) on this port, e.g. 995',
+  },
+  { path: 'pop3.users', kind: 'users', description: 'POP3 user:password pairs (default: http.auth.users)' },
+  {
+    path: 'pop3.allowPlaintext',
+    kind: 'boolean',
+    description: 'allow USER/PASS before STLS from non-loopback clients',
+  },
+  { path: 'pop3.idleTimeout', kind: 'duration', description: 'POP3 autologout after idling (default 10m)' },
   {
     path: 'ingest.parseWorkers',
     kind: 'number',

@@ -45,7 +45,7 @@ export function listedAttachmentsOf(message: Pick<Message, 'attachments' | 'html
  * Where to send mail, as the empty inbox says it: "127.0.0.1 port 2525". A wildcard listen address
  * (0.0.0.0, ::) is named by the host this page was loaded from.
  */
-export function formatSendTo(info: SmtpListeners, pageHost: string): string {
+export function formatSendTo(info: Pick<SmtpListeners, 'smtp' | 'smtps'>, pageHost: string): string {
   const hostOf = (host: string) => (host === '0.0.0.0' || host === '::' ? pageHost : host);
   const smtp = `${hostOf(info.smtp.host)} port ${info.smtp.port}`;
   return info.smtps === null ? smtp : `${smtp} (implicit TLS: port ${info.smtps.port})`;

@@ -7,6 +7,10 @@ export const smtpListenersSchema = z.object({
   smtp: listenAddressSchema,
   /** The implicit-TLS listener (smtp.tls.implicitPort), null when there is none. */
   smtps: listenAddressSchema.nullable(),
+  /** The POP3 listener (pop3.port) where mail clients read the inbox; null when off. */
+  pop3: listenAddressSchema.nullable(),
+  /** The implicit-TLS POP3 listener (pop3.implicitTlsPort); null when there is none. */
+  pop3s: listenAddressSchema.nullable(),
 });
 
 export type SmtpListeners = z.infer<typeof smtpListenersSchema>;
