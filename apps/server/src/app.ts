@@ -202,7 +202,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         hostname,
         spool: shared?.spool ?? spool,
         queue,
-        suppressions: storage.suppressions,
+        suppressions: shared?.suppressions ?? storage.suppressions,
         logger,
         // Shared on PostgreSQL, mail goes to the shared spool (the sink's default), not this node's inbox.
         ...(shared === null
@@ -266,7 +266,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             }),
         metrics,
         logger,
-        suppressions: storage.suppressions,
+        suppressions: shared?.suppressions ?? storage.suppressions,
+        // On PostgreSQL the daily limit counts every node's messages.
+        ...(shared === null ? {} : { counter: shared.dailyMessages }),
       });
     } else {
       const certificate =
@@ -336,7 +338,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               ...queueRoutesFor(shared?.queue ?? storage.queue, delivery),
               ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),
             },
-            suppressions: storage.suppressions,
+            suppressions: shared?.suppressions ?? storage.suppressions,
           }),
       ...(delivery === null || inbound === null
         ? {}
@@ -477,6 +479,7 @@ async function openShared(url: string, config: AppConfig, logger: Logger): Promi
     return await PostgresStorage.open({
       url,
       destinationLimit: config.storage.destinationConcurrency,
+      ...(config.storage.destinationRate === undefined ? {} : { destinationRate: config.storage.destinationRate }),
       onError: (error, context) =>
         logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
     });
