@@ -34,6 +34,7 @@ import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
+import { readNodeId } from './postgres/node-identity.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
@@ -200,6 +201,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
         events: deliveryBus,
         hostname,
+        // Leases name this node alone, so a restart takes back its dead run's leases at once.
+        ...(shared === null ? {} : { nodeId: readNodeId(dataDir) }),
         spool: shared?.spool ?? spool,
         queue,
         suppressions: shared?.suppressions ?? storage.suppressions,
@@ -479,7 +482,9 @@ async function openShared(url: string, config: AppConfig, logger: Logger): Promi
     return await PostgresStorage.open({
       url,
       destinationLimit: config.storage.destinationConcurrency,
-      ...(config.storage.destinationRate === undefined ? {} : { destinationRate: config.storage.destinationRate }),
+      ...(config.storage.destinationRate === undefined
+        ? {}
+        : { destinationRate: config.storage.destinationRate }),
       onError: (error, context) =>
         logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
     });

@@ -222,13 +222,24 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   /**
-   * On a shared database several nodes may run under one host name (they serve the same MX name),
-   * so a holder name cannot tell an earlier, killed run of this node from a live sibling: nothing is
-   * taken early. A dead node's leases come back when they expire (claims take expired leases), and
-   * fencing refuses a late report.
+   * Several nodes may run under one host name (they serve the same MX name), so the prefix must
+   * name this node alone: the app's leases carry the node id kept in its data directory
+   * (node-identity.ts, DeliveryRoomOptions.nodeId). A node that restarts after a crash then takes
+   * its dead run's leases back at once; a node that never returns has its leases taken over by the
+   * others when they expire. Fencing refuses a late report either way.
    */
-  requeueAbandoned(_request: { holderPrefix: string; currentHolder: string; now: number }): Promise<number> {
-    return Promise.resolve(0);
+  requeueAbandoned(request: { holderPrefix: string; currentHolder: string; now: number }): Promise<number> {
+    const { holderPrefix, currentHolder, now } = request;
+    return inTransaction(this.#pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE deliveries SET status = 'queued', due_at_ms = $1, lease_holder = NULL,
+           lease_expires_at_ms = NULL, changed_at_ms = $1
+         WHERE status = 'in-flight' AND left(lease_holder, length($2)) = $2 AND lease_holder <> $3`,
+        [now, holderPrefix, currentHolder],
+      );
+      if ((rowCount ?? 0) > 0) await client.query('SELECT pg_notify($1, $2)', [queueChannel, 'requeued']);
+      return rowCount ?? 0;
+    });
   }
 
   /** Retention: messages whose every delivery is final and settled before `finishedBefore` (cascades). */
