@@ -14,7 +14,7 @@ const keptDays = 1;
 export class PostgresDailyMessageCounter implements DailyMessageCounter {
   readonly #pool: pg.Pool;
   /** The newest day this node has counted: a new one prunes the rows of days gone by. */
-  #prunedBefore = '';
+  #newestDay = '';
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -34,8 +34,8 @@ export class PostgresDailyMessageCounter implements DailyMessageCounter {
        ON CONFLICT (username, day) DO UPDATE SET messages = daily_message_counts.messages + 1`,
       [username, day],
     );
-    if (day > this.#prunedBefore) {
-      this.#prunedBefore = day;
+    if (day > this.#newestDay) {
+      this.#newestDay = day;
       await this.#pool.query('DELETE FROM daily_message_counts WHERE day < $1', [dayBefore(day, keptDays)]);
     }
   }
