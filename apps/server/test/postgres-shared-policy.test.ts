@@ -2,6 +2,7 @@ import { createClient, type SendResult } from '@smtp/client';
 import { type PostgresInstance, startPostgres } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { suppressionPageSchema } from '../src/http/schemas/suppression-schemas.js';
+import { PostgresStorage } from '../src/postgres/postgres-storage.js';
 import { startTestApp } from './support/app-harness.js';
 import {
   nodeMtaSettings,
@@ -70,6 +71,70 @@ async function relayTo(node: TestNode, to: readonly string[]): Promise<SendResul
     await client.close();
   }
 }
+
+describe('the suppression list on PostgreSQL', () => {
+  it('keeps the first entry per address, pages newest first along (created, address), and removes', async () => {
+    const storage = await PostgresStorage.open({
+      url: await freshDatabase(),
+      destinationLimit: 20,
+      onError: () => undefined,
+    });
+    try {
+      const list = storage.suppressions;
+      const entry = (address: string, createdAtMs: number) => ({
+        address,
+        reason: '550 5.1.1 No such user',
+        createdAtMs,
+        messageId: 'M1',
+        deliveryId: 7,
+      });
+      await list.add(entry('a@Remote.TEST', 1000));
+      await list.add({ ...entry('a@remote.test', 5000), reason: 'later' });
+      await list.add(entry('b@remote.test', 2000));
+      await list.add(entry('c@remote.test', 2000));
+      await list.add({ ...entry('op@remote.test', 3000), messageId: null, deliveryId: null });
+      expect(await list.find('A@remote.test')).toBeNull(); // local parts keep their case
+      expect(await list.find('a@REMOTE.test')).toEqual(entry('a@remote.test', 1000));
+      const first = await list.list({ limit: 2 });
+      expect(first.map((row) => row.address)).toEqual(['op@remote.test', 'c@remote.test']);
+      expect(first[0]).toMatchObject({ messageId: null, deliveryId: null });
+      const last = first.at(-1);
+      const next = await list.list({
+        limit: 10,
+        before: { createdAtMs: last?.createdAtMs ?? 0, address: last?.address ?? '' },
+      });
+      expect(next.map((row) => row.address)).toEqual(['b@remote.test', 'a@remote.test']);
+      expect(await list.remove('b@remote.test')).toBe(true);
+      expect(await list.remove('b@remote.test')).toBe(false);
+    } finally {
+      await storage.close();
+    }
+  }, 60_000);
+});
+
+describe('the daily message counts on PostgreSQL', () => {
+  it('counts per user and day over two stores, and a new day prunes all but yesterday', async () => {
+    const url = await freshDatabase();
+    const open = () => PostgresStorage.open({ url, destinationLimit: 20, onError: () => undefined });
+    const [first, second] = await Promise.all([open(), open()]);
+    try {
+      await Promise.all([
+        first.dailyMessages.increment('carol', '2026-12-01'),
+        second.dailyMessages.increment('carol', '2026-12-04'),
+        first.dailyMessages.increment('carol', '2026-12-04'),
+        second.dailyMessages.increment('dave', '2026-12-04'),
+      ]);
+      expect(await first.dailyMessages.count('carol', '2026-12-04')).toBe(2);
+      expect(await second.dailyMessages.count('dave', '2026-12-04')).toBe(1);
+      await first.dailyMessages.increment('carol', '2026-12-05');
+      expect(await second.dailyMessages.count('carol', '2026-12-01')).toBe(0);
+      expect(await second.dailyMessages.count('carol', '2026-12-04')).toBe(2);
+      expect(await second.dailyMessages.count('carol', '2026-12-05')).toBe(1);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  }, 60_000);
+});
 
 describe('two nodes on one PostgreSQL share their policy state', () => {
   it('a hard bounce delivered by node A makes node B refuse the address at RCPT with 550 5.1.1; the API of either node lists and removes it', async () => {
