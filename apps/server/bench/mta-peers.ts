@@ -20,20 +20,29 @@ export interface MtaUnderTest {
   stop(): Promise<void>;
 }
 
+/** One node of several on a shared PostgreSQL queue (bench/nodes.ts). */
+export interface SharedQueueNode {
+  /** postgres://… : storage.url. */
+  readonly url: string;
+  /** mta.hostname: each node its own, as the leases carry it. */
+  readonly hostname: string;
+}
+
 /**
  * The built app in MTA mode: one relay listener open to 127.0.0.1, the durable SQLite queue
- * (WAL, synchronous=FULL: the 250 follows the fsync), `bench.test` routed to the sink.
+ * (WAL, synchronous=FULL: the 250 follows the fsync), `bench.test` routed to the sink. With `shared`,
+ * the queue is on PostgreSQL instead (its commit is the durability then).
  */
-export async function startOurMta(sinkPort: number): Promise<MtaUnderTest> {
+export async function startOurMta(sinkPort: number, shared?: SharedQueueNode): Promise<MtaUnderTest> {
   const directory = mkdtempSync(join(tmpdir(), 'bench-mta-ours-'));
   const [smtpPort, httpPort] = [await freePort(), await freePort()];
   const config = {
     mode: 'mta',
     http: { host: '127.0.0.1', port: httpPort },
-    storage: { dataDir: join(directory, 'data') },
+    storage: { dataDir: join(directory, 'data'), ...(shared === undefined ? {} : { url: shared.url }) },
     log: { level: 'warn' },
     mta: {
-      hostname: 'mta.bench.test',
+      hostname: shared?.hostname ?? 'mta.bench.test',
       relayNetworks: ['127.0.0.1/32'],
       listeners: [{ role: 'relay', host: '127.0.0.1', port: smtpPort }],
       transports: { [sinkDomain]: `127.0.0.1:${sinkPort}` },

@@ -34,6 +34,7 @@ import type { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import { Pop3ListenError, type Pop3Listener, startPop3Listener } from './pop3/pop3-listener.js';
+import { readNodeId } from './postgres/node-identity.js';
 import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
@@ -205,9 +206,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ...(dkim === null ? {} : { signReport: (raw: Uint8Array) => signIfOurs(raw, dkim) }),
         events: deliveryBus,
         hostname,
+        // Leases name this node alone, so a restart takes back its dead run's leases at once.
+        ...(shared === null ? {} : { nodeId: readNodeId(dataDir) }),
         spool: shared?.spool ?? spool,
         queue,
-        suppressions: storage.suppressions,
+        suppressions: shared?.suppressions ?? storage.suppressions,
         logger,
         // Shared on PostgreSQL, mail goes to the shared spool (the sink's default), not this node's inbox.
         ...(shared === null
@@ -271,7 +274,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             }),
         metrics,
         logger,
-        suppressions: storage.suppressions,
+        suppressions: shared?.suppressions ?? storage.suppressions,
+        // On PostgreSQL the daily limit counts every node's messages.
+        ...(shared === null ? {} : { counter: shared.dailyMessages }),
       });
     } else {
       const certificate =
@@ -345,7 +350,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               ...queueRoutesFor(shared?.queue ?? storage.queue, delivery),
               ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),
             },
-            suppressions: storage.suppressions,
+            suppressions: shared?.suppressions ?? storage.suppressions,
           }),
       ...(delivery === null || inbound === null
         ? {}
@@ -530,6 +535,9 @@ async function openShared(url: string, config: AppConfig, logger: Logger): Promi
     return await PostgresStorage.open({
       url,
       destinationLimit: config.storage.destinationConcurrency,
+      ...(config.storage.destinationRate === undefined
+        ? {}
+        : { destinationRate: config.storage.destinationRate }),
       onError: (error, context) =>
         logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
     });

@@ -37,6 +37,15 @@ describe('storage.url: the MTA queue on PostgreSQL', () => {
     expect(() => loadConfig({ ...empty, argv: [...mta, '--storage-destination-concurrency', '0'] })).toThrow(
       /storage\.destinationConcurrency/,
     );
+    // The rate is kept in PostgreSQL: on SQLite it would silently do nothing.
+    expect(() => loadConfig({ ...empty, argv: [...mta, '--storage-destination-rate', '60'] })).toThrow(
+      /storage\.destinationRate: destinationRate is kept in PostgreSQL/,
+    );
+    const rated = loadConfig({
+      ...empty,
+      argv: [...mta, '--db', 'postgres://x/y', '--storage-destination-rate', '90'],
+    });
+    expect(rated.config.storage.destinationRate).toBe(90);
   });
 
   it('stops the start with one line and exit code 69 when PostgreSQL cannot be reached or has no such database', async () => {

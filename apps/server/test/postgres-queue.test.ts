@@ -1,6 +1,7 @@
 import { type PostgresInstance, startPostgres } from '@smtp/test-support';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { postgresMigrations } from '../src/postgres/postgres-schema.js';
 import { PostgresStorage } from '../src/postgres/postgres-storage.js';
 import type { LeasedDelivery } from '../src/queue/delivery-queue.js';
 import { deliveryRows } from '../src/queue/router.js';
@@ -69,7 +70,8 @@ describe('the delivery queue shared on PostgreSQL', () => {
     await client.connect();
     try {
       const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(rows).toEqual([{ version: 1 }]);
+      // Each migration once, whatever their number.
+      expect(rows).toEqual(postgresMigrations.map((_, index) => ({ version: index + 1 })));
     } finally {
       await client.end();
     }
@@ -157,6 +159,51 @@ describe('the delivery queue shared on PostgreSQL', () => {
       ok: true,
       state: { status: 'delivered', fencing: 2 },
     });
+  }, 60_000);
+
+  it('requeues at start only the leases of this node’s dead run, not a sibling’s under the same host name', async () => {
+    const [first, second] = await Promise.all([openNode(), openNode()]);
+    if (first === undefined || second === undefined) throw new Error('no nodes');
+    await enqueue(first, 'A1', ['a1@remote.test', 'a2@remote.test']);
+    await enqueue(first, 'B1', ['b1@other.test']);
+    const lease = { now: arrivedAt, limit: 2, leaseMs: 600_000 };
+    // Node a's earlier run (pid 100, killed) and the live sibling b, both serving mx.test.
+    const dead = await first.queue.claimDue({ ...lease, holder: 'mx.test/a-1:100' });
+    const sibling = await second.queue.claimDue({ ...lease, holder: 'mx.test/b-2:200' });
+    expect(dead).toHaveLength(2);
+    expect(sibling).toHaveLength(1);
+    const requeued = await first.queue.requeueAbandoned({
+      holderPrefix: 'mx.test/a-1:',
+      currentHolder: 'mx.test/a-1:300',
+      now: arrivedAt + 5000,
+    });
+    expect(requeued).toBe(2);
+    // Long before the 10-minute lease expires, the restarted node leases them again (fenced).
+    const again = await first.queue.claimDue({ ...lease, now: arrivedAt + 5000, holder: 'mx.test/a-1:300' });
+    expect(again.map((delivery) => delivery.id).sort()).toEqual(dead.map((delivery) => delivery.id).sort());
+    expect(again.every((delivery) => delivery.lease.fencing === 2)).toBe(true);
+    const [kept] = sibling;
+    expect(await second.queue.get(kept?.id ?? 0)).toMatchObject({
+      state: { status: 'in-flight', lease: { holder: 'mx.test/b-2:200' } },
+    });
+  }, 60_000);
+
+  it('spaces the starts at a destination by storage.destinationRate over all nodes, and wakes at the next one', async () => {
+    const open = () =>
+      PostgresStorage.open({ url, destinationLimit: 100, destinationRate: 60, onError: () => undefined });
+    const [first, second] = await Promise.all([open(), open()]);
+    nodes.push(first, second);
+    await enqueue(first, 'R1', ['r1@remote.test', 'r2@remote.test', 'r3@remote.test']);
+    await enqueue(first, 'O1', ['o1@other.test']);
+    const lease = { limit: 10, leaseMs: 600_000 };
+    // One per destination per second: remote.test gets one start, other.test its own.
+    const firstClaim = await first.queue.claimDue({ ...lease, now: arrivedAt, holder: 'first' });
+    expect(firstClaim.map((delivery) => delivery.domain).sort()).toEqual(['other.test', 'remote.test']);
+    expect(await second.queue.claimDue({ ...lease, now: arrivedAt + 999, holder: 'second' })).toEqual([]);
+    expect(await second.queue.nextDueAt()).toBe(arrivedAt + 1000);
+    const secondClaim = await second.queue.claimDue({ ...lease, now: arrivedAt + 1000, holder: 'second' });
+    expect(secondClaim.map((delivery) => delivery.domain)).toEqual(['remote.test']);
+    expect(await first.queue.nextDueAt()).toBe(arrivedAt + 2000);
   }, 60_000);
 
   it('wakes the other nodes through LISTEN/NOTIFY when mail is queued or a delivery is given back', async () => {

@@ -17,6 +17,8 @@ export interface AiosmtpdMessage {
   readonly mail_options: readonly string[];
   readonly tls: boolean;
   readonly auth: boolean;
+  /** Epoch milliseconds (Date.now()'s clock) when the message's data had arrived, before dataDelayMs. */
+  readonly arrived_at_ms: number;
 }
 
 export interface AiosmtpdOptions {

@@ -21,11 +21,19 @@ export const postgresStorageShape = {
    * also the most SMTP sessions all nodes open to it at once. Default 20.
    */
   destinationConcurrency: z.number().int().min(1).default(20),
+  /**
+   * With url: deliveries per minute to one destination (domain) over all nodes together, their
+   * starts spaced evenly (600 → one every 100 ms). Unset: no rate limit.
+   */
+  destinationRate: z.number().positive().max(60_000).optional(),
 } as const;
 
 /** PostgreSQL holds the MTA's queue: capture mode has no queue to put there (yet). */
 export function checkPostgresStorage(
-  config: { readonly mode: 'capture' | 'mta'; readonly storage: { readonly url?: string | undefined } },
+  config: {
+    readonly mode: 'capture' | 'mta';
+    readonly storage: { readonly url?: string | undefined; readonly destinationRate?: number | undefined };
+  },
   context: z.RefinementCtx,
 ): void {
   if (config.storage.url !== undefined && config.mode !== 'mta')
@@ -33,5 +41,11 @@ export function checkPostgresStorage(
       code: 'custom',
       path: ['storage', 'url'],
       message: 'PostgreSQL storage is for mode mta (the shared delivery queue); capture mode keeps SQLite',
+    });
+  if (config.storage.destinationRate !== undefined && config.storage.url === undefined)
+    context.addIssue({
+      code: 'custom',
+      path: ['storage', 'destinationRate'],
+      message: 'destinationRate is kept in PostgreSQL, shared by the nodes: set storage.url too',
     });
 }

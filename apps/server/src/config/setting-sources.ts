@@ -104,6 +104,11 @@ export const settings: readonly Setting[] = [
     description: 'with storage.url: deliveries leased per destination over all nodes',
   },
   {
+    path: 'storage.destinationRate',
+    kind: 'number',
+    description: 'with storage.url: deliveries per minute per destination over all nodes',
+  },
+  {
     path: 'storage.parseCommit',
     kind: 'string',
     description: 'adaptive (default: list at once, batch under load) or windowed',

@@ -18,6 +18,13 @@ export interface DeliveryRoomOptions {
   readonly transport: DeliveryTransport;
   /** mta.hostname: Reporting-MTA of DSNs, Postmaster's domain. */
   readonly hostname: string;
+  /**
+   * This node's id on a shared queue (postgres/node-identity.ts): leases are held as
+   * `<hostname>/<nodeId>:<pid>`, so at start the node requeues its own dead run's leases while
+   * siblings under the same host name keep theirs. Without it one process per queue and host name
+   * is assumed (SQLite), and leases are held as `<hostname>:<pid>`.
+   */
+  readonly nodeId?: string;
   readonly retryPolicy?: RetryPolicy;
   readonly clock?: Clock;
   /** Jitter source for the retry schedule, uniform in [0, 1). */
@@ -53,6 +60,8 @@ export interface DeliveryRoom {
  */
 export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
   const clock = options.clock ?? systemClock;
+  const holderPrefix =
+    options.nodeId === undefined ? `${options.hostname}:` : `${options.hostname}/${options.nodeId}:`;
   let scheduler: DeliveryScheduler | null = null;
   const wake = () => scheduler?.wake();
   const reports = new ReportSpooler({
@@ -78,9 +87,9 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     transport: options.transport,
     outcomes,
     clock,
-    holder: `${options.hostname}:${process.pid}`,
-    // One process per queue database and host name: another holder with our name is a dead run.
-    abandonedHolderPrefix: `${options.hostname}:`,
+    holder: `${holderPrefix}${process.pid}`,
+    // Another holder with our prefix is a dead run of this node (one process per prefix).
+    abandonedHolderPrefix: holderPrefix,
     onAbandoned: (count) =>
       options.onProblem?.(
         'deliveries an earlier run left in flight are queued again; any the remote accepted before the crash are sent twice',

@@ -16,6 +16,8 @@ export interface StartDeliveryOptions {
   readonly config: DeliveryConfig;
   /** mta.hostname: EHLO name, Reporting-MTA, Postmaster's domain. */
   readonly hostname: string;
+  /** On a shared queue: this node's id (DeliveryRoomOptions.nodeId). */
+  readonly nodeId?: string;
   readonly spool: MessageRepository;
   readonly queue: DeliveryQueue;
   readonly events?: EventBus<DeliveryEvent>;
@@ -72,6 +74,7 @@ export async function startDelivery(
         ? transport
         : observedTransport(transport, options.events, clock ?? systemClock),
     hostname: options.hostname,
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     retryPolicy: config.retry,
     leaseMs: config.leaseDuration,
     ...(clock === undefined ? {} : { clock }),

@@ -15,7 +15,7 @@ export interface StartMtaListenersOptions {
   readonly sink: AcceptedMessageSink;
   readonly metrics: AppMetrics;
   readonly logger: Logger;
-  /** Default: one node's in-memory counter (the PostgreSQL issue will share one across nodes). */
+  /** Default: one node's in-memory counter; on PostgreSQL the shared one (postgres-daily-message-counter.ts). */
   readonly counter?: DailyMessageCounter;
   /** Recipients refused at RCPT (the suppression list). */
   readonly suppressions?: Pick<SuppressionList, 'find'>;

@@ -1,6 +1,6 @@
 /**
  * Messages a user submitted on a UTC day. Injected into the listener: one node keeps it in memory;
- * the PostgreSQL store (a later issue) will implement this contract so nodes share the count.
+ * on PostgreSQL every node shares one (postgres/postgres-daily-message-counter.ts).
  */
 export interface DailyMessageCounter {
   count(username: string, day: string): Promise<number> | number;

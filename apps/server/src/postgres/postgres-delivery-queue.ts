@@ -36,6 +36,11 @@ export interface PostgresDeliveryQueueOptions {
    * carries at least one leased delivery, so this also bounds the sessions all nodes open to it.
    */
   readonly destinationLimit: number;
+  /**
+   * The least time between the starts of two deliveries to one destination, over all nodes
+   * together (storage.destinationRate: 60,000 ms ÷ messages per minute); null for no rate limit.
+   */
+  readonly destinationIntervalMs?: number | null;
 }
 
 /**
@@ -48,6 +53,10 @@ export interface PostgresDeliveryQueueOptions {
  *   other. It then locks the `destinations` rows of the batch (in name order, so claims cannot
  *   deadlock) and counts each destination's live leases: only what fits under `destinationLimit`
  *   is leased. The count is of leases, not a counter, so a crashed node cannot make it drift.
+ * - With a rate (destinationIntervalMs), the same locked row holds the earliest time the next
+ *   delivery there may start: a claim leases at most one per destination once that time has come
+ *   and moves it on by the interval, so starts are spaced by it over all nodes together (as
+ *   Postfix's destination_rate_delay, but shared). nextDueAt wakes the scheduler at that time.
  * - Every lease increments the delivery's fencing number; recordAttempt refuses a report whose
  *   fencing number is not the current one, so a node whose lease expired cannot overwrite the result
  *   of the node that took the delivery over.
@@ -59,10 +68,12 @@ export interface PostgresDeliveryQueueOptions {
 export class PostgresDeliveryQueue implements DeliveryQueue {
   readonly #pool: pg.Pool;
   readonly #destinationLimit: number;
+  readonly #destinationIntervalMs: number | null;
 
   constructor(options: PostgresDeliveryQueueOptions) {
     this.#pool = options.pool;
     this.#destinationLimit = options.destinationLimit;
+    this.#destinationIntervalMs = options.destinationIntervalMs ?? null;
   }
 
   claimDue(request: {
@@ -72,13 +83,16 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     leaseMs: number;
   }): Promise<LeasedDelivery[]> {
     const { now, limit, holder, leaseMs } = request;
+    const intervalMs = this.#destinationIntervalMs;
     return inTransaction(this.#pool, async (client) => {
-      // Destinations already at their limit are left out here (a hint: the counting below decides).
+      // Destinations already at their limit, or waiting out their rate, are left out here (a hint:
+      // the counting below decides).
       const { rows: candidates } = await client.query<DeliveryRow>(
         `SELECT * FROM deliveries
          WHERE ((status = 'queued' AND due_at_ms <= $1) OR (status = 'in-flight' AND lease_expires_at_ms <= $1))
            AND domain NOT IN (SELECT domain FROM deliveries
              WHERE status = 'in-flight' AND lease_expires_at_ms > $1 GROUP BY domain HAVING COUNT(*) >= $3)
+           ${intervalMs === null ? '' : 'AND domain NOT IN (SELECT domain FROM destinations WHERE next_start_at_ms > $1)'}
          ORDER BY COALESCE(due_at_ms, lease_expires_at_ms), id
          LIMIT $2
          FOR UPDATE SKIP LOCKED`,
@@ -91,10 +105,11 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
         [domains],
       );
       // Serializes claims per destination across nodes; the count after it sees their commits.
-      await client.query(
-        'SELECT domain FROM destinations WHERE domain = ANY($1) ORDER BY domain FOR UPDATE',
+      const { rows: locked } = await client.query<{ domain: string; next_start_at_ms: number }>(
+        'SELECT domain, next_start_at_ms FROM destinations WHERE domain = ANY($1) ORDER BY domain FOR UPDATE',
         [domains],
       );
+      const nextStarts = new Map(locked.map((row) => [row.domain, row.next_start_at_ms]));
       const { rows: counts } = await client.query<{ domain: string; leases: number }>(
         `SELECT domain, COUNT(*)::integer AS leases FROM deliveries
          WHERE status = 'in-flight' AND lease_expires_at_ms > $1 AND domain = ANY($2) GROUP BY domain`,
@@ -105,12 +120,22 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       for (const row of candidates) {
         const live = leases.get(row.domain) ?? 0;
         if (live >= this.#destinationLimit) continue;
+        if (intervalMs !== null && (nextStarts.get(row.domain) ?? 0) > now) continue;
         const result = transition(stateOf(row), { kind: 'lease', now, holder, leaseMs });
         if (!result.ok || result.state.status !== 'in-flight') continue;
         leases.set(row.domain, live + 1);
+        if (intervalMs !== null) nextStarts.set(row.domain, now + intervalMs);
         leased.push({ ...toDeliveryRecord(row), state: result.state, lease: result.state.lease });
       }
       if (leased.length === 0) return [];
+      if (intervalMs !== null) {
+        const started = [...new Set(leased.map((delivery) => delivery.domain))];
+        await client.query(
+          `UPDATE destinations x SET next_start_at_ms = v.next_start_at_ms
+           FROM unnest($1::text[], $2::bigint[]) AS v(domain, next_start_at_ms) WHERE x.domain = v.domain`,
+          [started, started.map((domain) => nextStarts.get(domain) ?? now + intervalMs)],
+        );
+      }
       await client.query(
         `UPDATE deliveries d SET status = 'in-flight', attempts = v.attempts, fencing = v.fencing,
            due_at_ms = NULL, lease_holder = $4, lease_expires_at_ms = $5, changed_at_ms = $6
@@ -197,13 +222,24 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   /**
-   * On a shared database several nodes may run under one host name (they serve the same MX name),
-   * so a holder name cannot tell an earlier, killed run of this node from a live sibling: nothing is
-   * taken early. A dead node's leases come back when they expire (claims take expired leases), and
-   * fencing refuses a late report.
+   * Several nodes may run under one host name (they serve the same MX name), so the prefix must
+   * name this node alone: the app's leases carry the node id kept in its data directory
+   * (node-identity.ts, DeliveryRoomOptions.nodeId). A node that restarts after a crash then takes
+   * its dead run's leases back at once; a node that never returns has its leases taken over by the
+   * others when they expire. Fencing refuses a late report either way.
    */
-  requeueAbandoned(_request: { holderPrefix: string; currentHolder: string; now: number }): Promise<number> {
-    return Promise.resolve(0);
+  requeueAbandoned(request: { holderPrefix: string; currentHolder: string; now: number }): Promise<number> {
+    const { holderPrefix, currentHolder, now } = request;
+    return inTransaction(this.#pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE deliveries SET status = 'queued', due_at_ms = $1, lease_holder = NULL,
+           lease_expires_at_ms = NULL, changed_at_ms = $1
+         WHERE status = 'in-flight' AND left(lease_holder, length($2)) = $2 AND lease_holder <> $3`,
+        [now, holderPrefix, currentHolder],
+      );
+      if ((rowCount ?? 0) > 0) await client.query('SELECT pg_notify($1, $2)', [queueChannel, 'requeued']);
+      return rowCount ?? 0;
+    });
   }
 
   /** Retention: messages whose every delivery is final and settled before `finishedBefore` (cascades). */
@@ -231,10 +267,27 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
    * are announced by NOTIFY.
    */
   async nextDueAt(): Promise<number | null> {
+    if (this.#destinationIntervalMs !== null) return this.#nextDueAtWithRate();
     const { rows } = await this.#pool.query<{ due: number | null }>(
       `SELECT LEAST(
          (SELECT MIN(due_at_ms) FROM deliveries WHERE status = 'queued' AND domain NOT IN (
            SELECT domain FROM deliveries WHERE status = 'in-flight' GROUP BY domain HAVING COUNT(*) >= $1)),
+         (SELECT MIN(lease_expires_at_ms) FROM deliveries WHERE status = 'in-flight')
+       ) AS due`,
+      [this.#destinationLimit],
+    );
+    return rows[0]?.due ?? null;
+  }
+
+  /** nextDueAt, where a destination's queued mail is due no earlier than its next allowed start. */
+  async #nextDueAtWithRate(): Promise<number | null> {
+    const { rows } = await this.#pool.query<{ due: number | null }>(
+      `SELECT LEAST(
+         (SELECT MIN(GREATEST(q.due, COALESCE(x.next_start_at_ms, 0)))
+          FROM (SELECT domain, MIN(due_at_ms) AS due FROM deliveries WHERE status = 'queued' GROUP BY domain) q
+          LEFT JOIN destinations x ON x.domain = q.domain
+          WHERE q.domain NOT IN (
+            SELECT domain FROM deliveries WHERE status = 'in-flight' GROUP BY domain HAVING COUNT(*) >= $1)),
          (SELECT MIN(lease_expires_at_ms) FROM deliveries WHERE status = 'in-flight')
        ) AS due`,
       [this.#destinationLimit],

@@ -65,6 +65,27 @@ export const postgresMigrations: readonly string[] = [
   CREATE TABLE destinations (
     domain text PRIMARY KEY
   );`,
+  // Migration "shared policy state": what each node kept for itself on SQLite, shared so every node
+  // decides alike (postgres-suppression-list.ts, postgres-daily-message-counter.ts, the claim's rate).
+  `CREATE TABLE suppressions (
+    address text PRIMARY KEY,
+    reason text NOT NULL,
+    created_at_ms bigint NOT NULL,
+    -- Null for an operator's entry. No foreign key: the entry outlives the message's retention.
+    message_id text,
+    delivery_id bigint
+  );
+  CREATE INDEX suppressions_created ON suppressions (created_at_ms, address);
+  -- Messages a submission user sent on a UTC day, counted by every node (one upserted row).
+  CREATE TABLE daily_message_counts (
+    username text NOT NULL,
+    day text NOT NULL,
+    messages integer NOT NULL,
+    PRIMARY KEY (username, day)
+  );
+  -- storage.destinationRate: the earliest time the next delivery to this destination may start,
+  -- moved on by every lease under the row lock the claim already takes.
+  ALTER TABLE destinations ADD COLUMN next_start_at_ms bigint NOT NULL DEFAULT 0;`,
 ];
 
 /** Any number will do as long as nothing else on the database uses it for an advisory lock. */

@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import { PostgresDailyMessageCounter } from './postgres-daily-message-counter.js';
 import { PostgresDeliveryQueue } from './postgres-delivery-queue.js';
 import { PostgresMessageRepository } from './postgres-message-repository.js';
 import { createPostgresPool } from './postgres-pool.js';
 import { migratePostgres } from './postgres-schema.js';
+import { PostgresSuppressionList } from './postgres-suppression-list.js';
 import { QueueNotifications } from './queue-notifications.js';
 
 export interface PostgresStorageOptions {
@@ -10,6 +12,8 @@ export interface PostgresStorageOptions {
   readonly url: string;
   /** Live leases per destination over all nodes (PostgresDeliveryQueueOptions.destinationLimit). */
   readonly destinationLimit: number;
+  /** Deliveries per minute to one destination over all nodes; unset for no rate limit. */
+  readonly destinationRate?: number;
   readonly maxConnections?: number;
   /** A connection failed (logged; the pool and the LISTEN connection reconnect). */
   readonly onError: (error: Error, context: string) => void;
@@ -18,19 +22,28 @@ export interface PostgresStorageOptions {
 /**
  * The MTA's store on PostgreSQL, shared by several nodes: the spool (messages and their
  * deliveries) and the delivery queue, with the LISTEN connection that wakes this node's scheduler
- * when another node queues mail. Opening migrates the schema (safe when nodes start at once).
+ * when another node queues mail, the suppression list and the daily message counts, so every node
+ * decides alike. Opening migrates the schema (safe when nodes start at once).
  */
 export class PostgresStorage {
   readonly spool: PostgresMessageRepository;
   readonly queue: PostgresDeliveryQueue;
   readonly notifications: QueueNotifications;
+  readonly suppressions: PostgresSuppressionList;
+  readonly dailyMessages: PostgresDailyMessageCounter;
   readonly #pool: pg.Pool;
 
-  private constructor(pool: pg.Pool, notifications: QueueNotifications, destinationLimit: number) {
+  private constructor(pool: pg.Pool, notifications: QueueNotifications, options: PostgresStorageOptions) {
     this.#pool = pool;
     this.notifications = notifications;
     this.spool = new PostgresMessageRepository(pool);
-    this.queue = new PostgresDeliveryQueue({ pool, destinationLimit });
+    this.queue = new PostgresDeliveryQueue({
+      pool,
+      destinationLimit: options.destinationLimit,
+      destinationIntervalMs: options.destinationRate === undefined ? null : 60_000 / options.destinationRate,
+    });
+    this.suppressions = new PostgresSuppressionList(pool);
+    this.dailyMessages = new PostgresDailyMessageCounter(pool);
   }
 
   static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
@@ -51,7 +64,7 @@ export class PostgresStorage {
       await pool.end();
       throw error;
     }
-    return new PostgresStorage(pool, notifications, options.destinationLimit);
+    return new PostgresStorage(pool, notifications, options);
   }
 
   async close(): Promise<void> {

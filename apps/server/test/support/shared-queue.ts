@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@smtp/client';
 import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import pg from 'pg';
+import { nodeIdFile } from '../../src/postgres/node-identity.js';
 import { freePort } from './mta-testbed.js';
 
 /**
@@ -110,7 +111,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export interface NodeProcess {
   readonly child: ChildProcess;
   readonly smtpPort: number;
-  /** The name its leases carry: mta.hostname:pid (delivery-room.ts). */
+  /** The name its leases carry: mta.hostname/node id:pid (delivery-room.ts, node-identity.ts). */
   readonly holder: string;
   /** Whatever the node wrote to stderr (logged problems), for a failing test's message. */
   readonly stderr: () => string;
@@ -168,10 +169,11 @@ export async function startNodeProcess(options: {
     },
     60_000,
   );
+  const nodeId = readFileSync(join(options.directory, options.hostname, nodeIdFile), 'utf8').trim();
   return {
     child,
     smtpPort,
-    holder: `${options.hostname}:${child.pid}`,
+    holder: `${options.hostname}/${nodeId}:${child.pid}`,
     stderr: () => stderr,
     async kill() {
       child.kill('SIGKILL');

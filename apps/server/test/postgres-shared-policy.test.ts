@@ -1,0 +1,275 @@
+import { createClient, type SendResult } from '@smtp/client';
+import { type PostgresInstance, startPostgres } from '@smtp/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { suppressionPageSchema } from '../src/http/schemas/suppression-schemas.js';
+import { PostgresStorage } from '../src/postgres/postgres-storage.js';
+import { startTestApp } from './support/app-harness.js';
+import {
+  nodeMtaSettings,
+  type RemoteMx,
+  receiptsBySubject,
+  relay,
+  startRemoteMx,
+  statusCounts,
+  waitUntil,
+} from './support/shared-queue.js';
+
+/**
+ * What one node kept for itself on SQLite is shared on PostgreSQL: the suppression list, the daily
+ * message counts and the per-destination rate. Two in-process nodes on one database, aiosmtpd as
+ * the remote MX (550 5.1.1 to perm-*), real SMTP clients.
+ */
+let postgres: PostgresInstance;
+let databaseCount = 0;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+async function freshDatabase(): Promise<string> {
+  databaseCount += 1;
+  return postgres.createDatabase(`policy_${process.pid}_${databaseCount}`);
+}
+
+type TestNode = Awaited<ReturnType<typeof startTestApp>>;
+
+async function startNodes(
+  count: number,
+  url: string,
+  remote: RemoteMx,
+  settings: { mta?: Record<string, unknown>; storage?: Record<string, unknown> } = {},
+): Promise<TestNode[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      startTestApp({
+        mode: 'mta',
+        mta: {
+          ...nodeMtaSettings(remote, `node${index + 1}.local.test`),
+          listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+          ...settings.mta,
+        },
+        storage: { url, ...settings.storage },
+      }),
+    ),
+  );
+}
+
+/** Relays one message to `to` through a node's relay listener; refused recipients are in the result. */
+async function relayTo(node: TestNode, to: readonly string[]): Promise<SendResult> {
+  const client = createClient({ host: '127.0.0.1', port: node.smtpPort, starttls: 'never', pool: false });
+  try {
+    return await client.send({
+      from: 'app@sender.test',
+      to: [...to],
+      message: 'Subject: policy\r\n\r\nx\r\n',
+      dsn: { notify: 'NEVER' },
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+describe('the suppression list on PostgreSQL', () => {
+  it('keeps the first entry per address, pages newest first along (created, address), and removes', async () => {
+    const storage = await PostgresStorage.open({
+      url: await freshDatabase(),
+      destinationLimit: 20,
+      onError: () => undefined,
+    });
+    try {
+      const list = storage.suppressions;
+      const entry = (address: string, createdAtMs: number) => ({
+        address,
+        reason: '550 5.1.1 No such user',
+        createdAtMs,
+        messageId: 'M1',
+        deliveryId: 7,
+      });
+      await list.add(entry('a@Remote.TEST', 1000));
+      await list.add({ ...entry('a@remote.test', 5000), reason: 'later' });
+      await list.add(entry('b@remote.test', 2000));
+      await list.add(entry('c@remote.test', 2000));
+      await list.add({ ...entry('op@remote.test', 3000), messageId: null, deliveryId: null });
+      expect(await list.find('A@remote.test')).toBeNull(); // local parts keep their case
+      expect(await list.find('a@REMOTE.test')).toEqual(entry('a@remote.test', 1000));
+      const first = await list.list({ limit: 2 });
+      expect(first.map((row) => row.address)).toEqual(['op@remote.test', 'c@remote.test']);
+      expect(first[0]).toMatchObject({ messageId: null, deliveryId: null });
+      const last = first.at(-1);
+      const next = await list.list({
+        limit: 10,
+        before: { createdAtMs: last?.createdAtMs ?? 0, address: last?.address ?? '' },
+      });
+      expect(next.map((row) => row.address)).toEqual(['b@remote.test', 'a@remote.test']);
+      expect(await list.remove('b@remote.test')).toBe(true);
+      expect(await list.remove('b@remote.test')).toBe(false);
+    } finally {
+      await storage.close();
+    }
+  }, 60_000);
+});
+
+describe('the daily message counts on PostgreSQL', () => {
+  it('counts per user and day over two stores, and a new day prunes all but yesterday', async () => {
+    const url = await freshDatabase();
+    const open = () => PostgresStorage.open({ url, destinationLimit: 20, onError: () => undefined });
+    const [first, second] = await Promise.all([open(), open()]);
+    try {
+      await Promise.all([
+        first.dailyMessages.increment('carol', '2026-12-01'),
+        second.dailyMessages.increment('carol', '2026-12-04'),
+        first.dailyMessages.increment('carol', '2026-12-04'),
+        second.dailyMessages.increment('dave', '2026-12-04'),
+      ]);
+      expect(await first.dailyMessages.count('carol', '2026-12-04')).toBe(2);
+      expect(await second.dailyMessages.count('dave', '2026-12-04')).toBe(1);
+      await first.dailyMessages.increment('carol', '2026-12-05');
+      expect(await second.dailyMessages.count('carol', '2026-12-01')).toBe(0);
+      expect(await second.dailyMessages.count('carol', '2026-12-04')).toBe(2);
+      expect(await second.dailyMessages.count('carol', '2026-12-05')).toBe(1);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  }, 60_000);
+});
+
+describe('two nodes on one PostgreSQL share their policy state', () => {
+  it('a hard bounce delivered by node A makes node B refuse the address at RCPT with 550 5.1.1; the API of either node lists and removes it', async () => {
+    const url = await freshDatabase();
+    const remote = await startRemoteMx(0);
+    const [nodeA, nodeB] = await startNodes(2, url, remote);
+    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
+    try {
+      // Whichever node delivers it, the failure lands in the one shared list.
+      const first = await relayTo(nodeA, ['perm-gone@remote.test']);
+      expect(first.reply.code).toBe(250);
+      await waitUntil('the delivery failed', async () => (await statusCounts(url)).failed === 1);
+
+      const second = await relayTo(nodeB, ['perm-gone@Remote.TEST', 'bob@remote.test']);
+      expect(second.accepted.map(({ to }) => to)).toEqual(['bob@remote.test']);
+      const refusal = second.rejected[0]?.reply;
+      expect(refusal?.code).toBe(550);
+      expect(refusal?.enhanced).toBe('5.1.1');
+      expect(refusal?.lines.join(' ')).toMatch(/recipient is suppressed after a permanent failure/);
+
+      const listed = suppressionPageSchema.parse(
+        await (await fetch(`${nodeB.baseUrl}/api/v1/suppressions`)).json(),
+      ).suppressions;
+      expect(listed).toMatchObject([{ address: 'perm-gone@remote.test', reason: '550 5.1.1 No such user' }]);
+
+      // Removed through node B, node A accepts the address again.
+      const removed = await fetch(`${nodeB.baseUrl}/api/v1/suppressions/perm-gone@remote.test`, {
+        method: 'DELETE',
+      });
+      expect(removed.status).toBe(200);
+      const third = await relayTo(nodeA, ['perm-gone@remote.test']);
+      expect(third.rejected).toEqual([]);
+      // An operator's entry added on node A is refused by node B.
+      const added = await fetch(`${nodeA.baseUrl}/api/v1/suppressions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ address: 'blocked@remote.test' }),
+      });
+      expect(added.status).toBe(201);
+      const fourth = await relayTo(nodeB, ['blocked@remote.test', 'bob@remote.test']);
+      expect(fourth.rejected.map(({ to }) => to)).toEqual(['blocked@remote.test']);
+    } finally {
+      await Promise.all([nodeA.stop(), nodeB.stop()]);
+      await remote.stop();
+    }
+  }, 180_000);
+
+  it('a user with a daily limit of 3 gets 451 4.7.1 on the fourth message, whichever node it reaches', async () => {
+    const url = await freshDatabase();
+    const remote = await startRemoteMx(0);
+    const nodes = await startNodes(2, url, remote, {
+      mta: {
+        users: [
+          {
+            username: 'carol',
+            password: 'carol-secret',
+            addresses: ['carol@sender.test'],
+            dailyMessageLimit: 3,
+          },
+        ],
+        listeners: [{ role: 'submission', host: '127.0.0.1', port: 0 }],
+      },
+    });
+    const submit = async (node: TestNode | undefined) => {
+      const port = node?.app.mtaListeners[0]?.address.port ?? 0;
+      const client = createClient({
+        host: '127.0.0.1',
+        port,
+        starttls: 'required',
+        tls: { rejectUnauthorized: false },
+        auth: { username: 'carol', password: 'carol-secret' },
+        pool: false,
+      });
+      try {
+        return await client.send({
+          from: 'carol@sender.test',
+          to: ['someone@remote.test'],
+          message: 'Subject: daily\r\n\r\nx\r\n',
+          dsn: { notify: 'NEVER' },
+        });
+      } catch (error) {
+        return error as Error & { reply?: { code: number; enhanced?: string } };
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      // Two through A and one through B: on per-node counters B would still allow two more.
+      for (const node of [nodes[0], nodes[1], nodes[0]]) {
+        const sent = await submit(node);
+        expect(sent).toMatchObject({ reply: { code: 250 } });
+      }
+      for (const node of [nodes[1], nodes[0]]) {
+        const refused = await submit(node);
+        expect(refused).toBeInstanceOf(Error);
+        expect(refused).toMatchObject({ reply: { code: 451, enhanced: '4.7.1' } });
+      }
+      await waitUntil('the three accepted messages are delivered', async () => {
+        return (await statusCounts(url)).delivered === 3;
+      });
+      expect(remote.mx.messages).toHaveLength(3);
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await remote.stop();
+    }
+  }, 180_000);
+
+  it('storage.destinationRate holds over both nodes: deliveries to one destination start at most that often', async () => {
+    const url = await freshDatabase();
+    const remote = await startRemoteMx(0);
+    const perMinute = 120; // one start every 500 ms
+    const intervalMs = 60_000 / perMinute;
+    const nodes = await startNodes(2, url, remote, { storage: { destinationRate: perMinute } });
+    const messageCount = 12;
+    try {
+      const subjects = Array.from({ length: messageCount }, (_, index) => `rate-m${index}`);
+      // All queued at once on both nodes: without the shared rate they would arrive within a second.
+      await Promise.all(subjects.map((subject, index) => relay(nodes[index % 2]?.smtpPort ?? 0, subject)));
+      await waitUntil('every delivery is delivered', async () => {
+        return (await statusCounts(url)).delivered === messageCount;
+      });
+      const receipts = receiptsBySubject(remote.mx);
+      expect([...receipts.keys()].sort()).toEqual([...subjects].sort());
+      const arrivals = remote.mx.messages.map((message) => message.arrived_at_ms).sort((a, b) => a - b);
+      // Any five consecutive arrivals span four intervals; a session's own latency varies, so a
+      // fifth of an interval of slack each (with the rate broken the span is a few milliseconds).
+      const window = 4;
+      const spans = arrivals.slice(window).map((arrival, index) => arrival - (arrivals[index] ?? 0));
+      const tightest = Math.min(...spans);
+      expect(tightest).toBeGreaterThanOrEqual(window * intervalMs * 0.8);
+      const total = (arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0);
+      expect(total).toBeGreaterThanOrEqual((messageCount - 1) * intervalMs * 0.8);
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await remote.stop();
+    }
+  }, 180_000);
+});
