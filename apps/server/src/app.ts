@@ -458,6 +458,7 @@ async function startPop3(
   const settings = config.pop3;
   if (settings.port === undefined && settings.implicitTlsPort === undefined) return null;
   const certificate = await loadCertificate({
+    setting: 'smtp.tls',
     certFile: config.smtp.tls.certFile,
     keyFile: config.smtp.tls.keyFile,
     dataDir: rooms.dataDir,
