@@ -5,7 +5,7 @@ import { checkInbound, inboundSchema } from './inbound-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
-import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
+import { postgresStorageShape } from './postgres-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -174,10 +174,7 @@ const settingsSchema = z.strictObject({
 });
 
 /** The settings, with the checks that span sections (mta mode needs mta.hostname). */
-export const configSchema = settingsSchema
-  .superRefine(checkMtaMode)
-  .superRefine(checkPostgresStorage)
-  .superRefine(checkInbound);
+export const configSchema = settingsSchema.superRefine(checkMtaMode).superRefine(checkInbound);
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

@@ -65,6 +65,34 @@ export const postgresMigrations: readonly string[] = [
   CREATE TABLE destinations (
     domain text PRIMARY KEY
   );`,
+  // capture-mailbox: capture mode's inbox (postgres-mailbox-index.ts), shared by every node. One
+  // row per captured message, inserted with it (postgres-capture-spool.ts) and completed by its
+  // parse: the inbox columns, the parse's details (jsonb) and a tsvector with a GIN index for search
+  // (postgres-search.ts). Deleting the message deletes the row. dsn_links: a captured delivery
+  // report and its original, as in SQLite (version 4). IF NOT EXISTS: safe in any order.
+  `CREATE TABLE IF NOT EXISTS capture_messages (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text NOT NULL UNIQUE REFERENCES messages (id) ON DELETE CASCADE,
+    received_at_ms bigint NOT NULL,
+    envelope_from text NOT NULL,
+    envelope_to jsonb NOT NULL,
+    size_bytes bigint NOT NULL,
+    is_parsed boolean NOT NULL DEFAULT false,
+    is_read boolean NOT NULL DEFAULT false,
+    subject text NOT NULL DEFAULT '',
+    from_address jsonb,
+    to_addresses jsonb NOT NULL DEFAULT '[]',
+    attachment_count integer NOT NULL DEFAULT 0,
+    snippet text NOT NULL DEFAULT '',
+    detail jsonb,
+    search_vector tsvector
+  );
+  CREATE INDEX IF NOT EXISTS capture_messages_search ON capture_messages USING gin (search_vector);
+  CREATE INDEX IF NOT EXISTS capture_messages_received ON capture_messages (received_at_ms);
+  CREATE INDEX IF NOT EXISTS capture_messages_unread ON capture_messages (seq) WHERE NOT is_read;
+  CREATE INDEX IF NOT EXISTS capture_messages_unparsed ON capture_messages (seq) WHERE NOT is_parsed;
+  CREATE TABLE IF NOT EXISTS dsn_links (report_id text PRIMARY KEY, original_id text NOT NULL);
+  CREATE INDEX IF NOT EXISTS dsn_links_original ON dsn_links (original_id);`,
 ];
 
 /** Any number will do as long as nothing else on the database uses it for an advisory lock. */
