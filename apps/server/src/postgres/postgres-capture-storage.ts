@@ -18,6 +18,8 @@ export interface PostgresCaptureStorageOptions {
   readonly localEvents: EventBus<MailboxEvent>;
   readonly maxConnections?: number;
   readonly searchTotalCap?: number;
+  /** How long after losing its LISTEN connection a node opens it again. Default 1 s. */
+  readonly reconnectMs?: number;
   /** A connection failed (logged; the pool and the LISTEN connection reconnect). */
   readonly onError: (error: Error, context: string) => void;
 }
@@ -49,6 +51,7 @@ export class PostgresCaptureStorage {
       local: options.localEvents,
       mailbox: this.mailbox,
       onError: options.onError,
+      ...(options.reconnectMs === undefined ? {} : { reconnectMs: options.reconnectMs }),
     });
   }
 
