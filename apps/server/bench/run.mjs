@@ -8,6 +8,7 @@
 //   node bench/run.mjs threads    where our app's time goes per thread (Linux; not part of 'all')
 //   node bench/run.mjs checks     what each inbound check costs per message (not part of 'all')
 //   node bench/run.mjs inbound    mx listener → Maildir, checks off vs on, via smtp-source (not part of 'all')
+//   node bench/run.mjs capture-pg capture API latency, PostgreSQL vs SQLite, 10,000 messages (not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +29,7 @@ const entries = {
   threads: 'thread-cpu.ts',
   checks: 'inbound-checks.ts',
   inbound: 'inbound.ts',
+  'capture-pg': 'capture-pg-latency.ts',
 };
 const selected = which === 'all' ? ['ingest', 'visibility', 'api', 'mta', 'queue-api'] : [which];
 
@@ -46,7 +48,7 @@ for (const name of selected) {
   const entry = entries[name];
   if (entry === undefined)
     throw new Error(
-      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks, inbound or nothing`,
+      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks, inbound, capture-pg or nothing`,
     );
   await build({
     entryPoints: [join(benchDir, entry)],

@@ -79,9 +79,9 @@ export interface RunningApp {
 }
 
 /**
- * The composition root: builds the rooms (spool and capture index over SQLite, parse workers,
- * event bus, pipeline, SMTP, HTTP, retention), wires them, and starts listening. The only module
- * that knows every room.
+ * The composition root: builds the rooms (spool and capture index over SQLite or PostgreSQL,
+ * parse workers, event bus, pipeline, SMTP, HTTP, retention), wires them, and starts listening.
+ * The only module that knows every room.
  */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options;

@@ -68,6 +68,8 @@ const summaryColumns = `c.seq, c.id, c.received_at_ms, c.subject, c.from_address
   c.envelope_from, c.envelope_to, c.size_bytes, c.is_read, c.attachment_count, c.snippet, c.is_parsed`;
 
 const pruneBatchSize = 500;
+/** A text search with at most this many hits is paged from the search index (see list()). */
+const fewHits = 2000;
 
 /** What an unparsed message's details read as: nothing derived yet. */
 const noDetail: ParseDetail = {
@@ -187,37 +189,18 @@ export class PostgresMailboxIndex implements MailboxIndex {
     if (text.exclude !== null)
       conditions.push(`NOT coalesce(c.search_vector @@ ${parameters.add(text.exclude)}::tsquery, false)`);
     const filter = conditions.length === 0 ? 'true' : conditions.join(' AND ');
-    const filterValues = [...parameters.values];
+    const { total, isTotalCapped } = await this.#count(filter, parameters.values, text.match !== null);
+    // The page: newest first along the primary key, filtering as it goes, which is quick while
+    // matches are many (a page fills soon). For a search with few hits that walk would visit most
+    // of the table, so then the GIN index finds them all and they are sorted (`seq + 0` keeps the
+    // planner off the key order): the count just visited as many.
+    const isFewHits = text.match !== null && total <= fewHits;
     const keyset = beforeSeq === null ? '' : `AND c.seq < ${parameters.add(beforeSeq)}`;
     const { rows } = await this.#pool.query<SummaryRow>(
       `SELECT ${summaryColumns} FROM capture_messages c WHERE ${filter} ${keyset}
-       ORDER BY c.seq DESC LIMIT ${parameters.add(limit + 1)}`,
+       ORDER BY ${isFewHits ? 'c.seq + 0' : 'c.seq'} DESC LIMIT ${parameters.add(limit + 1)}`,
       parameters.values,
     );
-    let total: number;
-    let isTotalCapped = false;
-    if (conditions.length === 0) {
-      total = (await this.counts()).messageCount;
-    } else if (text.match === null) {
-      const counted = await this.#pool.query<{ total: number }>(
-        `SELECT count(*)::integer AS total FROM capture_messages c WHERE ${filter}`,
-        filterValues,
-      );
-      total = counted.rows[0]?.total ?? 0;
-    } else {
-      // Counting every hit of a common word is not free: up to the cap, as SQLite does.
-      const countParameters = new SqlParameters(filterValues);
-      const capped = await this.#pool.query<{ total: number }>(
-        `SELECT count(*)::integer AS total FROM (SELECT 1 FROM capture_messages c WHERE ${filter}
-         LIMIT ${countParameters.add(this.#searchTotalCap + 1)}) hits`,
-        countParameters.values,
-      );
-      total = capped.rows[0]?.total ?? 0;
-      if (total > this.#searchTotalCap) {
-        total = this.#searchTotalCap;
-        isTotalCapped = true;
-      }
-    }
     const hasMore = rows.length > limit;
     const pageRows = hasMore ? rows.slice(0, limit) : rows;
     const last = pageRows.at(-1);
@@ -227,6 +210,26 @@ export class PostgresMailboxIndex implements MailboxIndex {
       total,
       isTotalCapped,
     };
+  }
+
+  /** How many messages match; for a text search counted only up to the cap, as SQLite does. */
+  async #count(
+    filter: string,
+    values: readonly unknown[],
+    isTextSearch: boolean,
+  ): Promise<{ total: number; isTotalCapped: boolean }> {
+    if (filter === 'true') return { total: (await this.counts()).messageCount, isTotalCapped: false };
+    const parameters = new SqlParameters(values);
+    // Counting every hit of a common word is not free: up to the cap.
+    const capped = isTextSearch ? `LIMIT ${parameters.add(this.#searchTotalCap + 1)}` : '';
+    const { rows } = await this.#pool.query<{ total: number }>(
+      `SELECT count(*)::integer AS total FROM (SELECT 1 FROM capture_messages c WHERE ${filter} ${capped}) hits`,
+      parameters.values,
+    );
+    const total = rows[0]?.total ?? 0;
+    return total > this.#searchTotalCap && isTextSearch
+      ? { total: this.#searchTotalCap, isTotalCapped: true }
+      : { total, isTotalCapped: false };
   }
 
   /** The summaries of messages received since a time, oldest first (catching up after a lost LISTEN). */
@@ -340,9 +343,10 @@ export class PostgresMailboxIndex implements MailboxIndex {
   }
 
   async counts(): Promise<MailboxCounts> {
+    // Kept by triggers (postgres-schema.ts), sharded: the sum of a few rows, whatever the inbox's size.
     const { rows } = await this.#pool.query<{ messages: number; unread: number }>(
-      `SELECT count(*)::integer AS messages, count(*) FILTER (WHERE NOT is_read)::integer AS unread
-       FROM capture_messages`,
+      `SELECT coalesce(sum(messages), 0)::integer AS messages, coalesce(sum(unread), 0)::integer AS unread
+       FROM capture_counts`,
     );
     return { messageCount: rows[0]?.messages ?? 0, unreadCount: rows[0]?.unread ?? 0 };
   }
