@@ -221,6 +221,7 @@ describe.each(Object.keys(stores) as (keyof typeof stores)[])('the capture index
     expect(await ids('is:read')).toEqual([read.id]);
     expect(await ids('is:unread subject:one')).toEqual([]);
     expect((await store.mailbox.list({ search: 'is:unread' })).total).toBe(1);
+    expect((await store.mailbox.list({ search: 'is:read' })).total).toBe(1);
     expect(await store.mailbox.counts()).toEqual({ messageCount: 2, unreadCount: 1 });
     expect(await store.mailbox.markAllRead()).toBe(1);
     expect(await store.mailbox.counts()).toEqual({ messageCount: 2, unreadCount: 0 });

@@ -189,7 +189,10 @@ export class PostgresMailboxIndex implements MailboxIndex {
     if (text.exclude !== null)
       conditions.push(`NOT coalesce(c.search_vector @@ ${parameters.add(text.exclude)}::tsquery, false)`);
     const filter = conditions.length === 0 ? 'true' : conditions.join(' AND ');
-    const { total, isTotalCapped } = await this.#count(filter, parameters.values, text.match !== null);
+    const isReadFilterOnly = conditions.length === 1 && search.isRead !== null;
+    const { total, isTotalCapped } = isReadFilterOnly
+      ? await this.#countByReadFlag(search.isRead === true)
+      : await this.#count(filter, parameters.values, text.match !== null);
     // The page: newest first along the primary key, filtering as it goes, which is quick while
     // matches are many (a page fills soon). For a search with few hits that walk would visit most
     // of the table, so then the GIN index finds them all and they are sorted (`seq + 0` keeps the
@@ -210,6 +213,12 @@ export class PostgresMailboxIndex implements MailboxIndex {
       total,
       isTotalCapped,
     };
+  }
+
+  /** `is:read` or `is:unread` alone: from the kept counts. */
+  async #countByReadFlag(isRead: boolean): Promise<{ total: number; isTotalCapped: boolean }> {
+    const { messageCount, unreadCount } = await this.counts();
+    return { total: isRead ? messageCount - unreadCount : unreadCount, isTotalCapped: false };
   }
 
   /** How many messages match; for a text search counted only up to the cap, as SQLite does. */
