@@ -155,6 +155,23 @@ describe.each(Object.keys(stores) as (keyof typeof stores)[])('the capture index
     expect(await ids('2024')).toEqual([first.id]);
   });
 
+  it('indexes a message whose headers and body hold NUL characters', async () => {
+    const message = await newMessage(
+      composeRaw({
+        subject: 'Nul\u0000 inside',
+        body: 'before\u0000after words',
+        extraHeaders: ['X-Odd: a\u0000b'],
+      }),
+    );
+    await store.spool.receive(message.raw, receivedPart(message));
+    const summary = await store.mailbox.index(message.id);
+    expect(summary?.isParsed).toBe(true);
+    expect(summary?.subject.replaceAll('\u0000', '')).toBe('Nul inside');
+    expect(await ids('inside')).toEqual([message.id]);
+    expect(await ids('words')).toEqual([message.id]);
+    expect(Buffer.from((await store.spool.getRaw(message.id)) ?? [])).toEqual(Buffer.from(message.raw));
+  });
+
   it('treats search syntax typed by a user as plain text', async () => {
     const message = await newMessage(composeRaw({ subject: 'Q&A (draft) "quoted" NEAR AND OR it\'s' }));
     await store.mailbox.insert(message);

@@ -400,12 +400,12 @@ function parsedValuesOf(parsed: ParsedMessage, envelope: UnparsedRow): unknown[]
   const formatAddress = (address: MessageAddress | null) =>
     address === null ? '' : `${address.name} ${address.address}`;
   return [
-    parsed.subject,
-    parsed.from === null ? null : JSON.stringify(parsed.from),
-    JSON.stringify(parsed.to),
+    withoutNul(parsed.subject),
+    parsed.from === null ? null : jsonOf(parsed.from),
+    jsonOf(parsed.to),
     parsed.attachments.length,
-    snippetOf(parsed),
-    JSON.stringify(detail),
+    withoutNul(snippetOf(parsed)),
+    jsonOf(detail),
     searchVectorOf({
       from: [formatAddress(parsed.from), envelope.envelope_from].join(' '),
       to: [...parsed.to, ...parsed.cc, ...parsed.bcc]
@@ -416,6 +416,18 @@ function parsedValuesOf(parsed: ParsedMessage, envelope: UnparsedRow): unknown[]
       body: textOf(parsed),
     }),
   ];
+}
+
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000, which a message's headers or body may carry
+ * (SQLite keeps it): it is dropped from what the index stores. The raw bytes keep it.
+ */
+function withoutNul(text: string): string {
+  return text.replaceAll('\0', '');
+}
+
+function jsonOf(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? withoutNul(item) : item));
 }
 
 function toSummary(row: SummaryRow): MessageSummary {
