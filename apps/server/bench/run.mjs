@@ -9,6 +9,7 @@
 //   node bench/run.mjs checks     what each inbound check costs per message (not part of 'all')
 //   node bench/run.mjs inbound    mx listener → Maildir, checks off vs on, via smtp-source (not part of 'all')
 //   node bench/run.mjs nodes      1, 2 and 3 MTA nodes on one PostgreSQL vs SQLite (not part of 'all')
+//   node bench/run.mjs capture-pg capture API latency, PostgreSQL vs SQLite, 10,000 messages (not part of 'all')
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,6 +31,7 @@ const entries = {
   checks: 'inbound-checks.ts',
   inbound: 'inbound.ts',
   nodes: 'nodes.ts',
+  'capture-pg': 'capture-pg-latency.ts',
 };
 const selected = which === 'all' ? ['ingest', 'visibility', 'api', 'mta', 'queue-api'] : [which];
 
@@ -48,7 +50,7 @@ for (const name of selected) {
   const entry = entries[name];
   if (entry === undefined)
     throw new Error(
-      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks, inbound, nodes or nothing`,
+      `Unknown benchmark ${name}: use ingest, visibility, api, mta, queue-api, threads, checks, inbound, nodes, capture-pg or nothing`,
     );
   await build({
     entryPoints: [join(benchDir, entry)],

@@ -41,6 +41,8 @@ export async function startOurApp(options: {
   maxMessages?: number;
   /** storage.parseCommit: 'adaptive' (default) or 'windowed' (the fixed 20 ms window, for A/B runs). */
   parseCommit?: 'adaptive' | 'windowed';
+  /** storage.url: the spool and inbox on PostgreSQL instead of SQLite. */
+  storageUrl?: string;
 }) {
   const child = spawn(process.execPath, [join(appRoot, 'dist/main.js')], {
     env: {
@@ -51,6 +53,7 @@ export async function startOurApp(options: {
       SMTP_APP_RETENTION_MAX_MESSAGES: String(options.maxMessages ?? 0),
       SMTP_APP_LOG_LEVEL: 'warn',
       SMTP_APP_STORAGE_PARSE_COMMIT: options.parseCommit ?? 'adaptive',
+      ...(options.storageUrl === undefined ? {} : { SMTP_APP_STORAGE_URL: options.storageUrl }),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

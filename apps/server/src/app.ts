@@ -26,6 +26,7 @@ import { createInboundSink } from './inbound/inbound-sink.js';
 import { type RunningInboundChecks, startInboundChecks } from './inbound/start-inbound-checks.js';
 import type { MtaListener } from './listeners/mta-listener.js';
 import { type MtaListeners, startMtaListeners } from './listeners/start-mta-listeners.js';
+import type { MessageParser } from './mime/message-parser.js';
 import { ParsePool } from './mime/parse-pool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
@@ -35,6 +36,7 @@ import { createMessageId } from './pipeline/message-id.js';
 import { recoverUnparsed } from './pipeline/recover-unparsed.js';
 import { Pop3ListenError, type Pop3Listener, startPop3Listener } from './pop3/pop3-listener.js';
 import { readNodeId } from './postgres/node-identity.js';
+import { PostgresCaptureStorage } from './postgres/postgres-capture-storage.js';
 import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
@@ -82,9 +84,9 @@ export interface RunningApp {
 }
 
 /**
- * The composition root: builds the rooms (spool and capture index over SQLite, parse workers,
- * event bus, pipeline, SMTP, HTTP, retention), wires them, and starts listening. The only module
- * that knows every room.
+ * The composition root: builds the rooms (spool and capture index over SQLite or PostgreSQL,
+ * parse workers, event bus, pipeline, SMTP, HTTP, retention), wires them, and starts listening.
+ * The only module that knows every room.
  */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options;
@@ -110,8 +112,22 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await parsePool.close();
     throw storeFailure(error, databaseFile) ?? error;
   }
-  const { spool, mailbox } = storage;
   const events = new InProcessEventBus<MailboxEvent>();
+  // capture mode with storage.url: the spool, the inbox and its events shared with other nodes.
+  let sharedCapture: PostgresCaptureStorage | null = null;
+  if (config.mode === 'capture' && config.storage.url !== undefined) {
+    try {
+      sharedCapture = await openSharedCapture(config.storage.url, parsePool.parse, events, logger);
+    } catch (error) {
+      await parsePool.close();
+      await storage.close();
+      throw error;
+    }
+  }
+  const spool = sharedCapture?.spool ?? storage.spool;
+  const mailbox = sharedCapture?.mailbox ?? storage.mailbox;
+  /** What the web UI and API see: on PostgreSQL every node's events, else this node's. */
+  const inboxEvents = sharedCapture?.events ?? events;
   const metrics = new AppMetrics(mailbox);
   const pipeline = createCapturePipeline({
     spool,
@@ -310,7 +326,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       spool,
       mailbox,
       ingest: pipeline,
-      events,
+      events: inboxEvents,
       metrics,
       logger,
       releaseMessage: options.releaseMessage ?? releaseMessage,
@@ -380,6 +396,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await delivery?.close();
     await shared?.close();
     await pipeline.settled({ timeoutMs: 10_000 });
+    await sharedCapture?.close();
     await parsePool.close();
     await storage.close();
     // A corrupt page may show only when recovery first reads past the header.
@@ -426,6 +443,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         // SSE streams keep connections open; end them so close() can finish.
         if (http !== null && 'closeAllConnections' in http) http.closeAllConnections();
       });
+      await sharedCapture?.close();
       await parsePool.close();
       await storage.close();
     },
@@ -539,6 +557,26 @@ async function openShared(url: string, config: AppConfig, logger: Logger): Promi
       ...(config.storage.destinationRate === undefined
         ? {}
         : { destinationRate: config.storage.destinationRate }),
+      onError: (error, context) =>
+        logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
+    });
+  } catch (error) {
+    throw postgresStartupFailure(error, url);
+  }
+}
+
+/** Capture mode's spool, inbox and events on PostgreSQL, migrated; a database that cannot be used stops the start. */
+async function openSharedCapture(
+  url: string,
+  parse: MessageParser,
+  localEvents: InProcessEventBus<MailboxEvent>,
+  logger: Logger,
+): Promise<PostgresCaptureStorage> {
+  try {
+    return await PostgresCaptureStorage.open({
+      url,
+      parse,
+      localEvents,
       onError: (error, context) =>
         logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
     });

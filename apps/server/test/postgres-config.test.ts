@@ -27,13 +27,14 @@ describe('storage.url: the MTA queue on PostgreSQL', () => {
     expect(fromEnv.config.storage).toMatchObject({ url, destinationConcurrency: 3 });
   });
 
-  it('refuses a URL that is not PostgreSQL’s, and PostgreSQL in capture mode, naming the key', () => {
+  it('refuses a URL that is not PostgreSQL’s, naming the key; capture mode takes one too', () => {
     expect(() => loadConfig({ ...empty, argv: [...mta, '--db', 'mysql://x/y'] })).toThrow(
       /storage\.url: expected a PostgreSQL URL .*\(from --db="mysql:\/\/x\/y"\)/,
     );
-    expect(() => loadConfig({ ...empty, argv: ['--db', 'postgres://x/y'] })).toThrow(
-      /storage\.url: PostgreSQL storage is for mode mta/,
-    );
+    expect(loadConfig({ ...empty, argv: ['--db', 'postgres://x/y'] }).config).toMatchObject({
+      mode: 'capture',
+      storage: { url: 'postgres://x/y' },
+    });
     expect(() => loadConfig({ ...empty, argv: [...mta, '--storage-destination-concurrency', '0'] })).toThrow(
       /storage\.destinationConcurrency/,
     );

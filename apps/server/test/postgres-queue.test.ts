@@ -70,7 +70,7 @@ describe('the delivery queue shared on PostgreSQL', () => {
     await client.connect();
     try {
       const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-      // Each migration once, whatever their number.
+      // Each migration once, whatever their number (other rooms append theirs).
       expect(rows).toEqual(postgresMigrations.map((_, index) => ({ version: index + 1 })));
     } finally {
       await client.end();

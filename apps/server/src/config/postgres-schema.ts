@@ -1,13 +1,15 @@
 import { z } from 'zod';
 
 /**
- * The PostgreSQL keys of the `storage` section (spread into it): several MTA nodes share one
- * spool and delivery queue there. Unset, everything stays in SQLite under storage.dataDir.
+ * The PostgreSQL keys of the `storage` section (spread into it): several nodes share one store
+ * there (in mta mode the spool and delivery queue, in capture mode the spool and the inbox).
+ * Unset, everything stays in SQLite under storage.dataDir.
  */
 export const postgresStorageShape = {
   /**
-   * postgres://user:password@host:5432/database: the MTA's messages and delivery queue live there,
-   * shared by every node given the same URL. The schema is migrated on start.
+   * postgres://user:password@host:5432/database: the messages (and in mta mode the delivery queue,
+   * in capture mode the inbox and its search) live there, shared by every node given the same URL.
+   * The schema is migrated on start.
    */
   url: z
     .string()
@@ -28,20 +30,13 @@ export const postgresStorageShape = {
   destinationRate: z.number().positive().max(60_000).optional(),
 } as const;
 
-/** PostgreSQL holds the MTA's queue: capture mode has no queue to put there (yet). */
+/** storage.destinationRate is kept in PostgreSQL, shared by the nodes: it needs storage.url. */
 export function checkPostgresStorage(
   config: {
-    readonly mode: 'capture' | 'mta';
     readonly storage: { readonly url?: string | undefined; readonly destinationRate?: number | undefined };
   },
   context: z.RefinementCtx,
 ): void {
-  if (config.storage.url !== undefined && config.mode !== 'mta')
-    context.addIssue({
-      code: 'custom',
-      path: ['storage', 'url'],
-      message: 'PostgreSQL storage is for mode mta (the shared delivery queue); capture mode keeps SQLite',
-    });
   if (config.storage.destinationRate !== undefined && config.storage.url === undefined)
     context.addIssue({
       code: 'custom',

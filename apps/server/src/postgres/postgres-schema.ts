@@ -86,6 +86,79 @@ export const postgresMigrations: readonly string[] = [
   -- storage.destinationRate: the earliest time the next delivery to this destination may start,
   -- moved on by every lease under the row lock the claim already takes.
   ALTER TABLE destinations ADD COLUMN next_start_at_ms bigint NOT NULL DEFAULT 0;`,
+  // capture-mailbox: capture mode's inbox (postgres-mailbox-index.ts), shared by every node. One
+  // row per captured message, inserted with it (postgres-capture-spool.ts) and completed by its
+  // parse: the inbox columns, the parse's details (jsonb) and a tsvector with a GIN index for search
+  // (postgres-search.ts). Deleting the message deletes the row. dsn_links: a captured delivery
+  // report and its original, as in SQLite (version 4). IF NOT EXISTS: safe in any order.
+  `CREATE TABLE IF NOT EXISTS capture_messages (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text NOT NULL UNIQUE REFERENCES messages (id) ON DELETE CASCADE,
+    received_at_ms bigint NOT NULL,
+    envelope_from text NOT NULL,
+    envelope_to jsonb NOT NULL,
+    size_bytes bigint NOT NULL,
+    is_parsed boolean NOT NULL DEFAULT false,
+    is_read boolean NOT NULL DEFAULT false,
+    subject text NOT NULL DEFAULT '',
+    from_address jsonb,
+    to_addresses jsonb NOT NULL DEFAULT '[]',
+    attachment_count integer NOT NULL DEFAULT 0,
+    snippet text NOT NULL DEFAULT '',
+    detail jsonb,
+    search_vector tsvector
+  );
+  CREATE INDEX IF NOT EXISTS capture_messages_search ON capture_messages USING gin (search_vector);
+  CREATE INDEX IF NOT EXISTS capture_messages_received ON capture_messages (received_at_ms);
+  CREATE INDEX IF NOT EXISTS capture_messages_unread ON capture_messages (seq) WHERE NOT is_read;
+  CREATE INDEX IF NOT EXISTS capture_messages_unparsed ON capture_messages (seq) WHERE NOT is_parsed;
+  CREATE TABLE IF NOT EXISTS dsn_links (report_id text PRIMARY KEY, original_id text NOT NULL);
+  CREATE INDEX IF NOT EXISTS dsn_links_original ON dsn_links (original_id);
+  -- The inbox's counts, kept by statement triggers, so every list response reads 16 rows instead of
+  -- counting the table. Sharded by backend: concurrent writers on several nodes rarely share a row.
+  CREATE TABLE IF NOT EXISTS capture_counts (
+    slot integer PRIMARY KEY,
+    messages bigint NOT NULL,
+    unread bigint NOT NULL
+  );
+  INSERT INTO capture_counts (slot, messages, unread)
+    SELECT 0, count(*), count(*) FILTER (WHERE NOT is_read) FROM capture_messages
+    ON CONFLICT (slot) DO NOTHING;
+  CREATE OR REPLACE FUNCTION capture_counts_add(message_delta bigint, unread_delta bigint) RETURNS void
+  LANGUAGE sql AS $$
+    INSERT INTO capture_counts AS counts (slot, messages, unread)
+      VALUES (pg_backend_pid() % 16, message_delta, unread_delta)
+      ON CONFLICT (slot) DO UPDATE
+      SET messages = counts.messages + excluded.messages, unread = counts.unread + excluded.unread
+  $$;
+  CREATE OR REPLACE FUNCTION capture_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM capture_counts_add(count(*), count(*) FILTER (WHERE NOT is_read)) FROM inserted;
+    RETURN NULL;
+  END $$;
+  CREATE OR REPLACE FUNCTION capture_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM capture_counts_add(-count(*), -count(*) FILTER (WHERE NOT is_read)) FROM deleted;
+    RETURN NULL;
+  END $$;
+  CREATE OR REPLACE FUNCTION capture_counts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    unread_delta bigint := (SELECT count(*) FROM after_update WHERE NOT is_read)
+      - (SELECT count(*) FROM before_update WHERE NOT is_read);
+  BEGIN
+    IF unread_delta <> 0 THEN PERFORM capture_counts_add(0, unread_delta); END IF;
+    RETURN NULL;
+  END $$;
+  DROP TRIGGER IF EXISTS capture_counts_insert ON capture_messages;
+  CREATE TRIGGER capture_counts_insert AFTER INSERT ON capture_messages
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION capture_counts_inserted();
+  DROP TRIGGER IF EXISTS capture_counts_delete ON capture_messages;
+  CREATE TRIGGER capture_counts_delete AFTER DELETE ON capture_messages
+    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION capture_counts_deleted();
+  DROP TRIGGER IF EXISTS capture_counts_update ON capture_messages;
+  CREATE TRIGGER capture_counts_update AFTER UPDATE ON capture_messages
+    REFERENCING OLD TABLE AS before_update NEW TABLE AS after_update
+    FOR EACH STATEMENT EXECUTE FUNCTION capture_counts_updated();`,
 ];
 
 /** Any number will do as long as nothing else on the database uses it for an advisory lock. */

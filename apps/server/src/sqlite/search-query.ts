@@ -18,7 +18,18 @@ export interface SearchQuery {
   readonly headers: readonly { readonly name: string; readonly value: string }[];
   /** `filename:` terms: an attachment whose file name contains each. */
   readonly filenames: readonly string[];
+  /** The text terms as typed, in order: for stores whose full-text syntax is not FTS5 (PostgreSQL). */
+  readonly terms: readonly SearchTerm[];
 }
+
+/** A free-text term: a word or "quoted phrase", matched as a prefix, in one field or any. */
+export interface SearchTerm {
+  readonly field: SearchField | null;
+  readonly text: string;
+  readonly isNegated: boolean;
+}
+
+export type SearchField = 'from' | 'to' | 'subject' | 'body';
 
 /** The row filters of a SearchQuery as SQL over `messages m`, with their named parameters. */
 export interface SqlFilters {
@@ -61,6 +72,7 @@ const wordCharacter = /[\p{L}\p{N}]/u;
 export function parseSearchQuery(input: string): SearchQuery {
   const clauses: string[] = [];
   const negated: string[] = [];
+  const terms: SearchTerm[] = [];
   const query = {
     isRead: null as boolean | null,
     hasAttachment: null as boolean | null,
@@ -119,6 +131,7 @@ export function parseSearchQuery(input: string): SearchQuery {
     if (!wordCharacter.test(text)) continue; // FTS5 rejects a phrase without tokens
     const phrase = `"${text.replaceAll('"', '""')}"*`;
     (isNegated ? negated : clauses).push(column === undefined ? phrase : `${column} : ${phrase}`);
+    terms.push({ field: column === undefined ? null : (field as SearchField), text, isNegated });
   }
   const positive = clauses.length === 0 ? null : clauses.join(' AND ');
   const excluded = negated.length === 0 ? null : negated.join(' OR ');
@@ -127,6 +140,7 @@ export function parseSearchQuery(input: string): SearchQuery {
   return {
     match: positive === null ? null : excluded === null ? positive : `(${positive}) NOT (${excluded})`,
     exclude: positive === null ? excluded : null,
+    terms,
     ...query,
   };
 }

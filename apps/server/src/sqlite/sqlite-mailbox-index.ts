@@ -12,6 +12,7 @@ import type {
   RetentionPolicy,
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
+import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
 import { RecentBodies } from '../capture/recent-bodies.js';
 import type { MessageParser } from '../mime/message-parser.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
@@ -29,8 +30,6 @@ export interface SqliteMailboxIndexOptions {
   readonly parse: MessageParser;
 }
 
-const maxPageSize = 500;
-const defaultPageSize = 50;
 const pruneBatchSize = 500;
 
 /**
@@ -119,8 +118,9 @@ export class SqliteMailboxIndex implements MailboxIndex {
   }
 
   async list(query: ListQuery): Promise<MessagePage> {
-    const limit = Math.min(Math.max(Math.trunc(query.limit ?? defaultPageSize), 1), maxPageSize);
-    const beforeSeq = query.cursor === undefined || query.cursor === '' ? null : decodeCursor(query.cursor);
+    const limit = pageSizeOf(query.limit);
+    const beforeSeq =
+      query.cursor === undefined || query.cursor === '' ? null : decodePageCursor(query.cursor);
     let search: SearchQuery;
     try {
       search = parseSearchQuery(query.search ?? '');
@@ -183,7 +183,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
     const last = pageRows.at(-1);
     return {
       messages: pageRows.map(toSummary),
-      nextCursor: hasMore && last !== undefined ? encodeCursor(last.seq) : null,
+      nextCursor: hasMore && last !== undefined ? encodePageCursor(last.seq) : null,
       total,
       isTotalCapped,
     };
@@ -314,17 +314,6 @@ export class SqliteMailboxIndex implements MailboxIndex {
     }
     return total;
   }
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const decoded = Buffer.from(cursor, 'base64url').toString('latin1');
-  const match = /^s(\d{1,15})$/.exec(decoded);
-  if (match === null) throw new MailboxQueryError('Invalid cursor');
-  return Number(match[1]);
 }
 
 function yieldToEventLoop(): Promise<void> {
