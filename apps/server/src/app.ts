@@ -112,6 +112,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     spool,
     mailbox,
     events,
+    tagging: config.tags,
     onBackgroundError(error, context) {
       // The message is stored; it stays unparsed until the next start retries it.
       logger.error({ err: error, id: context.id }, 'could not parse or index a stored message');

@@ -6,6 +6,7 @@ import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
 import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
+import { tagsSchema } from './tags-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -159,6 +160,8 @@ const settingsSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
     })
     .prefault({}),
+  /** Tags at receive: the X-Tags header and tag rules (config/tags-schema.ts). */
+  tags: tagsSchema,
   /** HTTP POSTs of delivery and capture events (config/webhooks-schema.ts). */
   webhooks: webhooksSchema,
   log: z

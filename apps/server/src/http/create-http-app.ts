@@ -22,6 +22,7 @@ import type { ServerInfo } from './schemas/server-info-schema.js';
 import { registerSendRoutes, type StoreComposed } from './send-routes.js';
 import type { StaticAsset } from './static-assets.js';
 import { registerSuppressionRoutes } from './suppression-routes.js';
+import { registerTagRoutes } from './tag-routes.js';
 
 export interface HttpAppOptions {
   readonly spool: MessageRepository;
@@ -130,6 +131,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   });
 
   registerMessageRoutes(app, options);
+  registerTagRoutes(app, options);
   if (options.queue !== undefined)
     registerQueueRoutes(app, {
       ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),

@@ -94,6 +94,7 @@ function statementsOf(database: Database.Database): QueueStatements {
         'DELETE FROM deliveries WHERE message_id = @id',
         'DELETE FROM message_raw WHERE seq = (SELECT seq FROM messages WHERE id = @id)',
         'DELETE FROM messages_fts WHERE rowid = (SELECT seq FROM messages WHERE id = @id)',
+        'DELETE FROM message_tags WHERE seq = (SELECT seq FROM messages WHERE id = @id)',
         'DELETE FROM messages WHERE id = @id',
       ].map((sql) => database.prepare(sql)),
     };

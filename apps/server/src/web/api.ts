@@ -61,6 +61,8 @@ export const api = {
   markAllRead: (): Promise<unknown> => call('/api/v1/messages/read', jsonInit('POST', {})),
   delete: (id: string): Promise<unknown> => call(messageUrl(id), { method: 'DELETE' }),
   deleteAll: (): Promise<unknown> => call('/api/v1/messages', { method: 'DELETE' }),
+  setTags: (id: string, tags: readonly string[]): Promise<{ id: string; tags: string[] }> =>
+    call(`${messageUrl(id)}/tags`, jsonInit('PUT', { tags })),
   release: (id: string, request: ReleaseRequest): Promise<ReleaseResult> =>
     call(`${messageUrl(id)}/release`, jsonInit('POST', request)),
 };

@@ -5,6 +5,7 @@ import { DsnLinks } from './dsn-links.js';
 import { formatAddress, formatAddresses, formatBytes, formatLongTime } from './format.js';
 import { blindCopiesOf, greetingCommandOf, listedAttachmentsOf } from './message-facts.js';
 import { ReleaseForm } from './release-form.js';
+import { TagEditor } from './tag-editor.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'envelope';
 
@@ -129,6 +130,14 @@ export function MessageView(props: MessageViewProps) {
         <dt>Received</dt>
         <dd>
           {formatLongTime(message.receivedAtMs)} · {formatBytes(message.sizeBytes)}
+        </dd>
+        <dt>Tags</dt>
+        <dd>
+          <TagEditor
+            id={message.id}
+            tags={message.tags}
+            onChange={(tags) => setMessage({ ...message, tags: [...tags] })}
+          />
         </dd>
       </dl>
       <DsnLinks related={message.related} />

@@ -32,3 +32,10 @@ export {
 export { type SendRequest, sendRequestSchema, sendResultSchema } from './send-schemas.js';
 export { type ServerInfo, serverInfoSchema } from './server-info-schema.js';
 export { type SmtpListeners, smtpListenersSchema } from './smtp-listeners-schema.js';
+export {
+  messageTagsSchema,
+  tagChangeResultSchema,
+  tagListSchema,
+  tagRenameSchema,
+  tagsUpdateSchema,
+} from './tag-schemas.js';
