@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { chaosSchema } from './chaos-schema.js';
 import { httpAccessSchema } from './http-access-schema.js';
 import { checkInbound, inboundSchema } from './inbound-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
@@ -160,6 +161,8 @@ const settingsSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
     })
     .prefault({}),
+  /** Capture mode: SMTP fault injection per stage, off by default (config/chaos-schema.ts). */
+  chaos: chaosSchema,
   /** Tags at receive: the X-Tags header and tag rules (config/tags-schema.ts). */
   tags: tagsSchema,
   /** HTTP POSTs of delivery and capture events (config/webhooks-schema.ts). */

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
+import type { ChaosControl } from '../chaos/chaos-control.js';
 import type { HttpUser } from '../config/http-access-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
@@ -9,6 +10,7 @@ import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import { basicAuth } from './basic-auth.js';
+import { registerChaosRoutes } from './chaos-routes.js';
 import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type InboundRoutesOptions, registerInboundRoutes } from './inbound-routes.js';
@@ -49,6 +51,8 @@ export interface HttpAppOptions {
   readonly smtpListeners?: SmtpListeners;
   /** MTA mode with an inbound section: what the MX received (/api/v1/inbound). */
   readonly inbound?: InboundRoutesOptions;
+  /** Capture mode: SMTP fault injection, read and replaced at /api/v1/chaos. */
+  readonly chaos?: ChaosControl;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -132,6 +136,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   registerMessageRoutes(app, options);
   registerTagRoutes(app, options);
+  if (options.chaos !== undefined) registerChaosRoutes(app, options.chaos);
   if (options.queue !== undefined)
     registerQueueRoutes(app, {
       ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
