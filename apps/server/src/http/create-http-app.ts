@@ -11,6 +11,7 @@ import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import { basicAuth } from './basic-auth.js';
 import { registerChaosRoutes } from './chaos-routes.js';
+import { registerCheckRoutes } from './check-routes.js';
 import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type InboundRoutesOptions, registerInboundRoutes } from './inbound-routes.js';
@@ -136,6 +137,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   registerMessageRoutes(app, options);
   registerTagRoutes(app, options);
+  registerCheckRoutes(app, options);
   if (options.chaos !== undefined) registerChaosRoutes(app, options.chaos);
   if (options.queue !== undefined)
     registerQueueRoutes(app, {

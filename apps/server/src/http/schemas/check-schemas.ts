@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** The message checks on the wire (checks/): what GET /messages/{id}/list-unsubscribe answers. */
+
+export const checkFindingSchema = z.object({
+  level: z.enum(['error', 'warning']),
+  code: z
+    .string()
+    .meta({ description: 'Stable identifier, e.g. not-bracketed, post-without-https, not-signed' }),
+  message: z.string(),
+});
+
+export const listUnsubscribeReportSchema = z.object({
+  header: z.string().nullable().meta({ description: 'The List-Unsubscribe value; null when absent' }),
+  postHeader: z
+    .string()
+    .nullable()
+    .meta({ description: 'The List-Unsubscribe-Post value; null when absent' }),
+  uris: z.array(z.object({ uri: z.string(), scheme: z.string() })),
+  isOneClick: z.boolean().meta({
+    description: 'RFC 8058 one-click: List-Unsubscribe-Post: List-Unsubscribe=One-Click with an https URI',
+  }),
+  isDkimCovered: z.boolean().nullable().meta({
+    description:
+      "Whether a DKIM-Signature's h= covers List-Unsubscribe (and -Post); null without a DKIM-Signature. Coverage only: the signature is not verified.",
+  }),
+  findings: z.array(checkFindingSchema),
+});
+export type ListUnsubscribeReportWire = z.infer<typeof listUnsubscribeReportSchema>;
