@@ -1,10 +1,11 @@
 import type { Hono } from 'hono';
 import type { MailboxIndex, MailboxMessage } from '../capture/mailbox-index.js';
+import { checkHtmlCompatibility } from '../checks/html-compatibility-check.js';
 import { checkListUnsubscribe } from '../checks/list-unsubscribe-check.js';
 import type { IngestReadiness } from './message-routes.js';
 import { problem } from './message-routes.js';
 import type { Outgoing } from './outgoing.js';
-import type { ListUnsubscribeReportWire } from './schemas/check-schemas.js';
+import type { HtmlCheckWire, ListUnsubscribeReportWire } from './schemas/check-schemas.js';
 
 export interface CheckRoutesOptions {
   readonly mailbox: MailboxIndex;
@@ -26,5 +27,12 @@ export function registerCheckRoutes(app: Hono, options: CheckRoutesOptions): voi
     const message = await getParsed(context.req.param('id'));
     if (message === null) return problem(context, 404, 'No such message');
     return context.json(checkListUnsubscribe(message.headers) satisfies Outgoing<ListUnsubscribeReportWire>);
+  });
+
+  app.get('/api/v1/messages/:id/html-check', async (context) => {
+    const message = await getParsed(context.req.param('id'));
+    if (message === null) return problem(context, 404, 'No such message');
+    const report = await checkHtmlCompatibility(message.html ?? '');
+    return context.json({ hasHtml: message.html !== null, ...report } satisfies Outgoing<HtmlCheckWire>);
   });
 }

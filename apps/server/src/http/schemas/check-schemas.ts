@@ -27,3 +27,22 @@ export const listUnsubscribeReportSchema = z.object({
   findings: z.array(checkFindingSchema),
 });
 export type ListUnsubscribeReportWire = z.infer<typeof listUnsubscribeReportSchema>;
+
+export const htmlCheckSchema = z.object({
+  hasHtml: z.boolean().meta({ description: 'false: the message has no HTML part (nothing checked)' }),
+  clients: z
+    .array(z.string())
+    .meta({ description: 'Every mail client in the caniemail data, e.g. gmail.desktop-webmail' }),
+  features: z.array(
+    z.object({
+      name: z.string().meta({ description: 'As caniemail names it: display:flex, <video> element, @media' }),
+      unsupported: z.array(z.string()),
+      partial: z.array(z.string()),
+      notes: z.array(z.string()),
+    }),
+  ),
+  score: z
+    .object({ supported: z.number(), partial: z.number(), unsupported: z.number() })
+    .meta({ description: 'Percent of (feature found, client) pairs supported, partly and not supported' }),
+});
+export type HtmlCheckWire = z.infer<typeof htmlCheckSchema>;

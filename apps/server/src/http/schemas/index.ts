@@ -1,4 +1,4 @@
-export { checkFindingSchema, listUnsubscribeReportSchema } from './check-schemas.js';
+export { checkFindingSchema, htmlCheckSchema, listUnsubscribeReportSchema } from './check-schemas.js';
 export { errorSchema } from './error-schema.js';
 export { type MailboxEvent, mailboxEventSchema } from './mailbox-event-schema.js';
 export {
