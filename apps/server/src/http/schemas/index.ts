@@ -1,4 +1,10 @@
-export { checkFindingSchema, htmlCheckSchema, listUnsubscribeReportSchema } from './check-schemas.js';
+export {
+  checkFindingSchema,
+  type HtmlCheckWire,
+  htmlCheckSchema,
+  type ListUnsubscribeReportWire,
+  listUnsubscribeReportSchema,
+} from './check-schemas.js';
 export { errorSchema } from './error-schema.js';
 export { type MailboxEvent, mailboxEventSchema } from './mailbox-event-schema.js';
 export {
