@@ -143,4 +143,23 @@ describe('capture tags over real SMTP and HTTP', () => {
     const fresh = await send(composeRaw({ subject: 'fresh' }));
     expect((await getJson(`/api/v1/messages/${fresh}`)).body.tags).toEqual([]);
   });
+
+  it('documents tags, chaos and the message checks in the OpenAPI document', async () => {
+    const openapi = (await getJson('/api/v1/openapi.json')).body;
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/messages/{id}/tags',
+        '/api/v1/tags',
+        '/api/v1/tags/{name}',
+        '/api/v1/chaos',
+        '/api/v1/messages/{id}/list-unsubscribe',
+        '/api/v1/messages/{id}/html-check',
+      ]),
+    );
+    const references = new Set<string>(JSON.stringify(openapi).match(/#\/components\/schemas\/\w+/g));
+    for (const reference of references)
+      expect(Object.keys(openapi.components.schemas)).toContain(reference.split('/').at(-1));
+    expect(Object.keys(openapi.components.schemas.MessageSummary.properties)).toContain('tags');
+    expect(openapi.components.schemas.ChaosSettings.properties.rcpt.properties.delayMs).toBeDefined();
+  });
 });
