@@ -333,6 +333,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         return context.id;
       },
       ...(chaos === null ? {} : { chaos }),
+      relay: config.relay,
       smtpListeners: {
         smtp: { host: smtpAddress.address, port: smtpAddress.port },
         smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },

@@ -7,6 +7,7 @@ import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
 import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
+import { relaySchema } from './relay-schema.js';
 import { tagsSchema } from './tags-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
@@ -165,6 +166,8 @@ const settingsSchema = z.strictObject({
   chaos: chaosSchema,
   /** Tags at receive: the X-Tags header and tag rules (config/tags-schema.ts). */
   tags: tagsSchema,
+  /** The SMTP server releases and POST /api/v1/send {relay: true} go to (config/relay-schema.ts). */
+  relay: relaySchema,
   /** HTTP POSTs of delivery and capture events (config/webhooks-schema.ts). */
   webhooks: webhooksSchema,
   log: z

@@ -3,9 +3,11 @@ import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
 import type { ChaosControl } from '../chaos/chaos-control.js';
 import type { HttpUser } from '../config/http-access-schema.js';
+import type { RelaySettings } from '../config/relay-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import { relayTargetOf } from '../release/relay-target.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
@@ -52,6 +54,8 @@ export interface HttpAppOptions {
   readonly smtpListeners?: SmtpListeners;
   /** MTA mode with an inbound section: what the MX received (/api/v1/inbound). */
   readonly inbound?: InboundRoutesOptions;
+  /** config `relay`: where releases without a host and POST /api/v1/send {relay: true} go. */
+  readonly relay?: RelaySettings | null;
   /** Capture mode: SMTP fault injection, read and replaced at /api/v1/chaos. */
   readonly chaos?: ChaosControl;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
@@ -99,7 +103,22 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return context.json({ error: 'Internal error' }, 500);
   });
 
-  if (options.storeComposed !== undefined) registerSendRoutes(app, options.storeComposed);
+  const relay = options.relay ?? null;
+  if (options.storeComposed !== undefined)
+    registerSendRoutes(
+      app,
+      options.storeComposed,
+      relay === null
+        ? null
+        : {
+            allowedRecipients: relay.allowedRecipients,
+            async relayStored(id, from, to) {
+              const raw = await options.spool.getRaw(id);
+              if (raw === null) throw new Error('the stored message is gone');
+              return options.releaseMessage(raw, relayTargetOf(relay, from, to));
+            },
+          },
+    );
 
   app.get('/api/v1/listeners', (context) =>
     options.smtpListeners === undefined

@@ -254,7 +254,8 @@ export const openApiDocument = {
     '/api/v1/messages/{id}/release': {
       parameters: [idParameter],
       post: {
-        summary: 'Relay the message unchanged to an SMTP server',
+        summary:
+          'Relay the message unchanged to an SMTP server (without host: to the configured relay, within relay.allowedRecipients)',
         requestBody: { required: true, content: json('ReleaseRequest') },
         responses: {
           '200': { description: 'The server accepted it', content: json('ReleaseResult') },
