@@ -334,6 +334,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       },
       ...(chaos === null ? {} : { chaos }),
       relay: config.relay,
+      linkCheck: config.linkCheck,
       smtpListeners: {
         smtp: { host: smtpAddress.address, port: smtpAddress.port },
         smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },

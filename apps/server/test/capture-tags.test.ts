@@ -154,6 +154,7 @@ describe('capture tags over real SMTP and HTTP', () => {
         '/api/v1/chaos',
         '/api/v1/messages/{id}/list-unsubscribe',
         '/api/v1/messages/{id}/html-check',
+        '/api/v1/messages/{id}/link-check',
       ]),
     );
     const references = new Set<string>(JSON.stringify(openapi).match(/#\/components\/schemas\/\w+/g));

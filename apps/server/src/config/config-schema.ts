@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { chaosSchema } from './chaos-schema.js';
 import { httpAccessSchema } from './http-access-schema.js';
 import { checkInbound, inboundSchema } from './inbound-schema.js';
+import { linkCheckSchema } from './link-check-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
@@ -166,6 +167,8 @@ const settingsSchema = z.strictObject({
   chaos: chaosSchema,
   /** Tags at receive: the X-Tags header and tag rules (config/tags-schema.ts). */
   tags: tagsSchema,
+  /** GET /api/v1/messages/{id}/link-check?follow=true (config/link-check-schema.ts). */
+  linkCheck: linkCheckSchema,
   /** The SMTP server releases and POST /api/v1/send {relay: true} go to (config/relay-schema.ts). */
   relay: relaySchema,
   /** HTTP POSTs of delivery and capture events (config/webhooks-schema.ts). */

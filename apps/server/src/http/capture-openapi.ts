@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { chaosSettingsWireSchema } from './schemas/chaos-schemas.js';
-import { checkFindingSchema, htmlCheckSchema, listUnsubscribeReportSchema } from './schemas/check-schemas.js';
+import {
+  checkFindingSchema,
+  htmlCheckSchema,
+  linkCheckSchema,
+  listUnsubscribeReportSchema,
+} from './schemas/check-schemas.js';
 import {
   messageTagsSchema,
   tagChangeResultSchema,
@@ -18,6 +23,7 @@ const responseComponents = {
   CheckFinding: checkFindingSchema,
   ListUnsubscribeReport: listUnsubscribeReportSchema,
   HtmlCheck: htmlCheckSchema,
+  LinkCheck: linkCheckSchema,
 } as const;
 const requestComponents = {
   TagsUpdate: tagsUpdateSchema,
@@ -138,6 +144,18 @@ export const capturePaths = {
         'HTML and CSS features the HTML body uses that mail clients do not (fully) support (caniemail.com data), with a score',
       responses: {
         '200': { description: 'The report', content: json('HtmlCheck') },
+        '404': error('No such message'),
+      },
+    },
+  },
+  '/api/v1/messages/{id}/link-check': {
+    parameters: [idParameter],
+    get: {
+      summary:
+        'Every http(s) link and image URL in the HTML and text. Fetched (HEAD, else GET; redirects followed up to linkCheck.maxRedirects) only with follow=true; private, loopback and link-local addresses are refused unless linkCheck.allowPrivateAddresses',
+      parameters: [{ name: 'follow', in: 'query', schema: { type: 'string', enum: ['true'] } }],
+      responses: {
+        '200': { description: 'The links, with their status when followed', content: json('LinkCheck') },
         '404': error('No such message'),
       },
     },

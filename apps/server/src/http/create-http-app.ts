@@ -3,6 +3,7 @@ import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
 import type { ChaosControl } from '../chaos/chaos-control.js';
 import type { HttpUser } from '../config/http-access-schema.js';
+import type { LinkCheckSettings } from '../config/link-check-schema.js';
 import type { RelaySettings } from '../config/relay-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
@@ -54,6 +55,8 @@ export interface HttpAppOptions {
   readonly smtpListeners?: SmtpListeners;
   /** MTA mode with an inbound section: what the MX received (/api/v1/inbound). */
   readonly inbound?: InboundRoutesOptions;
+  /** config `linkCheck`: the link check's limits and whether private addresses may be fetched. */
+  readonly linkCheck?: LinkCheckSettings;
   /** config `relay`: where releases without a host and POST /api/v1/send {relay: true} go. */
   readonly relay?: RelaySettings | null;
   /** Capture mode: SMTP fault injection, read and replaced at /api/v1/chaos. */

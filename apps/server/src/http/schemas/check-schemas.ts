@@ -46,3 +46,25 @@ export const htmlCheckSchema = z.object({
     .meta({ description: 'Percent of (feature found, client) pairs supported, partly and not supported' }),
 });
 export type HtmlCheckWire = z.infer<typeof htmlCheckSchema>;
+
+export const linkCheckSchema = z.object({
+  isFollowed: z.boolean().meta({ description: 'false: listed only (pass follow=true to fetch them)' }),
+  links: z.array(
+    z.object({
+      url: z.string(),
+      source: z.enum(['html-link', 'html-image', 'html-other', 'text']),
+      status: z
+        .int()
+        .nullable()
+        .meta({ description: 'The last HTTP status; null when not fetched or none came' }),
+      isOk: z.boolean().nullable().meta({ description: '2xx after the redirects; null when not fetched' }),
+      redirects: z.int().min(0),
+      finalUrl: z.string(),
+      error: z
+        .string()
+        .nullable()
+        .meta({ description: 'Refused (private address), failed, timed out, too many redirects' }),
+    }),
+  ),
+});
+export type LinkCheckWire = z.infer<typeof linkCheckSchema>;

@@ -2,7 +2,9 @@ export {
   checkFindingSchema,
   type HtmlCheckWire,
   htmlCheckSchema,
+  type LinkCheckWire,
   type ListUnsubscribeReportWire,
+  linkCheckSchema,
   listUnsubscribeReportSchema,
 } from './check-schemas.js';
 export { errorSchema } from './error-schema.js';
