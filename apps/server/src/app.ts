@@ -7,6 +7,7 @@ import type { ListenerAddress } from '@smtp/server';
 import type { MailboxEvent } from './capture/mailbox-event.js';
 import type { MailboxIndex } from './capture/mailbox-index.js';
 import { RetentionRunner } from './capture/retention-runner.js';
+import { ChaosControl } from './chaos/chaos-control.js';
 import type { AppConfig } from './config/config-schema.js';
 import { systemClock } from './delivery/clock.js';
 import type { DeliveryEvent } from './delivery/delivery-event.js';
@@ -133,6 +134,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     spool,
     mailbox,
     events,
+    tagging: config.tags,
     onBackgroundError(error, context) {
       // The message is stored; it stays unparsed until the next start retries it.
       logger.error({ err: error, id: context.id }, 'could not parse or index a stored message');
@@ -149,6 +151,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let recovered: Promise<void> = Promise.resolve();
   let smtp: SmtpListener | null = null;
   let pop3: Pop3Listener | null = null;
+  /** Capture mode: the fault injection the SMTP listener applies and the API replaces. */
+  let chaos: ChaosControl | null = null;
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
   /** mta mode with storage.url: the spool and queue shared with other nodes. */
@@ -305,13 +309,17 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               hostname: config.smtp.hostname,
             })
           : null;
-      smtp = await startSmtpListener({ config: config.smtp, pipeline, metrics, logger, certificate }).catch(
-        (error: unknown) => {
-          throw (
-            listenFailure(error, { name: 'SMTP', host: config.smtp.host, port: config.smtp.port }) ?? error
-          );
-        },
-      );
+      chaos = new ChaosControl({ settings: config.chaos, logger, registry: metrics.registry });
+      smtp = await startSmtpListener({
+        config: config.smtp,
+        pipeline,
+        metrics,
+        logger,
+        certificate,
+        chaos,
+      }).catch((error: unknown) => {
+        throw listenFailure(error, { name: 'SMTP', host: config.smtp.host, port: config.smtp.port }) ?? error;
+      });
       const { implicitPort } = config.smtp.tls;
       if (implicitPort !== undefined) {
         smtpsAddress = await smtp.listenImplicitTls(implicitPort).catch((error: unknown) => {
@@ -352,6 +360,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         });
         return context.id;
       },
+      ...(chaos === null ? {} : { chaos }),
+      relay: config.relay,
+      linkCheck: config.linkCheck,
       smtpListeners: {
         smtp: { host: smtpAddress.address, port: smtpAddress.port },
         smtps: smtpsAddress === null ? null : { host: smtpsAddress.address, port: smtpsAddress.port },

@@ -419,6 +419,14 @@ describe('REST API over HTTP', () => {
     });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { error: string }).error).toContain('port');
+    // No host and no relay configured: a clear 400, never a release somewhere.
+    const hostless = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/release`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    expect(hostless.status).toBe(400);
+    expect(((await hostless.json()) as { error: string }).error).toContain('no relay is configured');
   });
 
   it('streams events over SSE', async () => {
@@ -490,7 +498,9 @@ describe('REST API over HTTP', () => {
     expect(Object.keys(openapi.components.schemas.Message.properties)).toEqual(
       Object.keys(messageSchema.shape),
     );
-    expect(openapi.components.schemas.ReleaseRequest.required).toEqual(['host']); // defaults: input side
+    // Input side: fields with defaults (port, security) are not required; host falls back to config relay.
+    expect(openapi.components.schemas.ReleaseRequest.required ?? []).toEqual([]);
+    expect(openapi.components.schemas.SendResult.required).toEqual(['id', 'messageId']);
     // The guard's answers and the JSON-only bodies are in the document too.
     const markAllRead = openapi.paths['/api/v1/messages/read'].post;
     expect(markAllRead.requestBody.content['application/json'].schema.$ref).toBe(

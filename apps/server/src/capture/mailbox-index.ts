@@ -29,6 +29,14 @@ export interface MessageSummary {
    * snippet and attachments are still empty and the message is not searchable yet.
    */
   readonly isParsed: boolean;
+  /** Its tags (capture/message-tags.ts), sorted case-insensitively. */
+  readonly tags: readonly string[];
+}
+
+/** A tag in use and how many messages carry it. */
+export interface TagUsage {
+  readonly name: string;
+  readonly messageCount: number;
 }
 
 /** Links between a message and the delivery reports (DSN, RFC 3464) captured for it. */
@@ -47,7 +55,7 @@ export interface MailboxMessage extends MessageSummary, Omit<ParsedMessage, 'sub
 }
 
 export interface ListQuery {
-  /** Free text plus field filters: `from:`, `to:`, `subject:`, `is:read`, `is:unread`, `has:attachment`. */
+  /** Free text plus field filters: `from:`, `to:`, `subject:`, `tag:`, `is:read`, `is:unread`, `has:attachment`. */
   readonly search?: string;
   /** At most this many messages; the index clamps it to 1..500. */
   readonly limit?: number;
@@ -112,6 +120,22 @@ export interface MailboxIndex {
   deleteAll(): Promise<number>;
   /** Applies the policy now; returns the ids deleted. */
   prune(policy: RetentionPolicy, nowMs: number): Promise<readonly string[]>;
+  /**
+   * Replaces the message's tags with these (already normalized: message-tags.ts); returns its tags
+   * as stored, sorted, or null when no such message. Tags differing only in ASCII case are one.
+   */
+  setTags(id: string, tags: readonly string[]): Promise<readonly string[] | null>;
+  /** Adds tags (normalized) to the ones the message has; returns its tags, or null when no such message. */
+  addTags(id: string, tags: readonly string[]): Promise<readonly string[] | null>;
+  /** Every tag in use with its message count, sorted by name (case-insensitively). */
+  listTags(): Promise<readonly TagUsage[]>;
+  /**
+   * Renames a tag on every message (merging into `to` where a message has both); returns how many
+   * messages carried `from`.
+   */
+  renameTag(from: string, to: string): Promise<number>;
+  /** Removes a tag from every message; returns how many carried it. */
+  deleteTag(name: string): Promise<number>;
   /** Cheap counts for every list response (stats() also sums sizes and reads the disk). */
   counts(): Promise<MailboxCounts>;
   stats(): Promise<MailboxStats>;

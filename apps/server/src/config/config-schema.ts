@@ -1,12 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { chaosSchema } from './chaos-schema.js';
 import { httpAccessSchema } from './http-access-schema.js';
 import { checkInbound, inboundSchema } from './inbound-schema.js';
+import { linkCheckSchema } from './link-check-schema.js';
 import { checkMtaMode, mtaSchema } from './mta-schema.js';
 import { parseAuthority } from './parse-authority.js';
 import { parseDuration } from './parse-duration.js';
 import { checkPop3, pop3Schema } from './pop3-schema.js';
 import { checkPostgresStorage, postgresStorageShape } from './postgres-schema.js';
+import { relaySchema } from './relay-schema.js';
+import { tagsSchema } from './tags-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -162,6 +166,14 @@ const settingsSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
     })
     .prefault({}),
+  /** Capture mode: SMTP fault injection per stage, off by default (config/chaos-schema.ts). */
+  chaos: chaosSchema,
+  /** Tags at receive: the X-Tags header and tag rules (config/tags-schema.ts). */
+  tags: tagsSchema,
+  /** GET /api/v1/messages/{id}/link-check?follow=true (config/link-check-schema.ts). */
+  linkCheck: linkCheckSchema,
+  /** The SMTP server releases and POST /api/v1/send {relay: true} go to (config/relay-schema.ts). */
+  relay: relaySchema,
   /** HTTP POSTs of delivery and capture events (config/webhooks-schema.ts). */
   webhooks: webhooksSchema,
   log: z

@@ -1,14 +1,20 @@
 import { Hono } from 'hono';
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
+import type { ChaosControl } from '../chaos/chaos-control.js';
 import type { HttpUser } from '../config/http-access-schema.js';
+import type { LinkCheckSettings } from '../config/link-check-schema.js';
+import type { RelaySettings } from '../config/relay-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import { relayTargetOf } from '../release/relay-target.js';
 import type { ReleaseMessage } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import { basicAuth } from './basic-auth.js';
+import { registerChaosRoutes } from './chaos-routes.js';
+import { registerCheckRoutes } from './check-routes.js';
 import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type InboundRoutesOptions, registerInboundRoutes } from './inbound-routes.js';
@@ -22,6 +28,7 @@ import type { ServerInfo } from './schemas/server-info-schema.js';
 import { registerSendRoutes, type StoreComposed } from './send-routes.js';
 import type { StaticAsset } from './static-assets.js';
 import { registerSuppressionRoutes } from './suppression-routes.js';
+import { registerTagRoutes } from './tag-routes.js';
 
 export interface HttpAppOptions {
   readonly spool: MessageRepository;
@@ -48,6 +55,12 @@ export interface HttpAppOptions {
   readonly smtpListeners?: SmtpListeners;
   /** MTA mode with an inbound section: what the MX received (/api/v1/inbound). */
   readonly inbound?: InboundRoutesOptions;
+  /** config `linkCheck`: the link check's limits and whether private addresses may be fetched. */
+  readonly linkCheck?: LinkCheckSettings;
+  /** config `relay`: where releases without a host and POST /api/v1/send {relay: true} go. */
+  readonly relay?: RelaySettings | null;
+  /** Capture mode: SMTP fault injection, read and replaced at /api/v1/chaos. */
+  readonly chaos?: ChaosControl;
   /** SSE keep-alive comment interval; proxies drop idle streams. */
   readonly keepAliveMs?: number;
 }
@@ -93,7 +106,22 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return context.json({ error: 'Internal error' }, 500);
   });
 
-  if (options.storeComposed !== undefined) registerSendRoutes(app, options.storeComposed);
+  const relay = options.relay ?? null;
+  if (options.storeComposed !== undefined)
+    registerSendRoutes(
+      app,
+      options.storeComposed,
+      relay === null
+        ? null
+        : {
+            allowedRecipients: relay.allowedRecipients,
+            async relayStored(id, from, to) {
+              const raw = await options.spool.getRaw(id);
+              if (raw === null) throw new Error('the stored message is gone');
+              return options.releaseMessage(raw, relayTargetOf(relay, from, to));
+            },
+          },
+    );
 
   app.get('/api/v1/listeners', (context) =>
     options.smtpListeners === undefined
@@ -130,6 +158,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   });
 
   registerMessageRoutes(app, options);
+  registerTagRoutes(app, options);
+  registerCheckRoutes(app, options);
+  if (options.chaos !== undefined) registerChaosRoutes(app, options.chaos);
   if (options.queue !== undefined)
     registerQueueRoutes(app, {
       ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),

@@ -4,10 +4,13 @@ import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex, MailboxMessage } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { parseDuration } from '../config/parse-duration.js';
+import type { RelaySettings } from '../config/relay-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import { extractAttachment } from '../mime/parse-message.js';
 import type { Logger } from '../observability/logger.js';
-import type { ReleaseMessage } from '../release/release-message.js';
+import { refusedRecipients } from '../release/relay-allowlist.js';
+import { relayTargetOf } from '../release/relay-target.js';
+import type { ReleaseMessage, ReleaseTarget } from '../release/release-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { hasRemoteContent, preparePreviewHtml, previewContentSecurityPolicy } from './html-preview.js';
 import { MailboxChanges } from './mailbox-changes.js';
@@ -33,6 +36,8 @@ export interface MessageRoutesOptions {
   readonly releaseAllowedHosts: readonly string[];
   /** The ingest pipeline, so reads can wait for messages accepted but not yet parsed. */
   readonly ingest?: IngestReadiness;
+  /** config `relay`: where a release without a host goes. */
+  readonly relay?: RelaySettings | null;
   /** How long a read waits for pending parses before answering with `isParsed: false`. Default 2 s. */
   readonly parseWaitMs?: number;
 }
@@ -227,24 +232,37 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
     if (!body.ok) return body.response;
     const message = await spool.getReceived(context.req.param('id'));
     if (message === null) return notFound(context);
-    const target = body.value;
-    const allowed = options.releaseAllowedHosts;
-    const targetHost = target.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-    if (!allowed.includes('*') && !allowed.includes(targetHost)) {
-      return problem(context, 403, `Release to ${target.host} is not allowed (release.allowedHosts)`);
+    const request = body.value;
+    const to = request.to ?? message.envelope.to;
+    let target: ReleaseTarget;
+    if (request.host === undefined) {
+      const relay = options.relay ?? null;
+      if (relay === null)
+        return problem(context, 400, 'host: required, since no relay is configured (config relay)');
+      const refused = refusedRecipients(to, relay.allowedRecipients);
+      if (refused.length > 0)
+        return problem(context, 403, `Not in relay.allowedRecipients: ${refused.join(', ')}`);
+      target = relayTargetOf(relay, request.from ?? message.envelope.from, to);
+    } else {
+      const allowed = options.releaseAllowedHosts;
+      const targetHost = request.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+      if (!allowed.includes('*') && !allowed.includes(targetHost)) {
+        return problem(context, 403, `Release to ${request.host} is not allowed (release.allowedHosts)`);
+      }
+      target = {
+        host: request.host,
+        port: request.port,
+        security: request.security,
+        allowInvalidCertificate: request.allowInvalidCertificate,
+        username: request.username,
+        password: request.password,
+        from: request.from ?? message.envelope.from,
+        to,
+        timeoutMs: request.timeoutMs,
+      };
     }
     try {
-      const result = await options.releaseMessage(message.raw, {
-        host: target.host,
-        port: target.port,
-        security: target.security,
-        allowInvalidCertificate: target.allowInvalidCertificate,
-        username: target.username,
-        password: target.password,
-        from: target.from ?? message.envelope.from,
-        to: target.to ?? message.envelope.to,
-        timeoutMs: target.timeoutMs,
-      });
+      const result = await options.releaseMessage(message.raw, target);
       options.logger.info({ id: message.id, host: target.host, port: target.port }, 'message released');
       return context.json(result);
     } catch (error) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { captureComponents, capturePaths } from './capture-openapi.js';
 import { inboundComponents, inboundPaths } from './inbound-openapi.js';
 import { queueComponents, queuePaths } from './queue-openapi.js';
 import {
@@ -109,7 +110,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string' },
             description:
-              'Words (prefix match, all must match; -word excludes) and filters: from:, to:, subject:, body:, cc:, header:Name[:value], filename:, larger:/smaller: (e.g. 100k, 2M), after:/before: (YYYY-MM-DD, UTC), is:read, is:unread, has:attachment. Quote phrases.',
+              'Words (prefix match, all must match; -word excludes) and filters: from:, to:, subject:, body:, cc:, header:Name[:value], filename:, larger:/smaller: (e.g. 100k, 2M), after:/before: (YYYY-MM-DD, UTC), tag: (and -tag:), is:read, is:unread, has:attachment. Quote phrases.',
           },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
           {
@@ -253,7 +254,8 @@ export const openApiDocument = {
     '/api/v1/messages/{id}/release': {
       parameters: [idParameter],
       post: {
-        summary: 'Relay the message unchanged to an SMTP server',
+        summary:
+          'Relay the message unchanged to an SMTP server (without host: to the configured relay, within relay.allowedRecipients)',
         requestBody: { required: true, content: json('ReleaseRequest') },
         responses: {
           '200': { description: 'The server accepted it', content: json('ReleaseResult') },
@@ -268,7 +270,7 @@ export const openApiDocument = {
     '/api/v1/events': {
       get: {
         summary:
-          'Server-sent events: message-stored, message-updated, messages-read, message-deleted, messages-cleared. Each event is named by its type; its data is a MailboxEvent.',
+          'Server-sent events: message-stored, message-updated, messages-read, message-tagged, tags-changed, message-deleted, messages-cleared. Each event is named by its type; its data is a MailboxEvent.',
         responses: {
           '200': {
             description: 'An event stream',
@@ -294,6 +296,7 @@ export const openApiDocument = {
         responses: { '200': { description: 'The listeners', content: json('SmtpListeners') } },
       },
     },
+    ...capturePaths,
     ...queuePaths,
     ...inboundPaths,
     '/healthz': { get: { summary: 'Liveness and store check', responses: { '200': { description: 'OK' } } } },
@@ -305,6 +308,7 @@ export const openApiDocument = {
     schemas: {
       ...componentsOf(responseComponents, 'output'),
       ...componentsOf(requestComponents, 'input'),
+      ...captureComponents(),
       ...queueComponents(),
       ...inboundComponents(),
     },

@@ -1,6 +1,9 @@
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
+import { tagsOfHeader, uniqueTags } from '../capture/message-tags.js';
+import { type TagRule, tagsByRules } from '../capture/tag-rules.js';
 import type { EventBus } from '../events/event-bus.js';
+import { readHeaderFields } from '../mime/header-fields.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { IngestStage } from './ingest-pipeline.js';
 
@@ -48,6 +51,43 @@ export function createNotifyStage(events: EventBus<MailboxEvent>): IngestStage {
     async run(context) {
       if (context.summary === null) return; // deleted before its parse was saved
       events.publish({ type: 'message-stored', message: context.summary });
+    },
+  };
+}
+
+/** How the tag stage finds a message's tags at receive (config `tags`). */
+export interface TaggingSettings {
+  /** The header naming tags (X-Tags); null: none is read. */
+  readonly header: string | null;
+  readonly rules: readonly TagRule[];
+}
+
+/**
+ * Tags a stored message from its tag header and the tag rules, before it is parsed, so it is listed
+ * with them from the start. Reads the header section only; the envelope and the From/To/Cc/Subject
+ * fields feed the rules. Adds (never replaces): a message recovered at startup keeps what the API set.
+ */
+export function createTagStage(mailbox: MailboxIndex, settings: TaggingSettings): IngestStage {
+  const fieldNames = ['from', 'to', 'cc', 'subject', ...(settings.header === null ? [] : [settings.header])];
+  return {
+    name: 'tag',
+    async run(context) {
+      if (context.raw === null) return;
+      const fields = readHeaderFields(context.raw, fieldNames);
+      const headerTags =
+        settings.header === null
+          ? []
+          : (fields.get(settings.header.toLowerCase()) ?? []).flatMap((value) => tagsOfHeader(value));
+      const ruleTags =
+        settings.rules.length === 0
+          ? []
+          : tagsByRules(settings.rules, {
+              senders: [context.envelope.from, ...(fields.get('from') ?? [])],
+              recipients: [...context.envelope.to, ...(fields.get('to') ?? []), ...(fields.get('cc') ?? [])],
+              subject: fields.get('subject')?.[0] ?? '',
+            });
+      const tags = uniqueTags([...headerTags, ...ruleTags]);
+      if (tags.length > 0) await mailbox.addTags(context.id, tags);
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   type SmtpServer,
   type SmtpSession,
 } from '@smtp/server';
+import type { ChaosControl } from '../chaos/chaos-control.js';
 import type { AppConfig } from '../config/config-schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
@@ -24,6 +25,8 @@ export interface SmtpListenerOptions {
   readonly metrics: AppMetrics;
   readonly logger: Logger;
   readonly certificate: CertificatePair | null;
+  /** Fault injection (config `chaos`); absent: none. */
+  readonly chaos?: ChaosControl;
 }
 
 export interface SmtpListener {
@@ -43,7 +46,7 @@ export interface SmtpListener {
  * follows in the background), with the message id in the reply.
  */
 export async function startSmtpListener(options: SmtpListenerOptions): Promise<SmtpListener> {
-  const { config, pipeline, metrics, logger } = options;
+  const { config, pipeline, metrics, logger, chaos } = options;
   const users = new Map(config.auth.users.map((user) => [user.username, user.password]));
   const proxyRights = new Map(
     config.auth.proxyRights.map((right) => [right.username, new Set(right.mayActAs)]),
@@ -82,14 +85,17 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
   }
 
   const hooks: ServerHooks = {
-    onConnect() {
+    async onConnect(session) {
       metrics.sessions.inc();
       metrics.activeSessions.inc();
+      await chaos?.inject('connect', session);
     },
     onClose() {
       metrics.activeSessions.dec();
     },
     async onData(stream, session) {
+      // Before anything is stored: a refused message must not show up in the inbox.
+      await chaos?.inject('data', session);
       const receivedAtMs = Date.now();
       const id = createMessageId(receivedAtMs);
       const envelope: StoredEnvelope = describeEnvelope(session.envelope);
@@ -128,8 +134,15 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       }
     },
   };
+  if (chaos !== undefined) {
+    hooks.onEhlo = (_client, session) => chaos.inject('helo', session);
+    hooks.onHelo = (_client, session) => chaos.inject('helo', session);
+    hooks.onMailFrom = (_from, _parameters, session) => chaos.inject('mail', session);
+    hooks.onRcptTo = (_to, _parameters, session) => chaos.inject('rcpt', session);
+  }
   if (isAuthOffered) {
-    hooks.onAuth = (credentials) => {
+    hooks.onAuth = async (credentials, session) => {
+      await chaos?.inject('auth', session);
       if (users.size === 0) return true; // acceptAny: apps configured with any password still work
       const expected = users.get(credentials.username);
       const given = 'password' in credentials ? credentials.password : null;
@@ -148,7 +161,8 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     };
     if (users.size > 0) {
       // CRAM-MD5 and SCRAM-SHA-256 need the secret itself; they exist only with configured users.
-      hooks.onAuthSecret = (request) => {
+      hooks.onAuthSecret = async (request, session) => {
+        await chaos?.inject('auth', session);
         const password = users.get(request.username);
         if (password === undefined) metrics.rejects.inc({ reason: 'auth' });
         return password === undefined ? null : { password };

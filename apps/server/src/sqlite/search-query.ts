@@ -20,6 +20,8 @@ export interface SearchQuery {
   readonly filenames: readonly string[];
   /** The text terms as typed, in order: for stores whose full-text syntax is not FTS5 (PostgreSQL). */
   readonly terms: readonly SearchTerm[];
+  /** `tag:name` (carries the tag, ASCII case ignored) and `-tag:name` (does not). */
+  readonly tags: readonly { readonly name: string; readonly isNegated: boolean }[];
 }
 
 /** A free-text term: a word or "quoted phrase", matched as a prefix, in one field or any. */
@@ -67,7 +69,7 @@ const wordCharacter = /[\p{L}\p{N}]/u;
  * SQL syntax directly: every term becomes a quoted phrase (quotes doubled) or a bound parameter, so
  * `AND`, `*`, `(`, `:`, `%` typed by a user are plain text. Terms are prefix matches and all must
  * match (as in Mailpit and Gmail); `-term` excludes. Filters: from: to: subject: body: cc:
- * header: filename: before: after: larger: smaller: is:read is:unread has:attachment.
+ * header: filename: tag: before: after: larger: smaller: is:read is:unread has:attachment.
  */
 export function parseSearchQuery(input: string): SearchQuery {
   const clauses: string[] = [];
@@ -83,6 +85,7 @@ export function parseSearchQuery(input: string): SearchQuery {
     cc: [] as string[],
     headers: [] as { name: string; value: string }[],
     filenames: [] as string[],
+    tags: [] as { name: string; isNegated: boolean }[],
   };
   for (const match of input.matchAll(tokenPattern)) {
     const isNegated = match[1] === '-';
@@ -113,6 +116,10 @@ export function parseSearchQuery(input: string): SearchQuery {
     }
     if (field === 'cc' && value !== '') {
       query.cc.push(value);
+      continue;
+    }
+    if (field === 'tag' && value !== '') {
+      query.tags.push({ name: value, isNegated });
       continue;
     }
     if (field === 'filename' && value !== '') {
@@ -192,6 +199,13 @@ export function sqlFiltersOf(search: SearchQuery): SqlFilters {
     conditions.push(`EXISTS (SELECT 1 FROM json_each(m.detail_json, '$.attachments') a
       WHERE instr(lower(a.value ->> 'filename'), @filename${index}))`);
     parameters[`filename${index}`] = term.toLowerCase();
+  }
+  for (const [index, tag] of search.tags.entries()) {
+    // message_tags.tag is NOCASE: the comparison ignores ASCII case.
+    conditions.push(
+      `${tag.isNegated ? 'NOT ' : ''}EXISTS (SELECT 1 FROM message_tags t WHERE t.seq = m.seq AND t.tag = @tag${index})`,
+    );
+    parameters[`tag${index}`] = tag.name;
   }
   return { conditions, parameters };
 }

@@ -10,6 +10,7 @@ import type {
   MessageSummary,
   NewMessage,
   RetentionPolicy,
+  TagUsage,
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
@@ -79,6 +80,16 @@ export class SqliteMailboxIndex implements MailboxIndex {
       deleteMessage: connection.prepare('DELETE FROM messages WHERE seq = ?'),
       deleteRaw: connection.prepare('DELETE FROM message_raw WHERE seq = ?'),
       deleteFts: connection.prepare('DELETE FROM messages_fts WHERE rowid = ?'),
+      deleteTagsOf: connection.prepare('DELETE FROM message_tags WHERE seq = ?'),
+      insertTag: connection.prepare('INSERT OR IGNORE INTO message_tags (seq, tag) VALUES (?, ?)'),
+      tagsOf: connection.prepare('SELECT tag FROM message_tags WHERE seq = ? ORDER BY tag').pluck(),
+      listTags: connection.prepare(
+        'SELECT tag AS name, count(*) AS messageCount FROM message_tags GROUP BY tag ORDER BY tag',
+      ),
+      countTagged: connection.prepare('SELECT count(*) FROM message_tags WHERE tag = ?').pluck(),
+      // A message that has both keeps one: the rename skips it, the delete below drops the old one.
+      renameTag: connection.prepare('UPDATE OR IGNORE message_tags SET tag = ? WHERE tag = ?'),
+      deleteTag: connection.prepare('DELETE FROM message_tags WHERE tag = ?'),
       count: connection.prepare('SELECT count(*) AS n FROM messages').pluck(),
       countUnread: connection.prepare('SELECT count(*) AS n FROM messages WHERE is_read = 0').pluck(),
       sumBytes: connection.prepare('SELECT coalesce(sum(size_bytes), 0) FROM messages').pluck(),
@@ -215,6 +226,43 @@ export class SqliteMailboxIndex implements MailboxIndex {
     return result.changes === 0 ? null : isRead;
   }
 
+  async setTags(id: string, tags: readonly string[]): Promise<readonly string[] | null> {
+    const seq = this.#statements.getSeq.pluck().get(id) as number | undefined;
+    if (seq === undefined) return null;
+    return this.#connection.transaction(() => {
+      this.#statements.deleteTagsOf.run(seq);
+      for (const tag of tags) this.#statements.insertTag.run(seq, tag);
+      return this.#statements.tagsOf.all(seq) as string[];
+    })();
+  }
+
+  async addTags(id: string, tags: readonly string[]): Promise<readonly string[] | null> {
+    const seq = this.#statements.getSeq.pluck().get(id) as number | undefined;
+    if (seq === undefined) return null;
+    return this.#connection.transaction(() => {
+      for (const tag of tags) this.#statements.insertTag.run(seq, tag);
+      return this.#statements.tagsOf.all(seq) as string[];
+    })();
+  }
+
+  async listTags(): Promise<readonly TagUsage[]> {
+    return this.#statements.listTags.all() as TagUsage[];
+  }
+
+  async renameTag(from: string, to: string): Promise<number> {
+    return this.#connection.transaction(() => {
+      const count = this.#statements.countTagged.get(from) as number;
+      this.#statements.renameTag.run(to, from);
+      // When only the case changes, every row was renamed in place (one key under NOCASE).
+      if (from.toLowerCase() !== to.toLowerCase()) this.#statements.deleteTag.run(from);
+      return count;
+    })();
+  }
+
+  async deleteTag(name: string): Promise<number> {
+    return this.#statements.deleteTag.run(name).changes;
+  }
+
   async markAllRead(): Promise<number> {
     return this.#statements.markAllRead.run().changes;
   }
@@ -231,6 +279,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
     this.#statements.deleteMessage.run(seq);
     this.#statements.deleteRaw.run(seq);
     this.#statements.deleteFts.run(seq);
+    this.#statements.deleteTagsOf.run(seq);
   }
 
   async deleteAll(): Promise<number> {
@@ -238,7 +287,7 @@ export class SqliteMailboxIndex implements MailboxIndex {
       .transaction(() => {
         const count = this.#statements.count.get() as number;
         // Unconditional DELETEs take SQLite's truncate fast path; FTS5's 'delete-all' empties the index.
-        this.#connection.exec(`DELETE FROM messages; DELETE FROM message_raw; DELETE FROM dsn_links;
+        this.#connection.exec(`DELETE FROM messages; DELETE FROM message_raw; DELETE FROM dsn_links; DELETE FROM message_tags;
         INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');`);
         return count;
       })

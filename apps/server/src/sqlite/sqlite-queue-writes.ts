@@ -95,6 +95,7 @@ function statementsOf(database: Database.Database): QueueStatements {
         'DELETE FROM dsn_links WHERE report_id = @id OR original_id = @id',
         'DELETE FROM message_raw WHERE seq = (SELECT seq FROM messages WHERE id = @id)',
         'DELETE FROM messages_fts WHERE rowid = (SELECT seq FROM messages WHERE id = @id)',
+        'DELETE FROM message_tags WHERE seq = (SELECT seq FROM messages WHERE id = @id)',
         'DELETE FROM messages WHERE id = @id',
       ].map((sql) => database.prepare(sql)),
     };

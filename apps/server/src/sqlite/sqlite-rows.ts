@@ -23,6 +23,8 @@ export interface SummaryRow {
   attachment_count: number;
   snippet: string;
   is_parsed: number;
+  /** JSON array of the message's tags, sorted (summaryColumns' subquery). */
+  tags_json: string;
 }
 
 export interface DetailRow extends SummaryRow {
@@ -55,7 +57,9 @@ export function parseDetail(json: string): MessageDetail {
 }
 
 export const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_json, m.to_json, m.envelope_from,
-  m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed`;
+  m.envelope_to_json, m.size_bytes, m.is_read, m.attachment_count, m.snippet, m.is_parsed,
+  (SELECT json_group_array(tag) FROM (SELECT t.tag FROM message_tags t WHERE t.seq = m.seq ORDER BY t.tag))
+    AS tags_json`;
 
 /** The detail document of a message: what it was received with, and what its parse derived. */
 export function detailOf(
@@ -90,5 +94,6 @@ export function toSummary(row: SummaryRow): MessageSummary {
     attachmentCount: row.attachment_count,
     snippet: row.snippet,
     isParsed: row.is_parsed === 1,
+    tags: JSON.parse(row.tags_json) as string[],
   };
 }

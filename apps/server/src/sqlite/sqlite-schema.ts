@@ -178,4 +178,15 @@ export const schemaMigrations: readonly string[] = [
   DELETE FROM dsn_links WHERE report_id NOT IN (SELECT id FROM messages)
     OR original_id NOT IN (SELECT id FROM messages);
   `,
+  // Capture tags (capture/message-tags.ts): one row per (message, tag), by the message's seq like
+  // its raw bytes and search entry. NOCASE: "Urgent" and "urgent" are one tag. IF NOT EXISTS: safe
+  // whatever order the integrator gives the migrations.
+  `
+  CREATE TABLE IF NOT EXISTS message_tags (
+    seq INTEGER NOT NULL,
+    tag TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (seq, tag)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS message_tags_tag ON message_tags (tag, seq);
+  `,
 ];

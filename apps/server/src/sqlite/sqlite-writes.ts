@@ -178,6 +178,8 @@ export class GroupCommitQueue {
         VALUES (@id, @receivedAtMs, @subject, @fromJson, @toJson, @envelopeFrom, @envelopeToJson, @sizeBytes,
         @attachmentCount, @snippet, @detailJson)`),
       insertRaw: database.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)'),
+      // Tags set at receive (the tag stage) commit before the parse: the summary carries them.
+      tagsOf: database.prepare('SELECT tag FROM message_tags WHERE seq = ? ORDER BY tag').pluck(),
       insertFts: database.prepare(
         'INSERT INTO messages_fts (rowid, from_text, to_text, subject, body) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -453,6 +455,7 @@ export class GroupCommitQueue {
       attachmentCount: parsed.attachments.length,
       snippet,
       isParsed: true,
+      tags: this.#statements.tagsOf.all(received.seq) as string[],
     };
   }
 

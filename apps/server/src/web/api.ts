@@ -1,6 +1,8 @@
 import type {
   Address,
   Attachment,
+  HtmlCheckWire,
+  ListUnsubscribeReportWire,
   Message,
   MessagePage,
   MessageSummary,
@@ -61,6 +63,11 @@ export const api = {
   markAllRead: (): Promise<unknown> => call('/api/v1/messages/read', jsonInit('POST', {})),
   delete: (id: string): Promise<unknown> => call(messageUrl(id), { method: 'DELETE' }),
   deleteAll: (): Promise<unknown> => call('/api/v1/messages', { method: 'DELETE' }),
+  listUnsubscribe: (id: string): Promise<ListUnsubscribeReportWire> =>
+    call(`${messageUrl(id)}/list-unsubscribe`),
+  htmlCheck: (id: string): Promise<HtmlCheckWire> => call(`${messageUrl(id)}/html-check`),
+  setTags: (id: string, tags: readonly string[]): Promise<{ id: string; tags: string[] }> =>
+    call(`${messageUrl(id)}/tags`, jsonInit('PUT', { tags })),
   release: (id: string, request: ReleaseRequest): Promise<ReleaseResult> =>
     call(`${messageUrl(id)}/release`, jsonInit('POST', request)),
 };

@@ -125,7 +125,16 @@ export function InboxPage(props: { readonly info: ServerInfo | null }) {
         case 'message-deleted':
           removeIds(event.ids);
           return;
+        case 'message-tagged':
+          setInbox((current) => ({
+            ...current,
+            messages: current.messages.map((message) =>
+              message.id === event.id ? { ...message, tags: event.tags } : message,
+            ),
+          }));
+          return;
         case 'messages-read':
+        case 'tags-changed':
         case 'messages-cleared':
           void reload(searchRef.current);
           return;

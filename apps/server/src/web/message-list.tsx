@@ -72,7 +72,14 @@ export function MessageList(props: MessageListProps) {
                         ? '(no subject)'
                         : '(processing…)'}
                   </span>
-                  <span class="row-snippet">{message.snippet}</span>
+                  <span class="row-snippet">
+                    {message.tags.map((tag) => (
+                      <span class="tag" key={tag}>
+                        {tag}
+                      </span>
+                    ))}
+                    {message.snippet}
+                  </span>
                 </a>
               </li>
             );

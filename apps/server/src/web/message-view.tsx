@@ -3,10 +3,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Message, messageUrl } from './api.js';
 import { DsnLinks } from './dsn-links.js';
 import { formatAddress, formatAddresses, formatBytes, formatLongTime } from './format.js';
+import { MessageChecks } from './message-checks.js';
 import { blindCopiesOf, greetingCommandOf, listedAttachmentsOf } from './message-facts.js';
 import { ReleaseForm } from './release-form.js';
+import { TagEditor } from './tag-editor.js';
 
-type Tab = 'html' | 'text' | 'headers' | 'raw' | 'envelope';
+type Tab = 'html' | 'text' | 'headers' | 'raw' | 'envelope' | 'checks';
 
 export interface MessageViewProps {
   readonly id: string;
@@ -74,6 +76,7 @@ export function MessageView(props: MessageViewProps) {
     ['headers', 'Headers'],
     ['raw', 'Raw'],
     ['envelope', 'SMTP'],
+    ['checks', 'Checks'],
   ];
 
   return (
@@ -129,6 +132,14 @@ export function MessageView(props: MessageViewProps) {
         <dt>Received</dt>
         <dd>
           {formatLongTime(message.receivedAtMs)} · {formatBytes(message.sizeBytes)}
+        </dd>
+        <dt>Tags</dt>
+        <dd>
+          <TagEditor
+            id={message.id}
+            tags={message.tags}
+            onChange={(tags) => setMessage({ ...message, tags: [...tags] })}
+          />
         </dd>
       </dl>
       <DsnLinks related={message.related} />
@@ -204,6 +215,7 @@ export function MessageView(props: MessageViewProps) {
         )}
         {tab === 'raw' && <pre class="raw">{raw ?? 'Loading…'}</pre>}
         {tab === 'envelope' && <EnvelopeDetails message={message} />}
+        {tab === 'checks' && <MessageChecks id={message.id} />}
       </section>
     </article>
   );

@@ -8,6 +8,8 @@ const isEventType: Readonly<Record<MailEvent['type'], true>> = {
   'message-stored': true,
   'message-updated': true,
   'messages-read': true,
+  'message-tagged': true,
+  'tags-changed': true,
   'message-deleted': true,
   'messages-cleared': true,
 };

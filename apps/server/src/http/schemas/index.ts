@@ -1,3 +1,12 @@
+export {
+  checkFindingSchema,
+  type HtmlCheckWire,
+  htmlCheckSchema,
+  type LinkCheckWire,
+  type ListUnsubscribeReportWire,
+  linkCheckSchema,
+  listUnsubscribeReportSchema,
+} from './check-schemas.js';
 export { errorSchema } from './error-schema.js';
 export { type MailboxEvent, mailboxEventSchema } from './mailbox-event-schema.js';
 export {
@@ -32,3 +41,10 @@ export {
 export { type SendRequest, sendRequestSchema, sendResultSchema } from './send-schemas.js';
 export { type ServerInfo, serverInfoSchema } from './server-info-schema.js';
 export { type SmtpListeners, smtpListenersSchema } from './smtp-listeners-schema.js';
+export {
+  messageTagsSchema,
+  tagChangeResultSchema,
+  tagListSchema,
+  tagRenameSchema,
+  tagsUpdateSchema,
+} from './tag-schemas.js';

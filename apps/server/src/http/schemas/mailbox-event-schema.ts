@@ -6,6 +6,8 @@ export const mailboxEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message-stored'), message: messageSummarySchema }),
   z.object({ type: z.literal('message-updated'), id: z.string(), isRead: z.boolean() }),
   z.object({ type: z.literal('messages-read'), count: z.int().min(0) }),
+  z.object({ type: z.literal('message-tagged'), id: z.string(), tags: z.array(z.string()) }),
+  z.object({ type: z.literal('tags-changed') }),
   z.object({ type: z.literal('message-deleted'), ids: z.array(z.string()) }),
   z.object({ type: z.literal('messages-cleared') }),
 ]);

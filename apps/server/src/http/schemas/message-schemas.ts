@@ -60,6 +60,10 @@ export const messageSummarySchema = z.object({
     description:
       'false while the message is committed but not parsed yet (just after its 250): subject, addresses, snippet and attachments are empty and it is not searchable. Reads wait up to 2 s for pending parses first.',
   }),
+  tags: z.array(z.string()).meta({
+    description:
+      'Its tags, sorted: from the X-Tags header (tags.header), tag rules, or PUT /messages/{id}/tags',
+  }),
 });
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
 

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 
-/** POST /messages/{id}/release: where to relay the message, and how. */
+/**
+ * POST /messages/{id}/release: where to relay the message, and how. Without `host`, to the
+ * configured relay (config `relay`; its recipient allow-list applies); the other fields then are
+ * ignored but `to` and `from`.
+ */
 export const releaseRequestSchema = z.strictObject({
-  host: z.string().min(1),
+  host: z.string().min(1).optional().meta({ description: 'SMTP server; default: the configured relay' }),
   port: z.int().min(1).max(65_535).default(25),
   security: z.enum(['none', 'opportunistic', 'starttls', 'tls']).default('opportunistic'),
   allowInvalidCertificate: z.boolean().default(false),

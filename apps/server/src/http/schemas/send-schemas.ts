@@ -35,6 +35,8 @@ export const sendRequestSchema = z
         }),
       )
       .default([]),
+    /** Also send it through the configured relay (config `relay`, its allow-list applies). */
+    relay: z.boolean().default(false),
   })
   .refine((request) => request.to.length + request.cc.length + request.bcc.length > 0, {
     message: 'name at least one recipient in to, cc or bcc',
@@ -45,6 +47,14 @@ export const sendResultSchema = z.object({
   id: z.string(),
   /** Its Message-ID header, with angle brackets. */
   messageId: z.string(),
+  /** With `"relay": true`: what the relay answered. */
+  relay: z
+    .object({
+      accepted: z.array(z.string()),
+      rejected: z.array(z.object({ to: z.string(), reply: z.string() })),
+      reply: z.string(),
+    })
+    .optional(),
 });
 
 export type SendRequest = z.infer<typeof sendRequestSchema>;
