@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // @smtp/client versus nodemailer's SMTP transport, same run, same peer: Postfix's smtp-sink on loopback.
-// Scenarios: 5,000 × 1 KB and 200 × 1 MB raw messages; pooled (10 connections) and unpooled (one connection
-// per message, 10 in flight). Reports messages/s, MB/s and client CPU time per message (process.cpuUsage:
-// smtp-sink runs in its own process), prints the ratios and writes bench/results/versus-nodemailer.json.
+// Scenarios: 5,000 × 1 KB and 200 × 1 MB raw messages, pooled (10 connections) and unpooled (one connection
+// per message, 10 in flight); and composed messages (text + HTML + one attachment, composed for every send:
+// our compose() against nodemailer's sendMail() with the same fields), 5,000 × 1 KB and 200 × 1 MB, pooled.
+// Reports messages/s, MB/s and client CPU time per message (process.cpuUsage: smtp-sink runs in its own
+// process), prints the ratios and writes bench/results/versus-nodemailer.json. Then memory: one message
+// with a 50 MB attachment read from a stream, sent by each contender in a fresh child process, reporting
+// how far its peak RSS rose above the RSS before the send (streaming keeps that far below 50 MB).
 //
 // Noise: every scenario runs BENCH_REPETITIONS times (default 5), alternating which peer goes first, and
 // the table shows the median of each figure; "paired" is the range of the per-repetition ratios.
 //
 // Run: pnpm bench (bundles src/ with @smtp/protocol from source into bench/dist first; see
-// bench/tsup.config.ts). Needs /usr/sbin/smtp-sink (apt-get install postfix).
+// bench/tsup.config.ts). Needs /usr/sbin/smtp-sink (apt-get install postfix). BENCH_ONLY=composed (any
+// part of a scenario name, or "memory") runs only the matching scenarios.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
@@ -25,11 +30,12 @@ const nodemailerVersion = JSON.parse(
 const clientModule = process.env.BENCH_CLIENT
   ? pathToFileURL(resolvePath(process.env.BENCH_CLIENT)).href
   : new URL('./dist/client.js', import.meta.url).href;
-const { createClient } = await import(clientModule);
+const { compose, createClient } = await import(clientModule);
 
 const smtpSinkPath = '/usr/sbin/smtp-sink';
 const repetitions = Number(process.env.BENCH_REPETITIONS ?? 5);
 const scale = Number(process.env.BENCH_SCALE ?? 1);
+const only = process.env.BENCH_ONLY ?? '';
 
 if (!existsSync(smtpSinkPath)) {
   console.error(`${smtpSinkPath} is missing: install it with \`apt-get install postfix\``);
@@ -94,6 +100,7 @@ const contenders = {
     });
     return {
       send: (message) => client.send({ from: 'bench@example.com', to: 'sink@example.com', message }),
+      sendComposed: (fields) => client.send(compose(fields)),
       close: () => client.close(),
     };
   },
@@ -112,37 +119,92 @@ const contenders = {
           envelope: { from: 'bench@example.com', to: ['sink@example.com'] },
           raw: message,
         }),
+      sendComposed: (fields) => transport.sendMail(fields),
       close: async () => transport.close(),
     };
   },
 };
 
-async function measure(name, port, pooled, count, message) {
+/**
+ * Text + HTML + one attachment totalling about `bytes` before encoding. The same fields go to compose()
+ * and to nodemailer's sendMail(); each send composes its message afresh, as an application does.
+ */
+function makeComposeFields(bytes) {
+  const paragraph = 'Dear customer, your order has shipped and will arrive within three working days. ';
+  const textBytes = Math.min(2048, Math.round(bytes / 4));
+  const text = paragraph.repeat(Math.ceil(textBytes / paragraph.length)).slice(0, textBytes);
+  const html = `<html><body><p>${text}</p></body></html>`;
+  const attachmentBytes = Math.max(64, bytes - text.length - html.length);
+  const attachment = Buffer.alloc(attachmentBytes);
+  // Incompressible, repeatable bytes: what an attachment looks like to base64.
+  let state = 0x2545f491;
+  for (let index = 0; index < attachmentBytes; index++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    attachment[index] = state & 0xff;
+  }
+  return {
+    from: 'bench@example.com',
+    to: 'sink@example.com',
+    subject: 'Your order has shipped',
+    text,
+    html,
+    attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', content: attachment }],
+  };
+}
+
+async function measure(name, port, pooled, scenario) {
   const contender = contenders[name](port, pooled);
+  const send =
+    scenario.kind === 'raw'
+      ? () => contender.send(scenario.message)
+      : () => contender.sendComposed(scenario.fields);
+  const { count, bytes } = scenario;
   // Warm up the JIT and the connections: about 2 MB of messages, at least 20 (a cold first run would
   // otherwise measure the compiler more than the client).
-  const warmUpCount = Math.min(count, Math.max(20, Math.round((2 * 1024 * 1024) / message.byteLength)));
-  await drive(warmUpCount, 10, () => contender.send(message));
+  const warmUpCount = Math.min(count, Math.max(20, Math.round((2 * 1024 * 1024) / bytes)));
+  await drive(warmUpCount, 10, send);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   // Pooled: every send is queued at once, as an application would; unpooled: 10 in flight.
-  await drive(count, pooled ? count : 10, () => contender.send(message));
+  await drive(count, pooled ? count : 10, send);
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   await contender.close();
   const cpuMicrosecondsPerMessage = (cpu.user + cpu.system) / count;
   return {
     messagesPerSecond: (count * 1000) / elapsedMs,
-    megabytesPerSecond: (count * message.byteLength) / 1024 / 1024 / (elapsedMs / 1000),
+    megabytesPerSecond: (count * bytes) / 1024 / 1024 / (elapsedMs / 1000),
     cpuMicrosecondsPerMessage,
     elapsedMs,
   };
 }
 
 const scenarios = [
-  { name: '5,000 × 1 KB', count: Math.round(5000 * scale), bytes: 1024 },
-  { name: '200 × 1 MB', count: Math.round(200 * scale), bytes: 1024 * 1024 },
-];
+  { name: '5,000 × 1 KB', kind: 'raw', modes: [true, false], count: Math.round(5000 * scale), bytes: 1024 },
+  {
+    name: '200 × 1 MB',
+    kind: 'raw',
+    modes: [true, false],
+    count: Math.round(200 * scale),
+    bytes: 1024 * 1024,
+  },
+  {
+    name: 'composed 5,000 × 1 KB',
+    kind: 'composed',
+    modes: [true],
+    count: Math.round(5000 * scale),
+    bytes: 1024,
+  },
+  {
+    name: 'composed 200 × 1 MB',
+    kind: 'composed',
+    modes: [true],
+    count: Math.round(200 * scale),
+    bytes: 1024 * 1024,
+  },
+].filter((scenario) => scenario.name.includes(only));
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -165,14 +227,15 @@ const sink = await startSink();
 const rows = [];
 try {
   for (const scenario of scenarios) {
-    const message = makeMessage(scenario.bytes);
-    for (const pooled of [true, false]) {
+    if (scenario.kind === 'raw') scenario.message = makeMessage(scenario.bytes);
+    else scenario.fields = makeComposeFields(scenario.bytes);
+    for (const pooled of scenario.modes) {
       const runs = { '@smtp/client': [], nodemailer: [] };
       for (let repetition = 0; repetition < repetitions; repetition++) {
         // Alternate the order so neither side always runs on a warmer (or busier) machine.
         const order = repetition % 2 === 0 ? ['@smtp/client', 'nodemailer'] : ['nodemailer', '@smtp/client'];
         for (const name of order) {
-          runs[name].push(await measure(name, sink.port, pooled, scenario.count, message));
+          runs[name].push(await measure(name, sink.port, pooled, scenario));
         }
       }
       const ours = summarise(runs['@smtp/client']);
