@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { cpus } from 'node:os';
 import { basename, resolve as resolvePath } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import nodemailer from 'nodemailer';
 
@@ -223,8 +224,70 @@ function summarise(runs) {
   };
 }
 
+/** `bytes` made on the fly, 64 KiB at a time: only what is in flight exists at any moment. */
+function generatedStream(bytes) {
+  let made = 0;
+  return new Readable({
+    highWaterMark: 64 * 1024,
+    read() {
+      if (made >= bytes) {
+        this.push(null);
+        return;
+      }
+      const size = Math.min(64 * 1024, bytes - made);
+      this.push(Buffer.alloc(size, made & 0xff));
+      made += size;
+    },
+  });
+}
+
+const memoryScenario = 'composed memory: one 50 MB attachment from a stream';
+const memoryAttachmentBytes = 50 * 1024 * 1024;
+
+/**
+ * Runs in a child process of its own (a clean heap): sends one composed message whose attachment is a
+ * 50 MB stream and reports how far the peak RSS (getrusage maxrss, so nothing between samples is
+ * missed) rose above the RSS just before the send.
+ */
+async function memoryProbe(name, port) {
+  const contender = contenders[name](port, false);
+  const fields = makeComposeFields(4096);
+  await contender.sendComposed(fields); // load and warm up everything but the big message
+  const rssBefore = process.memoryUsage().rss;
+  await contender.sendComposed({
+    ...fields,
+    attachments: [{ filename: 'big.bin', content: generatedStream(memoryAttachmentBytes) }],
+  });
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  await contender.close();
+  process.stdout.write(JSON.stringify({ rssBefore, peakRss }));
+}
+
+async function runMemoryProbe(name, port) {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--memory-probe', name, String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (data) => {
+    output += data;
+  });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`the memory probe for ${name} exited with ${code}`);
+  return JSON.parse(output);
+}
+
+if (process.argv[2] === '--memory-probe') {
+  await memoryProbe(process.argv[3], Number(process.argv[4]));
+  process.exit(0);
+}
+
 const sink = await startSink();
 const rows = [];
+const memory = [];
 try {
   for (const scenario of scenarios) {
     if (scenario.kind === 'raw') scenario.message = makeMessage(scenario.bytes);
@@ -258,6 +321,11 @@ try {
       });
     }
   }
+  if (memoryScenario.includes(only)) {
+    for (const name of ['@smtp/client', 'nodemailer']) {
+      memory.push({ contender: name, ...(await runMemoryProbe(name, sink.port)) });
+    }
+  }
 } finally {
   sink.stop();
 }
@@ -284,6 +352,21 @@ console.log(
 );
 console.table(table);
 console.log('target: msg/s ratio ≥ 1.50× and CPU ratio < 1.00× in every row');
+const megabytes = (bytes) => format(bytes / 1024 / 1024, 1);
+if (memory.length > 0) {
+  console.log(memoryScenario);
+  console.table(
+    memory.map((probe) => ({
+      contender: probe.contender,
+      'RSS before MB': megabytes(probe.rssBefore),
+      'peak RSS MB': megabytes(probe.peakRss),
+      'rise MB': megabytes(probe.peakRss - probe.rssBefore),
+    })),
+  );
+  console.log(
+    `target: the rise stays far below the ${megabytes(memoryAttachmentBytes)} MB attachment (streamed)`,
+  );
+}
 
 function postfixVersion() {
   try {
@@ -307,9 +390,12 @@ const output = {
   repetitions,
   statistic: 'median',
   rows,
+  memory,
 };
+// A partial run (BENCH_ONLY) does not replace the full results.
+const onlySuffix = only === '' ? '' : `.only-${only.replace(/[^a-z0-9]+/gi, '-')}`;
 const outputName = process.env.BENCH_CLIENT
-  ? `versus-nodemailer.${basename(process.env.BENCH_CLIENT, '.js')}.json`
-  : 'versus-nodemailer.json';
+  ? `versus-nodemailer.${basename(process.env.BENCH_CLIENT, '.js')}${onlySuffix}.json`
+  : `versus-nodemailer${onlySuffix}.json`;
 writeFileSync(`${resultsDirectory}${outputName}`, `${JSON.stringify(output, null, 2)}\n`);
 console.log(`wrote ${resultsDirectory}${outputName}`);

@@ -102,23 +102,23 @@ export function compose(options: ComposeOptions): ComposedMessage {
   const root = messageTree(options, new BoundaryNames());
   const message = Readable.from(
     messageChunks({ ...root, header: `${fields.join('\r\n')}\r\n${root.header}` }),
-    // Bytes, not objects: the stream reads ahead at most one chunk.
-    { objectMode: false, highWaterMark: 64 * 1024 },
+    // One chunk read ahead, handed on as it is: a byte-mode stream would copy buffered chunks together.
+    { objectMode: true, highWaterMark: 1 },
   );
   return { from: sender.address, to: recipients, message, messageId };
 }
 
-/** The fields compose() writes itself: a custom header of the same name is refused (use the option). */
-const composedFieldNames = new Set([
-  'from',
-  'to',
-  'cc',
-  'bcc',
-  'reply-to',
-  'subject',
-  'mime-version',
-  'content-type',
-  'content-transfer-encoding',
+/** The fields compose() writes itself, and the option each comes from: a custom header of that name is refused. */
+const composedFields: ReadonlyMap<string, string> = new Map([
+  ['from', 'from'],
+  ['to', 'to'],
+  ['cc', 'cc'],
+  ['bcc', 'bcc'],
+  ['reply-to', 'replyTo'],
+  ['subject', 'subject'],
+  ['mime-version', 'text, html and attachments'],
+  ['content-type', 'text, html and attachments'],
+  ['content-transfer-encoding', 'text, html and attachments'],
 ]);
 
 interface CustomHeaderFields {
@@ -136,9 +136,10 @@ function customHeaderFields(
   let date: string | undefined;
   for (const [name, value] of Object.entries(headers)) {
     const lowerName = name.toLowerCase();
-    if (composedFieldNames.has(lowerName)) {
+    const option = composedFields.get(lowerName);
+    if (option !== undefined) {
       throw new SmtpUsageError(
-        `compose() writes the ${name} header itself: use its option instead of headers`,
+        `The ${name} header is composed from ${option}: give it there, not as a header`,
       );
     }
     const values = typeof value === 'string' ? [value] : value;
@@ -205,7 +206,8 @@ function multipart(contentType: string, parts: readonly MimePart[], boundaries: 
   const boundary = boundaries.next();
   return {
     type: 'multipart',
-    header: `${headerField('Content-Type', `${contentType}; boundary="${boundary}"`)}\r\n\r\n`,
+    // Folded before the boundary, which always makes the line longer than 76 characters.
+    header: `Content-Type: ${contentType};\r\n boundary="${boundary}"\r\n\r\n`,
     boundary,
     parts,
   };

@@ -27,6 +27,11 @@ export function parseAddresses(inputs: AddressInput | readonly AddressInput[], f
       addresses.push({ name: input.name ?? '', address: normalizeAddress(input.address) });
       continue;
     }
+    if (plainAddress.test(input)) {
+      // The common case, a bare address: no parsing needed.
+      addresses.push({ name: '', address: normalizeAddress(input) });
+      continue;
+    }
     for (const mailbox of addressparser(input, { flatten: true })) {
       if (mailbox.address === '') throw new SmtpUsageError(`No address in ${field} ${JSON.stringify(input)}`);
       addresses.push({ name: mailbox.name, address: normalizeAddress(mailbox.address) });
