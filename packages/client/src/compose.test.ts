@@ -86,6 +86,27 @@ describe('compose', () => {
     }
   });
 
+  it('writes text and HTML given as streams quoted-printable, and fails when such a stream fails', async () => {
+    const text = 'Gr\u00fc\u00dfe\r\n'.repeat(2000);
+    const { raw, email } = await composeAndParse({
+      from: 'a@example.com',
+      to: 'b@example.com',
+      text: Readable.from([Buffer.from(text.slice(0, 1001)), Buffer.from(text.slice(1001))]),
+      html: Readable.from([Buffer.from('<p>caf\u00e9</p>')]),
+    });
+    expect(raw.toString('latin1').match(/quoted-printable/g)).toHaveLength(2);
+    expect(email.text).toBe(text.replace(/\r\n/g, '\n'));
+    expect(email.html?.trim()).toBe('<p>caf\u00e9</p>');
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('text source gone'));
+      },
+    });
+    await expect(
+      read(compose({ from: 'a@example.com', to: 'b@example.com', text: failing }).message),
+    ).rejects.toThrow('text source gone');
+  });
+
   it('reads a file attachment only with allowFileAccess, byte for byte', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'compose-'));
     try {

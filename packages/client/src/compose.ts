@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { SmtpUsageError } from '@smtp/protocol';
 import { buildHeaderValue, detectExtension, detectMimeType } from 'nodemailer/lib/mime-funcs';
 import { Encoder as QuotedPrintableEncoder } from 'nodemailer/lib/qp';
@@ -219,7 +219,8 @@ function textPart(type: 'text/plain' | 'text/html', content: string | Uint8Array
     return {
       type: 'single',
       header: `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`,
-      body: { kind: 'stream', open: () => content.pipe(new QuotedPrintableEncoder()) },
+      // pipeline, not pipe: a failing source must fail the message, not leave it waiting.
+      body: { kind: 'stream', open: () => pipeline(content, new QuotedPrintableEncoder(), () => {}) },
     };
   }
   const encoded = encodeText(
