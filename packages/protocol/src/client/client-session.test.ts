@@ -1122,3 +1122,65 @@ describe('other commands', () => {
     expect(types(drain(session))).toEqual(['close']);
   });
 });
+
+describe('sending the same envelope and message again (load generators)', () => {
+  /** Runs one pipelined transaction ending with endBody(message) and returns everything written. */
+  function sendOnce(session: ClientSession, envelope: EnvelopeInit, message: Uint8Array): string {
+    session.startTransaction(envelope);
+    let output = written(session);
+    serve(session, '250 2.1.0 Ok', '250 2.1.5 Ok', '354 Go ahead');
+    drain(session);
+    session.endBody(message);
+    output += written(session);
+    serve(session, '250 2.0.0 Queued');
+    expect(types(drain(session))).toEqual(['transaction-end']);
+    return output;
+  }
+
+  const message = encoder.encode('Subject: x\r\n\r\n.leading dot\r\nbody\r\n');
+  const expected =
+    'MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n' +
+    'Subject: x\r\n\r\n..leading dot\r\nbody\r\n.\r\n';
+
+  it('writes the same bytes every time for the same envelope object and message chunk', () => {
+    const session = ready(['PIPELINING']);
+    for (let round = 0; round < 3; round += 1)
+      expect(sendOnce(session, simpleEnvelope, message)).toBe(expected);
+  });
+
+  it('plans a different envelope object afresh', () => {
+    const session = ready(['PIPELINING']);
+    expect(sendOnce(session, simpleEnvelope, message)).toBe(expected);
+    const other: EnvelopeInit = { from: mailbox('c@client.example'), to: [mailbox('d@mx.example')] };
+    expect(sendOnce(session, other, message)).toContain(
+      'MAIL FROM:<c@client.example>\r\nRCPT TO:<d@mx.example>\r\n',
+    );
+  });
+
+  it('plans the same envelope again after the capabilities change (SIZE offered after a new EHLO)', () => {
+    const session = ready(['PIPELINING']);
+    const sized: EnvelopeInit = { ...simpleEnvelope, size: 42 };
+    expect(sendOnce(session, sized, message)).toContain('MAIL FROM:<a@client.example>\r\n');
+    session.hello();
+    written(session);
+    serve(session, '250-mx.example', '250-PIPELINING', '250 SIZE 1000');
+    drain(session);
+    expect(sendOnce(session, sized, message)).toContain('MAIL FROM:<a@client.example> SIZE=42\r\n');
+  });
+
+  it('encodes a different chunk afresh, and a body begun with writeBody() with the running encoder', () => {
+    const session = ready(['PIPELINING']);
+    expect(sendOnce(session, simpleEnvelope, message)).toBe(expected);
+    const otherMessage = encoder.encode('.\r\n');
+    expect(sendOnce(session, simpleEnvelope, otherMessage)).toMatch(/DATA\r\n\.\.\r\n\.\r\n$/);
+    // "x" then ".y": the dot is mid-line, so it is not doubled (a cached whole-message encoding would).
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '250 Ok', '250 Ok', '354 Go ahead');
+    drain(session);
+    session.writeBody(encoder.encode('x'));
+    const tail = encoder.encode('.y\r\n');
+    session.endBody(tail);
+    expect(written(session)).toBe('x.y\r\n.\r\n');
+  });
+});

@@ -39,6 +39,8 @@ interface Transaction {
   /** waiting: no body yet; open: the caller writes; suppressed: we end an empty DATA ourselves; closed: body complete. */
   body: 'waiting' | 'open' | 'suppressed' | 'closed';
   readonly encoder: DotEncoder | null;
+  /** writeBody() was called: the encoder is past the start of the message. */
+  isBodyStarted: boolean;
   readonly lmtpReplies: RecipientReply[];
   isEnded: boolean;
 }
@@ -58,6 +60,31 @@ interface Queued {
   readonly kind: PendingKind;
   readonly bytes: readonly Uint8Array[];
   readonly expects: readonly Expected[];
+}
+
+/** MAIL and RCPT as planned for one envelope, kept to send the same envelope again without re-planning. */
+interface PlannedEnvelope {
+  readonly envelope: EnvelopeInit;
+  /** The plan holds only for what it was checked against. */
+  readonly capabilities: Capabilities;
+  readonly isTlsActive: boolean;
+  readonly transfer: 'DATA' | 'BDAT';
+  readonly recipients: readonly ForwardPath[];
+  readonly mail: PlannedLine;
+  readonly rcpts: readonly PlannedLine[];
+}
+
+interface PlannedLine {
+  readonly line: string;
+  /** The line and its CRLF, encoded once; shared by every transaction that sends it (never written into). */
+  readonly bytes: Uint8Array;
+}
+
+/** A whole message given to endBody() and its DATA encoding: dot-stuffed parts and terminator. */
+interface EncodedBody {
+  readonly message: Uint8Array;
+  readonly parts: readonly Uint8Array[];
+  readonly terminator: Uint8Array;
 }
 
 interface AuthExchange {
@@ -88,7 +115,7 @@ const helloOwed: Footing = { kind: 'hello' };
 const maxCommandLineBytes = 512;
 /** RFC 4954 §4: 12288 octets is enough for deployed SASL mechanisms' challenges. */
 const maxReplyLineBytes = 12288 + 6;
-const crlf = new Uint8Array([0x0d, 0x0a]);
+const dataLine: PlannedLine = { line: 'DATA', bytes: encodeUtf8('DATA\r\n') };
 const emptyBytes = new Uint8Array(0);
 
 function isPositive(reply: Reply | null): reply is Reply {
@@ -125,6 +152,10 @@ export class ClientSession {
   /** The transaction ended early while the caller was writing its body: ignore writeBody/endBody until endBody. */
   #isBodyAbandoned = false;
   #isQuitting = false;
+  /** The last envelope planned, reused when startTransaction() gets the same object again. */
+  #plannedEnvelope: PlannedEnvelope | null = null;
+  /** The last whole message encoded by endBody(), reused when the same chunk comes again. */
+  #encodedBody: EncodedBody | null = null;
 
   constructor(options: ClientSessionOptions) {
     const parsed = parseDomain(options.name, { mode: 'strict', smtpUtf8: false });
@@ -346,38 +377,31 @@ export class ClientSession {
   startTransaction(envelope: EnvelopeInit): void {
     const blocker = this.#transactionBlocker();
     if (blocker !== null) throw new SmtpUsageError(blocker);
-    const capabilities = this.#capabilities as Capabilities;
-    const plan = planEnvelope(envelope, {
-      capabilities,
-      isTlsActive: this.#isTlsActive,
-      isChunkingAllowed: this.#allowChunking,
-    });
-    // Serialise everything first: a value serializeCommand refuses throws before any state changes.
-    const mailLine = serializeCommand(plan.mail);
-    const rcptLines = plan.recipients.map((recipient) => serializeCommand(recipient.command));
+    const planned = this.#plan(envelope);
     this.#isBodyAbandoned = false;
     const transaction: Transaction = {
-      recipients: plan.recipients.map((recipient) => recipient.to),
-      transfer: plan.transfer,
+      recipients: planned.recipients,
+      transfer: planned.transfer,
       mailReply: null,
-      rcptReplies: plan.recipients.map(() => null),
+      rcptReplies: planned.recipients.map(() => null),
       rcptReplyCount: 0,
       isDataSent: false,
       body: 'waiting',
-      encoder: plan.transfer === 'DATA' ? new DotEncoder() : null,
+      encoder: planned.transfer === 'DATA' ? new DotEncoder() : null,
+      isBodyStarted: false,
       lmtpReplies: [],
       isEnded: false,
     };
     this.#transaction = transaction;
-    this.#enqueueLine('mail', mailLine, transaction);
-    rcptLines.forEach((line, index) => {
-      this.#enqueueLine('rcpt', line, transaction, index);
+    this.#enqueuePlanned('mail', planned.mail, transaction);
+    planned.rcpts.forEach((rcpt, index) => {
+      this.#enqueuePlanned('rcpt', rcpt, transaction, index);
     });
     // RFC 2920 §3.1: DATA may end the group; without PIPELINING it waits for the RCPT replies, so that
     // no DATA goes out when no recipient was accepted.
-    if (plan.transfer === 'DATA' && this.#isPipelining) {
+    if (planned.transfer === 'DATA' && this.#isPipelining) {
       transaction.isDataSent = true;
-      this.#enqueueLine('data', 'DATA', transaction);
+      this.#enqueuePlanned('data', dataLine, transaction);
     }
     this.#pump();
   }
@@ -387,6 +411,7 @@ export class ClientSession {
     const transaction = this.#openBody('writeBody()');
     if (transaction === null || chunk.length === 0) return;
     if (transaction.encoder !== null) {
+      transaction.isBodyStarted = true;
       for (const part of transaction.encoder.encode(chunk)) this.#output.push(part);
       return;
     }
@@ -402,6 +427,14 @@ export class ClientSession {
     }
     transaction.body = 'closed';
     if (transaction.encoder !== null) {
+      if (!transaction.isBodyStarted && finalChunk !== undefined && finalChunk.length > 0) {
+        // The whole message in one call: encoded once per distinct chunk, then resent as it is.
+        const encoded = this.#encodeWhole(finalChunk);
+        for (const part of encoded.parts) this.#output.push(part);
+        this.#enqueueBodyEnd('data-end', '.', [encoded.terminator], transaction);
+        this.#pump();
+        return;
+      }
       if (finalChunk !== undefined && finalChunk.length > 0) {
         for (const part of transaction.encoder.encode(finalChunk)) this.#output.push(part);
       }
@@ -639,7 +672,7 @@ export class ClientSession {
     }
     if (transaction.transfer === 'DATA') {
       transaction.isDataSent = true;
-      this.#enqueueLine('data', 'DATA', transaction);
+      this.#enqueuePlanned('data', dataLine, transaction);
       return;
     }
     // RFC 3030 §2: BDAT goes once all MAIL and RCPT replies are collected.
@@ -880,9 +913,64 @@ export class ClientSession {
     this.#pump();
   }
 
+  /**
+   * MAIL and RCPT for an envelope: planned and encoded once, and reused while the caller passes the
+   * same envelope object against the same capabilities and TLS state (a load generator sends one
+   * envelope thousands of times). EnvelopeInit is read-only: a caller that changes one passes a new one.
+   */
+  #plan(envelope: EnvelopeInit): PlannedEnvelope {
+    const capabilities = this.#capabilities as Capabilities;
+    const cached = this.#plannedEnvelope;
+    if (
+      cached !== null &&
+      cached.envelope === envelope &&
+      cached.capabilities === capabilities &&
+      cached.isTlsActive === this.#isTlsActive
+    ) {
+      return cached;
+    }
+    const plan = planEnvelope(envelope, {
+      capabilities,
+      isTlsActive: this.#isTlsActive,
+      isChunkingAllowed: this.#allowChunking,
+    });
+    // Serialise everything first: a value serializeCommand refuses throws before any state changes.
+    const planLine = (line: string): PlannedLine => ({ line, bytes: encodeUtf8(`${line}\r\n`) });
+    const planned: PlannedEnvelope = {
+      envelope,
+      capabilities,
+      isTlsActive: this.#isTlsActive,
+      transfer: plan.transfer,
+      recipients: plan.recipients.map((recipient) => recipient.to),
+      mail: planLine(serializeCommand(plan.mail)),
+      rcpts: plan.recipients.map((recipient) => planLine(serializeCommand(recipient.command))),
+    };
+    this.#plannedEnvelope = planned;
+    return planned;
+  }
+
+  /**
+   * A whole message's DATA encoding (RFC 5321 §4.5.2), kept for the last chunk encoded: chunks given
+   * to endBody() must not change afterwards (see the class comment), so the same chunk encodes the same.
+   */
+  #encodeWhole(message: Uint8Array): EncodedBody {
+    const cached = this.#encodedBody;
+    if (cached !== null && cached.message === message) return cached;
+    const encoder = new DotEncoder();
+    const parts = encoder.encode(message);
+    const encoded: EncodedBody = { message, parts, terminator: encoder.end() };
+    this.#encodedBody = encoded;
+    return encoded;
+  }
+
   /** Queues a transaction command without writing it yet (the caller pumps once the group is complete). */
-  #enqueueLine(kind: PendingKind, line: string, transaction: Transaction, recipientIndex = -1): void {
-    this.#queue.push(this.#queued(kind, line, [encodeUtf8(line), crlf], transaction, recipientIndex));
+  #enqueuePlanned(
+    kind: PendingKind,
+    planned: PlannedLine,
+    transaction: Transaction,
+    recipientIndex = -1,
+  ): void {
+    this.#queue.push(this.#queued(kind, planned.line, [planned.bytes], transaction, recipientIndex));
   }
 
   /** "." or BDAT LAST: in LMTP one reply per accepted recipient follows (RFC 2033 §4.2). */
