@@ -1184,3 +1184,30 @@ describe('sending the same envelope and message again (load generators)', () => 
     expect(written(session)).toBe('x.y\r\n.\r\n');
   });
 });
+
+describe('receive()', () => {
+  it('keeps nothing of a chunk once it returns, so a reader may reuse its buffer', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    const buffer = new Uint8Array(64);
+    const feed = (text: string) => {
+      const bytes = encoder.encode(text);
+      buffer.set(bytes);
+      session.receive(buffer.subarray(0, bytes.length));
+      buffer.fill(0x58); // the next read overwrites the buffer
+    };
+    feed('250 2.1.0 Sender o');
+    feed('k\r\n250 2.1.5 Recipient ok\r\n35');
+    feed('4 Go ahead\r\n');
+    const events = drain(session);
+    expect(types(events)).toEqual(['recipient-result', 'body-ready']);
+    const [recipient, bodyReady] = events;
+    expect(recipient?.type === 'recipient-result' && recipient.reply.lines).toEqual(['Recipient ok']);
+    expect(bodyReady?.type === 'body-ready' && bodyReady.reply).toEqual({
+      code: 354,
+      enhanced: null,
+      lines: ['Go ahead'],
+    });
+  });
+});

@@ -236,6 +236,10 @@ export class ClientSession {
 
   // ---- input ----
 
+  /**
+   * Bytes from the server. Nothing of `chunk` is kept once this returns (an unfinished line is copied),
+   * so the caller may read the next bytes into the same buffer.
+   */
   receive(chunk: Uint8Array): void {
     if (this.#footing.kind === 'closed' || chunk.length === 0) return;
     // RFC 3207 §4.2 / CVE-2011-0411: bytes after the 220 to STARTTLS and before TLS are an injection attempt.
