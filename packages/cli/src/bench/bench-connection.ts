@@ -132,6 +132,12 @@ export class BenchConnection {
     if (now - this.#lastActivityAt > this.#target.timeoutMs(kind)) this.#end('timeout');
   }
 
+  /** Ctrl-C: close now; the messages in flight are neither successes nor failures. */
+  abandon(): void {
+    this.#startedAt.length = 0;
+    this.#end(null);
+  }
+
   #listen(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('end', () => {

@@ -47,6 +47,10 @@ export async function runBenchLoad(options: BenchLoadOptions): Promise<void> {
     const now = performance.now();
     for (const connection of live) connection.checkTimeout(now);
   }, timeoutCheckMs);
+  const onAbort = () => {
+    for (const connection of live) connection.abandon();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   const slot = async () => {
     while (hasBudget()) {
       let connection: BenchConnection | null = null;
@@ -65,5 +69,6 @@ export async function runBenchLoad(options: BenchLoadOptions): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, count) }, slot));
   } finally {
     clearInterval(timer);
+    signal.removeEventListener('abort', onAbort);
   }
 }
