@@ -5,6 +5,7 @@ import {
   type ClientEvent,
   ClientSession,
   type EnvelopeInit,
+  type PreparedMessage,
   SmtpCapabilityError,
   SmtpReplyError,
   type TransactionResult,
@@ -30,8 +31,8 @@ export interface BenchTarget {
   readonly lmtp: boolean;
   readonly pipelining: boolean;
   readonly envelope: EnvelopeInit;
-  /** The whole message, composed once and sent by every transaction as it is (never copied). */
-  readonly message: Uint8Array;
+  /** The whole message, composed and dot-stuffed once, sent by every transaction as it is (never copied). */
+  readonly message: PreparedMessage;
   /** How long a reply may take, by what the session waits for (RFC 5321 §4.5.3.2 kinds). */
   readonly timeoutMs: (kind: BenchTimeoutKind) => number;
 }
@@ -244,7 +245,7 @@ export class BenchConnection {
       return;
     }
     this.#latencies.record(performance.now() - startedAt);
-    this.#acceptedBytes += this.#target.message.byteLength;
+    this.#acceptedBytes += this.#target.message.bytes.byteLength;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createClient } from '@smtp/client';
-import { type Mailbox, parseMailbox } from '@smtp/protocol';
+import { type Mailbox, parseMailbox, prepareMessage } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { createBenchMessage } from '../bench/bench-message.js';
 import { BenchStatistics, type BenchSummary } from '../bench/bench-statistics.js';
@@ -139,7 +139,7 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
           lmtp: connection.lmtp,
           pipelining,
           envelope,
-          message,
+          message: prepareMessage(message),
           timeoutMs: benchTimeouts(connection.stepTimeoutMs),
         },
         concurrency,

@@ -6,6 +6,7 @@ import { serializeCommand } from '../command/serialize-command.js';
 import { SmtpCapabilityError, SmtpProtocolError, SmtpReplyError, SmtpUsageError } from '../errors.js';
 import { encodeBdat } from '../message/bdat.js';
 import { DotEncoder } from '../message/dot-encoder.js';
+import type { PreparedMessage } from '../message/prepared-message.js';
 import { type Capabilities, emptyCapabilities, parseCapabilities } from '../reply/capabilities.js';
 import type { Reply } from '../reply/reply.js';
 import { ReplyParser } from '../reply/reply-parser.js';
@@ -80,13 +81,6 @@ interface PlannedLine {
   readonly bytes: Uint8Array;
 }
 
-/** A whole message given to endBody() and its DATA encoding: dot-stuffed parts and terminator. */
-interface EncodedBody {
-  readonly message: Uint8Array;
-  readonly parts: readonly Uint8Array[];
-  readonly terminator: Uint8Array;
-}
-
 interface AuthExchange {
   readonly client: SaslClient;
   readonly command: string;
@@ -154,8 +148,6 @@ export class ClientSession {
   #isQuitting = false;
   /** The last envelope planned, reused when startTransaction() gets the same object again. */
   #plannedEnvelope: PlannedEnvelope | null = null;
-  /** The last whole message encoded by endBody(), reused when the same chunk comes again. */
-  #encodedBody: EncodedBody | null = null;
 
   constructor(options: ClientSessionOptions) {
     const parsed = parseDomain(options.name, { mode: 'strict', smtpUtf8: false });
@@ -422,8 +414,12 @@ export class ClientSession {
     this.#enqueue('bdat', `BDAT ${chunk.length}`, encodeBdat(chunk, false), transaction);
   }
 
-  /** The message is complete: "." (DATA) or `BDAT n LAST` with `finalChunk` (`BDAT 0 LAST` without one). */
-  endBody(finalChunk?: Uint8Array): void {
+  /**
+   * The message is complete: "." (DATA) or `BDAT n LAST` with `finalChunk` (`BDAT 0 LAST` without one).
+   * A PreparedMessage as the whole message (no writeBody() before) goes out with its DATA encoding
+   * as prepared, not scanned again.
+   */
+  endBody(finalChunk?: Uint8Array | PreparedMessage): void {
     const transaction = this.#openBody('endBody()');
     if (transaction === null) {
       this.#isBodyAbandoned = false;
@@ -431,20 +427,19 @@ export class ClientSession {
     }
     transaction.body = 'closed';
     if (transaction.encoder !== null) {
-      if (!transaction.isBodyStarted && finalChunk !== undefined && finalChunk.length > 0) {
-        // The whole message in one call: encoded once per distinct chunk, then resent as it is.
-        const encoded = this.#encodeWhole(finalChunk);
-        for (const part of encoded.parts) this.#output.push(part);
-        this.#enqueueBodyEnd('data-end', '.', [encoded.terminator], transaction);
+      if (finalChunk !== undefined && !(finalChunk instanceof Uint8Array) && !transaction.isBodyStarted) {
+        for (const part of finalChunk.dataParts) this.#output.push(part);
+        this.#enqueueBodyEnd('data-end', '.', [finalChunk.dataEnd], transaction);
         this.#pump();
         return;
       }
-      if (finalChunk !== undefined && finalChunk.length > 0) {
-        for (const part of transaction.encoder.encode(finalChunk)) this.#output.push(part);
+      const chunk = finalChunk instanceof Uint8Array ? finalChunk : finalChunk?.bytes;
+      if (chunk !== undefined && chunk.length > 0) {
+        for (const part of transaction.encoder.encode(chunk)) this.#output.push(part);
       }
       this.#enqueueBodyEnd('data-end', '.', [transaction.encoder.end()], transaction);
     } else {
-      const chunk = finalChunk ?? emptyBytes;
+      const chunk = (finalChunk instanceof Uint8Array ? finalChunk : finalChunk?.bytes) ?? emptyBytes;
       this.#enqueueBodyEnd('bdat-last', `BDAT ${chunk.length} LAST`, encodeBdat(chunk, true), transaction);
     }
     this.#pump();
@@ -951,20 +946,6 @@ export class ClientSession {
     };
     this.#plannedEnvelope = planned;
     return planned;
-  }
-
-  /**
-   * A whole message's DATA encoding (RFC 5321 §4.5.2), kept for the last chunk encoded: chunks given
-   * to endBody() must not change afterwards (see the class comment), so the same chunk encodes the same.
-   */
-  #encodeWhole(message: Uint8Array): EncodedBody {
-    const cached = this.#encodedBody;
-    if (cached !== null && cached.message === message) return cached;
-    const encoder = new DotEncoder();
-    const parts = encoder.encode(message);
-    const encoded: EncodedBody = { message, parts, terminator: encoder.end() };
-    this.#encodedBody = encoded;
-    return encoded;
   }
 
   /** Queues a transaction command without writing it yet (the caller pumps once the group is complete). */

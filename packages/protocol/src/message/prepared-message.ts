@@ -1,0 +1,20 @@
+import { DotEncoder } from './dot-encoder.js';
+
+/**
+ * A whole message encoded once, to be sent many times (a load generator): its bytes as given (for
+ * BDAT) and their DATA encoding (RFC 5321 §4.5.2: leading dots doubled, bare CR/LF made CRLF) with the
+ * terminator. The arrays are views into `bytes` and small constants: nothing may write into them.
+ */
+export interface PreparedMessage {
+  readonly bytes: Uint8Array;
+  readonly dataParts: readonly Uint8Array[];
+  /** "." CRLF, after the CRLF that ends the last line if the message lacks one. */
+  readonly dataEnd: Uint8Array;
+}
+
+/** Encodes a message for DATA once; give the result to ClientSession.endBody() for every transaction. */
+export function prepareMessage(bytes: Uint8Array): PreparedMessage {
+  const encoder = new DotEncoder();
+  const dataParts = encoder.encode(bytes);
+  return { bytes, dataParts, dataEnd: encoder.end() };
+}
