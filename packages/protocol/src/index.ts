@@ -134,6 +134,7 @@ export {
   type DotViolation,
 } from './message/dot-decoder.js';
 export { DotEncoder } from './message/dot-encoder.js';
+export { type PreparedMessage, prepareMessage } from './message/prepared-message.js';
 export { BdatReader, encodeBdat } from './message/bdat.js';
 export { LineEndingNormalizer } from './message/line-ending-normalizer.js';
 export { hasEightBit } from './message/eight-bit.js';

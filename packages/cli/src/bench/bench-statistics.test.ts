@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BenchStatistics, percentile } from './bench-statistics.js';
-
-describe('percentile (nearest rank)', () => {
-  it('picks the smallest value with at least p% of samples at or below it', () => {
-    const values = Array.from({ length: 100 }, (_, index) => index + 1);
-    expect(percentile(values, 50)).toBe(50);
-    expect(percentile(values, 95)).toBe(95);
-    expect(percentile(values, 99)).toBe(99);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([], 50)).toBe(0);
-  });
-});
+import { BenchStatistics } from './bench-statistics.js';
+import { LatencyHistogram } from './latency-histogram.js';
 
 describe('BenchStatistics', () => {
   it('computes rates from successes and counts errors by key', () => {
@@ -27,7 +17,27 @@ describe('BenchStatistics', () => {
       messagesPerSecond: 5,
       megabytesPerSecond: 0.5,
     });
-    expect(summary.latencyMs).toEqual({ min: 1, mean: 5.5, p50: 5, p95: 10, p99: 10, max: 10 });
+    // Percentiles come from histogram buckets: at most 1/32 above the exact sample, never above max.
+    expect(summary.latencyMs).toEqual({ min: 1, mean: 5.5, p50: 5.12, p95: 10, p99: 10, p999: 10, max: 10 });
     expect(summary.errors).toEqual({ 450: 2, network: 1 });
+  });
+
+  it('merges the histograms of several connections', () => {
+    const statistics = new BenchStatistics();
+    const first = new LatencyHistogram();
+    const second = new LatencyHistogram();
+    for (let index = 0; index < 900; index += 1) first.record(2);
+    for (let index = 0; index < 100; index += 1) second.record(40);
+    statistics.addConnection(first, 900 * 1000);
+    statistics.addConnection(second, 100 * 1000);
+    const summary = statistics.summarize(1000);
+    expect(summary).toMatchObject({
+      messages: 1000,
+      succeeded: 1000,
+      messagesPerSecond: 1000,
+      megabytesPerSecond: 1,
+    });
+    expect(summary.latencyMs).toMatchObject({ min: 2, p50: 2.02, p95: 40, max: 40 });
+    expect(summary.latencyMs.mean).toBeCloseTo(5.8, 5);
   });
 });

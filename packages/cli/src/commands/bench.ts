@@ -1,7 +1,10 @@
 import { createClient } from '@smtp/client';
+import { type Mailbox, parseMailbox, prepareMessage } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { createBenchMessage } from '../bench/bench-message.js';
 import { BenchStatistics, type BenchSummary } from '../bench/bench-statistics.js';
+import { benchTimeouts } from '../bench/bench-timeouts.js';
+import { runBenchLoad } from '../bench/run-bench-load.js';
 import { usageError } from '../cli-error.js';
 import { describeError } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
@@ -11,6 +14,7 @@ import {
   addServerOption,
   addTlsOptions,
   type ConnectionFlags,
+  type ResolvedConnection,
   resolveConnection,
 } from '../options/connection-options.js';
 import { parseDurationMs, parseInteger, parseSizeBytes } from '../options/parse-number.js';
@@ -89,19 +93,13 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
   const from = flags.from ?? 'bench@smtp-bench.invalid';
   const to = flags.to ?? 'sink@smtp-bench.invalid';
   const message = createBenchMessage({ from, to, sizeBytes });
-  const client = createClient({
-    host: connection.address.host,
-    port: connection.address.port,
-    secure: connection.secure,
-    starttls: connection.starttls,
-    tls: connection.tls,
-    lmtp: connection.lmtp,
-    timeouts: connection.timeouts,
-    pipelining: flags.pipelining !== false,
-    ...(connection.name !== undefined ? { name: connection.name } : {}),
-    ...(connection.auth ? { auth: connection.auth } : {}),
-    pool: { maxConnections: concurrency, maxMessagesPerConnection: 1000 },
-  });
+  const pipelining = flags.pipelining !== false;
+  // Checked before anything starts: a bad address is a usage error, not a failure per message.
+  const envelope = {
+    from: benchMailbox(from, '--from'),
+    to: [benchMailbox(to, '--to')],
+    transfer: 'DATA',
+  } as const;
   const statistics = new BenchStatistics();
   const progress = createProgress({
     total: Number.isFinite(count) ? count : Math.max(1, Math.round((durationMs ?? 0) / 1000)),
@@ -111,34 +109,51 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
   const abort = abortOnInterrupt();
   const started = performance.now();
   const deadline = durationMs === null ? Number.POSITIVE_INFINITY : started + durationMs;
-  let issued = 0;
-  const worker = async () => {
-    while (issued < count && performance.now() < deadline && !abort.signal.aborted) {
-      issued += 1;
-      const sendStarted = performance.now();
-      try {
-        const result = await client.send({ from, to, message, signal: abort.signal });
-        if (result.rejected.length > 0)
-          statistics.failure(String(result.rejected[0]?.reply.code ?? 'rejected'));
-        else statistics.success(performance.now() - sendStarted, result.messageBytes);
-      } catch (error) {
-        if (abort.signal.aborted) break;
-        statistics.failure(failureKey(error));
-      }
-      if (Number.isFinite(count)) progress.increment();
-    }
-  };
   // A duration run shows elapsed seconds instead of a message count.
   const ticker = Number.isFinite(count) ? null : setInterval(() => progress.increment(), 1000);
+  const onMessage = Number.isFinite(count) ? () => progress.increment() : () => {};
   try {
-    await Promise.all(
-      Array.from({ length: Number.isFinite(count) ? Math.min(concurrency, count) : concurrency }, worker),
-    );
+    if (connection.auth) {
+      await runPooledLoad({
+        connection,
+        concurrency,
+        count,
+        deadline,
+        message,
+        from,
+        to,
+        pipelining,
+        statistics,
+        onMessage,
+        signal: abort.signal,
+      });
+    } else {
+      await runBenchLoad({
+        target: {
+          host: connection.address.host,
+          port: connection.address.port,
+          secure: connection.secure,
+          starttls: connection.starttls,
+          tls: connection.tls,
+          name: connection.name,
+          lmtp: connection.lmtp,
+          pipelining,
+          envelope,
+          message: prepareMessage(message),
+          timeoutMs: benchTimeouts(connection.stepTimeoutMs),
+        },
+        concurrency,
+        count,
+        deadline,
+        signal: abort.signal,
+        statistics,
+        onMessage,
+      });
+    }
   } finally {
     if (ticker) clearInterval(ticker);
     progress.stop();
     abort.dispose();
-    await client.close().catch(() => client.destroy());
   }
   const summary = statistics.summarize(performance.now() - started);
   const exitCode = benchExitCode(summary);
@@ -150,7 +165,7 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
       settings: {
         concurrency,
         sizeBytes: message.byteLength,
-        pipelining: flags.pipelining !== false,
+        pipelining,
         count: Number.isFinite(count) ? count : null,
         durationMs,
       },
@@ -160,6 +175,76 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
     printBench(terminal, server, summary);
   }
   return exitCode;
+}
+
+/** An address from --from/--to, with or without angle brackets. */
+function benchMailbox(text: string, flag: string): Mailbox {
+  const bare = text.startsWith('<') && text.endsWith('>') ? text.slice(1, -1) : text;
+  const parsed = parseMailbox(bare, { mode: 'strict', smtpUtf8: true });
+  if (!parsed.ok) throw usageError(`${flag} '${text}': not a mailbox (${parsed.reply.lines.join(' ')})`);
+  return parsed.value;
+}
+
+interface PooledLoadOptions {
+  readonly connection: ResolvedConnection;
+  readonly concurrency: number;
+  readonly count: number;
+  readonly deadline: number;
+  readonly message: Uint8Array;
+  readonly from: string;
+  readonly to: string;
+  readonly pipelining: boolean;
+  readonly statistics: BenchStatistics;
+  readonly onMessage: () => void;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * With --user the load goes through @smtp/client's pool, which brings AUTH (mechanism choice, SASL,
+ * the plaintext checks); it costs more CPU per message than the lean driver of runBenchLoad.
+ */
+async function runPooledLoad(options: PooledLoadOptions): Promise<void> {
+  const { connection, statistics, signal } = options;
+  const client = createClient({
+    host: connection.address.host,
+    port: connection.address.port,
+    secure: connection.secure,
+    starttls: connection.starttls,
+    tls: connection.tls,
+    lmtp: connection.lmtp,
+    timeouts: connection.timeouts,
+    pipelining: options.pipelining,
+    ...(connection.name !== undefined ? { name: connection.name } : {}),
+    ...(connection.auth ? { auth: connection.auth } : {}),
+    pool: { maxConnections: options.concurrency, maxMessagesPerConnection: 1000 },
+  });
+  let issued = 0;
+  const worker = async () => {
+    while (issued < options.count && performance.now() < options.deadline && !signal.aborted) {
+      issued += 1;
+      options.onMessage();
+      const sendStarted = performance.now();
+      try {
+        const result = await client.send({
+          from: options.from,
+          to: options.to,
+          message: options.message,
+          signal,
+        });
+        if (result.rejected.length > 0)
+          statistics.failure(String(result.rejected[0]?.reply.code ?? 'rejected'));
+        else statistics.success(performance.now() - sendStarted, result.messageBytes);
+      } catch (error) {
+        if (signal.aborted) break;
+        statistics.failure(failureKey(error));
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  } finally {
+    await client.close().catch(() => client.destroy());
+  }
 }
 
 function failureKey(error: unknown): string {
@@ -191,7 +276,7 @@ function printBench(terminal: Terminal, server: string, summary: BenchSummary): 
     `${colors.bold('throughput')}    ${colors.green(`${summary.messagesPerSecond} msg/s`)}, ${summary.megabytesPerSecond} MB/s`,
   );
   terminal.out(
-    `${colors.bold('latency')}       p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms (min ${latency.min}, max ${latency.max})`,
+    `${colors.bold('latency')}       p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms (min ${latency.min}, max ${latency.max})`,
   );
   const errors = Object.entries(summary.errors);
   if (errors.length > 0) {

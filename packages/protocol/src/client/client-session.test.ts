@@ -2,6 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Mailbox } from '../address/mailbox.js';
 import { SmtpCapabilityError, SmtpProtocolError, SmtpReplyError, SmtpUsageError } from '../errors.js';
+import { type PreparedMessage, prepareMessage } from '../message/prepared-message.js';
 import type { SaslClient } from '../sasl/sasl-client.js';
 import type { ClientEvent, ClientSessionOptions, EnvelopeInit } from './client-events.js';
 import { ClientSession } from './client-session.js';
@@ -1133,5 +1134,122 @@ describe('other commands', () => {
     session.quit();
     session.receiveEnd();
     expect(types(drain(session))).toEqual(['close']);
+  });
+});
+
+describe('sending the same envelope and message again (load generators)', () => {
+  /** Runs one pipelined transaction ending with endBody(body) and returns everything written. */
+  function sendOnce(
+    session: ClientSession,
+    envelope: EnvelopeInit,
+    body: Uint8Array | PreparedMessage,
+  ): string {
+    session.startTransaction(envelope);
+    let output = written(session);
+    serve(session, '250 2.1.0 Ok', '250 2.1.5 Ok', '354 Go ahead');
+    drain(session);
+    session.endBody(body);
+    output += written(session);
+    serve(session, '250 2.0.0 Queued');
+    expect(types(drain(session))).toEqual(['transaction-end']);
+    return output;
+  }
+
+  const message = encoder.encode('Subject: x\r\n\r\n.leading dot\r\nbody\r\n');
+  const expected =
+    'MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n' +
+    'Subject: x\r\n\r\n..leading dot\r\nbody\r\n.\r\n';
+
+  it('writes the same bytes every time for the same envelope object and prepared message', () => {
+    const session = ready(['PIPELINING']);
+    const prepared = prepareMessage(message);
+    for (let round = 0; round < 3; round += 1)
+      expect(sendOnce(session, simpleEnvelope, prepared)).toBe(expected);
+    // The same bytes as the message given as a chunk.
+    expect(sendOnce(session, simpleEnvelope, message)).toBe(expected);
+  });
+
+  it('ends a prepared message without a final CRLF with CRLF "." CRLF', () => {
+    const session = ready(['PIPELINING']);
+    expect(sendOnce(session, simpleEnvelope, prepareMessage(encoder.encode('.no line end')))).toMatch(
+      /DATA\r\n\.\.no line end\r\n\.\r\n$/,
+    );
+  });
+
+  it('sends what a chunk holds now, even when the same chunk was sent before with other bytes', () => {
+    const session = ready(['PIPELINING']);
+    const reused = encoder.encode('first\r\n');
+    expect(sendOnce(session, simpleEnvelope, reused)).toMatch(/DATA\r\nfirst\r\n\.\r\n$/);
+    reused.set(encoder.encode('.irst\r\n'));
+    expect(sendOnce(session, simpleEnvelope, reused)).toMatch(/DATA\r\n\.\.irst\r\n\.\r\n$/);
+  });
+
+  it('plans a different envelope object afresh', () => {
+    const session = ready(['PIPELINING']);
+    expect(sendOnce(session, simpleEnvelope, message)).toBe(expected);
+    const other: EnvelopeInit = { from: mailbox('c@client.example'), to: [mailbox('d@mx.example')] };
+    expect(sendOnce(session, other, message)).toContain(
+      'MAIL FROM:<c@client.example>\r\nRCPT TO:<d@mx.example>\r\n',
+    );
+  });
+
+  it('plans the same envelope again after the capabilities change (SIZE offered after a new EHLO)', () => {
+    const session = ready(['PIPELINING']);
+    const sized: EnvelopeInit = { ...simpleEnvelope, size: 42 };
+    expect(sendOnce(session, sized, message)).toContain('MAIL FROM:<a@client.example>\r\n');
+    session.hello();
+    written(session);
+    serve(session, '250-mx.example', '250-PIPELINING', '250 SIZE 1000');
+    drain(session);
+    expect(sendOnce(session, sized, message)).toContain('MAIL FROM:<a@client.example> SIZE=42\r\n');
+  });
+
+  it('encodes a prepared message after writeBody() with the running encoder', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '250 Ok', '250 Ok', '354 Go ahead');
+    drain(session);
+    session.writeBody(encoder.encode('x'));
+    // "x" then ".y": the dot is mid-line, so it is not doubled (the prepared encoding would double it).
+    session.endBody(prepareMessage(encoder.encode('.y\r\n')));
+    expect(written(session)).toBe('x.y\r\n.\r\n');
+  });
+
+  it('sends a prepared message as it is with BDAT (RFC 3030)', () => {
+    const session = ready(['PIPELINING', 'CHUNKING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    serve(session, '250 Ok', '250 Ok');
+    expect(types(drain(session))).toEqual(['recipient-result', 'body-ready']);
+    session.endBody(prepareMessage(encoder.encode('.z\r\n')));
+    expect(written(session)).toBe('BDAT 4 LAST\r\n.z\r\n');
+  });
+});
+
+describe('receive()', () => {
+  it('keeps nothing of a chunk once it returns, so a reader may reuse its buffer', () => {
+    const session = ready(['PIPELINING']);
+    session.startTransaction(simpleEnvelope);
+    written(session);
+    const buffer = new Uint8Array(64);
+    const feed = (text: string) => {
+      const bytes = encoder.encode(text);
+      buffer.set(bytes);
+      session.receive(buffer.subarray(0, bytes.length));
+      buffer.fill(0x58); // the next read overwrites the buffer
+    };
+    feed('250 2.1.0 Sender o');
+    feed('k\r\n250 2.1.5 Recipient ok\r\n35');
+    feed('4 Go ahead\r\n');
+    const events = drain(session);
+    expect(types(events)).toEqual(['recipient-result', 'body-ready']);
+    const [recipient, bodyReady] = events;
+    expect(recipient?.type === 'recipient-result' && recipient.reply.lines).toEqual(['Recipient ok']);
+    expect(bodyReady?.type === 'body-ready' && bodyReady.reply).toEqual({
+      code: 354,
+      enhanced: null,
+      lines: ['Go ahead'],
+    });
   });
 });

@@ -7,6 +7,7 @@ import { SmtpCapabilityError, SmtpProtocolError, SmtpReplyError, SmtpUsageError 
 import { encodeBdat } from '../message/bdat.js';
 import { DotEncoder } from '../message/dot-encoder.js';
 import { LineEndingNormalizer } from '../message/line-ending-normalizer.js';
+import type { PreparedMessage } from '../message/prepared-message.js';
 import { type Capabilities, emptyCapabilities, parseCapabilities } from '../reply/capabilities.js';
 import type { Reply } from '../reply/reply.js';
 import { ReplyParser } from '../reply/reply-parser.js';
@@ -42,6 +43,8 @@ interface Transaction {
   readonly encoder: DotEncoder | null;
   /** BDAT of a text body: bare CR/LF become CRLF. Null for DATA (the encoder does it) and BINARYMIME. */
   readonly lineEndings: LineEndingNormalizer | null;
+  /** writeBody() was called: the encoder is past the start of the message. */
+  isBodyStarted: boolean;
   readonly lmtpReplies: RecipientReply[];
   isEnded: boolean;
 }
@@ -61,6 +64,24 @@ interface Queued {
   readonly kind: PendingKind;
   readonly bytes: readonly Uint8Array[];
   readonly expects: readonly Expected[];
+}
+
+/** MAIL and RCPT as planned for one envelope, kept to send the same envelope again without re-planning. */
+interface PlannedEnvelope {
+  readonly envelope: EnvelopeInit;
+  /** The plan holds only for what it was checked against. */
+  readonly capabilities: Capabilities;
+  readonly isTlsActive: boolean;
+  readonly transfer: 'DATA' | 'BDAT';
+  readonly recipients: readonly ForwardPath[];
+  readonly mail: PlannedLine;
+  readonly rcpts: readonly PlannedLine[];
+}
+
+interface PlannedLine {
+  readonly line: string;
+  /** The line and its CRLF, encoded once; shared by every transaction that sends it (never written into). */
+  readonly bytes: Uint8Array;
 }
 
 interface AuthExchange {
@@ -91,7 +112,7 @@ const helloOwed: Footing = { kind: 'hello' };
 const maxCommandLineBytes = 512;
 /** RFC 4954 §4: 12288 octets is enough for deployed SASL mechanisms' challenges. */
 const maxReplyLineBytes = 12288 + 6;
-const crlf = new Uint8Array([0x0d, 0x0a]);
+const dataLine: PlannedLine = { line: 'DATA', bytes: encodeUtf8('DATA\r\n') };
 const emptyBytes = new Uint8Array(0);
 
 function isPositive(reply: Reply | null): reply is Reply {
@@ -128,6 +149,8 @@ export class ClientSession {
   /** The transaction ended early while the caller was writing its body: ignore writeBody/endBody until endBody. */
   #isBodyAbandoned = false;
   #isQuitting = false;
+  /** The last envelope planned, reused when startTransaction() gets the same object again. */
+  #plannedEnvelope: PlannedEnvelope | null = null;
 
   constructor(options: ClientSessionOptions) {
     const parsed = parseDomain(options.name, { mode: 'strict', smtpUtf8: false });
@@ -208,6 +231,10 @@ export class ClientSession {
 
   // ---- input ----
 
+  /**
+   * Bytes from the server. Nothing of `chunk` is kept once this returns (an unfinished line is copied),
+   * so the caller may read the next bytes into the same buffer.
+   */
   receive(chunk: Uint8Array): void {
     if (this.#footing.kind === 'closed' || chunk.length === 0) return;
     // RFC 3207 §4.2 / CVE-2011-0411: bytes after the 220 to STARTTLS and before TLS are an injection attempt.
@@ -349,40 +376,33 @@ export class ClientSession {
   startTransaction(envelope: EnvelopeInit): void {
     const blocker = this.#transactionBlocker();
     if (blocker !== null) throw new SmtpUsageError(blocker);
-    const capabilities = this.#capabilities as Capabilities;
-    const plan = planEnvelope(envelope, {
-      capabilities,
-      isTlsActive: this.#isTlsActive,
-      isChunkingAllowed: this.#allowChunking,
-    });
-    // Serialise everything first: a value serializeCommand refuses throws before any state changes.
-    const mailLine = serializeCommand(plan.mail);
-    const rcptLines = plan.recipients.map((recipient) => serializeCommand(recipient.command));
+    const planned = this.#plan(envelope);
     this.#isBodyAbandoned = false;
     const transaction: Transaction = {
-      recipients: plan.recipients.map((recipient) => recipient.to),
-      transfer: plan.transfer,
+      recipients: planned.recipients,
+      transfer: planned.transfer,
       mailReply: null,
-      rcptReplies: plan.recipients.map(() => null),
+      rcptReplies: planned.recipients.map(() => null),
       rcptReplyCount: 0,
       isDataSent: false,
       body: 'waiting',
-      encoder: plan.transfer === 'DATA' ? new DotEncoder() : null,
+      encoder: planned.transfer === 'DATA' ? new DotEncoder() : null,
       lineEndings:
-        plan.transfer === 'BDAT' && envelope.body !== 'BINARYMIME' ? new LineEndingNormalizer() : null,
+        planned.transfer === 'BDAT' && envelope.body !== 'BINARYMIME' ? new LineEndingNormalizer() : null,
+      isBodyStarted: false,
       lmtpReplies: [],
       isEnded: false,
     };
     this.#transaction = transaction;
-    this.#enqueueLine('mail', mailLine, transaction);
-    rcptLines.forEach((line, index) => {
-      this.#enqueueLine('rcpt', line, transaction, index);
+    this.#enqueuePlanned('mail', planned.mail, transaction);
+    planned.rcpts.forEach((rcpt, index) => {
+      this.#enqueuePlanned('rcpt', rcpt, transaction, index);
     });
     // RFC 2920 §3.1: DATA may end the group; without PIPELINING it waits for the RCPT replies, so that
     // no DATA goes out when no recipient was accepted.
-    if (plan.transfer === 'DATA' && this.#isPipelining) {
+    if (planned.transfer === 'DATA' && this.#isPipelining) {
       transaction.isDataSent = true;
-      this.#enqueueLine('data', 'DATA', transaction);
+      this.#enqueuePlanned('data', dataLine, transaction);
     }
     this.#pump();
   }
@@ -392,15 +412,21 @@ export class ClientSession {
     const transaction = this.#openBody('writeBody()');
     if (transaction === null || chunk.length === 0) return;
     if (transaction.encoder !== null) {
+      transaction.isBodyStarted = true;
       for (const part of transaction.encoder.encode(chunk)) this.#output.push(part);
       return;
     }
+    transaction.isBodyStarted = true;
     const bytes = transaction.lineEndings?.normalize(chunk) ?? chunk;
     this.#enqueue('bdat', `BDAT ${bytes.length}`, encodeBdat(bytes, false), transaction);
   }
 
-  /** The message is complete: "." (DATA) or `BDAT n LAST` with `finalChunk` (`BDAT 0 LAST` without one). */
-  endBody(finalChunk?: Uint8Array): void {
+  /**
+   * The message is complete: "." (DATA) or `BDAT n LAST` with `finalChunk` (`BDAT 0 LAST` without one).
+   * A PreparedMessage as the whole message (no writeBody() before) goes out with its DATA encoding
+   * as prepared, not scanned again.
+   */
+  endBody(finalChunk?: Uint8Array | PreparedMessage): void {
     const transaction = this.#openBody('endBody()');
     if (transaction === null) {
       this.#isBodyAbandoned = false;
@@ -408,12 +434,19 @@ export class ClientSession {
     }
     transaction.body = 'closed';
     if (transaction.encoder !== null) {
-      if (finalChunk !== undefined && finalChunk.length > 0) {
-        for (const part of transaction.encoder.encode(finalChunk)) this.#output.push(part);
+      if (finalChunk !== undefined && !(finalChunk instanceof Uint8Array) && !transaction.isBodyStarted) {
+        for (const part of finalChunk.dataParts) this.#output.push(part);
+        this.#enqueueBodyEnd('data-end', '.', [finalChunk.dataEnd], transaction);
+        this.#pump();
+        return;
+      }
+      const chunk = finalChunk instanceof Uint8Array ? finalChunk : finalChunk?.bytes;
+      if (chunk !== undefined && chunk.length > 0) {
+        for (const part of transaction.encoder.encode(chunk)) this.#output.push(part);
       }
       this.#enqueueBodyEnd('data-end', '.', [transaction.encoder.end()], transaction);
     } else {
-      const chunk = lastBdatChunk(finalChunk ?? emptyBytes, transaction.lineEndings);
+      const chunk = lastBdatChunk(finalChunk, transaction);
       this.#enqueueBodyEnd('bdat-last', `BDAT ${chunk.length} LAST`, encodeBdat(chunk, true), transaction);
     }
     this.#pump();
@@ -645,7 +678,7 @@ export class ClientSession {
     }
     if (transaction.transfer === 'DATA') {
       transaction.isDataSent = true;
-      this.#enqueueLine('data', 'DATA', transaction);
+      this.#enqueuePlanned('data', dataLine, transaction);
       return;
     }
     // RFC 3030 §2: BDAT goes once all MAIL and RCPT replies are collected.
@@ -886,9 +919,50 @@ export class ClientSession {
     this.#pump();
   }
 
+  /**
+   * MAIL and RCPT for an envelope: planned and encoded once, and reused while the caller passes the
+   * same envelope object against the same capabilities and TLS state (a load generator sends one
+   * envelope thousands of times). EnvelopeInit is read-only: a caller that changes one passes a new one.
+   */
+  #plan(envelope: EnvelopeInit): PlannedEnvelope {
+    const capabilities = this.#capabilities as Capabilities;
+    const cached = this.#plannedEnvelope;
+    if (
+      cached !== null &&
+      cached.envelope === envelope &&
+      cached.capabilities === capabilities &&
+      cached.isTlsActive === this.#isTlsActive
+    ) {
+      return cached;
+    }
+    const plan = planEnvelope(envelope, {
+      capabilities,
+      isTlsActive: this.#isTlsActive,
+      isChunkingAllowed: this.#allowChunking,
+    });
+    // Serialise everything first: a value serializeCommand refuses throws before any state changes.
+    const planLine = (line: string): PlannedLine => ({ line, bytes: encodeUtf8(`${line}\r\n`) });
+    const planned: PlannedEnvelope = {
+      envelope,
+      capabilities,
+      isTlsActive: this.#isTlsActive,
+      transfer: plan.transfer,
+      recipients: plan.recipients.map((recipient) => recipient.to),
+      mail: planLine(serializeCommand(plan.mail)),
+      rcpts: plan.recipients.map((recipient) => planLine(serializeCommand(recipient.command))),
+    };
+    this.#plannedEnvelope = planned;
+    return planned;
+  }
+
   /** Queues a transaction command without writing it yet (the caller pumps once the group is complete). */
-  #enqueueLine(kind: PendingKind, line: string, transaction: Transaction, recipientIndex = -1): void {
-    this.#queue.push(this.#queued(kind, line, [encodeUtf8(line), crlf], transaction, recipientIndex));
+  #enqueuePlanned(
+    kind: PendingKind,
+    planned: PlannedLine,
+    transaction: Transaction,
+    recipientIndex = -1,
+  ): void {
+    this.#queue.push(this.#queued(kind, planned.line, [planned.bytes], transaction, recipientIndex));
   }
 
   /** "." or BDAT LAST: in LMTP one reply per accepted recipient follows (RFC 2033 §4.2). */
@@ -922,8 +996,20 @@ export class ClientSession {
   }
 }
 
-/** The final BDAT chunk with bare line endings fixed, and the LF a trailing CR of the last chunk was owed. */
-function lastBdatChunk(chunk: Uint8Array, lineEndings: LineEndingNormalizer | null): Uint8Array {
+/**
+ * The final BDAT chunk with bare line endings fixed, and the LF a trailing CR of the last chunk was
+ * owed. A PreparedMessage that is the whole message goes as prepared, not scanned again.
+ */
+function lastBdatChunk(
+  finalChunk: Uint8Array | PreparedMessage | undefined,
+  transaction: { readonly lineEndings: LineEndingNormalizer | null; readonly isBodyStarted: boolean },
+): Uint8Array {
+  const { lineEndings } = transaction;
+  if (finalChunk !== undefined && !(finalChunk instanceof Uint8Array)) {
+    if (lineEndings === null) return finalChunk.bytes; // BINARYMIME: as given
+    if (!transaction.isBodyStarted) return finalChunk.bdatBytes;
+  }
+  const chunk = (finalChunk instanceof Uint8Array ? finalChunk : finalChunk?.bytes) ?? emptyBytes;
   if (lineEndings === null) return chunk;
   const normalized = lineEndings.normalize(chunk);
   const owed = lineEndings.end();
