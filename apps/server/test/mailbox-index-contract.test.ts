@@ -375,6 +375,133 @@ describe.each(Object.keys(stores) as (keyof typeof stores)[])('the capture index
     expect(await store.spool.getRaw(received.id)).toBeNull();
   });
 
+  const tagsOf = async (id: string) => (await store.mailbox.get(id))?.tags;
+  /** Tag names in ASCII lower case: which spelling names a tag written in several is the store's choice. */
+  const tagUsage = async () =>
+    (await store.mailbox.listTags()).map((usage) => [
+      usage.name.replace(/[A-Z]/g, (letter) => letter.toLowerCase()),
+      usage.messageCount,
+    ]);
+
+  it('sets and adds tags, sorted case-insensitively, one tag whatever its ASCII case', async () => {
+    const first = await newMessage(composeRaw({ subject: 'first' }));
+    const second = await newMessage(composeRaw({ subject: 'second' }));
+    await store.mailbox.insert(first);
+    await store.mailbox.insert(second);
+    expect(await store.mailbox.setTags(first.id, ['urgent', 'Beta', 'alpha'])).toEqual([
+      'alpha',
+      'Beta',
+      'urgent',
+    ]);
+    // A tag it has already keeps its spelling.
+    expect(await store.mailbox.addTags(first.id, ['URGENT', 'gamma'])).toEqual([
+      'alpha',
+      'Beta',
+      'gamma',
+      'urgent',
+    ]);
+    expect(await store.mailbox.setTags(second.id, ['Urgent', 'Élan'])).toEqual(['Urgent', 'Élan']);
+    expect(await store.mailbox.setTags('missing', ['x'])).toBeNull();
+    expect(await store.mailbox.addTags('missing', ['x'])).toBeNull();
+    expect((await store.mailbox.list({})).messages.map((message) => message.tags)).toEqual([
+      ['Urgent', 'Élan'],
+      ['alpha', 'Beta', 'gamma', 'urgent'],
+    ]);
+    expect(await tagsOf(first.id)).toEqual(['alpha', 'Beta', 'gamma', 'urgent']);
+    expect(await tagUsage()).toEqual([
+      ['alpha', 1],
+      ['beta', 1],
+      ['gamma', 1],
+      ['urgent', 2],
+      ['Élan', 1],
+    ]);
+    // Only ASCII case is folded: É and é stay two tags.
+    expect(await store.mailbox.addTags(second.id, ['élan'])).toEqual(['Urgent', 'Élan', 'élan']);
+    expect(await store.mailbox.setTags(first.id, [])).toEqual([]);
+    expect(await tagUsage()).toEqual([
+      ['urgent', 1],
+      ['Élan', 1],
+      ['élan', 1],
+    ]);
+
+    // Tagged at receive, before its parse: the summary of the parse carries the tags.
+    const received = await newMessage(composeRaw({ subject: 'tagged early' }));
+    await store.spool.receive(received.raw, receivedPart(received));
+    expect(await store.mailbox.addTags(received.id, ['inbound'])).toEqual(['inbound']);
+    expect((await store.mailbox.index(received.id))?.tags).toEqual(['inbound']);
+  });
+
+  it('renames a tag on every message, merging into an existing one, and deletes a tag', async () => {
+    const [first, second, third] = await Promise.all(
+      ['one', 'two', 'three'].map((subject) => newMessage(composeRaw({ subject }))),
+    );
+    if (first === undefined || second === undefined || third === undefined) throw new Error('no messages');
+    for (const message of [first, second, third]) await store.mailbox.insert(message);
+    await store.mailbox.setTags(first.id, ['draft', 'Review']);
+    await store.mailbox.setTags(second.id, ['review']);
+    await store.mailbox.setTags(third.id, ['draft', 'other']);
+    expect(await store.mailbox.renameTag('DRAFT', 'review')).toBe(2);
+    expect(await tagsOf(first.id)).toEqual(['Review']); // had both: keeps its own
+    expect(await tagsOf(second.id)).toEqual(['review']);
+    expect(await tagsOf(third.id)).toEqual(['other', 'review']);
+    expect(await tagUsage()).toEqual([
+      ['other', 1],
+      ['review', 3],
+    ]);
+    // Only the case changes: every message gets the new spelling.
+    expect(await store.mailbox.renameTag('review', 'Checked')).toBe(3);
+    expect(await store.mailbox.renameTag('checked', 'CHECKED')).toBe(3);
+    expect(await store.mailbox.listTags()).toEqual([
+      { name: 'CHECKED', messageCount: 3 },
+      { name: 'other', messageCount: 1 },
+    ]);
+    expect(await store.mailbox.renameTag('absent', 'anything')).toBe(0);
+    expect(await store.mailbox.deleteTag('Checked')).toBe(3);
+    expect(await store.mailbox.deleteTag('checked')).toBe(0);
+    expect(await store.mailbox.listTags()).toEqual([{ name: 'other', messageCount: 1 }]);
+    expect(await tagsOf(first.id)).toEqual([]);
+    expect(await tagsOf(third.id)).toEqual(['other']);
+  });
+
+  it('searches by tag:, tag:"two words" and -tag:, ignoring ASCII case', async () => {
+    const [urgent, later, plain] = await Promise.all(
+      ['Invoice overdue', 'Invoice later', 'Lunch'].map((subject) => newMessage(composeRaw({ subject }))),
+    );
+    if (urgent === undefined || later === undefined || plain === undefined) throw new Error('no messages');
+    for (const message of [urgent, later, plain]) await store.mailbox.insert(message);
+    await store.mailbox.setTags(urgent.id, ['Urgent', 'needs review']);
+    await store.mailbox.setTags(later.id, ['later']);
+    expect(await ids('tag:urgent')).toEqual([urgent.id]);
+    expect(await ids('tag:URGENT invoice')).toEqual([urgent.id]);
+    expect(await ids('tag:"Needs Review"')).toEqual([urgent.id]);
+    expect(await ids('tag:urg')).toEqual([]); // a tag matches whole, not as a prefix
+    expect(await ids('tag:needs')).toEqual([]);
+    expect(await ids('-tag:urgent')).toEqual([plain.id, later.id]);
+    expect(await ids('invoice -tag:later')).toEqual([urgent.id]);
+    expect(await ids('tag:urgent tag:later')).toEqual([]);
+    expect((await store.mailbox.list({ search: '-tag:Urgent' })).total).toBe(2);
+  });
+
+  it('removes the tags of deleted messages: one, all and by retention', async () => {
+    const messages = await Promise.all(
+      [0, 1, 2].map((index) => newMessage(composeRaw({ subject: `tagged ${index}` }))),
+    );
+    for (const message of messages) {
+      await store.mailbox.insert(message);
+      await store.mailbox.setTags(message.id, ['keep', `only-${message.id}`]);
+    }
+    expect(await store.mailbox.delete(messages[0]?.id ?? '')).toBe(true);
+    expect((await store.mailbox.listTags()).find((usage) => usage.name === 'keep')?.messageCount).toBe(2);
+    expect(await store.mailbox.listTags()).toHaveLength(3);
+    expect(await store.mailbox.prune({ maxMessages: 1, maxAgeMs: 0 }, Date.now())).toEqual([messages[1]?.id]);
+    expect(await store.mailbox.listTags()).toEqual([
+      { name: 'keep', messageCount: 1 },
+      { name: `only-${messages[2]?.id}`, messageCount: 1 },
+    ]);
+    expect(await store.mailbox.deleteAll()).toBe(1);
+    expect(await store.mailbox.listTags()).toEqual([]);
+  });
+
   it('prunes the oldest messages beyond maxMessages, and those older than maxAge', async () => {
     const inserted: string[] = [];
     for (let index = 0; index < 10; index += 1) {

@@ -148,6 +148,33 @@ describe('capture mode on PostgreSQL, two nodes', () => {
       });
       expect((await listMessages(nodeB.baseUrl)).messages[0]?.isRead).toBe(true);
 
+      // Tagged on A: B's stream and search show it; a rename on B reaches A's stream.
+      const tagged = await fetch(`${nodeA.baseUrl}/api/v1/messages/${id}/tags`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ tags: ['sky', 'Night watch'] }),
+      });
+      expect(tagged.status).toBe(200);
+      expect((await streamB.next((event) => event.event === 'message-tagged')).data).toEqual({
+        type: 'message-tagged',
+        id,
+        tags: ['Night watch', 'sky'],
+      });
+      const byTag = await listMessages(nodeB.baseUrl, `?search=${encodeURIComponent('tag:"night WATCH"')}`);
+      expect(byTag.messages.map((message) => message.id)).toEqual([id]);
+      const renamed = await fetch(`${nodeB.baseUrl}/api/v1/tags/sky`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Stars' }),
+      });
+      expect(renamed.status).toBe(200);
+      expect((await streamA.next((event) => event.event === 'tags-changed')).data).toEqual({
+        type: 'tags-changed',
+      });
+      expect((await listMessages(nodeA.baseUrl, '?search=tag:stars')).messages.map((m) => m.id)).toEqual([
+        id,
+      ]);
+
       // Deleted on B: gone on A, and A's stream says so.
       expect((await fetch(`${nodeB.baseUrl}/api/v1/messages/${id}`, { method: 'DELETE' })).status).toBe(204);
       expect((await streamA.next((event) => event.event === 'message-deleted')).data).toEqual({

@@ -9,6 +9,7 @@ import type {
   MessageSummary,
   NewMessage,
   RetentionPolicy,
+  TagUsage,
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
@@ -44,6 +45,8 @@ interface SummaryRow {
   attachment_count: number;
   snippet: string;
   is_parsed: boolean;
+  /** Sorted (summaryColumns' subquery). */
+  tags: string[];
 }
 
 /** What a parse adds to the inbox row besides its columns (c.detail): read together, filtered by search. */
@@ -64,8 +67,10 @@ interface DetailRow extends SummaryRow {
   dsn_reports: string[];
 }
 
+/** The inbox columns, the message's tags included: read along in the same query (no query per row). */
 const summaryColumns = `c.seq, c.id, c.received_at_ms, c.subject, c.from_address, c.to_addresses,
-  c.envelope_from, c.envelope_to, c.size_bytes, c.is_read, c.attachment_count, c.snippet, c.is_parsed`;
+  c.envelope_from, c.envelope_to, c.size_bytes, c.is_read, c.attachment_count, c.snippet, c.is_parsed,
+  ARRAY(SELECT t.tag FROM capture_message_tags t WHERE t.seq = c.seq ORDER BY t.tag_key) AS tags`;
 
 const pruneBatchSize = 500;
 /** A text search with at most this many hits is paged from the search index (see list()). */
@@ -294,6 +299,84 @@ export class PostgresMailboxIndex implements MailboxIndex {
     return rowCount === 0 ? null : isRead;
   }
 
+  async setTags(id: string, tags: readonly string[]): Promise<readonly string[] | null> {
+    return this.#changeTags(id, tags, { replace: true });
+  }
+
+  async addTags(id: string, tags: readonly string[]): Promise<readonly string[] | null> {
+    return this.#changeTags(id, tags, { replace: false });
+  }
+
+  /**
+   * Sets or adds a message's tags under its row lock (FOR NO KEY UPDATE: a concurrent tag change
+   * waits, and so does a delete, so the new rows never reference a message gone meanwhile).
+   */
+  async #changeTags(
+    id: string,
+    tags: readonly string[],
+    change: { readonly replace: boolean },
+  ): Promise<readonly string[] | null> {
+    return inTransaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ seq: number }>(
+        'SELECT seq FROM capture_messages WHERE id = $1 FOR NO KEY UPDATE',
+        [id],
+      );
+      const seq = rows[0]?.seq;
+      if (seq === undefined) return null;
+      if (change.replace) await client.query('DELETE FROM capture_message_tags WHERE seq = $1', [seq]);
+      // A tag the message has already (in any case) keeps its spelling.
+      await client.query(
+        `INSERT INTO capture_message_tags (seq, tag) SELECT $1, tag FROM unnest($2::text[]) AS tag
+         ON CONFLICT (seq, tag_key) DO NOTHING`,
+        [seq, tags],
+      );
+      const stored = await client.query<{ tag: string }>(
+        'SELECT tag FROM capture_message_tags WHERE seq = $1 ORDER BY tag_key',
+        [seq],
+      );
+      return stored.rows.map((row) => row.tag);
+    });
+  }
+
+  async listTags(): Promise<readonly TagUsage[]> {
+    // Spellings that differ in case are one tag: it is named as on the message that got it first.
+    const { rows } = await this.#pool.query<TagUsage>(
+      `SELECT (array_agg(tag ORDER BY seq))[1] AS name, count(*)::integer AS "messageCount"
+       FROM capture_message_tags GROUP BY tag_key ORDER BY tag_key`,
+    );
+    return rows;
+  }
+
+  async renameTag(from: string, to: string): Promise<number> {
+    return inTransaction(this.#pool, async (client) => {
+      // Tag writes wait for the rename (it is rare), so no message gains `to` between its two
+      // steps. It only deletes and updates tag rows, which takes no lock on a message: a message
+      // delete waiting for this lock cannot deadlock with it.
+      await client.query('LOCK TABLE capture_message_tags IN SHARE ROW EXCLUSIVE MODE');
+      // A message that has both keeps its `to`; its `from` goes.
+      const merged = await client.query(
+        `DELETE FROM capture_message_tags t WHERE t.tag_key = capture_tag_key($1)
+           AND capture_tag_key($1) <> capture_tag_key($2)
+           AND EXISTS (SELECT 1 FROM capture_message_tags o WHERE o.seq = t.seq AND o.tag_key = capture_tag_key($2))`,
+        [from, to],
+      );
+      // The rest is renamed in place (only the case changes when both keys are one).
+      const renamed = await client.query(
+        'UPDATE capture_message_tags SET tag = $2 WHERE tag_key = capture_tag_key($1)',
+        [from, to],
+      );
+      return (merged.rowCount ?? 0) + (renamed.rowCount ?? 0);
+    });
+  }
+
+  async deleteTag(name: string): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      'DELETE FROM capture_message_tags WHERE tag_key = capture_tag_key($1)',
+      [name],
+    );
+    return rowCount ?? 0;
+  }
+
   async markAllRead(): Promise<number> {
     const { rowCount } = await this.#pool.query(
       'UPDATE capture_messages SET is_read = true WHERE NOT is_read',
@@ -302,7 +385,7 @@ export class PostgresMailboxIndex implements MailboxIndex {
   }
 
   async delete(id: string): Promise<boolean> {
-    // The message's row in messages goes; its inbox row follows (ON DELETE CASCADE).
+    // The message's row in messages goes; its inbox row and tags follow (ON DELETE CASCADE).
     const { rowCount } = await this.#pool.query(
       'DELETE FROM messages m USING capture_messages c WHERE c.id = m.id AND m.id = $1',
       [id],
@@ -444,5 +527,6 @@ function toSummary(row: SummaryRow): MessageSummary {
     attachmentCount: row.attachment_count,
     snippet: row.snippet,
     isParsed: row.is_parsed,
+    tags: row.tags,
   };
 }

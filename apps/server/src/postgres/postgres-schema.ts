@@ -159,6 +159,21 @@ export const postgresMigrations: readonly string[] = [
   CREATE TRIGGER capture_counts_update AFTER UPDATE ON capture_messages
     REFERENCING OLD TABLE AS before_update NEW TABLE AS after_update
     FOR EACH STATEMENT EXECUTE FUNCTION capture_counts_updated();`,
+  // capture-message-tags: capture tags (capture/message-tags.ts), as SQLite's message_tags. One row
+  // per (message, tag), kept as first written; tag_key is its ASCII-lower-cased form, so "Urgent"
+  // and "urgent" are one tag (ASCII only, as SQLite's NOCASE), and sorts byte-wise (COLLATE "C")
+  // as NOCASE does. Deleting the message (one, all, retention) deletes its tags. IF NOT EXISTS /
+  // OR REPLACE: safe in any order.
+  `CREATE OR REPLACE FUNCTION capture_tag_key(tag text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT translate(tag, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') $$;
+  CREATE TABLE IF NOT EXISTS capture_message_tags (
+    seq bigint NOT NULL REFERENCES capture_messages (seq) ON DELETE CASCADE,
+    tag text NOT NULL,
+    tag_key text COLLATE "C" NOT NULL GENERATED ALWAYS AS (capture_tag_key(tag)) STORED,
+    PRIMARY KEY (seq, tag_key)
+  );
+  CREATE INDEX IF NOT EXISTS capture_message_tags_key ON capture_message_tags (tag_key, seq);`,
 ];
 
 /** Any number will do as long as nothing else on the database uses it for an advisory lock. */

@@ -119,8 +119,8 @@ export class SqlParameters {
 
 /**
  * The row filters of a search (everything but its text) as SQL over `capture_messages c`. The
- * parse's details (c.detail, jsonb) hold Cc, headers and attachments; strpos() is a plain
- * substring test, so user text needs no LIKE escaping.
+ * parse's details (c.detail, jsonb) hold Cc, headers and attachments; tags are rows of
+ * capture_message_tags. strpos() is a plain substring test, so user text needs no LIKE escaping.
  */
 export function rowFiltersOf(search: SearchQuery, parameters: SqlParameters): string[] {
   const conditions: string[] = [];
@@ -150,6 +150,11 @@ export function rowFiltersOf(search: SearchQuery, parameters: SqlParameters): st
     const value = parameters.add(term.toLowerCase());
     conditions.push(`EXISTS (SELECT 1 FROM jsonb_array_elements(c.detail -> 'attachments') a
       WHERE strpos(lower(a ->> 'filename'), ${value}) > 0)`);
+  }
+  for (const tag of search.tags) {
+    // capture_tag_key() folds ASCII case, as the tag rows' key (postgres-schema.ts).
+    conditions.push(`${tag.isNegated ? 'NOT ' : ''}EXISTS (SELECT 1 FROM capture_message_tags t
+      WHERE t.seq = c.seq AND t.tag_key = capture_tag_key(${parameters.add(tag.name)}))`);
   }
   return conditions;
 }

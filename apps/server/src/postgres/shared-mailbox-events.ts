@@ -17,10 +17,14 @@ const idsPerAnnouncement = 150;
 const catchUpMarginMs = 5000;
 const catchUpLimit = 1000;
 
-/** One NOTIFY payload: an event of node `node`, or a stored message too large to carry (its id). */
+/**
+ * One NOTIFY payload: an event of node `node`, or a stored or tagged message whose event is too
+ * large to carry (its id: the receiver reads the rest).
+ */
 type Announcement = { readonly node: string } & (
   | { readonly event: MailboxEvent }
   | { readonly storedId: string }
+  | { readonly taggedId: string }
 );
 
 export interface SharedMailboxEventsOptions {
@@ -129,6 +133,12 @@ export class SharedMailboxEvents implements EventBus<MailboxEvent> {
           this.#seen.publish(announcement.event);
           return;
         }
+        if ('taggedId' in announcement) {
+          const message = await this.#options.mailbox.getSummary(announcement.taggedId);
+          if (message !== null)
+            this.#seen.publish({ type: 'message-tagged', id: message.id, tags: message.tags });
+          return;
+        }
         const message = await this.#options.mailbox.getSummary(announcement.storedId);
         if (message !== null) this.#seen.publish({ type: 'message-stored', message });
       } catch (error) {
@@ -164,18 +174,25 @@ function announcementsOf(node: string, event: MailboxEvent): Announcement[] {
     return announcements;
   }
   const whole: Announcement = { node, event };
-  if (event.type === 'message-stored' && Buffer.byteLength(JSON.stringify(whole)) > maxPayloadBytes)
-    return [{ node, storedId: event.message.id }];
+  if (Buffer.byteLength(JSON.stringify(whole)) <= maxPayloadBytes) return [whole];
+  if (event.type === 'message-stored') return [{ node, storedId: event.message.id }];
+  // 100 tags of 64 multi-byte characters do not fit.
+  if (event.type === 'message-tagged') return [{ node, taggedId: event.id }];
   return [whole];
 }
 
-const eventTypes: ReadonlySet<string> = new Set<MailboxEvent['type']>([
-  'message-stored',
-  'message-updated',
-  'messages-read',
-  'message-deleted',
-  'messages-cleared',
-]);
+/** Every event relayed; a record, so a new event type cannot be forgotten here. */
+const isRelayed = {
+  'message-stored': true,
+  'message-updated': true,
+  'messages-read': true,
+  'message-tagged': true,
+  'tags-changed': true,
+  'message-deleted': true,
+  'messages-cleared': true,
+} as const satisfies Record<MailboxEvent['type'], true>;
+
+const eventTypes: ReadonlySet<string> = new Set(Object.keys(isRelayed));
 
 /** A payload of ours, or null (another program may NOTIFY on the channel too). */
 function parseAnnouncement(payload: string): Announcement | null {
@@ -184,9 +201,11 @@ function parseAnnouncement(payload: string): Announcement | null {
       node: unknown;
       event: { type?: unknown };
       storedId: unknown;
+      taggedId: unknown;
     }>;
     if (typeof value.node !== 'string') return null;
     if (typeof value.storedId === 'string') return { node: value.node, storedId: value.storedId };
+    if (typeof value.taggedId === 'string') return { node: value.node, taggedId: value.taggedId };
     if (typeof value.event?.type === 'string' && eventTypes.has(value.event.type))
       return value as Announcement;
     return null;
