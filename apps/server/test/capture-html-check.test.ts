@@ -46,6 +46,7 @@ describe('HTML compatibility check', () => {
   }
   const htmlCheck = async (id: string) => {
     const response = await fetch(`${harness.baseUrl}/api/v1/messages/${id}/html-check`);
+    // biome-ignore lint/suspicious/noExplicitAny: assertions read JSON bodies field by field
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
 

@@ -33,6 +33,7 @@ describe('relay: releasing captured mail and sending through the configured rela
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: assertions read JSON bodies field by field
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   /** The sink's message number `count` (1-based), waiting briefly for its line to be read. */

@@ -62,6 +62,7 @@ describe.each(Object.keys(storages) as (keyof typeof storages)[])(
 
     const getJson = async (path: string, init?: RequestInit) => {
       const response = await fetch(harness.baseUrl + path, init);
+      // biome-ignore lint/suspicious/noExplicitAny: assertions read JSON bodies field by field
       return { status: response.status, body: (await response.json()) as Record<string, any> };
     };
     const putJson = (path: string, body: unknown) =>
