@@ -1010,12 +1010,5 @@ function lastBdatChunk(
     if (!transaction.isBodyStarted) return finalChunk.bdatBytes;
   }
   const chunk = (finalChunk instanceof Uint8Array ? finalChunk : finalChunk?.bytes) ?? emptyBytes;
-  if (lineEndings === null) return chunk;
-  const normalized = lineEndings.normalize(chunk);
-  const owed = lineEndings.end();
-  if (owed.length === 0) return normalized;
-  const joined = new Uint8Array(normalized.length + owed.length);
-  joined.set(normalized);
-  joined.set(owed, normalized.length);
-  return joined;
+  return lineEndings === null ? chunk : lineEndings.finish(chunk);
 }

@@ -36,6 +36,17 @@ export class LineEndingNormalizer {
     return copyWithCrlf(chunk, chunk.length + extraBytes, needsLfFirst, skipFirstLf);
   }
 
+  /** The last chunk, normalized, with the LF a trailing CR is owed. Resets for the next message. */
+  finish(chunk: Uint8Array): Uint8Array {
+    const normalized = this.normalize(chunk);
+    const owed = this.end();
+    if (owed.length === 0) return normalized;
+    const joined = new Uint8Array(normalized.length + owed.length);
+    joined.set(normalized);
+    joined.set(owed, normalized.length);
+    return joined;
+  }
+
   /** The LF owed to a CR that ended the last chunk, or nothing. Resets for the next message. */
   end(): Uint8Array {
     const owed = this.#pendingCr;

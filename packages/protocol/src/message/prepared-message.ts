@@ -19,16 +19,6 @@ export interface PreparedMessage {
 export function prepareMessage(bytes: Uint8Array): PreparedMessage {
   const encoder = new DotEncoder();
   const dataParts = encoder.encode(bytes);
-  const lineEndings = new LineEndingNormalizer();
-  const normalized = lineEndings.normalize(bytes);
-  const owed = lineEndings.end();
-  const bdatBytes = owed.length === 0 ? normalized : concatenate(normalized, owed);
+  const bdatBytes = new LineEndingNormalizer().finish(bytes);
   return { bytes, bdatBytes, dataParts, dataEnd: encoder.end() };
-}
-
-function concatenate(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(first.length + second.length);
-  joined.set(first);
-  joined.set(second, first.length);
-  return joined;
 }
