@@ -135,6 +135,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     mailbox,
     events,
     tagging: config.tags,
+    // An MTA lists relayed mail by its headers unless asked for more: a full parse per message
+    // costs more than the rest of the relay (README, MTA performance).
+    indexScope: config.mode === 'mta' && !config.mta.indexBodies ? 'headers' : 'message',
     onBackgroundError(error, context) {
       // The message is stored; it stays unparsed until the next start retries it.
       logger.error({ err: error, id: context.id }, 'could not parse or index a stored message');

@@ -1,3 +1,4 @@
+import type { ParseScope } from '../mime/parse-message.js';
 import type { MessageAddress, ParsedMessage } from '../mime/parsed-message.js';
 import type { ReceivedMessage, SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 
@@ -96,9 +97,10 @@ export interface MailboxIndex {
   /**
    * Parses a spooled message from its bytes (the parser port) and saves what parsing derived
    * (saveParsed()): the capture pipeline's index stage. Resolves with its summary, or null when
-   * it is gone (deleted meanwhile) or was parsed already.
+   * it is gone (deleted meanwhile) or was parsed already. `scope` 'headers' parses the header
+   * section only (parseHeaderSection; default 'message': all of it).
    */
-  index(id: string): Promise<MessageSummary | null>;
+  index(id: string, scope?: ParseScope): Promise<MessageSummary | null>;
   /**
    * Adds the parse of a spooled message (headers, addresses, attachment metadata, search index)
    * and returns its summary, or null when it is gone or was parsed already. Need not be durable:

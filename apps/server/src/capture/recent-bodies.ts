@@ -1,6 +1,19 @@
-import type { ParsedMessage } from '../mime/parsed-message.js';
+import type { AttachmentMetadata, ParsedMessage } from '../mime/parsed-message.js';
 
-export type Bodies = Pick<ParsedMessage, 'text' | 'html'>;
+export type Bodies = Pick<ParsedMessage, 'text' | 'html' | 'attachments'>;
+
+/**
+ * What an opened message shows of its body: the bodies just parsed and, for a message whose body
+ * was not parsed at receive (`bodyParsed: false`, mta.indexBodies off), its attachments too.
+ */
+export function openedParts(
+  stored: { readonly bodyParsed?: false; readonly attachments: readonly AttachmentMetadata[] },
+  bodies: Bodies,
+): Bodies & { readonly attachmentCount?: number } {
+  if (stored.bodyParsed !== false)
+    return { text: bodies.text, html: bodies.html, attachments: stored.attachments };
+  return { ...bodies, attachmentCount: bodies.attachments.length };
+}
 
 /**
  * The bodies of the messages viewed last. Opening a message asks for it several times (the JSON,
@@ -26,7 +39,7 @@ export class RecentBodies {
       this.#entries.set(id, cached);
       return cached.bodies;
     }
-    const bodies = parse(raw).then(({ text, html }) => ({ text, html }));
+    const bodies = parse(raw).then(({ text, html, attachments }) => ({ text, html, attachments }));
     if (raw.byteLength > this.#maxRawBytes) return bodies;
     const entry = { bodies, rawBytes: raw.byteLength };
     this.#entries.set(id, entry);

@@ -75,6 +75,12 @@ export const mtaSchema = z
     dailyMessageLimit: z.number().int().min(0).default(1000),
     /** Clients that may relay without AUTH on a relay listener (CIDR, IPv4 and IPv6). */
     relayNetworks: z.array(cidr).default([]),
+    /**
+     * Whether the web inbox parses each message's body at receive (search by body text, snippets,
+     * attachment counts in the list), as capture mode does. Off: only the header section is parsed,
+     * and the body when a message is opened; that parse is most of what an MTA spends per message.
+     */
+    indexBodies: z.boolean().default(false),
     listeners: z
       .array(listener)
       .min(1)

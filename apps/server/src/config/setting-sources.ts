@@ -21,6 +21,11 @@ export const settings: readonly Setting[] = [
     description: 'messages per user per UTC day (0 = no limit)',
   },
   { path: 'mta.relayNetworks', kind: 'list', description: 'CIDR ranges that may relay without AUTH' },
+  {
+    path: 'mta.indexBodies',
+    kind: 'boolean',
+    description: 'parse and index message bodies at receive for the web inbox (default off)',
+  },
   { path: 'smtp.host', kind: 'string', description: 'SMTP listen address' },
   { path: 'smtp.port', kind: 'number', description: 'SMTP listen port (0 = any free port)' },
   { path: 'smtp.hostname', kind: 'string', description: 'name in the SMTP greeting' },

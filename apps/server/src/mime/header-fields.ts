@@ -28,7 +28,7 @@ export function readHeaderFields(raw: Uint8Array, names: readonly string[]): Map
 }
 
 /** Where the header section ends: the first empty line, or the whole message when it has none. */
-function headerSectionEnd(raw: Uint8Array): number {
+export function headerSectionEnd(raw: Uint8Array): number {
   for (let index = 0; index < raw.length - 1; index += 1) {
     if (raw[index] !== 0x0a) continue;
     if (raw[index + 1] === 0x0a) return index;

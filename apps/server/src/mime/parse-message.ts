@@ -1,5 +1,6 @@
 import type { Address, Attachment, Email } from 'postal-mime';
 import PostalMime from 'postal-mime';
+import { headerSectionEnd } from './header-fields.js';
 import {
   type AttachmentMetadata,
   emptyParsedMessage,
@@ -41,6 +42,26 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     attachments: email.attachments.map(toMetadata),
   };
 }
+
+/**
+ * The header section alone, parsed as parseMessage parses it (same decoding of addresses, encoded
+ * words and dates) but without reading a byte of the body: no text, no HTML, no attachments, and
+ * `bodyParsed: false` to say so. What the MTA's inbox keeps of relayed mail (mta.indexBodies), at a
+ * fraction of a full parse's cost (postal-mime reads the body line by line).
+ */
+export async function parseHeaderSection(raw: Uint8Array): Promise<ParsedMessage> {
+  let end = headerSectionEnd(raw);
+  while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end -= 1;
+  // The fields, then an empty line and no body: a multipart type finds no part to read.
+  const section = new Uint8Array(end + 4);
+  section.set(raw.subarray(0, end));
+  section.set([0x0d, 0x0a, 0x0d, 0x0a], end);
+  const parsed = await parseMessage(section);
+  return { ...parsed, text: null, html: null, attachments: [], bodyParsed: false };
+}
+
+/** How much of a message index() parses: all of it, or its header section (parseHeaderSection). */
+export type ParseScope = 'message' | 'headers';
 
 /** Attachment bytes are not stored twice: they are decoded from the raw message on download. */
 export async function extractAttachment(raw: Uint8Array, index: number): Promise<AttachmentContent | null> {

@@ -38,6 +38,11 @@ export interface ParsedMessage {
   readonly text: string | null;
   readonly html: string | null;
   readonly attachments: readonly AttachmentMetadata[];
+  /**
+   * False when only the header section was parsed (parseHeaderSection): text, html and attachments
+   * are then unknown, not absent, and the body is not in the search index. Absent: all was parsed.
+   */
+  readonly bodyParsed?: false;
 }
 
 /** The parse of a message nothing could be read from. */

@@ -1,6 +1,7 @@
 import type { MailboxEvent } from '../capture/mailbox-event.js';
 import type { MailboxIndex } from '../capture/mailbox-index.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { ParseScope } from '../mime/parse-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import { IngestPipeline, type IngestPipelineOptions } from './ingest-pipeline.js';
 import {
@@ -18,6 +19,8 @@ export interface CapturePipelineOptions {
   readonly onBackgroundError?: IngestPipelineOptions['onBackgroundError'];
   /** Tags at receive (config `tags`). Default: the X-Tags header, no rules. */
   readonly tagging?: TaggingSettings;
+  /** How much of each message the index stage parses; default 'message' (all of it). */
+  readonly indexScope?: ParseScope;
 }
 
 /**
@@ -30,7 +33,7 @@ export function createCapturePipeline(options: CapturePipelineOptions): IngestPi
     [
       createStoreStage(options.spool),
       createTagStage(options.mailbox, options.tagging ?? { header: 'X-Tags', rules: [] }),
-      createIndexStage(options.mailbox),
+      createIndexStage(options.mailbox, options.indexScope),
       createNotifyStage(options.events),
     ],
     {

@@ -4,6 +4,7 @@ import { tagsOfHeader, uniqueTags } from '../capture/message-tags.js';
 import { type TagRule, tagsByRules } from '../capture/tag-rules.js';
 import type { EventBus } from '../events/event-bus.js';
 import { readHeaderFields } from '../mime/header-fields.js';
+import type { ParseScope } from '../mime/parse-message.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { IngestStage } from './ingest-pipeline.js';
 
@@ -34,12 +35,13 @@ export function createStoreStage(spool: MessageRepository): IngestStage {
  * Parses the message and saves the parse: headers, addresses, attachment metadata and the search
  * index. The mailbox index does both (MailboxIndex.index), next to its writes: the SQLite one sends
  * the bytes from its writer thread to a parse worker and back, so they never cross the main thread again.
+ * With `scope` 'headers' only the header section is parsed (the MTA's default, mta.indexBodies).
  */
-export function createIndexStage(mailbox: MailboxIndex): IngestStage {
+export function createIndexStage(mailbox: MailboxIndex, scope: ParseScope = 'message'): IngestStage {
   return {
     name: 'index',
     async run(context) {
-      context.summary = await mailbox.index(context.id);
+      context.summary = await mailbox.index(context.id, scope);
     },
   };
 }

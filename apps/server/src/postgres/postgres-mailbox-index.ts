@@ -13,8 +13,9 @@ import type {
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
-import { RecentBodies } from '../capture/recent-bodies.js';
+import { openedParts, RecentBodies } from '../capture/recent-bodies.js';
 import type { MessageParser } from '../mime/message-parser.js';
+import { type ParseScope, parseHeaderSection } from '../mime/parse-message.js';
 import type { MessageAddress, ParsedMessage } from '../mime/parsed-message.js';
 import { snippetOf, textOf } from '../mime/text-of.js';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
@@ -105,7 +106,7 @@ export class PostgresMailboxIndex implements MailboxIndex {
     this.#searchTotalCap = options.searchTotalCap ?? 10_000;
   }
 
-  async index(id: string): Promise<MessageSummary | null> {
+  async index(id: string, scope: ParseScope = 'message'): Promise<MessageSummary | null> {
     const { rows } = await this.#pool.query<UnparsedRow & { raw: Buffer }>(
       `SELECT c.envelope_from, c.envelope_to, m.raw FROM capture_messages c JOIN messages m ON m.id = c.id
        WHERE c.id = $1 AND NOT c.is_parsed`,
@@ -113,7 +114,8 @@ export class PostgresMailboxIndex implements MailboxIndex {
     );
     const row = rows[0];
     if (row === undefined) return null;
-    return this.#saveParse(id, await this.#parse(row.raw), row);
+    const parsed = scope === 'headers' ? await parseHeaderSection(row.raw) : await this.#parse(row.raw);
+    return this.#saveParse(id, parsed, row);
   }
 
   async saveParsed(id: string, parsed: ParsedMessage): Promise<MessageSummary | null> {
@@ -279,14 +281,15 @@ export class PostgresMailboxIndex implements MailboxIndex {
     );
     const row = rows[0];
     if (row === undefined) return null;
-    const { text, html } = await this.#recentBodies.get(row.id, row.raw, this.#parse);
+    const detail = row.detail ?? noDetail;
+    const bodies = await this.#recentBodies.get(row.id, row.raw, this.#parse);
+    const { bodyParsed, ...shownDetail } = detail;
     return {
       ...toSummary(row),
-      ...(row.detail ?? noDetail),
+      ...shownDetail,
+      ...openedParts(detail, bodies),
       envelope: row.envelope,
       session: row.session,
-      text,
-      html,
       related: { dsnFor: row.dsn_for, dsnReports: row.dsn_reports },
     };
   }
@@ -479,6 +482,7 @@ function parsedValuesOf(parsed: ParsedMessage, envelope: UnparsedRow): unknown[]
     dateHeaderMs: parsed.dateHeaderMs,
     headers: parsed.headers,
     attachments: parsed.attachments,
+    ...(parsed.bodyParsed === false ? { bodyParsed: false } : {}),
   };
   const formatAddress = (address: MessageAddress | null) =>
     address === null ? '' : `${address.name} ${address.address}`;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MessageSummary } from '../capture/mailbox-index.js';
 import type { MessageParser } from '../mime/message-parser.js';
+import { type ParseScope, parseHeaderSection } from '../mime/parse-message.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
 import type { GroupCommitQueue } from './sqlite-writes.js';
 
@@ -29,8 +30,11 @@ export class ReceivedIndexer {
       .pluck();
   }
 
-  /** Parses and saves; the summary, or null when the message is gone or parsed already. */
-  async index(id: string): Promise<MessageSummary | null> {
+  /**
+   * Parses and saves; the summary, or null when the message is gone or parsed already. A header
+   * section is parsed right here: it is small, and a trip to a parse worker would cost more.
+   */
+  async index(id: string, scope: ParseScope = 'message'): Promise<MessageSummary | null> {
     const raw = this.#queue.rememberedRaw(id) ?? (this.#readUnparsedRaw.get(id) as Uint8Array | undefined);
     if (raw === undefined) return null;
     // Parse commits wait for parses underway (adaptive batching), so announce this one, and settle
@@ -38,7 +42,7 @@ export class ReceivedIndexer {
     this.#queue.parseStarted();
     let parsed: ParsedMessage;
     try {
-      parsed = await this.#parse(raw);
+      parsed = scope === 'headers' ? await parseHeaderSection(raw) : await this.#parse(raw);
     } catch (error) {
       this.#queue.parseSettled();
       throw error;

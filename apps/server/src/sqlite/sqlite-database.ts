@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { MessageSummary } from '../capture/mailbox-index.js';
 import type { MessageParser } from '../mime/message-parser.js';
+import type { ParseScope } from '../mime/parse-message.js';
 import { ReceivedIndexer } from './received-indexer.js';
 import { schemaMigrations } from './sqlite-schema.js';
 import { defaultWriterScript, SqliteWriterThread } from './sqlite-writer-thread.js';
@@ -114,10 +115,11 @@ export class SqliteDatabase {
   }
 
   /** Parses a spooled message next to the writes and saves the parse (ReceivedIndexer). */
-  index(id: string): Promise<MessageSummary | null> {
+  index(id: string, scope: ParseScope = 'message'): Promise<MessageSummary | null> {
     if (this.#isClosed) return Promise.reject(new Error('The database is closed'));
-    if (this.#writerThread !== null) return this.#writerThread.index(id) as Promise<MessageSummary | null>;
-    return (this.#inThread as InThreadWrites).indexer.index(id);
+    if (this.#writerThread !== null)
+      return this.#writerThread.index(id, scope) as Promise<MessageSummary | null>;
+    return (this.#inThread as InThreadWrites).indexer.index(id, scope);
   }
 
   async close(): Promise<void> {

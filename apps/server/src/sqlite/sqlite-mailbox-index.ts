@@ -14,8 +14,9 @@ import type {
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
-import { RecentBodies } from '../capture/recent-bodies.js';
+import { openedParts, RecentBodies } from '../capture/recent-bodies.js';
 import type { MessageParser } from '../mime/message-parser.js';
+import type { ParseScope } from '../mime/parse-message.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
 import { parseSearchQuery, type SearchQuery, SearchSyntaxError, sqlFiltersOf } from './search-query.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -112,8 +113,8 @@ export class SqliteMailboxIndex implements MailboxIndex {
     return statement;
   }
 
-  index(id: string): Promise<MessageSummary | null> {
-    return this.#database.index(id);
+  index(id: string, scope?: ParseScope): Promise<MessageSummary | null> {
+    return this.#database.index(id, scope);
   }
 
   saveParsed(id: string, parsed: ParsedMessage): Promise<MessageSummary | null> {
@@ -213,12 +214,13 @@ export class SqliteMailboxIndex implements MailboxIndex {
     const row = this.#statements.getDetail.get(id) as DetailRow | undefined;
     if (row === undefined) return null;
     const detail = parseDetail(row.detail_json);
-    const { text, html } = await this.#recentBodies.get(row.id, row.raw, this.#parse);
+    const bodies = await this.#recentBodies.get(row.id, row.raw, this.#parse);
+    const { bodyParsed, ...shownDetail } = detail;
     const related = {
       dsnFor: (this.#statements.getDsnFor.get(row.id) as string | undefined) ?? null,
       dsnReports: this.#statements.getDsnReports.all(row.id) as string[],
     };
-    return { ...toSummary(row), ...detail, text, html, related };
+    return { ...toSummary(row), ...shownDetail, ...openedParts(detail, bodies), related };
   }
 
   async setRead(id: string, isRead: boolean): Promise<boolean | null> {

@@ -43,6 +43,8 @@ export interface MessageDetail {
   dateHeaderMs: number | null;
   headers: readonly MessageHeader[];
   attachments: readonly AttachmentMetadata[];
+  /** Only the header section was parsed at receive (ParsedMessage.bodyParsed). */
+  bodyParsed?: false;
 }
 
 /**
@@ -77,6 +79,7 @@ export function detailOf(
     dateHeaderMs: parsed.dateHeaderMs,
     headers: parsed.headers,
     attachments: parsed.attachments,
+    ...(parsed.bodyParsed === false ? { bodyParsed: false } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { ConcatenatingBlob } from '../mime/fast-blob.js';
 import { ParseClient } from '../mime/parse-client.js';
 import { parseMessage } from '../mime/parse-message.js';
 import { ReceivedIndexer } from './received-indexer.js';
@@ -28,6 +29,9 @@ const parseClient = new ParseClient(settings.parsePorts);
  * or for larger messages, the parse workers take them, so this thread stays free for commits.
  */
 const inlineParseMaxBytes = 16 * 1024;
+// Those inline parses need postal-mime's fast Blob as much as the parse workers do (a 1 KB message
+// took 0.27 ms with Node's Blob, 0.10 ms with this one); nothing else on this thread uses Blob.
+(globalThis as { Blob: unknown }).Blob = ConcatenatingBlob;
 const indexer = new ReceivedIndexer({
   database,
   queue,
@@ -63,7 +67,7 @@ function handle(message: WriterRequest): void {
       setImmediate(() => reply({ id: message.id, result: null }));
       return;
     case 'index':
-      answer(message.id, indexer.index(message.messageId));
+      answer(message.id, indexer.index(message.messageId, message.scope));
       return;
     case 'write':
       answer(message.id, queue.enqueue(message.request));

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, Worker } from 'node:worker_threads';
+import type { ParseScope } from '../mime/parse-message.js';
 import type { ParseCommitPolicy, WriteRequest } from './sqlite-writes.js';
 
 /** What the writer thread is started with (its workerData). */
@@ -15,7 +16,7 @@ export interface WriterSettings {
 /** Main thread → writer thread (sent in arrays, one per event-loop turn). A flush commits whatever is queued now and is answered after it. */
 export type WriterRequest =
   | { readonly type: 'write'; readonly id: number; readonly request: WriteRequest }
-  | { readonly type: 'index'; readonly id: number; readonly messageId: string }
+  | { readonly type: 'index'; readonly id: number; readonly messageId: string; readonly scope: ParseScope }
   | { readonly type: 'flush'; readonly id: number };
 
 /** Writer thread → main thread (sent in arrays, one per commit): the result of one request, or why it failed. */
@@ -73,8 +74,8 @@ export class SqliteWriterThread {
   }
 
   /** Parses a received message on the writer's parse channels and saves the parse (ReceivedIndexer). */
-  index(messageId: string): Promise<unknown> {
-    return this.#send((id) => ({ type: 'index', id, messageId }));
+  index(messageId: string, scope: ParseScope): Promise<unknown> {
+    return this.#send((id) => ({ type: 'index', id, messageId, scope }));
   }
 
   /** Commits pending writes, then stops the thread. */
