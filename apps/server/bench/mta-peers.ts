@@ -52,7 +52,7 @@ export async function startOurMta(sinkPort: number, shared?: SharedQueueNode): P
   writeFileSync(join(directory, 'smtp-app.yaml'), JSON.stringify(config));
   const child = spawn(process.execPath, [...nodeFlags(), join(appRoot, 'dist/main.js')], {
     env: { ...process.env, SMTP_APP_CONFIG: join(directory, 'smtp-app.yaml') },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_APP_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   await waitForPort(smtpPort);
   return {

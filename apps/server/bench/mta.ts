@@ -5,6 +5,7 @@
 // the delivery at low load, ours vs Postfix.
 //   node bench/run.mjs mta                     (needs root for Postfix's master, and smtp-source)
 //   BENCH_ROUNDS=5 BENCH_SCALE=2 node bench/run.mjs mta
+//   BENCH_SCENARIOS="100 KB" BENCH_PEERS=postfix node bench/run.mjs mta
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,10 @@ const scenarios = [
   },
 ] as const;
 const latencyProbes = Math.round(200 * scale);
+/** BENCH_SCENARIOS="100 KB" runs one size only (names as printed, comma-separated); default both. */
+const selectedScenarios = (process.env.BENCH_SCENARIOS ?? scenarios.map((each) => each.name).join(','))
+  .split(',')
+  .map((name) => name.trim());
 /**
  * BENCH_PEERS=postfix for a quicker run while working on our side, BENCH_PEERS= for ours alone
  * (with BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" to profile it); default both.
@@ -121,7 +126,7 @@ try {
   const names = mtas.map((mta) => mta.name);
   const others = names.filter((name) => name !== 'ours');
   const throughput: Record<string, unknown>[] = [];
-  for (const scenario of scenarios) {
+  for (const scenario of scenarios.filter((each) => selectedScenarios.includes(each.name))) {
     const file = messageFile(workDirectory, scenario.sizeBytes);
     for (const mta of mtas) await measure(mta, sink, file, scenario.warmup);
     const samples = new Map<string, RoundSample[]>(names.map((name) => [name, []]));
