@@ -45,6 +45,7 @@ import { type ReleaseMessage, releaseMessage } from './release/release-message.j
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { type CertificatePair, loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
+import { RecentlyQueued } from './spool/recently-queued.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import { dataDirFailure, listenFailure, StartupError, storeFailure } from './startup-error.js';
 import { connectWebhooks } from './webhooks/connect-webhooks.js';
@@ -222,6 +223,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       const dkim = config.mta.dkim.enabled
         ? { localDomains: config.mta.localDomains, keys: loadDkimKeys(config, dataDir, logger) }
         : null;
+      // The first delivery of a message takes its bytes from memory instead of reading them back.
+      const recentlyQueued = new RecentlyQueued();
       delivery = await startDelivery({
         // On PostgreSQL the per-destination limit counts leases across nodes; a connection kept idle
         // for reuse would be a session to the MX that no lease counts, so each delivery has its own.
@@ -231,7 +234,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         hostname,
         // Leases name this node alone, so a restart takes back its dead run's leases at once.
         ...(shared === null ? {} : { nodeId: readNodeId(dataDir) }),
-        spool: shared?.spool ?? spool,
+        spool: shared?.spool ?? recentlyQueued.over(spool),
         queue,
         suppressions: shared?.suppressions ?? storage.suppressions,
         logger,
@@ -239,7 +242,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ...(shared === null
           ? {
               store: async (message, companionRows) => {
-                await pipeline.accept({ ...message, companionRows });
+                const { raw } = await pipeline.accept({ ...message, companionRows });
+                if (raw !== null) {
+                  const { id, receivedAtMs, envelope, session } = message;
+                  recentlyQueued.remember({ id, receivedAtMs, envelope, session, raw });
+                }
                 deliveryBus.publish({
                   type: 'message-queued',
                   messageId: message.id,
