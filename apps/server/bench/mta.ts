@@ -8,7 +8,7 @@
 //   BENCH_SCENARIOS="100 KB" BENCH_PEERS=postfix node bench/run.mjs mta
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { requireTool } from '@smtp/test-support';
@@ -106,6 +106,33 @@ async function measure(
   };
 }
 
+/**
+ * The harness alone: smtp-source straight into the sink, no relay. What it costs per message (this
+ * process, where the sink runs, plus smtp-source, reaped) bounds every relay's rate on these cores:
+ * a relay using R ms of CPU per message cannot deliver more than cores / (R + harness) messages/s.
+ */
+async function measureHarness(
+  sink: CountingSink,
+  file: string,
+  messages: number,
+): Promise<{ perSecond: number; cpuMsPerMessage: number }> {
+  sink.reset();
+  const before = processTreeUsage(process.pid);
+  const begin = performance.now();
+  await run(smtpSource, [
+    ...['-s', String(concurrency), '-m', String(messages), '-d', '-F', file],
+    ...['-f', 'load@source.test', '-t', `sink@${sinkDomain}`, '-M', 'source.test'],
+    `127.0.0.1:${sink.port}`,
+  ]);
+  await sink.waitForCount(messages, stallMs);
+  const elapsedS = (performance.now() - begin) / 1000;
+  const after = processTreeUsage(process.pid);
+  return {
+    perSecond: messages / elapsedS,
+    cpuMsPerMessage: ((after.cpuSeconds - before.cpuSeconds) * 1000) / messages,
+  };
+}
+
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -159,6 +186,14 @@ try {
       ]),
     );
     const versus = Object.fromEntries(others.map((other) => [other, ratios(other)]));
+    const harness = await measureHarness(sink, file, scenario.messages * 2);
+    const cores = availableParallelism();
+    const ceilings = Object.fromEntries(
+      names.map((name) => {
+        const cpuMs = (summary[name] as { cpuMsPerMessage: number }).cpuMsPerMessage;
+        return [name, Math.round((cores * 1000) / (cpuMs + harness.cpuMsPerMessage))];
+      }),
+    );
     throughput.push({
       scenario: scenario.name,
       messageBytes: scenario.sizeBytes,
@@ -176,6 +211,12 @@ try {
         ]),
       ),
       samples: Object.fromEntries(samples),
+      harness: {
+        perSecond: Math.round(harness.perSecond),
+        cpuMsPerMessage: Number(harness.cpuMsPerMessage.toFixed(3)),
+        cores,
+        ceilingPerSecond: ceilings,
+      },
     });
     for (const name of names) {
       const figures = summary[name] as {
@@ -193,6 +234,13 @@ try {
           `lost ${figures.lost}, duplicated ${figures.duplicated}`,
       );
     }
+    console.log(
+      `mta ${scenario.name.padEnd(6)} harness smtp-source → sink directly ${Math.round(harness.perSecond)}/s, ` +
+        `${harness.cpuMsPerMessage.toFixed(2)} ms CPU/msg; on ${cores} CPUs at its CPU/msg a relay delivers at most ` +
+        Object.entries(ceilings)
+          .map(([name, ceiling]) => `${name} ${ceiling}/s`)
+          .join(', '),
+    );
     if (others.length > 0)
       console.log(
         `mta ${scenario.name.padEnd(6)} ${Object.entries(versus)

@@ -7,7 +7,7 @@ function countingParse() {
     const text = new TextDecoder().decode(raw);
     calls.push(text);
     if (text === 'broken') throw new Error('cannot parse');
-    return { text, html: null };
+    return { text, html: null, attachments: [] };
   };
   return { calls, parse };
 }
@@ -22,10 +22,10 @@ describe('RecentBodies', () => {
       recent.get('a', bytes('A'), parse),
       recent.get('a', bytes('A'), parse),
     ]);
-    expect(await recent.get('a', bytes('A'), parse)).toEqual({ text: 'A', html: null });
+    expect(await recent.get('a', bytes('A'), parse)).toEqual({ text: 'A', html: null, attachments: [] });
     expect([first, second]).toEqual([
-      { text: 'A', html: null },
-      { text: 'A', html: null },
+      { text: 'A', html: null, attachments: [] },
+      { text: 'A', html: null, attachments: [] },
     ]);
     expect(calls).toEqual(['A']);
   });

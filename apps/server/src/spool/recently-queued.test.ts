@@ -5,7 +5,7 @@ import { RecentlyQueued } from './recently-queued.js';
 const message = (id: string, bytes: number): ReceivedMessage => ({
   id,
   receivedAtMs: 0,
-  envelope: { from: 'a@b.test', to: ['c@d.test'], rcptParameters: [{}] },
+  envelope: { from: 'a@b.test', to: ['c@d.test'], mailParameters: {}, rcptParameters: [{}] },
   session: null,
   raw: new Uint8Array(bytes),
 });
