@@ -101,7 +101,7 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
     transfer: 'DATA',
   } as const;
   const statistics = new BenchStatistics();
-  const progress = createProgress({
+  const progress = await createProgress({
     total: Number.isFinite(count) ? count : Math.max(1, Math.round((durationMs ?? 0) / 1000)),
     label: 'bench',
     enabled: !flags.json,
