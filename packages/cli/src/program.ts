@@ -1,17 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { createBenchCommand } from './commands/bench.js';
-import { createCatchCommand } from './commands/catch.js';
-import { createMxCommand } from './commands/mx.js';
-import { createProbeCommand } from './commands/probe.js';
-import { createSendCommand } from './commands/send.js';
-import { createServeCommand } from './commands/serve.js';
-import { describeError } from './describe-error.js';
 import { type ExitCode, exitCodes } from './exit-codes.js';
 import { applyBooleanEnv } from './options/boolean-env.js';
 import { createTerminal } from './output/terminal.js';
+import type { CommandContext } from './program-context.js';
 
-const subcommands = ['send', 'probe', 'mx', 'bench', 'serve', 'catch'] as const;
+type CreateCommand = (context: CommandContext) => Command;
+
+/**
+ * Each subcommand's module, in the order --help lists them. Loaded on demand (each is a chunk of the
+ * bundle): a run loads only its own command's packages, so `smtp bench` starts without @smtp/client,
+ * the DNS resolver or the server, and a short load test is not measuring Node's module loading.
+ */
+const commandModules = {
+  send: async (): Promise<CreateCommand> => (await import('./commands/send.js')).createSendCommand,
+  probe: async (): Promise<CreateCommand> => (await import('./commands/probe.js')).createProbeCommand,
+  mx: async (): Promise<CreateCommand> => (await import('./commands/mx.js')).createMxCommand,
+  bench: async (): Promise<CreateCommand> => (await import('./commands/bench.js')).createBenchCommand,
+  serve: async (): Promise<CreateCommand> => (await import('./commands/serve.js')).createServeCommand,
+  catch: async (): Promise<CreateCommand> => (await import('./commands/catch.js')).createCatchCommand,
+} as const;
+
+type Subcommand = keyof typeof commandModules;
+const subcommands = Object.keys(commandModules) as Subcommand[];
 
 const overview = `
 Examples:
@@ -59,16 +70,13 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
     .addHelpText('after', overview)
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true, helpWidth: 100 });
-  for (const create of [
-    createSendCommand,
-    createProbeCommand,
-    createMxCommand,
-    createBenchCommand,
-    createServeCommand,
-    createCatchCommand,
-  ]) {
-    program.addCommand(create(context));
-  }
+  // The command named first (after the global options) alone; every command for --help, `help`, a
+  // typo (commander suggests among all of them) or no command at all.
+  const requested = requestedSubcommand(argv);
+  const creators = await Promise.all(
+    (requested === null ? subcommands : [requested]).map((name) => commandModules[name]()),
+  );
+  for (const create of creators) program.addCommand(create(context));
   // One style of error everywhere: commander reports through exceptions, main prints one line.
   const configure = (command: Command) => {
     command.exitOverride().configureOutput({
@@ -93,6 +101,8 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync')
         return exitCodes.usage;
     }
+    // Loaded on an error only: it knows @smtp/client's errors, which a bench run never loads otherwise.
+    const { describeError } = await import('./describe-error.js');
     const described = describeError(error);
     const name = subcommandOf(argv);
     const hint = error instanceof CommanderError ? ` (see 'smtp${name ? ` ${name}` : ''} --help')` : '';
@@ -104,4 +114,10 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
 
 function subcommandOf(argv: readonly string[]): string | null {
   return argv.find((argument) => (subcommands as readonly string[]).includes(argument)) ?? null;
+}
+
+/** The subcommand when the first argument that is not a global option names one; otherwise null. */
+function requestedSubcommand(argv: readonly string[]): Subcommand | null {
+  const first = argv.find((argument) => !argument.startsWith('-'));
+  return first !== undefined && Object.hasOwn(commandModules, first) ? (first as Subcommand) : null;
 }

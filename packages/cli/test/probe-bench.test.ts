@@ -122,4 +122,27 @@ describe('smtp probe and smtp bench → smtp serve', () => {
     expect(schemaErrors('bench', report)).toBe('');
     expect(report.results.errors).toEqual({ 530: 3 });
   });
+
+  it('bench --user sends through the client pool with AUTH (after STARTTLS) and delivers every message', async () => {
+    const result = await runCli(
+      [
+        'bench',
+        '-s',
+        `127.0.0.1:${server.port}`,
+        '--user',
+        'dave',
+        '--count',
+        '12',
+        '-c',
+        '2',
+        '-k',
+        '--json',
+      ],
+      { env: { SMTP_PASSWORD: 'pw' } },
+    );
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(schemaErrors('bench', report)).toBe('');
+    expect(report.results).toMatchObject({ messages: 12, succeeded: 12, failed: 0, errors: {} });
+  });
 });

@@ -1,4 +1,3 @@
-import { createClient } from '@smtp/client';
 import { type Mailbox, parseMailbox, prepareMessage } from '@smtp/protocol';
 import { Command, Option } from 'commander';
 import { createBenchMessage } from '../bench/bench-message.js';
@@ -6,7 +5,6 @@ import { BenchStatistics, type BenchSummary } from '../bench/bench-statistics.js
 import { benchTimeouts } from '../bench/bench-timeouts.js';
 import { runBenchLoad } from '../bench/run-bench-load.js';
 import { usageError } from '../cli-error.js';
-import { describeError } from '../describe-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { abortOnInterrupt } from '../interrupt.js';
 import {
@@ -14,7 +12,6 @@ import {
   addServerOption,
   addTlsOptions,
   type ConnectionFlags,
-  type ResolvedConnection,
   resolveConnection,
 } from '../options/connection-options.js';
 import { parseDurationMs, parseInteger, parseSizeBytes } from '../options/parse-number.js';
@@ -101,7 +98,7 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
     transfer: 'DATA',
   } as const;
   const statistics = new BenchStatistics();
-  const progress = createProgress({
+  const progress = await createProgress({
     total: Number.isFinite(count) ? count : Math.max(1, Math.round((durationMs ?? 0) / 1000)),
     label: 'bench',
     enabled: !flags.json,
@@ -114,6 +111,8 @@ async function runBench(flags: BenchFlags, terminal: Terminal): Promise<ExitCode
   const onMessage = Number.isFinite(count) ? () => progress.increment() : () => {};
   try {
     if (connection.auth) {
+      // Loaded only with --user: the pool brings @smtp/client, which the lean driver does not need.
+      const { runPooledLoad } = await import('../bench/run-pooled-load.js');
       await runPooledLoad({
         connection,
         concurrency,
@@ -183,76 +182,6 @@ function benchMailbox(text: string, flag: string): Mailbox {
   const parsed = parseMailbox(bare, { mode: 'strict', smtpUtf8: true });
   if (!parsed.ok) throw usageError(`${flag} '${text}': not a mailbox (${parsed.reply.lines.join(' ')})`);
   return parsed.value;
-}
-
-interface PooledLoadOptions {
-  readonly connection: ResolvedConnection;
-  readonly concurrency: number;
-  readonly count: number;
-  readonly deadline: number;
-  readonly message: Uint8Array;
-  readonly from: string;
-  readonly to: string;
-  readonly pipelining: boolean;
-  readonly statistics: BenchStatistics;
-  readonly onMessage: () => void;
-  readonly signal: AbortSignal;
-}
-
-/**
- * With --user the load goes through @smtp/client's pool, which brings AUTH (mechanism choice, SASL,
- * the plaintext checks); it costs more CPU per message than the lean driver of runBenchLoad.
- */
-async function runPooledLoad(options: PooledLoadOptions): Promise<void> {
-  const { connection, statistics, signal } = options;
-  const client = createClient({
-    host: connection.address.host,
-    port: connection.address.port,
-    secure: connection.secure,
-    starttls: connection.starttls,
-    tls: connection.tls,
-    lmtp: connection.lmtp,
-    timeouts: connection.timeouts,
-    pipelining: options.pipelining,
-    ...(connection.name !== undefined ? { name: connection.name } : {}),
-    ...(connection.auth ? { auth: connection.auth } : {}),
-    pool: { maxConnections: options.concurrency, maxMessagesPerConnection: 1000 },
-  });
-  let issued = 0;
-  const worker = async () => {
-    while (issued < options.count && performance.now() < options.deadline && !signal.aborted) {
-      issued += 1;
-      options.onMessage();
-      const sendStarted = performance.now();
-      try {
-        const result = await client.send({
-          from: options.from,
-          to: options.to,
-          message: options.message,
-          signal,
-        });
-        if (result.rejected.length > 0)
-          statistics.failure(String(result.rejected[0]?.reply.code ?? 'rejected'));
-        else statistics.success(performance.now() - sendStarted, result.messageBytes);
-      } catch (error) {
-        if (signal.aborted) break;
-        statistics.failure(failureKey(error));
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
-  } finally {
-    await client.close().catch(() => client.destroy());
-  }
-}
-
-function failureKey(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'reply' in error) {
-    const code = (error as { reply?: { code?: number } }).reply?.code;
-    if (typeof code === 'number') return String(code);
-  }
-  return describeError(error).kind;
 }
 
 function benchExitCode(summary: BenchSummary): ExitCode {

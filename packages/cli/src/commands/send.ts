@@ -354,7 +354,11 @@ async function runMany(
     ...(connection.auth ? { auth: connection.auth } : {}),
     pool: { maxConnections: options.concurrency },
   });
-  const progress = createProgress({ total: options.count, label: 'sending', enabled: options.showProgress });
+  const progress = await createProgress({
+    total: options.count,
+    label: 'sending',
+    enabled: options.showProgress,
+  });
   const outcomes: MessageOutcome[] = new Array(options.count);
   let nextIndex = 0;
   const worker = async () => {

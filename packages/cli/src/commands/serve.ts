@@ -2,13 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dsnChunks, serializeForwardPath, serializeReversePath } from '@smtp/protocol';
-import {
-  createServer,
-  type ListenOptions,
-  type MessageStream,
-  type ServerHooks,
-  type SmtpSession,
-} from '@smtp/server';
+import type { ListenOptions, MessageStream, ServerHooks, SmtpServer, SmtpSession } from '@smtp/server';
 import { Command } from 'commander';
 import { usageError } from '../cli-error.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
@@ -231,6 +225,8 @@ async function runServe(flags: ServeFlags, terminal: Terminal): Promise<ExitCode
       return password === undefined ? null : { password };
     };
   }
+  // Loaded here, not at start-up: only `serve` needs the server (the other commands start faster).
+  const { createServer } = await import('@smtp/server');
   const server = createServer({
     hostname,
     mode: lmtp ? 'lmtp' : 'smtp',
@@ -332,7 +328,7 @@ function createEventLog(terminal: Terminal, flags: ServeFlags): EventLog {
 }
 
 async function listen(
-  server: ReturnType<typeof createServer>,
+  server: SmtpServer,
   options: ListenOptions & { host: string; port: number },
   log: EventLog,
   hasTls: boolean,

@@ -1,5 +1,3 @@
-import cliProgress from 'cli-progress';
-
 export interface Progress {
   increment(): void;
   stop(): void;
@@ -7,10 +5,16 @@ export interface Progress {
 
 /**
  * A progress bar on stderr for long work (--count, bench). cli-progress draws only on a terminal, so
- * logs and pipes stay clean; `enabled: false` (--quiet, --json) draws nothing at all.
+ * logs and pipes stay clean; `enabled: false` (--quiet, --json) draws nothing at all. It is loaded
+ * only when a bar is drawn: a run without one (a pipe, --json) does not pay its start-up.
  */
-export function createProgress(options: { total: number; label: string; enabled: boolean }): Progress {
+export async function createProgress(options: {
+  total: number;
+  label: string;
+  enabled: boolean;
+}): Promise<Progress> {
   if (!options.enabled || !process.stderr.isTTY) return { increment() {}, stop() {} };
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       format: `${options.label} [{bar}] {value}/{total} {percentage}% | {rate} msg/s | eta {eta_formatted}`,

@@ -1,7 +1,8 @@
-import { generate } from 'selfsigned';
-
 /** A throwaway certificate for `serve --tls-self-signed`: valid for the host name, localhost and loopback. */
 export async function createSelfSignedCertificate(hostname: string): Promise<{ key: string; cert: string }> {
+  // Loaded here, not at start-up: selfsigned and its X.509 stack take ~150 ms to load, which every
+  // other command (and a short `smtp bench` run) would otherwise pay.
+  const { generate } = await import('selfsigned');
   const now = Date.now();
   const pems = await generate([{ name: 'commonName', value: hostname }], {
     keyType: 'ec',
