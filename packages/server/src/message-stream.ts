@@ -88,7 +88,10 @@ export class MessageStream extends Readable {
     /** The next result if it is known now, null if the stream must be waited for; throws its error. */
     const take = (): IteratorResult<Buffer> | null => {
       if (isFinished) return endOfStream;
-      const chunk = this.destroyed ? null : (this.read() as Buffer | null);
+      // read() of an empty buffer would only set needReadable, and the next push() would then
+      // schedule a 'readable' event (a process.nextTick before the handler runs) that nobody needs.
+      const isEmpty = this.readableLength === 0 && !this.#isEnded;
+      const chunk = this.destroyed || isEmpty ? null : (this.read() as Buffer | null);
       if (chunk !== null) return { done: false, value: chunk };
       const error = this.errored;
       if (error) {
