@@ -13,6 +13,7 @@ import {
   serverTransitions,
   type Transition,
   type TransitionContext,
+  transitionTable,
   verbExtensions,
 } from '../src/server/server-transitions.js';
 
@@ -101,6 +102,33 @@ describe('the transition table', () => {
         'commandNotImplemented',
       );
     }
+  });
+});
+
+describe('transitionTable', () => {
+  it('holds what findTransition answers, for every (phase, verb) in every context', () => {
+    const flags = [false, true];
+    let contexts = 0;
+    for (const isLmtp of flags)
+      for (const isRefused of flags)
+        for (const isTlsMissing of flags)
+          for (const isTlsActive of flags)
+            for (const unavailable of [null, 'STARTTLS', 'AUTH', 'BDAT', 'VRFY'] as const) {
+              const given = context({
+                isLmtp,
+                isRefused,
+                isTlsMissing,
+                isTlsActive,
+                isVerbAvailable: (verb) => verb !== unavailable,
+              });
+              const table = transitionTable(given);
+              for (const phase of phases)
+                for (const verb of verbs) {
+                  expect(table[phase][verb], `${phase} ${verb}`).toEqual(findTransition(phase, verb, given));
+                }
+              contexts += 1;
+            }
+    expect(contexts).toBe(80);
   });
 });
 

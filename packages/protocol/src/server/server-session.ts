@@ -45,6 +45,8 @@ import {
   findTransition,
   isServerStep,
   type TransitionContext,
+  type TransitionTable,
+  transitionTable,
   type verbExtensions,
 } from './server-transitions.js';
 import {
@@ -73,6 +75,49 @@ const closeAbortReasons = {
 } as const satisfies Record<CloseReason, MessageAbortReason>;
 
 const greeted: SessionState = { phase: 'greeting', greeting: 'sent' };
+
+/** Per profile: the transition tables of a session that was not refused, [without TLS, with TLS]. */
+const transitionTables = new WeakMap<ServerProfile, [TransitionTable | null, TransitionTable | null]>();
+
+/** The guards depend on the options and on TLS only, once a session is not refused (see #readCommand). */
+function transitionTableFor(profile: ServerProfile, isTlsActive: boolean): TransitionTable {
+  let tables = transitionTables.get(profile);
+  if (tables === undefined) {
+    tables = [null, null];
+    transitionTables.set(profile, tables);
+  }
+  const index = isTlsActive ? 1 : 0;
+  let table = tables[index];
+  if (table === null) {
+    table = transitionTable({
+      isLmtp: profile.isLmtp,
+      isRefused: false,
+      isTlsMissing: profile.requireTls && !isTlsActive,
+      isTlsActive,
+      isVerbAvailable: (verb) => isVerbAvailable(profile, verb),
+    });
+    tables[index] = table;
+  }
+  return table;
+}
+
+/** Whether the option the verb needs is on (verbExtensions). */
+function isVerbAvailable(profile: ServerProfile, verb: keyof typeof verbExtensions): boolean {
+  switch (verb) {
+    case 'STARTTLS':
+      return profile.startTls;
+    case 'AUTH':
+      return profile.authMechanisms.length > 0;
+    case 'BDAT':
+      return profile.chunking;
+    case 'ETRN':
+      return profile.etrn;
+    case 'XCLIENT':
+      return profile.xclient;
+    default:
+      return profile.vrfy;
+  }
+}
 
 type AuthState = Extract<SessionState, { phase: 'auth' }>;
 type MessageState = Extract<SessionState, { phase: 'message' }>;
@@ -104,12 +149,15 @@ export class ServerSession implements TransitionContext {
   // session
   #state: SessionState = { phase: 'greeting', greeting: 'pending' };
   #isTlsActive: boolean;
+  /** findTransition's answers while the session is not refused; changes with TLS. */
+  #transitions: TransitionTable;
   #authenticated: AuthenticatedIdentity | null = null;
   #errorCount = 0;
 
   constructor(options: ServerSessionOptions) {
     this.#profile = serverProfile(options);
     this.#isTlsActive = this.#profile.implicitTls;
+    this.#transitions = transitionTableFor(this.#profile, this.#isTlsActive);
   }
 
   // ---- getters ------------------------------------------------------------------------------------
@@ -173,21 +221,7 @@ export class ServerSession implements TransitionContext {
     return this.#profile.requireTls && !this.#isTlsActive;
   }
   isVerbAvailable(verb: keyof typeof verbExtensions): boolean {
-    const profile = this.#profile;
-    switch (verb) {
-      case 'STARTTLS':
-        return profile.startTls;
-      case 'AUTH':
-        return profile.authMechanisms.length > 0;
-      case 'BDAT':
-        return profile.chunking;
-      case 'ETRN':
-        return profile.etrn;
-      case 'XCLIENT':
-        return profile.xclient;
-      default:
-        return profile.vrfy;
-    }
+    return isVerbAvailable(this.#profile, verb);
   }
 
   // ---- input ---------------------------------------------------------------------------------------
@@ -319,7 +353,10 @@ export class ServerSession implements TransitionContext {
       return true;
     }
     const command = result.value;
-    const transition = findTransition(phase, command.verb, this);
+    // After a 554 greeting the guards decide (only QUIT is in sequence); otherwise the table holds their answers.
+    const transition = this.isRefused
+      ? findTransition(phase, command.verb, this)
+      : this.#transitions[phase][command.verb];
     if (!isServerStep(transition)) {
       this.#refuseCommand(command, line, replies[transition]);
       return true;
@@ -717,6 +754,7 @@ export class ServerSession implements TransitionContext {
     if (phase === 'closed') return;
     if (phase !== 'tls-handshake') throw new SmtpUsageError('tlsStarted() without a tls-ready event');
     this.#isTlsActive = true;
+    this.#transitions = transitionTableFor(this.#profile, true);
     this.#input.drop(true);
     this.#resetSession('tls');
   }

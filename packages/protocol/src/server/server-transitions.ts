@@ -194,6 +194,27 @@ export function findTransition(phase: CommandPhase, verb: Verb, context: Transit
   return serverTransitions[phase][verb];
 }
 
+/** findTransition's answers for every (phase, verb) in one context. */
+export type TransitionTable = Readonly<Record<CommandPhase, Readonly<Record<Verb, Transition>>>>;
+
+/**
+ * findTransition for every (phase, verb) in `context`, computed once: a session whose context only
+ * changes with its options and TLS looks a command up in one step instead of running the guards
+ * (issue 15: at one command per round trip, the guards cost about a microsecond each time).
+ */
+export function transitionTable(context: TransitionContext): TransitionTable {
+  const table: Partial<Record<CommandPhase, Record<string, Transition>>> = {};
+  for (const [phase, row] of Object.entries(serverTransitions) as [
+    CommandPhase,
+    Record<Verb, Transition>,
+  ][]) {
+    const resolved: Record<string, Transition> = {};
+    for (const verb of Object.keys(row) as Verb[]) resolved[verb] = findTransition(phase, verb, context);
+    table[phase] = resolved;
+  }
+  return table as TransitionTable;
+}
+
 /** How the phases that read no commands, and the session as a whole, move on. */
 export interface ServerExit {
   readonly from: ServerPhase | 'start' | 'any';
