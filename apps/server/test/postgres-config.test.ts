@@ -14,7 +14,7 @@ describe('storage.url: the MTA queue on PostgreSQL', () => {
     expect(loadConfig({ ...empty, argv: mta }).config.storage).toEqual({
       dataDir: './data',
       destinationConcurrency: 20,
-      parseCommit: 'adaptive',
+      parseCommit: 'windowed',
     });
     const url = 'postgres://smtp:secret@db.internal:5432/smtp';
     expect(loadConfig({ ...empty, argv: [...mta, '--db', url] }).config.storage.url).toBe(url);

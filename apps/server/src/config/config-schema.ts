@@ -145,9 +145,12 @@ const settingsSchema = z.strictObject({
       ...postgresStorageShape,
       /**
        * How parses are committed: 'adaptive' lists a message about a millisecond after its 250 and
-       * batches under load; 'windowed' always gathers parses for 20 ms (sqlite-writes.ts).
+       * batches under load; 'windowed' always gathers parses for 20 ms (sqlite-writes.ts). Default:
+       * adaptive in capture mode (a test suite polls the inbox right after the 250), windowed in mta
+       * mode, where nobody waits for the inbox and an eager parse commit would delay the claim of
+       * the message's delivery on the writer thread.
        */
-      parseCommit: z.enum(['adaptive', 'windowed']).default('adaptive'),
+      parseCommit: z.enum(['adaptive', 'windowed']).optional(),
     })
     .prefault({}),
   retention: z
@@ -193,7 +196,14 @@ export const configSchema = settingsSchema
   .superRefine(checkMtaMode)
   .superRefine(checkPostgresStorage)
   .superRefine(checkInbound)
-  .superRefine(checkPop3);
+  .superRefine(checkPop3)
+  .transform((config) => ({
+    ...config,
+    storage: {
+      ...config.storage,
+      parseCommit: config.storage.parseCommit ?? (config.mode === 'mta' ? 'windowed' : 'adaptive'),
+    },
+  }));
 
 export type AppConfig = z.output<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;

@@ -116,7 +116,7 @@ export const settings: readonly Setting[] = [
   {
     path: 'storage.parseCommit',
     kind: 'string',
-    description: 'adaptive (default: list at once, batch under load) or windowed',
+    description: 'adaptive (capture default: list at once, batch under load) or windowed (mta default)',
   },
   { path: 'retention.maxMessages', kind: 'number', description: 'keep at most this many messages (0 = all)' },
   { path: 'retention.maxAge', kind: 'duration', description: 'delete older messages, e.g. 7d (0 = never)' },
