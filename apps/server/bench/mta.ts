@@ -58,6 +58,15 @@ function messageFile(directory: string, sizeBytes: number): string {
   return path;
 }
 
+/** smtp-source sends `messages` copies of `file` to the port, 10 sessions at a time, and exits. */
+async function inject(port: number, file: string, messages: number): Promise<void> {
+  await run(smtpSource, [
+    ...['-s', String(concurrency), '-m', String(messages), '-d', '-F', file],
+    ...['-f', 'load@source.test', '-t', `sink@${sinkDomain}`, '-M', 'source.test'],
+    `127.0.0.1:${port}`,
+  ]);
+}
+
 interface RoundSample {
   readonly deliveredPerSecond: number;
   /** Until smtp-source got its last 250: how fast the relay accepted (its delivery may lag). */
@@ -79,11 +88,7 @@ async function measure(
   sink.reset();
   const before = processTreeUsage(mta.rootPid());
   const begin = performance.now();
-  await run(smtpSource, [
-    ...['-s', String(concurrency), '-m', String(messages), '-d', '-F', file],
-    ...['-f', 'load@source.test', '-t', `sink@${sinkDomain}`, '-M', 'source.test'],
-    `127.0.0.1:${mta.smtpPort}`,
-  ]);
+  await inject(mta.smtpPort, file, messages);
   const acceptedS = (performance.now() - begin) / 1000;
   let delivered = messages;
   try {
@@ -119,11 +124,7 @@ async function measureHarness(
   sink.reset();
   const before = processTreeUsage(process.pid);
   const begin = performance.now();
-  await run(smtpSource, [
-    ...['-s', String(concurrency), '-m', String(messages), '-d', '-F', file],
-    ...['-f', 'load@source.test', '-t', `sink@${sinkDomain}`, '-M', 'source.test'],
-    `127.0.0.1:${sink.port}`,
-  ]);
+  await inject(sink.port, file, messages);
   await sink.waitForCount(messages, stallMs);
   const elapsedS = (performance.now() - begin) / 1000;
   const after = processTreeUsage(process.pid);

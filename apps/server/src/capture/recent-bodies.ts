@@ -3,16 +3,19 @@ import type { AttachmentMetadata, ParsedMessage } from '../mime/parsed-message.j
 export type Bodies = Pick<ParsedMessage, 'text' | 'html' | 'attachments'>;
 
 /**
- * What an opened message shows of its body: the bodies just parsed and, for a message whose body
- * was not parsed at receive (`bodyParsed: false`, mta.indexBodies off), its attachments too.
+ * An opened message's stored detail with the bodies just parsed. For a message whose body was not
+ * parsed at receive (`bodyParsed: false`, mta.indexBodies off) that parse also gives its attachments
+ * and their count. The `bodyParsed` mark itself stays inside.
  */
-export function openedParts(
-  stored: { readonly bodyParsed?: false; readonly attachments: readonly AttachmentMetadata[] },
+export function openedDetail<
+  Detail extends { readonly bodyParsed?: false; readonly attachments: readonly AttachmentMetadata[] },
+>(
+  detail: Detail,
   bodies: Bodies,
-): Bodies & { readonly attachmentCount?: number } {
-  if (stored.bodyParsed !== false)
-    return { text: bodies.text, html: bodies.html, attachments: stored.attachments };
-  return { ...bodies, attachmentCount: bodies.attachments.length };
+): Omit<Detail, 'bodyParsed'> & Bodies & { readonly attachmentCount?: number } {
+  const { bodyParsed, ...shown } = detail;
+  if (bodyParsed !== false) return { ...shown, text: bodies.text, html: bodies.html };
+  return { ...shown, ...bodies, attachmentCount: bodies.attachments.length };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Address, Attachment, Email } from 'postal-mime';
 import PostalMime from 'postal-mime';
 import { headerSectionEnd } from './header-fields.js';
+import type { MessageParser } from './message-parser.js';
 import {
   type AttachmentMetadata,
   emptyParsedMessage,
@@ -62,6 +63,15 @@ export async function parseHeaderSection(raw: Uint8Array): Promise<ParsedMessage
 
 /** How much of a message index() parses: all of it, or its header section (parseHeaderSection). */
 export type ParseScope = 'message' | 'headers';
+
+/** Parses `raw` as far as `scope` says: a header section right here, a whole message with `parse`. */
+export function parseInScope(
+  raw: Uint8Array,
+  scope: ParseScope,
+  parse: MessageParser,
+): Promise<ParsedMessage> {
+  return scope === 'headers' ? parseHeaderSection(raw) : parse(raw);
+}
 
 /** Attachment bytes are not stored twice: they are decoded from the raw message on download. */
 export async function extractAttachment(raw: Uint8Array, index: number): Promise<AttachmentContent | null> {

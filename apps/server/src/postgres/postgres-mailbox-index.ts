@@ -13,14 +13,14 @@ import type {
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
-import { openedParts, RecentBodies } from '../capture/recent-bodies.js';
+import { openedDetail, RecentBodies } from '../capture/recent-bodies.js';
 import type { MessageParser } from '../mime/message-parser.js';
-import { type ParseScope, parseHeaderSection } from '../mime/parse-message.js';
-import type { MessageAddress, ParsedMessage } from '../mime/parsed-message.js';
+import { type ParseScope, parseInScope } from '../mime/parse-message.js';
+import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../mime/parsed-message.js';
 import { snippetOf, textOf } from '../mime/text-of.js';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 import { parseSearchQuery, type SearchQuery, SearchSyntaxError } from '../sqlite/search-query.js';
-import type { MessageDetail } from '../sqlite/sqlite-rows.js';
+import { type ParsedDetail, parsedDetailOf } from '../sqlite/sqlite-rows.js';
 import { inTransaction } from './postgres-pool.js';
 import { rowFiltersOf, SqlParameters, searchVectorOf, textQueryOf } from './postgres-search.js';
 
@@ -50,9 +50,6 @@ interface SummaryRow {
   tags: string[];
 }
 
-/** What a parse adds to the inbox row besides its columns (c.detail): read together, filtered by search. */
-type ParseDetail = Omit<MessageDetail, 'envelope' | 'session'>;
-
 /** What saving a parse needs of the inbox row. */
 interface UnparsedRow {
   envelope_from: string;
@@ -60,7 +57,8 @@ interface UnparsedRow {
 }
 
 interface DetailRow extends SummaryRow {
-  detail: ParseDetail | null;
+  /** What a parse adds besides the inbox columns (c.detail): read together, filtered by search. */
+  detail: ParsedDetail | null;
   envelope: StoredEnvelope;
   session: SmtpSessionDetails | null;
   raw: Buffer;
@@ -78,15 +76,7 @@ const pruneBatchSize = 500;
 const fewHits = 2000;
 
 /** What an unparsed message's details read as: nothing derived yet. */
-const noDetail: ParseDetail = {
-  cc: [],
-  bcc: [],
-  replyTo: [],
-  messageIdHeader: null,
-  dateHeaderMs: null,
-  headers: [],
-  attachments: [],
-};
+const noDetail = parsedDetailOf(emptyParsedMessage);
 
 /**
  * The capture index on PostgreSQL, shared by every node: the inbox rows of `capture_messages`
@@ -114,8 +104,7 @@ export class PostgresMailboxIndex implements MailboxIndex {
     );
     const row = rows[0];
     if (row === undefined) return null;
-    const parsed = scope === 'headers' ? await parseHeaderSection(row.raw) : await this.#parse(row.raw);
-    return this.#saveParse(id, parsed, row);
+    return this.#saveParse(id, await parseInScope(row.raw, scope, this.#parse), row);
   }
 
   async saveParsed(id: string, parsed: ParsedMessage): Promise<MessageSummary | null> {
@@ -281,13 +270,10 @@ export class PostgresMailboxIndex implements MailboxIndex {
     );
     const row = rows[0];
     if (row === undefined) return null;
-    const detail = row.detail ?? noDetail;
     const bodies = await this.#recentBodies.get(row.id, row.raw, this.#parse);
-    const { bodyParsed, ...shownDetail } = detail;
     return {
       ...toSummary(row),
-      ...shownDetail,
-      ...openedParts(detail, bodies),
+      ...openedDetail(row.detail ?? noDetail, bodies),
       envelope: row.envelope,
       session: row.session,
       related: { dsnFor: row.dsn_for, dsnReports: row.dsn_reports },
@@ -474,16 +460,7 @@ const parsedColumns = `is_parsed = true, subject = $2, from_address = $3, to_add
 
 /** The values of parsedColumns, the search vector last. */
 function parsedValuesOf(parsed: ParsedMessage, envelope: UnparsedRow): unknown[] {
-  const detail: ParseDetail = {
-    cc: parsed.cc,
-    bcc: parsed.bcc,
-    replyTo: parsed.replyTo,
-    messageIdHeader: parsed.messageIdHeader,
-    dateHeaderMs: parsed.dateHeaderMs,
-    headers: parsed.headers,
-    attachments: parsed.attachments,
-    ...(parsed.bodyParsed === false ? { bodyParsed: false } : {}),
-  };
+  const detail = parsedDetailOf(parsed);
   const formatAddress = (address: MessageAddress | null) =>
     address === null ? '' : `${address.name} ${address.address}`;
   return [

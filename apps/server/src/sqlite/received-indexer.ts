@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MessageSummary } from '../capture/mailbox-index.js';
 import type { MessageParser } from '../mime/message-parser.js';
-import { type ParseScope, parseHeaderSection } from '../mime/parse-message.js';
+import { type ParseScope, parseInScope } from '../mime/parse-message.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
 import type { GroupCommitQueue } from './sqlite-writes.js';
 
@@ -42,7 +42,7 @@ export class ReceivedIndexer {
     this.#queue.parseStarted();
     let parsed: ParsedMessage;
     try {
-      parsed = scope === 'headers' ? await parseHeaderSection(raw) : await this.#parse(raw);
+      parsed = await parseInScope(raw, scope, this.#parse);
     } catch (error) {
       this.#queue.parseSettled();
       throw error;

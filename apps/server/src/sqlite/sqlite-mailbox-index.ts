@@ -14,7 +14,7 @@ import type {
 } from '../capture/mailbox-index.js';
 import { MailboxQueryError } from '../capture/mailbox-query-error.js';
 import { decodePageCursor, encodePageCursor, pageSizeOf } from '../capture/page-cursor.js';
-import { openedParts, RecentBodies } from '../capture/recent-bodies.js';
+import { openedDetail, RecentBodies } from '../capture/recent-bodies.js';
 import type { MessageParser } from '../mime/message-parser.js';
 import type { ParseScope } from '../mime/parse-message.js';
 import type { ParsedMessage } from '../mime/parsed-message.js';
@@ -213,14 +213,12 @@ export class SqliteMailboxIndex implements MailboxIndex {
   async get(id: string): Promise<MailboxMessage | null> {
     const row = this.#statements.getDetail.get(id) as DetailRow | undefined;
     if (row === undefined) return null;
-    const detail = parseDetail(row.detail_json);
     const bodies = await this.#recentBodies.get(row.id, row.raw, this.#parse);
-    const { bodyParsed, ...shownDetail } = detail;
     const related = {
       dsnFor: (this.#statements.getDsnFor.get(row.id) as string | undefined) ?? null,
       dsnReports: this.#statements.getDsnReports.all(row.id) as string[],
     };
-    return { ...toSummary(row), ...shownDetail, ...openedParts(detail, bodies), related };
+    return { ...toSummary(row), ...openedDetail(parseDetail(row.detail_json), bodies), related };
   }
 
   async setRead(id: string, isRead: boolean): Promise<boolean | null> {

@@ -63,15 +63,21 @@ export const summaryColumns = `m.seq, m.id, m.received_at_ms, m.subject, m.from_
   (SELECT json_group_array(tag) FROM (SELECT t.tag FROM message_tags t WHERE t.seq = m.seq ORDER BY t.tag))
     AS tags_json`;
 
+/** What a parse adds to a message's detail document; the rest is its envelope and session. */
+export type ParsedDetail = Omit<MessageDetail, 'envelope' | 'session'>;
+
 /** The detail document of a message: what it was received with, and what its parse derived. */
 export function detailOf(
   envelope: StoredEnvelope,
   session: SmtpSessionDetails | null,
   parsed: ParsedMessage,
 ): MessageDetail {
+  return { envelope, session, ...parsedDetailOf(parsed) };
+}
+
+/** The part of the detail document a parse derives (kept in SQLite and PostgreSQL alike). */
+export function parsedDetailOf(parsed: ParsedMessage): ParsedDetail {
   return {
-    envelope,
-    session,
     cc: parsed.cc,
     bcc: parsed.bcc,
     replyTo: parsed.replyTo,
