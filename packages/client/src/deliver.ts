@@ -22,7 +22,7 @@ import type { MtaStsOptions } from './mta-sts.js';
 import type { AddressInput, DsnOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from './options.js';
 import { prepareSend } from './prepare-send.js';
 import { createSystemResolver, type MxResolver, resolveAddresses } from './resolve-mx.js';
-import { runTransaction } from './send-transaction.js';
+import { runTransaction, type TransactionOutcome } from './send-transaction.js';
 import { resolveTimeouts } from './timeouts.js';
 import { TranscriptRecorder } from './transcript.js';
 
@@ -72,7 +72,7 @@ export interface DeliverOptions extends MailParameterRequests {
    */
   readonly mtaSts?: MtaStsOptions | false;
   /**
-   * Keep connections for the next deliver() to the same MX host (RSET between, bounded; see
+   * Keep connections for the next deliver() to the same MX host (no RSET between; bounded; see
    * DeliveryConnections). One instance per set of these options. Default: a connection per delivery.
    */
   readonly connections?: DeliveryConnections;
@@ -288,10 +288,8 @@ async function deliverToDomain(
       });
       // A fresh connection's transcript target; once kept, the same object is the KeptConnection.
       const lineTarget: Pick<KeptConnection, 'onTranscriptLine'> = { onTranscriptLine: onLine };
-      kept = (await options.connections?.take(connectionKey, context.signal, onLine)) ?? null;
-      connection =
-        kept?.connection ??
-        (await establish(
+      const openFresh = (): Promise<Connection> =>
+        establish(
           {
             ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
             addresses: hostAddresses,
@@ -316,14 +314,32 @@ async function deliverToDomain(
                 : {}),
           },
           context.signal,
-        ));
+        );
+      kept = options.connections?.take(connectionKey, onLine) ?? null;
+      const isReused = kept !== null;
+      connection = kept?.connection ?? (await openFresh());
       kept ??= Object.assign(lineTarget, { connection, messages: 0 });
-      const outcome = await runTransaction(
-        connection,
-        prepared,
-        { dataStarted: false, queuedMs: 0 },
-        context.signal,
-      );
+      const attempt = { dataStarted: false, queuedMs: 0 };
+      let outcome: TransactionOutcome;
+      try {
+        outcome = await runTransaction(connection, prepared, attempt, context.signal);
+      } catch (error) {
+        // A kept connection is reused without RSET, so one the server dropped while it sat idle shows
+        // here, before any of the message was sent: that costs a fresh connection, not an attempt.
+        if (
+          !isReused ||
+          attempt.dataStarted ||
+          !prepared.message.complete ||
+          !isStaleConnectionError(error) ||
+          context.signal.aborted
+        )
+          throw error;
+        onLine?.(`# the kept connection failed before the message was sent (${asError(error).message}); opening a fresh one`);
+        connection.destroy();
+        connection = await openFresh();
+        kept = Object.assign(lineTarget, { connection, messages: 0 });
+        outcome = await runTransaction(connection, prepared, { dataStarted: false, queuedMs: 0 }, context.signal);
+      }
       const stillPending: PendingRecipient[] = [];
       const byAddress = new Map(pending.map((p) => [p.address, p]));
       for (const entry of outcome.accepted) {
@@ -414,6 +430,11 @@ async function deliverToDomain(
 
 function transcriptOf(host: string, onLine: (line: string, host: string) => void): TranscriptRecorder {
   return new TranscriptRecorder((line) => onLine(line, host));
+}
+
+/** A connection that died, or a server closing it (421, RFC 5321 §3.8): the transaction never ran. */
+function isStaleConnectionError(error: unknown): boolean {
+  return error instanceof SmtpConnectionError || (error instanceof SmtpReplyError && error.code === 421);
 }
 
 function isTemporaryError(error: Error): boolean {

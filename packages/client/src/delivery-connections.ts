@@ -26,8 +26,10 @@ interface IdleEntry {
 /**
  * Connection reuse for `deliver()` (RFC 5321 §4.1.4 lets a client send several transactions in one
  * session): after a transaction, the connection to an MX host is kept, idle, for the next delivery to
- * that host, which starts with RSET (it also proves the server is still there; a kept connection that
- * fails it is dropped and a fresh one opened). Bounded: at most `maxIdlePerHost` idle per host, closed
+ * that host. Only a transaction that ended with its final reply is kept, and that reply already reset
+ * the server's state (RFC 5321 §4.1.1.4), so the next one starts with MAIL, not RSET: a round trip
+ * saved per message. A kept connection the server dropped meanwhile fails before any of the message
+ * is sent, and deliver() then opens a fresh one for the same delivery. Bounded: at most `maxIdlePerHost` idle per host, closed
  * after `idleTimeoutMs` idle or `maxMessagesPerConnection` transactions, and never kept after an
  * error, an abort or a 421 (the server closes). One instance per set of deliver() options (EHLO name,
  * port, TLS settings): the key is the MX host, the port and whether TLS was verified.
@@ -53,33 +55,21 @@ export class DeliveryConnections {
   }
 
   /**
-   * A kept connection to `key`, reset (RSET) and ready for a transaction, or null. Connections the
-   * server closed meanwhile are dropped on the way.
+   * A kept connection to `key`, ready for a transaction, or null. Connections the server closed
+   * meanwhile are dropped on the way.
    * @internal deliver() calls it.
    */
-  async take(
-    key: string,
-    signal: AbortSignal,
-    onTranscriptLine: ((line: string) => void) | null,
-  ): Promise<KeptConnection | null> {
+  take(key: string, onTranscriptLine: ((line: string) => void) | null): KeptConnection | null {
     for (;;) {
       const entries = this.#idle.get(key);
       const entry = entries?.pop();
       if (entry === undefined) return null;
       if (entries?.length === 0) this.#idle.delete(key);
       clearTimeout(entry.timer);
-      const { connection } = entry.kept;
-      if (connection.isClosed) continue;
+      if (entry.kept.connection.isClosed) continue;
       entry.kept.onTranscriptLine = onTranscriptLine;
       onTranscriptLine?.(`# reusing the connection (${entry.kept.messages} earlier transactions)`);
-      try {
-        await connection.reset(signal); // RFC 5321 §4.1.1.5
-        return entry.kept;
-      } catch {
-        entry.kept.onTranscriptLine = null;
-        connection.destroy();
-        if (signal.aborted) return null;
-      }
+      return entry.kept;
     }
   }
 

@@ -32,7 +32,7 @@ function send(port: number, index: number, transcript?: string[]) {
 }
 
 describe('deliver() with DeliveryConnections', () => {
-  it('reuses one connection for deliveries to the same MX host, with RSET between', async () => {
+  it('reuses one connection for deliveries to the same MX host, with no RSET between', async () => {
     sink = await startSinkServer();
     connections = new DeliveryConnections();
     const transcripts: string[][] = [];
@@ -47,12 +47,12 @@ describe('deliver() with DeliveryConnections', () => {
     expect(commands.map((line) => line.slice(0, 4))).toEqual([
       'EHLO',
       'MAIL',
-      ...Array.from({ length: 4 }, () => ['RSET', 'MAIL']).flat(),
+      ...Array.from({ length: 4 }, () => 'MAIL'),
     ]);
-    // Each delivery's transcript has its own lines: the greeting only in the first, RSET in the later.
+    // Each delivery's transcript has its own lines: the greeting only in the first, the reuse in the later.
     expect(transcripts[0]?.some((line) => line.startsWith('S: 220'))).toBe(true);
     expect(transcripts[1]?.some((line) => line.startsWith('S: 220'))).toBe(false);
-    expect(transcripts[1]?.some((line) => line === 'C: RSET')).toBe(true);
+    expect(transcripts[1]).toContain('# reusing the connection (1 earlier transactions)');
     expect(transcripts[1]?.some((line) => line.includes('MAIL FROM:<a@sender.test>'))).toBe(true);
     expect(connections.idleCount).toBe(1);
   });
@@ -73,31 +73,51 @@ describe('deliver() with DeliveryConnections', () => {
     expect(sink.received).toHaveLength(4);
   });
 
-  it('does not keep a connection the server closed with 421; the next delivery opens a new one', async () => {
+  it('a 421 on a kept connection costs a fresh connection, not the delivery', async () => {
     sink = await startSinkServer({
       onMail: (connection, messageIndex) =>
         connection === 0 && messageIndex === 1 ? '421 4.3.2 Going away' : null,
     });
     connections = new DeliveryConnections();
     expect((await send(sink.port, 0)).delivered).toHaveLength(1);
-    const refused = await send(sink.port, 1);
-    expect(refused.deferred).toEqual(['b1@example.test']);
+    const transcript: string[] = [];
+    expect((await send(sink.port, 1, transcript)).delivered).toEqual(['b1@example.test']);
+    expect(transcript.some((line) => line.startsWith('# the kept connection failed before the message was sent'))).toBe(
+      true,
+    );
+    expect(sink.messages).toHaveLength(2);
+    expect(sink.received).toHaveLength(2);
+    expect(connections.idleCount).toBe(1); // the fresh one, not the one that said 421
+  });
+
+  it('a 421 on a fresh connection defers the delivery and the connection is not kept', async () => {
+    sink = await startSinkServer({
+      onMail: (connection, messageIndex) =>
+        connection === 0 && messageIndex === 0 ? '421 4.3.2 Going away' : null,
+    });
+    connections = new DeliveryConnections();
+    expect((await send(sink.port, 0)).deferred).toEqual(['b0@example.test']);
+    expect(sink.received).toHaveLength(1);
     expect(connections.idleCount).toBe(0);
-    expect((await send(sink.port, 2)).delivered).toHaveLength(1);
+    expect((await send(sink.port, 1)).delivered).toHaveLength(1);
     expect(sink.received).toHaveLength(2);
   });
 
-  it('opens a fresh connection when the kept one fails its RSET (the server hung up meanwhile)', async () => {
-    // The first connection drops at RSET, as a server whose idle timeout passed would.
-    const server = await startScriptedServer('220 mx.test ESMTP', (line, connection, state) => {
+  /** A server that drops connection 0 at `dropAt` of its second transaction, as one whose idle timeout passed. */
+  function startDroppingServer(dropAt: 'MAIL' | '.') {
+    const transactions = new Map<number, number>();
+    return startScriptedServer('220 mx.test ESMTP', (line, connection, state) => {
+      const isSecond = connection === 0 && (transactions.get(connection) ?? 0) === 1;
       if (state.inData) {
         if (line !== '.') return null;
+        if (isSecond && dropAt === '.') return 'drop';
         state.inData = false;
+        transactions.set(connection, (transactions.get(connection) ?? 0) + 1);
         return '250 2.0.0 Ok';
       }
       const command = line.slice(0, 4).toUpperCase();
       if (command === 'EHLO') return '250-mx.test\r\n250 PIPELINING';
-      if (command === 'RSET') return connection === 0 ? 'drop' : '250 2.0.0 Ok';
+      if (command === 'MAIL' && isSecond && dropAt === 'MAIL') return 'drop';
       if (command === 'DATA') {
         state.inData = true;
         return '354 Go ahead';
@@ -105,13 +125,33 @@ describe('deliver() with DeliveryConnections', () => {
       if (command === 'QUIT') return { reply: '221 2.0.0 Bye', close: true };
       return '250 2.0.0 Ok';
     });
+  }
+
+  it('opens a fresh connection when the kept one was dropped before the message was sent', async () => {
+    const server = await startDroppingServer('MAIL');
     try {
       connections = new DeliveryConnections();
       expect((await send(server.port, 0)).delivered).toHaveLength(1);
       const report = await send(server.port, 1);
       expect(report.delivered).toEqual(['b1@example.test']);
       expect(server.received).toHaveLength(2);
-      expect(server.received[0]?.at(-1)).toBe('RSET');
+      expect(server.received[0]?.at(-1)).toMatch(/^MAIL FROM:<a@sender\.test>/);
+      expect(server.received[0]).not.toContain('RSET');
+    } finally {
+      await connections?.close();
+      await server.close();
+    }
+  });
+
+  it('does not resend a message whose data went out on a kept connection that then dropped', async () => {
+    // The server may have taken the message: sending it again could deliver it twice, so it is deferred.
+    const server = await startDroppingServer('.');
+    try {
+      connections = new DeliveryConnections();
+      expect((await send(server.port, 0)).delivered).toHaveLength(1);
+      const report = await send(server.port, 1);
+      expect(report.deferred).toEqual(['b1@example.test']);
+      expect(server.received).toHaveLength(1);
     } finally {
       await connections?.close();
       await server.close();

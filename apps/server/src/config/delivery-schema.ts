@@ -84,7 +84,7 @@ export const deliverySchemaShape = {
     .prefault({}),
   /**
    * Connection reuse per MX host: after a transaction the connection stays open for the next
-   * delivery there (RSET between). `false` opens one per delivery.
+   * delivery there (no RSET between: the final reply resets the session). `false` opens one per delivery.
    */
   connectionReuse: z
     .union([

@@ -65,7 +65,7 @@ export interface RemoteTransportOptions {
   /** MTA-STS (RFC 8461) for MX delivery. Default true. */
   readonly mtaSts?: boolean;
   /**
-   * Connections kept per MX host between deliveries (RSET between, bounded); null opens one per
+   * Connections kept per MX host between deliveries (bounded; no RSET between); null opens one per
    * delivery. Default: @smtp/client's DeliveryConnections defaults.
    */
   readonly connectionReuse?: DeliveryConnectionsOptions | null;
