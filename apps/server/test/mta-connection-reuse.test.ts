@@ -107,7 +107,9 @@ describe('MTA: connection reuse per destination', () => {
     );
     expect(reused).toHaveLength(messages - proxy.connections());
     expect(reused[0]?.attempts[0]?.transcript).not.toMatch(/S: 220 /);
-    expect(reused[0]?.attempts[0]?.transcript).toMatch(/^\[mx.reuse.test\] # reusing the connection [^\n]*\n\[mx.reuse.test\] C: MAIL FROM:/);
+    expect(reused[0]?.attempts[0]?.transcript).toMatch(
+      /^\[mx.reuse.test\] # reusing the connection [^\n]*\n\[mx.reuse.test\] C: MAIL FROM:/,
+    );
     expect(reused[0]?.attempts[0]?.transcript).not.toMatch(/C: RSET/);
   }, 60_000);
 });

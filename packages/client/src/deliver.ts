@@ -334,11 +334,18 @@ async function deliverToDomain(
           context.signal.aborted
         )
           throw error;
-        onLine?.(`# the kept connection failed before the message was sent (${asError(error).message}); opening a fresh one`);
+        onLine?.(
+          `# the kept connection failed before the message was sent (${asError(error).message}); opening a fresh one`,
+        );
         connection.destroy();
         connection = await openFresh();
         kept = Object.assign(lineTarget, { connection, messages: 0 });
-        outcome = await runTransaction(connection, prepared, { dataStarted: false, queuedMs: 0 }, context.signal);
+        outcome = await runTransaction(
+          connection,
+          prepared,
+          { dataStarted: false, queuedMs: 0 },
+          context.signal,
+        );
       }
       const stillPending: PendingRecipient[] = [];
       const byAddress = new Map(pending.map((p) => [p.address, p]));

@@ -82,9 +82,9 @@ describe('deliver() with DeliveryConnections', () => {
     expect((await send(sink.port, 0)).delivered).toHaveLength(1);
     const transcript: string[] = [];
     expect((await send(sink.port, 1, transcript)).delivered).toEqual(['b1@example.test']);
-    expect(transcript.some((line) => line.startsWith('# the kept connection failed before the message was sent'))).toBe(
-      true,
-    );
+    expect(
+      transcript.some((line) => line.startsWith('# the kept connection failed before the message was sent')),
+    ).toBe(true);
     expect(sink.messages).toHaveLength(2);
     expect(sink.received).toHaveLength(2);
     expect(connections.idleCount).toBe(1); // the fresh one, not the one that said 421

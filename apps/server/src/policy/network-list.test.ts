@@ -32,6 +32,19 @@ describe('createNetworkList', () => {
     expect(createNetworkList(['0.0.0.0/0']).contains('203.0.113.9')).toBe(true);
   });
 
+  it('answers the same when asked again, also after more clients than it remembers', () => {
+    const remembered = createNetworkList(['192.0.2.0/24']);
+    const answersOf = () =>
+      Array.from({ length: 5000 }, (_, index) =>
+        remembered.contains(`192.0.${2 + (index % 2)}.${index % 256}`),
+      );
+    const first = answersOf();
+    expect(first.filter(Boolean)).toHaveLength(2500);
+    expect(answersOf()).toEqual(first);
+    expect(remembered.contains('192.0.3.1')).toBe(false);
+    expect(remembered.contains('192.0.2.1')).toBe(true);
+  });
+
   it('an empty list contains nothing', () => {
     expect(createNetworkList([]).contains('127.0.0.1')).toBe(false);
   });

@@ -157,7 +157,8 @@ export class GroupCommitQueue {
   readonly #receivedRows = new Map<string, ReceivedRow>();
   #rememberedBytes = 0;
   /** Companion inserts by SQL text: a few distinct shapes (one per table), prepared once. */
-  readonly #companionStatements = new Map<string, Database.Statement>();
+  /** Per companion table, the insert of each column list seen (in the order its rows list them). */
+  readonly #companionStatements = new Map<string, CompanionStatement[]>();
 
   constructor(database: Database.Database, options: GroupCommitOptions) {
     this.#database = database;
@@ -391,19 +392,27 @@ export class GroupCommitQueue {
 
   /** A companion row, in the message's transaction: if it fails, the message is not stored either. */
   #insertCompanion(row: CompanionRow): void {
-    const columns = Object.keys(row.values);
-    for (const name of [row.table, ...columns]) {
+    this.#companionStatement(row.table, Object.keys(row.values)).run(row.values);
+  }
+
+  /**
+   * The prepared insert for a table and column list. Every delivery row of every message has the
+   * same list, so the names are checked and the SQL built once, not per row.
+   */
+  #companionStatement(table: string, columns: readonly string[]): Database.Statement {
+    const known = this.#companionStatements.get(table) ?? [];
+    const found = known.find((each) => sameColumns(each.columns, columns));
+    if (found !== undefined) return found.statement;
+    for (const name of [table, ...columns]) {
       if (!identifierPattern.test(name))
         throw new Error(`Not a table or column name: ${JSON.stringify(name)}`);
     }
-    const sql = `INSERT INTO "${row.table}" (${columns.map((column) => `"${column}"`).join(', ')})
-      VALUES (${columns.map((column) => `@${column}`).join(', ')})`;
-    let statement = this.#companionStatements.get(sql);
-    if (statement === undefined) {
-      statement = this.#database.prepare(sql);
-      this.#companionStatements.set(sql, statement);
-    }
-    statement.run(row.values);
+    const statement =
+      this.#database.prepare(`INSERT INTO "${table}" (${columns.map((column) => `"${column}"`).join(', ')})
+      VALUES (${columns.map((column) => `@${column}`).join(', ')})`);
+    known.push({ columns, statement });
+    this.#companionStatements.set(table, known);
+    return statement;
   }
 
   /** The received row from memory, or read back (recovery after a restart, or a long backlog). */
@@ -493,6 +502,15 @@ export class GroupCommitQueue {
       textOf(parsed),
     );
   }
+}
+
+interface CompanionStatement {
+  readonly columns: readonly string[];
+  readonly statement: Database.Statement;
+}
+
+function sameColumns(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((column, index) => column === right[index]);
 }
 
 /** How many of the queued parses the next parse commit takes: at least one. */
