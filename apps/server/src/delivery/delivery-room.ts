@@ -104,10 +104,13 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
         error: error instanceof Error ? error.message : String(error),
       }),
   });
+  // New deliveries are leased to this scheduler as they are stored, where the store can (SQLite).
+  options.queue.leaseOnInsert?.(scheduler.insertLeases);
   const sink = createQueueSink({
     spool: options.spool,
     postmasterDomain: options.hostname,
-    onQueued: wake,
+    onStoring: (messageId) => scheduler?.storing(messageId),
+    onQueued: (messageId) => scheduler?.queued(messageId),
     ...(options.store === undefined ? {} : { store: options.store }),
   });
   const running = scheduler;

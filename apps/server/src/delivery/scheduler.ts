@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { DeliveryQueue, LeasedDelivery } from '../queue/delivery-queue.js';
+import type { DeliveryQueue, InsertLeases, LeasedDelivery } from '../queue/delivery-queue.js';
 import type { MessageRepository } from '../spool/message-repository.js';
 import type { Clock } from './clock.js';
 import {
@@ -74,6 +74,19 @@ export class DeliveryScheduler {
   #isRunning = false;
   #isPumping = false;
   #pumpAgain = false;
+  /** Messages the queue sink is storing now (storing() … queued()): leased at insert if room. */
+  readonly #storing = new Set<string>();
+  /** Deliveries leased at insert, waiting for their message's queued(). */
+  readonly #adopted = new Map<
+    string,
+    { readonly deliveries: LeasedDelivery[]; readonly isComplete: boolean }
+  >();
+  /**
+   * Whether a claim could find due deliveries not leased here. Cleared by a claim that found fewer
+   * than it asked for, unless wake() was called meanwhile (`#dueSignals` moved).
+   */
+  #mayHaveDue = true;
+  #dueSignals = 0;
   #cancelWake: (() => void) | null = null;
   #cancelRequeue: (() => void) | null = null;
   #idleWaiters: (() => void)[] = [];
@@ -93,6 +106,56 @@ export class DeliveryScheduler {
     return this.#leased;
   }
 
+  /**
+   * Leasing at insert (DeliveryQueue.leaseOnInsert): the deliveries of a message announced by
+   * storing() are leased to this scheduler in the transaction that stores them, within `maxLeased`,
+   * and start at its queued(), without a claim of their own. Other inserts (DSNs, other writers)
+   * stay queued for claimDue.
+   */
+  readonly insertLeases: InsertLeases = {
+    request: (messageId, deliveryCount) => {
+      if (!this.#isRunning || !this.#storing.has(messageId)) return null;
+      if (this.#leased + deliveryCount > this.#maxLeased) return null;
+      this.#leased += deliveryCount;
+      return { now: this.#options.clock.now(), holder: this.#options.holder, leaseMs: this.#leaseMs };
+    },
+    adopt: (messageId, leased, requested) => {
+      this.#leased -= requested - leased.length;
+      if (!this.#isRunning) {
+        // Stopped meanwhile: back to the queue, as stop() did with what was ready.
+        const now = this.#options.clock.now();
+        for (const delivery of leased) void this.#giveBack(delivery, now);
+        this.#notifyIdle();
+        return;
+      }
+      this.#adopted.set(messageId, { deliveries: [...leased], isComplete: leased.length === requested });
+    },
+    cancel: (requested) => this.#release(requested),
+  };
+
+  /** The queue sink is about to store this message: its deliveries may be leased at insert. */
+  storing(messageId: string): void {
+    if (this.#isRunning) this.#storing.add(messageId);
+  }
+
+  /**
+   * The queue sink is done storing the message (committed, or failed): its deliveries leased at
+   * insert start now, after the app has told of the message; otherwise a claim finds them.
+   */
+  queued(messageId: string): void {
+    this.#storing.delete(messageId);
+    const adopted = this.#adopted.get(messageId);
+    if (adopted === undefined) {
+      this.wake();
+      return;
+    }
+    this.#adopted.delete(messageId);
+    for (const delivery of adopted.deliveries) this.#addReady(delivery);
+    // Some not due yet (a message scheduled ahead): a pump claims them later and sets the wake-up.
+    if (adopted.isComplete) this.#dispatch();
+    else this.wake();
+  }
+
   /** Puts expired leases and an earlier run's back (a previous run crashed), then starts delivering. */
   async start(): Promise<void> {
     if (this.#isRunning) return;
@@ -104,6 +167,8 @@ export class DeliveryScheduler {
 
   /** Something may be due: a message was queued, an operator asked for a retry. Cheap; coalesced. */
   wake(): void {
+    this.#dueSignals += 1;
+    this.#mayHaveDue = true;
     if (!this.#isRunning) return;
     if (this.#isPumping) {
       this.#pumpAgain = true;
@@ -141,6 +206,9 @@ export class DeliveryScheduler {
         for (const delivery of message.deliveries) returns.push(this.#giveBack(delivery, now));
       }
     }
+    for (const adopted of this.#adopted.values())
+      for (const delivery of adopted.deliveries) returns.push(this.#giveBack(delivery, now));
+    this.#adopted.clear();
     await Promise.all(returns);
     const sessions = Promise.all(this.#sessions);
     let cancelGrace: (() => void) | null = null;
@@ -170,6 +238,7 @@ export class DeliveryScheduler {
   async #claim(): Promise<void> {
     while (this.#isRunning && this.#leased < this.#maxLeased) {
       const limit = Math.min(this.#batchSize, this.#maxLeased - this.#leased);
+      const signalsBefore = this.#dueSignals;
       const leased = await this.#options.queue.claimDue({
         now: this.#options.clock.now(),
         limit,
@@ -178,7 +247,10 @@ export class DeliveryScheduler {
       });
       this.#leased += leased.length;
       for (const delivery of leased) this.#addReady(delivery);
-      if (leased.length < limit) return;
+      if (leased.length < limit) {
+        if (this.#dueSignals === signalsBefore) this.#mayHaveDue = false;
+        return;
+      }
     }
   }
 
@@ -240,8 +312,10 @@ export class DeliveryScheduler {
   }
 
   #startSession(domain: string, destination: Destination, message: ReadyMessage): void {
+    let isAllDelivered = false;
     const session = this.#runSession(domain, message)
       .then((result) => {
+        isAllDelivered = result?.recipients.every((each) => each.attempt.outcome === 'delivered') ?? false;
         destination.window = finish(
           destination.window,
           result?.session ?? 'other',
@@ -264,8 +338,13 @@ export class DeliveryScheduler {
       })
       .finally(() => {
         this.#sessions.delete(session);
-        this.#release(message.deliveries.length);
-        this.wake();
+        // Released before the claim below sizes itself, but idle() is told only after it started.
+        this.#leased -= message.deliveries.length;
+        // Nothing went back to the queue and a claim would find nothing new: the freed slot only
+        // lets what is ready start. Otherwise claim (and set the wake-up for a deferral).
+        if (isAllDelivered && !this.#mayHaveDue && this.#isRunning && !this.#isPumping) this.#dispatch();
+        else this.wake();
+        this.#notifyIdle();
       });
     this.#sessions.add(session);
   }

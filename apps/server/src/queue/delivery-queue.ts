@@ -108,7 +108,33 @@ export interface QueuedMessage {
 /** DSNs: which kinds were sent for a delivery (at most one of each). */
 export type NoticeKind = 'failed' | 'delayed' | 'relayed';
 
+/** A lease taken on a new message's deliveries as they are inserted (DeliveryQueue.leaseOnInsert). */
+export interface InsertLease {
+  readonly now: number;
+  readonly holder: string;
+  readonly leaseMs: number;
+}
+
+/**
+ * The local scheduler's side of leasing at insert: asked as a message's deliveries are written,
+ * told what the commit leased. Leasing in the insert's own transaction spares the claim that would
+ * follow the 250 (a round trip to the writer and a commit of its own).
+ */
+export interface InsertLeases {
+  /** A lease for the `deliveryCount` new deliveries of `messageId`, or null to leave them queued for a claim. */
+  request(messageId: string, deliveryCount: number): InsertLease | null;
+  /** The insert committed: its due deliveries, leased as requested (those not yet due stay queued). */
+  adopt(messageId: string, leased: readonly LeasedDelivery[], requested: number): void;
+  /** The insert failed: nothing was leased. */
+  cancel(requested: number): void;
+}
+
 export interface DeliveryQueue {
+  /**
+   * Optional: lease a new message's due deliveries in the transaction that inserts them, for
+   * `leases` (SQLite; a store without it leaves them to claimDue).
+   */
+  leaseOnInsert?(leases: InsertLeases): void;
   /** Leases up to `limit` due deliveries (oldest due first) to `holder` for `leaseMs`. */
   claimDue(request: {
     readonly now: number;

@@ -32,8 +32,10 @@ export interface QueueSinkOptions {
   readonly store?: (message: MessageForDelivery, companionRows: readonly CompanionRow[]) => Promise<void>;
   /** Our domain, for `<Postmaster>` without one. */
   readonly postmasterDomain: string;
-  /** Told once the message and its deliveries are committed (the scheduler's wake()). */
-  readonly onQueued: () => void;
+  /** Told before the message is stored (the scheduler's storing(): it may lease at insert). */
+  readonly onStoring?: (messageId: string) => void;
+  /** Told once the message and its deliveries are committed, or the store failed (the scheduler's queued()). */
+  readonly onQueued: (messageId: string) => void;
 }
 
 /**
@@ -59,16 +61,21 @@ export function createQueueSink(options: QueueSinkOptions): {
         }),
         ...(message.companionRows ?? []),
       ];
-      if (options.store !== undefined) await options.store(message, companionRows);
-      else
-        await options.spool.receive(message.source, {
-          id: message.id,
-          receivedAtMs: message.receivedAtMs,
-          envelope: message.envelope,
-          session: message.session,
-          companionRows,
-        });
-      options.onQueued();
+      options.onStoring?.(message.id);
+      try {
+        if (options.store !== undefined) await options.store(message, companionRows);
+        else
+          await options.spool.receive(message.source, {
+            id: message.id,
+            receivedAtMs: message.receivedAtMs,
+            envelope: message.envelope,
+            session: message.session,
+            companionRows,
+          });
+      } finally {
+        // Also after a failure: a commit may have happened before it, and the scheduler forgets the id.
+        options.onQueued(message.id);
+      }
     },
   };
 }

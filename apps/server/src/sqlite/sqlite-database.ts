@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { MessageSummary } from '../capture/mailbox-index.js';
 import type { MessageParser } from '../mime/message-parser.js';
 import type { ParseScope } from '../mime/parse-message.js';
+import type { InsertLeases } from '../queue/delivery-queue.js';
 import { ReceivedIndexer } from './received-indexer.js';
 import { schemaMigrations } from './sqlite-schema.js';
 import { defaultWriterScript, SqliteWriterThread } from './sqlite-writer-thread.js';
@@ -63,6 +64,11 @@ export class SqliteDatabase {
   /** This thread's connection: reads, deletes, flags, retention. */
   readonly connection: Database.Database;
   readonly path: string;
+  /**
+   * The local scheduler, once it leases new deliveries at insert (SqliteDeliveryQueue.leaseOnInsert):
+   * the spool asks it as it inserts a message with deliveries.
+   */
+  insertLeases: InsertLeases | null = null;
   /** Exactly one of these applies the ingest writes: the writer thread, or this thread's queue. */
   readonly #writerThread: SqliteWriterThread | null = null;
   readonly #inThread: InThreadWrites | null = null;

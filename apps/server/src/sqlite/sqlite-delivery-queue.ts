@@ -4,6 +4,7 @@ import type {
   DeliveryListQuery,
   DeliveryQueue,
   DeliveryRecord,
+  InsertLeases,
   LeasedDelivery,
   NoticeKind,
   OperatorAction,
@@ -61,6 +62,10 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
       domain: list('domain = @domain AND'),
       statusAndDomain: list('status = @status AND domain = @domain AND'),
     };
+  }
+
+  leaseOnInsert(leases: InsertLeases): void {
+    this.#database.insertLeases = leases;
   }
 
   claimDue(request: {

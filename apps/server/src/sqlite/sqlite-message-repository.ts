@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import type { LeasedDelivery } from '../queue/delivery-queue.js';
 import type { MessageRepository, Receipt, ReceivedMessage } from '../spool/message-repository.js';
 import { type MessageSource, readMessageSource } from '../spool/read-message-source.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -28,7 +29,22 @@ export class SqliteMessageRepository implements MessageRepository {
     // Only these fields: the request crosses to the writer thread by structured clone.
     const { id, receivedAtMs, envelope, session, companionRows = [] } = receipt;
     const message: ReceivedMessage = { id, receivedAtMs, envelope, session, raw };
-    await this.#database.write({ kind: 'insertReceived', message, companionRows });
+    const deliveryCount = companionRows.filter((row) => row.table === 'deliveries').length;
+    const leases = deliveryCount === 0 ? null : this.#database.insertLeases;
+    const lease = leases?.request(id, deliveryCount) ?? null;
+    let leased: unknown;
+    try {
+      leased = await this.#database.write({
+        kind: 'insertReceived',
+        message,
+        companionRows,
+        ...(lease === null ? {} : { lease }),
+      });
+    } catch (error) {
+      if (lease !== null) leases?.cancel(deliveryCount);
+      throw error;
+    }
+    if (lease !== null) leases?.adopt(id, leased as LeasedDelivery[], deliveryCount);
     return message;
   }
 

@@ -17,6 +17,14 @@ export type QueueOperation =
       readonly holder: string;
       readonly leaseMs: number;
     }
+  | {
+      /** One new message's due deliveries, in the transaction that inserted them (leaseOnInsert). */
+      readonly kind: 'claim-message';
+      readonly messageId: string;
+      readonly now: number;
+      readonly holder: string;
+      readonly leaseMs: number;
+    }
   | { readonly kind: 'record-attempt'; readonly report: AttemptReport }
   | { readonly kind: 'requeue-expired'; readonly now: number }
   | { readonly kind: 'purge-finished'; readonly finishedBefore: number; readonly limit: number }
@@ -35,6 +43,7 @@ export type QueueOperation =
 
 interface QueueStatements {
   readonly due: Database.Statement;
+  readonly dueOfMessage: Database.Statement;
   readonly byId: Database.Statement;
   readonly update: Database.Statement;
   readonly insertAttempt: Database.Statement;
@@ -57,6 +66,9 @@ function statementsOf(database: Database.Database): QueueStatements {
       due: database.prepare(
         `SELECT * FROM deliveries INDEXED BY deliveries_due WHERE status = 'queued' AND due_at_ms <= ?
         ORDER BY due_at_ms, id LIMIT ?`,
+      ),
+      dueOfMessage: database.prepare(
+        `SELECT * FROM deliveries WHERE message_id = ? AND status = 'queued' AND due_at_ms <= ? ORDER BY id`,
       ),
       byId: database.prepare('SELECT * FROM deliveries WHERE id = ?'),
       update: database.prepare(`UPDATE deliveries SET status = @status, attempts = @attempts,
@@ -108,26 +120,18 @@ function statementsOf(database: Database.Database): QueueStatements {
 export function applyQueueOperation(database: Database.Database, operation: QueueOperation): unknown {
   const statements = statementsOf(database);
   switch (operation.kind) {
-    case 'claim-due': {
-      const rows = statements.due.all(operation.now, operation.limit) as DeliveryRow[];
-      const leased: LeasedDelivery[] = [];
-      for (const row of rows) {
-        const result = transition(stateOf(row), {
-          kind: 'lease',
-          now: operation.now,
-          holder: operation.holder,
-          leaseMs: operation.leaseMs,
-        });
-        if (!result.ok || result.state.status !== 'in-flight') continue;
-        store(statements, row.id, result, operation.now, null);
-        leased.push({
-          ...toDeliveryRecord({ ...row }),
-          state: result.state,
-          lease: result.state.lease,
-        });
-      }
-      return leased;
-    }
+    case 'claim-due':
+      return leaseRows(
+        statements,
+        statements.due.all(operation.now, operation.limit) as DeliveryRow[],
+        operation,
+      );
+    case 'claim-message':
+      return leaseRows(
+        statements,
+        statements.dueOfMessage.all(operation.messageId, operation.now) as DeliveryRow[],
+        operation,
+      );
     case 'record-attempt': {
       const { report } = operation;
       const row = statements.byId.get(report.deliveryId) as DeliveryRow | undefined;
@@ -188,6 +192,27 @@ export function applyQueueOperation(database: Database.Database, operation: Queu
       return result;
     }
   }
+}
+
+/** Leases each row through the state machine; rows it refuses are skipped. */
+function leaseRows(
+  statements: QueueStatements,
+  rows: readonly DeliveryRow[],
+  lease: { readonly now: number; readonly holder: string; readonly leaseMs: number },
+): LeasedDelivery[] {
+  const leased: LeasedDelivery[] = [];
+  for (const row of rows) {
+    const result = transition(stateOf(row), {
+      kind: 'lease',
+      now: lease.now,
+      holder: lease.holder,
+      leaseMs: lease.leaseMs,
+    });
+    if (!result.ok || result.state.status !== 'in-flight') continue;
+    store(statements, row.id, result, lease.now, null);
+    leased.push({ ...toDeliveryRecord({ ...row }), state: result.state, lease: result.state.lease });
+  }
+  return leased;
 }
 
 function store(

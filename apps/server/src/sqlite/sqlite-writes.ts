@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { MessageSummary, NewMessage } from '../capture/mailbox-index.js';
 import { emptyParsedMessage, type MessageAddress, type ParsedMessage } from '../mime/parsed-message.js';
 import { snippetOf, textOf } from '../mime/text-of.js';
+import type { InsertLease } from '../queue/delivery-queue.js';
 import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
 import { applyQueueOperation, type QueueOperation } from './sqlite-queue-writes.js';
 import { detailOf, parseDetail } from './sqlite-rows.js';
@@ -17,6 +18,8 @@ export type WriteRequest =
       readonly message: ReceivedMessage;
       /** Rows of other rooms committed in the same transaction (see CompanionRow). */
       readonly companionRows: readonly CompanionRow[];
+      /** Lease the message's due deliveries in this transaction (InsertLeases); the result lists them. */
+      readonly lease?: InsertLease;
     }
   | { readonly kind: 'insert'; readonly message: NewMessage }
   /** The delivery queue's leases, outcomes and actions (sqlite-queue-writes.ts). */
@@ -356,7 +359,12 @@ export class GroupCommitQueue {
         const row = this.#insertReceived(request.message);
         for (const companion of request.companionRows) this.#insertCompanion(companion);
         received.push(row);
-        return undefined;
+        if (request.lease === undefined) return undefined;
+        return applyQueueOperation(this.#database, {
+          kind: 'claim-message',
+          messageId: request.message.id,
+          ...request.lease,
+        });
       }
       case 'insert':
         return this.#insert(request.message);
