@@ -169,7 +169,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let http: ServerType | null = null;
   let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
   const webhooks =
-    config.webhooks.length === 0 ? null : new WebhookDispatcher({ webhooks: config.webhooks, logger });
+    config.webhooks.length === 0
+      ? null
+      : new WebhookDispatcher({ webhooks: config.webhooks, logger, outbox: storage.webhookOutbox });
   // Connected before anything can happen (recovery, delivery at start, the first message).
   const disconnectWebhooks: (() => void)[] = [];
   if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { mailbox: events }));
@@ -423,6 +425,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     // A corrupt page may show only when recovery first reads past the header.
     throw error instanceof StartupError ? error : (storeFailure(error, databaseFile) ?? error);
   }
+  // Events an earlier run left on their way (a stop, a crash) are posted again, in the background.
+  void webhooks
+    ?.resume()
+    .catch((error: unknown) => logger.error({ err: error }, 'webhook events of the last run not resumed'));
   // Retention prunes the oldest messages: in MTA mode that could take a queued message's bytes,
   // so it runs in capture mode only (in MTA mode the queue's FinishedMailRetention prunes).
   if (config.mode !== 'mta') retention.start();
@@ -456,7 +462,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await shared?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
-      // After the last events: what is still waiting for a retry is dropped (and logged).
+      // After the last events: what is still waiting for a retry stays in the outbox for the next start.
       for (const disconnect of disconnectWebhooks) disconnect();
       await webhooks?.close();
       await new Promise<void>((resolveClose) => {

@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createClient } from '@smtp/client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,55 +8,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
 import { startTestApp } from './support/app-harness.js';
 import { startMtaTestbed } from './support/mta-testbed.js';
-
-interface ReceivedRequest {
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-  readonly json: { id: string; type: string; createdAt: number; data: Record<string, unknown> };
-}
-
-/** A real HTTP receiver on loopback; `answer` decides each request's fate by its number (1 = first). */
-async function startReceiver(answer: (number: number, response: ServerResponse) => void) {
-  const requests: ReceivedRequest[] = [];
-  const closedUnanswered: number[] = [];
-  const waiters: (() => void)[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ headers: request.headers, body, json: JSON.parse(body) });
-      const number = requests.length;
-      response.on('close', () => {
-        if (!response.writableEnded) closedUnanswered.push(number);
-      });
-      answer(number, response);
-      for (const wake of waiters.splice(0)) wake();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    requests,
-    closedUnanswered,
-    async waitFor(count: number, timeoutMs = 30_000): Promise<ReceivedRequest[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (requests.length < count) {
-        if (Date.now() > deadline) throw new Error(`${requests.length} of ${count} webhook requests arrived`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
-      return requests;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { startReceiver } from './support/webhook-receiver.js';
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];

@@ -189,4 +189,16 @@ export const schemaMigrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS message_tags_tag ON message_tags (tag, seq);
   `,
+  // Webhook events not yet taken by their receiver (webhooks/webhook-outbox.ts), so a restart
+  // resumes them. IF NOT EXISTS: safe whatever order the integrator gives the migrations.
+  `
+  CREATE TABLE IF NOT EXISTS webhook_outbox (
+    key TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    body_json TEXT NOT NULL,
+    tries INTEGER NOT NULL,
+    created_at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS webhook_outbox_created ON webhook_outbox (created_at_ms);
+  `,
 ];

@@ -4,6 +4,7 @@ import { SqliteInboundLog } from './sqlite-inbound-log.js';
 import { SqliteMailboxIndex } from './sqlite-mailbox-index.js';
 import { SqliteMessageRepository } from './sqlite-message-repository.js';
 import { SqliteSuppressionList } from './sqlite-suppression-list.js';
+import { SqliteWebhookOutbox } from './sqlite-webhook-outbox.js';
 
 export interface SqliteStorageOptions extends SqliteDatabaseOptions {
   /** Count matches of a search only up to this many (SqliteMailboxIndex). */
@@ -21,6 +22,8 @@ export class SqliteStorage {
   readonly suppressions: SqliteSuppressionList;
   /** What the MX received (inbound/inbound-log.ts). */
   readonly inbound: SqliteInboundLog;
+  /** Webhook events not yet taken by their receiver (webhooks/webhook-outbox.ts). */
+  readonly webhookOutbox: SqliteWebhookOutbox;
   readonly #database: SqliteDatabase;
 
   constructor(options: SqliteStorageOptions) {
@@ -29,6 +32,7 @@ export class SqliteStorage {
     this.queue = new SqliteDeliveryQueue(this.#database);
     this.suppressions = new SqliteSuppressionList(this.#database);
     this.inbound = new SqliteInboundLog(this.#database);
+    this.webhookOutbox = new SqliteWebhookOutbox(this.#database);
     this.mailbox = new SqliteMailboxIndex(this.#database, {
       parse: options.parse,
       ...(options.searchTotalCap === undefined ? {} : { searchTotalCap: options.searchTotalCap }),

@@ -6,6 +6,7 @@ import type { InsertLease } from '../queue/delivery-queue.js';
 import type { CompanionRow, ReceivedMessage, StoredEnvelope } from '../spool/message-repository.js';
 import { applyQueueOperation, type QueueOperation } from './sqlite-queue-writes.js';
 import { detailOf, parseDetail } from './sqlite-rows.js';
+import { applyWebhookOutboxOperation, type WebhookOutboxOperation } from './sqlite-webhook-outbox.js';
 
 /**
  * The writes on the ingest path and their group commit, in one place for both homes they can have:
@@ -24,7 +25,9 @@ export type WriteRequest =
   | { readonly kind: 'insert'; readonly message: NewMessage }
   /** The delivery queue's leases, outcomes and actions (sqlite-queue-writes.ts). */
   | { readonly kind: 'queue'; readonly operation: QueueOperation }
-  | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedMessage };
+  | { readonly kind: 'saveParsed'; readonly id: string; readonly parsed: ParsedMessage }
+  /** Webhook events waiting for their receiver (sqlite-webhook-outbox.ts). */
+  | { readonly kind: 'webhookOutbox'; readonly operation: WebhookOutboxOperation };
 
 /**
  * How parse commits are timed:
@@ -100,6 +103,8 @@ function isDurable(request: WriteRequest): boolean {
  * of nothing else skips the fsync; the next fsync makes it durable, as WAL commits are ordered.
  */
 function needsFsync(request: WriteRequest): boolean {
+  // Webhook bookkeeping: lost to a power cut, an event is posted again or not at all.
+  if (request.kind === 'webhookOutbox') return false;
   if (request.kind !== 'queue') return true;
   const { kind } = request.operation;
   return kind !== 'claim-due' && kind !== 'requeue-expired';
@@ -372,6 +377,8 @@ export class GroupCommitQueue {
         return this.#saveParsed(request.id, request.parsed);
       case 'queue':
         return applyQueueOperation(this.#database, request.operation);
+      case 'webhookOutbox':
+        return applyWebhookOutboxOperation(this.#database, request.operation);
     }
   }
 

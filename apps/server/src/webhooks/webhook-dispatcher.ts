@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookConfig } from '../config/webhooks-schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { WebhookEvent } from './webhook-event.js';
+import type { PendingWebhook, WebhookBody, WebhookOutbox } from './webhook-outbox.js';
 import { isRetryable, retryDelayMs } from './webhook-retry.js';
 import { webhookSignature } from './webhook-signature.js';
 
@@ -11,21 +12,20 @@ export interface WebhookDispatcherOptions {
   /** Events being posted or waiting for a retry at most; more are logged and dropped. */
   readonly maxPending?: number;
   readonly now?: () => number;
+  /**
+   * Where events wait across restarts: added when published, removed once taken or given up; a stop
+   * leaves them there and resume() posts them again. Without it a restart loses what was under way.
+   */
+  readonly outbox?: WebhookOutbox;
 }
 
-/** The JSON body of every POST. `id` stays the same across the retries of one event. */
-export interface WebhookBody {
-  readonly id: string;
-  readonly type: WebhookEvent['type'];
-  readonly createdAt: number;
-  readonly data: WebhookEvent;
-}
+export type { WebhookBody } from './webhook-outbox.js';
 
 /**
  * Posts events to the configured webhooks, off the path of mail: publish() only starts the work,
  * so a slow or dead receiver never delays a delivery or a 250. Each event is tried `attempts`
- * times with a per-request timeout and a doubling wait, then logged and dropped. What waits is
- * held in memory only, at most `maxPending` events: a restart loses the retries under way.
+ * times with a per-request timeout and a doubling wait, then logged and dropped. At most
+ * `maxPending` events are under way at once; with an outbox they survive a restart.
  */
 export class WebhookDispatcher {
   readonly #options: WebhookDispatcherOptions;
@@ -33,6 +33,8 @@ export class WebhookDispatcher {
   readonly #now: () => number;
   /** Every event under way: its abort (requests and waits) and its promise. */
   readonly #pending = new Map<string, { readonly abort: AbortController; done: Promise<void> }>();
+  /** Outbox writes not settled yet: close() waits for them. */
+  readonly #writes = new Set<Promise<void>>();
   #isClosed = false;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -47,6 +49,7 @@ export class WebhookDispatcher {
 
   publish(event: WebhookEvent): void {
     if (this.#isClosed) return;
+    const added: PendingWebhook[] = [];
     for (const webhook of this.#options.webhooks) {
       if (!webhook.events.includes(event.type)) continue;
       if (this.#pending.size >= this.#maxPending) {
@@ -57,29 +60,90 @@ export class WebhookDispatcher {
         continue;
       }
       const body: WebhookBody = { id: randomUUID(), type: event.type, createdAt: this.#now(), data: event };
-      const key = `${body.id}:${webhook.url}`;
-      const abort = new AbortController();
-      const entry = { abort, done: Promise.resolve() };
-      this.#pending.set(key, entry);
-      entry.done = this.#post(webhook, body, abort.signal).finally(() => this.#pending.delete(key));
+      const entry: PendingWebhook = { key: `${body.id}:${webhook.url}`, url: webhook.url, body, tries: 0 };
+      added.push(entry);
+      this.#start(webhook, entry);
     }
+    if (added.length > 0) this.#record((outbox) => outbox.add(added));
   }
 
-  /** Stops: requests under way are aborted, waiting retries dropped (and counted in the log). */
+  /**
+   * Posts again what an earlier run left in the outbox (a stop, a crash), up to `maxPending`, with
+   * the tries it had made. An entry whose URL is no longer configured, or that has no try left, is
+   * logged and removed.
+   */
+  async resume(): Promise<number> {
+    const outbox = this.#options.outbox;
+    if (outbox === undefined || this.#isClosed) return 0;
+    let resumed = 0;
+    for (const entry of await outbox.pending(this.#maxPending)) {
+      if (this.#isClosed || this.#pending.size >= this.#maxPending) break;
+      if (this.#pending.has(entry.key)) continue;
+      const webhook = this.#options.webhooks.find((each) => each.url === entry.url);
+      if (webhook === undefined || entry.tries >= webhook.attempts) {
+        this.#options.logger.warn(
+          { url: loggableUrl(entry.url), event: entry.body.type, id: entry.body.id, attempts: entry.tries },
+          webhook === undefined
+            ? 'webhook not delivered: its URL is no longer configured, event dropped'
+            : 'webhook not delivered: event dropped',
+        );
+        this.#record((each) => each.remove(entry.key));
+        continue;
+      }
+      this.#start(webhook, entry);
+      resumed += 1;
+    }
+    if (resumed > 0)
+      this.#options.logger.info({ count: resumed }, 'webhook events resumed from the last run');
+    return resumed;
+  }
+
+  /** Stops: requests under way are aborted; with an outbox they are posted again after resume(). */
   async close(): Promise<void> {
     this.#isClosed = true;
     const pending = [...this.#pending.values()];
     if (pending.length > 0)
-      this.#options.logger.warn({ count: pending.length }, 'webhook events dropped at shutdown');
+      this.#options.logger.warn(
+        { count: pending.length },
+        this.#options.outbox === undefined
+          ? 'webhook events dropped at shutdown'
+          : 'webhook events kept for the next start',
+      );
     for (const entry of pending) entry.abort.abort();
     await Promise.all(pending.map((entry) => entry.done));
+    // The outbox's last writes (removals of events just taken) land before storage closes.
+    await Promise.all(this.#writes);
   }
 
-  async #post(webhook: WebhookConfig, body: WebhookBody, signal: AbortSignal): Promise<void> {
+  #start(webhook: WebhookConfig, entry: PendingWebhook): void {
+    const abort = new AbortController();
+    const running = { abort, done: Promise.resolve() };
+    this.#pending.set(entry.key, running);
+    running.done = this.#post(webhook, entry, abort.signal).finally(() => this.#pending.delete(entry.key));
+  }
+
+  /** An outbox write, in order with the others; a failure is logged, never thrown at the caller. */
+  #record(write: (outbox: WebhookOutbox) => Promise<void>): void {
+    const outbox = this.#options.outbox;
+    if (outbox === undefined) return;
+    const done = write(outbox)
+      .catch((error: unknown) =>
+        this.#options.logger.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'webhook outbox write failed',
+        ),
+      )
+      .finally(() => this.#writes.delete(done));
+    this.#writes.add(done);
+  }
+
+  async #post(webhook: WebhookConfig, entry: PendingWebhook, signal: AbortSignal): Promise<void> {
+    const { body } = entry;
     const json = JSON.stringify(body);
     let lastProblem = '';
-    let tried = 0;
-    while (tried < webhook.attempts) {
+    let tried = entry.tries;
+    if (tried > 0) await wait(retryDelayMs(tried, webhook.retryDelay), signal);
+    while (!signal.aborted && tried < webhook.attempts) {
       tried += 1;
       const status = await this.#send(webhook, body, json, signal).catch((error: unknown) => {
         lastProblem =
@@ -90,13 +154,20 @@ export class WebhookDispatcher {
             : String(error);
         return null;
       });
+      // Stopped: the outbox keeps the event for the next start.
       if (signal.aborted) return;
-      if (status !== null && status >= 200 && status < 300) return;
+      if (status !== null && status >= 200 && status < 300) {
+        this.#record((outbox) => outbox.remove(entry.key));
+        return;
+      }
       if (status !== null) lastProblem = `HTTP ${status}`;
       if (!isRetryable(status) || tried === webhook.attempts) break;
+      const triesSoFar = tried;
+      this.#record((outbox) => outbox.tried(entry.key, triesSoFar));
       await wait(retryDelayMs(tried, webhook.retryDelay), signal);
-      if (signal.aborted) return;
     }
+    if (signal.aborted) return;
+    this.#record((outbox) => outbox.remove(entry.key));
     this.#options.logger.warn(
       { url: loggableUrl(webhook.url), event: body.type, id: body.id, attempts: tried, problem: lastProblem },
       'webhook not delivered: event dropped',

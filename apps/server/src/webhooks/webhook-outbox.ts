@@ -1,0 +1,34 @@
+import type { WebhookEvent } from './webhook-event.js';
+
+/** The JSON body of every POST. `id` stays the same across the retries of one event, and restarts. */
+export interface WebhookBody {
+  readonly id: string;
+  readonly type: WebhookEvent['type'];
+  readonly createdAt: number;
+  readonly data: WebhookEvent;
+}
+
+/** One event on its way to one webhook URL, as kept across restarts. */
+export interface PendingWebhook {
+  /** `<body id>:<url>`: one event posted to two webhooks is two entries. */
+  readonly key: string;
+  readonly url: string;
+  readonly body: WebhookBody;
+  /** Tries made so far (the first included). */
+  readonly tries: number;
+}
+
+/**
+ * Where webhook events wait until their receiver took them or they were given up, so a restart
+ * (or a crash of the process) resumes them instead of losing them. Writes need not be awaited by
+ * the caller: an implementation applies them in the order they were made.
+ */
+export interface WebhookOutbox {
+  add(entries: readonly PendingWebhook[]): Promise<void>;
+  /** A try failed and another will follow: `tries` made so far. */
+  tried(key: string, tries: number): Promise<void>;
+  /** Posted, or given up (logged): gone. */
+  remove(key: string): Promise<void>;
+  /** What an earlier run left, oldest first. */
+  pending(limit: number): Promise<PendingWebhook[]>;
+}
