@@ -8,7 +8,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
 import { startTestApp } from './support/app-harness.js';
 import { startMtaTestbed } from './support/mta-testbed.js';
-import { startReceiver } from './support/webhook-receiver.js';
+import { type ReceivedRequest, startReceiver } from './support/webhook-receiver.js';
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];
