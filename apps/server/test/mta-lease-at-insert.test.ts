@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryRoom, type DeliveryRoom } from '../src/delivery/delivery-room.js';
+import { defaultWindowOptions, type WindowOptions } from '../src/delivery/destination-window.js';
 import { createRemoteTransport } from '../src/delivery/transports/remote-transport.js';
 import { parseMessage } from '../src/mime/parse-message.js';
 import { createMessageId } from '../src/pipeline/message-id.js';
@@ -46,7 +47,10 @@ describe('MTA: deliveries leased in the insert that stores them', () => {
   });
 
   /** The room over SQLite, with every claimDue counted. */
-  async function startRoom(maxLeased?: number): Promise<{ claims: () => number; queue: DeliveryQueue }> {
+  async function startRoom(
+    maxLeased?: number,
+    window?: WindowOptions,
+  ): Promise<{ claims: () => number; queue: DeliveryQueue }> {
     directory = temporaryDirectory();
     storage = new SqliteStorage({ parse: parseMessage, path: join(directory.path, 'messages.sqlite') });
     const sqliteQueue = storage.queue;
@@ -79,6 +83,7 @@ describe('MTA: deliveries leased in the insert that stores them', () => {
       hostname: 'mta.local.test',
       clock,
       ...(maxLeased === undefined ? {} : { maxLeased }),
+      ...(window === undefined ? {} : { window }),
     });
     await room.start();
     return { claims: () => claims, queue };
@@ -123,5 +128,21 @@ describe('MTA: deliveries leased in the insert that stores them', () => {
     expect(claims()).toBeGreaterThan(claimsAtStart);
     const shown = await queue.show(id);
     expect(shown?.deliveries.map((delivery) => delivery.state.status)).toEqual(['delivered', 'delivered']);
+  }, 30_000);
+
+  it('deliveries leased at insert for a rate-limited destination start at its next slot', async () => {
+    // One session start per second: of two messages stored at once, the second waits a second, on a
+    // timer, not for the next claim (the once-a-minute requeue would be the next one).
+    const { claims } = await startRoom(undefined, { ...defaultWindowOptions, rate: 1, burst: 1 });
+    const claimsAtStart = claims();
+    const before = remote.messages.length;
+    await Promise.all([accept(['first@lease.test']), accept(['second@lease.test'])]);
+    await remote.waitForMessages(before + 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(remote.messages).toHaveLength(before + 1); // rate-limited
+    clock.advance(1000);
+    await remote.waitForMessages(before + 2);
+    // The timer's pump may claim once; nothing else did.
+    expect(claims()).toBeLessThanOrEqual(claimsAtStart + 1);
   }, 30_000);
 });

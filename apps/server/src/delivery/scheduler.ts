@@ -88,6 +88,8 @@ export class DeliveryScheduler {
   #mayHaveDue = true;
   #dueSignals = 0;
   #cancelWake: (() => void) | null = null;
+  /** When the wake-up timer fires; null when none is set. */
+  #wakeAt: number | null = null;
   #cancelRequeue: (() => void) | null = null;
   #idleWaiters: (() => void)[] = [];
 
@@ -152,7 +154,7 @@ export class DeliveryScheduler {
     this.#adopted.delete(messageId);
     for (const delivery of adopted.deliveries) this.#addReady(delivery);
     // Some not due yet (a message scheduled ahead): a pump claims them later and sets the wake-up.
-    if (adopted.isComplete) this.#dispatch();
+    if (adopted.isComplete) this.#dispatchReady();
     else this.wake();
   }
 
@@ -198,6 +200,7 @@ export class DeliveryScheduler {
     if (!this.#isRunning) return;
     this.#isRunning = false;
     this.#cancelWake?.();
+    this.#wakeAt = null;
     this.#cancelRequeue?.();
     const now = this.#options.clock.now();
     const returns: Promise<unknown>[] = [];
@@ -342,7 +345,7 @@ export class DeliveryScheduler {
         this.#leased -= message.deliveries.length;
         // Nothing went back to the queue and a claim would find nothing new: the freed slot only
         // lets what is ready start. Otherwise claim (and set the wake-up for a deferral).
-        if (isAllDelivered && !this.#mayHaveDue && this.#isRunning && !this.#isPumping) this.#dispatch();
+        if (isAllDelivered && !this.#mayHaveDue && this.#isRunning && !this.#isPumping) this.#dispatchReady();
         else this.wake();
         this.#notifyIdle();
       });
@@ -425,13 +428,29 @@ export class DeliveryScheduler {
 
   #setWake(at: number): void {
     this.#cancelWake?.();
+    this.#wakeAt = at;
     this.#cancelWake = this.#options.clock.setTimer(
       () => {
         this.#cancelWake = null;
+        this.#wakeAt = null;
         this.wake();
       },
       Math.max(0, at - this.#options.clock.now()),
     );
+  }
+
+  /**
+   * Starts what is ready without a claim (leased at insert, or a slot freed with nothing new due).
+   * A destination that is rate-limited or down meanwhile needs a wake-up at its retry time, which
+   * only a pump would set otherwise: one is set unless an earlier one is already.
+   */
+  #dispatchReady(): void {
+    this.#dispatch();
+    let retryAt: number | null = null;
+    for (const destination of this.#destinations.values())
+      if (destination.retryAt !== null)
+        retryAt = Math.min(retryAt ?? destination.retryAt, destination.retryAt);
+    if (retryAt !== null && (this.#wakeAt === null || retryAt < this.#wakeAt)) this.#setWake(retryAt);
   }
 
   async #requeueAbandoned(): Promise<void> {
