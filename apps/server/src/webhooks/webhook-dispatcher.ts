@@ -33,6 +33,8 @@ export class WebhookDispatcher {
   readonly #now: () => number;
   /** Every event under way: its abort (requests and waits) and its promise. */
   readonly #pending = new Map<string, { readonly abort: AbortController; done: Promise<void> }>();
+  /** Events published from then on are this run's own: resume() leaves them alone. */
+  readonly #createdAt: number;
   /** Outbox writes not settled yet: close() waits for them. */
   readonly #writes = new Set<Promise<void>>();
   #isClosed = false;
@@ -41,6 +43,7 @@ export class WebhookDispatcher {
     this.#options = options;
     this.#maxPending = options.maxPending ?? 1000;
     this.#now = options.now ?? Date.now;
+    this.#createdAt = this.#now();
   }
 
   get pendingCount(): number {
@@ -78,7 +81,8 @@ export class WebhookDispatcher {
     let resumed = 0;
     for (const entry of await outbox.pending(this.#maxPending)) {
       if (this.#isClosed || this.#pending.size >= this.#maxPending) break;
-      if (this.#pending.has(entry.key)) continue;
+      // This run's own events (published before resume() read the outbox) are under way or done.
+      if (this.#pending.has(entry.key) || entry.body.createdAt >= this.#createdAt) continue;
       const webhook = this.#options.webhooks.find((each) => each.url === entry.url);
       if (webhook === undefined || entry.tries >= webhook.attempts) {
         this.#options.logger.warn(
