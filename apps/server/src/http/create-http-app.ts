@@ -15,6 +15,7 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { basicAuth } from './basic-auth.js';
 import { registerChaosRoutes } from './chaos-routes.js';
 import { registerCheckRoutes } from './check-routes.js';
+import { EventReplay } from './event-replay.js';
 import { streamEvents } from './event-stream.js';
 import type { HostAllowList } from './host-allow-list.js';
 import { type InboundRoutesOptions, registerInboundRoutes } from './inbound-routes.js';
@@ -141,13 +142,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.get('/api/v1/openapi.json', (context) => context.json(openApiDocument));
 
-  app.get('/api/v1/events', (context) =>
-    streamEvents(
-      context,
-      (listener: (event: Outgoing<WireMailboxEvent>) => void) => options.events.subscribe(listener),
-      options.keepAliveMs ?? 20_000,
-    ),
+  // Kept from the start, so a client that reconnects gets what happened while it was away.
+  const mailboxEvents = new EventReplay<Outgoing<WireMailboxEvent>>((listener) =>
+    options.events.subscribe(listener),
   );
+  app.get('/api/v1/events', (context) => streamEvents(context, mailboxEvents, options.keepAliveMs ?? 20_000));
 
   app.get('/api/v1/info', (context) => {
     const info: Outgoing<ServerInfo> = {

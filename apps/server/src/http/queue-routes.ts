@@ -12,6 +12,7 @@ import {
 } from '../queue/delivery-queue.js';
 import { allowedActions } from '../queue/delivery-state.js';
 import { replyText } from '../queue/reply-text.js';
+import { EventReplay } from './event-replay.js';
 import { streamEvents } from './event-stream.js';
 import type { Outgoing } from './outgoing.js';
 import type { QueueEvent } from './schemas/queue-event-schema.js';
@@ -70,17 +71,19 @@ export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): voi
     return context.json(page);
   });
 
+  // Kept from the start, so a client that reconnects gets what happened while it was away.
+  const deliveryEvents = options.events;
+  const queueEvents =
+    deliveryEvents === undefined
+      ? null
+      : new EventReplay<Outgoing<QueueEvent>>((listener) =>
+          deliveryEvents.subscribe((event) => {
+            for (const queueEvent of queueEventsOf(event)) listener(queueEvent);
+          }),
+        );
   app.get('/api/v1/queue/events', (context) => {
-    const events = options.events;
-    if (events === undefined) return context.json({ error: 'No delivery events here' }, 404);
-    return streamEvents(
-      context,
-      (listener: (event: Outgoing<QueueEvent>) => void) =>
-        events.subscribe((event) => {
-          for (const queueEvent of queueEventsOf(event)) listener(queueEvent);
-        }),
-      options.keepAliveMs ?? 20_000,
-    );
+    if (queueEvents === null) return context.json({ error: 'No delivery events here' }, 404);
+    return streamEvents(context, queueEvents, options.keepAliveMs ?? 20_000);
   });
 
   app.get('/api/v1/queue/summary', async (context) => {

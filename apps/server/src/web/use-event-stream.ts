@@ -1,9 +1,10 @@
 import { useEffect, useRef } from 'preact/hooks';
 
 /**
- * Subscribes to a server-sent event stream of the API. EventSource reconnects by itself; the server
- * sends `ready` on every (re)connection, so we report the connection state and call `onReconnect`
- * after a reconnect (events may have been missed: the caller refreshes).
+ * Subscribes to a server-sent event stream of the API. EventSource reconnects by itself, sending the
+ * last event id it saw; the server sends `ready` on every (re)connection, then the events missed
+ * meanwhile when it still has them all (`resumed`). So we report the connection state and call
+ * `onReconnect` only after a reconnect that could not resume (the caller refreshes).
  */
 export function useEventStream<Event>(
   url: string,
@@ -17,9 +18,10 @@ export function useEventStream<Event>(
   useEffect(() => {
     const source = new EventSource(url);
     let hasBeenConnected = false;
-    source.addEventListener('ready', () => {
+    source.addEventListener('ready', (event) => {
       handlers.current.onConnectionChange(true);
-      if (hasBeenConnected) handlers.current.onReconnect();
+      const { resumed } = JSON.parse((event as MessageEvent<string>).data) as { resumed?: boolean };
+      if (hasBeenConnected && resumed !== true) handlers.current.onReconnect();
       hasBeenConnected = true;
     });
     source.addEventListener('error', () => handlers.current.onConnectionChange(false));

@@ -2,15 +2,17 @@
 export interface ReceivedSseEvent {
   readonly event: string;
   readonly data: unknown;
+  /** The `id:` field, when the event had one. */
+  readonly id?: string;
 }
 
 /**
  * Reads a text/event-stream over a real socket: every event it has seen, and a wait for the next
  * one that matches (with a time limit, so a missing event fails the test instead of hanging it).
  */
-export async function openSseStream(url: string) {
+export async function openSseStream(url: string, headers: Record<string, string> = {}) {
   const controller = new AbortController();
-  const response = await fetch(url, { signal: controller.signal });
+  const response = await fetch(url, { signal: controller.signal, headers });
   if (response.body === null) throw new Error('no body');
   const contentType = response.headers.get('content-type') ?? '';
   const reader = response.body.getReader();
@@ -36,7 +38,12 @@ export async function openSseStream(url: string) {
         .filter((line) => line.startsWith('data:'))
         .map((line) => line.slice(5).trimStart())
         .join('\n');
-      if (name !== undefined) events.push({ event: name, data: JSON.parse(data) });
+      const id = lines
+        .find((line) => line.startsWith('id:'))
+        ?.slice(3)
+        .trim();
+      if (name !== undefined)
+        events.push({ event: name, data: JSON.parse(data), ...(id === undefined ? {} : { id }) });
       end = buffer.indexOf('\n\n');
     }
   }
