@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createClient } from '@smtp/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../src/app.js';
@@ -10,19 +9,9 @@ import { createLogger } from '../src/observability/logger.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
 import type { WebhookEvent } from '../src/webhooks/webhook-event.js';
+import { logCapture } from './support/log-capture.js';
 import { temporaryDirectory } from './support/messages.js';
 import { startReceiver } from './support/webhook-receiver.js';
-
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger('info', destination), lines };
-}
 
 /** Polls until `condition` holds (the dispatcher works in the background), or fails after 10 s. */
 async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
@@ -31,6 +20,16 @@ async function eventually(condition: () => Promise<boolean> | boolean): Promise<
     if (Date.now() > deadline) throw new Error('condition not met in 10 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A receiver that answers 503 while `state.isFailing`, 200 after. */
+async function startFailingReceiver() {
+  const state = { isFailing: true };
+  const receiver = await startReceiver((_number, response) => {
+    response.statusCode = state.isFailing ? 503 : 200;
+    response.end();
+  });
+  return Object.assign(receiver, { state });
 }
 
 function receivedEvent(subject: string): WebhookEvent {
@@ -58,11 +57,7 @@ describe('webhook outbox', () => {
   }
 
   it('keeps an event whose retry was waiting at stop; the next run posts it with the same id', async () => {
-    let isFailing = true;
-    const receiver = await startReceiver((_number, response) => {
-      response.statusCode = isFailing ? 503 : 200;
-      response.end();
-    });
+    const receiver = await startFailingReceiver();
     cleanups.push(receiver.close);
     const directory = temporaryDirectory();
     cleanups.push(() => directory.remove());
@@ -87,7 +82,7 @@ describe('webhook outbox', () => {
     expect((await firstStorage.webhookOutbox.pending(10)).map((entry) => entry.tries)).toEqual([1]);
     await firstStorage.close();
 
-    isFailing = false;
+    receiver.state.isFailing = false;
     const secondStorage = openStorage(path);
     cleanups.push(() => secondStorage.close());
     const second = new WebhookDispatcher({
@@ -173,11 +168,7 @@ describe('webhook outbox', () => {
   });
 
   it('the app posts, after a restart, a received event its receiver had not taken', async () => {
-    let isFailing = true;
-    const receiver = await startReceiver((_number, response) => {
-      response.statusCode = isFailing ? 503 : 200;
-      response.end();
-    });
+    const receiver = await startFailingReceiver();
     cleanups.push(receiver.close);
     const directory = temporaryDirectory();
     cleanups.push(() => directory.remove());
@@ -215,7 +206,7 @@ describe('webhook outbox', () => {
     await first.stop();
     running = null;
 
-    isFailing = false;
+    receiver.state.isFailing = false;
     running = await start('50ms');
     const requests = await receiver.waitFor(2);
     expect(requests[1]?.headers['x-smtp-delivery']).toBe(requests[0]?.headers['x-smtp-delivery']);

@@ -1,25 +1,13 @@
 import { createHmac } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { createClient } from '@smtp/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import type { WebhookConfig } from '../src/config/webhooks-schema.js';
-import { createLogger } from '../src/observability/logger.js';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
 import { startTestApp } from './support/app-harness.js';
+import { logCapture } from './support/log-capture.js';
 import { startMtaTestbed } from './support/mta-testbed.js';
 import { type ReceivedRequest, startReceiver } from './support/webhook-receiver.js';
-
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger('warn', destination), lines };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -15,7 +15,7 @@ import type { Connection } from './connection.js';
 import type { DeliveryConnections, KeptConnection } from './delivery-connections.js';
 import { requireTlsRefusal, routeDomain } from './delivery-policy.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
-import { asError, SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
+import { asError, isConnectionLost, SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { establish } from './establish.js';
 import { isMessageSource, type MessageSource, peekLimitBytes } from './message-source.js';
 import type { MtaStsOptions } from './mta-sts.js';
@@ -330,7 +330,7 @@ async function deliverToDomain(
           !isReused ||
           attempt.dataStarted ||
           !prepared.message.complete ||
-          !isStaleConnectionError(error) ||
+          !isConnectionLost(error) ||
           context.signal.aborted
         )
           throw error;
@@ -437,11 +437,6 @@ async function deliverToDomain(
 
 function transcriptOf(host: string, onLine: (line: string, host: string) => void): TranscriptRecorder {
   return new TranscriptRecorder((line) => onLine(line, host));
-}
-
-/** A connection that died, or a server closing it (421, RFC 5321 §3.8): the transaction never ran. */
-function isStaleConnectionError(error: unknown): boolean {
-  return error instanceof SmtpConnectionError || (error instanceof SmtpReplyError && error.code === 421);
 }
 
 function isTemporaryError(error: Error): boolean {

@@ -1,4 +1,4 @@
-import { SmtpError } from '@smtp/protocol';
+import { SmtpError, SmtpReplyError } from '@smtp/protocol';
 
 /**
  * The network failed: DNS, connect, a reset or the server closing the connection. `cause` holds the
@@ -65,4 +65,17 @@ function nodeErrorCode(cause: unknown): string | null {
 /** A thrown value as an Error (anything can be thrown). */
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A 421: the server is closing the connection (RFC 5321 §3.8). */
+export function isServerShutdown(error: unknown): boolean {
+  return error instanceof SmtpReplyError && error.code === 421;
+}
+
+/**
+ * The connection died or the server is closing it: a transaction that failed so before its data
+ * went out may be tried again on a fresh connection (the pool, deliver() with kept connections).
+ */
+export function isConnectionLost(error: unknown): boolean {
+  return error instanceof SmtpConnectionError || isServerShutdown(error);
 }

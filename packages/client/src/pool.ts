@@ -1,7 +1,7 @@
-import { SmtpReplyError, SmtpUsageError } from '@smtp/protocol';
+import { SmtpUsageError } from '@smtp/protocol';
 import type { SendDeadline } from './abort.js';
 import type { Connection } from './connection.js';
-import { SmtpConnectionError } from './errors.js';
+import { isConnectionLost, isServerShutdown, SmtpConnectionError } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export interface PoolInit {
@@ -270,7 +270,7 @@ export class Pool {
         !attempt.dataStarted &&
         job.retries === 0 &&
         !deadline.isCancelled &&
-        isRetryable(error) &&
+        isConnectionLost(error) &&
         reusable
       ) {
         // RFC 5321 §3.8 / §4.2.2 421: the server is closing; the message was not sent, so try a fresh connection.
@@ -334,12 +334,4 @@ export class Pool {
     this.#drained = null;
     drained();
   }
-}
-
-function isRetryable(error: unknown): boolean {
-  return error instanceof SmtpConnectionError || isServerShutdown(error);
-}
-
-function isServerShutdown(error: unknown): boolean {
-  return error instanceof SmtpReplyError && error.code === 421;
 }

@@ -411,9 +411,7 @@ export class DeliveryScheduler {
 
   async #scheduleWake(): Promise<void> {
     if (!this.#isRunning) return;
-    let wakeAt: number | null = null;
-    for (const destination of this.#destinations.values())
-      if (destination.retryAt !== null) wakeAt = Math.min(wakeAt ?? destination.retryAt, destination.retryAt);
+    let wakeAt = this.#earliestRetryAt();
     // While memory is full, a session's end wakes us; otherwise the next due delivery does.
     if (this.#leased < this.#maxLeased) {
       const due = await this.#options.queue.nextDueAt();
@@ -446,11 +444,16 @@ export class DeliveryScheduler {
    */
   #dispatchReady(): void {
     this.#dispatch();
-    let retryAt: number | null = null;
-    for (const destination of this.#destinations.values())
-      if (destination.retryAt !== null)
-        retryAt = Math.min(retryAt ?? destination.retryAt, destination.retryAt);
+    const retryAt = this.#earliestRetryAt();
     if (retryAt !== null && (this.#wakeAt === null || retryAt < this.#wakeAt)) this.#setWake(retryAt);
+  }
+
+  /** When the first rate-limited or down destination may start again; null when none waits. */
+  #earliestRetryAt(): number | null {
+    let earliest: number | null = null;
+    for (const { retryAt } of this.#destinations.values())
+      if (retryAt !== null) earliest = Math.min(earliest ?? retryAt, retryAt);
+    return earliest;
   }
 
   async #requeueAbandoned(): Promise<void> {

@@ -1,6 +1,6 @@
 import { createClient } from '@smtp/client';
 import { describeError } from '../describe-error.js';
-import type { ResolvedConnection } from '../options/connection-options.js';
+import { clientOptionsOf, type ResolvedConnection } from '../options/connection-options.js';
 import type { BenchStatistics } from './bench-statistics.js';
 
 export interface PooledLoadOptions {
@@ -24,16 +24,8 @@ export interface PooledLoadOptions {
 export async function runPooledLoad(options: PooledLoadOptions): Promise<void> {
   const { connection, statistics, signal } = options;
   const client = createClient({
-    host: connection.address.host,
-    port: connection.address.port,
-    secure: connection.secure,
-    starttls: connection.starttls,
-    tls: connection.tls,
-    lmtp: connection.lmtp,
-    timeouts: connection.timeouts,
+    ...clientOptionsOf(connection),
     pipelining: options.pipelining,
-    ...(connection.name !== undefined ? { name: connection.name } : {}),
-    ...(connection.auth ? { auth: connection.auth } : {}),
     pool: { maxConnections: options.concurrency, maxMessagesPerConnection: 1000 },
   });
   let issued = 0;

@@ -17,6 +17,7 @@ import {
   addServerOption,
   addTlsOptions,
   type ConnectionFlags,
+  clientOptionsOf,
   type ResolvedConnection,
   resolveConnection,
 } from '../options/connection-options.js';
@@ -341,17 +342,9 @@ async function runMany(
   },
 ): Promise<MessageOutcome[]> {
   const client = createClient({
+    ...clientOptionsOf(connection),
     pipelining: options.pipelining,
     chunking: options.chunking,
-    host: connection.address.host,
-    port: connection.address.port,
-    secure: connection.secure,
-    starttls: connection.starttls,
-    tls: connection.tls,
-    lmtp: connection.lmtp,
-    timeouts: connection.timeouts,
-    ...(connection.name !== undefined ? { name: connection.name } : {}),
-    ...(connection.auth ? { auth: connection.auth } : {}),
     pool: { maxConnections: options.concurrency },
   });
   const progress = await createProgress({

@@ -1,4 +1,4 @@
-import type { AuthOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from '@smtp/client';
+import type { AuthOptions, ClientOptions, StartTlsPolicy, TimeoutOptions, TlsOptions } from '@smtp/client';
 import { isSaslMechanismName, type SaslMechanismName, saslMechanismNames } from '@smtp/protocol';
 import { type Command, Option } from 'commander';
 import { usageError } from '../cli-error.js';
@@ -33,6 +33,21 @@ export interface ResolvedConnection {
   /** Applies to each step. */
   readonly stepTimeoutMs: number | undefined;
   readonly auth: AuthOptions | undefined;
+}
+
+/** The options of a pooled @smtp/client that talks to this connection's server as the flags ask. */
+export function clientOptionsOf(connection: ResolvedConnection): ClientOptions {
+  return {
+    host: connection.address.host,
+    port: connection.address.port,
+    secure: connection.secure,
+    starttls: connection.starttls,
+    tls: connection.tls,
+    lmtp: connection.lmtp,
+    timeouts: connection.timeouts,
+    ...(connection.name !== undefined ? { name: connection.name } : {}),
+    ...(connection.auth ? { auth: connection.auth } : {}),
+  };
 }
 
 const starttlsPolicies: readonly StartTlsPolicy[] = ['required', 'opportunistic', 'never'];
