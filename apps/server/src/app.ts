@@ -209,6 +209,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               dnsServers: config.mta.dnsServers,
               relayNetworks: config.mta.relayNetworks,
               databaseFile,
+              // On PostgreSQL a sender's retry counts on whichever node it reaches.
+              ...(shared === null ? {} : { greylistStore: shared.greylist }),
               registry: metrics.registry,
               logger,
             });
@@ -393,7 +395,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           }),
       ...(delivery === null || inbound === null
         ? {}
-        : { inbound: { log: storage.inbound, queue: storage.queue } }),
+        : { inbound: { log: shared?.inbound ?? storage.inbound, queue: shared?.queue ?? storage.queue } }),
     });
     const httpsCertificate = config.http.tls.enabled
       ? await loadCertificate({

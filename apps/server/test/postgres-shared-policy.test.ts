@@ -1,9 +1,15 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createClient, type SendResult } from '@smtp/client';
-import { type PostgresInstance, startPostgres } from '@smtp/test-support';
+import { type PostgresInstance, requireTool, startPostgres } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inboundMessageSchema, inboundPageSchema } from '../src/http/schemas/inbound-schemas.js';
 import { suppressionPageSchema } from '../src/http/schemas/suppression-schemas.js';
+import { type InboundRecord, inboundRecordRow } from '../src/inbound/inbound-log.js';
 import { PostgresStorage } from '../src/postgres/postgres-storage.js';
 import { startTestApp } from './support/app-harness.js';
+import { temporaryDirectory } from './support/messages.js';
+import { runProcess } from './support/run-process.js';
 import {
   nodeMtaSettings,
   type RemoteMx,
@@ -16,9 +22,11 @@ import {
 
 /**
  * What one node kept for itself on SQLite is shared on PostgreSQL: the suppression list, the daily
- * message counts and the per-destination rate. Two in-process nodes on one database, aiosmtpd as
+ * message counts, the per-destination rate and the mx listeners' greylisting. Two in-process nodes on one database, aiosmtpd as
  * the remote MX (550 5.1.1 to perm-*), real SMTP clients.
  */
+const python = requireTool('/usr/bin/python3', 'apt-get install -y python3');
+
 let postgres: PostgresInstance;
 let databaseCount = 0;
 
@@ -40,7 +48,11 @@ async function startNodes(
   count: number,
   url: string,
   remote: RemoteMx,
-  settings: { mta?: Record<string, unknown>; storage?: Record<string, unknown> } = {},
+  settings: {
+    mta?: Record<string, unknown>;
+    storage?: Record<string, unknown>;
+    inbound?: Record<string, unknown>;
+  } = {},
 ): Promise<TestNode[]> {
   return Promise.all(
     Array.from({ length: count }, (_, index) =>
@@ -52,6 +64,7 @@ async function startNodes(
           ...settings.mta,
         },
         storage: { url, ...settings.storage },
+        ...(settings.inbound === undefined ? {} : { inbound: settings.inbound }),
       }),
     ),
   );
@@ -270,6 +283,183 @@ describe('two nodes on one PostgreSQL share their policy state', () => {
     } finally {
       await Promise.all(nodes.map((node) => node.stop()));
       await remote.stop();
+    }
+  }, 180_000);
+});
+
+describe('the inbound log on PostgreSQL', () => {
+  it('is written with its message, kept for every store, and pages newest first by (received, id)', async () => {
+    const url = await freshDatabase();
+    const open = () => PostgresStorage.open({ url, destinationLimit: 20, onError: () => undefined });
+    const [first, second] = await Promise.all([open(), open()]);
+    const record = (messageId: string, receivedAtMs: number): InboundRecord => ({
+      messageId,
+      receivedAtMs,
+      client: { address: '192.0.2.7', helo: 'mail.origin.test', tls: null },
+      sender: 'bob@origin.test',
+      recipients: [{ recipient: 'alice@example.test', targets: [] }],
+      checks: [{ check: 'greylist', result: 'pass' }],
+    });
+    // Byte-wise id order, as on SQLite: upper case before lower case whatever the database's locale.
+    const records = [record('Ma', 2000), record('mb', 2000), record('MC', 2000), record('md', 1000)];
+    try {
+      for (const each of records) {
+        await first.spool.receive(Buffer.from('Subject: in\r\n\r\nx\r\n'), {
+          id: each.messageId,
+          receivedAtMs: each.receivedAtMs,
+          envelope: {
+            from: each.sender,
+            to: ['alice@example.test'],
+            mailParameters: {},
+            rcptParameters: [{}],
+          },
+          session: null,
+          companionRows: [inboundRecordRow(each)],
+        });
+      }
+      expect(await second.inbound.get('mb')).toEqual(records[1]);
+      expect(await second.inbound.get('nope')).toBeNull();
+      const firstPage = await second.inbound.list({ limit: 2 });
+      expect(firstPage.map((each) => each.messageId)).toEqual(['mb', 'Ma']);
+      const next = await second.inbound.list({ limit: 10, before: { receivedAtMs: 2000, messageId: 'Ma' } });
+      expect(next.map((each) => each.messageId)).toEqual(['MC', 'md']);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  }, 60_000);
+});
+
+describe('greylisting on PostgreSQL', () => {
+  it('keeps triplets and clients for every store on the database; saves either or both; prunes by last seen', async () => {
+    const url = await freshDatabase();
+    const open = () => PostgresStorage.open({ url, destinationLimit: 20, onError: () => undefined });
+    const [first, second] = await Promise.all([open(), open()]);
+    const key = { client: '192.0.2.0/24', sender: 'alice@sender.test', recipient: 'bob@mx.test' };
+    try {
+      expect(await second.greylist.findTriplet(key)).toBeNull();
+      await first.greylist.save({
+        key,
+        triplet: { firstSeenMs: 1000, lastSeenMs: 1000, passCount: 0 },
+        client: null,
+      });
+      expect(await second.greylist.findTriplet(key)).toEqual({
+        firstSeenMs: 1000,
+        lastSeenMs: 1000,
+        passCount: 0,
+      });
+      expect(await second.greylist.findClient(key.client)).toBeNull();
+      // Both records at once (the retry that passes), then the client alone (an auto-whitelisted one).
+      await second.greylist.save({
+        key,
+        triplet: { firstSeenMs: 1000, lastSeenMs: 400_000, passCount: 1 },
+        client: { passCount: 1, lastSeenMs: 400_000 },
+      });
+      await first.greylist.save({ key, triplet: null, client: { passCount: 2, lastSeenMs: 500_000 } });
+      expect(await first.greylist.findTriplet(key)).toEqual({
+        firstSeenMs: 1000,
+        lastSeenMs: 400_000,
+        passCount: 1,
+      });
+      expect(await first.greylist.findClient(key.client)).toEqual({ passCount: 2, lastSeenMs: 500_000 });
+      await first.greylist.save({
+        key: { ...key, recipient: 'old@mx.test' },
+        triplet: { firstSeenMs: 5, lastSeenMs: 5, passCount: 0 },
+        client: null,
+      });
+      // Pruning forgets what was last seen before the cut-off, and only that.
+      expect(await second.greylist.prune(1000)).toBe(1);
+      expect(await first.greylist.findTriplet({ ...key, recipient: 'old@mx.test' })).toBeNull();
+      expect(await second.greylist.prune(500_001)).toBe(2);
+      expect(await first.greylist.findTriplet(key)).toBeNull();
+      expect(await first.greylist.findClient(key.client)).toBeNull();
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  }, 60_000);
+
+  it('a sender greylisted by node A retries on node B after the delay and gets through; either node lists what the mx received', async () => {
+    const url = await freshDatabase();
+    const remote = await startRemoteMx(0);
+    const maildirs = temporaryDirectory();
+    const nodes = await startNodes(2, url, remote, {
+      mta: {
+        localDomains: ['example.test'],
+        // Not the client's address: relay networks skip the inbound checks.
+        relayNetworks: ['127.0.0.9/32'],
+        listeners: [{ role: 'mx', host: '127.0.0.1', port: 0 }],
+        inboundChecks: {
+          spf: { enabled: false },
+          dkim: { enabled: false },
+          dmarc: { enabled: false },
+          arc: { enabled: false },
+          greylisting: { enabled: true, delay: '1s' },
+        },
+      },
+      inbound: {
+        mailboxes: ['alice@example.test'],
+        delivery: { transport: 'maildir', directory: maildirs.path },
+      },
+    });
+    const mxPortOf = (node: TestNode) => {
+      const listener = node.app.mtaListeners.find((candidate) => candidate.role === 'mx');
+      if (listener === undefined) throw new Error('no mx listener');
+      return listener.address.port;
+    };
+    // One transaction through smtplib, as another MTA would send it: the RCPT reply, and DATA's if any.
+    const send = async (node: TestNode, recipient: string) => {
+      const script = `
+import smtplib, json
+with smtplib.SMTP('127.0.0.1', ${mxPortOf(node)}, local_hostname='mail.origin.test') as smtp:
+    smtp.ehlo()
+    smtp.mail('bob@origin.test')
+    code, text = smtp.rcpt('${recipient}')
+    data = smtp.data(b'Subject: greylisted\\r\\n\\r\\nHi\\r\\n')[0] if code == 250 else None
+    print(json.dumps([code, text.decode(), data]))
+`;
+      const result = await runProcess(python, ['-c', script]);
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout) as [number, string, number | null];
+    };
+    const [nodeA, nodeB] = nodes;
+    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
+    try {
+      const [firstCode, firstText] = await send(nodeA, 'alice@example.test');
+      expect(firstCode).toBe(451);
+      expect(firstText).toMatch(/^4\.7\.1 Greylisted/);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      // After the delay the retry passes on node B, which never saw the first attempt itself (with
+      // greylisting per node, B would greylist it as new).
+      expect(await send(nodeB, 'alice@example.test')).toEqual([250, expect.any(String), 250]);
+
+      // Stored on the shared queue with its inbound record; whichever node leased it delivered it.
+      const inbox = join(maildirs.path, 'example.test', 'alice', 'new');
+      await waitUntil('the message is in the Maildir', async () => {
+        try {
+          return readdirSync(inbox).length === 1;
+        } catch {
+          return false; // not created yet
+        }
+      });
+      const [file] = readdirSync(inbox);
+      expect(readFileSync(join(inbox, file ?? ''), 'latin1')).toMatch(/\r\nSubject: greylisted\r\n/);
+      const page = inboundPageSchema.parse(await (await fetch(`${nodeA.baseUrl}/api/v1/inbound`)).json());
+      expect(page.messages).toMatchObject([
+        {
+          sender: 'bob@origin.test',
+          recipients: [{ recipient: 'alice@example.test' }],
+          checks: expect.arrayContaining([expect.objectContaining({ check: 'greylist', result: 'pass' })]),
+        },
+      ]);
+      const shown = inboundMessageSchema.parse(
+        await (await fetch(`${nodeA.baseUrl}/api/v1/inbound/${page.messages[0]?.messageId}`)).json(),
+      );
+      expect(shown.deliveries).toMatchObject([
+        { recipient: 'alice@example.test', status: 'delivered', via: 'maildir' },
+      ]);
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await remote.stop();
+      maildirs.remove();
     }
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import { createNetworkList } from '../policy/network-list.js';
 import { openGreylistConnection, SqliteGreylistStore } from '../sqlite/sqlite-greylist-store.js';
 import { connectionDefences } from './checks/connection-defences.js';
 import { createDnsLookup } from './checks/dns-lookup.js';
+import type { GreylistStore } from './checks/greylist-store.js';
 import { InboundCheckMetrics } from './checks/inbound-check-metrics.js';
 import { InboundChecks as InboundCheckRunner } from './checks/inbound-checks.js';
 import { MessageRateLimit } from './checks/message-rate-limit.js';
@@ -19,8 +20,10 @@ export interface StartInboundChecksOptions {
   /** mta.dnsServers (empty: the system's resolvers). */
   readonly dnsServers: readonly string[];
   readonly relayNetworks: readonly string[];
-  /** The app's SQLite file: greylisting gets a connection of its own to it. */
+  /** The app's SQLite file: greylisting gets a connection of its own to it, unless `greylistStore`. */
   readonly databaseFile: string;
+  /** Greylisting shared by several nodes (PostgreSQL, storage.url); default this node's SQLite file. */
+  readonly greylistStore?: GreylistStore;
   readonly registry: ConstructorParameters<typeof InboundCheckMetrics>[0];
   readonly logger: Logger;
   readonly now?: () => number;
@@ -41,13 +44,13 @@ const dayMs = 24 * 60 * 60 * 1000;
 /** The inbound checks for the mx listeners from `mta.inboundChecks`, with greylisting pruned on a timer. */
 export function startInboundChecks(options: StartInboundChecksOptions): RunningInboundChecks {
   const { settings, logger } = options;
-  const connection = openGreylistConnection(options.databaseFile);
+  const greylist = openGreylist(options);
   const runner = new InboundCheckRunner({
     settings,
     authservId: settings.authservId ?? options.hostname,
     hostname: options.hostname,
     lookup: createDnsLookup({ servers: options.dnsServers }),
-    greylistStore: new SqliteGreylistStore(connection),
+    greylistStore: greylist.store,
     now: options.now ?? Date.now,
     metrics: new InboundCheckMetrics(options.registry),
   });
@@ -72,7 +75,14 @@ export function startInboundChecks(options: StartInboundChecksOptions): RunningI
     connectionDefences: connectionDefences(settings.connection),
     stop() {
       if (timer !== null) clearInterval(timer);
-      connection.close();
+      greylist.close();
     },
   };
+}
+
+/** The shared greylisting store when given, else one on a connection of its own to the app's SQLite file. */
+function openGreylist(options: StartInboundChecksOptions): { readonly store: GreylistStore; close(): void } {
+  if (options.greylistStore !== undefined) return { store: options.greylistStore, close() {} };
+  const connection = openGreylistConnection(options.databaseFile);
+  return { store: new SqliteGreylistStore(connection), close: () => connection.close() };
 }

@@ -174,6 +174,38 @@ export const postgresMigrations: readonly string[] = [
     PRIMARY KEY (seq, tag_key)
   );
   CREATE INDEX IF NOT EXISTS capture_message_tags_key ON capture_message_tags (tag_key, seq);`,
+  // inbound: what the mx listeners received (inbound/inbound-log.ts), one row per message, a companion
+  // row committed with it (postgres-message-repository.ts), as SQLite's inbound_messages. Kept after
+  // the message leaves the queue, as there. Ids compare byte-wise (COLLATE "C") for keyset paging,
+  // as SQLite's do. IF NOT EXISTS: safe in any order.
+  `CREATE TABLE IF NOT EXISTS inbound_messages (
+    message_id text COLLATE "C" PRIMARY KEY,
+    received_at_ms bigint NOT NULL,
+    client_json text NOT NULL,
+    sender text NOT NULL,
+    recipients_json text NOT NULL,
+    checks_json text NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at_ms, message_id);`,
+  // greylisting: the mx listeners' greylisting state (postgres-greylist-store.ts), shared so that a
+  // sender's retry counts on whichever node it reaches; the same tables as SQLite's. IF NOT EXISTS:
+  // safe in any order.
+  `CREATE TABLE IF NOT EXISTS greylist_triplets (
+    client text NOT NULL,
+    sender text NOT NULL,
+    recipient text NOT NULL,
+    first_seen_ms bigint NOT NULL,
+    last_seen_ms bigint NOT NULL,
+    pass_count integer NOT NULL,
+    PRIMARY KEY (client, sender, recipient)
+  );
+  CREATE INDEX IF NOT EXISTS greylist_triplets_last_seen ON greylist_triplets (last_seen_ms);
+  CREATE TABLE IF NOT EXISTS greylist_clients (
+    client text PRIMARY KEY,
+    pass_count integer NOT NULL,
+    last_seen_ms bigint NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS greylist_clients_last_seen ON greylist_clients (last_seen_ms);`,
 ];
 
 /** Any number will do as long as nothing else on the database uses it for an advisory lock. */

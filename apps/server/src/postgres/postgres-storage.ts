@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { PostgresDailyMessageCounter } from './postgres-daily-message-counter.js';
 import { PostgresDeliveryQueue } from './postgres-delivery-queue.js';
+import { PostgresGreylistStore } from './postgres-greylist-store.js';
+import { PostgresInboundLog } from './postgres-inbound-log.js';
 import { PostgresMessageRepository } from './postgres-message-repository.js';
 import { createPostgresPool } from './postgres-pool.js';
 import { migratePostgres } from './postgres-schema.js';
@@ -22,8 +24,8 @@ export interface PostgresStorageOptions {
 /**
  * The MTA's store on PostgreSQL, shared by several nodes: the spool (messages and their
  * deliveries) and the delivery queue, with the LISTEN connection that wakes this node's scheduler
- * when another node queues mail, the suppression list and the daily message counts, so every node
- * decides alike. Opening migrates the schema (safe when nodes start at once).
+ * when another node queues mail, the suppression list, the daily message counts and the mx
+ * listeners' greylisting, so every node decides alike, and the log of what the mx listeners received. Opening migrates the schema (safe when nodes start at once).
  */
 export class PostgresStorage {
   readonly spool: PostgresMessageRepository;
@@ -31,6 +33,8 @@ export class PostgresStorage {
   readonly notifications: QueueNotifications;
   readonly suppressions: PostgresSuppressionList;
   readonly dailyMessages: PostgresDailyMessageCounter;
+  readonly greylist: PostgresGreylistStore;
+  readonly inbound: PostgresInboundLog;
   readonly #pool: pg.Pool;
 
   private constructor(pool: pg.Pool, notifications: QueueNotifications, options: PostgresStorageOptions) {
@@ -44,6 +48,8 @@ export class PostgresStorage {
     });
     this.suppressions = new PostgresSuppressionList(pool);
     this.dailyMessages = new PostgresDailyMessageCounter(pool);
+    this.greylist = new PostgresGreylistStore(pool);
+    this.inbound = new PostgresInboundLog(pool);
   }
 
   static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
