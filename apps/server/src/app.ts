@@ -126,6 +126,18 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       throw error;
     }
   }
+  // mta mode with storage.url: the spool, the queue and the shared policy state on PostgreSQL,
+  // opened before anything that writes there (the webhook outbox).
+  let shared: PostgresStorage | null = null;
+  if (config.mode === 'mta' && config.storage.url !== undefined) {
+    try {
+      shared = await openShared(config.storage.url, config, logger);
+    } catch (error) {
+      await parsePool.close();
+      await storage.close();
+      throw error;
+    }
+  }
   const spool = sharedCapture?.spool ?? storage.spool;
   const mailbox = sharedCapture?.mailbox ?? storage.mailbox;
   /** What the web UI and API see: on PostgreSQL every node's events, else this node's. */
@@ -159,8 +171,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let chaos: ChaosControl | null = null;
   let mta: MtaListeners | null = null;
   let delivery: (DeliveryRoom & { close(): Promise<void> }) | null = null;
-  /** mta mode with storage.url: the spool and queue shared with other nodes. */
-  let shared: PostgresStorage | null = null;
   let finishedMail: FinishedMailRetention | null = null;
   let inbound: InboundRoom | null = null;
   let inboundChecks: RunningInboundChecks | null = null;
@@ -171,7 +181,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const webhooks =
     config.webhooks.length === 0
       ? null
-      : new WebhookDispatcher({ webhooks: config.webhooks, logger, outbox: storage.webhookOutbox });
+      : new WebhookDispatcher({
+          webhooks: config.webhooks,
+          logger,
+          // On PostgreSQL the nodes share it: a node gone for good leaves its events to the others.
+          outbox: shared?.webhookOutbox({ nodeId: readNodeId(dataDir) }) ?? storage.webhookOutbox,
+        });
   // Connected before anything can happen (recovery, delivery at start, the first message).
   const disconnectWebhooks: (() => void)[] = [];
   if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { mailbox: events }));
@@ -187,7 +202,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       const deliveryBus = new InProcessEventBus<DeliveryEvent>();
       deliveryEvents = deliveryBus;
       if (webhooks !== null) disconnectWebhooks.push(connectWebhooks(webhooks, { delivery: deliveryBus }));
-      shared = config.storage.url === undefined ? null : await openShared(config.storage.url, config, logger);
       const queue = shared?.queue ?? storage.queue;
       metrics.observeQueue({
         countByStatus: () => queue.countByStatus(),
@@ -461,12 +475,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       inboundChecks?.stop();
       // In-flight deliveries finish (or are aborted and deferred); leased ones go back to the queue.
       await delivery?.close();
-      await shared?.close();
       // Let accepted messages finish parsing; any that do not are redone at the next start.
       await pipeline.settled({ timeoutMs: 10_000 });
       // After the last events: what is still waiting for a retry stays in the outbox for the next start.
       for (const disconnect of disconnectWebhooks) disconnect();
       await webhooks?.close();
+      // After the webhooks: on PostgreSQL their outbox's last writes go there.
+      await shared?.close();
       await new Promise<void>((resolveClose) => {
         http?.close(() => resolveClose());
         // SSE streams keep connections open; end them so close() can finish.

@@ -206,6 +206,18 @@ export const postgresMigrations: readonly string[] = [
     last_seen_ms bigint NOT NULL
   );
   CREATE INDEX IF NOT EXISTS greylist_clients_last_seen ON greylist_clients (last_seen_ms);`,
+  // webhook-outbox: webhook events on their way (postgres-webhook-outbox.ts), as SQLite's table plus
+  // the run that holds each and its lease, so a node gone for good leaves them to the others.
+  `CREATE TABLE IF NOT EXISTS webhook_outbox (
+    key text PRIMARY KEY,
+    url text NOT NULL,
+    body_json text NOT NULL,
+    tries integer NOT NULL,
+    created_at_ms bigint NOT NULL,
+    holder text NOT NULL,
+    lease_expires_at_ms bigint NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS webhook_outbox_created ON webhook_outbox (created_at_ms, key);`,
 ];
 
 /** Any number will do as long as nothing else on the database uses it for an advisory lock. */

@@ -7,6 +7,7 @@ import { PostgresMessageRepository } from './postgres-message-repository.js';
 import { createPostgresPool } from './postgres-pool.js';
 import { migratePostgres } from './postgres-schema.js';
 import { PostgresSuppressionList } from './postgres-suppression-list.js';
+import { PostgresWebhookOutbox, type PostgresWebhookOutboxOptions } from './postgres-webhook-outbox.js';
 import { QueueNotifications } from './queue-notifications.js';
 
 export interface PostgresStorageOptions {
@@ -71,6 +72,11 @@ export class PostgresStorage {
       throw error;
     }
     return new PostgresStorage(pool, notifications, options);
+  }
+
+  /** The webhook outbox shared by the nodes, for this node's run (PostgresWebhookOutbox). */
+  webhookOutbox(options: Omit<PostgresWebhookOutboxOptions, 'pool'>): PostgresWebhookOutbox {
+    return new PostgresWebhookOutbox({ pool: this.#pool, ...options });
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,8 @@ export interface WebhookDispatcherOptions {
   /**
    * Where events wait across restarts: added when published, removed once taken or given up; a stop
    * leaves them there and resume() posts them again. Without it a restart loses what was under way.
+   * A shared one (several nodes) is renewed and looked at again every third of its lease, so the
+   * events of a node gone for good are taken over by the others.
    */
   readonly outbox?: WebhookOutbox;
 }
@@ -37,6 +39,8 @@ export class WebhookDispatcher {
   readonly #createdAt: number;
   /** Outbox writes not settled yet: close() waits for them. */
   readonly #writes = new Set<Promise<void>>();
+  /** A shared outbox's lease renewal and takeover, every third of its lease; null otherwise. */
+  readonly #sharedTimer: NodeJS.Timeout | null = null;
   #isClosed = false;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -44,6 +48,18 @@ export class WebhookDispatcher {
     this.#maxPending = options.maxPending ?? 1000;
     this.#now = options.now ?? Date.now;
     this.#createdAt = this.#now();
+    const shared = options.outbox?.shared;
+    if (shared !== undefined) {
+      let isRunning = false;
+      this.#sharedTimer = setInterval(() => {
+        if (isRunning) return;
+        isRunning = true;
+        void this.#renewAndTakeOver().finally(() => {
+          isRunning = false;
+        });
+      }, shared.leaseMs / 3);
+      this.#sharedTimer.unref();
+    }
   }
 
   get pendingCount(): number {
@@ -81,8 +97,10 @@ export class WebhookDispatcher {
     let resumed = 0;
     for (const entry of await outbox.pending(this.#maxPending)) {
       if (this.#isClosed || this.#pending.size >= this.#maxPending) break;
-      // This run's own events (published before resume() read the outbox) are under way or done.
-      if (this.#pending.has(entry.key) || entry.body.createdAt >= this.#createdAt) continue;
+      if (this.#pending.has(entry.key)) continue;
+      // This run's own events (published before resume() read the outbox) are under way or done. A
+      // shared outbox never returns them, and another node's newer events are to be taken over.
+      if (outbox.shared === undefined && entry.body.createdAt >= this.#createdAt) continue;
       const webhook = this.#options.webhooks.find((each) => each.url === entry.url);
       if (webhook === undefined || entry.tries >= webhook.attempts) {
         this.#options.logger.warn(
@@ -98,13 +116,32 @@ export class WebhookDispatcher {
       resumed += 1;
     }
     if (resumed > 0)
-      this.#options.logger.info({ count: resumed }, 'webhook events resumed from the last run');
+      this.#options.logger.info(
+        { count: resumed },
+        outbox.shared === undefined
+          ? 'webhook events resumed from the last run'
+          : 'webhook events resumed from a run that stopped',
+      );
     return resumed;
+  }
+
+  /** Keeps this run's entries in a shared outbox, and takes over those a stopped run left. */
+  async #renewAndTakeOver(): Promise<void> {
+    try {
+      await this.#options.outbox?.shared?.renew();
+      await this.resume();
+    } catch (error) {
+      this.#options.logger.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        'webhook outbox lease renewal failed',
+      );
+    }
   }
 
   /** Stops: requests under way are aborted; with an outbox they are posted again after resume(). */
   async close(): Promise<void> {
     this.#isClosed = true;
+    if (this.#sharedTimer !== null) clearInterval(this.#sharedTimer);
     const pending = [...this.#pending.values()];
     if (pending.length > 0)
       this.#options.logger.warn(

@@ -29,6 +29,22 @@ export interface WebhookOutbox {
   tried(key: string, tries: number): Promise<void>;
   /** Posted, or given up (logged): gone. */
   remove(key: string): Promise<void>;
-  /** What an earlier run left, oldest first. */
+  /**
+   * What this run may post of what is there, oldest first: what an earlier run left and, when
+   * `shared`, what a run that stopped renewing its leases left (it is this run's from then on).
+   */
   pending(limit: number): Promise<PendingWebhook[]>;
+  /**
+   * Set when several nodes share the outbox (PostgreSQL): each entry is leased to the run that
+   * holds it, which renews its leases well within `leaseMs`. pending() then never returns another
+   * live run's entries, so the dispatcher asks it again now and then to take over a dead node's.
+   */
+  readonly shared?: SharedOutbox;
+}
+
+export interface SharedOutbox {
+  /** How long an entry stays with a run that stopped renewing: a node gone for good. */
+  readonly leaseMs: number;
+  /** Extends this run's leases by leaseMs. */
+  renew(): Promise<void>;
 }
