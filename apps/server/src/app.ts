@@ -115,9 +115,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     throw storeFailure(error, databaseFile) ?? error;
   }
   const events = new InProcessEventBus<MailboxEvent>();
-  // capture mode with storage.url: the spool, the inbox and its events shared with other nodes.
+  // With storage.url: the spool, the inbox and its events shared with other nodes (in mta mode the
+  // inbox of relayed mail, next to the shared queue opened below).
   let sharedCapture: PostgresCaptureStorage | null = null;
-  if (config.mode === 'capture' && config.storage.url !== undefined) {
+  if (config.storage.url !== undefined) {
     try {
       sharedCapture = await openSharedCapture(config.storage.url, parsePool.parse, events, logger);
     } catch (error) {
@@ -256,25 +257,22 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         queue,
         suppressions: shared?.suppressions ?? storage.suppressions,
         logger,
-        // Shared on PostgreSQL, mail goes to the shared spool (the sink's default), not this node's inbox.
-        ...(shared === null
-          ? {
-              store: async (message, companionRows) => {
-                const { raw } = await pipeline.accept({ ...message, companionRows });
-                if (raw !== null) {
-                  const { id, receivedAtMs, envelope, session } = message;
-                  recentlyQueued.remember({ id, receivedAtMs, envelope, session, raw });
-                }
-                deliveryBus.publish({
-                  type: 'message-queued',
-                  messageId: message.id,
-                  sender: message.envelope.from,
-                  recipients: message.envelope.to,
-                  at: Date.now(),
-                });
-              },
-            }
-          : {}),
+        // Through the ingest pipeline, so relayed mail is listed in the inbox too: this node's
+        // SQLite one, or on PostgreSQL the one every node shows (its spool is the shared one).
+        store: async (message, companionRows) => {
+          const { raw } = await pipeline.accept({ ...message, companionRows });
+          if (shared === null && raw !== null) {
+            const { id, receivedAtMs, envelope, session } = message;
+            recentlyQueued.remember({ id, receivedAtMs, envelope, session, raw });
+          }
+          deliveryBus.publish({
+            type: 'message-queued',
+            messageId: message.id,
+            sender: message.envelope.from,
+            recipients: message.envelope.to,
+            at: Date.now(),
+          });
+        },
         ...(inbound === null ? {} : { localDelivery: inbound.localDelivery }),
       });
       // Another node queued mail, gave a delivery back or freed a destination's slot.

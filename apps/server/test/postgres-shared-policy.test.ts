@@ -7,7 +7,7 @@ import { inboundMessageSchema, inboundPageSchema } from '../src/http/schemas/inb
 import { suppressionPageSchema } from '../src/http/schemas/suppression-schemas.js';
 import { type InboundRecord, inboundRecordRow } from '../src/inbound/inbound-log.js';
 import { PostgresStorage } from '../src/postgres/postgres-storage.js';
-import { startTestApp } from './support/app-harness.js';
+import { findBySubject, rawOf, startTestApp } from './support/app-harness.js';
 import { temporaryDirectory } from './support/messages.js';
 import { runProcess } from './support/run-process.js';
 import {
@@ -460,6 +460,38 @@ with smtplib.SMTP('127.0.0.1', ${mxPortOf(node)}, local_hostname='mail.origin.te
       await Promise.all(nodes.map((node) => node.stop()));
       await remote.stop();
       maildirs.remove();
+    }
+  }, 180_000);
+});
+
+describe('the MTA inbox on PostgreSQL', () => {
+  it("mail relayed through node A is listed, searchable and readable in node B's inbox, and shown delivered in its queue", async () => {
+    const url = await freshDatabase();
+    const remote = await startRemoteMx(0);
+    const [nodeA, nodeB] = await startNodes(2, url, remote);
+    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
+    try {
+      const relayPort = nodeA.app.mtaListeners.find((listener) => listener.role === 'relay')?.address.port;
+      await relay(relayPort ?? 0, 'listed-on-every-node');
+      await remote.mx.waitForMessages(1);
+      // Listed with its parsed header (the MTA parses the header section), found by a search.
+      let listed: Awaited<ReturnType<typeof findBySubject>> | undefined;
+      await waitUntil('node B lists the message', async () => {
+        listed = await findBySubject(nodeB.baseUrl, 'listed-on-every-node').catch(() => undefined);
+        return listed !== undefined;
+      });
+      expect(listed).toMatchObject({ envelopeFrom: 'app@sender.test', envelopeTo: ['someone@remote.test'] });
+      const raw = (await rawOf(nodeB.baseUrl, listed?.id ?? '')).toString('latin1');
+      expect(raw).toMatch(/^Received: from client\.test /);
+      expect(raw).toContain('\r\nSubject: listed-on-every-node\r\n');
+      // The queue page of either node shows it delivered.
+      const shown = (await (await fetch(`${nodeB.baseUrl}/api/v1/queue/messages/${listed?.id}`)).json()) as {
+        deliveries: { status: string }[];
+      };
+      expect(shown.deliveries.map((delivery) => delivery.status)).toEqual(['delivered']);
+    } finally {
+      await Promise.all([nodeA.stop(), nodeB.stop()]);
+      await remote.stop();
     }
   }, 180_000);
 });
