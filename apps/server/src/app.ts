@@ -115,25 +115,24 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     throw storeFailure(error, databaseFile) ?? error;
   }
   const events = new InProcessEventBus<MailboxEvent>();
-  // With storage.url: the spool, the inbox and its events shared with other nodes (in mta mode the
-  // inbox of relayed mail, next to the shared queue opened below).
+  // With storage.url, shared with the other nodes: the inbox and its events, and the spool (in mta
+  // mode with the queue and the shared policy state, opened before anything writes there, e.g. the
+  // webhook outbox; the inbox then lists the relayed mail, on the same pool).
+  let shared: PostgresStorage | null = null;
   let sharedCapture: PostgresCaptureStorage | null = null;
   if (config.storage.url !== undefined) {
     try {
-      sharedCapture = await openSharedCapture(config.storage.url, parsePool.parse, events, logger);
+      if (config.mode === 'mta') {
+        shared = await openShared(config.storage.url, config, logger);
+        const url = config.storage.url;
+        sharedCapture = await shared
+          .openInbox({ url, parse: parsePool.parse, localEvents: events, onError: logPostgresError(logger) })
+          .catch((error: unknown) => {
+            throw postgresStartupFailure(error, url);
+          });
+      } else sharedCapture = await openSharedCapture(config.storage.url, parsePool.parse, events, logger);
     } catch (error) {
-      await parsePool.close();
-      await storage.close();
-      throw error;
-    }
-  }
-  // mta mode with storage.url: the spool, the queue and the shared policy state on PostgreSQL,
-  // opened before anything that writes there (the webhook outbox).
-  let shared: PostgresStorage | null = null;
-  if (config.mode === 'mta' && config.storage.url !== undefined) {
-    try {
-      shared = await openShared(config.storage.url, config, logger);
-    } catch (error) {
+      await shared?.close();
       await parsePool.close();
       await storage.close();
       throw error;
@@ -599,12 +598,17 @@ async function openShared(url: string, config: AppConfig, logger: Logger): Promi
       ...(config.storage.destinationRate === undefined
         ? {}
         : { destinationRate: config.storage.destinationRate }),
-      onError: (error, context) =>
-        logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
+      onError: logPostgresError(logger),
     });
   } catch (error) {
     throw postgresStartupFailure(error, url);
   }
+}
+
+/** A PostgreSQL connection that failed (the pool and the LISTEN connections reconnect): logged. */
+function logPostgresError(logger: Logger): (error: Error, context: string) => void {
+  return (error, context) =>
+    logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed');
 }
 
 /** Capture mode's spool, inbox and events on PostgreSQL, migrated; a database that cannot be used stops the start. */
@@ -619,8 +623,7 @@ async function openSharedCapture(
       url,
       parse,
       localEvents,
-      onError: (error, context) =>
-        logger.warn({ err: error, component: 'postgres', context }, 'a PostgreSQL connection failed'),
+      onError: logPostgresError(logger),
     });
   } catch (error) {
     throw postgresStartupFailure(error, url);

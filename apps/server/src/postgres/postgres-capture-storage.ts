@@ -36,9 +36,13 @@ export class PostgresCaptureStorage {
   /** Every node's mailbox events; publishing here publishes on this node's bus too. */
   readonly events: SharedMailboxEvents;
   readonly #pool: pg.Pool;
+  /** False when the pool is another storage's (onPool): closing leaves it open. */
+  readonly #ownsPool: boolean;
+  #isClosed = false;
 
-  private constructor(pool: pg.Pool, options: PostgresCaptureStorageOptions) {
+  private constructor(pool: pg.Pool, ownsPool: boolean, options: PostgresCaptureStorageOptions) {
     this.#pool = pool;
+    this.#ownsPool = ownsPool;
     this.spool = new PostgresCaptureSpool(new PostgresMessageRepository(pool));
     this.mailbox = new PostgresMailboxIndex({
       pool,
@@ -61,22 +65,41 @@ export class PostgresCaptureStorage {
       ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
       onError: (error) => options.onError(error, 'pool'),
     });
-    let storage: PostgresCaptureStorage | null = null;
     try {
       await migratePostgres(pool);
-      storage = new PostgresCaptureStorage(pool, options);
-      await storage.events.start();
-      return storage;
+      return await PostgresCaptureStorage.#start(new PostgresCaptureStorage(pool, true, options));
     } catch (error) {
-      await storage?.events.close();
       await pool.end();
       throw error;
     }
   }
 
-  /** Sends the announcements on their way, stops listening, closes the pool. */
+  /**
+   * The inbox on a pool another storage opened and migrated (the MTA's PostgresStorage), so a node
+   * keeps one pool per database; closing this leaves the pool open.
+   */
+  static onPool(
+    pool: pg.Pool,
+    options: Omit<PostgresCaptureStorageOptions, 'maxConnections'>,
+  ): Promise<PostgresCaptureStorage> {
+    return PostgresCaptureStorage.#start(new PostgresCaptureStorage(pool, false, options));
+  }
+
+  static async #start(storage: PostgresCaptureStorage): Promise<PostgresCaptureStorage> {
+    try {
+      await storage.events.start();
+      return storage;
+    } catch (error) {
+      await storage.events.close();
+      throw error;
+    }
+  }
+
+  /** Sends the announcements on their way, stops listening, closes the pool if it is its own. */
   async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
     await this.events.close();
-    await this.#pool.end();
+    if (this.#ownsPool) await this.#pool.end();
   }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PostgresCaptureStorage, type PostgresCaptureStorageOptions } from './postgres-capture-storage.js';
 import { PostgresDailyMessageCounter } from './postgres-daily-message-counter.js';
 import { PostgresDeliveryQueue } from './postgres-delivery-queue.js';
 import { PostgresGreylistStore } from './postgres-greylist-store.js';
@@ -37,6 +38,8 @@ export class PostgresStorage {
   readonly greylist: PostgresGreylistStore;
   readonly inbound: PostgresInboundLog;
   readonly #pool: pg.Pool;
+  /** The inbox opened on this pool (openInbox), closed before the pool. */
+  #inbox: PostgresCaptureStorage | null = null;
 
   private constructor(pool: pg.Pool, notifications: QueueNotifications, options: PostgresStorageOptions) {
     this.#pool = pool;
@@ -79,7 +82,19 @@ export class PostgresStorage {
     return new PostgresWebhookOutbox({ pool: this.#pool, ...options });
   }
 
+  /**
+   * The web inbox of the mail the nodes relay, with its events shared by the nodes, on this
+   * storage's pool (PostgresCaptureStorage.onPool); closed with this storage.
+   */
+  async openInbox(
+    options: Omit<PostgresCaptureStorageOptions, 'maxConnections'>,
+  ): Promise<PostgresCaptureStorage> {
+    this.#inbox = await PostgresCaptureStorage.onPool(this.#pool, options);
+    return this.#inbox;
+  }
+
   async close(): Promise<void> {
+    await this.#inbox?.close();
     await this.notifications.close();
     await this.#pool.end();
   }
