@@ -252,7 +252,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         hostname,
         // Leases name this node alone, so a restart takes back its dead run's leases at once.
         ...(shared === null ? {} : { nodeId: readNodeId(dataDir) }),
-        spool: shared?.spool ?? recentlyQueued.over(spool),
+        spool: recentlyQueued.over(shared?.spool ?? spool),
         queue,
         suppressions: shared?.suppressions ?? storage.suppressions,
         logger,
@@ -260,7 +260,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         // SQLite one, or on PostgreSQL the one every node shows (its spool is the shared one).
         store: async (message, companionRows) => {
           const { raw } = await pipeline.accept({ ...message, companionRows });
-          if (shared === null && raw !== null) {
+          if (raw !== null) {
             const { id, receivedAtMs, envelope, session } = message;
             recentlyQueued.remember({ id, receivedAtMs, envelope, session, raw });
           }
