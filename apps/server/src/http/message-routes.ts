@@ -8,6 +8,8 @@ import type { RelaySettings } from '../config/relay-schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import { extractAttachment } from '../mime/parse-message.js';
 import type { Logger } from '../observability/logger.js';
+import type { DeliveryQueue } from '../queue/delivery-queue.js';
+import { isFinal } from '../queue/delivery-state.js';
 import { refusedRecipients } from '../release/relay-allowlist.js';
 import { relayTargetOf } from '../release/relay-target.js';
 import type { ReleaseMessage, ReleaseTarget } from '../release/release-message.js';
@@ -40,6 +42,12 @@ export interface MessageRoutesOptions {
   readonly relay?: RelaySettings | null;
   /** How long a read waits for pending parses before answering with `isParsed: false`. Default 2 s. */
   readonly parseWaitMs?: number;
+  /**
+   * MTA mode: the delivery queue. Deleting from the inbox would drop mail the queue still owes, so
+   * a message with a delivery not final yet (queued, in flight, held) is not deleted (409): the
+   * queue's delete action is the way, which records it. Delete-all refuses while any is.
+   */
+  readonly queue?: { readonly queue: Pick<DeliveryQueue, 'show' | 'countByStatus'> };
 }
 
 /** What the routes need of the ingest pipeline (IngestPipeline implements it). */
@@ -65,6 +73,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   const { spool, mailbox, events } = options;
   const api = '/api/v1/messages';
   const parseWaitMs = options.parseWaitMs ?? 2000;
+  const queue = options.queue?.queue;
 
   /**
    * Reads see what was acknowledged: the 250 comes before the parse, so a message read right after
@@ -123,6 +132,16 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
   });
 
   app.delete(api, async (context) => {
+    if (queue !== undefined) {
+      const { queued, 'in-flight': inFlight, held } = await queue.countByStatus();
+      const owed = queued + inFlight + held;
+      if (owed > 0)
+        return problem(
+          context,
+          409,
+          `${owed} deliveries are still in the queue (queued, in flight or held): delete or bounce them in the queue first`,
+        );
+    }
     const deleted = await mailbox.deleteAll();
     events.publish({ type: 'messages-cleared' });
     return context.json({ deleted } satisfies Outgoing<z.infer<typeof deleteAllResultSchema>>);
@@ -157,6 +176,13 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
 
   app.delete(`${api}/:id`, async (context) => {
     const id = context.req.param('id');
+    const owed = (await queue?.show(id))?.deliveries.filter((delivery) => !isFinal(delivery.state)) ?? [];
+    if (owed.length > 0)
+      return problem(
+        context,
+        409,
+        `The message is still in the delivery queue (${owed.length} of its deliveries): delete or bounce it in the queue first`,
+      );
     if (!(await mailbox.delete(id))) return notFound(context);
     events.publish({ type: 'message-deleted', ids: [id] });
     return context.body(null, 204);
@@ -302,7 +328,7 @@ export async function readJson<T>(context: Context, schema: z.ZodType<T, unknown
 
 export function problem(
   context: Context,
-  status: 400 | 403 | 404 | 413 | 415 | 500 | 502,
+  status: 400 | 403 | 404 | 409 | 413 | 415 | 500 | 502,
   detail: string,
 ): Response {
   return context.json({ error: detail }, status);

@@ -135,7 +135,13 @@ export const openApiDocument = {
       },
       delete: {
         summary: 'Delete every message',
-        responses: { '200': { description: 'Deleted', content: json('DeleteAllResult') }, ...guardedChange },
+        responses: {
+          '200': { description: 'Deleted', content: json('DeleteAllResult') },
+          '409': errorResponse(
+            'MTA mode: deliveries are still queued, in flight or held; nothing was deleted',
+          ),
+          ...guardedChange,
+        },
       },
     },
     '/api/v1/messages/read': {
@@ -175,6 +181,7 @@ export const openApiDocument = {
         responses: {
           '204': { description: 'Deleted' },
           '404': errorResponse('No such message'),
+          '409': errorResponse('MTA mode: the message still has deliveries queued, in flight or held'),
           ...guardedChange,
         },
       },

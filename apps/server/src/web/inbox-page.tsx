@@ -172,7 +172,13 @@ export function InboxPage(props: { readonly info: ServerInfo | null }) {
 
   const deleteAll = useCallback(async () => {
     if (!confirm('Delete every message?')) return;
-    await api.deleteAll();
+    try {
+      await api.deleteAll();
+    } catch (caught) {
+      // An MTA refuses while the queue still owes deliveries (409): say why.
+      setError((caught as Error).message);
+      return;
+    }
     select(null);
     void reload(searchRef.current);
   }, [reload, select]);
