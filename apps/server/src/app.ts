@@ -185,7 +185,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           webhooks: config.webhooks,
           logger,
           // On PostgreSQL the nodes share it: a node gone for good leaves its events to the others.
-          outbox: shared?.webhookOutbox({ nodeId: readNodeId(dataDir) }) ?? storage.webhookOutbox,
+          outbox:
+            (shared ?? sharedCapture)?.webhookOutbox({ nodeId: readNodeId(dataDir) }) ??
+            storage.webhookOutbox,
         });
   // Connected before anything can happen (recovery, delivery at start, the first message).
   const disconnectWebhooks: (() => void)[] = [];

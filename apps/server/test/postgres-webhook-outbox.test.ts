@@ -1,3 +1,4 @@
+import { createClient } from '@smtp/client';
 import { type PostgresInstance, startPostgres } from '@smtp/test-support';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -219,6 +220,55 @@ describe('the webhook outbox on PostgreSQL', () => {
     const requests = await receiver.waitFor(2);
     expect(requests[1]?.headers['x-smtp-delivery']).toBe(requests[0]?.headers['x-smtp-delivery']);
     expect(requests[1]?.json).toMatchObject({ type: 'delivered' });
+    await eventually(async () => (await outboxRows(url)).length === 0);
+  }, 120_000);
+
+  it('capture mode on PostgreSQL keeps a received event in the shared outbox across a restart', async () => {
+    const url = await freshDatabase();
+    const receiver = await startFailingReceiver();
+    cleanups.push(receiver.close);
+    const directory = temporaryDirectory();
+    cleanups.push(() => directory.remove());
+    const start = (retryDelay: string): Promise<RunningApp> =>
+      startApp({
+        config: configSchema.parse({
+          smtp: { port: 0 },
+          http: { port: 0 },
+          storage: { url, dataDir: directory.path },
+          log: { level: 'silent' },
+          webhooks: [{ url: receiver.url, events: ['received'], retryDelay, attempts: 5 }],
+        }),
+        logger: createLogger('silent'),
+        webRoot: null,
+      });
+
+    let running: RunningApp | null = await start('10m');
+    cleanups.push(async () => {
+      await running?.stop();
+    });
+    const client = createClient({
+      host: '127.0.0.1',
+      port: running.smtpAddress.port,
+      starttls: 'never',
+      pool: false,
+    });
+    await client.send({
+      from: 'app@sender.test',
+      to: ['tester@example.org'],
+      message: 'Subject: Captured\r\n\r\nx\r\n',
+    });
+    await client.close();
+    await receiver.waitFor(1);
+    await eventually(async () => (await outboxRows(url))[0]?.tries === 1);
+    await running.stop();
+    running = null;
+    expect(await outboxRows(url)).toHaveLength(1);
+
+    receiver.state.isFailing = false;
+    running = await start('50ms');
+    const requests = await receiver.waitFor(2);
+    expect(requests[1]?.headers['x-smtp-delivery']).toBe(requests[0]?.headers['x-smtp-delivery']);
+    expect(requests[1]?.json).toMatchObject({ type: 'received', data: { subject: 'Captured' } });
     await eventually(async () => (await outboxRows(url)).length === 0);
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import { PostgresMailboxIndex } from './postgres-mailbox-index.js';
 import { PostgresMessageRepository } from './postgres-message-repository.js';
 import { createPostgresPool } from './postgres-pool.js';
 import { migratePostgres } from './postgres-schema.js';
+import { PostgresWebhookOutbox, type PostgresWebhookOutboxOptions } from './postgres-webhook-outbox.js';
 import { SharedMailboxEvents } from './shared-mailbox-events.js';
 
 export interface PostgresCaptureStorageOptions {
@@ -93,6 +94,11 @@ export class PostgresCaptureStorage {
       await storage.events.close();
       throw error;
     }
+  }
+
+  /** The webhook outbox shared by the nodes, for this node's run (PostgresWebhookOutbox). */
+  webhookOutbox(options: Omit<PostgresWebhookOutboxOptions, 'pool'>): PostgresWebhookOutbox {
+    return new PostgresWebhookOutbox({ pool: this.#pool, ...options });
   }
 
   /** Sends the announcements on their way, stops listening, closes the pool if it is its own. */
