@@ -1,6 +1,5 @@
 import { createClient } from '@smtp/client';
 import { type PostgresInstance, startPostgres } from '@smtp/test-support';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../src/app.js';
 import { configSchema } from '../src/config/config-schema.js';
@@ -8,11 +7,10 @@ import type { WebhookConfig } from '../src/config/webhooks-schema.js';
 import { createLogger } from '../src/observability/logger.js';
 import { PostgresStorage } from '../src/postgres/postgres-storage.js';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
-import type { WebhookEvent } from '../src/webhooks/webhook-event.js';
 import { logCapture } from './support/log-capture.js';
 import { temporaryDirectory } from './support/messages.js';
-import { nodeMtaSettings, relay, startRemoteMx } from './support/shared-queue.js';
-import { startReceiver } from './support/webhook-receiver.js';
+import { nodeMtaSettings, queryRows, relay, startRemoteMx, waitUntil } from './support/shared-queue.js';
+import { type ReceivedRequest, receivedEvent, startFailingReceiver } from './support/webhook-receiver.js';
 
 /**
  * The webhook outbox shared by several nodes on PostgreSQL: an event whose node is gone for good is
@@ -35,45 +33,9 @@ async function freshDatabase(): Promise<string> {
   return postgres.createDatabase(`outbox_${process.pid}_${databaseCount}`);
 }
 
-/** A receiver that answers 503 while `state.isFailing`, 200 after. */
-async function startFailingReceiver() {
-  const state = { isFailing: true };
-  const receiver = await startReceiver((_number, response) => {
-    response.statusCode = state.isFailing ? 503 : 200;
-    response.end();
-  });
-  return Object.assign(receiver, { state });
-}
-
-function receivedEvent(subject: string): WebhookEvent {
-  return {
-    type: 'received',
-    messageId: subject,
-    receivedAt: 0,
-    sender: '',
-    recipients: [],
-    subject,
-    sizeBytes: 0,
-  };
-}
-
-async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** The outbox's rows as the database has them: who holds each, and the tries made. */
-async function outboxRows(url: string): Promise<{ holder: string; tries: number }[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query('SELECT holder, tries FROM webhook_outbox ORDER BY created_at_ms, key')).rows;
-  } finally {
-    await client.end();
-  }
+function outboxRows(url: string): Promise<{ holder: string; tries: number }[]> {
+  return queryRows(url, 'SELECT holder, tries FROM webhook_outbox ORDER BY created_at_ms, key');
 }
 
 describe('the webhook outbox on PostgreSQL', () => {
@@ -119,7 +81,7 @@ describe('the webhook outbox on PostgreSQL', () => {
 
     nodeA.publish(receivedEvent('orphaned'));
     await receiver.waitFor(1);
-    await eventually(async () => (await outboxRows(url))[0]?.tries === 1);
+    await waitUntil('the first try is recorded', async () => (await outboxRows(url))[0]?.tries === 1);
     // Node A waits a minute for its retry and renews its lease meanwhile: node B, looking every
     // 200 ms, takes nothing for three leases' time.
     await new Promise((resolve) => setTimeout(resolve, 3 * leaseMs));
@@ -135,7 +97,7 @@ describe('the webhook outbox on PostgreSQL', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({ msg: 'webhook events resumed from a run that stopped', count: 1 }),
     );
-    await eventually(async () => (await outboxRows(url)).length === 0);
+    await waitUntil('the outbox is empty', async () => (await outboxRows(url)).length === 0);
     expect(receiver.requests).toHaveLength(2);
   }, 60_000);
 
@@ -153,7 +115,7 @@ describe('the webhook outbox on PostgreSQL', () => {
     });
     first.publish(receivedEvent('kept'));
     await receiver.waitFor(1);
-    await eventually(async () => (await outboxRows(url))[0]?.tries === 1);
+    await waitUntil('the first try is recorded', async () => (await outboxRows(url))[0]?.tries === 1);
     await first.close();
 
     receiver.state.isFailing = false;
@@ -174,30 +136,33 @@ describe('the webhook outbox on PostgreSQL', () => {
     expect(await again.resume()).toBe(1);
     const requests = await receiver.waitFor(2);
     expect(requests[1]?.headers['x-smtp-delivery']).toBe(requests[0]?.headers['x-smtp-delivery']);
-    await eventually(async () => (await outboxRows(url)).length === 0);
+    await waitUntil('the outbox is empty', async () => (await outboxRows(url)).length === 0);
   }, 60_000);
 
-  it('the app on PostgreSQL keeps a delivery event its receiver had not taken, and posts it after a restart', async () => {
-    const url = await freshDatabase();
+  /**
+   * The app on PostgreSQL with `settings`, a receiver of `event` that fails, and `send` causing one: once
+   * its first try failed the app stops, the event waits in the shared outbox, and the app started
+   * again on the same data directory posts it under the same id. The body of that second request.
+   */
+  async function postedAfterRestart(
+    url: string,
+    settings: Record<string, unknown>,
+    event: WebhookConfig['events'][number],
+    send: (app: RunningApp) => Promise<void>,
+  ): Promise<ReceivedRequest['json']> {
     const receiver = await startFailingReceiver();
     cleanups.push(receiver.close);
-    const remote = await startRemoteMx(0);
-    cleanups.push(() => remote.stop());
     const directory = temporaryDirectory();
     cleanups.push(() => directory.remove());
     const start = (retryDelay: string): Promise<RunningApp> =>
       startApp({
         config: configSchema.parse({
-          mode: 'mta',
           smtp: { port: 0 },
           http: { port: 0 },
-          mta: {
-            ...nodeMtaSettings(remote, 'node1.local.test'),
-            listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-          },
+          ...settings,
           storage: { url, dataDir: directory.path },
           log: { level: 'silent' },
-          webhooks: [{ url: receiver.url, events: ['delivered'], retryDelay, attempts: 5 }],
+          webhooks: [{ url: receiver.url, events: [event], retryDelay, attempts: 5 }],
         }),
         logger: createLogger('silent'),
         webRoot: null,
@@ -207,10 +172,9 @@ describe('the webhook outbox on PostgreSQL', () => {
     cleanups.push(async () => {
       await running?.stop();
     });
-    const relayPort = running.mtaListeners.find((listener) => listener.role === 'relay')?.address.port ?? 0;
-    await relay(relayPort, 'webhook-on-postgres');
+    await send(running);
     await receiver.waitFor(1);
-    await eventually(async () => (await outboxRows(url))[0]?.tries === 1);
+    await waitUntil('the first try is recorded', async () => (await outboxRows(url))[0]?.tries === 1);
     await running.stop();
     running = null;
     expect(await outboxRows(url)).toHaveLength(1);
@@ -219,56 +183,42 @@ describe('the webhook outbox on PostgreSQL', () => {
     running = await start('50ms');
     const requests = await receiver.waitFor(2);
     expect(requests[1]?.headers['x-smtp-delivery']).toBe(requests[0]?.headers['x-smtp-delivery']);
-    expect(requests[1]?.json).toMatchObject({ type: 'delivered' });
-    await eventually(async () => (await outboxRows(url)).length === 0);
+    await waitUntil('the outbox is empty', async () => (await outboxRows(url)).length === 0);
+    return requests[1]?.json as ReceivedRequest['json'];
+  }
+
+  it('the app on PostgreSQL keeps a delivery event its receiver had not taken, and posts it after a restart', async () => {
+    const remote = await startRemoteMx(0);
+    cleanups.push(() => remote.stop());
+    const settings = {
+      mode: 'mta',
+      mta: {
+        ...nodeMtaSettings(remote, 'node1.local.test'),
+        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+      },
+    };
+    const posted = await postedAfterRestart(await freshDatabase(), settings, 'delivered', async (app) => {
+      const relayPort = app.mtaListeners.find((listener) => listener.role === 'relay')?.address.port ?? 0;
+      await relay(relayPort, 'webhook-on-postgres');
+    });
+    expect(posted).toMatchObject({ type: 'delivered' });
   }, 120_000);
 
   it('capture mode on PostgreSQL keeps a received event in the shared outbox across a restart', async () => {
-    const url = await freshDatabase();
-    const receiver = await startFailingReceiver();
-    cleanups.push(receiver.close);
-    const directory = temporaryDirectory();
-    cleanups.push(() => directory.remove());
-    const start = (retryDelay: string): Promise<RunningApp> =>
-      startApp({
-        config: configSchema.parse({
-          smtp: { port: 0 },
-          http: { port: 0 },
-          storage: { url, dataDir: directory.path },
-          log: { level: 'silent' },
-          webhooks: [{ url: receiver.url, events: ['received'], retryDelay, attempts: 5 }],
-        }),
-        logger: createLogger('silent'),
-        webRoot: null,
+    const posted = await postedAfterRestart(await freshDatabase(), {}, 'received', async (app) => {
+      const client = createClient({
+        host: '127.0.0.1',
+        port: app.smtpAddress.port,
+        starttls: 'never',
+        pool: false,
       });
-
-    let running: RunningApp | null = await start('10m');
-    cleanups.push(async () => {
-      await running?.stop();
+      await client.send({
+        from: 'app@sender.test',
+        to: ['tester@example.org'],
+        message: 'Subject: Captured\r\n\r\nx\r\n',
+      });
+      await client.close();
     });
-    const client = createClient({
-      host: '127.0.0.1',
-      port: running.smtpAddress.port,
-      starttls: 'never',
-      pool: false,
-    });
-    await client.send({
-      from: 'app@sender.test',
-      to: ['tester@example.org'],
-      message: 'Subject: Captured\r\n\r\nx\r\n',
-    });
-    await client.close();
-    await receiver.waitFor(1);
-    await eventually(async () => (await outboxRows(url))[0]?.tries === 1);
-    await running.stop();
-    running = null;
-    expect(await outboxRows(url)).toHaveLength(1);
-
-    receiver.state.isFailing = false;
-    running = await start('50ms');
-    const requests = await receiver.waitFor(2);
-    expect(requests[1]?.headers['x-smtp-delivery']).toBe(requests[0]?.headers['x-smtp-delivery']);
-    expect(requests[1]?.json).toMatchObject({ type: 'received', data: { subject: 'Captured' } });
-    await eventually(async () => (await outboxRows(url)).length === 0);
+    expect(posted).toMatchObject({ type: 'received', data: { subject: 'Captured' } });
   }, 120_000);
 });

@@ -8,10 +8,9 @@ import { parseMessage } from '../src/mime/parse-message.js';
 import { createLogger } from '../src/observability/logger.js';
 import { SqliteStorage } from '../src/sqlite/sqlite-storage.js';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
-import type { WebhookEvent } from '../src/webhooks/webhook-event.js';
 import { logCapture } from './support/log-capture.js';
 import { temporaryDirectory } from './support/messages.js';
-import { startReceiver } from './support/webhook-receiver.js';
+import { receivedEvent, startFailingReceiver, startReceiver } from './support/webhook-receiver.js';
 
 /** Polls until `condition` holds (the dispatcher works in the background), or fails after 10 s. */
 async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
@@ -20,28 +19,6 @@ async function eventually(condition: () => Promise<boolean> | boolean): Promise<
     if (Date.now() > deadline) throw new Error('condition not met in 10 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** A receiver that answers 503 while `state.isFailing`, 200 after. */
-async function startFailingReceiver() {
-  const state = { isFailing: true };
-  const receiver = await startReceiver((_number, response) => {
-    response.statusCode = state.isFailing ? 503 : 200;
-    response.end();
-  });
-  return Object.assign(receiver, { state });
-}
-
-function receivedEvent(subject: string): WebhookEvent {
-  return {
-    type: 'received',
-    messageId: subject,
-    receivedAt: 0,
-    sender: '',
-    recipients: [],
-    subject,
-    sizeBytes: 0,
-  };
 }
 
 // The webhook outbox: an event not yet taken by its receiver survives a stop (and a crash of the

@@ -7,7 +7,7 @@ import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher.js';
 import { startTestApp } from './support/app-harness.js';
 import { logCapture } from './support/log-capture.js';
 import { startMtaTestbed } from './support/mta-testbed.js';
-import { type ReceivedRequest, startReceiver } from './support/webhook-receiver.js';
+import { type ReceivedRequest, receivedEvent, startReceiver } from './support/webhook-receiver.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -146,16 +146,7 @@ describe('webhooks', () => {
     };
     const dispatcher = new WebhookDispatcher({ webhooks: [webhook], logger, maxPending: 2 });
     cleanups.push(() => dispatcher.close());
-    const event = (subject: string) => ({
-      type: 'received' as const,
-      messageId: subject,
-      receivedAt: 0,
-      sender: '',
-      recipients: [],
-      subject,
-      sizeBytes: 0,
-    });
-    for (const subject of ['a', 'b', 'c']) dispatcher.publish(event(subject));
+    for (const subject of ['a', 'b', 'c']) dispatcher.publish(receivedEvent(subject));
     expect(dispatcher.pendingCount).toBe(2);
     await hanging.waitFor(2);
     expect(hanging.requests.map((request) => request.json.data.subject)).toEqual(['a', 'b']);

@@ -34,6 +34,27 @@ export interface InboundLog {
   get(messageId: string): Promise<InboundRecord | null>;
 }
 
+/** A row of the `inbound_messages` table, as SQLite and PostgreSQL store it. */
+export interface InboundRow {
+  readonly message_id: string;
+  readonly received_at_ms: number;
+  readonly client_json: string;
+  readonly sender: string;
+  readonly recipients_json: string;
+  readonly checks_json: string;
+}
+
+export function inboundRecordOf(row: InboundRow): InboundRecord {
+  return {
+    messageId: row.message_id,
+    receivedAtMs: row.received_at_ms,
+    client: JSON.parse(row.client_json) as InboundRecord['client'],
+    sender: row.sender,
+    recipients: JSON.parse(row.recipients_json) as InboundRecord['recipients'],
+    checks: JSON.parse(row.checks_json) as InboundRecord['checks'],
+  };
+}
+
 /** The record as a row of the `inbound_messages` table, committed with the message. */
 export function inboundRecordRow(record: InboundRecord): CompanionRow {
   return {

@@ -1,18 +1,14 @@
 import type pg from 'pg';
 import type { ClientRecord, TripletRecord } from '../inbound/checks/greylist-decision.js';
 import type { TripletKey } from '../inbound/checks/greylist-keys.js';
-import type { GreylistStore, GreylistUpdate } from '../inbound/checks/greylist-store.js';
-
-interface TripletRow {
-  readonly first_seen_ms: number;
-  readonly last_seen_ms: number;
-  readonly pass_count: number;
-}
-
-interface ClientRow {
-  readonly pass_count: number;
-  readonly last_seen_ms: number;
-}
+import {
+  type ClientRow,
+  clientRecordOf,
+  type GreylistStore,
+  type GreylistUpdate,
+  type TripletRow,
+  tripletRecordOf,
+} from '../inbound/checks/greylist-store.js';
 
 const upsertTriplet = `INSERT INTO greylist_triplets
   (client, sender, recipient, first_seen_ms, last_seen_ms, pass_count) VALUES ($1, $2, $3, $4, $5, $6)
@@ -44,10 +40,7 @@ export class PostgresGreylistStore implements GreylistStore {
        WHERE client = $1 AND sender = $2 AND recipient = $3`,
       [key.client, key.sender, key.recipient],
     );
-    const row = rows[0];
-    return row === undefined
-      ? null
-      : { firstSeenMs: row.first_seen_ms, lastSeenMs: row.last_seen_ms, passCount: row.pass_count };
+    return tripletRecordOf(rows[0]);
   }
 
   async findClient(client: string): Promise<ClientRecord | null> {
@@ -55,8 +48,7 @@ export class PostgresGreylistStore implements GreylistStore {
       'SELECT pass_count, last_seen_ms FROM greylist_clients WHERE client = $1',
       [client],
     );
-    const row = rows[0];
-    return row === undefined ? null : { passCount: row.pass_count, lastSeenMs: row.last_seen_ms };
+    return clientRecordOf(rows[0]);
   }
 
   async save({ key, triplet, client }: GreylistUpdate): Promise<void> {

@@ -1,14 +1,11 @@
 import type pg from 'pg';
-import type { InboundLog, InboundPageQuery, InboundRecord } from '../inbound/inbound-log.js';
-
-interface InboundRow {
-  readonly message_id: string;
-  readonly received_at_ms: number;
-  readonly client_json: string;
-  readonly sender: string;
-  readonly recipients_json: string;
-  readonly checks_json: string;
-}
+import {
+  type InboundLog,
+  type InboundPageQuery,
+  type InboundRecord,
+  type InboundRow,
+  inboundRecordOf,
+} from '../inbound/inbound-log.js';
 
 /**
  * The inbound log on PostgreSQL, shared by every node: GET /api/v1/inbound on any node lists what
@@ -33,7 +30,7 @@ export class PostgresInboundLog implements InboundLog {
              ORDER BY received_at_ms DESC, message_id DESC LIMIT $3`,
             [query.before.receivedAtMs, query.before.messageId, query.limit],
           );
-    return rows.map(toRecord);
+    return rows.map(inboundRecordOf);
   }
 
   async get(messageId: string): Promise<InboundRecord | null> {
@@ -42,17 +39,6 @@ export class PostgresInboundLog implements InboundLog {
       [messageId],
     );
     const row = rows[0];
-    return row === undefined ? null : toRecord(row);
+    return row === undefined ? null : inboundRecordOf(row);
   }
-}
-
-function toRecord(row: InboundRow): InboundRecord {
-  return {
-    messageId: row.message_id,
-    receivedAtMs: row.received_at_ms,
-    client: JSON.parse(row.client_json) as InboundRecord['client'],
-    sender: row.sender,
-    recipients: JSON.parse(row.recipients_json) as InboundRecord['recipients'],
-    checks: JSON.parse(row.checks_json) as InboundRecord['checks'],
-  };
 }

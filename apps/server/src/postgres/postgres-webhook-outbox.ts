@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { PendingWebhook, SharedOutbox, WebhookBody, WebhookOutbox } from '../webhooks/webhook-outbox.js';
+import {
+  type PendingWebhook,
+  type PendingWebhookRow,
+  pendingWebhookOf,
+  type SharedOutbox,
+  type WebhookOutbox,
+} from '../webhooks/webhook-outbox.js';
 
 export interface PostgresWebhookOutboxOptions {
   readonly pool: pg.Pool;
@@ -11,11 +17,7 @@ export interface PostgresWebhookOutboxOptions {
   readonly now?: () => number;
 }
 
-interface OutboxRow {
-  readonly key: string;
-  readonly url: string;
-  readonly body_json: string;
-  readonly tries: number;
+interface OutboxRow extends PendingWebhookRow {
   readonly created_at_ms: number;
 }
 
@@ -88,12 +90,7 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
     );
     return rows
       .sort((left, right) => left.created_at_ms - right.created_at_ms || (left.key < right.key ? -1 : 1))
-      .map((row) => ({
-        key: row.key,
-        url: row.url,
-        body: JSON.parse(row.body_json) as WebhookBody,
-        tries: row.tries,
-      }));
+      .map(pendingWebhookOf);
   }
 
   async #renew(): Promise<void> {

@@ -2,18 +2,14 @@ import type { Statement } from 'better-sqlite3';
 import Database from 'better-sqlite3';
 import type { ClientRecord, TripletRecord } from '../inbound/checks/greylist-decision.js';
 import type { TripletKey } from '../inbound/checks/greylist-keys.js';
-import type { GreylistStore, GreylistUpdate } from '../inbound/checks/greylist-store.js';
-
-interface TripletRow {
-  readonly first_seen_ms: number;
-  readonly last_seen_ms: number;
-  readonly pass_count: number;
-}
-
-interface ClientRow {
-  readonly pass_count: number;
-  readonly last_seen_ms: number;
-}
+import {
+  type ClientRow,
+  clientRecordOf,
+  type GreylistStore,
+  type GreylistUpdate,
+  type TripletRow,
+  tripletRecordOf,
+} from '../inbound/checks/greylist-store.js';
 
 /**
  * A connection of its own for greylisting, to the app's database file (whose migrations made the
@@ -74,17 +70,13 @@ export class SqliteGreylistStore implements GreylistStore {
   }
 
   async findTriplet(key: TripletKey): Promise<TripletRecord | null> {
-    const row = this.#statements.findTriplet.get(key.client, key.sender, key.recipient) as
-      | TripletRow
-      | undefined;
-    return row === undefined
-      ? null
-      : { firstSeenMs: row.first_seen_ms, lastSeenMs: row.last_seen_ms, passCount: row.pass_count };
+    return tripletRecordOf(
+      this.#statements.findTriplet.get(key.client, key.sender, key.recipient) as TripletRow | undefined,
+    );
   }
 
   async findClient(client: string): Promise<ClientRecord | null> {
-    const row = this.#statements.findClient.get(client) as ClientRow | undefined;
-    return row === undefined ? null : { passCount: row.pass_count, lastSeenMs: row.last_seen_ms };
+    return clientRecordOf(this.#statements.findClient.get(client) as ClientRow | undefined);
   }
 
   async save(update: GreylistUpdate): Promise<void> {

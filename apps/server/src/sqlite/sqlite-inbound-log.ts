@@ -1,15 +1,12 @@
 import type { Statement } from 'better-sqlite3';
-import type { InboundLog, InboundPageQuery, InboundRecord } from '../inbound/inbound-log.js';
+import {
+  type InboundLog,
+  type InboundPageQuery,
+  type InboundRecord,
+  type InboundRow,
+  inboundRecordOf,
+} from '../inbound/inbound-log.js';
 import type { SqliteDatabase } from './sqlite-database.js';
-
-interface InboundRow {
-  readonly message_id: string;
-  readonly received_at_ms: number;
-  readonly client_json: string;
-  readonly sender: string;
-  readonly recipients_json: string;
-  readonly checks_json: string;
-}
 
 /** The inbound log in the app's SQLite database; rows are written as companion rows of their message. */
 export class SqliteInboundLog implements InboundLog {
@@ -32,22 +29,11 @@ export class SqliteInboundLog implements InboundLog {
       query.before === undefined
         ? this.#statements.first.all(query.limit)
         : this.#statements.next.all(query.before.receivedAtMs, query.before.messageId, query.limit);
-    return (rows as InboundRow[]).map(toRecord);
+    return (rows as InboundRow[]).map(inboundRecordOf);
   }
 
   async get(messageId: string): Promise<InboundRecord | null> {
     const row = this.#statements.get.get(messageId) as InboundRow | undefined;
-    return row === undefined ? null : toRecord(row);
+    return row === undefined ? null : inboundRecordOf(row);
   }
-}
-
-function toRecord(row: InboundRow): InboundRecord {
-  return {
-    messageId: row.message_id,
-    receivedAtMs: row.received_at_ms,
-    client: JSON.parse(row.client_json) as InboundRecord['client'],
-    sender: row.sender,
-    recipients: JSON.parse(row.recipients_json) as InboundRecord['recipients'],
-    checks: JSON.parse(row.checks_json) as InboundRecord['checks'],
-  };
 }

@@ -1,5 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { PendingWebhook, WebhookBody, WebhookOutbox } from '../webhooks/webhook-outbox.js';
+import {
+  type PendingWebhook,
+  type PendingWebhookRow,
+  pendingWebhookOf,
+  type WebhookOutbox,
+} from '../webhooks/webhook-outbox.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /** The outbox's writes, as plain data for the writer thread (sqlite-writes.ts applies them). */
@@ -37,13 +42,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   async pending(limit: number): Promise<PendingWebhook[]> {
-    const rows = this.#pending.all(limit) as { key: string; url: string; body_json: string; tries: number }[];
-    return rows.map((row) => ({
-      key: row.key,
-      url: row.url,
-      body: JSON.parse(row.body_json) as WebhookBody,
-      tries: row.tries,
-    }));
+    return (this.#pending.all(limit) as PendingWebhookRow[]).map(pendingWebhookOf);
   }
 
   #write(operation: WebhookOutboxOperation): Promise<unknown> {

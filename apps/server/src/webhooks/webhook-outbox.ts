@@ -18,6 +18,18 @@ export interface PendingWebhook {
   readonly tries: number;
 }
 
+/** A row of the `webhook_outbox` table, as SQLite and PostgreSQL store it. */
+export interface PendingWebhookRow {
+  readonly key: string;
+  readonly url: string;
+  readonly body_json: string;
+  readonly tries: number;
+}
+
+export function pendingWebhookOf(row: PendingWebhookRow): PendingWebhook {
+  return { key: row.key, url: row.url, body: JSON.parse(row.body_json) as WebhookBody, tries: row.tries };
+}
+
 /**
  * Where webhook events wait until their receiver took them or they were given up, so a restart
  * (or a crash of the process) resumes them instead of losing them. Writes need not be awaited by

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { WebhookEvent } from '../../src/webhooks/webhook-event.js';
 
 export interface ReceivedRequest {
   readonly headers: IncomingMessage['headers'];
@@ -47,5 +48,28 @@ export async function startReceiver(answer: (number: number, response: ServerRes
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A receiver that answers 503 while `state.isFailing`, 200 after. */
+export async function startFailingReceiver() {
+  const state = { isFailing: true };
+  const receiver = await startReceiver((_number, response) => {
+    response.statusCode = state.isFailing ? 503 : 200;
+    response.end();
+  });
+  return Object.assign(receiver, { state });
+}
+
+/** A `received` event for `subject`, the rest empty. */
+export function receivedEvent(subject: string): WebhookEvent {
+  return {
+    type: 'received',
+    messageId: subject,
+    receivedAt: 0,
+    sender: '',
+    recipients: [],
+    subject,
+    sizeBytes: 0,
   };
 }
