@@ -450,9 +450,15 @@ with smtplib.SMTP('127.0.0.1', ${mxPortOf(node)}, local_hostname='mail.origin.te
           checks: expect.arrayContaining([expect.objectContaining({ check: 'greylist', result: 'pass' })]),
         },
       ]);
-      const shown = inboundMessageSchema.parse(
-        await (await fetch(`${nodeA.baseUrl}/api/v1/inbound/${page.messages[0]?.messageId}`)).json(),
+      // The file is written before the delivery is recorded: wait for the record too.
+      const showInbound = async () =>
+        inboundMessageSchema.parse(
+          await (await fetch(`${nodeA.baseUrl}/api/v1/inbound/${page.messages[0]?.messageId}`)).json(),
+        );
+      await waitUntil('the delivery is recorded', async () =>
+        (await showInbound()).deliveries.every((delivery) => delivery.status === 'delivered'),
       );
+      const shown = await showInbound();
       expect(shown.deliveries).toMatchObject([
         { recipient: 'alice@example.test', status: 'delivered', via: 'maildir' },
       ]);

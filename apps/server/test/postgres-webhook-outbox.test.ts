@@ -101,6 +101,33 @@ describe('the webhook outbox on PostgreSQL', () => {
     expect(receiver.requests).toHaveLength(2);
   }, 60_000);
 
+  it('applies its writes in the order they were made, as the dispatcher fires them without waiting', async () => {
+    const url = await freshDatabase();
+    const storage = await PostgresStorage.open({ url, destinationLimit: 20, onError: () => undefined });
+    cleanups.push(() => storage.close());
+    const outbox = storage.webhookOutbox({ nodeId: 'node-a' });
+    const entry = (id: string) => ({
+      key: `${id}:http://127.0.0.1:9/hook`,
+      url: 'http://127.0.0.1:9/hook',
+      body: { id, type: 'received' as const, createdAt: 0, data: receivedEvent(id) },
+      tries: 0,
+    });
+    const writes: Promise<void>[] = [];
+    for (let index = 0; index < 20; index += 1) {
+      const kept = entry(`kept-${index}`);
+      const taken = entry(`taken-${index}`);
+      // Not awaited one by one: an update or delete that overtook its insert would find no row.
+      writes.push(outbox.add([kept, taken]), outbox.tried(kept.key, 3), outbox.remove(taken.key));
+    }
+    await Promise.all(writes);
+    const rows = await queryRows<{ key: string; tries: number }>(
+      url,
+      'SELECT key, tries FROM webhook_outbox',
+    );
+    expect(rows).toHaveLength(20);
+    expect(rows.every((row) => row.key.startsWith('kept-') && row.tries === 3)).toBe(true);
+  }, 60_000);
+
   it("a node that restarts takes its earlier run's events back at once, not after the lease", async () => {
     const url = await freshDatabase();
     const receiver = await startFailingReceiver();

@@ -37,6 +37,8 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
   readonly #holder: string;
   readonly #leaseMs: number;
   readonly #now: () => number;
+  /** The last write: each waits for the one before (WebhookOutbox: applied in the order made). */
+  #lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(options: PostgresWebhookOutboxOptions) {
     this.#pool = options.pool;
@@ -51,7 +53,7 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
     if (entries.length === 0) return;
     const now = this.#now();
     // ON CONFLICT DO NOTHING: a replayed add (the same event again) keeps the first.
-    await this.#pool.query(
+    await this.#inOrder(
       `INSERT INTO webhook_outbox (key, url, body_json, tries, created_at_ms, holder, lease_expires_at_ms)
        SELECT key, url, body_json, tries, $4, $5, $6
        FROM unnest($1::text[], $2::text[], $3::text[], $7::int[]) AS entry (key, url, body_json, tries)
@@ -69,11 +71,11 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
   }
 
   async tried(key: string, tries: number): Promise<void> {
-    await this.#pool.query('UPDATE webhook_outbox SET tries = $2 WHERE key = $1', [key, tries]);
+    await this.#inOrder('UPDATE webhook_outbox SET tries = $2 WHERE key = $1', [key, tries]);
   }
 
   async remove(key: string): Promise<void> {
-    await this.#pool.query('DELETE FROM webhook_outbox WHERE key = $1', [key]);
+    await this.#inOrder('DELETE FROM webhook_outbox WHERE key = $1', [key]);
   }
 
   async pending(limit: number): Promise<PendingWebhook[]> {
@@ -91,6 +93,17 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
     return rows
       .sort((left, right) => left.created_at_ms - right.created_at_ms || (left.key < right.key ? -1 : 1))
       .map(pendingWebhookOf);
+  }
+
+  /**
+   * A write after the ones made before it: the pool would run them on different connections at
+   * once, and a `tried` or `remove` overtaking its `add` would find no row (the event then stays, or
+   * loses its tries).
+   */
+  #inOrder(sql: string, values: unknown[]): Promise<unknown> {
+    const write = this.#lastWrite.catch(() => undefined).then(() => this.#pool.query(sql, values));
+    this.#lastWrite = write;
+    return write;
   }
 
   async #renew(): Promise<void> {
