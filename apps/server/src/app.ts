@@ -402,6 +402,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         : {
             queue: {
               ...queueRoutesFor(shared?.queue ?? storage.queue, delivery),
+              onPurged: (ids: readonly string[]) => {
+                events.publish({ type: 'message-deleted', ids });
+                logger.info({ deleted: ids.length }, 'an operator purged finished mail');
+              },
               ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),
             },
             suppressions: shared?.suppressions ?? storage.suppressions,

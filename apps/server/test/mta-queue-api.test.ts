@@ -15,6 +15,7 @@ describe('/api/v1/queue', () => {
   let storage: SqliteStorage;
   let app: Hono;
   const actions: [OperatorAction, number[]][] = [];
+  const purged: string[][] = [];
   const now = 1_700_000_000_000;
 
   beforeEach(async () => {
@@ -26,6 +27,7 @@ describe('/api/v1/queue', () => {
       now: () => now + 1,
       onAction: (action, deliveries: readonly DeliveryRecord[]) =>
         actions.push([action, deliveries.map((delivery) => delivery.id)]),
+      onPurged: (ids) => purged.push([...ids]),
     });
     const envelope = {
       from: 'a@local.test',
@@ -50,6 +52,7 @@ describe('/api/v1/queue', () => {
     await storage.close();
     directory.remove();
     actions.length = 0;
+    purged.length = 0;
   });
 
   it('lists deliveries with keyset paging, and refuses a bad query', async () => {
@@ -82,9 +85,57 @@ describe('/api/v1/queue', () => {
     expect((await app.request('/api/v1/queue/messages/NOPE')).status).toBe(404);
   });
 
+  it('purges the mail it has finished with, older than asked, and leaves what it still owes', async () => {
+    const envelope = {
+      from: 'a@local.test',
+      to: ['d@remote.test'],
+      mailParameters: {},
+      rcptParameters: [{}],
+    };
+    await storage.spool.receive(new TextEncoder().encode('Subject: done\r\n\r\nx\r\n'), {
+      id: 'MSG2',
+      receivedAtMs: now,
+      envelope,
+      session: null,
+      companionRows: deliveryRows({
+        messageId: 'MSG2',
+        receivedAtMs: now,
+        envelope,
+        postmasterDomain: 'mta.test',
+      }),
+    });
+    // MSG2's one delivery is final (the operator deleted it); MSG1's two are still queued.
+    expect((await app.request('/api/v1/queue/messages/MSG2/delete', { method: 'POST' })).status).toBe(200);
+    const purge = (body: string, contentType = 'application/json') =>
+      app.request('/api/v1/queue/purge', { method: 'POST', headers: { 'content-type': contentType }, body });
+
+    const recent = await purge('{"olderThan": "1h"}');
+    expect(recent.status).toBe(200);
+    expect(await recent.json()).toEqual({ purged: 0 });
+    const all = await purge('{}');
+    expect(await all.json()).toEqual({ purged: 1 });
+    expect(purged).toEqual([['MSG2']]);
+    expect((await app.request('/api/v1/queue/messages/MSG2')).status).toBe(404);
+    expect(await storage.spool.getRaw('MSG2')).toBeNull();
+    const owed = queuedMessageSchema.parse(await (await app.request('/api/v1/queue/messages/MSG1')).json());
+    expect(owed.deliveries.map((delivery) => delivery.status)).toEqual(['queued', 'queued']);
+    expect(await (await purge('{}')).json()).toEqual({ purged: 0 });
+    expect(purged).toHaveLength(1);
+
+    const badDuration = await purge('{"olderThan": "soon"}');
+    expect(badDuration.status).toBe(400);
+    expect(((await badDuration.json()) as { error: string }).error).toMatch(/^olderThan: a duration such as/);
+    expect((await purge('{"everything": true}')).status).toBe(400);
+    expect((await purge('olderThan=1h', 'application/x-www-form-urlencoded')).status).toBe(415);
+  });
+
   it('is in the OpenAPI document', () => {
     expect(Object.keys(openApiDocument.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/queue', '/api/v1/queue/messages/{id}/{action}']),
+      expect.arrayContaining([
+        '/api/v1/queue',
+        '/api/v1/queue/messages/{id}/{action}',
+        '/api/v1/queue/purge',
+      ]),
     );
     expect(openApiDocument.components.schemas).toHaveProperty('QueuedDelivery');
   });

@@ -471,7 +471,7 @@ with smtplib.SMTP('127.0.0.1', ${mxPortOf(node)}, local_hostname='mail.origin.te
 });
 
 describe('the MTA inbox on PostgreSQL', () => {
-  it("mail relayed through node A is listed, searchable and readable in node B's inbox, and shown delivered in its queue", async () => {
+  it("mail relayed through node A is listed, searchable and readable in node B's inbox, shown delivered in its queue, and gone from both once purged", async () => {
     const url = await freshDatabase();
     const remote = await startRemoteMx(0);
     const [nodeA, nodeB] = await startNodes(2, url, remote);
@@ -495,6 +495,15 @@ describe('the MTA inbox on PostgreSQL', () => {
         deliveries: { status: string }[];
       };
       expect(shown.deliveries.map((delivery) => delivery.status)).toEqual(['delivered']);
+      // An operator's purge on node A removes it from the one store: gone from node B's inbox too.
+      const purge = await fetch(`${nodeA.baseUrl}/api/v1/queue/purge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(await purge.json()).toEqual({ purged: 1 });
+      expect((await fetch(`${nodeB.baseUrl}/api/v1/messages/${listed?.id}`)).status).toBe(404);
+      expect((await fetch(`${nodeB.baseUrl}/api/v1/queue/messages/${listed?.id}`)).status).toBe(404);
     } finally {
       await Promise.all([nodeA.stop(), nodeB.stop()]);
       await remote.stop();

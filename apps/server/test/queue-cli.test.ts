@@ -107,6 +107,49 @@ describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
     expect(retried).toMatchObject({ code: 0, stdout: `delivery ${deliveryId}: retry → queued\n` });
   });
 
+  it('purge removes the finished mail (older than asked) and leaves the queued message', async () => {
+    const client = createClient({
+      host: '127.0.0.1',
+      port: harness.smtpPort,
+      starttls: 'never',
+      pool: false,
+    });
+    const sent = await client.send({
+      from: 'app@sender.test',
+      to: 'bob@remote.test',
+      message: 'From: <app@sender.test>\r\nTo: <bob@remote.test>\r\nSubject: done\r\n\r\nBody.\r\n',
+    });
+    await client.close();
+    const deliveredId = /Queued as (\w+)/.exec(sent.reply.lines.join(' '))?.[1] ?? '';
+    const deadline = Date.now() + 10_000;
+    while (
+      queuedMessageSchema.parse(JSON.parse((await queueCli('show', deliveredId, '--json')).stdout))
+        .deliveries[0]?.status !== 'delivered'
+    ) {
+      if (Date.now() > deadline) throw new Error('the message was not delivered');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    expect(await queueCli('purge', '--older-than', '1h')).toMatchObject({
+      code: 0,
+      stdout: 'purged 0 finished messages\n',
+    });
+    const purged = await queueCli('purge', '--json');
+    expect(purged.code).toBe(0);
+    expect(JSON.parse(purged.stdout)).toEqual({ purged: 1 });
+    expect((await queueCli('show', deliveredId)).code).toBe(queueExitCodes.noSuchMessage);
+    expect((await fetch(`${harness.baseUrl}/api/v1/messages/${deliveredId}`)).status).toBe(404);
+    const left = queuePageSchema.parse(JSON.parse((await queueCli('ls', '--json')).stdout));
+    expect(left.deliveries.map((delivery) => delivery.messageId)).toEqual([queueId]);
+
+    const bad = await queueCli('purge', '--older-than', 'soon');
+    expect(bad.code).toBe(queueExitCodes.usage);
+    expect(bad.stderr).toMatch(
+      /^smtp-app queue: --older-than takes a duration such as 90m, 12h or 7d, not soon; usage:/,
+    );
+    expect((await queueCli('ls', '--older-than', '1d')).code).toBe(queueExitCodes.usage);
+  });
+
   it('fails with one line and a documented code: no such message, unreachable app, bad usage', async () => {
     expect(await queueCli('show', 'NOPE')).toMatchObject({
       code: queueExitCodes.noSuchMessage,

@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { parseDuration } from '../config/parse-duration.js';
 import { errorSchema } from '../http/schemas/error-schema.js';
 import {
   type QueuedDelivery,
   queueActionResultSchema,
   queuedMessageSchema,
   queuePageSchema,
+  queuePurgeResultSchema,
 } from '../http/schemas/queue-schemas.js';
 import { formatActionResults, formatQueuedMessage, formatQueueTable } from './queue-format.js';
 
@@ -39,7 +41,7 @@ const actions = {
 type ActionWord = keyof typeof actions;
 
 const usage =
-  'usage: smtp-app queue ls|show ID|retry|hold|release|bounce|delete (ID | --delivery N) [--json] [--url URL] [--config FILE]';
+  'usage: smtp-app queue ls|show ID|retry|hold|release|bounce|delete (ID | --delivery N)|purge [--older-than DURATION] [--json] [--url URL] [--config FILE]';
 
 export interface QueueCommandIo {
   readonly stdout: { write(text: string): unknown };
@@ -83,6 +85,8 @@ async function run(argv: readonly string[], io: QueueCommandIo): Promise<void> {
   const [subcommand, id, ...extra] = positionals;
   if (extra.length > 0)
     throw new QueueCommandError(`unexpected ${extra.join(' ')}; ${usage}`, queueExitCodes.usage);
+  if (values['older-than'] !== undefined && subcommand !== 'purge')
+    throw new QueueCommandError(`--older-than is for purge; ${usage}`, queueExitCodes.usage);
   const baseUrl = resolveBaseUrl(values.url, values.config, io.env);
   const api = new QueueApi(baseUrl);
 
@@ -101,6 +105,22 @@ async function run(argv: readonly string[], io: QueueCommandIo): Promise<void> {
       throw new QueueCommandError(`show needs a message ID; ${usage}`, queueExitCodes.usage);
     const message = await api.show(id);
     io.stdout.write(values.json ? `${JSON.stringify(message, null, 2)}\n` : formatQueuedMessage(message));
+    return;
+  }
+  if (subcommand === 'purge') {
+    if (id !== undefined) throw new QueueCommandError(`purge takes no ID; ${usage}`, queueExitCodes.usage);
+    const olderThan = values['older-than'];
+    if (olderThan !== undefined && parseDuration(olderThan) === null)
+      throw new QueueCommandError(
+        `--older-than takes a duration such as 90m, 12h or 7d, not ${olderThan}; ${usage}`,
+        queueExitCodes.usage,
+      );
+    const { purged } = await api.purge(olderThan);
+    io.stdout.write(
+      values.json
+        ? `${JSON.stringify({ purged }, null, 2)}\n`
+        : `purged ${purged} finished message${purged === 1 ? '' : 's'}\n`,
+    );
     return;
   }
   if (subcommand !== undefined && Object.hasOwn(actions, subcommand)) {
@@ -123,6 +143,7 @@ function parseQueueArguments(argv: readonly string[]) {
       url: { type: 'string' },
       json: { type: 'boolean', default: false },
       delivery: { type: 'string' },
+      'older-than': { type: 'string' },
       config: { type: 'string', short: 'c' },
     },
     strict: true,
@@ -212,10 +233,20 @@ class QueueApi {
     return this.request('POST', path, queueActionResultSchema);
   }
 
+  purge(olderThan: string | undefined) {
+    return this.request(
+      'POST',
+      '/api/v1/queue/purge',
+      queuePurgeResultSchema,
+      olderThan === undefined ? {} : { olderThan },
+    );
+  }
+
   private async request<Schema extends z.ZodType>(
     method: 'GET' | 'POST',
     path: string,
     schema: Schema,
+    body: object = {},
   ): Promise<z.infer<Schema>> {
     const url = new URL(path, this.baseUrl);
     let response: Response;
@@ -223,7 +254,9 @@ class QueueApi {
       response = await fetch(url, {
         method,
         // The request guard answers a state-changing request without a JSON body type with 415.
-        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+        ...(method === 'POST'
+          ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+          : {}),
         signal: AbortSignal.timeout(10_000),
       });
     } catch (error) {
@@ -232,24 +265,24 @@ class QueueApi {
         queueExitCodes.unreachable,
       );
     }
-    const body: unknown = await response.json().catch(() => null);
+    const answer: unknown = await response.json().catch(() => null);
     if (response.status === 404) {
-      const reason = errorSchema.safeParse(body);
+      const reason = errorSchema.safeParse(answer);
       throw new QueueCommandError(
         `no such message${reason.success ? ` (${reason.data.error})` : ''}`,
         queueExitCodes.noSuchMessage,
       );
     }
     if (response.status === 409) {
-      const refused = queueActionResultSchema.safeParse(body);
+      const refused = queueActionResultSchema.safeParse(answer);
       const reasons = refused.success
         ? [...new Set(refused.data.results.map((entry) => entry.reason ?? 'refused'))]
         : ['refused'];
       throw new QueueCommandError(reasons.join('; '), queueExitCodes.refused);
     }
-    const parsed = schema.safeParse(body);
+    const parsed = schema.safeParse(answer);
     if (!response.ok || !parsed.success) {
-      const error = errorSchema.safeParse(body);
+      const error = errorSchema.safeParse(answer);
       throw new QueueCommandError(
         `unexpected answer from ${url.origin}: HTTP ${response.status}${error.success ? ` ${error.data.error}` : ''}`,
         queueExitCodes.badResponse,

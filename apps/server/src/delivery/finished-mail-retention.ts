@@ -68,13 +68,26 @@ export class FinishedMailRetention {
 
   async #purge(): Promise<readonly string[]> {
     const finishedBefore = this.#options.clock.now() - this.#options.maxAgeMs;
-    const purged: string[] = [];
-    for (;;) {
-      const ids = await this.#options.queue.purgeFinished({ finishedBefore, limit: batchSize });
-      purged.push(...ids);
-      if (ids.length < batchSize || this.#isStopped) break;
-    }
+    const purged = await purgeFinishedMail(this.#options.queue, finishedBefore, () => this.#isStopped);
     if (purged.length > 0) this.#options.onPurged?.(purged);
     return purged;
+  }
+}
+
+/**
+ * Removes every message the queue has finished with (each delivery delivered, failed or deleted)
+ * whose last delivery ended before `finishedBefore`, in short transactions; resolves with their
+ * ids. Retention runs it on a timer; an operator's purge (POST /api/v1/queue/purge) at once.
+ */
+export async function purgeFinishedMail(
+  queue: Pick<DeliveryQueue, 'purgeFinished'>,
+  finishedBefore: number,
+  isStopped: () => boolean = () => false,
+): Promise<string[]> {
+  const purged: string[] = [];
+  for (;;) {
+    const ids = await queue.purgeFinished({ finishedBefore, limit: batchSize });
+    purged.push(...ids);
+    if (ids.length < batchSize || isStopped()) return purged;
   }
 }

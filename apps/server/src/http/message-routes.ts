@@ -139,7 +139,7 @@ export function registerMessageRoutes(app: Hono, options: MessageRoutesOptions):
         return problem(
           context,
           409,
-          `${owed} deliveries are still in the queue (queued, in flight or held): delete or bounce them in the queue first`,
+          `${owed} deliveries are still in the queue (queued, in flight or held): delete or bounce them in the queue first, or delete only the finished mail (POST /api/v1/queue/purge)`,
         );
     }
     const deleted = await mailbox.deleteAll();

@@ -6,6 +6,8 @@ import {
   queuedDeliverySchema,
   queuedMessageSchema,
   queuePageSchema,
+  queuePurgeRequestSchema,
+  queuePurgeResultSchema,
   queueSummarySchema,
 } from './schemas/queue-schemas.js';
 import { serverInfoSchema } from './schemas/server-info-schema.js';
@@ -24,6 +26,8 @@ const components = {
   QueueSummary: queueSummarySchema,
   QueuedMessage: queuedMessageSchema,
   QueueActionResult: queueActionResultSchema,
+  QueuePurgeRequest: queuePurgeRequestSchema,
+  QueuePurgeResult: queuePurgeResultSchema,
   Suppression: suppressionSchema,
   SuppressionPage: suppressionPageSchema,
   SuppressionRemoved: suppressionRemovedSchema,
@@ -119,6 +123,18 @@ export const queuePaths = {
   '/api/v1/queue/messages/{id}/{action}': {
     parameters: [messageId, action],
     post: { summary: "An operator's action on every delivery of the message", responses: actionResponses },
+  },
+  '/api/v1/queue/purge': {
+    post: {
+      summary:
+        'Delete every message the queue has finished with (each delivery delivered, failed or deleted), as mta.retention does on its timer; mail still queued, in flight or held stays. The inbox is told (message-deleted).',
+      requestBody: { required: true, content: json('QueuePurgeRequest') },
+      responses: {
+        '200': { description: 'Purged', content: json('QueuePurgeResult') },
+        '400': error('Bad request (olderThan is not a duration)'),
+        '415': error('The body is not application/json'),
+      },
+    },
   },
   '/api/v1/queue/deliveries/{deliveryId}/{action}': {
     parameters: [{ name: 'deliveryId', in: 'path', required: true, schema: { type: 'integer' } }, action],

@@ -1,6 +1,8 @@
 import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
+import { parseDuration } from '../config/parse-duration.js';
 import type { DeliveryEvent } from '../delivery/delivery-event.js';
+import { purgeFinishedMail } from '../delivery/finished-mail-retention.js';
 import type { EventBus } from '../events/event-bus.js';
 import { queueEventsOf } from '../events/queue-event.js';
 import {
@@ -14,6 +16,7 @@ import { allowedActions } from '../queue/delivery-state.js';
 import { replyText } from '../queue/reply-text.js';
 import { EventReplay } from './event-replay.js';
 import { streamEvents } from './event-stream.js';
+import { readJson } from './message-routes.js';
 import type { Outgoing } from './outgoing.js';
 import type { QueueEvent } from './schemas/queue-event-schema.js';
 import {
@@ -23,6 +26,8 @@ import {
   queueActionSchema,
   type queuedMessageSchema,
   type queuePageSchema,
+  queuePurgeRequestSchema,
+  type queuePurgeResultSchema,
   type queueSummarySchema,
 } from './schemas/queue-schemas.js';
 
@@ -38,6 +43,8 @@ export interface QueueRoutesOptions {
   readonly events?: EventBus<DeliveryEvent>;
   /** SSE keep-alive comment interval. */
   readonly keepAliveMs?: number;
+  /** Told the ids of the messages an operator's purge removed (the inbox's message-deleted event). */
+  readonly onPurged?: (messageIds: readonly string[]) => void;
 }
 
 /**
@@ -138,6 +145,18 @@ export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): voi
     const body: Outgoing<z.infer<typeof queueActionResultSchema>> = { results };
     return context.json(body, results.some((result) => result.ok) ? 200 : 409);
   };
+
+  app.post('/api/v1/queue/purge', async (context) => {
+    const body = await readJson(context, queuePurgeRequestSchema);
+    if (!body.ok) return body.response;
+    const olderThanMs = body.value.olderThan === undefined ? 0 : (parseDuration(body.value.olderThan) ?? 0);
+    // Everything finished, also a change stamped a moment ahead by another node's clock.
+    const finishedBefore = olderThanMs === 0 ? Number.MAX_SAFE_INTEGER : now() - olderThanMs;
+    const purged = await purgeFinishedMail(queue, finishedBefore);
+    if (purged.length > 0) options.onPurged?.(purged);
+    const result: Outgoing<z.infer<typeof queuePurgeResultSchema>> = { purged: purged.length };
+    return context.json(result);
+  });
 
   app.post('/api/v1/queue/deliveries/:deliveryId/:action', async (context) => {
     const delivery = await queue.get(Number(context.req.param('deliveryId')));

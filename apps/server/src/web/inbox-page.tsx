@@ -3,7 +3,7 @@ import { api, type MessageSummary } from './api.js';
 import { formatSendTo } from './message-facts.js';
 import { MessageList } from './message-list.js';
 import { MessageView } from './message-view.js';
-import type { ServerInfo } from './operations-api.js';
+import { operationsApi, type ServerInfo } from './operations-api.js';
 import { PageNav } from './page-nav.js';
 import { useKeyboard } from './use-keyboard.js';
 import { useMailEvents } from './use-mail-events.js';
@@ -170,18 +170,23 @@ export function InboxPage(props: { readonly info: ServerInfo | null }) {
     [inbox.messages, removeIds, select, selectedId],
   );
 
+  // An MTA's inbox is its queue's mail: what the queue still owes stays, the rest may go.
+  const isMta = props.info?.mode === 'mta';
   const deleteAll = useCallback(async () => {
-    if (!confirm('Delete every message?')) return;
+    const question = isMta
+      ? 'Delete every message the queue has finished with (delivered, failed or deleted)? Mail still queued, in flight or held stays.'
+      : 'Delete every message?';
+    if (!confirm(question)) return;
     try {
-      await api.deleteAll();
+      if (isMta) await operationsApi.purgeFinished();
+      else await api.deleteAll();
     } catch (caught) {
-      // An MTA refuses while the queue still owes deliveries (409): say why.
       setError((caught as Error).message);
       return;
     }
     select(null);
     void reload(searchRef.current);
-  }, [reload, select]);
+  }, [isMta, reload, select]);
 
   const moveSelection = useCallback(
     (step: 1 | -1) => {
@@ -245,7 +250,7 @@ export function InboxPage(props: { readonly info: ServerInfo | null }) {
           onClick={() => void deleteAll()}
           disabled={inbox.total === 0}
         >
-          Delete all
+          {isMta ? 'Delete finished' : 'Delete all'}
         </button>
       </header>
       {error !== null && (

@@ -12,6 +12,7 @@ import type {
   QueuedDelivery,
   QueuedMessage,
   QueuePage,
+  QueuePurgeResult,
   QueueStatus,
 } from '../http/schemas/queue-schemas.js';
 import type { ServerInfo } from '../http/schemas/server-info-schema.js';
@@ -81,6 +82,13 @@ export const operationsApi = {
     return call(`/api/v1/queue?${query}`);
   },
   queuedMessage: (id: string): Promise<QueuedMessage> => call(queueMessageUrl(id)),
+  /** Deletes every message the queue has finished with (all its deliveries delivered, failed or deleted). */
+  purgeFinished: (): Promise<QueuePurgeResult> =>
+    call('/api/v1/queue/purge', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    }),
   /** A refusal by the state machine (409) is an answer too: every result says why. */
   async act(target: { messageId: string } | { deliveryId: number }, action: QueueAction) {
     const url =

@@ -49,7 +49,7 @@ describe('queue page in a real browser', () => {
     webBuild.remove();
   });
 
-  async function send(to: string) {
+  async function send(to: string, subject = 'Weekly report'): Promise<string> {
     const client = createClient({
       host: '127.0.0.1',
       port: testbed?.harness.smtpPort ?? 0,
@@ -57,12 +57,13 @@ describe('queue page in a real browser', () => {
       pool: false,
     });
     try {
-      await client.send({
+      const sent = await client.send({
         from: 'app@sender.test',
         to: [to],
-        message: 'Subject: Weekly report\r\n\r\nnumbers\r\n',
+        message: `Subject: ${subject}\r\n\r\nnumbers\r\n`,
         dsn: { notify: 'NEVER' },
       });
+      return /Queued as (\w+)/.exec(sent.reply.lines.join(' '))?.[1] ?? '';
     } finally {
       await client.close();
     }
@@ -146,5 +147,25 @@ describe('queue page in a real browser', () => {
     await page.getByText('No address is suppressed.').waitFor();
     const after = await (await fetch(`${testbed?.harness.baseUrl}/api/v1/suppressions`)).json();
     expect(after.suppressions).toEqual([]);
+  });
+
+  it("the inbox's Delete finished removes delivered mail and keeps what the queue still owes", async () => {
+    const baseUrl = testbed?.harness.baseUrl ?? '';
+    const doneId = await send('bob@remote.test', 'Sent and done');
+    await expect
+      .poll(async () => {
+        const shown = await (await fetch(`${baseUrl}/api/v1/queue/messages/${doneId}`)).json();
+        return shown.deliveries[0]?.status;
+      })
+      .toBe('delivered');
+    await page.goto(`${baseUrl}/#/`);
+    await page.locator('.message-row', { hasText: 'Sent and done' }).waitFor();
+    await page.locator('.message-row', { hasText: 'Weekly report' }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete finished' }).click();
+    await expect.poll(() => page.locator('.message-row').count(), { timeout: 5000 }).toBe(1);
+    // The deferred one from the first test: still queued, still listed.
+    expect(await page.locator('.message-row').first().textContent()).toContain('Weekly report');
+    expect((await fetch(`${baseUrl}/api/v1/queue/messages/${doneId}`)).status).toBe(404);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../../config/parse-duration.js';
 
 /**
  * The delivery queue on the wire (GET/POST /api/v1/queue…): one delivery per (message, recipient)
@@ -71,9 +72,25 @@ export const queueActionResultSchema = z.object({
   ),
 });
 
+export const queuePurgeRequestSchema = z.strictObject({
+  olderThan: z
+    .string()
+    .refine((text) => parseDuration(text) !== null, 'a duration such as "90m", "12h" or "7d"')
+    .optional()
+    .meta({
+      description:
+        'Only mail whose last delivery ended at least this long ago ("90m", "12h", "7d"); default: all finished mail',
+    }),
+});
+
+export const queuePurgeResultSchema = z.object({
+  purged: z.int().min(0).meta({ description: 'Messages removed, with their deliveries and attempts' }),
+});
+
 export type QueueStatus = z.infer<typeof deliveryStatusSchema>;
 export type QueueAction = z.infer<typeof queueActionSchema>;
 export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
 export type QueuePage = z.infer<typeof queuePageSchema>;
 export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
 export type QueueActionResult = z.infer<typeof queueActionResultSchema>;
+export type QueuePurgeResult = z.infer<typeof queuePurgeResultSchema>;
