@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
@@ -42,6 +42,7 @@ import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
+import { CertificateReloader, type PemPair, type WatchedCertificate } from './smtp/certificate-reloader.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { type CertificatePair, loadCertificate } from './smtp/tls-certificate.js';
 import type { MessageRepository } from './spool/message-repository.js';
@@ -58,6 +59,8 @@ export interface StartAppOptions {
   readonly releaseMessage?: ReleaseMessage;
   /** Serve the web UI from here instead of the built dist/web. */
   readonly webRoot?: string | null;
+  /** How often certificate files are looked at for a renewal; default 60 s (tests: shorter). */
+  readonly certificateCheckMs?: number;
 }
 
 export interface RunningApp {
@@ -82,6 +85,8 @@ export interface RunningApp {
   readonly retention: RetentionRunner;
   /** Resolves when the messages a crash left unparsed are parsed again (startup recovery). */
   readonly recovered: Promise<void>;
+  /** Configured certificate files (mta.tls, smtp.tls, http.tls) it reloads when they change. */
+  readonly certificates: CertificateReloader;
   stop(): Promise<void>;
 }
 
@@ -452,6 +457,15 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   // so it runs in capture mode only (in MTA mode the queue's FinishedMailRetention prunes).
   if (config.mode !== 'mta') retention.start();
 
+  // Renewed certificates are served without a restart: looked for every minute, and on SIGHUP.
+  const certificates = new CertificateReloader({
+    certificates: watchedCertificates(config, { mta, smtp, pop3, http }),
+    logger,
+    ...(options.certificateCheckMs === undefined ? {} : { intervalMs: options.certificateCheckMs }),
+    onExpiry: (setting, notAfter) => metrics.certificateExpiry.set({ setting }, notAfter.getTime() / 1000),
+  });
+  await certificates.start();
+
   const httpInfo = http.address() as AddressInfo;
   const httpHost = httpInfo.family === 'IPv6' ? `[${httpInfo.address}]` : httpInfo.address;
   const running: RunningApp = {
@@ -469,7 +483,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     httpUrl: `${config.http.tls.enabled ? 'https' : 'http'}://${httpHost}:${httpInfo.port}`,
     retention,
     recovered,
+    certificates,
     async stop() {
+      certificates.stop();
       await retention.stop();
       await finishedMail?.stop();
       await smtp?.close();
@@ -562,6 +578,51 @@ function certificate(config: AppConfig): string {
   if (config.mode === 'mta') return config.mta.tls.certFile ?? 'self-signed'; // every MTA listener has TLS
   const hasTls = config.smtp.tls.starttls || config.smtp.tls.implicitPort !== undefined;
   return hasTls ? (config.smtp.tls.certFile ?? 'self-signed') : 'off';
+}
+
+/**
+ * The certificates given as files, each with the servers that use it. A generated (self-signed) one
+ * is never renewed; a listener without TLS has nothing to reload.
+ */
+function watchedCertificates(
+  config: AppConfig,
+  servers: {
+    readonly mta: MtaListeners | null;
+    readonly smtp: SmtpListener | null;
+    readonly pop3: Pop3Listener | null;
+    readonly http: ServerType | null;
+  },
+): WatchedCertificate[] {
+  const watched: WatchedCertificate[] = [];
+  const files = (tls: { readonly certFile?: string | undefined; readonly keyFile?: string | undefined }) =>
+    tls.certFile === undefined || tls.keyFile === undefined
+      ? null
+      : { certFile: tls.certFile, keyFile: tls.keyFile };
+  const { mta, smtp, pop3, http } = servers;
+  const mtaFiles = files(config.mta.tls);
+  if (config.mode === 'mta' && mta !== null && mtaFiles !== null)
+    watched.push({ setting: 'mta.tls', ...mtaFiles, apply: (pair) => mta.reloadTls(pair) });
+  const smtpFiles = files(config.smtp.tls);
+  const smtpHasTls =
+    smtp !== null &&
+    (config.smtp.tls.starttls || config.smtp.tls.required || config.smtp.tls.implicitPort !== undefined);
+  if (smtpFiles !== null && (smtpHasTls || pop3 !== null))
+    watched.push({
+      setting: 'smtp.tls',
+      ...smtpFiles,
+      apply: (pair: PemPair) => {
+        if (smtpHasTls) smtp?.server.reloadTls({ cert: pair.cert, key: pair.key });
+        pop3?.reloadTls(pair);
+      },
+    });
+  const httpFiles = files(config.http.tls);
+  if (config.http.tls.enabled && http !== null && httpFiles !== null)
+    watched.push({
+      setting: 'http.tls',
+      ...httpFiles,
+      apply: (pair) => (http as HttpsServer).setSecureContext({ cert: pair.cert, key: pair.key }),
+    });
+  return watched;
 }
 
 /** The web UI and API over HTTP, or HTTPS when given a certificate (http.tls). */

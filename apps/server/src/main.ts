@@ -56,6 +56,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `systemctl reload` or certbot's deploy hook: renewed certificates now, not at the next look.
+  // Only with certificate files: otherwise a closed terminal's SIGHUP ends the app, as before.
+  if (app.certificates.settings.length > 0)
+    process.on('SIGHUP', () => {
+      logger.info(
+        { signal: 'SIGHUP', certificates: app.certificates.settings },
+        'reloading TLS certificates',
+      );
+      app.certificates
+        .check({ force: true })
+        .catch((error: unknown) => logger.error({ err: error }, 'TLS certificate reload failed'));
+    });
 }
 
 main().catch((error: unknown) => {

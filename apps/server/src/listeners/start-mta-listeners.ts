@@ -26,6 +26,8 @@ export interface StartMtaListenersOptions {
 
 export interface MtaListeners {
   readonly listeners: readonly MtaListener[];
+  /** Renewed mta.tls certificates for every listener's new handshakes (STARTTLS and implicit TLS). */
+  reloadTls(pair: { readonly cert: string; readonly key: string }): void;
   close(): Promise<void>;
 }
 
@@ -90,5 +92,11 @@ export async function startMtaListeners(options: StartMtaListenersOptions): Prom
     },
     `MTA listening as ${hostname}`,
   );
-  return { listeners: started, close: closeAll };
+  return {
+    listeners: started,
+    reloadTls: (pair) => {
+      for (const listener of started) listener.server.reloadTls({ cert: pair.cert, key: pair.key });
+    },
+    close: closeAll,
+  };
 }

@@ -30,6 +30,12 @@ export class AppMetrics {
     help: 'SMTP connections open now',
     registers: [this.registry],
   });
+  readonly certificateExpiry = new Gauge({
+    name: 'tls_certificate_expiry_timestamp_seconds',
+    help: 'When the TLS certificate in use expires (Unix time), per configured setting (mta.tls, smtp.tls, http.tls)',
+    labelNames: ['setting'] as const,
+    registers: [this.registry],
+  });
   readonly rejects = new Counter({
     name: 'smtp_rejects_total',
     help: 'Commands or messages refused, by reason',

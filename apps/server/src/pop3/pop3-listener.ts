@@ -42,6 +42,8 @@ export interface Pop3Listener {
   /** The STLS listener; null when only POP3S is configured. */
   readonly address: ListenAddress | null;
   readonly implicitTlsAddress: ListenAddress | null;
+  /** Renewed certificates for new connections (STLS and POP3S); those open keep theirs. */
+  reloadTls(pair: { readonly cert: string; readonly key: string }): void;
   close(): Promise<void>;
 }
 
@@ -60,7 +62,8 @@ export async function startPop3Listener(options: Pop3ListenerOptions): Promise<P
     maxFailures: config.maxFailedLogins,
     windowMs: config.failedLoginWindow,
   });
-  const secureContext = createSecureContext({ cert: options.certificate.cert, key: options.certificate.key });
+  // Replaced by reloadTls(): each new STLS connection takes the one current at its accept.
+  let secureContext = createSecureContext({ cert: options.certificate.cert, key: options.certificate.key });
   const failureDelayMs = options.failureDelayMs ?? 1000;
   const connections = new Set<Connection>();
 
@@ -179,6 +182,11 @@ export async function startPop3Listener(options: Pop3ListenerOptions): Promise<P
   return {
     address,
     implicitTlsAddress,
+    reloadTls(pair) {
+      const next = createSecureContext({ cert: pair.cert, key: pair.key });
+      implicit?.setSecureContext({ cert: pair.cert, key: pair.key });
+      secureContext = next;
+    },
     async close() {
       const closed = [plain, implicit].map(
         (server) =>

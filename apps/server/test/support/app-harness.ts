@@ -6,7 +6,7 @@ import { temporaryDirectory } from './messages.js';
 /** The whole app in-process on ephemeral ports with a fresh data directory. */
 export async function startTestApp(
   config: AppConfigInput = {},
-  options: { webRoot?: string | null; logger?: Logger } = {},
+  options: { webRoot?: string | null; logger?: Logger; certificateCheckMs?: number } = {},
 ) {
   const directory = temporaryDirectory();
   const parsed = configSchema.parse({
@@ -20,6 +20,7 @@ export async function startTestApp(
     config: parsed,
     logger: options.logger ?? createLogger('silent'),
     webRoot: options.webRoot === undefined ? null : options.webRoot,
+    ...(options.certificateCheckMs === undefined ? {} : { certificateCheckMs: options.certificateCheckMs }),
   });
   return {
     app,
