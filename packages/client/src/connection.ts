@@ -13,7 +13,7 @@ import {
   type TransactionResult,
 } from '@smtp/protocol';
 import { abortReason } from './abort.js';
-import { dial } from './dial.js';
+import { dial, type LocalAddresses } from './dial.js';
 import { SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { messageChunks, type OpenedMessage } from './message-source.js';
 import type { TlsOptions } from './options.js';
@@ -36,6 +36,8 @@ export interface ConnectionInit {
   readonly pipelining: boolean;
   readonly chunking: boolean;
   readonly localAddress?: string;
+  /** With `addresses`: the source address per family (dial.ts). */
+  readonly localAddresses?: LocalAddresses;
   readonly transcript?: TranscriptRecorder;
 }
 
@@ -154,6 +156,7 @@ export class Connection {
       port: init.port,
       ...(init.path !== undefined ? { path: init.path } : {}),
       ...(init.localAddress !== undefined ? { localAddress: init.localAddress } : {}),
+      ...(init.localAddresses !== undefined ? { localAddresses: init.localAddresses } : {}),
       connectMs: init.timeouts.connectMs,
       signal,
     });

@@ -14,6 +14,7 @@ import { deadlineSignal } from './abort.js';
 import type { Connection } from './connection.js';
 import type { DeliveryConnections, KeptConnection } from './delivery-connections.js';
 import { requireTlsRefusal, routeDomain } from './delivery-policy.js';
+import type { LocalAddresses } from './dial.js';
 import { type ResolvedEnvelope, resolveEnvelope } from './envelope.js';
 import { asError, isConnectionLost, SmtpConnectionError, SmtpTimeoutError, SmtpTlsError } from './errors.js';
 import { establish } from './establish.js';
@@ -78,8 +79,21 @@ export interface DeliverOptions extends MailParameterRequests {
   readonly connections?: DeliveryConnections;
   /** Each line of each MX session in the transcript notation (`C:`/`S:`), with the host it is from. */
   readonly onTranscriptLine?: (line: string, host: string) => void;
+  /**
+   * The address each connection comes from, per family (Postfix's smtp_bind_address and
+   * smtp_bind_address6): on a machine with several addresses, the one whose PTR and SPF say it sends.
+   */
+  readonly localAddresses?: LocalAddresses;
+  /**
+   * Which address families MX hosts are reached over (Postfix's inet_protocols). Default both; an
+   * IPv6 address without a PTR record is the usual reason to say `['ipv4']`. A host with no address
+   * of these families is skipped like one with no address.
+   */
+  readonly addressFamilies?: readonly AddressFamily[];
   readonly signal?: AbortSignal;
 }
+
+export type AddressFamily = 'ipv4' | 'ipv6';
 
 export type RecipientStatus = 'delivered' | 'deferred' | 'failed';
 
@@ -249,10 +263,15 @@ async function deliverToDomain(
 
   for (const host of hosts) {
     if (pending.length === 0 || context.signal.aborted) break;
-    const hostAddresses = host.addresses ?? (await resolveAddresses(host.exchange, resolver));
+    const resolved = host.addresses ?? (await resolveAddresses(host.exchange, resolver));
+    const hostAddresses = inFamilies(resolved, options.addressFamilies);
     if (hostAddresses.length === 0) {
+      const missing =
+        resolved.length === 0
+          ? 'no A or AAAA records'
+          : `no ${options.addressFamilies?.map((family) => (family === 'ipv4' ? 'IPv4' : 'IPv6')).join(' or ')} address (${resolved.join(', ')} not used)`;
       for (const p of pending) {
-        p.error = new SmtpConnectionError(`MX host ${host.exchange} has no A or AAAA records`);
+        p.error = new SmtpConnectionError(`MX host ${host.exchange} has ${missing}`);
         p.host = host.exchange;
       }
       continue;
@@ -293,6 +312,7 @@ async function deliverToDomain(
           {
             ...(isIP(host.exchange) === 0 ? { host: host.exchange } : {}),
             addresses: hostAddresses,
+            ...(options.localAddresses === undefined ? {} : { localAddresses: options.localAddresses }),
             port: options.port ?? 25,
             secure: false,
             tls: verifiesTls
@@ -490,4 +510,13 @@ function domainKey(domain: Domain): string {
     default:
       return `[${domain.tag}:${domain.content}]`;
   }
+}
+
+/** The addresses of the allowed families, in their order; all of them when no families are given. */
+function inFamilies(
+  addresses: readonly string[],
+  families: readonly AddressFamily[] | undefined,
+): readonly string[] {
+  if (families === undefined) return addresses;
+  return addresses.filter((address) => families.includes(isIP(address) === 6 ? 'ipv6' : 'ipv4'));
 }

@@ -10,8 +10,19 @@ export interface DialOptions {
   readonly port?: number;
   readonly path?: string;
   readonly localAddress?: string;
+  /**
+   * The source address per address family, for `addresses`: an IPv4 address is dialed from `ipv4`,
+   * an IPv6 one from `ipv6` (else `localAddress`, else the system's choice).
+   */
+  readonly localAddresses?: LocalAddresses;
   readonly connectMs: number;
   readonly signal?: AbortSignal | undefined;
+}
+
+/** Where connections to each address family come from (Postfix's smtp_bind_address and …6). */
+export interface LocalAddresses {
+  readonly ipv4?: string;
+  readonly ipv6?: string;
 }
 
 /** RFC 8305 §5: the recommended delay before starting the next connection attempt. */
@@ -113,12 +124,11 @@ export function happyEyeballs(addresses: readonly string[], options: DialOptions
         if (pending.size === 0) finish(null);
         return;
       }
+      const localAddress =
+        (isIP(address) === 6 ? options.localAddresses?.ipv6 : options.localAddresses?.ipv4) ??
+        options.localAddress;
       const current = attempt(
-        {
-          host: address,
-          port,
-          ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-        },
+        { host: address, port, ...(localAddress !== undefined ? { localAddress } : {}) },
         isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`,
         options,
       );

@@ -4,6 +4,7 @@ export { type SendMailOptions, type SendMailResult, sendMail } from './send-mail
 export { type SessionOptions, type SmtpSession, connect } from './session.js';
 export type { CertificateDetails, TlsDetails } from './tls-details.js';
 export {
+  type AddressFamily,
   type DeliverOptions,
   type DeliveryReport,
   type RecipientDelivery,
@@ -11,6 +12,7 @@ export {
   deliver,
 } from './deliver.js';
 export { DeliveryConnections, type DeliveryConnectionsOptions } from './delivery-connections.js';
+export type { LocalAddresses } from './dial.js';
 export {
   type MxHost,
   type MxResolution,

@@ -109,6 +109,52 @@ describe('deliver', () => {
     expect(resolver.lookups).toContain('A example.test');
   });
 
+  it('dials each family from its source address, and only the families allowed (smtp_bind_address, inet_protocols)', async () => {
+    // The MX host has an IPv6 and an IPv4 address, an aiosmtpd on each, on one port.
+    server = await startAiosmtpd({ host: '127.0.0.2' });
+    const onIpv6 = await startAiosmtpd({ host: '::1', port: server.port });
+    try {
+      const resolver = fakeResolver({
+        mx: { 'example.test': [{ exchange: 'mx.example.test', priority: 10 }] },
+        a: { 'mx.example.test': ['127.0.0.2'] },
+        aaaa: { 'mx.example.test': ['::1'] },
+      });
+      const send = (options: Partial<Parameters<typeof deliver>[0]>) =>
+        deliver({
+          from: 'a@sender.test',
+          to: 'b@example.test',
+          message,
+          resolver,
+          port: server?.port ?? 0,
+          ...options,
+        });
+
+      // Both families: IPv6 first (its addresses come first), from the source given for IPv6.
+      expect((await send({ localAddresses: { ipv4: '127.0.0.9', ipv6: '::1' } })).delivered).toEqual([
+        'b@example.test',
+      ]);
+      expect(onIpv6.messages.map((received) => received.peer)).toEqual(['::1']);
+      // IPv4 only: the IPv4 address, dialed from 127.0.0.9.
+      const ipv4Only = await send({ addressFamilies: ['ipv4'], localAddresses: { ipv4: '127.0.0.9' } });
+      expect(ipv4Only.delivered).toEqual(['b@example.test']);
+      expect(server.messages.map((received) => received.peer)).toEqual(['127.0.0.9']);
+      expect(onIpv6.messages).toHaveLength(1);
+
+      // A host with no address of an allowed family is skipped like one with none: deferred, said why.
+      const v4Resolver = fakeResolver({
+        mx: { 'example.test': [{ exchange: 'mx.example.test', priority: 10 }] },
+        a: { 'mx.example.test': ['127.0.0.2'] },
+      });
+      const none = await send({ resolver: v4Resolver, addressFamilies: ['ipv6'] });
+      expect(none.recipients[0]).toMatchObject({ status: 'deferred', host: 'mx.example.test' });
+      expect(none.recipients[0]?.error?.message).toBe(
+        'MX host mx.example.test has no IPv6 address (127.0.0.2 not used)',
+      );
+    } finally {
+      await onIpv6.stop();
+    }
+  });
+
   it('looks up and groups a Unicode domain by its A-labels; a server without SMTPUTF8 gets them (RFC 6531)', async () => {
     server = await startAiosmtpd({ withoutSmtpUtf8: true });
     const resolver = fakeResolver({

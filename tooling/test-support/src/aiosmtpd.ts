@@ -19,6 +19,8 @@ export interface AiosmtpdMessage {
   readonly auth: boolean;
   /** Epoch milliseconds (Date.now()'s clock) when the message's data had arrived, before dataDelayMs. */
   readonly arrived_at_ms: number;
+  /** The client's address as the peer saw it (the sender's source address). */
+  readonly peer: string;
 }
 
 export interface AiosmtpdOptions {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultRetryPolicy, type RetryPolicy, validateRetryPolicy } from '../queue/retry-policy.js';
 import { parseDuration } from './parse-duration.js';
@@ -70,6 +71,31 @@ export const deliverySchemaShape = {
     .default(null),
   /** The port MX hosts are reached on. Default 25. */
   deliveryPort: z.number().int().min(1).max(65_535).default(25),
+  /**
+   * Where delivery connections come from (Postfix's smtp_bind_address, smtp_bind_address6 and
+   * inet_protocols): on a machine with several addresses, the ones whose PTR and SPF records say
+   * they send mail. The smarthost connection is not bound.
+   */
+  outbound: z
+    .strictObject({
+      /** The IPv4 source address of connections to MX hosts; default the system's choice. */
+      sourceAddress: z
+        .string()
+        .refine((address) => isIP(address) === 4, 'expected an IPv4 address of this machine')
+        .optional(),
+      /** The IPv6 source address; default the system's choice. */
+      sourceAddress6: z
+        .string()
+        .refine((address) => isIP(address) === 6, 'expected an IPv6 address of this machine')
+        .optional(),
+      /** The families MX hosts are reached over: ['ipv4'] when IPv6 has no PTR record. */
+      addressFamilies: z
+        .array(z.enum(['ipv4', 'ipv6']))
+        .min(1)
+        .refine((families) => new Set(families).size === families.length, 'each family once')
+        .default(['ipv4', 'ipv6']),
+    })
+    .prefault({}),
   retry: retry.prefault({}),
   /**
    * DKIM signing of mail From mta.localDomains. Keys are made on first start in <dataDir>/dkim

@@ -7,6 +7,7 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import { outboundSource } from './source-addresses.js';
 import type { DeliveryTransport } from './transports/delivery-transport.js';
 import { observedTransport } from './transports/observed-transport.js';
 import { createRemoteTransport } from './transports/remote-transport.js';
@@ -45,8 +46,10 @@ export async function startDelivery(
 ): Promise<DeliveryRoom & { close(): Promise<void> }> {
   const { config, logger } = options;
   const clock = options.clock;
+  const outbound = await outboundSource(config.outbound);
   const remote = createRemoteTransport({
     hostname: options.hostname,
+    outbound,
     dnsServers: config.dnsServers,
     port: config.deliveryPort,
     routes: config.transports,

@@ -1,12 +1,14 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import {
+  type AddressFamily,
   createClient,
   type DeliverOptions,
   DeliveryConnections,
   type DeliveryConnectionsOptions,
   type DeliveryReport,
   deliver,
+  type LocalAddresses,
   type MxResolver,
   type RecipientDelivery,
   type RecipientDsnOptions,
@@ -69,6 +71,11 @@ export interface RemoteTransportOptions {
    * delivery. Default: @smtp/client's DeliveryConnections defaults.
    */
   readonly connectionReuse?: DeliveryConnectionsOptions | null;
+  /** Source addresses per family and the families MX hosts are reached over (mta.outbound). */
+  readonly outbound?: {
+    readonly localAddresses?: LocalAddresses;
+    readonly addressFamilies?: readonly AddressFamily[];
+  };
 }
 
 /** A transcript is kept with every attempt, cut at this size (the message data is never in it). */
@@ -168,6 +175,7 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
           ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
           ...(connections === null ? {} : { connections }),
           ...(dsn === null ? {} : { dsn }),
+          ...options.outbound,
           onTranscriptLine,
         });
       }
