@@ -288,7 +288,11 @@ async function deliverToDomain(
     let connection: Connection | null = null;
     let kept: KeptConnection | null = null;
     let isReusable = false;
-    const connectionKey = `${host.exchange.toLowerCase()}|${options.port ?? 25}|${verifiesTls ? 'verified' : 'any'}`;
+    // A kept connection serves only deliveries with the same TLS demands: one made for a domain
+    // that takes mail in clear must not carry mail for one that requires STARTTLS to that host.
+    const starttls = verifiesTls ? 'required' : (options.starttls ?? 'opportunistic');
+    const verifies = verifiesTls || options.tls?.rejectUnauthorized === true;
+    const connectionKey = `${host.exchange.toLowerCase()}|${options.port ?? 25}|${starttls}|${verifies ? 'verified' : 'any'}`;
     const onLine =
       options.onTranscriptLine === undefined
         ? null
@@ -323,7 +327,7 @@ async function deliverToDomain(
             lmtp: false,
             pipelining: true,
             chunking: true,
-            starttls: verifiesTls ? 'required' : (options.starttls ?? 'opportunistic'),
+            starttls,
             ...(options.connections !== undefined
               ? {
                   // A kept connection serves later deliveries: its lines go to whoever uses it now.

@@ -57,6 +57,27 @@ describe('deliver() with DeliveryConnections', () => {
     expect(connections.idleCount).toBe(1);
   });
 
+  it('never lends a connection made without TLS to a delivery that requires STARTTLS from that host', async () => {
+    sink = await startSinkServer(); // offers no STARTTLS
+    connections = new DeliveryConnections();
+    expect((await send(sink.port, 0)).delivered).toEqual(['b0@example.test']);
+    expect(connections.idleCount).toBe(1);
+    const required = await deliver({
+      from: 'a@sender.test',
+      to: 'b1@example.test',
+      message: 'Subject: 1\r\n\r\nHello\r\n',
+      resolver,
+      port: sink.port,
+      mtaSts: false,
+      name: 'client.test',
+      starttls: 'required',
+      connections,
+    });
+    expect(required.recipients[0]?.status).toBe('deferred');
+    expect(required.recipients[0]?.error?.message).toMatch(/STARTTLS/);
+    expect(sink.messages).toHaveLength(1);
+  });
+
   it('closes a connection after maxMessagesPerConnection and after idleTimeoutMs', async () => {
     sink = await startSinkServer();
     connections = new DeliveryConnections({ maxMessagesPerConnection: 2, idleTimeoutMs: 200 });

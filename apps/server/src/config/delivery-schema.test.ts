@@ -9,6 +9,8 @@ describe('deliverySchema', () => {
       transports: {},
       smarthost: null,
       deliveryPort: 25,
+      outbound: { addressFamilies: ['ipv4', 'ipv6'] },
+      tlsPolicy: {},
       retry: defaultRetryPolicy,
       leaseDuration: 600_000,
       connectionReuse: { idleTimeout: 5000, maxMessages: 100, maxIdlePerHost: 20 },
@@ -30,6 +32,19 @@ describe('deliverySchema', () => {
       giveUpAfter: 4 * 86_400_000,
     });
     expect(config.smarthost).toMatchObject({ port: 587, secure: false });
+  });
+
+  it('reads TLS levels per domain (lower-cased, .domain for subdomains) and refuses others', () => {
+    expect(
+      deliverySchema.parse({ tlsPolicy: { 'Bank.example': 'verify', '.bank.example': 'encrypt' } }).tlsPolicy,
+    ).toEqual({
+      'bank.example': 'verify',
+      '.bank.example': 'encrypt',
+    });
+    expect(() => deliverySchema.parse({ tlsPolicy: { 'bank.example': 'secure' } })).toThrow();
+    expect(() => deliverySchema.parse({ tlsPolicy: { 'bank example': 'verify' } })).toThrow(
+      /expected a domain/,
+    );
   });
 
   it('refuses a give-up time under RFC 5321’s 4 days, and a route that is not host:port', () => {

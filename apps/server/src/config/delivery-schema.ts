@@ -88,6 +88,11 @@ export const deliverySchemaShape = {
         .string()
         .refine((address) => isIP(address) === 6, 'expected an IPv6 address of this machine')
         .optional(),
+      /**
+       * PEM certificates of more authorities to trust where a certificate is verified (tlsPolicy
+       * verify, MTA-STS), besides Node's bundled ones: an internal relay's private CA.
+       */
+      caFile: z.string().min(1).optional(),
       /** The families MX hosts are reached over: ['ipv4'] when IPv6 has no PTR record. */
       addressFamilies: z
         .array(z.enum(['ipv4', 'ipv6']))
@@ -96,6 +101,20 @@ export const deliverySchemaShape = {
         .default(['ipv4', 'ipv6']),
     })
     .prefault({}),
+  /**
+   * STARTTLS per destination domain (Postfix's smtp_tls_policy_maps): none, may (the default),
+   * encrypt (required, certificate not checked) or verify (required, certificate valid for the MX
+   * host). `example.com` is that domain; `.example.com` every subdomain of it (delivery/tls-policy.ts).
+   */
+  tlsPolicy: z
+    .record(
+      z
+        .string()
+        .regex(/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, 'expected a domain, or .domain for its subdomains')
+        .transform((name) => name.toLowerCase()),
+      z.enum(['none', 'may', 'encrypt', 'verify']),
+    )
+    .default({}),
   retry: retry.prefault({}),
   /**
    * DKIM signing of mail From mta.localDomains. Keys are made on first start in <dataDir>/dkim

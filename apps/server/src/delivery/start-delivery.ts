@@ -7,6 +7,7 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import { outboundTrust } from './outbound-trust.js';
 import { outboundSource } from './source-addresses.js';
 import type { DeliveryTransport } from './transports/delivery-transport.js';
 import { observedTransport } from './transports/observed-transport.js';
@@ -50,6 +51,8 @@ export async function startDelivery(
   const remote = createRemoteTransport({
     hostname: options.hostname,
     outbound,
+    tlsPolicy: config.tlsPolicy,
+    trustedCertificates: await outboundTrust(config.outbound.caFile),
     dnsServers: config.dnsServers,
     port: config.deliveryPort,
     routes: config.transports,

@@ -30,6 +30,7 @@ import {
   classifyReply,
   defaultClassificationOptions,
 } from '../reply-classification.js';
+import { type TlsPolicyLevel, tlsOptionsFor, tlsPolicyFor } from '../tls-policy.js';
 import type {
   DeliveryTransport,
   RecipientAttempt,
@@ -71,6 +72,10 @@ export interface RemoteTransportOptions {
    * delivery. Default: @smtp/client's DeliveryConnections defaults.
    */
   readonly connectionReuse?: DeliveryConnectionsOptions | null;
+  /** STARTTLS per destination domain (mta.tlsPolicy; delivery/tls-policy.ts). Default: may everywhere. */
+  readonly tlsPolicy?: Readonly<Record<string, TlsPolicyLevel>>;
+  /** What verified TLS trusts (outbound-trust.ts); null: Node's defaults. */
+  readonly trustedCertificates?: readonly string[] | null;
   /** Source addresses per family and the families MX hosts are reached over (mta.outbound). */
   readonly outbound?: {
     readonly localAddresses?: LocalAddresses;
@@ -176,6 +181,10 @@ export function createRemoteTransport(options: RemoteTransportOptions): Delivery
           ...(connections === null ? {} : { connections }),
           ...(dsn === null ? {} : { dsn }),
           ...options.outbound,
+          ...tlsOptionsFor(
+            tlsPolicyFor(job.domain, options.tlsPolicy ?? {}),
+            options.trustedCertificates ?? null,
+          ),
           onTranscriptLine,
         });
       }

@@ -1,0 +1,48 @@
+import type { DeliverOptions } from '@smtp/client';
+
+/**
+ * How STARTTLS is used towards one destination domain (Postfix's smtp_tls_policy_maps levels):
+ * - none: never, for a receiver whose TLS is broken;
+ * - may: when offered, certificate not checked (RFC 3207 §4, RFC 7435): the default;
+ * - encrypt: required, certificate not checked: no mail in clear, but no protection from an active
+ *   attacker either;
+ * - verify: required, with a certificate valid for the MX host's name and trusted.
+ * A domain's enforced MTA-STS policy (RFC 8461) still applies over none, may and encrypt.
+ */
+export type TlsPolicyLevel = 'none' | 'may' | 'encrypt' | 'verify';
+
+/**
+ * The level for `domain` from mta.tlsPolicy: its own entry, else the nearest parent's `.parent`
+ * entry (a leading dot covers every subdomain, not the parent itself), else `may`.
+ */
+export function tlsPolicyFor(
+  domain: string,
+  policies: Readonly<Record<string, TlsPolicyLevel>>,
+): TlsPolicyLevel {
+  const name = domain.toLowerCase().replace(/\.$/, '');
+  const exact = policies[name];
+  if (exact !== undefined) return exact;
+  for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+    const covering = policies[name.slice(dot)];
+    if (covering !== undefined) return covering;
+  }
+  return 'may';
+}
+
+/** deliver()'s STARTTLS and certificate options for a level; `ca`: the certificates verify trusts. */
+export function tlsOptionsFor(
+  level: TlsPolicyLevel,
+  ca: readonly string[] | null,
+): Pick<DeliverOptions, 'starttls' | 'tls'> {
+  const trust = ca === null ? {} : { ca: [...ca] };
+  switch (level) {
+    case 'none':
+      return { starttls: 'never' };
+    case 'may':
+      return { starttls: 'opportunistic', tls: { ...trust } };
+    case 'encrypt':
+      return { starttls: 'required', tls: { ...trust, rejectUnauthorized: false } };
+    case 'verify':
+      return { starttls: 'required', tls: { ...trust, rejectUnauthorized: true } };
+  }
+}
