@@ -1,7 +1,7 @@
 import { createClient } from '@smtp/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findBySubject, startTestApp } from './support/app-harness.js';
-import { freePort } from './support/mta-testbed.js';
+import { findBySubject } from './support/app-harness.js';
+import { freePort, startRelayMta } from './support/mta-testbed.js';
 
 /**
  * In mta mode the web inbox lists the mail the queue delivers: deleting a message there while a
@@ -17,18 +17,8 @@ describe('deleting from the MTA inbox', () => {
 
   it('is refused with 409 while the queue owes a delivery, and allowed once the queue deleted it', async () => {
     const closedPort = await freePort('127.0.0.1');
-    const node = await startTestApp({
-      mode: 'mta',
-      mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-        // Nothing listens there: every attempt is deferred, the delivery stays queued.
-        transports: { 'remote.test': `127.0.0.1:${closedPort}` },
-        dkim: { enabled: false },
-      },
-    });
+    // Nothing listens there: every attempt is deferred, the delivery stays queued.
+    const node = await startRelayMta({ transports: { 'remote.test': `127.0.0.1:${closedPort}` } });
     stops.push(node.stop);
     const relayPort = node.app.mtaListeners.find((listener) => listener.role === 'relay')?.address.port;
     const client = createClient({ host: '127.0.0.1', port: relayPort ?? 0, starttls: 'never', pool: false });

@@ -1,11 +1,9 @@
-import { createClient } from '@smtp/client';
 import { type AiosmtpdPeer, type DnsStub, startAiosmtpd, startDnsStub } from '@smtp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/config-schema.js';
 import { outboundSource } from '../src/delivery/source-addresses.js';
 import { StartupError } from '../src/startup-error.js';
-import { startTestApp } from './support/app-harness.js';
-import { portFreeOn } from './support/mta-testbed.js';
+import { portFreeOn, relayMessage, startRelayMta } from './support/mta-testbed.js';
 import { waitUntil } from './support/shared-queue.js';
 
 /**
@@ -36,27 +34,9 @@ describe('mta.outbound: where delivery connections come from', () => {
   }
 
   async function relayOne(outbound: object, mx: Awaited<ReturnType<typeof remoteMx>>) {
-    const node = await startTestApp({
-      mode: 'mta',
-      mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-        dnsServers: [mx.dns.address],
-        deliveryPort: mx.port,
-        dkim: { enabled: false },
-        outbound,
-      },
-    });
+    const node = await startRelayMta({ dnsServers: [mx.dns.address], deliveryPort: mx.port, outbound });
     stops.push(node.stop);
-    const client = createClient({ host: '127.0.0.1', port: node.smtpPort, starttls: 'never', pool: false });
-    await client.send({
-      from: 'app@sender.test',
-      to: ['bob@remote.test'],
-      message: 'Subject: which address\r\n\r\nx\r\n',
-    });
-    await client.close();
+    await relayMessage(node.smtpPort, 'bob@remote.test', 'which address');
     await waitUntil(
       'the message is delivered',
       async () => mx.ipv4.messages.length + mx.ipv6.messages.length > 0,

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient } from '@smtp/client';
 import {
   type AiosmtpdPeer,
   createTestCertificates,
@@ -10,9 +9,8 @@ import {
 } from '@smtp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queuedMessageSchema } from '../src/http/schemas/queue-schemas.js';
-import { startTestApp } from './support/app-harness.js';
 import { temporaryDirectory } from './support/messages.js';
-import { portFreeOn } from './support/mta-testbed.js';
+import { portFreeOn, relayMessage, startRelayMta } from './support/mta-testbed.js';
 import { waitUntil } from './support/shared-queue.js';
 
 /**
@@ -49,39 +47,14 @@ describe('mta.tlsPolicy: STARTTLS per destination domain', () => {
     directory.remove();
   });
 
-  async function startMta(extra: object) {
-    const node = await startTestApp({
-      mode: 'mta',
-      mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
-        dnsServers: [dns.address],
-        deliveryPort: port,
-        dkim: { enabled: false },
-        ...extra,
-      },
-    });
+  async function startMta(mta: Parameters<typeof startRelayMta>[0]) {
+    const node = await startRelayMta({ dnsServers: [dns.address], deliveryPort: port, ...mta });
     stops.push(node.stop);
     return node;
   }
 
-  async function relay(
-    node: Awaited<ReturnType<typeof startMta>>,
-    to: string,
-    subject: string,
-  ): Promise<string> {
-    const client = createClient({ host: '127.0.0.1', port: node.smtpPort, starttls: 'never', pool: false });
-    const sent = await client.send({
-      from: 'app@sender.test',
-      to: [to],
-      message: `Subject: ${subject}\r\n\r\nx\r\n`,
-      dsn: { notify: 'NEVER' },
-    });
-    await client.close();
-    return /Queued as (\w+)/.exec(sent.reply.lines.join(' '))?.[1] ?? '';
-  }
+  const relay = (node: Awaited<ReturnType<typeof startMta>>, to: string, subject: string) =>
+    relayMessage(node.smtpPort, to, subject);
 
   /** The message's one delivery once it has an attempt on record. */
   async function firstAttempt(node: Awaited<ReturnType<typeof startMta>>, id: string) {

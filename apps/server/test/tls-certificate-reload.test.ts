@@ -101,13 +101,22 @@ describe('renewed TLS certificates are served without a restart', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('mta mode: a renewed pair reaches STARTTLS and implicit TLS within the check interval; a pair that does not load is refused and the old one stays; open sessions keep theirs', async () => {
+  /**
+   * first.test (60 days) installed where the config points, second.test (`secondDays`) ready to be
+   * installed as the renewal.
+   */
+  function renewalSetup(secondDays: number) {
     const directory = temporaryDirectory();
     cleanups.push(() => directory.remove());
     const first = makeCertificate(directory.path, 'first.test', 60);
-    const second = makeCertificate(directory.path, 'second.test', 5);
+    const second = makeCertificate(directory.path, 'second.test', secondDays);
     const live = { cert: join(directory.path, 'live.cert.pem'), key: join(directory.path, 'live.key.pem') };
     install(first, live);
+    return { directory, second, live };
+  }
+
+  it('mta mode: a renewed pair reaches STARTTLS and implicit TLS within the check interval; a pair that does not load is refused and the old one stays; open sessions keep theirs', async () => {
+    const { second, live } = renewalSetup(5);
     const node = await startTestApp(
       {
         mode: 'mta',
@@ -167,12 +176,7 @@ describe('renewed TLS certificates are served without a restart', () => {
   }, 60_000);
 
   it('capture mode: a forced check hands smtp.tls to STARTTLS, SMTPS and POP3S alike', async () => {
-    const directory = temporaryDirectory();
-    cleanups.push(() => directory.remove());
-    const first = makeCertificate(directory.path, 'first.test', 60);
-    const second = makeCertificate(directory.path, 'second.test', 60);
-    const live = { cert: join(directory.path, 'live.cert.pem'), key: join(directory.path, 'live.key.pem') };
-    install(first, live);
+    const { second, live } = renewalSetup(60);
     const node = await startTestApp({
       smtp: { tls: { starttls: true, implicitPort: 0, certFile: live.cert, keyFile: live.key } },
       pop3: { implicitTlsPort: 0, users: [{ username: 'reader', password: 'secret' }] },
@@ -195,12 +199,7 @@ describe('renewed TLS certificates are served without a restart', () => {
   }, 60_000);
 
   it('the built app on SIGHUP: smtp.tls (STARTTLS) and http.tls (HTTPS) reload at once, and the app keeps running', async () => {
-    const directory = temporaryDirectory();
-    cleanups.push(() => directory.remove());
-    const first = makeCertificate(directory.path, 'first.test', 60);
-    const second = makeCertificate(directory.path, 'second.test', 60);
-    const live = { cert: join(directory.path, 'live.cert.pem'), key: join(directory.path, 'live.key.pem') };
-    install(first, live);
+    const { directory, second, live } = renewalSetup(60);
     const child: ChildProcess = spawn(process.execPath, [mainScript], {
       env: {
         ...process.env,

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { createClient } from '@smtp/client';
 import {
   type AiosmtpdPeer,
   type DnsStub,
@@ -29,6 +30,14 @@ export interface MtaTestbed {
   stop(): Promise<void>;
 }
 
+/** mta.local.test, sending for sender.test, one relay listener on 127.0.0.1 open to 127.0.0.1. */
+const relayMtaBasics = {
+  hostname: 'mta.local.test',
+  localDomains: ['sender.test'],
+  relayNetworks: ['127.0.0.1/32'],
+  listeners: [{ role: 'relay' as const, host: '127.0.0.1', port: 0 }],
+};
+
 /** Changes to the testbed's app config: `mta` keys replace the testbed's one by one; `inbound` is added. */
 /**
  * The app in MTA mode with a remote MX to deliver to: `remote.test` (and any extra names given)
@@ -52,10 +61,7 @@ export async function startMtaTestbed(
       ...options.config,
       mode: 'mta',
       mta: {
-        hostname: 'mta.local.test',
-        localDomains: ['sender.test'],
-        relayNetworks: ['127.0.0.1/32'],
-        listeners: [{ role: 'relay', host: '127.0.0.1', port: 0 }],
+        ...relayMtaBasics,
         dnsServers: [dns.address],
         deliveryPort: port,
         ...options.mta,
@@ -73,6 +79,33 @@ export async function startMtaTestbed(
       await Promise.all([dns.close(), remote.stop()]);
     },
   };
+}
+
+/**
+ * The app in MTA mode with one relay listener on 127.0.0.1 open to 127.0.0.1, DKIM off, for tests
+ * that bring their own DNS stub and remote peers: `mta` keys (dnsServers, deliveryPort, …) go over it.
+ */
+export function startRelayMta(mta: Partial<NonNullable<AppConfigInput['mta']>>) {
+  return startTestApp({
+    mode: 'mta',
+    mta: { ...relayMtaBasics, dkim: { enabled: false }, ...mta },
+  });
+}
+
+/** One message from app@sender.test through the relay listener on `port`; resolves with its queue id. */
+export async function relayMessage(port: number, to: string, subject: string): Promise<string> {
+  const client = createClient({ host: '127.0.0.1', port, starttls: 'never', pool: false });
+  try {
+    const sent = await client.send({
+      from: 'app@sender.test',
+      to: [to],
+      message: `Subject: ${subject}\r\n\r\nx\r\n`,
+      dsn: { notify: 'NEVER' },
+    });
+    return /Queued as (\w+)/.exec(sent.reply.lines.join(' '))?.[1] ?? '';
+  } finally {
+    await client.close();
+  }
 }
 
 /** A port free on `host` a moment ago (loopback addresses other than 127.0.0.1 included). */
