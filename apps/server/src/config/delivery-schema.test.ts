@@ -11,6 +11,7 @@ describe('deliverySchema', () => {
       deliveryPort: 25,
       outbound: { addressFamilies: ['ipv4', 'ipv6'] },
       tlsPolicy: {},
+      destinations: {},
       retry: defaultRetryPolicy,
       leaseDuration: 600_000,
       connectionReuse: { idleTimeout: 5000, maxMessages: 100, maxIdlePerHost: 20 },
@@ -45,6 +46,24 @@ describe('deliverySchema', () => {
     expect(() => deliverySchema.parse({ tlsPolicy: { 'bank example': 'verify' } })).toThrow(
       /expected a domain/,
     );
+  });
+
+  it('reads per-destination limits, with rates per second, minute or hour', () => {
+    const { destinations } = deliverySchema.parse({
+      destinations: {
+        'Gmail.com': { maxConcurrency: 10, rate: '20/s' },
+        '.example.com': { rate: '600/m', burst: 5 },
+        '*': { rate: '3600 / h' },
+      },
+    });
+    expect(destinations).toEqual({
+      'gmail.com': { maxConcurrency: 10, rate: 20 },
+      '.example.com': { rate: 10, burst: 5 },
+      '*': { rate: 1 },
+    });
+    expect(() => deliverySchema.parse({ destinations: { 'a.test': { rate: '20' } } })).toThrow(/10\/s/);
+    expect(() => deliverySchema.parse({ destinations: { 'a.test': { rate: '0/s' } } })).toThrow(/above zero/);
+    expect(() => deliverySchema.parse({ destinations: { 'a.test': { maxConcurrency: 0 } } })).toThrow();
   });
 
   it('refuses a give-up time under RFC 5321’s 4 days, and a route that is not host:port', () => {

@@ -24,6 +24,27 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+)(:\d{1,5})?$/, 'expected host:port such as 127.0.0.2:2525');
 
+/** A destination domain, `.domain` for its subdomains, or `*` for any other (delivery/domain-map.ts). */
+const domainKey = z
+  .string()
+  .regex(
+    /^(\*|\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)$/,
+    'expected a domain, .domain for its subdomains, or * for any other',
+  )
+  .transform((name) => name.toLowerCase());
+
+const perUnitSeconds: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
+
+/** "10/s", "600/m", "5000/h": deliveries started per second. */
+const rate = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*\/\s*[smh]\s*$/i, 'expected a rate such as "10/s", "600/m" or "5000/h"')
+  .transform((text) => {
+    const [count = '0', unit = 's'] = text.replaceAll(' ', '').toLowerCase().split('/');
+    return Number(count) / (perUnitSeconds[unit] ?? 1);
+  })
+  .refine((perSecond) => perSecond > 0, 'a rate above zero');
+
 const retry = z
   .strictObject({
     /** Waits after the 1st, 2nd, … deferral. Default 10m, 30m, 1h, 2h. */
@@ -104,15 +125,23 @@ export const deliverySchemaShape = {
   /**
    * STARTTLS per destination domain (Postfix's smtp_tls_policy_maps): none, may (the default),
    * encrypt (required, certificate not checked) or verify (required, certificate valid for the MX
-   * host). `example.com` is that domain; `.example.com` every subdomain of it (delivery/tls-policy.ts).
+   * host). `example.com` is that domain, `.example.com` every subdomain of it, `*` any other
+   * (delivery/domain-map.ts).
    */
-  tlsPolicy: z
+  tlsPolicy: z.record(domainKey, z.enum(['none', 'may', 'encrypt', 'verify'])).default({}),
+  /**
+   * Limits per destination domain (Postfix's per-destination concurrency limit and rate delay):
+   * `{ 'gmail.com': { maxConcurrency: 10, rate: '20/s' } }`; `.example.com` for subdomains, `*` for
+   * every other domain (delivery/destination-limits.ts).
+   */
+  destinations: z
     .record(
-      z
-        .string()
-        .regex(/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, 'expected a domain, or .domain for its subdomains')
-        .transform((name) => name.toLowerCase()),
-      z.enum(['none', 'may', 'encrypt', 'verify']),
+      domainKey,
+      z.strictObject({
+        maxConcurrency: z.number().int().min(1).max(1000).optional(),
+        rate: rate.optional(),
+        burst: z.number().int().min(1).max(1000).optional(),
+      }),
     )
     .default({}),
   retry: retry.prefault({}),

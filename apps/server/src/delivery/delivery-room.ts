@@ -36,6 +36,8 @@ export interface DeliveryRoomOptions {
   /** Leased deliveries held in memory at most (SchedulerOptions.maxLeased). */
   readonly maxLeased?: number;
   readonly window?: WindowOptions;
+  /** Per destination domain (SchedulerOptions.windowFor). */
+  readonly windowFor?: (domain: string) => WindowOptions;
   readonly onProblem?: (problem: string, details: Record<string, unknown>) => void;
   /** DKIM-signs the DSNs this room generates (ReportSpoolerOptions.sign). */
   readonly signReport?: (raw: Uint8Array) => Uint8Array;
@@ -98,6 +100,7 @@ export function createDeliveryRoom(options: DeliveryRoomOptions): DeliveryRoom {
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.maxLeased === undefined ? {} : { maxLeased: options.maxLeased }),
     ...(options.window === undefined ? {} : { window: options.window }),
+    ...(options.windowFor === undefined ? {} : { windowFor: options.windowFor }),
     onError: (error, context) =>
       options.onProblem?.('delivery error', {
         context,

@@ -100,6 +100,19 @@ export function tryStart(window: DestinationWindow, options: WindowOptions, now:
   };
 }
 
+/**
+ * Whether forgetting the window loses nothing: no session out, the destination up, and a rate
+ * limit's bucket full again (a fresh window starts with a full one: forgotten any earlier, a steady
+ * trickle of single messages would never be held to the rate).
+ */
+export function isAtRest(window: DestinationWindow, options: WindowOptions, now: number): boolean {
+  return (
+    window.inFlight === 0 &&
+    window.health.kind === 'up' &&
+    (options.rate === null || refill(window, options, now) >= options.burst)
+  );
+}
+
 /** The window after a session ends. */
 export function finish(
   window: DestinationWindow,

@@ -6,6 +6,7 @@ import {
   type DestinationWindow,
   defaultWindowOptions,
   finish,
+  isAtRest,
   newDestinationWindow,
   tryStart,
   type WindowOptions,
@@ -35,6 +36,8 @@ export interface SchedulerOptions {
   /** How often expired leases are put back in the queue. Default 1 min. */
   readonly requeueEveryMs?: number;
   readonly window?: WindowOptions;
+  /** Per destination domain (mta.destinations), over `window`; asked when a destination is first held. */
+  readonly windowFor?: (domain: string) => WindowOptions;
   readonly onError?: (error: unknown, context: string) => void;
   /** Told how many deliveries an earlier run left in flight (logged: they may be sent twice). */
   readonly onAbandoned?: (count: number) => void;
@@ -48,6 +51,8 @@ interface ReadyMessage {
 
 interface Destination {
   window: DestinationWindow;
+  /** Its window's settings (mta.destinations), fixed while it is held. */
+  readonly options: WindowOptions;
   readonly ready: ReadyMessage[];
   /** When a rate limit lets the next session start. */
   retryAt: number | null;
@@ -66,7 +71,7 @@ export class DeliveryScheduler {
   readonly #leaseMs: number;
   readonly #batchSize: number;
   readonly #maxLeased: number;
-  readonly #windowOptions: WindowOptions;
+  readonly #windowOptionsFor: (domain: string) => WindowOptions;
   readonly #destinations = new Map<string, Destination>();
   readonly #sessions = new Set<Promise<void>>();
   readonly #abort = new AbortController();
@@ -98,7 +103,8 @@ export class DeliveryScheduler {
     this.#leaseMs = options.leaseMs ?? 10 * 60_000;
     this.#batchSize = options.batchSize ?? 100;
     this.#maxLeased = options.maxLeased ?? 1000;
-    this.#windowOptions = options.window ?? defaultWindowOptions;
+    const window = options.window ?? defaultWindowOptions;
+    this.#windowOptionsFor = options.windowFor ?? (() => window);
     // Every running session listens on this one signal (a few listeners each): no leak to warn of.
     setMaxListeners(0, this.#abort.signal);
   }
@@ -260,8 +266,10 @@ export class DeliveryScheduler {
   #addReady(delivery: LeasedDelivery): void {
     let destination = this.#destinations.get(delivery.domain);
     if (destination === undefined) {
+      const options = this.#windowOptionsFor(delivery.domain);
       destination = {
-        window: newDestinationWindow(this.#windowOptions, this.#options.clock.now()),
+        window: newDestinationWindow(options, this.#options.clock.now()),
+        options,
         ready: [],
         retryAt: null,
       };
@@ -279,7 +287,7 @@ export class DeliveryScheduler {
     for (const [domain, destination] of this.#destinations) {
       destination.retryAt = null;
       while (destination.ready.length > 0) {
-        const decision = tryStart(destination.window, this.#windowOptions, now);
+        const decision = tryStart(destination.window, destination.options, now);
         if (!decision.start) {
           if (decision.reason === 'down') {
             this.#postponeDown(destination, decision.retryAt ?? now);
@@ -292,12 +300,9 @@ export class DeliveryScheduler {
         const message = destination.ready.shift() as ReadyMessage;
         this.#startSession(domain, destination, message);
       }
-      if (
-        destination.ready.length === 0 &&
-        destination.window.inFlight === 0 &&
-        destination.window.health.kind === 'up'
-      )
-        this.#destinations.delete(domain); // memory holds only what is due
+      // Memory holds only what is due, and what a rate limit still has to remember.
+      if (destination.ready.length === 0 && isAtRest(destination.window, destination.options, now))
+        this.#destinations.delete(domain);
     }
   }
 
@@ -322,7 +327,7 @@ export class DeliveryScheduler {
         destination.window = finish(
           destination.window,
           result?.session ?? 'other',
-          this.#windowOptions,
+          destination.options,
           this.#options.clock.now(),
         );
         // A destination that went down keeps its state (the back-off) while sessions were out.
@@ -335,7 +340,7 @@ export class DeliveryScheduler {
         destination.window = finish(
           destination.window,
           'other',
-          this.#windowOptions,
+          destination.options,
           this.#options.clock.now(),
         );
       })

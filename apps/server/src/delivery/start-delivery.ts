@@ -7,6 +7,7 @@ import type { SuppressionList } from '../suppression/suppression-list.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { createDeliveryRoom, type DeliveryRoom, type DeliveryRoomOptions } from './delivery-room.js';
+import { windowOptionsFor } from './destination-limits.js';
 import { outboundTrust } from './outbound-trust.js';
 import { outboundSource } from './source-addresses.js';
 import type { DeliveryTransport } from './transports/delivery-transport.js';
@@ -83,6 +84,7 @@ export async function startDelivery(
     ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     retryPolicy: config.retry,
     leaseMs: config.leaseDuration,
+    windowFor: (domain) => windowOptionsFor(domain, config.destinations),
     ...(clock === undefined ? {} : { clock }),
     ...(options.events === undefined ? {} : { events: options.events }),
     ...(options.store === undefined ? {} : { store: options.store }),

@@ -1,4 +1,5 @@
 import type { DeliverOptions } from '@smtp/client';
+import { type DomainMap, lookupByDomain } from './domain-map.js';
 
 /**
  * How STARTTLS is used towards one destination domain (Postfix's smtp_tls_policy_maps levels):
@@ -11,22 +12,9 @@ import type { DeliverOptions } from '@smtp/client';
  */
 export type TlsPolicyLevel = 'none' | 'may' | 'encrypt' | 'verify';
 
-/**
- * The level for `domain` from mta.tlsPolicy: its own entry, else the nearest parent's `.parent`
- * entry (a leading dot covers every subdomain, not the parent itself), else `may`.
- */
-export function tlsPolicyFor(
-  domain: string,
-  policies: Readonly<Record<string, TlsPolicyLevel>>,
-): TlsPolicyLevel {
-  const name = domain.toLowerCase().replace(/\.$/, '');
-  const exact = policies[name];
-  if (exact !== undefined) return exact;
-  for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
-    const covering = policies[name.slice(dot)];
-    if (covering !== undefined) return covering;
-  }
-  return 'may';
+/** The level for `domain` from mta.tlsPolicy (domain-map.ts), else `may`. */
+export function tlsPolicyFor(domain: string, policies: DomainMap<TlsPolicyLevel>): TlsPolicyLevel {
+  return lookupByDomain(domain, policies) ?? 'may';
 }
 
 /** deliver()'s STARTTLS and certificate options for a level; `ca`: the certificates verify trusts. */
