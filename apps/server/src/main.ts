@@ -1,5 +1,6 @@
 import { runHashPasswordCommand } from './accounts/hash-password-command.js';
 import { startApp } from './app.js';
+import { runCheckCommand } from './cli/check-command.js';
 import { runQueueCommand } from './cli/queue-command.js';
 import { ConfigError, formatHelp, loadConfig } from './config/load-config.js';
 import { exitCodes } from './exit-codes.js';
@@ -11,6 +12,13 @@ import { StartupError } from './startup-error.js';
 async function main(): Promise<void> {
   if (process.argv[2] === 'hash-password') {
     process.exitCode = await runHashPasswordCommand(process.stdin, process.stdout);
+    return;
+  }
+  if (process.argv[2] === 'check') {
+    process.exitCode = await runCheckCommand(process.argv.slice(3), {
+      stdout: process.stdout,
+      env: process.env,
+    });
     return;
   }
   if (process.argv[2] === 'queue') {

@@ -142,6 +142,8 @@ export function formatHelp(): string {
   return [
     'Usage: smtp-app [--config file.yaml] [flags]',
     '       echo "$PASSWORD" | smtp-app hash-password   (prints a scrypt$… hash for mta.users)',
+    '       smtp-app check [--config file.yaml] [flags]  (checks the configuration and its files; exit 0 or 78)',
+    '       smtp-app queue ls|show|retry|hold|release|bounce|delete|purge   (the queue of a running MTA)',
     '',
     'Captures every message sent to its SMTP port and shows it in a web inbox and a REST API.',
     'With --mode mta it runs submission/relay listeners instead (the mta section of the config file).',

@@ -48,7 +48,7 @@ interface CheckPass {
 }
 
 /** Closer than this to its expiry, a certificate in use is worth a warning in the log. */
-const expiryWarningMs = 14 * 24 * 60 * 60 * 1000;
+export const expiryWarningMs = 14 * 24 * 60 * 60 * 1000;
 
 /**
  * Renewed certificates without a restart (Let's Encrypt renews every 60–90 days; certbot swaps the
@@ -135,7 +135,7 @@ export class CertificateReloader {
     }
     this.#inUse.set(setting, state);
     this.#refused.delete(setting);
-    const described = describe(pair.cert);
+    const described = describeCertificate(pair.cert);
     if (!isStartup)
       logger.info(
         { setting, subject: described?.subject, notAfter: described?.notAfter.toISOString() },
@@ -168,7 +168,9 @@ async function fileState(certificate: WatchedCertificate): Promise<string> {
 }
 
 /** The leaf certificate's subject and expiry (the first certificate of a chain); null if unreadable here. */
-function describe(cert: string): { readonly subject: string; readonly notAfter: Date } | null {
+export function describeCertificate(
+  cert: string,
+): { readonly subject: string; readonly notAfter: Date } | null {
   try {
     const leaf = new X509Certificate(cert);
     return { subject: leaf.subject.replaceAll('\n', ', '), notAfter: new Date(leaf.validTo) };
