@@ -292,6 +292,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           clock: systemClock,
           onPurged: (ids) => {
             events.publish({ type: 'message-deleted', ids });
+            deliveryBus.publish({
+              type: 'messages-purged',
+              messageIds: ids,
+              by: 'retention',
+              at: Date.now(),
+            });
             logger.info({ deleted: ids.length }, 'MTA retention removed finished mail');
           },
           onError: (error) => logger.error({ err: error }, 'MTA retention failed'),
@@ -409,6 +415,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               ...queueRoutesFor(shared?.queue ?? storage.queue, delivery),
               onPurged: (ids: readonly string[]) => {
                 events.publish({ type: 'message-deleted', ids });
+                deliveryEvents?.publish({
+                  type: 'messages-purged',
+                  messageIds: ids,
+                  by: 'operator',
+                  at: Date.now(),
+                });
                 logger.info({ deleted: ids.length }, 'an operator purged finished mail');
               },
               ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),

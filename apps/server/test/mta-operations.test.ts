@@ -53,7 +53,7 @@ describe('MTA operations: delivery events, server info, operator suppressions', 
     }
   }
 
-  it('streams queued, attempt-started, delivered and deferred, then each operator action', async () => {
+  it('streams queued, attempt-started, delivered and deferred, then each operator action and the purge', async () => {
     const stream = await openSseStream(`${baseUrl}/api/v1/queue/events`);
     try {
       expect(stream.status).toBe(200);
@@ -143,6 +143,12 @@ describe('MTA operations: delivery events, server info, operator suppressions', 
       ]);
       // A refused action changes nothing and publishes nothing.
       expect((await act('hold')).status).toBe(409);
+      // Every delivery is final now: an operator's purge removes it, and says so on the stream.
+      expect(await (await fetch(`${baseUrl}/api/v1/queue/purge`, json({}))).json()).toEqual({ purged: 1 });
+      expect(conforming(await stream.next((event) => event.event === 'purged'))).toMatchObject({
+        messageIds: [messageId],
+        by: 'operator',
+      });
     } finally {
       stream.close();
     }

@@ -43,4 +43,11 @@ export type DeliveryEvent =
       readonly action: OperatorAction;
       readonly deliveries: readonly DeliveryRecord[];
       readonly at: number;
+    }
+  | {
+      /** Finished messages removed with their deliveries: by mta.retention, or an operator's purge. */
+      readonly type: 'messages-purged';
+      readonly messageIds: readonly string[];
+      readonly by: 'retention' | 'operator';
+      readonly at: number;
     };

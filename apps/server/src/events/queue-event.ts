@@ -26,6 +26,7 @@ export const queueEventTypes = [
   'failed',
   ...Object.values(actionEventTypes),
   'report-queued',
+  'purged',
 ] as const;
 export type QueueEventType = (typeof queueEventTypes)[number];
 
@@ -76,6 +77,12 @@ export type QueueEvent =
       readonly originalMessageId: string;
       readonly action: 'failed' | 'delayed' | 'relayed';
       readonly recipients: readonly string[];
+    }
+  | {
+      readonly type: 'purged';
+      readonly messageIds: readonly string[];
+      readonly by: 'retention' | 'operator';
+      readonly at: number;
     };
 
 /** The operator's events for one delivery-bus event (an action on a whole message gives one per delivery). */
@@ -115,6 +122,8 @@ export function queueEventsOf(event: DeliveryEvent): QueueEvent[] {
       }));
     case 'report-queued':
       return [event];
+    case 'messages-purged':
+      return [{ type: 'purged', messageIds: event.messageIds, by: event.by, at: event.at }];
   }
 }
 

@@ -88,7 +88,7 @@ export const queuePaths = {
   '/api/v1/queue/events': {
     get: {
       summary:
-        'Server-sent events of the delivery queue: queued, attempt-started, delivered, deferred, failed, held, released, retried, bounced, deleted, report-queued. Each event is named by its type and has an id; its data is a QueueEvent. `ready` comes first, with `{"resumed": true}` when the request\'s Last-Event-ID let the stream replay the events missed since (the last 1,000 are kept), which follow it.',
+        'Server-sent events of the delivery queue: queued, attempt-started, delivered, deferred, failed, held, released, retried, bounced, deleted, report-queued, purged. Each event is named by its type and has an id; its data is a QueueEvent. `ready` comes first, with `{"resumed": true}` when the request\'s Last-Event-ID let the stream replay the events missed since (the last 1,000 are kept), which follow it.',
       responses: {
         '200': {
           description: 'An event stream',

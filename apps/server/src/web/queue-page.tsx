@@ -27,9 +27,10 @@ function selectedFromHash(): string | null {
   }
 }
 
-/** Which message an event is about (a DSN's event: the message it reports on). */
-function messageOf(event: QueueEvent): string {
-  return event.type === 'report-queued' ? event.originalMessageId : event.messageId;
+/** Which messages an event is about (a DSN's event: the message it reports on). */
+function messagesOf(event: QueueEvent): readonly string[] {
+  if (event.type === 'purged') return event.messageIds;
+  return [event.type === 'report-queued' ? event.originalMessageId : event.messageId];
 }
 
 /**
@@ -95,7 +96,8 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
   useQueueEvents(
     (event) => {
       reloadSoon();
-      if (messageOf(event) === selectedRef.current) setVersion((current) => current + 1);
+      if (selectedRef.current !== null && messagesOf(event).includes(selectedRef.current))
+        setVersion((current) => current + 1);
     },
     setIsConnected,
     // After a reconnect we may have missed events: refresh.

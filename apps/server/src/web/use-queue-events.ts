@@ -14,6 +14,7 @@ const isEventType: Readonly<Record<QueueEvent['type'], true>> = {
   bounced: true,
   deleted: true,
   'report-queued': true,
+  purged: true,
 };
 const eventTypes = Object.keys(isEventType);
 

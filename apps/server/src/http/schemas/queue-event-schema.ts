@@ -53,5 +53,11 @@ export const queueEventSchema = z.discriminatedUnion('type', [
     action: z.enum(['failed', 'delayed', 'relayed']),
     recipients: z.array(z.string()),
   }),
+  z.object({
+    type: z.literal('purged'),
+    messageIds: z.array(z.string()).meta({ description: 'Removed with their deliveries and attempts' }),
+    by: z.enum(['retention', 'operator']),
+    at: z.int(),
+  }),
 ]);
 export type QueueEvent = z.infer<typeof queueEventSchema>;
