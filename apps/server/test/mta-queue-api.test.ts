@@ -85,6 +85,63 @@ describe('/api/v1/queue', () => {
     expect((await app.request('/api/v1/queue/messages/NOPE')).status).toBe(404);
   });
 
+  it('acts on every delivery a filter selects, page after page, and counts what the state machine refused', async () => {
+    const recipients = Array.from({ length: 501 }, (_, index) => `r${index}@big.test`);
+    const envelope = {
+      from: 'a@local.test',
+      to: recipients,
+      mailParameters: {},
+      rcptParameters: recipients.map(() => ({})),
+    };
+    await storage.spool.receive(new TextEncoder().encode('Subject: big\r\n\r\nx\r\n'), {
+      id: 'BIG',
+      receivedAtMs: now,
+      envelope,
+      session: null,
+      companionRows: deliveryRows({
+        messageId: 'BIG',
+        receivedAtMs: now,
+        envelope,
+        postmasterDomain: 'mta.test',
+      }),
+    });
+    const bulk = (action: string, body: string) =>
+      app.request(`/api/v1/queue/actions/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+
+    expect(await (await bulk('hold', '{"domain": "big.test"}')).json()).toEqual({
+      matched: 501,
+      changed: 501,
+      refused: {},
+    });
+    // One notice per page of changes, 500 and 1: the scheduler and the event stream hear of all.
+    expect(actions.map(([action, ids]) => [action, ids.length])).toEqual([
+      ['hold', 500],
+      ['hold', 1],
+    ]);
+    expect(await (await bulk('hold', '{"domain": "big.test"}')).json()).toEqual({
+      matched: 501,
+      changed: 0,
+      refused: { 'hold is not possible for a held delivery': 501 },
+    });
+    // By status: MSG1's two queued deliveries to remote.test are not touched by the release.
+    expect(await (await bulk('release', '{"status": "held"}')).json()).toMatchObject({
+      matched: 501,
+      changed: 501,
+    });
+    expect(await (await bulk('retry-now', '{"all": true}')).json()).toMatchObject({
+      matched: 503,
+      changed: 503,
+    });
+
+    expect((await bulk('hold', '{}')).status).toBe(400);
+    expect((await bulk('hold', '{"all": false}')).status).toBe(400);
+    expect((await bulk('explode', '{"all": true}')).status).toBe(404);
+  });
+
   it('purges the mail it has finished with, older than asked, and leaves what it still owes', async () => {
     const envelope = {
       from: 'a@local.test',

@@ -150,6 +150,28 @@ describe('smtp-app queue: the CLI client of /api/v1/queue', () => {
     expect((await queueCli('ls', '--older-than', '1d')).code).toBe(queueExitCodes.usage);
   });
 
+  it('acts on every delivery --domain/--status select, and ls filters the same way', async () => {
+    expect(await queueCli('hold', '--domain', 'remote.test')).toMatchObject({
+      code: 0,
+      stdout: 'hold: 1 of 1 deliveries changed\n',
+    });
+    const held = queuePageSchema.parse(
+      JSON.parse((await queueCli('ls', '--status', 'held', '--json')).stdout),
+    );
+    expect(held.deliveries.map((delivery) => delivery.messageId)).toEqual([queueId]);
+    expect(await queueCli('ls', '--domain', 'elsewhere.test')).toMatchObject({
+      stdout: 'No delivery matches.\n',
+    });
+    expect(await queueCli('hold', '--status', 'held')).toMatchObject({
+      code: 0,
+      stdout: 'hold: 0 of 1 deliveries changed; 1 refused: hold is not possible for a held delivery\n',
+    });
+    const released = await queueCli('release', '--status', 'held', '--json');
+    expect(JSON.parse(released.stdout)).toEqual({ matched: 1, changed: 1, refused: {} });
+    expect((await queueCli('hold', queueId, '--domain', 'remote.test')).code).toBe(queueExitCodes.usage);
+    expect((await queueCli('show', queueId, '--status', 'held')).code).toBe(queueExitCodes.usage);
+  });
+
   it('fails with one line and a documented code: no such message, unreachable app, bad usage', async () => {
     expect(await queueCli('show', 'NOPE')).toMatchObject({
       code: queueExitCodes.noSuchMessage,

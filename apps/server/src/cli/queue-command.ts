@@ -4,13 +4,19 @@ import { ConfigError, loadConfig } from '../config/load-config.js';
 import { parseDuration } from '../config/parse-duration.js';
 import { errorSchema } from '../http/schemas/error-schema.js';
 import {
+  bulkActionResultSchema,
   type QueuedDelivery,
   queueActionResultSchema,
   queuedMessageSchema,
   queuePageSchema,
   queuePurgeResultSchema,
 } from '../http/schemas/queue-schemas.js';
-import { formatActionResults, formatQueuedMessage, formatQueueTable } from './queue-format.js';
+import {
+  formatActionResults,
+  formatBulkResult,
+  formatQueuedMessage,
+  formatQueueTable,
+} from './queue-format.js';
 
 /** Exit codes of `smtp-app queue` (sysexits numbers), documented in the README. */
 export const queueExitCodes = {
@@ -41,7 +47,7 @@ const actions = {
 type ActionWord = keyof typeof actions;
 
 const usage =
-  'usage: smtp-app queue ls|show ID|retry|hold|release|bounce|delete (ID | --delivery N)|purge [--older-than DURATION] [--json] [--url URL] [--config FILE]';
+  'usage: smtp-app queue ls|show ID|retry|hold|release|bounce|delete (ID | --delivery N | --status S --domain D | --all)|purge [--older-than DURATION] [--json] [--url URL] [--config FILE]';
 
 export interface QueueCommandIo {
   readonly stdout: { write(text: string): unknown };
@@ -85,6 +91,14 @@ async function run(argv: readonly string[], io: QueueCommandIo): Promise<void> {
   const [subcommand, id, ...extra] = positionals;
   if (extra.length > 0)
     throw new QueueCommandError(`unexpected ${extra.join(' ')}; ${usage}`, queueExitCodes.usage);
+  if (
+    (values.status !== undefined || values.domain !== undefined || values.all === true) &&
+    (subcommand === 'show' || subcommand === 'purge' || (subcommand === 'ls' && values.all === true))
+  )
+    throw new QueueCommandError(
+      `--status, --domain and --all are for ls and the actions; ${usage}`,
+      queueExitCodes.usage,
+    );
   if (values['older-than'] !== undefined && subcommand !== 'purge')
     throw new QueueCommandError(`--older-than is for purge; ${usage}`, queueExitCodes.usage);
   const baseUrl = resolveBaseUrl(values.url, values.config, io.env);
@@ -92,11 +106,17 @@ async function run(argv: readonly string[], io: QueueCommandIo): Promise<void> {
 
   if (subcommand === 'ls') {
     if (id !== undefined) throw new QueueCommandError(`ls takes no ID; ${usage}`, queueExitCodes.usage);
-    const deliveries = await api.listAll();
+    const deliveries = await api.listAll({
+      ...(values.status === undefined ? {} : { status: values.status }),
+      ...(values.domain === undefined ? {} : { domain: values.domain }),
+    });
+    const isFiltered = values.status !== undefined || values.domain !== undefined;
     io.stdout.write(
       values.json
         ? `${JSON.stringify({ deliveries, nextAfter: null }, null, 2)}\n`
-        : formatQueueTable(deliveries),
+        : isFiltered && deliveries.length === 0
+          ? 'No delivery matches.\n'
+          : formatQueueTable(deliveries),
     );
     return;
   }
@@ -125,6 +145,17 @@ async function run(argv: readonly string[], io: QueueCommandIo): Promise<void> {
   }
   if (subcommand !== undefined && Object.hasOwn(actions, subcommand)) {
     const word = subcommand as ActionWord;
+    const filter = bulkFilter(values);
+    if (filter !== null) {
+      if (id !== undefined || values.delivery !== undefined)
+        throw new QueueCommandError(
+          `an ID or --delivery, or --status/--domain/--all, not both; ${usage}`,
+          queueExitCodes.usage,
+        );
+      const result = await api.actOnAll(filter, actions[word]);
+      io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatBulkResult(word, result));
+      return;
+    }
     const target = actionTarget(id, values.delivery);
     const result = await api.act(target, actions[word]);
     io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatActionResults(word, result));
@@ -136,6 +167,19 @@ async function run(argv: readonly string[], io: QueueCommandIo): Promise<void> {
   );
 }
 
+type BulkFilter = { readonly status?: string; readonly domain?: string; readonly all?: true };
+
+/** --status, --domain or --all: the action goes to every delivery they select; null when none is given. */
+function bulkFilter(values: ReturnType<typeof parseQueueArguments>['values']): BulkFilter | null {
+  const { status, domain, all } = values;
+  if (status === undefined && domain === undefined && all !== true) return null;
+  return {
+    ...(status === undefined ? {} : { status }),
+    ...(domain === undefined ? {} : { domain }),
+    ...(all === true ? { all: true as const } : {}),
+  };
+}
+
 function parseQueueArguments(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
@@ -144,6 +188,9 @@ function parseQueueArguments(argv: readonly string[]) {
       json: { type: 'boolean', default: false },
       delivery: { type: 'string' },
       'older-than': { type: 'string' },
+      status: { type: 'string' },
+      domain: { type: 'string' },
+      all: { type: 'boolean' },
       config: { type: 'string', short: 'c' },
     },
     strict: true,
@@ -206,11 +253,12 @@ function connectableHost(host: string): string {
 class QueueApi {
   constructor(private readonly baseUrl: URL) {}
 
-  async listAll(): Promise<QueuedDelivery[]> {
+  async listAll(filter: { readonly status?: string; readonly domain?: string }): Promise<QueuedDelivery[]> {
     const deliveries: QueuedDelivery[] = [];
     let after = 0;
     for (;;) {
-      const page = await this.request('GET', `/api/v1/queue?limit=1000&after=${after}`, queuePageSchema);
+      const query = new URLSearchParams({ limit: '1000', after: String(after), ...filter });
+      const page = await this.request('GET', `/api/v1/queue?${query}`, queuePageSchema);
       deliveries.push(...page.deliveries);
       if (page.nextAfter === null) return deliveries;
       after = page.nextAfter;
@@ -231,6 +279,10 @@ class QueueApi {
         ? `/api/v1/queue/messages/${encodeURIComponent(target.messageId)}/${action}`
         : `/api/v1/queue/deliveries/${target.deliveryId}/${action}`;
     return this.request('POST', path, queueActionResultSchema);
+  }
+
+  actOnAll(filter: BulkFilter, action: (typeof actions)[ActionWord]) {
+    return this.request('POST', `/api/v1/queue/actions/${action}`, bulkActionResultSchema, filter);
   }
 
   purge(olderThan: string | undefined) {

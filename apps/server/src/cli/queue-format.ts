@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type {
+  bulkActionResultSchema,
   QueuedDelivery,
   queueActionResultSchema,
   queuedMessageSchema,
@@ -60,6 +61,12 @@ export function formatActionResults(action: string, result: z.infer<typeof queue
         : `delivery ${entry.deliveryId}: ${action} refused: ${entry.reason ?? 'no reason given'}\n`,
     )
     .join('');
+}
+
+/** A bulk action's counts: "retry: 12 of 14 deliveries changed; 2 refused: retry-now is not possible for a held delivery". */
+export function formatBulkResult(action: string, result: z.infer<typeof bulkActionResultSchema>): string {
+  const refused = Object.entries(result.refused).map(([reason, count]) => `${count} refused: ${reason}`);
+  return `${[`${action}: ${result.changed} of ${result.matched} deliveries changed`, ...refused].join('; ')}\n`;
 }
 
 /** UTC to the second: "2026-12-06 11:13:00Z". */

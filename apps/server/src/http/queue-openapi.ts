@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { queueEventSchema } from './schemas/queue-event-schema.js';
 import {
+  bulkActionRequestSchema,
+  bulkActionResultSchema,
   deliveryAttemptSchema,
   queueActionResultSchema,
   queuedDeliverySchema,
@@ -26,6 +28,8 @@ const components = {
   QueueSummary: queueSummarySchema,
   QueuedMessage: queuedMessageSchema,
   QueueActionResult: queueActionResultSchema,
+  BulkActionRequest: bulkActionRequestSchema,
+  BulkActionResult: bulkActionResultSchema,
   QueuePurgeRequest: queuePurgeRequestSchema,
   QueuePurgeResult: queuePurgeResultSchema,
   Suppression: suppressionSchema,
@@ -123,6 +127,23 @@ export const queuePaths = {
   '/api/v1/queue/messages/{id}/{action}': {
     parameters: [messageId, action],
     post: { summary: "An operator's action on every delivery of the message", responses: actionResponses },
+  },
+  '/api/v1/queue/actions/{action}': {
+    parameters: [action],
+    post: {
+      summary:
+        "An operator's action on every delivery a filter selects (status, domain, or all: true), e.g. retry-now for every queued delivery to one domain after its outage",
+      requestBody: { required: true, content: json('BulkActionRequest') },
+      responses: {
+        '200': {
+          description: 'Done: how many matched, changed, and why the rest were refused',
+          content: json('BulkActionResult'),
+        },
+        '400': error('No filter (status, domain or all: true), or a bad one'),
+        '404': error('No such action'),
+        '415': error('The body is not application/json'),
+      },
+    },
   },
   '/api/v1/queue/purge': {
     post: {

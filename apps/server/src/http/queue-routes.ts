@@ -20,6 +20,8 @@ import { readJson } from './message-routes.js';
 import type { Outgoing } from './outgoing.js';
 import type { QueueEvent } from './schemas/queue-event-schema.js';
 import {
+  bulkActionRequestSchema,
+  type bulkActionResultSchema,
   deliveryStatusSchema,
   type QueuedDelivery,
   type queueActionResultSchema,
@@ -52,6 +54,9 @@ export interface QueueRoutesOptions {
  * operator's actions on one delivery or on every delivery of a message. Thin: the queue contract
  * and its state machine decide; a refused action answers 409 with the reason.
  */
+/** Deliveries acted on per page of a bulk action: one group commit's worth of writes. */
+const bulkPageSize = 500;
+
 export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): void {
   const { queue } = options;
   const now = options.now ?? Date.now;
@@ -112,39 +117,68 @@ export function registerQueueRoutes(app: Hono, options: QueueRoutesOptions): voi
     return context.json(message);
   });
 
+  /** Applies an action to each delivery (the state machine may refuse some); tells of the changed. */
+  const apply = async (action: OperatorAction, deliveries: readonly DeliveryRecord[]) => {
+    const outcomes = await Promise.all(
+      deliveries.map(async (delivery) => ({ delivery, result: await queue.act(delivery.id, action, now()) })),
+    );
+    const changed = outcomes.flatMap(({ delivery, result }) =>
+      result.ok ? [{ ...delivery, state: result.state }] : [],
+    );
+    if (changed.length > 0) {
+      options.onAction?.(action, changed);
+      options.events?.publish({ type: 'operator-action', action, deliveries: changed, at: now() });
+    }
+    return outcomes;
+  };
+
   const act = async (context: Context, deliveries: readonly DeliveryRecord[]) => {
     const action = queueActionSchema.safeParse(context.req.param('action'));
     if (!action.success)
       return context.json({ error: `Unknown action: ${context.req.param('action')}` }, 404);
-    const results: {
-      deliveryId: number;
-      ok: boolean;
-      status: QueuedDelivery['status'] | null;
-      reason: string | null;
-    }[] = [];
-    const changed: DeliveryRecord[] = [];
-    for (const delivery of deliveries) {
-      const result = await queue.act(delivery.id, action.data, now());
-      results.push({
-        deliveryId: delivery.id,
-        ok: result.ok,
-        status: result.ok ? result.state.status : null,
-        reason: result.ok ? null : result.reason,
-      });
-      if (result.ok) changed.push({ ...delivery, state: result.state });
-    }
-    if (changed.length > 0) {
-      options.onAction?.(action.data, changed);
-      options.events?.publish({
-        type: 'operator-action',
-        action: action.data,
-        deliveries: changed,
-        at: now(),
-      });
-    }
+    const results = (await apply(action.data, deliveries)).map(({ delivery, result }) => ({
+      deliveryId: delivery.id,
+      ok: result.ok,
+      status: result.ok ? result.state.status : null,
+      reason: result.ok ? null : result.reason,
+    }));
     const body: Outgoing<z.infer<typeof queueActionResultSchema>> = { results };
     return context.json(body, results.some((result) => result.ok) ? 200 : 409);
   };
+
+  // Every delivery a filter selects (postqueue -s, postsuper -d ALL deferred), page by page.
+  app.post('/api/v1/queue/actions/:action', async (context) => {
+    const action = queueActionSchema.safeParse(context.req.param('action'));
+    if (!action.success)
+      return context.json({ error: `Unknown action: ${context.req.param('action')}` }, 404);
+    const body = await readJson(context, bulkActionRequestSchema);
+    if (!body.ok) return body.response;
+    const { status, domain, all } = body.value;
+    if (status === undefined && domain === undefined && all !== true)
+      return context.json({ error: 'Say which deliveries: status, domain, or all: true' }, 400);
+    let matched = 0;
+    let changed = 0;
+    const refused: Record<string, number> = {};
+    let afterId = 0;
+    for (;;) {
+      const page = await queue.list({
+        limit: bulkPageSize,
+        afterId,
+        ...(status === undefined ? {} : { status }),
+        ...(domain === undefined ? {} : { domain }),
+      });
+      for (const { result } of await apply(action.data, page)) {
+        if (result.ok) changed += 1;
+        else refused[result.reason] = (refused[result.reason] ?? 0) + 1;
+      }
+      matched += page.length;
+      const last = page.at(-1);
+      if (page.length < bulkPageSize || last === undefined) break;
+      afterId = last.id;
+    }
+    const result: Outgoing<z.infer<typeof bulkActionResultSchema>> = { matched, changed, refused };
+    return context.json(result);
+  });
 
   app.post('/api/v1/queue/purge', async (context) => {
     const body = await readJson(context, queuePurgeRequestSchema);

@@ -72,6 +72,20 @@ export const queueActionResultSchema = z.object({
   ),
 });
 
+export const bulkActionRequestSchema = z.strictObject({
+  status: deliveryStatusSchema.optional().meta({ description: 'Only deliveries in this status' }),
+  domain: z.string().min(1).optional().meta({ description: 'Only deliveries to this domain' }),
+  all: z.literal(true).optional().meta({ description: 'Every delivery, when no filter is given' }),
+});
+
+export const bulkActionResultSchema = z.object({
+  matched: z.int().min(0).meta({ description: 'Deliveries the filter selected' }),
+  changed: z.int().min(0),
+  refused: z
+    .record(z.string(), z.int().min(1))
+    .meta({ description: 'Deliveries the state machine refused, by its reason' }),
+});
+
 export const queuePurgeRequestSchema = z.strictObject({
   olderThan: z
     .string()
@@ -94,3 +108,4 @@ export type QueuePage = z.infer<typeof queuePageSchema>;
 export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
 export type QueueActionResult = z.infer<typeof queueActionResultSchema>;
 export type QueuePurgeResult = z.infer<typeof queuePurgeResultSchema>;
+export type BulkActionResult = z.infer<typeof bulkActionResultSchema>;
