@@ -45,6 +45,7 @@ import { type ReleaseMessage, releaseMessage } from './release/release-message.j
 import { CertificateReloader, type PemPair, type WatchedCertificate } from './smtp/certificate-reloader.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
 import { type CertificatePair, loadCertificate } from './smtp/tls-certificate.js';
+import { DiskSpaceGuard } from './spool/disk-space-guard.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { RecentlyQueued } from './spool/recently-queued.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
@@ -61,6 +62,10 @@ export interface StartAppOptions {
   readonly webRoot?: string | null;
   /** How often certificate files are looked at for a renewal; default 60 s (tests: shorter). */
   readonly certificateCheckMs?: number;
+  /** Reads the free bytes of the data directory's disk (tests: a disk that fills on demand). */
+  readonly readAvailableBytes?: (path: string) => Promise<number>;
+  /** How often the free disk space is read; default 5 s. */
+  readonly diskCheckMs?: number;
 }
 
 export interface RunningApp {
@@ -183,6 +188,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let smtpsAddress: ListenerAddress | null = null;
   let http: ServerType | null = null;
   let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
+  // The SQLite store's disk (storage.minFreeBytes); on PostgreSQL the store is on its server's.
+  const diskSpace =
+    config.storage.url === undefined && config.storage.minFreeBytes > 0
+      ? new DiskSpaceGuard({
+          path: dataDir,
+          minFreeBytes: config.storage.minFreeBytes,
+          logger,
+          onReading: (bytes) => metrics.freeDiskBytes.set(bytes),
+          ...(options.readAvailableBytes === undefined ? {} : { readAvailable: options.readAvailableBytes }),
+          ...(options.diskCheckMs === undefined ? {} : { intervalMs: options.diskCheckMs }),
+        })
+      : null;
+  await diskSpace?.start();
   const webhooks =
     config.webhooks.length === 0
       ? null
@@ -318,6 +336,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
               ...forwardSealing(config, hostname, dkim?.keys ?? [], logger),
             });
       mta = await startMtaListeners({
+        ...(diskSpace === null ? {} : { diskSpace }),
         config,
         dataDir,
         sink,
@@ -349,6 +368,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           : null;
       chaos = new ChaosControl({ settings: config.chaos, logger, registry: metrics.registry });
       smtp = await startSmtpListener({
+        ...(diskSpace === null ? {} : { diskSpace }),
         config: config.smtp,
         pipeline,
         metrics,
@@ -446,6 +466,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       },
     );
   } catch (error) {
+    diskSpace?.stop();
     await finishedMail?.stop();
     await webhooks?.close();
     await smtp?.close();
@@ -498,6 +519,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     certificates,
     async stop() {
       certificates.stop();
+      diskSpace?.stop();
       await retention.stop();
       await finishedMail?.stop();
       await smtp?.close();

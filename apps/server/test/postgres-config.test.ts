@@ -13,6 +13,7 @@ describe('storage.url: the MTA queue on PostgreSQL', () => {
   it('is unset by default (SQLite), set by --db, --storage-url or the environment', () => {
     expect(loadConfig({ ...empty, argv: mta }).config.storage).toEqual({
       dataDir: './data',
+      minFreeBytes: 256 * 1024 * 1024,
       destinationConcurrency: 20,
       parseCommit: 'windowed',
     });

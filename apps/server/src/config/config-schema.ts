@@ -142,6 +142,16 @@ const settingsSchema = z.strictObject({
     .strictObject({
       /** Where the database (and a generated certificate) live; relative to the working directory. */
       dataDir: z.string().min(1).default('./data'),
+      /**
+       * Free space kept on the data directory's file system: below it new mail is answered 452
+       * 4.3.1 at MAIL (Postfix's queue_minfree), so the store keeps room for its own writes. 0 = off.
+       * Not checked with storage.url: the store is on PostgreSQL's disk then.
+       */
+      minFreeBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(256 * 1024 * 1024),
       ...postgresStorageShape,
       /**
        * How parses are committed: 'adaptive' lists a message about a millisecond after its 250 and

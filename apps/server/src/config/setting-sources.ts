@@ -99,6 +99,11 @@ export const settings: readonly Setting[] = [
   },
   { path: 'storage.dataDir', kind: 'string', description: 'directory for the database' },
   {
+    path: 'storage.minFreeBytes',
+    kind: 'number',
+    description: 'free disk space kept; below it MAIL gets 452 4.3.1 (0 = off)',
+  },
+  {
     path: 'storage.url',
     kind: 'string',
     description: 'postgres://… : the MTA queue on PostgreSQL, shared by nodes (alias --db)',

@@ -41,6 +41,7 @@ import type { RecipientParameters } from '../queue/recipient-parameters.js';
 import { describeEnvelope, describeSession } from '../smtp/describe-session.js';
 import { storageFailure } from '../smtp/storage-failure.js';
 import type { CertificatePair } from '../smtp/tls-certificate.js';
+import type { DiskSpaceGuard } from '../spool/disk-space-guard.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
 
@@ -64,6 +65,8 @@ export interface MtaListenerOptions {
    */
   readonly inbound?: MxInbound;
   /** Injectable clock for the daily limit and trace fields. */
+  /** New mail refused at MAIL while the disk is nearly full (storage.minFreeBytes). */
+  readonly diskSpace?: Pick<DiskSpaceGuard, 'admits'>;
   readonly now?: () => number;
 }
 
@@ -130,7 +133,11 @@ export async function startMtaListener(options: MtaListenerOptions): Promise<Mta
     onClose() {
       metrics.activeSessions.dec();
     },
-    async onMailFrom(from, _parameters, session) {
+    async onMailFrom(from, parameters, session) {
+      if (options.diskSpace !== undefined && !options.diskSpace.admits(parameters.size)) {
+        metrics.rejects.inc({ reason: 'disk-full' });
+        throw new SmtpReplyError(policyReplies.insufficientStorage);
+      }
       const facts = factsOf(session);
       const account = facts.user === null ? null : users.account(facts.user);
       const messagesToday = facts.user === null ? 0 : await counter.count(facts.user, utcDayOf(now()));

@@ -5,6 +5,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import { type DailyMessageCounter, InMemoryDailyMessageCounter } from '../policy/daily-message-counter.js';
 import { createNetworkList } from '../policy/network-list.js';
 import { loadCertificate } from '../smtp/tls-certificate.js';
+import type { DiskSpaceGuard } from '../spool/disk-space-guard.js';
 import type { SuppressionList } from '../suppression/suppression-list.js';
 import type { AcceptedMessageSink } from './accepted-message-sink.js';
 import { type MtaListener, type MxInbound, startMtaListener } from './mta-listener.js';
@@ -21,6 +22,8 @@ export interface StartMtaListenersOptions {
   readonly suppressions?: Pick<SuppressionList, 'find'>;
   /** Local recipients verified at RCPT; mx listeners run the checks (MtaListenerOptions.inbound). */
   readonly inbound?: MxInbound;
+  /** New mail refused at MAIL while the disk is nearly full (storage.minFreeBytes). */
+  readonly diskSpace?: Pick<DiskSpaceGuard, 'admits'>;
   readonly now?: () => number;
 }
 
@@ -77,6 +80,7 @@ export async function startMtaListeners(options: StartMtaListenersOptions): Prom
           metrics: options.metrics,
           logger,
           ...(options.inbound === undefined ? {} : { inbound: options.inbound }),
+          ...(options.diskSpace === undefined ? {} : { diskSpace: options.diskSpace }),
           ...(options.now === undefined ? {} : { now: options.now }),
         }),
       );

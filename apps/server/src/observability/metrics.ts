@@ -36,6 +36,11 @@ export class AppMetrics {
     labelNames: ['setting'] as const,
     registers: [this.registry],
   });
+  readonly freeDiskBytes = new Gauge({
+    name: 'storage_free_bytes',
+    help: 'Free space on the data directory file system (storage.minFreeBytes refuses mail below it)',
+    registers: [this.registry],
+  });
   readonly rejects = new Counter({
     name: 'smtp_rejects_total',
     help: 'Commands or messages refused, by reason',

@@ -34,6 +34,11 @@ export const policyReplies = {
    */
   dailyLimitReached: { code: 451, enhanced: '4.7.1', text: 'Daily message limit reached' },
   /**
+   * RFC 5321 §4.5.3.1.10 452 + RFC 3463 X.3.1 "mail system full": the disk is under
+   * storage.minFreeBytes (or would be with the declared SIZE, RFC 1870 §6.1); transient.
+   */
+  insufficientStorage: { code: 452, enhanced: '4.3.1', text: 'Insufficient system storage, try again later' },
+  /**
    * RFC 5321 §4.2.2 550 + RFC 3463 X.1.1 "bad destination mailbox address": a remote refused this
    * mailbox permanently before; the listener appends when and why (suppressionReply).
    */

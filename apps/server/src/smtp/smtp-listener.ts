@@ -3,6 +3,7 @@ import {
   createServer,
   type ListenerAddress,
   type ServerHooks,
+  SmtpReplyError,
   type SmtpServer,
   type SmtpSession,
 } from '@smtp/server';
@@ -12,6 +13,8 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import { createMessageId } from '../pipeline/message-id.js';
+import { policyReplies } from '../policy/policy-replies.js';
+import type { DiskSpaceGuard } from '../spool/disk-space-guard.js';
 import type { SmtpSessionDetails, StoredEnvelope } from '../spool/message-repository.js';
 import { deliveryReportInput } from './delivery-report.js';
 import { describeEnvelope, describeSession } from './describe-session.js';
@@ -27,6 +30,8 @@ export interface SmtpListenerOptions {
   readonly certificate: CertificatePair | null;
   /** Fault injection (config `chaos`); absent: none. */
   readonly chaos?: ChaosControl;
+  /** New mail refused at MAIL while the disk is nearly full (storage.minFreeBytes). */
+  readonly diskSpace?: Pick<DiskSpaceGuard, 'admits'>;
 }
 
 export interface SmtpListener {
@@ -139,6 +144,17 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     hooks.onHelo = (_client, session) => chaos.inject('helo', session);
     hooks.onMailFrom = (_from, _parameters, session) => chaos.inject('mail', session);
     hooks.onRcptTo = (_to, _parameters, session) => chaos.inject('rcpt', session);
+  }
+  const { diskSpace } = options;
+  if (diskSpace !== undefined) {
+    const next = hooks.onMailFrom;
+    hooks.onMailFrom = (from, parameters, session) => {
+      if (!diskSpace.admits(parameters.size)) {
+        metrics.rejects.inc({ reason: 'disk-full' });
+        throw new SmtpReplyError(policyReplies.insufficientStorage);
+      }
+      return next?.(from, parameters, session) ?? undefined;
+    };
   }
   if (isAuthOffered) {
     hooks.onAuth = async (credentials, session) => {

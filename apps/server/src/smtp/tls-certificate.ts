@@ -32,10 +32,9 @@ export async function loadCertificate(options: {
         null,
       );
     }
-    const [cert, key] = await Promise.all([
-      readPem(options.certFile, `${options.setting}.certFile`),
-      readPem(options.keyFile, `${options.setting}.keyFile`),
-    ]);
+    // One after the other: with both missing, the error always names the certificate file first.
+    const cert = await readPem(options.certFile, `${options.setting}.certFile`);
+    const key = await readPem(options.keyFile, `${options.setting}.keyFile`);
     checkPair(cert, key, { setting: options.setting, certFile: options.certFile, keyFile: options.keyFile });
     return { cert, key, source: 'configured' };
   }

@@ -6,7 +6,13 @@ import { temporaryDirectory } from './messages.js';
 /** The whole app in-process on ephemeral ports with a fresh data directory. */
 export async function startTestApp(
   config: AppConfigInput = {},
-  options: { webRoot?: string | null; logger?: Logger; certificateCheckMs?: number } = {},
+  options: {
+    webRoot?: string | null;
+    logger?: Logger;
+    certificateCheckMs?: number;
+    readAvailableBytes?: (path: string) => Promise<number>;
+    diskCheckMs?: number;
+  } = {},
 ) {
   const directory = temporaryDirectory();
   const parsed = configSchema.parse({
@@ -21,6 +27,8 @@ export async function startTestApp(
     logger: options.logger ?? createLogger('silent'),
     webRoot: options.webRoot === undefined ? null : options.webRoot,
     ...(options.certificateCheckMs === undefined ? {} : { certificateCheckMs: options.certificateCheckMs }),
+    ...(options.readAvailableBytes === undefined ? {} : { readAvailableBytes: options.readAvailableBytes }),
+    ...(options.diskCheckMs === undefined ? {} : { diskCheckMs: options.diskCheckMs }),
   });
   return {
     app,
