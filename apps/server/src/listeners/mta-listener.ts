@@ -64,9 +64,9 @@ export interface MtaListenerOptions {
    * every role; `mx` listeners also run the inbound checks' stages.
    */
   readonly inbound?: MxInbound;
-  /** Injectable clock for the daily limit and trace fields. */
   /** New mail refused at MAIL while the disk is nearly full (storage.minFreeBytes). */
   readonly diskSpace?: Pick<DiskSpaceGuard, 'admits'>;
+  /** Injectable clock for the daily limit and trace fields. */
   readonly now?: () => number;
 }
 
