@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { availableBytes } from '../src/spool/disk-space-guard.js';
+import { availableBytes, DiskSpaceGuard } from '../src/spool/disk-space-guard.js';
 import { startTestApp } from './support/app-harness.js';
 import { runProcess } from './support/run-process.js';
 import { waitUntil } from './support/shared-queue.js';
@@ -84,6 +84,25 @@ describe('storage.minFreeBytes: new mail is refused while the disk is nearly ful
       '452 4.3.1 Insufficient system storage, try again later',
     ]);
   }, 30_000);
+
+  it('admits mail when the free space cannot be read, and says so once, not every interval', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (_fields: object, text: string) => warnings.push(text), error() {}, info() {} };
+    const guard = new DiskSpaceGuard({
+      path: tmpdir(),
+      minFreeBytes: 100 * megabyte,
+      logger: logger as unknown as ConstructorParameters<typeof DiskSpaceGuard>[0]['logger'],
+      intervalMs: 10,
+      readAvailable: async () => {
+        throw Object.assign(new Error('not supported'), { code: 'ENOSYS' });
+      },
+    });
+    await guard.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    guard.stop();
+    expect(guard.admits(undefined)).toBe(true);
+    expect(warnings).toEqual(['cannot read the free disk space: mail is not refused for want of it']);
+  });
 
   it('reads the real free space of a directory', async () => {
     expect(await availableBytes(tmpdir())).toBeGreaterThan(0);

@@ -33,6 +33,7 @@ export class DiskSpaceGuard {
   readonly #options: DiskSpaceGuardOptions;
   #available: number | null = null;
   #isLow = false;
+  #hasFailed = false;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: DiskSpaceGuardOptions) {
@@ -79,8 +80,14 @@ export class DiskSpaceGuard {
       }
       this.#isLow = isLow;
     } catch (error) {
+      // Once, not every interval: a file system that cannot say keeps saying so.
+      if (this.#available !== null || !this.#hasFailed)
+        this.#options.logger.warn(
+          { err: error, path: this.#options.path },
+          'cannot read the free disk space: mail is not refused for want of it',
+        );
       this.#available = null;
-      this.#options.logger.warn({ err: error, path: this.#options.path }, 'cannot read the free disk space');
+      this.#hasFailed = true;
     }
   }
 }
