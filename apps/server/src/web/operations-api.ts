@@ -6,6 +6,7 @@ import type {
 } from '../http/schemas/inbound-schemas.js';
 import type { QueueEvent } from '../http/schemas/queue-event-schema.js';
 import type {
+  BulkActionResult,
   DeliveryAttempt,
   QueueAction,
   QueueActionResult,
@@ -82,6 +83,13 @@ export const operationsApi = {
     return call(`/api/v1/queue?${query}`);
   },
   queuedMessage: (id: string): Promise<QueuedMessage> => call(queueMessageUrl(id)),
+  /** An action on every delivery the filter selects (POST /api/v1/queue/actions/{action}). */
+  actOnAll: (filter: { readonly status?: QueueStatus }, action: QueueAction): Promise<BulkActionResult> =>
+    call(`/api/v1/queue/actions/${action}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(filter),
+    }),
   /** Deletes every message the queue has finished with (all its deliveries delivered, failed or deleted). */
   purgeFinished: (): Promise<QueuePurgeResult> =>
     call('/api/v1/queue/purge', {

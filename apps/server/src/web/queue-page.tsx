@@ -44,6 +44,8 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
   const [selectedId, setSelectedId] = useState<string | null>(selectedFromHash);
   const [version, setVersion] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
+  /** What the toolbar's actions on the whole queue did. */
+  const [listNotice, setListNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [isConnected, setIsConnected] = useState(false);
   const filterSelect = useRef<HTMLSelectElement>(null);
@@ -140,6 +142,29 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
     [reload],
   );
 
+  const retryQueuedNow = useCallback(async () => {
+    try {
+      const result = await operationsApi.actOnAll({ status: 'queued' }, 'retry-now');
+      setListNotice(
+        `${actionLabels['retry-now']}: ${result.changed} of ${result.matched} queued ${result.matched === 1 ? 'delivery' : 'deliveries'} changed`,
+      );
+    } catch (caught) {
+      setListNotice((caught as Error).message);
+    }
+    void reload();
+  }, [reload]);
+
+  const purgeFinished = useCallback(async () => {
+    if (!confirm('Delete every message the queue has finished with (delivered, failed or deleted)?')) return;
+    try {
+      const { purged } = await operationsApi.purgeFinished();
+      setListNotice(`Purged ${purged} finished ${purged === 1 ? 'message' : 'messages'}`);
+    } catch (caught) {
+      setListNotice((caught as Error).message);
+    }
+    void reload();
+  }, [reload]);
+
   const moveSelection = useCallback(
     (step: 1 | -1) => {
       const index = rows.findIndex((row) => row.messageId === selectedId);
@@ -202,6 +227,12 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
         >
           {isConnected ? 'live' : 'offline'}
         </span>
+        <button type="button" class="button" onClick={() => void retryQueuedNow()}>
+          Retry queued now
+        </button>
+        <button type="button" class="button danger" onClick={() => void purgeFinished()}>
+          Purge finished
+        </button>
         <button type="button" class="button" onClick={() => void reload()}>
           Refresh
         </button>
@@ -210,6 +241,11 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
         <div class="error" role="alert">
           {error}
         </div>
+      )}
+      {listNotice !== null && (
+        <p class="notice list-notice" role="status">
+          {listNotice}
+        </p>
       )}
       <QueueList
         rows={rows}

@@ -149,6 +149,32 @@ describe('queue page in a real browser', () => {
     expect(after.suppressions).toEqual([]);
   });
 
+  it('the Queue page retries every queued delivery at once, and purges the finished mail', async () => {
+    const baseUrl = testbed?.harness.baseUrl ?? '';
+    const doneId = await send('carol@remote.test', 'Done and purged');
+    await expect
+      .poll(async () => {
+        const shown = await (await fetch(`${baseUrl}/api/v1/queue/messages/${doneId}`)).json();
+        return shown.deliveries[0]?.status;
+      })
+      .toBe('delivered');
+    await page.goto(`${baseUrl}/#/queue`);
+    const done = page.locator('.queue-row', { hasText: 'carol@remote.test' });
+    await done.waitFor();
+    // temp-slow@ from the first test is still queued (its MX answers 450).
+    await page.getByRole('button', { name: 'Retry queued now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Retry now: 1 of 1 queued delivery changed' }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Purge finished' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Purged [1-9]\d* finished messages?$/ })
+      .waitFor();
+    await done.waitFor({ state: 'detached' });
+    await page.locator('.queue-row', { hasText: 'temp-slow@remote.test' }).waitFor();
+    await page.screenshot({ path: join(artifacts, 'queue-purged.png') });
+  });
+
   it("the inbox's Delete finished removes delivered mail and keeps what the queue still owes", async () => {
     const baseUrl = testbed?.harness.baseUrl ?? '';
     const doneId = await send('bob@remote.test', 'Sent and done');
