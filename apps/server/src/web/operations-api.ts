@@ -76,15 +76,23 @@ export const operationsApi = {
     return call(`/api/v1/inbound?${query}`);
   },
   inboundMessage: (id: string): Promise<InboundMessage> => call(`/api/v1/inbound/${encodeURIComponent(id)}`),
-  queue(status: QueueStatus | null, after: number | null, limit = 200): Promise<QueuePage> {
+  queue(
+    filter: { readonly status: QueueStatus | null; readonly domain: string },
+    after: number | null,
+    limit = 200,
+  ): Promise<QueuePage> {
     const query = new URLSearchParams({ limit: String(limit) });
-    if (status !== null) query.set('status', status);
+    if (filter.status !== null) query.set('status', filter.status);
+    if (filter.domain !== '') query.set('domain', filter.domain);
     if (after !== null) query.set('after', String(after));
     return call(`/api/v1/queue?${query}`);
   },
   queuedMessage: (id: string): Promise<QueuedMessage> => call(queueMessageUrl(id)),
   /** An action on every delivery the filter selects (POST /api/v1/queue/actions/{action}). */
-  actOnAll: (filter: { readonly status?: QueueStatus }, action: QueueAction): Promise<BulkActionResult> =>
+  actOnAll: (
+    filter: { readonly status?: QueueStatus; readonly domain?: string },
+    action: QueueAction,
+  ): Promise<BulkActionResult> =>
     call(`/api/v1/queue/actions/${action}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

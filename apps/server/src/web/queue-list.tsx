@@ -26,7 +26,9 @@ export function QueueList(props: QueueListProps) {
       </div>
       {props.rows.length === 0 ? (
         <p class="list-empty">
-          {props.isFiltered ? 'No delivery in this state.' : 'The queue is empty. Send mail to a listener.'}
+          {props.isFiltered
+            ? 'No delivery matches the filter.'
+            : 'The queue is empty. Send mail to a listener.'}
         </p>
       ) : (
         <ul class="messages">

@@ -41,6 +41,9 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
   const [deliveries, setDeliveries] = useState<readonly QueuedDelivery[]>([]);
   const [nextAfter, setNextAfter] = useState<number | null>(null);
   const [status, setStatus] = useState<QueueStatus | null>(null);
+  /** The destination domain filter, as typed; applied a moment after the typing stops. */
+  const [domainInput, setDomainInput] = useState('');
+  const [domain, setDomain] = useState('');
   const [selectedId, setSelectedId] = useState<string | null>(selectedFromHash);
   const [version, setVersion] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
@@ -51,15 +54,18 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
   const filterSelect = useRef<HTMLSelectElement>(null);
   const statusRef = useRef(status);
   statusRef.current = status;
+  const domainRef = useRef(domain);
+  domainRef.current = domain;
   const selectedRef = useRef(selectedId);
   selectedRef.current = selectedId;
   const rows = useMemo(() => queueRowsOf(deliveries), [deliveries]);
 
   const reload = useCallback(async () => {
-    const wanted = statusRef.current;
+    const wanted = { status: statusRef.current, domain: domainRef.current };
     try {
       const page = await operationsApi.queue(wanted, null);
-      if (wanted !== statusRef.current) return; // a newer filter is on its way
+      // A newer filter is on its way.
+      if (wanted.status !== statusRef.current || wanted.domain !== domainRef.current) return;
       setDeliveries(page.deliveries);
       setNextAfter(page.nextAfter);
       setError(null);
@@ -70,7 +76,12 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
 
   useEffect(() => {
     void reload();
-  }, [status, reload]);
+  }, [status, domain, reload]);
+
+  useEffect(() => {
+    const timer = setTimeout(() => setDomain(domainInput.trim().toLowerCase()), 300);
+    return () => clearTimeout(timer);
+  }, [domainInput]);
 
   useEffect(() => {
     document.title = 'Queue · @smtp';
@@ -118,13 +129,13 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
   const loadMore = useCallback(async () => {
     if (nextAfter === null) return;
     try {
-      const page = await operationsApi.queue(status, nextAfter);
+      const page = await operationsApi.queue({ status, domain }, nextAfter);
       setDeliveries((current) => [...current, ...page.deliveries]);
       setNextAfter(page.nextAfter);
     } catch (caught) {
       setError((caught as Error).message);
     }
-  }, [nextAfter, status]);
+  }, [nextAfter, status, domain]);
 
   const act = useCallback(
     async (target: ActionTarget, action: QueueAction) => {
@@ -144,7 +155,11 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
 
   const retryQueuedNow = useCallback(async () => {
     try {
-      const result = await operationsApi.actOnAll({ status: 'queued' }, 'retry-now');
+      // The domain filter, when set, narrows it: "retry everything to example.com now".
+      const result = await operationsApi.actOnAll(
+        { status: 'queued', ...(domainRef.current === '' ? {} : { domain: domainRef.current }) },
+        'retry-now',
+      );
       setListNotice(
         `${actionLabels['retry-now']}: ${result.changed} of ${result.matched} queued ${result.matched === 1 ? 'delivery' : 'deliveries'} changed`,
       );
@@ -220,6 +235,20 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
             ))}
           </select>
         </label>
+        <label class="filter">
+          <span class="muted">Domain</span>
+          <input
+            class="search"
+            type="search"
+            aria-label="Filter by domain"
+            placeholder="example.com"
+            value={domainInput}
+            onInput={(event) => setDomainInput(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Escape') event.currentTarget.blur();
+            }}
+          />
+        </label>
         <span class="spacer" />
         <span
           class={`live ${isConnected ? 'is-live' : ''}`}
@@ -251,7 +280,7 @@ export function QueuePage(props: { readonly info: ServerInfo | null }) {
         rows={rows}
         selectedId={selectedId}
         hasMore={nextAfter !== null}
-        isFiltered={status !== null}
+        isFiltered={status !== null || domain !== ''}
         onSelect={select}
         onLoadMore={() => void loadMore()}
       />

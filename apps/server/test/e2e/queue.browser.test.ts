@@ -117,7 +117,7 @@ describe('queue page in a real browser', () => {
 
     // The state filter: held shows it, delivered does not.
     await page.locator('select[aria-label="Filter by state"]').selectOption('delivered');
-    await page.getByText('No delivery in this state.').waitFor();
+    await page.getByText('No delivery matches the filter.').waitFor();
     await page.locator('select[aria-label="Filter by state"]').selectOption('held');
     await row.waitFor();
 
@@ -161,7 +161,13 @@ describe('queue page in a real browser', () => {
     await page.goto(`${baseUrl}/#/queue`);
     const done = page.locator('.queue-row', { hasText: 'carol@remote.test' });
     await done.waitFor();
-    // temp-slow@ from the first test is still queued (its MX answers 450).
+    // The domain filter: nothing goes to nowhere.test; remote.test has both messages.
+    const domainFilter = page.getByLabel('Filter by domain');
+    await domainFilter.fill('nowhere.test');
+    await page.getByText('No delivery matches the filter.').waitFor();
+    await domainFilter.fill('Remote.test');
+    await done.waitFor();
+    // temp-slow@ from the first test is still queued (its MX answers 450): retried, to remote.test.
     await page.getByRole('button', { name: 'Retry queued now' }).click();
     await page.getByRole('status').filter({ hasText: 'Retry now: 1 of 1 queued delivery changed' }).waitFor();
     page.once('dialog', (dialog) => void dialog.accept());
