@@ -42,9 +42,9 @@ import { postgresStartupFailure } from './postgres/postgres-startup-error.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import type { DeliveryQueue, DeliveryRecord, OperatorAction } from './queue/delivery-queue.js';
 import { type ReleaseMessage, releaseMessage } from './release/release-message.js';
-import { CertificateReloader, type PemPair, type WatchedCertificate } from './smtp/certificate-reloader.js';
+import { CertificateReloader, type WatchedCertificate } from './smtp/certificate-reloader.js';
 import { type SmtpListener, startSmtpListener } from './smtp/smtp-listener.js';
-import { type CertificatePair, loadCertificate } from './smtp/tls-certificate.js';
+import { type CertificatePair, loadCertificate, type PemPair } from './smtp/tls-certificate.js';
 import { DiskSpaceGuard } from './spool/disk-space-guard.js';
 import type { MessageRepository } from './spool/message-repository.js';
 import { RecentlyQueued } from './spool/recently-queued.js';
@@ -188,6 +188,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   let smtpsAddress: ListenerAddress | null = null;
   let http: ServerType | null = null;
   let deliveryEvents: InProcessEventBus<DeliveryEvent> | undefined;
+  /** Finished mail removed (mta.retention, or an operator's purge): the inbox and the queue are told. */
+  const announcePurged = (ids: readonly string[], by: 'retention' | 'operator') => {
+    events.publish({ type: 'message-deleted', ids });
+    deliveryEvents?.publish({ type: 'messages-purged', messageIds: ids, by, at: Date.now() });
+    logger.info({ deleted: ids.length, by }, 'finished mail removed');
+  };
   // The SQLite store's disk (storage.minFreeBytes); on PostgreSQL the store is on its server's.
   const diskSpace =
     config.storage.url === undefined && config.storage.minFreeBytes > 0
@@ -308,16 +314,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           queue,
           maxAgeMs: config.mta.retention,
           clock: systemClock,
-          onPurged: (ids) => {
-            events.publish({ type: 'message-deleted', ids });
-            deliveryBus.publish({
-              type: 'messages-purged',
-              messageIds: ids,
-              by: 'retention',
-              at: Date.now(),
-            });
-            logger.info({ deleted: ids.length }, 'MTA retention removed finished mail');
-          },
+          onPurged: (ids) => announcePurged(ids, 'retention'),
           onError: (error) => logger.error({ err: error }, 'MTA retention failed'),
         });
         finishedMail.start();
@@ -433,16 +430,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         : {
             queue: {
               ...queueRoutesFor(shared?.queue ?? storage.queue, delivery),
-              onPurged: (ids: readonly string[]) => {
-                events.publish({ type: 'message-deleted', ids });
-                deliveryEvents?.publish({
-                  type: 'messages-purged',
-                  messageIds: ids,
-                  by: 'operator',
-                  at: Date.now(),
-                });
-                logger.info({ deleted: ids.length }, 'an operator purged finished mail');
-              },
+              onPurged: (ids: readonly string[]) => announcePurged(ids, 'operator'),
               ...(deliveryEvents === undefined ? {} : { events: deliveryEvents }),
             },
             suppressions: shared?.suppressions ?? storage.suppressions,

@@ -1,13 +1,12 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import type { AppConfig } from '../config/config-schema.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { outboundTrust } from '../delivery/outbound-trust.js';
 import { outboundSource } from '../delivery/source-addresses.js';
 import { exitCodes } from '../exit-codes.js';
 import { describeCertificate, expiryWarningMs } from '../smtp/certificate-reloader.js';
+import { readCertificateFiles } from '../smtp/tls-certificate.js';
 import { StartupError } from '../startup-error.js';
 
 /** One line of the report. */
@@ -90,23 +89,16 @@ async function checkCertificate({ setting, certFile, keyFile }: CertificateSetti
     return { kind: 'ok', text: `${setting}: a self-signed certificate (generated in <dataDir>/tls)` };
   if (certFile === undefined || keyFile === undefined)
     return { kind: 'problem', text: `${setting}: certFile and keyFile must be set together` };
-  let cert: string;
-  let key: string;
-  try {
-    [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
-  } catch (error) {
-    const reason = (error as { code?: string }).code ?? String(error);
-    return { kind: 'problem', text: `${setting}: cannot read ${certFile} or ${keyFile} (${reason})` };
-  }
-  try {
-    createSecureContext({ cert, key });
-  } catch (error) {
+  const read = await readCertificateFiles(certFile, keyFile);
+  if ('problem' in read)
     return {
       kind: 'problem',
-      text: `${setting}: ${certFile} and ${keyFile} are not a usable certificate and key (${(error as Error).message})`,
+      text:
+        read.problem === 'unreadable'
+          ? `${setting}: cannot read ${read.file} (${read.reason})`
+          : `${setting}: ${certFile} and ${keyFile} are not a usable certificate and key (${read.reason})`,
     };
-  }
-  const described = describeCertificate(cert);
+  const described = describeCertificate(read.pair.cert);
   if (described === null) return { kind: 'ok', text: `${setting}: ${certFile}` };
   const leftMs = described.notAfter.getTime() - Date.now();
   const expiry = `${described.subject}, expires ${described.notAfter.toISOString().slice(0, 10)}`;

@@ -1,13 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { createSecureContext } from 'node:tls';
+import { stat } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
-
-/** A PEM certificate and its key, as the servers take them. */
-export interface PemPair {
-  readonly cert: string;
-  readonly key: string;
-}
+import { type PemPair, readCertificateFiles } from './tls-certificate.js';
 
 /** One configured certificate (a `*.tls` setting with files) and the servers that use it. */
 export interface WatchedCertificate {
@@ -113,13 +107,12 @@ export class CertificateReloader {
     try {
       state = await fileState(certificate);
       if (!force && state === this.#inUse.get(setting)) return { setting, kind: 'unchanged' };
-      const [cert, key] = await Promise.all([
-        readFile(certificate.certFile, 'utf8'),
-        readFile(certificate.keyFile, 'utf8'),
-      ]);
-      pair = { cert, key };
-      // Loads the pair as the servers will: a key that does not match throws here, not there.
-      createSecureContext(pair);
+      const read = await readCertificateFiles(certificate.certFile, certificate.keyFile);
+      if ('problem' in read)
+        throw new Error(
+          read.problem === 'unreadable' ? `cannot read ${read.file} (${read.reason})` : read.reason,
+        );
+      pair = read.pair;
       certificate.apply(pair);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -32,11 +32,17 @@ export async function loadCertificate(options: {
         null,
       );
     }
-    // One after the other: with both missing, the error always names the certificate file first.
-    const cert = await readPem(options.certFile, `${options.setting}.certFile`);
-    const key = await readPem(options.keyFile, `${options.setting}.keyFile`);
-    checkPair(cert, key, { setting: options.setting, certFile: options.certFile, keyFile: options.keyFile });
-    return { cert, key, source: 'configured' };
+    const read = await readCertificateFiles(options.certFile, options.keyFile);
+    // Fails at start, in one line naming the files, not at the first handshake or deep in a listener.
+    if ('problem' in read)
+      throw new StartupError(
+        read.problem === 'unreadable'
+          ? `cannot read ${options.setting}.${read.part}File ${read.file} (${read.reason})`
+          : `${options.setting}: ${options.certFile} and ${options.keyFile} are not a usable PEM certificate and key (${read.reason})`,
+        exitCodes.config,
+        null,
+      );
+    return { ...read.pair, source: 'configured' };
   }
   const directory = join(options.dataDir, 'tls');
   const certPath = join(directory, 'self-signed-cert.pem');
@@ -72,29 +78,52 @@ export async function loadCertificate(options: {
   return { cert: pems.cert, key: pems.private, source: 'generated' };
 }
 
-async function readPem(file: string, setting: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as { code?: string }).code ?? String(error);
-    throw new StartupError(`cannot read ${setting} ${file} (${reason})`, exitCodes.config, error);
-  }
+/** A PEM certificate and its key, as the servers take them. */
+export interface PemPair {
+  readonly cert: string;
+  readonly key: string;
 }
 
-/** Fails at start, in one line naming the files, instead of at the first TLS handshake or deep in a listener. */
-function checkPair(
-  cert: string,
-  key: string,
-  options: { readonly setting: string; readonly certFile: string; readonly keyFile: string },
-): void {
+/** Why a configured pair cannot be served: a file that cannot be read, or files TLS will not load. */
+export type PairProblem =
+  | {
+      readonly problem: 'unreadable';
+      readonly part: 'cert' | 'key';
+      readonly file: string;
+      readonly reason: string;
+    }
+  | { readonly problem: 'unusable'; readonly reason: string };
+
+/**
+ * Reads a configured certificate and key and loads them as a TLS server will (a key for another
+ * certificate fails here, not at a handshake): at start, at each reload, and in `smtp-app check`.
+ * The files are read one after the other, so with both missing the certificate is the one named.
+ */
+export async function readCertificateFiles(
+  certFile: string,
+  keyFile: string,
+): Promise<{ readonly pair: PemPair } | PairProblem> {
+  const texts: string[] = [];
+  for (const [part, file] of [
+    ['cert', certFile],
+    ['key', keyFile],
+  ] as const) {
+    try {
+      texts.push(await readFile(file, 'utf8'));
+    } catch (error) {
+      return {
+        problem: 'unreadable',
+        part,
+        file,
+        reason: (error as { code?: string }).code ?? String(error),
+      };
+    }
+  }
+  const [cert = '', key = ''] = texts;
   try {
     createSecureContext({ cert, key });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new StartupError(
-      `${options.setting}: ${options.certFile} and ${options.keyFile} are not a usable PEM certificate and key (${reason})`,
-      exitCodes.config,
-      error,
-    );
+    return { problem: 'unusable', reason: error instanceof Error ? error.message : String(error) };
   }
+  return { pair: { cert, key } };
 }

@@ -2,12 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient } from '@smtp/client';
 import { requireTool } from '@smtp/test-support';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporaryDirectory } from '../support/messages.js';
-import { type MtaTestbed, startMtaTestbed } from '../support/mta-testbed.js';
+import { type MtaTestbed, relayMessage, startMtaTestbed } from '../support/mta-testbed.js';
 
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = join(appRoot, 'test-artifacts');
@@ -49,24 +48,19 @@ describe('queue page in a real browser', () => {
     webBuild.remove();
   });
 
-  async function send(to: string, subject = 'Weekly report'): Promise<string> {
-    const client = createClient({
-      host: '127.0.0.1',
-      port: testbed?.harness.smtpPort ?? 0,
-      starttls: 'never',
-      pool: false,
-    });
-    try {
-      const sent = await client.send({
-        from: 'app@sender.test',
-        to: [to],
-        message: `Subject: ${subject}\r\n\r\nnumbers\r\n`,
-        dsn: { notify: 'NEVER' },
-      });
-      return /Queued as (\w+)/.exec(sent.reply.lines.join(' '))?.[1] ?? '';
-    } finally {
-      await client.close();
-    }
+  const send = (to: string, subject = 'Weekly report') =>
+    relayMessage(testbed?.harness.smtpPort ?? 0, to, subject);
+
+  /** Sends one message and waits until the queue shows it delivered; its queue id. */
+  async function sendDelivered(to: string, subject: string): Promise<string> {
+    const id = await send(to, subject);
+    await expect
+      .poll(async () => {
+        const shown = await (await fetch(`${testbed?.harness.baseUrl}/api/v1/queue/messages/${id}`)).json();
+        return shown.deliveries[0]?.status;
+      })
+      .toBe('delivered');
+    return id;
   }
 
   it('shows a deferred delivery live with its attempt and transcript; retry now, hold and release act on it', async () => {
@@ -151,13 +145,7 @@ describe('queue page in a real browser', () => {
 
   it('the Queue page retries every queued delivery at once, and purges the finished mail', async () => {
     const baseUrl = testbed?.harness.baseUrl ?? '';
-    const doneId = await send('carol@remote.test', 'Done and purged');
-    await expect
-      .poll(async () => {
-        const shown = await (await fetch(`${baseUrl}/api/v1/queue/messages/${doneId}`)).json();
-        return shown.deliveries[0]?.status;
-      })
-      .toBe('delivered');
+    await sendDelivered('carol@remote.test', 'Done and purged');
     await page.goto(`${baseUrl}/#/queue`);
     const done = page.locator('.queue-row', { hasText: 'carol@remote.test' });
     await done.waitFor();
@@ -183,13 +171,7 @@ describe('queue page in a real browser', () => {
 
   it("the inbox's Delete finished removes delivered mail and keeps what the queue still owes", async () => {
     const baseUrl = testbed?.harness.baseUrl ?? '';
-    const doneId = await send('bob@remote.test', 'Sent and done');
-    await expect
-      .poll(async () => {
-        const shown = await (await fetch(`${baseUrl}/api/v1/queue/messages/${doneId}`)).json();
-        return shown.deliveries[0]?.status;
-      })
-      .toBe('delivered');
+    const doneId = await sendDelivered('bob@remote.test', 'Sent and done');
     await page.goto(`${baseUrl}/#/`);
     await page.locator('.message-row', { hasText: 'Sent and done' }).waitFor();
     await page.locator('.message-row', { hasText: 'Weekly report' }).waitFor();
